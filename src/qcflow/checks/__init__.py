@@ -1,0 +1,4 @@
+"""Qualities, checks, policies and aggregators.
+
+(Being built: see issue 6.)
+"""

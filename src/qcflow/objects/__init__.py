@@ -1,0 +1,4 @@
+"""Payload codecs: ROOT histograms and trees via uproot, quality objects, plots.
+
+(Being built: see issue 4.)
+"""

@@ -1,0 +1,4 @@
+"""The HTML report over a QCDB.
+
+(Being built: see issue 7.)
+"""

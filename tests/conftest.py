@@ -1,0 +1,28 @@
+"""Fixtures shared by every test package."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+#: O2DPG reference material lives next to the repository in CI; a user's clone has none.
+SHARED = Path(os.environ.get("QCFLOW_SHARED", REPO.parent / "shared"))
+REFERENCE_CONFIGS = SHARED / "reference" / "o2dpg-qc-postproc-async"
+
+
+@pytest.fixture
+def reference_configs() -> Path:
+    """The O2DPG QC post-processing configs; the test is skipped when they are absent."""
+    if not REFERENCE_CONFIGS.is_dir():
+        pytest.skip(f"O2DPG reference configs not found at {REFERENCE_CONFIGS} (set QCFLOW_SHARED)")
+    return REFERENCE_CONFIGS
+
+
+@pytest.fixture
+def qcflow_cmd() -> list[str]:
+    """The command prefix that runs this checkout's ``qcflow`` CLI in a subprocess."""
+    return [sys.executable, "-m", "qcflow"]
