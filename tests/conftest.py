@@ -26,3 +26,12 @@ def reference_configs() -> Path:
 def qcflow_cmd() -> list[str]:
     """The command prefix that runs this checkout's ``qcflow`` CLI in a subprocess."""
     return [sys.executable, "-m", "qcflow"]
+
+
+@pytest.fixture
+def subprocess_env() -> dict[str, str]:
+    """The environment for child processes: this checkout's ``src`` first on PYTHONPATH."""
+    env = dict(os.environ)
+    paths = [str(REPO / "src"), *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))]
+    env["PYTHONPATH"] = os.pathsep.join(paths)
+    return env

@@ -67,14 +67,20 @@ class Workflow:
     # -- JSON ---------------------------------------------------------------------------------
 
     @classmethod
-    def from_json(cls, data: object, source: str = "<workflow>") -> Workflow:
-        """Build a workflow from parsed JSON; raise :class:`InvalidInput` if it is not one."""
+    def from_json(
+        cls, data: object, source: str = "<workflow>", *, owned: bool = False
+    ) -> Workflow:
+        """Build a workflow from parsed JSON; raise :class:`InvalidInput` if it is not one.
+
+        ``owned``: the caller gives ``data`` away (it is not copied; see :meth:`Task.from_dict`).
+        """
         stages: object
         meta: object
         if isinstance(data, list):
             stages, meta = data, {}  # a bare list of stages, as some old scripts wrote
         elif isinstance(data, dict) and "stages" in data:
-            stages, meta = data["stages"], data.get("meta") or {}
+            stages, meta = data["stages"], data.get("meta", {})
+            meta = {} if meta is None else meta
         else:
             msg = f"{source}: not an O2DPG workflow (expected an object with a 'stages' list)"
             raise InvalidInput(msg)
@@ -92,7 +98,7 @@ class Workflow:
                     Problem("error", f"a task must be an object, got {raw!r}", where=where)
                 )
                 continue
-            task, problems = Task.from_dict(raw, where)
+            task, problems = Task.from_dict(raw, where, owned=owned)
             wf.tasks.append(task)
             wf.parse_problems.extend(problems)
         return wf
@@ -118,7 +124,7 @@ class Workflow:
         except json.JSONDecodeError as err:
             msg = f"{file}: not valid JSON: {err.msg} at line {err.lineno} column {err.colno}"
             raise InvalidInput(msg) from err
-        return cls.from_json(data, source=str(file))
+        return cls.from_json(data, source=str(file), owned=True)
 
     def write(self, path: str | os.PathLike[str]) -> Path:
         """Write atomically to ``path`` (``.json`` appended if missing); return the file written."""

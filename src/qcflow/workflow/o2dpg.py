@@ -25,7 +25,7 @@ from typing import Any
 from qcflow._io import atomic_write_text
 from qcflow._types import JSONObject
 from qcflow.workflow.model import Workflow, json_filename
-from qcflow.workflow.shell import collapse_whitespace, wrap_taskwrapper
+from qcflow.workflow.shell import collapse_whitespace, is_wrapped, wrap_taskwrapper
 from qcflow.workflow.task import GLOBAL_INIT_NAME
 from qcflow.workflow.validate import validate
 
@@ -91,9 +91,12 @@ def prepare_stages(workflow: Sequence[Mapping[str, Any]], *, taskwrapper: bool) 
         task = copy.deepcopy(dict(original))
         cmd = task.get("cmd", "")
         if isinstance(cmd, str):
-            if taskwrapper and task.get("name") != GLOBAL_INIT_NAME:
-                cmd = wrap_taskwrapper(str(task.get("name", "")), cmd)
-            task["cmd"] = collapse_whitespace(cmd)
+            wrap = taskwrapper and cmd and task.get("name") != GLOBAL_INIT_NAME
+            if wrap and not is_wrapped(cmd):
+                inner = collapse_whitespace(cmd, trim=False)
+                task["cmd"] = wrap_taskwrapper(str(task.get("name", "")), inner)
+            else:
+                task["cmd"] = collapse_whitespace(cmd)
         if isinstance(task.get("needs"), list):
             task["needs"] = [n for n in task["needs"] if n is not None]
         stages.append(task)

@@ -3,7 +3,8 @@
 O2DPG wraps a command as ``. ${O2_ROOT}/share/scripts/jobutils2.sh; taskwrapper <name>.log '<cmd>'``
 and then collapses every run of whitespace, inside quotes too. Two pitfalls are fixed here:
 a ``'`` inside the command is escaped (``'\\''``) instead of ending the quoted string, and
-whitespace inside quotes is kept. For commands with neither, the output is byte-for-byte O2DPG's.
+whitespace inside the command's own quotes is kept (the command is collapsed before it is
+wrapped). For commands with neither, the output is byte-for-byte O2DPG's.
 """
 
 from __future__ import annotations
@@ -51,11 +52,13 @@ def unwrap_taskwrapper(cmd: str) -> str | None:
     return match.group("cmd").replace("'\\''", "'")
 
 
-def collapse_whitespace(cmd: str) -> str:
-    """Runs of whitespace outside quotes become one space; ends are trimmed.
+def collapse_whitespace(cmd: str, *, trim: bool = True) -> str:
+    """Runs of whitespace outside quotes become one space; ends are trimmed if ``trim``.
 
     Quotes are tracked as bash reads them: ``'…'`` literally, ``"…"`` with backslash escapes,
-    and a backslash outside quotes escapes the next character.
+    and a backslash outside quotes escapes the next character. Without ``trim`` a leading or
+    trailing run also becomes one space (what O2DPG's collapse does inside the taskwrapper's
+    quotes).
     """
     out: list[str] = []
     quote: str | None = None
@@ -64,7 +67,7 @@ def collapse_whitespace(cmd: str) -> str:
     while i < len(cmd):
         ch = cmd[i]
         if quote is None and ch.isspace():
-            pending_space = bool(out)
+            pending_space = bool(out) or not trim
             i += 1
             continue
         if pending_space:
@@ -81,4 +84,6 @@ def collapse_whitespace(cmd: str) -> str:
                 quote = None
         out.append(ch)
         i += 1
+    if pending_space and not trim:
+        out.append(" ")
     return "".join(out)
