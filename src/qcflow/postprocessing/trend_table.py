@@ -1,0 +1,142 @@
+"""The trend table: one row per trending update, stored as a ROOT TTree.
+
+Columns (QC's trend tree, flattened the way ``TTree::Draw`` names leaves):
+
+==================== ======= ====================================================================
+``meta.runNumber``   int64   the run of the trigger's activity
+``meta.runNumberStr`` text   its decimal text, for evenly spaced run axes; *derived*: not stored
+``time``             uint32  seconds since the epoch (``trendingTimestamp``)
+``<source>.<leaf>``  float64 one per reductor field; NaN when the source's object was missing
+==================== ======= ====================================================================
+
+The tree is written with uproot under the key ``ccdb_object`` (as QC stores every object), with
+the task name as the tree's title; each column is a top-level branch named ``<branch>.<leaf>``.
+uproot cannot write C-string leaves, so text columns (``meta.runNumberStr``, a quality's name)
+live in memory only and are recomputed when a tree is read back: ``meta.runNumberStr`` here,
+reductor text fields by :meth:`~.reductors.Reductor.restore`. Quality levels are stored as
+float64 (QC: uint32) so that a missing quality can be NaN.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from qcflow.errors import InvalidInput
+from qcflow.postprocessing.object_manager import Payload
+
+__all__ = ["KEY", "META_RUN", "META_RUN_TEXT", "TIME", "TrendTable", "read_tree", "write_tree"]
+
+KEY = "ccdb_object"
+META_RUN = "meta.runNumber"
+META_RUN_TEXT = "meta.runNumberStr"
+TIME = "time"
+TEXT = "str"
+
+Array = npt.NDArray[Any]
+
+
+class _Sink(io.BytesIO):
+    """A memory file uproot may close without losing the bytes."""
+
+    def close(self) -> None:
+        pass
+
+
+def write_tree(
+    columns: Mapping[str, Array], types: Mapping[str, str], *, title: str = "", key: str = KEY
+) -> bytes:
+    """A ROOT file holding one TTree ``key`` with a branch per column (in ``types`` order)."""
+    import uproot
+
+    sink = _Sink()
+    with uproot.recreate(sink) as file:
+        tree = file.mktree(key, {n: np.dtype(t) for n, t in types.items()}, title=title)
+        if columns and len(next(iter(columns.values()))):
+            tree.extend({n: np.asarray(columns[n], dtype=t) for n, t in types.items()})
+    return sink.getvalue()
+
+
+def read_tree(data: bytes, key: str = KEY) -> tuple[str, dict[str, Array]]:
+    """The title and columns of the TTree ``key`` in a ROOT file's bytes."""
+    import uproot
+
+    try:
+        tree = uproot.open(io.BytesIO(data))[key]
+        return str(tree.title), dict(tree.arrays(library="np"))
+    except Exception as err:
+        msg = f"not a ROOT file with a TTree {key!r}: {err}"
+        raise InvalidInput(msg) from err
+
+
+class TrendTable:
+    """Columns of a trend, appended row by row, written as a TTree."""
+
+    def __init__(self, name: str, types: Mapping[str, str]) -> None:
+        self.name = name
+        self.types = {META_RUN: "i8", TIME: "u4", **types}
+        self._rows: dict[str, list[Any]] = {column: [] for column in self.types}
+
+    @classmethod
+    def for_sources(cls, name: str, sources: Iterable[tuple[str, Mapping[str, str]]]) -> TrendTable:
+        """A table with one ``<source>.<leaf>`` column per field of each source's reductor."""
+        types = {
+            f"{source}.{leaf}": kind if kind == TEXT else "f8"
+            for source, fields in sources
+            for leaf, kind in fields.items()
+        }
+        return cls(name, types)
+
+    def __len__(self) -> int:
+        return len(self._rows[TIME])
+
+    @property
+    def stored(self) -> dict[str, str]:
+        """The columns written to the tree and their types."""
+        return {n: t for n, t in self.types.items() if t != TEXT}
+
+    def append(self, run: int, time: int, values: Mapping[str, Any]) -> None:
+        """Add a row; columns missing from ``values`` are NaN (text: empty)."""
+        self._rows[META_RUN].append(run)
+        self._rows[TIME].append(time)
+        for column, kind in self.types.items():
+            if column not in (META_RUN, TIME):
+                self._rows[column].append(values.get(column, "" if kind == TEXT else np.nan))
+
+    def clear(self) -> None:
+        for values in self._rows.values():
+            values.clear()
+
+    def columns(self) -> dict[str, Array]:
+        """Every column as an array, plus the derived ``meta.runNumberStr``."""
+        out = {
+            n: np.asarray(self._rows[n], dtype=object if t == TEXT else np.dtype(t))
+            for n, t in self.types.items()
+        }
+        out[META_RUN_TEXT] = np.asarray([str(r) for r in self._rows[META_RUN]], dtype=object)
+        return out
+
+    def to_root(self) -> bytes:
+        return write_tree(self.columns(), self.stored, title=self.name)
+
+    def encode(self) -> Payload:
+        """The table as a QCDB payload: a ROOT file with the TTree."""
+        return Payload(self.to_root(), "TTree", "application/root")
+
+    def load(self, columns: Mapping[str, Array]) -> None:
+        """Replace the rows by ``columns`` (a tree read back; missing text columns empty)."""
+        size = len(columns[TIME]) if TIME in columns else 0
+        for name, kind in self.types.items():
+            values = columns.get(name)
+            if values is None:
+                self._rows[name] = [""] * size if kind == TEXT else [np.nan] * size
+            else:
+                self._rows[name] = list(values)
+
+    def same_layout(self, stored: Sequence[str]) -> bool:
+        """True when a tree with these stored branches can be continued by this table."""
+        return set(stored) == set(self.stored)
