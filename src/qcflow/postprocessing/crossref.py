@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from qcflow._hints import did_you_mean
 from qcflow.postprocessing.schema import CheckConfig, QcConfig, TaskConfig
 from qcflow.postprocessing.task import task_reads
+from qcflow.postprocessing.triggers import TriggerType
 
 __all__ = ["Producer", "cross_check", "producers", "task_inputs", "task_stages"]
 
@@ -168,8 +169,12 @@ def task_stages(
 
 
 def _upstream_of(task: TaskConfig, made: list[Producer]) -> set[str]:
+    watched = {spec.path for spec in (*task.init_triggers, *task.update_triggers,
+               *task.stop_triggers) if spec.type is TriggerType.NEW_OBJECT}  # fmt: skip
     found: set[str] = set()
     for _, path in task_inputs(task):
+        if path in watched:
+            continue  # a newobject trigger must be polling while its producer runs
         for producer in made:
             if producer.produces(path):
                 found |= producer.upstream
