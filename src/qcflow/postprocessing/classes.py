@@ -94,7 +94,7 @@ class ClassRegistry:
         place = where or name
         cls = self._find(name, place)
         if cls is None:
-            hint = did_you_mean(name, self.known(kind))
+            hint = _hint(name, self.known(kind))
             known = ", ".join(self.known(kind)) or "none"
             msg = (
                 f"{place}: unknown {kind} class {name!r}{hint}; known {kind}s: {known} "
@@ -138,6 +138,16 @@ class ClassRegistry:
             return cls
 
         return wrap
+
+
+def _hint(name: str, known: list[str]) -> str:
+    """A near miss judged on the class names without namespaces (they share long prefixes)."""
+    short = {k.rsplit("::", 1)[-1]: k for k in known}
+    hint = did_you_mean(name.rsplit("::", 1)[-1], short)
+    if not hint:
+        return ""
+    chosen = hint.split("'")[1]
+    return f" (did you mean {short[chosen]!r}?)"
 
 
 def _entry_points() -> list[EntryPoint]:
