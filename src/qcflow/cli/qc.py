@@ -30,23 +30,53 @@ def register(subparsers: Any) -> None:
     parser = add_command(
         subparsers, "qc", help="run or validate an o2-qc post-processing config", description=_HELP
     )
-    parser.add_argument("action", nargs="?", choices=("run", "validate"), default="run",
-                        help="run (default) or validate the config")  # fmt: skip
-    parser.add_argument("--config", required=True, metavar="URI",
-                        help="the config: json://PATH or PATH (${VAR} is expanded)")  # fmt: skip
-    parser.add_argument("--override-values", default="", metavar="K=V;...",
-                        help="set config keys, as o2-qc: 'qc.config.Activity.number=0;...'")  # fmt: skip
-    parser.add_argument("--max-duration", type=float, metavar="S",
-                        help="stop after S seconds (tasks driven by periodic or newobject "
-                        "triggers run until interrupted otherwise)")  # fmt: skip
-    parser.add_argument("--no-IPC", dest="no_ipc", action="store_true",
-                        help="no worker processes: fetch, decode and reduce in this process")  # fmt: skip
-    parser.add_argument("--timestamp", type=int, metavar="MS",
-                        help="the run's 'now' in ms (once/userorcontrol triggers); default now")  # fmt: skip
-    parser.add_argument("--task", action="append", metavar="ID",
-                        help="run only this post-processing task (repeatable)")  # fmt: skip
-    parser.add_argument("--strict", action="store_true",
-                        help="validate: warnings make the command fail (exit 1)")  # fmt: skip
+    parser.add_argument(
+        "action",
+        nargs="?",
+        choices=("run", "validate"),
+        default="run",
+        help="run (default) or validate the config",
+    )
+    parser.add_argument(
+        "--config",
+        required=True,
+        metavar="URI",
+        help="the config: json://PATH or PATH (${VAR} is expanded)",
+    )
+    parser.add_argument(
+        "--override-values",
+        default="",
+        metavar="K=V;...",
+        help="set config keys, as o2-qc: 'qc.config.Activity.number=0;...'",
+    )
+    parser.add_argument(
+        "--max-duration",
+        type=float,
+        metavar="S",
+        help="stop after S seconds (tasks driven by periodic or newobject "
+        "triggers run until interrupted otherwise)",
+    )
+    parser.add_argument(
+        "--no-IPC",
+        dest="no_ipc",
+        action="store_true",
+        help="no worker processes: fetch, decode and reduce in this process",
+    )
+    parser.add_argument(
+        "--timestamp",
+        type=int,
+        metavar="MS",
+        help="the run's 'now' in ms (once/userorcontrol triggers); default now",
+    )
+    parser.add_argument(
+        "--task",
+        action="append",
+        metavar="ID",
+        help="run only this post-processing task (repeatable)",
+    )
+    parser.add_argument(
+        "--strict", action="store_true", help="validate: warnings make the command fail (exit 1)"
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
     dpl = parser.add_argument_group("o2-qc/DPL options accepted for compatibility (no effect)")
     dpl.add_argument("-b", dest="batch", action="store_true", help="batch mode (always)")
@@ -68,8 +98,10 @@ def _qc(args: argparse.Namespace) -> int:
 
 def _validated(config: Any, *, strict: bool) -> int:
     tasks = ", ".join(t.id for t in config.active_tasks) or "none"
-    print(f"{config.source}: valid -- tasks: {tasks}; {len(config.checks)} checks, "
-          f"{len(config.aggregators)} aggregators; {len(config.diagnostics.warnings)} warnings")  # fmt: skip
+    print(
+        f"{config.source}: valid -- tasks: {tasks}; {len(config.checks)} checks, "
+        f"{len(config.aggregators)} aggregators; {len(config.diagnostics.warnings)} warnings"
+    )
     return 1 if strict and config.diagnostics.warnings else 0
 
 
@@ -78,15 +110,21 @@ def _run(config: Any, args: argparse.Namespace) -> int:
     from qcflow.postprocessing.engine import Engine, EngineOptions
 
     _logging(quiet=args.quiet)
-    options = EngineOptions(max_duration=args.max_duration, parallel=not args.no_ipc,
-                            now_ms=args.timestamp, tasks=args.task)  # fmt: skip
+    options = EngineOptions(
+        max_duration=args.max_duration,
+        parallel=not args.no_ipc,
+        now_ms=args.timestamp,
+        tasks=args.task,
+    )
     engine = Engine(config, options)
     with progress_handler(quiet=args.quiet) as handler:
         engine.event_handlers.append(handler)
         summary = engine.run()
     for task in summary.tasks:
-        print(f"{task.task_name}: {task.state} after {task.updates} updates; "
-              f"{len(task.published)} objects published")  # fmt: skip
+        print(
+            f"{task.task_name}: {task.state} after {task.updates} updates; "
+            f"{len(task.published)} objects published"
+        )
         for path in task.published:
             print(f"  {path}")
     return 0

@@ -49,7 +49,7 @@ def run_demo(
     workdir: str | os.PathLike[str],
     *,
     period: str = "LHC24ab",
-    pass_name: str = "apass1",
+    pass_name: str = "apass1",  # noqa: S107 -- a pass name, not a password
     seed: int = 2024,
     say: Callable[[str], None] = print,
 ) -> DemoResult:
