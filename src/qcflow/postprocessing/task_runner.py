@@ -192,10 +192,12 @@ class TaskRunner:
         self._on_event("finalize", self, trigger)
 
     def _widen(self, trigger: Trigger) -> None:
+        if trigger.type is TriggerType.USER_OR_CONTROL:
+            # qcflow: QC resets the validity first (validityFromLastTriggerOnly), so a task
+            # finalized by userorcontrol would publish nothing; the last validity is kept.
+            return
         if self.config.validity_from_last_trigger_only:
             self.validity = INVALID
-        if trigger.type is TriggerType.USER_OR_CONTROL:
-            return
         given = Validity(trigger.activity.valid_from, trigger.activity.valid_until)
         if not given.is_valid or given == FULL:
             return

@@ -14,7 +14,8 @@ QC (``Triggers.cxx``), with qcflow's changes marked *qcflow*:
 - ``newobject``: polls the latest version of ``<provenance>/<path>`` (activity filters on the
   server); fires when its ``lastModified`` grows; the object present at creation is ignored;
   validity = the object's; timestamp = ``validUntil - 1`` (``validFrom`` for 10-year "legacy"
-  validities). *qcflow*: no 1 s sleep before firing (QC's guard against a race with online
+  validities). *qcflow*: a new version created in the same millisecond as the last one seen
+  counts as new too; no 1 s sleep before firing (QC's guard against a race with online
   publishers that cannot happen in a batch job).
 - ``foreachobject``/``foreachlatest``: list once at creation; keep versions whose activity the
   task's activity matches (*qcflow*: run, period and pass filters are applied by the server, so
@@ -179,15 +180,19 @@ class _NewObject(_Base):
         super().__init__(spec, ctx)
         self.path = _full_path(spec, ctx.activity)
         self.filters = ctx.activity.filters() if spec.database == "qcdb" else {}
-        self.last_modified = 0
+        self.seen: tuple[int, str] = (0, "")
         self._newest()
 
     def _newest(self) -> ObjectInfo | None:
         listing = _repository(self.spec, self.ctx).latest(self.path, self.filters)
         found = [info for info in listing if info.path == self.path]
-        if not found or found[0].last_modified <= self.last_modified:
+        if not found:
             return None
-        self.last_modified = found[0].last_modified
+        newest = (found[0].last_modified, found[0].id)
+        # qcflow: a new id with the same lastModified counts too (two versions in one ms).
+        if newest[0] < self.seen[0] or newest == self.seen:
+            return None
+        self.seen = newest
         return found[0]
 
     def poll(self) -> Trigger:
