@@ -46,7 +46,7 @@ class RepositoryBase(ABC):
 
     @abstractmethod
     def _get(self, query: Query, *, content: bool) -> Fetched:
-        """Resolve ``query`` (timestamp set) or raise ObjectNotFound; data is b"" without content."""
+        """Resolve ``query`` (timestamp set) or raise ObjectNotFound; b"" unless ``content``."""
 
     @abstractmethod
     def _download(self, uuid: str) -> Fetched: ...
@@ -71,7 +71,7 @@ class RepositoryBase(ABC):
     @abstractmethod
     def _truncate(self, pattern: ObjectPath) -> int: ...
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 -- optional hook, not abstract
         """Release connections and files (nothing by default)."""
 
     # --- the Repository protocol ------------------------------------------------------------
@@ -90,8 +90,8 @@ class RepositoryBase(ABC):
     ) -> ObjectInfo:
         check_path(path)
         meta = check_metadata(metadata or {}, where=f"metadata of {path}")
-        if not isinstance(data, bytes | bytearray | memoryview):
-            msg = f"content of {path} must be bytes, not {type(data).__name__}"
+        if not isinstance(data, bytes | bytearray | memoryview):  # callers outside mypy's reach
+            msg = f"content of {path} must be bytes, not {type(data).__name__}"  # type: ignore[unreachable]
             raise InvalidInput(msg)
         validity = normalize_validity(valid_from, valid_until, now=now_ms())
         name = file_name or path.rsplit("/", 1)[-1]

@@ -5,6 +5,7 @@ Hierarchy (the bases are in :mod:`qcflow.errors`)::
     QcflowError
     +-- InvalidInput                 bad path, URL, timestamp, metadata, upload      -> 400
     |   +-- PayloadTooLarge          request body over the server's limit             -> 413
+    |   +-- RangeNotSatisfiable      a Range header selecting no byte                 -> 416
     +-- NotFound
     |   +-- ObjectNotFound           no object matches; says path, time, filters and
     |                                what is close                                    -> 404
@@ -29,6 +30,7 @@ __all__ = [
     "ObjectNotFound",
     "PayloadTooLarge",
     "QcdbUnavailable",
+    "RangeNotSatisfiable",
     "http_status",
     "near_misses",
 ]
@@ -50,6 +52,10 @@ class PayloadTooLarge(InvalidInput):
     """A request body is larger than the server accepts."""
 
 
+class RangeNotSatisfiable(InvalidInput):
+    """A ``Range`` header selects no byte of the object."""
+
+
 class QcdbUnavailable(QcflowError):
     """No QCDB server could be reached (after retries and fail-over)."""
 
@@ -62,24 +68,24 @@ class AccessDenied(QcflowError):
         super().__init__(message)
 
 
+#: Error class -> HTTP status, most specific first.
+_STATUS: tuple[tuple[type[QcflowError], int], ...] = (
+    (PayloadTooLarge, 413),
+    (RangeNotSatisfiable, 416),
+    (InvalidInput, 400),
+    (NotFound, 404),
+    (QcdbUnavailable, 503),
+)
+
+
 def http_status(error: QcflowError) -> int:
     """The HTTP status code that reports ``error``."""
-    if isinstance(error, PayloadTooLarge):
-        return 413
-    if isinstance(error, InvalidInput):
-        return 400
-    if isinstance(error, NotFound):
-        return 404
     if isinstance(error, AccessDenied):
         return error.status
-    if isinstance(error, QcdbUnavailable):
-        return 503
-    return 500
+    return next((status for cls, status in _STATUS if isinstance(error, cls)), 500)
 
 
-def near_misses(
-    query: Query, versions: list[ObjectInfo], nearby_paths: Iterable[str]
-) -> list[str]:
+def near_misses(query: Query, versions: list[ObjectInfo], nearby_paths: Iterable[str]) -> list[str]:
     """Hints for an :class:`ObjectNotFound`: close paths, or why the path's versions missed."""
     if not versions:
         close = difflib.get_close_matches(query.path, list(nearby_paths), n=3, cutoff=0.6)

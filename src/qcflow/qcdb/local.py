@@ -141,7 +141,7 @@ class LocalRepository(RepositoryBase):
             valid_until=validity[1],
             created=ticks_ms(uid.time),
             last_modified=ticks_ms(uid.time),
-            md5=hashlib.md5(data, usedforsecurity=False).hexdigest(),
+            md5=_md5(data),
             size=len(data),
             content_type=content_type,
             file_name=file_name,
@@ -154,7 +154,7 @@ class LocalRepository(RepositoryBase):
         try:
             with self.index.write() as db:
                 db.execute(_INSERT, row)
-                db.executemany("INSERT OR IGNORE INTO meta_keys VALUES (?)", [(k,) for k in metadata])
+                _remember_keys(db, metadata)
         except BaseException:
             self._unlink(ident)
             raise
@@ -177,7 +177,7 @@ class LocalRepository(RepositoryBase):
         return Fetched(info, self._read_content(info) if content else b"")
 
     def _download(self, uuid: str) -> Fetched:
-        sql = f"SELECT {COLUMNS} FROM objects WHERE id = ?"
+        sql = f"SELECT {COLUMNS} FROM objects WHERE id = ?"  # noqa: S608
         row = self.index.connection.execute(sql, (uuid,)).fetchone()
         if row is None:
             raise ObjectNotFound(Query("download", uuid=uuid))
@@ -209,7 +209,7 @@ class LocalRepository(RepositoryBase):
                 "UPDATE objects SET metadata = ?, valid_until = ?, last_modified = ? WHERE id = ?",
                 (json.dumps(merged), end or info.valid_until, now_ms(), info.id),
             )
-            db.executemany("INSERT OR IGNORE INTO meta_keys VALUES (?)", [(k,) for k in merged])
+            _remember_keys(db, merged)
         return True
 
     def _delete(self, query: Query) -> ObjectInfo:
@@ -251,7 +251,7 @@ class LocalRepository(RepositoryBase):
             file = self._content_file(ident)
             if not file.exists():
                 report.missing_content.append(ident)
-            elif verify_md5 and hashlib.md5(file.read_bytes(), usedforsecurity=False).hexdigest() != md5:
+            elif verify_md5 and _md5(file.read_bytes()) != md5:
                 report.bad_md5.append(ident)
         known = {ident for ident, _ in rows}
         for file in (self.root / "objects").glob("*/*"):
@@ -260,6 +260,14 @@ class LocalRepository(RepositoryBase):
                 if remove_orphans:
                     file.unlink(missing_ok=True)
         return report
+
+
+def _md5(data: bytes) -> str:
+    return hashlib.md5(data, usedforsecurity=False).hexdigest()
+
+
+def _remember_keys(db: sqlite3.Connection, metadata: dict[str, str]) -> None:
+    db.executemany("INSERT OR IGNORE INTO meta_keys VALUES (?)", [(k,) for k in metadata])
 
 
 def _alive(pid: int) -> bool:

@@ -243,9 +243,7 @@ def to_headers(info: ObjectInfo) -> dict[str, str]:
         "Path": info.path,
         "InitialValidity": str(info.initial_valid_until or info.valid_until),
     }
-    for key, value in info.metadata.items():
-        if key.lower() not in STANDARD_HEADERS:
-            headers[key] = value
+    headers.update({k: v for k, v in info.metadata.items() if k.lower() not in STANDARD_HEADERS})
     return headers
 
 

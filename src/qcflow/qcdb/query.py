@@ -192,4 +192,3 @@ def normalize_validity(
         msg = f"validity start {start} is after its end {end}"
         raise InvalidInput(msg)
     return start, end
-
