@@ -39,10 +39,10 @@ __all__ = [
 class ObjectNotFound(NotFound):
     """No stored object matches a query; the message names the query and near misses."""
 
-    def __init__(self, query: Query, hints: Iterable[str] = ()) -> None:
+    def __init__(self, query: Query, hints: Iterable[str] = (), *, message: str = "") -> None:
         self.query = query
         self.hints = list(hints)
-        text = f"no object matches {query.describe()}"
+        text = message or f"no object matches {query.describe()}"
         if self.hints:
             text += "; " + "; ".join(self.hints)
         super().__init__(text)

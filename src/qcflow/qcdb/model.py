@@ -6,7 +6,8 @@
   ``Valid-From``, ``createTime`` and ``Created`` -- because real clients read one or the other;
   older servers send numbers as strings, so :func:`from_listing_entry` parses leniently;
 - in the response headers of ``GET``/``HEAD``/``POST`` (:func:`to_headers`, :func:`from_headers`),
-  where every metadata key is a header of its own.
+  where every metadata key is a header of its own (qcflow also sends them as JSON in
+  ``Qcflow-Metadata``, because header names lose their case on the way).
 
 Object ids are time-based UUIDs (version 1), as the CCDB's: the creation time can be read back from
 the id, and its 100 ns ticks break ties between objects created in the same millisecond.
@@ -15,6 +16,7 @@ the id, and its 100 ns ticks break ties between objects created in the same mill
 from __future__ import annotations
 
 import email.utils
+import json
 import secrets
 import uuid
 from collections.abc import Iterable, Mapping
@@ -213,6 +215,9 @@ def from_listing_entry(entry: Mapping[str, Any]) -> ObjectInfo:
 
 # --- headers --------------------------------------------------------------------------------
 
+#: qcflow's server repeats the metadata as JSON in this header: HTTP header names are
+#: case-insensitive (uvicorn and HTTP/2 lower-case them) but metadata keys are not.
+METADATA_HEADER = "Qcflow-Metadata"
 #: Response headers that are never metadata (lower case).
 STANDARD_HEADERS = frozenset(
     {
@@ -222,7 +227,7 @@ STANDARD_HEADERS = frozenset(
         "keep-alive", "transfer-encoding", "vary", "access-control-allow-origin", "allow",
         "initialvalidity", "uploadedfrom", "path", "file-name", "x-powered-by", "expires",
         "pragma", "content-encoding", "set-cookie", "strict-transport-security", "via", "age",
-        "deleted", "replicas",
+        "deleted", "replicas", "qcflow-metadata",
     }
 )  # fmt: skip
 
@@ -244,12 +249,24 @@ def to_headers(info: ObjectInfo) -> dict[str, str]:
         "InitialValidity": str(info.initial_valid_until or info.valid_until),
     }
     headers.update({k: v for k, v in info.metadata.items() if k.lower() not in STANDARD_HEADERS})
+    headers[METADATA_HEADER] = json.dumps(info.metadata, separators=(",", ":"))
     return headers
 
 
 def _file_name(disposition: str) -> str:
     _, _, rest = disposition.partition("filename=")
     return rest.strip().strip('"')
+
+
+def _header_metadata(pairs: list[tuple[str, str]], exact: str | None) -> dict[str, str]:
+    if exact:
+        try:
+            parsed = json.loads(exact)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, dict):
+            return {str(k): str(v) for k, v in parsed.items()}
+    return {name: value for name, value in pairs if name.lower() not in STANDARD_HEADERS}
 
 
 def from_headers(path: ObjectPath, headers: Iterable[tuple[str, str]]) -> ObjectInfo:
@@ -259,7 +276,7 @@ def from_headers(path: ObjectPath, headers: Iterable[tuple[str, str]]) -> Object
     ident = lower.get("etag", "").strip().removeprefix("W/").strip('"')
     created = _int(lower, "created", default=uuid_time_ms(ident) or 0)
     modified = lower.get("last-modified")
-    metadata = {name: value for name, value in pairs if name.lower() not in STANDARD_HEADERS}
+    metadata = _header_metadata(pairs, lower.get(METADATA_HEADER.lower()))
     initial = lower.get("initialvalidity")
     return ObjectInfo(
         path=lower.get("path", path) or path,

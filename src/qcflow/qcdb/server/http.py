@@ -32,7 +32,8 @@ class Reply:
     length: int | None = None
 
     def raw_headers(self) -> list[tuple[bytes, bytes]]:
-        raw = [(k.lower().encode("latin-1"), v.encode()) for k, v in self.headers.items()]
+        # Names keep their case: metadata keys (``RunNumber``) are case-sensitive for clients.
+        raw = [(k.encode("latin-1"), v.encode()) for k, v in self.headers.items()]
         if self.status >= 200 and self.status not in (204, 304):
             size = self.length if self.length is not None else len(self.body)
             raw.append((b"content-length", str(size).encode()))
