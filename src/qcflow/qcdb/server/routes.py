@@ -66,8 +66,8 @@ class Context:
 def _bounds(request: Request) -> dict[str, int | None]:
     headers = request.headers
     return {
-        "not_before": int_header(headers, "if-not-before"),
-        "not_after": int_header(headers, "if-not-after"),
+        "not_before": int_header(headers, "If-Not-Before"),
+        "not_after": int_header(headers, "If-Not-After"),
     }
 
 
@@ -229,7 +229,7 @@ async def listing(ctx: Context, request: Request, rest: str, *, latest: bool) ->
     if latest:
         found = await ctx.read(ctx.repo.latest, url.path, url.filters, **kwargs)
     else:
-        limit = int_header(request.headers, "browse-limit")
+        limit = int_header(request.headers, "Browse-Limit")
         found = await ctx.read(ctx.repo.browse, url.path, url.filters, limit=limit, **kwargs)
     folders = [] if is_pattern(url.path) else await ctx.read(ctx.repo.subfolders, url.path)
     fmt = negotiate(request.query_params.get("Accept") or request.headers.get("accept"))
