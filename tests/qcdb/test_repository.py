@@ -113,7 +113,9 @@ def test_not_found_names_query_and_near_misses(repo: Repository) -> None:
     with pytest.raises(NotFound) as err:
         repo.get(P, 1500, {"RunNumber": "7"})
     text = str(err.value)
-    assert P in text and "1500" in text and "RunNumber=7" in text
+    assert P in text
+    assert "1500" in text
+    assert "RunNumber=7" in text
     assert "RunNumber has values 5" in text
     with pytest.raises(NotFound, match="none valid then"):
         repo.get(P, 5000)

@@ -13,7 +13,8 @@ P = "qc/TST/MO/Task/h1"
 def test_token_guards_writes_only(make_client: ClientFactory, store: LocalRepository) -> None:
     client = make_client(token="s3cret")
     missing = upload(client, f"/{P}/1000/2000")
-    assert missing.status_code == 401 and missing.headers["www-authenticate"] == "Bearer"
+    assert missing.status_code == 401
+    assert missing.headers["www-authenticate"] == "Bearer"
     wrong = upload(client, f"/{P}/1000/2000", headers={"Authorization": "Bearer nope"})
     assert wrong.status_code == 403
     assert client.get("/truncate/qc/.*").status_code == 401

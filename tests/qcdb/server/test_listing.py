@@ -81,7 +81,8 @@ def test_xml(filled: TestClient) -> None:
 def test_html(filled: TestClient) -> None:
     response = filled.get("/browse/qc/.*", headers={"Accept": "text/html"})
     assert response.headers["content-type"].startswith("text/html")
-    assert "<table" in response.text and "qc/TPC/MO/A/sub/h2" in response.text
+    assert "<table" in response.text
+    assert "qc/TPC/MO/A/sub/h2" in response.text
 
 
 def test_text_is_the_default(filled: TestClient) -> None:
@@ -89,7 +90,8 @@ def test_text_is_the_default(filled: TestClient) -> None:
     assert response.headers["content-type"].startswith("text/plain")
     assert response.text.endswith("\n\nSubfolders:\n  qc/TPC/MO/A/sub\n")
     dump = filled.get("/browse/qc/TPC/MO/A/h1").text
-    assert dump.count("ID: ") == 2 and "RunNumber = 2" in dump
+    assert dump.count("ID: ") == 2
+    assert "RunNumber = 2" in dump
 
 
 def test_bad_listing_input(filled: TestClient) -> None:

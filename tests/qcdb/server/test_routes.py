@@ -37,12 +37,15 @@ def test_get_returns_content_and_ccdb_headers(client: TestClient) -> None:
     assert response.content == b"payload"
     h = response.headers
     assert (h["valid-from"], h["valid-until"]) == ("1000", "2000")
-    assert h["etag"].startswith('"') and h["cache-control"] == "no-cache"
+    assert h["etag"].startswith('"')
+    assert h["cache-control"] == "no-cache"
     assert h["content-type"] == "application/root"
     assert h["content-disposition"] == 'inline;filename="TH1F_1000.root"'
-    assert h["runnumber"] == "5" and h["objecttype"] == "TH1F"
+    assert h["runnumber"] == "5"
+    assert h["objecttype"] == "TH1F"
     assert h["content-length"] == "7"
-    assert int(h["created"]) > 0 and h["last-modified"].endswith("GMT")
+    assert int(h["created"]) > 0
+    assert h["last-modified"].endswith("GMT")
 
 
 def test_get_misses(client: TestClient) -> None:
@@ -73,7 +76,8 @@ def test_creation_bound_headers(client: TestClient) -> None:
     assert client.get(f"/{P}/1500", headers={"If-Not-After": str(created - 1)}).status_code == 404
     assert client.get(f"/{P}/1500", headers={"If-Not-Before": str(created)}).status_code == 200
     bad = client.get(f"/{P}/1500", headers={"If-Not-Before": "yesterday"})
-    assert bad.status_code == 400 and "If-Not-Before" in bad.text
+    assert bad.status_code == 400
+    assert "If-Not-Before" in bad.text
 
 
 def test_redirect_mode_answers_303(make_client: ClientFactory) -> None:
@@ -88,9 +92,11 @@ def test_redirect_mode_answers_303(make_client: ClientFactory) -> None:
 def test_download_and_ranges(client: TestClient) -> None:
     uuid = upload(client, f"/{P}/1000/2000", data=b"0123456789").headers["etag"].strip('"')
     full = client.get(f"/download/{uuid}")
-    assert full.content == b"0123456789" and full.headers["accept-ranges"] == "bytes"
+    assert full.content == b"0123456789"
+    assert full.headers["accept-ranges"] == "bytes"
     part = client.get(f"/download/{uuid}", headers={"Range": "bytes=2-4"})
-    assert part.status_code == 206 and part.content == b"234"
+    assert part.status_code == 206
+    assert part.content == b"234"
     assert part.headers["content-range"] == "bytes 2-4/10"
     assert client.get(f"/download/{uuid}", headers={"Range": "bytes=-3"}).content == b"789"
     assert client.get(f"/download/{uuid}", headers={"Range": "bytes=7-"}).content == b"789"
@@ -130,7 +136,8 @@ def test_truncate(client: TestClient) -> None:
     upload(client, f"/{P}/1000/2000")
     upload(client, "/qc/TST/MO/Task/h2/1000/2000")
     response = client.get("/truncate/qc/TST/.*")
-    assert response.status_code == 204 and response.headers["deleted"] == "2 objects"
+    assert response.status_code == 204
+    assert response.headers["deleted"] == "2 objects"
     assert client.get("/truncate/qc/TST/.*").status_code == 304
 
 
@@ -177,7 +184,8 @@ def test_bad_post_urls(client: TestClient, store: LocalRepository, url: str) -> 
 
 def test_upload_needs_exactly_one_part(client: TestClient, store: LocalRepository) -> None:
     none = client.post(f"/{P}/1000/2000", data={"field": "x"})
-    assert none.status_code == 400 and "one file part" in none.text
+    assert none.status_code == 400
+    assert "one file part" in none.text
     files = [("send", ("a.root", b"1")), ("send", ("b.root", b"2"))]
     assert client.post(f"/{P}/1000/2000", files=files).status_code == 400
     raw = client.post(f"/{P}/1000/2000", content=b"raw", headers={"content-type": "text/plain"})
