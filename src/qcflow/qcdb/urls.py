@@ -136,6 +136,9 @@ def parse(raw: str, *, pattern: bool = False, max_timestamps: int = 2) -> Parsed
     if not path_elements:
         msg = f"URL {raw!r} names no object path"
         raise InvalidInput(msg)
+    if any("/" in e for e in path_elements):
+        msg = f"URL {raw!r}: a path element holds an encoded '/'"
+        raise InvalidInput(msg)
     path = check_path("/".join(path_elements), pattern=pattern)
     timestamps: list[int] = []
     filters: dict[str, str] = {}
