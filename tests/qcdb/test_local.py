@@ -107,7 +107,7 @@ def test_eight_writer_processes_and_readers_lose_nothing(tmp_path: Path) -> None
     assert len(everything) == N_WRITERS * N_PER_WRITER
     for writer in range(N_WRITERS):
         for i in range(N_PER_WRITER):
-            info, data = repo.get(f"qc/W{writer}/h{i % 5}", 2000, {"RunNumber": str(i)})
+            _, data = repo.get(f"qc/W{writer}/h{i % 5}", 2000, {"RunNumber": str(i)})
             assert data == f"{writer}:{i}".encode() * 50
     assert repo.check().ok
 
