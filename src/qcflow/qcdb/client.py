@@ -8,13 +8,15 @@ may already have reached a server (a ``POST`` that timed out while reading) are 
 
 Object ``GET`` answered with ``303 See Other`` (the CCDB's redirect to ``/download/<uuid>`` or a
 replica) is followed by hand, keeping the object headers of the 303. One pooled ``httpx.Client``
-serves all threads, so :func:`~qcflow.qcdb.repository.fetch_many` fetches concurrently.
+serves all threads, so :func:`~qcflow.qcdb.repository.fetch_many` fetches concurrently. Writes
+send ``Authorization: Bearer <token>`` when a token is given or ``$QCFLOW_QCDB_TOKEN`` is set.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -35,6 +37,9 @@ __all__ = ["HttpRepository", "server_urls"]
 
 _REDIRECTS = (301, 302, 303, 307, 308)
 _UNAVAILABLE = (502, 503, 504)
+_MAX_BACKOFF = 5.0
+#: Environment variable holding the token for writes (``Authorization: Bearer``).
+TOKEN_ENV = "QCFLOW_QCDB_TOKEN"  # noqa: S105 -- the variable's name, not a secret
 #: Transport errors after which the request surely did not reach the server.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout)
 
@@ -86,6 +91,7 @@ class HttpRepository(RepositoryBase):
         self.retries = retries
         self.backoff = backoff
         headers = {"User-Agent": f"qcflow/{__version__}"}
+        token = token or os.environ.get(TOKEN_ENV)
         if token:
             headers["Authorization"] = f"Bearer {token}"
         self._http = httpx.Client(
@@ -111,7 +117,7 @@ class HttpRepository(RepositoryBase):
         order = self.servers[self._preferred :] + self.servers[: self._preferred]
         for attempt in range(self.retries + 1):
             if attempt:
-                time.sleep(self.backoff * 2 ** (attempt - 1))
+                time.sleep(min(self.backoff * 2 ** (attempt - 1), _MAX_BACKOFF))
             for server in order:
                 url = target if "://" in target else server + target
                 try:
