@@ -4,8 +4,9 @@
 the ``noqa: S608`` marks.)
 
 One row per object version. ``ticks`` (the 100 ns time inside the version-1 UUID) orders versions
-by creation; the ``(path, ticks)`` index serves both "the newest valid match of this path" and
-"the newest per path under this prefix". Metadata is a JSON object per row; filters compare
+by creation; the ``(path, ticks, id, valid_from, valid_until)`` index serves both "the newest
+valid match of this path" (walked newest first, validity checked in the index) and "the newest
+per path under this prefix". Metadata is a JSON object per row; filters compare
 ``json_extract(metadata, '$."Key"')`` in SQL, so nothing is decoded for rows that do not match.
 Path patterns use a range on the pattern's literal prefix, then the :class:`PathMatcher` as an
 SQL function.
@@ -49,7 +50,7 @@ CREATE TABLE IF NOT EXISTS objects (
     file_name TEXT NOT NULL,
     metadata TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS objects_path_ticks ON objects (path, ticks);
+CREATE INDEX IF NOT EXISTS objects_order ON objects (path, ticks, id, valid_from, valid_until);
 CREATE TABLE IF NOT EXISTS meta_keys (key TEXT PRIMARY KEY) WITHOUT ROWID;
 """
 

@@ -89,7 +89,7 @@ class RepositoryBase(ABC):
         adjust_eov: bool = True,
     ) -> ObjectInfo:
         check_path(path)
-        meta = check_metadata(metadata or {}, where=f"metadata of {path}")
+        meta = check_metadata(metadata or {}, of=path)
         if not isinstance(data, bytes | bytearray | memoryview):  # callers outside mypy's reach
             msg = f"content of {path} must be bytes, not {type(data).__name__}"  # type: ignore[unreachable]
             raise InvalidInput(msg)
@@ -123,7 +123,7 @@ class RepositoryBase(ABC):
         pattern: bool = False,
     ) -> Query:
         check_path(path, pattern=pattern)
-        checked = check_metadata(filters or {}, where=f"filters on {path}")
+        checked = check_metadata(filters or {}, what="filters", of=path)
         return Query(path, timestamp, checked, not_before, not_after, uuid)
 
     def get(
@@ -198,7 +198,7 @@ class RepositoryBase(ABC):
         valid_until: TimestampMs | None = None,
     ) -> bool:
         query = self._query(path, timestamp, filters, uuid=uuid)
-        changes = check_metadata(metadata or {}, where=f"new metadata of {path}")
+        changes = check_metadata(metadata or {}, what="new metadata", of=path)
         return self._update(query, changes, valid_until)
 
     def delete(

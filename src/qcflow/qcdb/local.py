@@ -69,6 +69,8 @@ class LocalRepository(RepositoryBase):
         self.root = Path(root).absolute()
         self.url = str(self.root)
         self.fsync = fsync
+        self._objects = str(self.root / "objects")
+        self._write_count = 0
         try:
             for sub in ("objects", "tmp"):
                 (self.root / sub).mkdir(parents=True, exist_ok=True)
@@ -84,10 +86,20 @@ class LocalRepository(RepositoryBase):
     def close(self) -> None:
         self.index.close()
 
+    def version(self) -> tuple[int, int]:
+        """Changes whenever the store changes: SQLite's ``data_version`` (commits by other
+        connections, other processes included) and a count of this process's own writes."""
+        row = self.index.connection.execute("PRAGMA data_version").fetchone()
+        return int(row[0]), self._write_count
+
     # --- files ------------------------------------------------------------------------------
 
     def _content_file(self, ident: str) -> Path:
         return self.root / "objects" / ident[:2] / ident
+
+    def _content_name(self, ident: str) -> str:
+        # A plain string: pathlib costs more than the read itself on the hot path.
+        return f"{self._objects}/{ident[:2]}/{ident}"
 
     def _write_content(self, ident: str, data: bytes) -> None:
         tmp = self.root / "tmp" / f"{ident}.{os.getpid()}.tmp"
@@ -106,10 +118,17 @@ class LocalRepository(RepositoryBase):
 
     def _read_content(self, info: ObjectInfo) -> bytes:
         try:
-            return self._content_file(info.id).read_bytes()
+            fd = os.open(self._content_name(info.id), os.O_RDONLY)
         except FileNotFoundError as err:
             msg = f"content of {info.path} ({info.id}) is missing from {self.root}"
             raise ObjectNotFound(Query(info.path, uuid=info.id), [msg]) from err
+        try:  # raw reads of the known size: one system call for a small object
+            data = os.read(fd, info.size)
+            while len(data) < info.size and (more := os.read(fd, info.size - len(data))):
+                data += more
+        finally:
+            os.close(fd)
+        return data
 
     def _unlink(self, ident: str) -> None:
         with contextlib.suppress(FileNotFoundError):
@@ -158,6 +177,7 @@ class LocalRepository(RepositoryBase):
         except BaseException:
             self._unlink(ident)
             raise
+        self._write_count += 1
         return info
 
     def _resolve(self, conn: sqlite3.Connection, query: Query) -> ObjectInfo:
@@ -210,12 +230,14 @@ class LocalRepository(RepositoryBase):
                 (json.dumps(merged), end or info.valid_until, now_ms(), info.id),
             )
             _remember_keys(db, merged)
+        self._write_count += 1
         return True
 
     def _delete(self, query: Query) -> ObjectInfo:
         with self.index.write() as db:
             info = self._resolve(db, query)
             db.execute("DELETE FROM objects WHERE id = ?", (info.id,))
+        self._write_count += 1
         self._unlink(info.id)
         return info
 
@@ -226,12 +248,14 @@ class LocalRepository(RepositoryBase):
                 "UPDATE objects SET path = ?, last_modified = ? WHERE id = ?",
                 (destination, now_ms(), info.id),
             )
+        self._write_count += 1
         return self.download(info.id).info
 
     def _truncate(self, pattern: ObjectPath) -> int:
         with self.index.write() as db:
             found = self.index.listing(db, Query(pattern), latest=False, limit=None)
             db.executemany("DELETE FROM objects WHERE id = ?", [(i.id,) for i in found])
+        self._write_count += 1
         for info in found:
             self._unlink(info.id)
         return len(found)

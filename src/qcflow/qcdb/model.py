@@ -7,7 +7,7 @@
   older servers send numbers as strings, so :func:`from_listing_entry` parses leniently;
 - in the response headers of ``GET``/``HEAD``/``POST`` (:func:`to_headers`, :func:`from_headers`),
   where every metadata key is a header of its own (qcflow also sends them as JSON in
-  ``Qcflow-Metadata``, because header names lose their case on the way).
+  ``Qcflow-Object``, because header names lose their case on the way).
 
 Object ids are time-based UUIDs (version 1), as the CCDB's: the creation time can be read back from
 the id, and its 100 ns ticks break ties between objects created in the same millisecond.
@@ -215,9 +215,10 @@ def from_listing_entry(entry: Mapping[str, Any]) -> ObjectInfo:
 
 # --- headers --------------------------------------------------------------------------------
 
-#: qcflow's server repeats the metadata as JSON in this header: HTTP header names are
-#: case-insensitive (uvicorn and HTTP/2 lower-case them) but metadata keys are not.
-METADATA_HEADER = "Qcflow-Metadata"
+#: qcflow's server adds one header with what other headers cannot carry exactly, as JSON:
+#: ``{"path", "initialValidity", "metadata"}`` -- HTTP header names are case-insensitive
+#: (uvicorn and HTTP/2 lower-case them) but metadata keys are not.
+EXTRA_HEADER = "Qcflow-Object"
 #: Response headers that are never metadata (lower case).
 STANDARD_HEADERS = frozenset(
     {
@@ -227,7 +228,7 @@ STANDARD_HEADERS = frozenset(
         "keep-alive", "transfer-encoding", "vary", "access-control-allow-origin", "allow",
         "initialvalidity", "uploadedfrom", "path", "file-name", "x-powered-by", "expires",
         "pragma", "content-encoding", "set-cookie", "strict-transport-security", "via", "age",
-        "deleted", "replicas", "qcflow-metadata",
+        "deleted", "replicas", "qcflow-object",
     }
 )  # fmt: skip
 
@@ -245,11 +246,11 @@ def to_headers(info: ObjectInfo) -> dict[str, str]:
         "Content-Type": info.content_type,
         "Content-Disposition": f'inline;filename="{info.file_name}"',
         "Content-Location": info.download_url,
-        "Path": info.path,
-        "InitialValidity": str(info.initial_valid_until or info.valid_until),
     }
     headers.update({k: v for k, v in info.metadata.items() if k.lower() not in STANDARD_HEADERS})
-    headers[METADATA_HEADER] = json.dumps(info.metadata, separators=(",", ":"))
+    extra = {"path": info.path, "initialValidity": info.initial_valid_until or info.valid_until,
+             "metadata": info.metadata}  # fmt: skip
+    headers[EXTRA_HEADER] = json.dumps(extra, separators=(",", ":"))
     return headers
 
 
@@ -258,15 +259,13 @@ def _file_name(disposition: str) -> str:
     return rest.strip().strip('"')
 
 
-def _header_metadata(pairs: list[tuple[str, str]], exact: str | None) -> dict[str, str]:
-    if exact:
-        try:
-            parsed = json.loads(exact)
-        except ValueError:
-            parsed = None
-        if isinstance(parsed, dict):
-            return {str(k): str(v) for k, v in parsed.items()}
-    return {name: value for name, value in pairs if name.lower() not in STANDARD_HEADERS}
+def _extra(text: str | None) -> dict[str, Any]:
+    """The parsed :data:`EXTRA_HEADER` (empty when absent or malformed: other servers)."""
+    try:
+        parsed = json.loads(text) if text else {}
+    except ValueError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
 
 
 def from_headers(path: ObjectPath, headers: Iterable[tuple[str, str]]) -> ObjectInfo:
@@ -276,10 +275,13 @@ def from_headers(path: ObjectPath, headers: Iterable[tuple[str, str]]) -> Object
     ident = lower.get("etag", "").strip().removeprefix("W/").strip('"')
     created = _int(lower, "created", default=uuid_time_ms(ident) or 0)
     modified = lower.get("last-modified")
-    metadata = _header_metadata(pairs, lower.get(METADATA_HEADER.lower()))
-    initial = lower.get("initialvalidity")
+    extra = _extra(lower.get(EXTRA_HEADER.lower()))
+    metadata = extra.get("metadata")
+    if not isinstance(metadata, dict):
+        metadata = {name: value for name, value in pairs if name.lower() not in STANDARD_HEADERS}
+    initial = extra.get("initialValidity")
     return ObjectInfo(
-        path=lower.get("path", path) or path,
+        path=str(extra.get("path") or path),
         id=ident,
         valid_from=_int(lower, "valid-from"),
         valid_until=_int(lower, "valid-until"),
@@ -289,7 +291,7 @@ def from_headers(path: ObjectPath, headers: Iterable[tuple[str, str]]) -> Object
         size=_int(lower, "content-length", default=0),
         content_type=lower.get("content-type", ""),
         file_name=_file_name(lower.get("content-disposition", "")),
-        metadata=metadata,
-        initial_valid_until=int(initial) if initial and initial.lstrip("-").isdigit() else None,
+        metadata={str(k): str(v) for k, v in metadata.items()},
+        initial_valid_until=int(initial) if isinstance(initial, int) else None,
         replicas=tuple(v for n, v in pairs if n.lower() == "content-location"),
     )

@@ -13,6 +13,7 @@ paths are names in an index, never filesystem paths.
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from collections.abc import Mapping
@@ -66,8 +67,12 @@ def is_pattern(path: str) -> bool:
     return any(c in _PATTERN_CHARS for c in path)
 
 
+@functools.lru_cache(maxsize=16384)
 def check_path(path: str, *, pattern: bool = False) -> ObjectPath:
-    """Return ``path`` if it is a valid object path (or pattern); raise InvalidInput otherwise."""
+    """Return ``path`` if it is a valid object path (or pattern); raise InvalidInput otherwise.
+
+    (Cached: a server checks the same few thousand paths over and over.)
+    """
     if not path:
         msg = "empty object path"
         raise InvalidInput(msg)
@@ -105,21 +110,28 @@ def _check_element(path: str, element: str, *, pattern: bool) -> None:
         raise InvalidInput(msg)
 
 
-def check_metadata(metadata: Mapping[str, str], *, where: str = "metadata") -> dict[str, str]:
-    """Return ``metadata`` as a dict of strings if every key and value is acceptable."""
+def check_metadata(
+    metadata: Mapping[str, str], *, what: str = "metadata", of: str = ""
+) -> dict[str, str]:
+    """Return ``metadata`` as a dict of strings if every key and value is acceptable.
+
+    Errors read "<what> of <of>: ..." (built only on failure: this runs on every request).
+    """
     out: dict[str, str] = {}
     for key, value in metadata.items():
         if not isinstance(key, str) or not key or _BAD_KEY.search(key):
-            msg = f"{where}: bad key {key!r} (letters, digits, '_' and '-' only)"
+            msg = f"{what} of {of}: bad key {key!r} (letters, digits, '_' and '-' only)"
             raise InvalidInput(msg)
         if not isinstance(value, str) or _CONTROL.search(value):
-            msg = f"{where}: value of {key!r} must be a string without control characters"
+            msg = f"{what} of {of}: value of {key!r} must be a string without control characters"
             raise InvalidInput(msg)
         out[key] = value
     return out
 
 
 def _decode(token: str, raw: str) -> str:
+    if "%" not in token:
+        return token
     try:
         return unquote(token, errors="strict")
     except UnicodeDecodeError as err:
@@ -148,7 +160,7 @@ def parse(raw: str, *, pattern: bool = False, max_timestamps: int = 2) -> Parsed
             timestamps.append(int(token))
         elif "=" in token:
             key, _, value = token.partition("=")
-            filters.update(check_metadata({key: value}, where=f"URL {raw!r}"))
+            filters.update(check_metadata({key: value}, what="filter", of=f"URL {raw!r}"))
         elif ident is None:
             ident = _check_uuid(token, raw)
         else:

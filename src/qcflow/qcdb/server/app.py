@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from qcflow.errors import QcflowError
 from qcflow.qcdb.repository import Repository
 from qcflow.qcdb.server import routes
+from qcflow.qcdb.server.cache import ResponseCache
 from qcflow.qcdb.server.guards import BodyLimit, WriteGuard, send_reply
 from qcflow.qcdb.server.http import Reply, error_reply
 from qcflow.qcdb.server.openapi import openapi
@@ -30,6 +31,8 @@ __all__ = ["QcdbApp", "create_app"]
 
 log = logging.getLogger("qcflow.qcdb.server")
 Handler = Callable[[routes.Context, Request, str], Awaitable[Reply]]
+#: Request headers that make an answer depend on more than the URL: never replayed.
+_CONDITIONAL = frozenset({b"if-none-match", b"if-not-before", b"if-not-after", b"range"})
 
 _OBJECT_HANDLERS: dict[str, Handler] = {
     "GET": routes.get_object,
@@ -68,6 +71,10 @@ class QcdbApp:
 
     def __init__(self, repo: Repository, options: routes.ServerOptions) -> None:
         self.ctx = routes.Context(repo, options)
+        version = getattr(repo, "version", None)
+        self._version: Callable[[], Hashable] | None = version if callable(version) else None
+        enabled = options.cache_bytes > 0 and self._version is not None
+        self.cache = ResponseCache(options.cache_bytes) if enabled else None
         self._openapi = json.dumps(openapi()).encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -76,16 +83,34 @@ class QcdbApp:
             return
         if scope["type"] != "http":
             return
-        request = Request(scope, receive)
-        try:
-            reply = await self.dispatch(request)
-        except QcflowError as err:
-            reply = error_reply(err)
-        except Exception as err:  # a bug of ours: log it, tell the client one line
-            log.exception("internal error on %s %s", scope["method"], scope["path"])
-            body = f"internal server error: {type(err).__name__}\n".encode()
-            reply = Reply(500, {"Content-Type": "text/plain; charset=utf-8"}, body)
+        key, version = self._cache_key(scope)
+        if version is not None and self.cache is not None:
+            cached = self.cache.get(key, version)
+            if cached is not None:
+                await send_reply(send, cached, head=scope["method"] == "HEAD")
+                return
+        reply = await self._reply(Request(scope, receive))
+        if version is not None and self.cache is not None and reply.cacheable:
+            self.cache.put(key, version, reply)
         await send_reply(send, reply, head=scope["method"] == "HEAD")
+
+    def _cache_key(self, scope: Scope) -> tuple[Hashable, Hashable | None]:
+        """The replay-cache key and the store's version, or no version when not cacheable."""
+        if self.cache is None or self._version is None or scope["method"] not in ("GET", "HEAD"):
+            return None, None
+        if any(name in _CONDITIONAL for name, _ in scope["headers"]):
+            return None, None
+        return (scope["method"], scope.get("raw_path"), scope["query_string"]), self._version()
+
+    async def _reply(self, request: Request) -> Reply:
+        try:
+            return await self.dispatch(request)
+        except QcflowError as err:
+            return error_reply(err)
+        except Exception as err:  # a bug of ours: log it, tell the client one line
+            log.exception("internal error on %s %s", request.method, request.url.path)
+            body = f"internal server error: {type(err).__name__}\n".encode()
+            return Reply(500, {"Content-Type": "text/plain; charset=utf-8"}, body)
 
     async def dispatch(self, request: Request) -> Reply:  # noqa: PLR0911 -- a routing table
         method = request.method
@@ -128,6 +153,7 @@ def create_app(
     max_body: int = routes.DEFAULT_MAX_BODY,
     redirect: bool = False,
     inline_reads: bool | None = None,
+    cache_bytes: int = routes.DEFAULT_CACHE_BYTES,
 ) -> ASGIApp:
     """A CCDB-compatible ASGI app over ``repo``.
 
@@ -137,7 +163,7 @@ def create_app(
         from qcflow.qcdb.local import LocalRepository
 
         inline_reads = isinstance(repo, LocalRepository)
-    options = routes.ServerOptions(read_only, token, max_body, redirect, inline_reads)
+    options = routes.ServerOptions(read_only, token, max_body, redirect, inline_reads, cache_bytes)
     app: ASGIApp = QcdbApp(repo, options)
     app = WriteGuard(app, read_only=read_only, token=token)
     return BodyLimit(app, max_body=max_body)

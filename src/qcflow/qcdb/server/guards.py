@@ -88,6 +88,9 @@ class BodyLimit:
         if declared and declared.isdigit() and int(declared) > self.max_body:
             await send_reply(send, error_reply(self._too_large(int(declared))))
             return
+        if scope["method"] in ("GET", "HEAD", "OPTIONS") and not declared:
+            await self.app(scope, receive, send)  # no body to count
+            return
         received = 0
 
         async def counting_receive() -> Message:

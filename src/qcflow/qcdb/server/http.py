@@ -11,33 +11,62 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from qcflow._types import TimestampMs
 from qcflow.errors import InvalidInput, QcflowError
 from qcflow.qcdb.errors import RangeNotSatisfiable, http_status
+from qcflow.qcdb.model import ObjectInfo, to_headers
 
-__all__ = ["Reply", "error_reply", "int_header", "parse_range"]
+__all__ = ["Reply", "error_reply", "int_header", "object_headers", "parse_range"]
 
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 
 
 @dataclass(slots=True)
 class Reply:
-    """A complete HTTP response."""
+    """A complete HTTP response: ``base`` (pre-encoded header pairs) plus ``headers``."""
 
     status: int
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
     #: For HEAD: the Content-Length to announce without sending a body.
     length: int | None = None
+    base: list[tuple[bytes, bytes]] = field(default_factory=list)
+    #: May be replayed to a later identical request while the store is unchanged.
+    cacheable: bool = False
+    _raw: list[tuple[bytes, bytes]] | None = field(default=None, repr=False)
 
     def raw_headers(self) -> list[tuple[bytes, bytes]]:
-        # Names keep their case: metadata keys (``RunNumber``) are case-sensitive for clients.
-        raw = [(k.encode("latin-1"), v.encode()) for k, v in self.headers.items()]
-        if self.status >= 200 and self.status not in (204, 304):
-            size = self.length if self.length is not None else len(self.body)
-            raw.append((b"content-length", str(size).encode()))
-        return raw
+        """The encoded headers (computed once: a cached reply is sent many times)."""
+        if self._raw is None:
+            raw = [*self.base, *_encode(self.headers)]
+            if self.status >= 200 and self.status not in (204, 304):
+                size = self.length if self.length is not None else len(self.body)
+                raw.append((b"content-length", str(size).encode()))
+            self._raw = raw
+        return self._raw
+
+
+def _encode(headers: Mapping[str, str]) -> list[tuple[bytes, bytes]]:
+    # Values are UTF-8 (metadata may hold any text); uvicorn lower-cases the names anyway.
+    return [(k.encode("latin-1"), v.encode()) for k, v in headers.items()]
+
+
+_HEADER_CACHE: dict[tuple[Any, ...], list[tuple[bytes, bytes]]] = {}
+_HEADER_CACHE_SIZE = 50_000
+
+
+def object_headers(info: ObjectInfo) -> list[tuple[bytes, bytes]]:
+    """The encoded object headers of ``info``, cached: the hot ``GET`` path serves the same
+    objects again and again, and building the headers costs more than finding the object."""
+    key = (info.id, info.path, info.valid_until, info.last_modified, *info.metadata.items())
+    cached = _HEADER_CACHE.get(key)
+    if cached is None:
+        if len(_HEADER_CACHE) >= _HEADER_CACHE_SIZE:
+            _HEADER_CACHE.clear()
+        cached = _HEADER_CACHE[key] = _encode(to_headers(info))
+    return cached
 
 
 def error_reply(error: QcflowError) -> Reply:

@@ -22,9 +22,9 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
 from qcflow.errors import InvalidInput
-from qcflow.qcdb.model import ObjectInfo, to_headers
+from qcflow.qcdb.model import ObjectInfo
 from qcflow.qcdb.repository import Repository
-from qcflow.qcdb.server.http import Reply, int_header, parse_range
+from qcflow.qcdb.server.http import Reply, int_header, object_headers, parse_range
 from qcflow.qcdb.server.listing import FORMATS, negotiate, render
 from qcflow.qcdb.urls import ParsedUrl, build, is_pattern, parse
 
@@ -33,6 +33,7 @@ __all__ = ["ALLOW", "DEFAULT_MAX_BODY", "Context", "ServerOptions"]
 T = TypeVar("T")
 ALLOW = "GET, HEAD, POST, PUT, DELETE, OPTIONS, MOVE"
 DEFAULT_MAX_BODY = 256 * 1024 * 1024
+DEFAULT_CACHE_BYTES = 64 * 1024 * 1024
 _UPLOAD_HINT = "expected multipart/form-data with exactly one file part (named 'send')"
 
 
@@ -47,6 +48,8 @@ class ServerOptions:
     redirect: bool = False
     #: Run reads on the event loop (cheap, non-blocking repositories only).
     inline_reads: bool = False
+    #: Bytes of object replies kept for replay (0: off); needs a repository with ``version()``.
+    cache_bytes: int = DEFAULT_CACHE_BYTES
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +83,7 @@ def _etag_matches(request: Request, info: ObjectInfo) -> bool:
 
 
 def _object_reply(info: ObjectInfo, body: bytes = b"", *, status: int = 200) -> Reply:
-    return Reply(status, to_headers(info), body)
+    return Reply(status, {}, body, base=object_headers(info))
 
 
 # --- objects ----------------------------------------------------------------------------------
@@ -103,6 +106,7 @@ async def get_object(ctx: Context, request: Request, rest: str) -> Reply:
         reply.headers["Location"] = info.download_url
         return reply
     reply = _object_reply(info, data)
+    reply.cacheable = url.timestamp is not None  # "now" moves: never replay it
     if request.method == "HEAD":
         reply.length = info.size
     return reply
@@ -211,6 +215,7 @@ async def download(ctx: Context, request: Request, rest: str) -> Reply:
     if _etag_matches(request, info):
         return _object_reply(info, status=304)
     reply = _object_reply(info, data)
+    reply.cacheable = True  # by id: only a change of the store changes it
     reply.headers["Accept-Ranges"] = "bytes"
     span = parse_range(request.headers.get("range"), len(data))
     if span is not None:

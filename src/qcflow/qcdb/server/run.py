@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp
 
-from qcflow.qcdb.server.routes import DEFAULT_MAX_BODY
+from qcflow.qcdb.server.routes import DEFAULT_CACHE_BYTES, DEFAULT_MAX_BODY
 
 __all__ = ["ServeConfig", "app_from_environment", "serve"]
 
@@ -35,6 +35,7 @@ class ServeConfig:
     max_body: int = DEFAULT_MAX_BODY
     redirect: bool = False
     access_log: bool = False
+    cache_bytes: int = DEFAULT_CACHE_BYTES
 
 
 def app_from_environment() -> ASGIApp:
@@ -49,6 +50,7 @@ def app_from_environment() -> ASGIApp:
         token=config.token,
         max_body=config.max_body,
         redirect=config.redirect,
+        cache_bytes=config.cache_bytes,
     )
 
 
@@ -64,6 +66,8 @@ def serve(config: ServeConfig) -> None:
         port=config.port,
         workers=config.workers if config.workers > 1 else None,
         access_log=config.access_log,
+        proxy_headers=False,
+        server_header=False,
         log_level="warning",
         lifespan="on",
     )
