@@ -11,6 +11,9 @@ per path under this prefix". Metadata is a JSON object per row; filters compare
 Path patterns use a range on the pattern's literal prefix, then the :class:`PathMatcher` as an
 SQL function.
 
+A one-row ``version`` table counts write transactions, so readers (the server's replay cache)
+can tell cheaply and exactly whether anything changed, whoever wrote.
+
 The database runs in WAL mode (readers never block the writer, and a writer killed mid-transaction
 leaves the last committed state); writers take ``BEGIN IMMEDIATE`` and wait up to
 ``busy_timeout`` for each other, which is what lets several processes store at once.
@@ -52,6 +55,8 @@ CREATE TABLE IF NOT EXISTS objects (
 );
 CREATE INDEX IF NOT EXISTS objects_order ON objects (path, ticks, id, valid_from, valid_until);
 CREATE TABLE IF NOT EXISTS meta_keys (key TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS version (id INTEGER PRIMARY KEY CHECK (id = 0), n INTEGER NOT NULL);
+INSERT OR IGNORE INTO version VALUES (0, 0);
 """
 
 COLUMNS = (
@@ -138,10 +143,16 @@ class Index:
         conn.execute("BEGIN IMMEDIATE")
         try:
             yield conn
+            conn.execute("UPDATE version SET n = n + 1 WHERE id = 0")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+
+    def version(self) -> int:
+        """A counter every write transaction increments (in the same transaction)."""
+        row = self.connection.execute("SELECT n FROM version WHERE id = 0").fetchone()
+        return int(row[0]) if row else 0
 
     def close(self) -> None:
         with self._lock:

@@ -70,7 +70,6 @@ class LocalRepository(RepositoryBase):
         self.url = str(self.root)
         self.fsync = fsync
         self._objects = str(self.root / "objects")
-        self._write_count = 0
         try:
             for sub in ("objects", "tmp"):
                 (self.root / sub).mkdir(parents=True, exist_ok=True)
@@ -86,11 +85,9 @@ class LocalRepository(RepositoryBase):
     def close(self) -> None:
         self.index.close()
 
-    def version(self) -> tuple[int, int]:
-        """Changes whenever the store changes: SQLite's ``data_version`` (commits by other
-        connections, other processes included) and a count of this process's own writes."""
-        row = self.index.connection.execute("PRAGMA data_version").fetchone()
-        return int(row[0]), self._write_count
+    def version(self) -> int:
+        """Changes whenever the store changes, whichever process or thread wrote."""
+        return self.index.version()
 
     # --- files ------------------------------------------------------------------------------
 
@@ -177,7 +174,6 @@ class LocalRepository(RepositoryBase):
         except BaseException:
             self._unlink(ident)
             raise
-        self._write_count += 1
         return info
 
     def _resolve(self, conn: sqlite3.Connection, query: Query) -> ObjectInfo:
@@ -230,14 +226,12 @@ class LocalRepository(RepositoryBase):
                 (json.dumps(merged), end or info.valid_until, now_ms(), info.id),
             )
             _remember_keys(db, merged)
-        self._write_count += 1
         return True
 
     def _delete(self, query: Query) -> ObjectInfo:
         with self.index.write() as db:
             info = self._resolve(db, query)
             db.execute("DELETE FROM objects WHERE id = ?", (info.id,))
-        self._write_count += 1
         self._unlink(info.id)
         return info
 
@@ -248,14 +242,12 @@ class LocalRepository(RepositoryBase):
                 "UPDATE objects SET path = ?, last_modified = ? WHERE id = ?",
                 (destination, now_ms(), info.id),
             )
-        self._write_count += 1
         return self.download(info.id).info
 
     def _truncate(self, pattern: ObjectPath) -> int:
         with self.index.write() as db:
             found = self.index.listing(db, Query(pattern), latest=False, limit=None)
             db.executemany("DELETE FROM objects WHERE id = ?", [(i.id,) for i in found])
-        self._write_count += 1
         for info in found:
             self._unlink(info.id)
         return len(found)

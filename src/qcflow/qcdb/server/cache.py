@@ -2,9 +2,9 @@
 
 The answer to ``GET /<path>/<timestamp>/<filters>`` changes only when the store changes, so a
 server may replay it as long as the store's change counter is the one seen when the answer was
-computed. The embedded store provides the counter (:meth:`LocalRepository.version`: SQLite's
-``data_version`` plus this process's own writes), so the cache is exact across processes and
-threads; repositories without one are never cached. URLs without a timestamp ("now") and
+computed. The embedded store provides the counter (:meth:`LocalRepository.version`, bumped in
+every write transaction), so the cache is exact across processes and threads; repositories
+without one are never cached. URLs without a timestamp ("now") and
 conditional requests (``If-None-Match``, ``If-Not-Before``/``After``) always go to the store.
 
 CCDB clients ask for the same objects again and again (QC's triggers poll, the QCG refreshes),
