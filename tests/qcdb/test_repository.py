@@ -174,6 +174,15 @@ def test_bad_paths_are_rejected_and_nothing_stored(repo: Repository, path: str) 
     assert repo.latest(".*") == []
 
 
+@pytest.mark.parametrize("time_", [2**63, -(2**63), 1.5, "5"])
+def test_times_must_be_64_bit_integers(repo: Repository, time_: object) -> None:
+    with pytest.raises(InvalidInput, match="not a time in ms"):
+        repo.store(P, b"x", valid_from=time_, valid_until=None)  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput, match="not a time in ms"):
+        repo.get(P, time_)  # type: ignore[arg-type]
+    assert repo.latest(".*") == []
+
+
 @pytest.mark.parametrize("key", ["", "a b", "a/b", "a=b", "a.b", 'a"b'])
 def test_bad_metadata_keys_are_rejected(repo: Repository, key: str) -> None:
     with pytest.raises(InvalidInput):

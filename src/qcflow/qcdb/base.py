@@ -18,7 +18,7 @@ from qcflow.qcdb.errors import ObjectNotFound
 from qcflow.qcdb.model import ObjectInfo
 from qcflow.qcdb.query import Query, normalize_validity, now_ms
 from qcflow.qcdb.repository import Fetched
-from qcflow.qcdb.urls import check_metadata, check_path
+from qcflow.qcdb.urls import check_metadata, check_path, check_time
 
 __all__ = ["ADJUSTABLE_EOV", "RepositoryBase"]
 
@@ -93,6 +93,8 @@ class RepositoryBase(ABC):
         if not isinstance(data, bytes | bytearray | memoryview):  # callers outside mypy's reach
             msg = f"content of {path} must be bytes, not {type(data).__name__}"  # type: ignore[unreachable]
             raise InvalidInput(msg)
+        check_time(valid_from, f"{path}: valid_from")
+        check_time(valid_until, f"{path}: valid_until")
         validity = normalize_validity(valid_from, valid_until, now=now_ms())
         name = file_name or path.rsplit("/", 1)[-1]
         info = self._store(path, bytes(data), validity, meta, content_type or "", name)
@@ -124,6 +126,9 @@ class RepositoryBase(ABC):
     ) -> Query:
         check_path(path, pattern=pattern)
         checked = check_metadata(filters or {}, what="filters", of=path)
+        for value, what in ((timestamp, "timestamp"), (not_before, "not_before"),
+                            (not_after, "not_after")):  # fmt: skip
+            check_time(value, f"{path}: {what}")
         return Query(path, timestamp, checked, not_before, not_after, uuid)
 
     def get(
@@ -198,6 +203,7 @@ class RepositoryBase(ABC):
         valid_until: TimestampMs | None = None,
     ) -> bool:
         query = self._query(path, timestamp, filters, uuid=uuid)
+        check_time(valid_until, f"{path}: valid_until")
         changes = check_metadata(metadata or {}, what="new metadata", of=path)
         return self._update(query, changes, valid_until)
 

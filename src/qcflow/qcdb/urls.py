@@ -25,11 +25,13 @@ from qcflow.errors import InvalidInput
 
 __all__ = [
     "MAX_PATH_ELEMENTS",
+    "MAX_TIME",
     "RESERVED",
     "ParsedUrl",
     "build",
     "check_metadata",
     "check_path",
+    "check_time",
     "is_pattern",
     "parse",
 ]
@@ -110,6 +112,20 @@ def _check_element(path: str, element: str, *, pattern: bool) -> None:
         raise InvalidInput(msg)
 
 
+#: Times are signed 64-bit integers (ms), as in the CCDB and SQLite.
+MAX_TIME = 2**63 - 1
+
+
+def check_time(value: int | None, what: str) -> int | None:
+    """``value`` if it is None or an integer a 64-bit time can hold; InvalidInput otherwise."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not -MAX_TIME <= value <= MAX_TIME:
+        msg = f"{what} {value!r} is not a time in ms (a 64-bit integer)"
+        raise InvalidInput(msg)
+    return value
+
+
 def check_metadata(
     metadata: Mapping[str, str], *, what: str = "metadata", of: str = ""
 ) -> dict[str, str]:
@@ -157,7 +173,7 @@ def parse(raw: str, *, pattern: bool = False, max_timestamps: int = 2) -> Parsed
     ident: str | None = None
     for token in tokens:
         if _NUMBER.fullmatch(token):
-            timestamps.append(int(token))
+            timestamps.append(check_time(int(token), f"URL {raw!r}: timestamp") or 0)
         elif "=" in token:
             key, _, value = token.partition("=")
             filters.update(check_metadata({key: value}, what="filter", of=f"URL {raw!r}"))

@@ -75,6 +75,8 @@ def test_creation_bound_headers(client: TestClient) -> None:
     created = int(upload(client, f"/{P}/1000/2000").headers["created"])
     assert client.get(f"/{P}/1500", headers={"If-Not-After": str(created - 1)}).status_code == 404
     assert client.get(f"/{P}/1500", headers={"If-Not-Before": str(created)}).status_code == 200
+    huge = client.get(f"/{P}/1500", headers={"If-Not-After": "9" * 19})
+    assert huge.status_code == 400
     bad = client.get(f"/{P}/1500", headers={"If-Not-Before": "yesterday"})
     assert bad.status_code == 400
     assert "If-Not-Before" in bad.text
@@ -173,6 +175,7 @@ def test_openapi_and_root(client: TestClient) -> None:
         "/1000/2000",
         "/browse/x/1000/2000",
         f"/{P}/1000/2000/bad%20key=1",
+        f"/{P}/1000/9999999999999999999",  # beyond 64 bits
     ],
 )
 def test_bad_post_urls(client: TestClient, store: LocalRepository, url: str) -> None:

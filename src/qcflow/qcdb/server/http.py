@@ -17,6 +17,7 @@ from qcflow._types import TimestampMs
 from qcflow.errors import InvalidInput, QcflowError
 from qcflow.qcdb.errors import RangeNotSatisfiable, http_status
 from qcflow.qcdb.model import ObjectInfo, to_headers
+from qcflow.qcdb.urls import check_time
 
 __all__ = ["Reply", "error_reply", "int_header", "object_headers", "parse_range"]
 
@@ -85,10 +86,11 @@ def int_header(headers: Mapping[str, str], name: str) -> TimestampMs | None:
     if value is None or value.strip() == "":
         return None
     try:
-        return int(value.strip())
+        number = int(value.strip())
     except ValueError as err:
         msg = f"header {name}: {value!r} is not a number"
         raise InvalidInput(msg) from err
+    return check_time(number, f"header {name}:")
 
 
 def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
