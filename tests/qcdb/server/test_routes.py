@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import socket
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from qcflow.qcdb.local import LocalRepository
@@ -222,3 +224,16 @@ def test_literal_dot_dot_over_a_socket(live_server: object, store: LocalReposito
     assert reply.startswith("HTTP/1.1 400")
     assert "'..' element" in reply
     assert store.latest(".*") == []
+
+
+_URL_TEXT = st.text(st.characters(codec="utf-8", blacklist_categories=("Cs",)), max_size=60)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(text=_URL_TEXT, method=st.sampled_from(["GET", "HEAD", "PUT", "DELETE", "POST", "MOVE"]))
+def test_no_url_makes_a_server_error(client: TestClient, text: str, method: str) -> None:
+    url = "/" + quote(text, safe="/=%*.-_")
+    response = client.request(method, url, headers={"Destination": quote(text)})
+    assert response.status_code < 500, (url, response.text)
