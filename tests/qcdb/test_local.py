@@ -130,12 +130,17 @@ def test_sigkill_mid_store_leaves_a_consistent_store(tmp_path: Path) -> None:
     import subprocess
 
     root = tmp_path / "qcdb"
-    LocalRepository(root).close()
-    for delay in (0.3, 0.45, 0.6):
+    watcher = LocalRepository(root)
+    for delay in (0.0, 0.013, 0.031):
+        before = len(watcher.browse("qc/.*"))
         proc = subprocess.Popen([sys.executable, "-c", _KILLED_WRITER, str(root)])
+        deadline = time.monotonic() + 60
+        while len(watcher.browse("qc/.*")) < before + 2 and time.monotonic() < deadline:
+            time.sleep(0.005)  # wait until it is storing in a loop, then kill it somewhere
         time.sleep(delay)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
+    watcher.close()
     repo = LocalRepository(root)  # opening cleans the dead writer's temporary files
     assert list((root / "tmp").iterdir()) == []
     report = repo.check(remove_orphans=True)
