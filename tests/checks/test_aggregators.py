@@ -51,7 +51,10 @@ def test_empty_input_is_null_with_a_flag(cls: type[WorstOfAll]) -> None:
 
 def test_best_of_and_majority_keep_all_flags() -> None:
     assert BestOfAll("a").aggregate(INPUTS)["a"] == Quality.GOOD
-    assert names(BestOfAll("a").aggregate(INPUTS)["a"]) == ["Bad PID", "Bad Tracking"]  # sorted by QO name
+    assert names(BestOfAll("a").aggregate(INPUTS)["a"]) == [
+        "Bad PID",
+        "Bad Tracking",
+    ]  # sorted by QO name
     mixed = {
         f"c{i}": qo(f"c{i}", q)
         for i, q in enumerate(
