@@ -31,7 +31,7 @@ from qcflow import __version__
 from qcflow._types import JSONObject
 from qcflow.errors import InvalidInput
 from qcflow.generators.registry import DEFAULT_REGISTRY, Entry, load_registry
-from qcflow.qcdb.location import absolute_location, parse_location
+from qcflow.qcdb.open import absolute_url, is_remote
 from qcflow.workflow.model import Workflow
 from qcflow.workflow.o2dpg import createTask, prepare_stages
 from qcflow.workflow.validate import validate
@@ -170,11 +170,11 @@ def _check_safe(flag: str, value: str) -> None:
 def _qcdb_url(qcdb_url: str | None, engine: Engine) -> str:
     if engine == "o2-qc":
         url = qcdb_url or O2DPG_DEFAULT_QCDB
-        if parse_location(url).kind != "http":
+        if not is_remote(url):
             msg = f"--qcdbUrl {url!r}: o2-qc needs a CCDB server (host:port), not an embedded store"
             raise InvalidInput(msg)
     else:
-        url = absolute_location(qcdb_url)
+        url = absolute_url(qcdb_url)
     _check_safe("--qcdbUrl", url)
     return url
 

@@ -16,10 +16,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from qcflow._types import TimestampMs
+from qcflow.objects.metadata import PASS_NAME, PERIOD_NAME, RUN_NUMBER, RUN_TYPE
 
 __all__ = [
     "ANY_RUN_TYPE",
-    "PROVENANCES",
     "RUN_TYPES",
     "Activity",
     "run_type_name",
@@ -48,7 +48,6 @@ RUN_TYPES: tuple[str, ...] = (
     "CALIBRATION_VRESETD",
 )
 ANY_RUN_TYPE = "NONE"
-PROVENANCES = ("qc", "qc_async", "qc_mc")
 
 #: Validity bounds of an activity, ms; ``VALIDITY_MAX`` means "open ended".
 VALIDITY_MIN: TimestampMs = 1
@@ -121,24 +120,16 @@ class Activity:
     def metadata(self) -> dict[str, str]:
         """The activity keys QC stores with every object (always all four, even when empty)."""
         return {
-            "RunType": self.type,
-            "RunNumber": str(self.number),
-            "PassName": self.pass_name,
-            "PeriodName": self.period_name,
+            RUN_TYPE: self.type,
+            RUN_NUMBER: str(self.number),
+            PASS_NAME: self.pass_name,
+            PERIOD_NAME: self.period_name,
         }
 
     def filters(self) -> dict[str, str]:
         """Metadata filters selecting objects of this activity: non-wildcard fields only."""
-        out: dict[str, str] = {}
-        if self.type != ANY_RUN_TYPE:
-            out["RunType"] = self.type
-        if self.number:
-            out["RunNumber"] = str(self.number)
-        if self.pass_name:
-            out["PassName"] = self.pass_name
-        if self.period_name:
-            out["PeriodName"] = self.period_name
-        return out
+        wildcard = Activity(provenance=self.provenance).metadata()
+        return {k: v for k, v in self.metadata().items() if v != wildcard[k]}
 
     @classmethod
     def from_metadata(
@@ -149,12 +140,12 @@ class Activity:
         valid_until: TimestampMs = VALIDITY_MAX,
     ) -> Activity:
         """The activity of a stored object, from its metadata (missing keys are wildcards)."""
-        run = str(metadata.get("RunNumber", "0")).strip()
+        run = str(metadata.get(RUN_NUMBER, "0")).strip()
         return cls(
             number=int(run) if run.isdigit() else 0,
-            type=run_type_name(metadata.get("RunType")),
-            period_name=str(metadata.get("PeriodName", "")),
-            pass_name=str(metadata.get("PassName", "")),
+            type=run_type_name(metadata.get(RUN_TYPE)),
+            period_name=str(metadata.get(PERIOD_NAME, "")),
+            pass_name=str(metadata.get(PASS_NAME, "")),
             provenance=provenance,
             valid_from=valid_from,
             valid_until=valid_until,

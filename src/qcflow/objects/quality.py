@@ -33,6 +33,8 @@ from typing import Any, ClassVar, NamedTuple
 from qcflow._hints import did_you_mean
 from qcflow.errors import InvalidInput
 from qcflow.objects.activity import Activity
+from qcflow.objects.metadata import QUALITY_OBJECT_CLASS, qo_metadata
+from qcflow.objects.paths import qo_path
 
 __all__ = [
     "FLAG_TYPES",
@@ -45,7 +47,6 @@ __all__ = [
     "flag_type",
 ]
 
-QUALITY_OBJECT_CLASS = "o2::quality_control::core::QualityObject"
 NULL_LEVEL = 10
 _LEVELS = {"Good": 1, "Medium": 2, "Bad": 3, "Null": NULL_LEVEL}
 
@@ -203,20 +204,16 @@ class QualityObject:
     @property
     def path(self) -> str:
         """``<provenance>/<detector>/QO/<name>``, where QC stores it."""
-        return f"{self.activity.provenance}/{self.detector}/QO/{self.name}"
+        return qo_path(self.activity.provenance, self.detector, self.name)
 
     def metadata(self) -> dict[str, str]:
         """QCDB metadata: the activity keys, class, quality level, check and detector names."""
-        meta = self.activity.metadata()
-        meta.update(
-            {
-                "ObjectType": QUALITY_OBJECT_CLASS,
-                "qc_quality": str(self.quality.level),
-                "qc_check_name": self.check_name,
-                "qc_detector_name": self.detector,
-            }
+        return qo_metadata(
+            self.activity,
+            detector=self.detector,
+            check_name=self.check_name,
+            quality=self.quality.level,
         )
-        return meta
 
     def encode(self) -> bytes:
         a = self.activity

@@ -1,0 +1,324 @@
+"""``qcflow qcdb``: list, read, write and serve a QCDB (embedded store or any CCDB server)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from qcflow.cli._common import add_command
+from qcflow.errors import InvalidInput
+
+_QCDB_HELP = (
+    "QCDB: a directory, file: URL, host:port or http(s):// URL (default: $QCFLOW_QCDB or ./qcdb)"
+)
+_EXAMPLES = """\
+examples:
+  qcflow qcdb put qc/TST/MO/Task/h1 h1.root --valid-from 1700000000000 -m RunNumber=523897
+  qcflow qcdb ls qc/TST
+  qcflow qcdb browse qc/TST/MO/Task/h1 -m RunNumber=523897 --json
+  qcflow qcdb get qc/TST/MO/Task/h1 --at 1700000000001 -o h1.root
+  qcflow qcdb get qc/TST/MO/Task/h1 --hist
+  qcflow qcdb serve --root ./qcdb --port 8080
+  qcflow qcdb ls qc/TST --qcdb localhost:8080
+"""
+_CONTENT_TYPES = {".root": "application/root", ".json": "application/json", ".png": "image/png",
+                  ".svg": "image/svg+xml", ".txt": "text/plain"}  # fmt: skip
+
+
+def register(subparsers: Any) -> None:
+    parser = add_command(
+        subparsers,
+        "qcdb",
+        help="list, read, write and serve a QCDB",
+        description="Work with a QCDB: the embedded store or any CCDB-compatible server.",
+        epilog=_EXAMPLES,
+    )
+    sub = parser.add_subparsers(title="actions", metavar="ACTION", required=True)
+    _register_listings(sub)
+    _register_get(sub)
+    _register_put(sub)
+    _register_removals(sub)
+    _register_serve(sub)
+
+
+def _common(parser: argparse.ArgumentParser, *, filters: bool = True) -> None:
+    parser.add_argument("--qcdb", default=None, metavar="URL", help=_QCDB_HELP)
+    if filters:
+        parser.add_argument(
+            "-m", "--metadata", action="append", default=[], metavar="KEY=VALUE",
+            help="metadata filter (repeatable), e.g. -m RunNumber=523897",
+        )  # fmt: skip
+        parser.add_argument("--at", metavar="TIME", help="timestamp: ms since epoch or ISO date")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+
+def _register_listings(sub: Any) -> None:
+    ls = add_command(sub, "ls", help="newest version of each object under a folder",
+                     description="List the newest version of every object under PATH (a folder "
+                     "or a pattern: '.*' regex prefix, '%%' LIKE).\n\n"
+                     "example:\n  qcflow qcdb ls qc/TST/MO -m PassName=apass1")  # fmt: skip
+    ls.add_argument("path", nargs="?", default="", help="folder or pattern (default: everything)")
+    _common(ls)
+    ls.set_defaults(handler=_ls)
+    browse = add_command(sub, "browse", help="every version of an object or pattern",
+                         description="List every version of PATH (or pattern), newest first.\n\n"
+                         "example:\n  qcflow qcdb browse qc/TST/MO/Task/h1 --limit 10")  # fmt: skip
+    browse.add_argument("path", help="object path or pattern")
+    browse.add_argument("--limit", type=int, default=None, help="at most N versions")
+    _common(browse)
+    browse.set_defaults(handler=_browse)
+
+
+def _register_get(sub: Any) -> None:
+    get = add_command(sub, "get", help="fetch the object valid at a time",
+                      description="Fetch the object valid at --at (default now) whose metadata "
+                      "match every -m filter; the most recently created match wins.\n\n"
+                      "examples:\n  qcflow qcdb get qc/TST/MO/Task/h1 -o h1.root\n"
+                      "  qcflow qcdb get qc/TST/MO/Task/h1 --info --json")  # fmt: skip
+    get.add_argument("path", help="object path")
+    get.add_argument("--id", default=None, help="the object's UUID")
+    get.add_argument("-o", "--output", default=None, help="write the content to this file")
+    get.add_argument("--info", action="store_true", help="print the description only")
+    get.add_argument("--hist", action="store_true", help="decode a ROOT histogram and describe it")
+    _common(get)
+    get.set_defaults(handler=_get)
+
+
+def _register_put(sub: Any) -> None:
+    put = add_command(sub, "put", help="store a file as a new version",
+                      description="Store FILE under PATH valid in [--valid-from, --valid-until) "
+                      "(unset start = now, unset end = start + 10 years).\n\n"
+                      "example:\n  qcflow qcdb put qc/TST/MO/Task/h1 h1.root "
+                      "--valid-from 1700000000000 -m RunNumber=523897")  # fmt: skip
+    put.add_argument("path", help="object path")
+    put.add_argument("file", help="the file to store")
+    put.add_argument("--valid-from", default=None, metavar="TIME", help="start of validity")
+    put.add_argument("--valid-until", default=None, metavar="TIME", help="end of validity")
+    put.add_argument("-m", "--metadata", action="append", default=[], metavar="KEY=VALUE",
+                     help="metadata (repeatable)")  # fmt: skip
+    put.add_argument("--content-type", default=None, help="default: from the file extension")
+    put.add_argument("--qcdb", default=None, metavar="URL", help=_QCDB_HELP)
+    put.add_argument("--json", action="store_true", help="print the stored object as JSON")
+    put.set_defaults(handler=_put)
+
+
+def _register_removals(sub: Any) -> None:
+    rm = add_command(sub, "rm", help="delete the object valid at a time",
+                     description="Delete the one object a get would return.\n\n"
+                     "example:\n  qcflow qcdb rm qc/TST/MO/Task/h1 --at 1700000000001")  # fmt: skip
+    rm.add_argument("path", help="object path")
+    rm.add_argument("--id", default=None, help="the object's UUID")
+    _common(rm)
+    rm.set_defaults(handler=_rm)
+    truncate = add_command(sub, "truncate", help="delete every version under a pattern",
+                           description="Delete every version of every object matching PATTERN.\n\n"
+                           "example:\n  qcflow qcdb truncate 'qc/TST/.*' --yes")  # fmt: skip
+    truncate.add_argument("pattern", help="object path or pattern")
+    truncate.add_argument("--yes", action="store_true", help="really delete")
+    _common(truncate, filters=False)
+    truncate.set_defaults(handler=_truncate)
+
+
+def _register_serve(sub: Any) -> None:
+    serve = add_command(sub, "serve", help="serve a QCDB over the CCDB REST API",
+                        description="Serve a QCDB over the CCDB REST API (real CCDB clients work "
+                        "against it). Binds 127.0.0.1 unless --host says otherwise; set a token "
+                        "(--token or $QCFLOW_QCDB_TOKEN) before exposing it.\n\n"
+                        "examples:\n  qcflow qcdb serve --root ./qcdb --port 8080\n"
+                        "  qcflow qcdb serve --root /data/qcdb --host 0.0.0.0 --workers 2 "
+                        "--read-only")  # fmt: skip
+    serve.add_argument("--root", "--qcdb", dest="qcdb", default=None, metavar="DIR",
+                       help="the store to serve (default: $QCFLOW_QCDB or ./qcdb)")  # fmt: skip
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--workers", type=int, default=1, help="worker processes")
+    serve.add_argument("--read-only", action="store_true", help="refuse every write")
+    serve.add_argument("--token", default=os.environ.get("QCFLOW_QCDB_TOKEN"),
+                       help="writes need 'Authorization: Bearer TOKEN'")  # fmt: skip
+    serve.add_argument("--max-body-mb", type=float, default=256.0, help="request body limit")
+    serve.add_argument("--redirect", action="store_true", help="answer GET with 303 to /download")
+    serve.add_argument("--access-log", action="store_true", help="log every request")
+    serve.add_argument("--cache-mb", type=float, default=64.0,
+                       help="replay cache for object GETs with a timestamp (0: off)")  # fmt: skip
+    serve.set_defaults(handler=_serve)
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def parse_time(text: str | None, *, option: str) -> int | None:
+    """A time from the command line: ms since the epoch or an ISO date (UTC unless stated)."""
+    if text is None:
+        return None
+    if text.lstrip("-").isdigit():
+        return int(text)
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError as err:
+        msg = f"{option} {text!r} is neither ms since the epoch nor an ISO date"
+        raise InvalidInput(msg) from err
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return int(moment.timestamp() * 1000)
+
+
+def parse_metadata(items: list[str]) -> dict[str, str]:
+    """``KEY=VALUE`` arguments as a dict."""
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            msg = f"-m {item!r}: expected KEY=VALUE"
+            raise InvalidInput(msg)
+        out[key] = value
+    return out
+
+
+def _open(args: argparse.Namespace) -> Any:
+    from qcflow.qcdb import open_repository
+
+    return open_repository(args.qcdb)
+
+
+def _iso(ms: int) -> str:
+    moment = dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC)
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _print_infos(infos: list[Any], *, as_json: bool, title: str) -> None:
+    from qcflow.qcdb.model import to_listing_entry
+
+    if as_json:
+        print(json.dumps([to_listing_entry(i) for i in infos], indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    for column in ("path", "valid from (UTC)", "valid until (UTC)", "created (UTC)", "size",
+                   "metadata"):  # fmt: skip
+        table.add_column(column, overflow="fold")
+    for info in infos:
+        meta = ", ".join(f"{k}={v}" for k, v in sorted(info.metadata.items()))
+        table.add_row(info.path, _iso(info.valid_from), _iso(info.valid_until),
+                      _iso(info.created), str(info.size), meta)  # fmt: skip
+    Console().print(table)
+
+
+# --- handlers -----------------------------------------------------------------------------------
+
+
+def _ls(args: argparse.Namespace) -> int:
+    from qcflow.qcdb.urls import is_pattern
+
+    path = args.path.strip("/")
+    pattern = path if is_pattern(path) else (f"{path}(/.*)?$" if path else ".*")
+    with _open(args) as repo:
+        infos = repo.latest(pattern, parse_metadata(args.metadata),
+                            timestamp=parse_time(args.at, option="--at"))  # fmt: skip
+    _print_infos(infos, as_json=args.json, title=f"{len(infos)} object(s) under {path or '/'}")
+    return 0
+
+
+def _browse(args: argparse.Namespace) -> int:
+    with _open(args) as repo:
+        at = parse_time(args.at, option="--at")
+        infos = repo.browse(
+            args.path, parse_metadata(args.metadata), timestamp=at, limit=args.limit
+        )
+    _print_infos(infos, as_json=args.json, title=f"{len(infos)} version(s) of {args.path}")
+    return 0
+
+
+def _get(args: argparse.Namespace) -> int:
+    at = parse_time(args.at, option="--at")
+    with _open(args) as repo:
+        info, data = repo.get(args.path, at, parse_metadata(args.metadata), uuid=args.id)
+    if args.output:
+        from qcflow._io import atomic_write_bytes
+
+        atomic_write_bytes(args.output, data)
+        print(f"{args.path} ({info.id}, {len(data)} bytes) -> {args.output}", file=sys.stderr)
+    if args.hist:
+        _describe_histogram(data, as_json=args.json)
+    elif args.info or (not args.output and sys.stdout.isatty()):
+        _print_infos([info], as_json=args.json, title=f"{args.path} {info.id}")
+    elif not args.output:
+        sys.stdout.buffer.write(data)
+    return 0
+
+
+def _describe_histogram(data: bytes, *, as_json: bool) -> None:
+    from qcflow.objects.root import decode_histogram
+
+    summary = decode_histogram(data).summary()
+    if as_json:
+        print(json.dumps(summary, indent=2))
+    else:
+        for key, value in summary.items():
+            print(f"{key:>12}: {value}")
+
+
+def _put(args: argparse.Namespace) -> int:
+    file = Path(args.file)
+    try:
+        data = file.read_bytes()
+    except OSError as err:
+        msg = f"cannot read {file}: {err.strerror or err}"
+        raise InvalidInput(msg) from err
+    metadata = parse_metadata(args.metadata)
+    content_type = args.content_type or _CONTENT_TYPES.get(file.suffix, "application/octet-stream")
+    if file.suffix == ".root" and "ObjectType" not in metadata:
+        from qcflow.objects.root import object_class
+
+        metadata["ObjectType"] = object_class(data) or "TObject"
+    with _open(args) as repo:
+        info = repo.store(args.path, data, metadata=metadata, content_type=content_type,
+                          valid_from=parse_time(args.valid_from, option="--valid-from"),
+                          valid_until=parse_time(args.valid_until, option="--valid-until"),
+                          file_name=file.name)  # fmt: skip
+    _print_infos([info], as_json=args.json, title=f"stored {info.path} {info.id}")
+    return 0
+
+
+def _rm(args: argparse.Namespace) -> int:
+    at = parse_time(args.at, option="--at")
+    with _open(args) as repo:
+        info = repo.delete(args.path, at, uuid=args.id, filters=parse_metadata(args.metadata))
+    _print_infos([info], as_json=args.json, title=f"deleted {info.path} {info.id}")
+    return 0
+
+
+def _truncate(args: argparse.Namespace) -> int:
+    with _open(args) as repo:
+        if not args.yes:
+            count = len(repo.browse(args.pattern))
+            msg = f"truncate would delete {count} version(s) matching {args.pattern!r}; add --yes"
+            raise InvalidInput(msg)
+        count = repo.truncate(args.pattern)
+    print(json.dumps({"deleted": count}) if args.json else f"deleted {count} version(s)")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from qcflow.qcdb.open import default_url, is_remote
+    from qcflow.qcdb.server import ServeConfig, serve
+
+    qcdb = args.qcdb or default_url()
+    if not is_remote(qcdb):
+        qcdb = str(Path(qcdb).absolute())
+    config = ServeConfig(qcdb=qcdb, host=args.host, port=args.port, workers=args.workers,
+                         read_only=args.read_only, token=args.token,
+                         max_body=int(args.max_body_mb * 1024 * 1024), redirect=args.redirect,
+                         access_log=args.access_log,
+                         cache_bytes=int(args.cache_mb * 1024 * 1024))  # fmt: skip
+    mode = "read-only" if args.read_only else ("token-protected writes" if args.token else "open")
+    print(f"serving {qcdb} on http://{args.host}:{args.port} ({mode}); Ctrl-C stops",
+          file=sys.stderr)  # fmt: skip
+    serve(config)
+    return 0

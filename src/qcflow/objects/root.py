@@ -1,0 +1,301 @@
+"""ROOT histograms as QCDB payloads: a ROOT file holding the object under ``ccdb_object``.
+
+:func:`decode_histogram` reads TH1*/TH2* from the bytes of a QCDB object into a
+:class:`Histogram` -- values and sumw2 *with* under/overflow, bin edges, titles, bin labels, and
+the statistics ROOT stores (``fEntries``, ``fTsumw``, ``fTsumw2``, ``fTsumwx``, ``fTsumwx2`` and for
+2D ``fTsumwy``, ``fTsumwy2``, ``fTsumwxy``) -- so reductors can use ROOT's own mean and RMS.
+:func:`encode_histogram` writes one back (TH1F/TH1D/TH2F/TH2D; the class follows the dtype).
+:meth:`Histogram.to_hist` / :meth:`Histogram.from_hist` convert to and from ``hist.Hist``.
+
+uproot does the ROOT I/O (about 1.8 ms per decoded object, so decode in parallel or once).
+Bin labels are read but not written: uproot cannot write them.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from qcflow.errors import InvalidInput
+
+__all__ = [
+    "CCDB_KEY",
+    "Axis",
+    "Histogram",
+    "decode_histogram",
+    "encode_histogram",
+    "object_class",
+    "read_root",
+    "upload_file_name",
+    "write_root",
+]
+
+#: The key under which CCDB/QCDB ROOT files hold their object.
+CCDB_KEY = "ccdb_object"
+FloatArray = npt.NDArray[np.float64]
+_STATS_1D = ("fTsumw", "fTsumw2", "fTsumwx", "fTsumwx2")
+_STATS_2D = (*_STATS_1D, "fTsumwy", "fTsumwy2", "fTsumwxy")
+
+
+class _MemorySink(io.BytesIO):
+    """A BytesIO that survives uproot closing it."""
+
+    def close(self) -> None:
+        pass
+
+
+def write_root(objects: Mapping[str, Any]) -> bytes:
+    """A ROOT file (bytes) holding each uproot-writable object under its key."""
+    import uproot
+
+    sink = _MemorySink()
+    with uproot.recreate(sink) as file:
+        for key, obj in objects.items():
+            file[key] = obj
+    return sink.getvalue()
+
+
+def read_root(data: bytes) -> Any:
+    """The ``uproot`` file object of ROOT file bytes; InvalidInput when they are not ROOT."""
+    import uproot
+
+    try:
+        return uproot.open(io.BytesIO(data))
+    except Exception as err:  # uproot raises many types for corrupt input
+        msg = f"not a readable ROOT file ({len(data)} bytes): {err}"
+        raise InvalidInput(msg) from err
+
+
+def object_class(data: bytes, key: str = CCDB_KEY) -> str | None:
+    """The ROOT class name stored under ``key`` (``TH1F``...), None if absent or not ROOT."""
+    try:
+        classes = read_root(data).classnames()
+    except InvalidInput:
+        return None
+    return next((c for k, c in classes.items() if k.split(";")[0] == key), None)
+
+
+def upload_file_name(class_name: str, timestamp_ms: int) -> str:
+    """The CCDB client's upload file name: the class with ``::`` -> ``-``, then ``_<ms>.root``."""
+    return f"{class_name.replace('::', '-')}_{timestamp_ms}.root"
+
+
+@dataclass
+class Axis:
+    """One axis: bin edges (no flow), title, and bin labels when the axis has them."""
+
+    edges: FloatArray
+    title: str = ""
+    labels: list[str] | None = None
+
+    @property
+    def centers(self) -> FloatArray:
+        return np.asarray((self.edges[1:] + self.edges[:-1]) / 2, dtype=np.float64)
+
+    @property
+    def uniform(self) -> bool:
+        widths = np.diff(self.edges)
+        return bool(np.allclose(widths, widths[0], rtol=1e-9, atol=0))
+
+
+@dataclass
+class Histogram:
+    """A 1D or 2D ROOT histogram; ``values``/``variances`` include under- and overflow bins."""
+
+    class_name: str
+    name: str
+    title: str
+    axes: tuple[Axis, ...]
+    values: FloatArray
+    variances: FloatArray | None = None
+    entries: float = 0.0
+    stats: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def ndim(self) -> int:
+        return len(self.axes)
+
+    def inner(self, array: FloatArray | None = None) -> FloatArray:
+        """``values`` (or ``array``) without the flow bins."""
+        a = self.values if array is None else array
+        return a[(slice(1, -1),) * self.ndim]
+
+    def mean(self, axis: int = 0) -> float:
+        """ROOT's mean from the stored statistics (``GetMean``)."""
+        letter = "xy"[axis]
+        sumw = self.stats.get("fTsumw", 0.0)
+        return self.stats.get(f"fTsumw{letter}", 0.0) / sumw if sumw else 0.0
+
+    def std(self, axis: int = 0) -> float:
+        """ROOT's standard deviation from the stored statistics (``GetStdDev``)."""
+        letter = "xy"[axis]
+        sumw = self.stats.get("fTsumw", 0.0)
+        if not sumw:
+            return 0.0
+        mean = self.mean(axis)
+        return float(np.sqrt(max(0.0, self.stats.get(f"fTsumw{letter}2", 0.0) / sumw - mean**2)))
+
+    def summary(self) -> dict[str, Any]:
+        """A JSON-friendly description (class, title, bins, entries, integral, mean, std)."""
+        out: dict[str, Any] = {"class": self.class_name, "name": self.name, "title": self.title}
+        for i, axis in enumerate(self.axes):
+            letter = "xy"[i]
+            out[f"{letter} bins"] = f"{len(axis.edges) - 1} in [{axis.edges[0]}, {axis.edges[-1]}]"
+            out[f"{letter} mean"] = self.mean(i)
+            out[f"{letter} std"] = self.std(i)
+        out["entries"] = self.entries
+        out["integral"] = float(self.inner().sum())
+        return out
+
+    # --- hist conversion --------------------------------------------------------------------
+
+    def to_hist(self) -> Any:
+        """A ``hist.Hist`` (Weight storage when sumw2 is stored) with flow bins filled."""
+        import hist
+
+        axes = [_hist_axis(a, "xy"[i]) for i, a in enumerate(self.axes)]
+        storage = hist.storage.Weight() if self.variances is not None else hist.storage.Double()
+        out = hist.Hist(*axes, storage=storage, name=self.name, label=self.title)
+        view: Any = out.view(flow=True)
+        if self.variances is not None:
+            view.value = self.values
+            view.variance = self.variances
+        else:
+            view[...] = self.values
+        return out
+
+    @classmethod
+    def from_hist(
+        cls, h: Any, *, name: str = "", title: str = "", class_name: str | None = None
+    ) -> Histogram:
+        """From a ``hist.Hist``/boost-histogram; statistics from bin centres (no flow)."""
+        ndim = len(h.axes)
+        if ndim not in (1, 2):
+            msg = f"only 1D and 2D histograms can be stored, not {ndim}D"
+            raise InvalidInput(msg)
+        axes = tuple(Axis(np.asarray(a.edges, dtype=np.float64), str(getattr(a, "label", "") or ""))
+                     for a in h.axes)  # fmt: skip
+        values = _with_flow(h, np.asarray(h.values(flow=True), dtype=np.float64))
+        raw_var = h.variances(flow=True)
+        variances = None if raw_var is None else _with_flow(h, np.asarray(raw_var, np.float64))
+        name = name or str(getattr(h, "name", "") or "h")
+        title = title or str(getattr(h, "label", "") or "")
+        hist_out = cls(class_name or f"TH{ndim}D", name, title, axes, values, variances)
+        hist_out.entries = float(values.sum())
+        hist_out.stats = _stats_from_bins(hist_out)
+        return hist_out
+
+
+def _hist_axis(axis: Axis, letter: str) -> Any:
+    import hist
+
+    label = axis.title or letter
+    if axis.labels:
+        return hist.axis.StrCategory(axis.labels, name=letter, label=label)
+    if axis.uniform:
+        n = len(axis.edges) - 1
+        return hist.axis.Regular(n, axis.edges[0], axis.edges[-1], name=letter, label=label)
+    return hist.axis.Variable(axis.edges, name=letter, label=label)
+
+
+def _with_flow(h: Any, array: FloatArray) -> FloatArray:
+    """Pad axes that have no under/overflow so every axis has n + 2 bins."""
+    pads = []
+    for axis in h.axes:
+        traits = axis.traits
+        pads.append((0 if traits.underflow else 1, 0 if traits.overflow else 1))
+    return np.pad(array, pads)
+
+
+def _stats_from_bins(h: Histogram) -> dict[str, float]:
+    w = h.inner()
+    w2 = h.inner(h.variances) if h.variances is not None else w
+    stats = {"fTsumw": float(w.sum()), "fTsumw2": float(w2.sum())}
+    x = h.axes[0].centers
+    if h.ndim == 1:
+        stats |= {"fTsumwx": float((w * x).sum()), "fTsumwx2": float((w * x * x).sum())}
+        return stats
+    y = h.axes[1].centers
+    xx, yy = np.meshgrid(x, y, indexing="ij")
+    stats |= {
+        "fTsumwx": float((w * xx).sum()), "fTsumwx2": float((w * xx * xx).sum()),
+        "fTsumwy": float((w * yy).sum()), "fTsumwy2": float((w * yy * yy).sum()),
+        "fTsumwxy": float((w * xx * yy).sum()),
+    }  # fmt: skip
+    return stats
+
+
+# --- ROOT I/O ---------------------------------------------------------------------------------
+
+
+def decode_histogram(data: bytes, key: str = CCDB_KEY) -> Histogram:
+    """The TH1*/TH2* stored under ``key`` in ROOT file bytes."""
+    file = read_root(data)
+    try:
+        obj = file[key]
+    except Exception as err:
+        msg = f"ROOT file has no {key!r} (keys: {', '.join(file.keys()) or 'none'})"
+        raise InvalidInput(msg) from err
+    name = obj.classname
+    if not (name.startswith(("TH1", "TH2")) and name[3:4] in ("F", "D", "I", "S", "C")):
+        msg = f"{key!r} is a {name}, not a TH1 or TH2 histogram"
+        raise InvalidInput(msg)
+    ndim = int(name[2])
+    axes = tuple(_read_axis(obj.member(f"f{c}axis")) for c in "XY"[:ndim])
+    sumw2 = np.asarray(obj.member("fSumw2"), dtype=np.float64)
+    values = np.asarray(obj.values(flow=True), dtype=np.float64)
+    stats_keys = _STATS_2D if ndim == 2 else _STATS_1D
+    return Histogram(
+        class_name=name,
+        name=str(obj.member("fName")),
+        title=str(obj.member("fTitle")),
+        axes=axes,
+        values=values,
+        variances=sumw2.reshape(values.shape, order="F").copy() if sumw2.size else None,
+        entries=float(obj.member("fEntries")),
+        stats={k: float(obj.member(k)) for k in stats_keys},
+    )
+
+
+def _read_axis(axis: Any) -> Axis:
+    labels = axis.labels()
+    return Axis(
+        edges=np.asarray(axis.edges(), dtype=np.float64),
+        title=str(axis.member("fTitle")),
+        labels=[str(label) for label in labels] if labels else None,
+    )
+
+
+def _write_axis(axis: Axis, name: str) -> Any:
+    from uproot.writing import identify
+
+    n = len(axis.edges) - 1
+    bins = None if axis.uniform else np.asarray(axis.edges, dtype=np.float64)
+    return identify.to_TAxis(name, axis.title, n, float(axis.edges[0]), float(axis.edges[-1]),
+                             fXbins=bins)  # fmt: skip
+
+
+def encode_histogram(h: Histogram, key: str = CCDB_KEY) -> bytes:
+    """ROOT file bytes holding ``h`` under ``key``; ``F`` classes are written as float32."""
+    from uproot.writing import identify
+
+    dtype = np.float32 if h.class_name.endswith("F") else np.float64
+    # ROOT stores 2D bins x-fastest (Fortran order), with flow bins.
+    data = np.asarray(h.values, dtype=dtype).ravel(order="F")
+    sumw2 = np.zeros(0) if h.variances is None else np.asarray(h.variances).ravel(order="F")
+    s = {k: h.stats.get(k, 0.0) for k in _STATS_2D}
+    x = _write_axis(h.axes[0], "xaxis")
+    y = _write_axis(h.axes[1], "yaxis") if h.ndim == 2 else identify.to_TAxis("yaxis", "", 1, 0, 1)
+    z = identify.to_TAxis("zaxis", "", 1, 0.0, 1.0)
+    common = (h.name, h.title, data, h.entries, s["fTsumw"], s["fTsumw2"], s["fTsumwx"],
+              s["fTsumwx2"])  # fmt: skip
+    if h.ndim == 1:
+        obj = identify.to_TH1x(*common, sumw2, x, y, z)
+    else:
+        obj = identify.to_TH2x(*common, s["fTsumwy"], s["fTsumwy2"], s["fTsumwxy"], sumw2, x, y, z)
+    return write_root({key: obj})

@@ -1,0 +1,250 @@
+"""The embedded store's SQLite index: schema, per-thread connections, and the selection SQL.
+
+(SQL text is assembled from constant fragments only; every value is a bound parameter, hence
+the ``noqa: S608`` marks.)
+
+One row per object version. ``ticks`` (the 100 ns time inside the version-1 UUID) orders versions
+by creation; the ``(path, ticks, id, valid_from, valid_until)`` index serves both "the newest
+valid match of this path" (walked newest first, validity checked in the index) and "the newest
+per path under this prefix". Metadata is a JSON object per row; filters compare
+``json_extract(metadata, '$."Key"')`` in SQL, so nothing is decoded for rows that do not match.
+Path patterns use a range on the pattern's literal prefix, then the :class:`PathMatcher` as an
+SQL function.
+
+A one-row ``version`` table counts write transactions, so readers (the server's replay cache)
+can tell cheaply and exactly whether anything changed, whoever wrote.
+
+The database runs in WAL mode (readers never block the writer, and a writer killed mid-transaction
+leaves the last committed state); writers take ``BEGIN IMMEDIATE`` and wait up to
+``busy_timeout`` for each other, which is what lets several processes store at once.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from qcflow.qcdb.model import ObjectInfo
+from qcflow.qcdb.query import PathMatcher, Query
+
+__all__ = ["COLUMNS", "Index", "row_to_info"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS objects (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    ticks INTEGER NOT NULL,
+    path TEXT NOT NULL,
+    valid_from INTEGER NOT NULL,
+    valid_until INTEGER NOT NULL,
+    initial_valid_until INTEGER NOT NULL,
+    created INTEGER NOT NULL,
+    last_modified INTEGER NOT NULL,
+    md5 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    content_type TEXT NOT NULL,
+    file_name TEXT NOT NULL,
+    metadata TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS objects_order ON objects (path, ticks, id, valid_from, valid_until);
+CREATE TABLE IF NOT EXISTS meta_keys (key TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS version (id INTEGER PRIMARY KEY CHECK (id = 0), n INTEGER NOT NULL);
+INSERT OR IGNORE INTO version VALUES (0, 0);
+"""
+
+COLUMNS = (
+    "id, path, valid_from, valid_until, initial_valid_until, created, last_modified, "
+    "md5, size, content_type, file_name, metadata"
+)
+_ORDER = "ticks DESC, id DESC"
+BUSY_TIMEOUT_MS = 60_000
+
+
+def row_to_info(row: tuple[Any, ...]) -> ObjectInfo:
+    """An :class:`ObjectInfo` from a row selected with :data:`COLUMNS`."""
+    ident, path, start, end, initial, created, modified, md5, size, ctype, name, meta = row
+    return ObjectInfo(
+        path=path,
+        id=ident,
+        valid_from=start,
+        valid_until=end,
+        created=created,
+        last_modified=modified,
+        md5=md5,
+        size=size,
+        content_type=ctype,
+        file_name=name,
+        metadata=json.loads(meta),
+        initial_valid_until=initial,
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _matcher(pattern: str) -> PathMatcher:
+    return PathMatcher(pattern)
+
+
+def _path_matches(pattern: str, path: str) -> int:
+    return int(_matcher(pattern)(path))
+
+
+class Index:
+    """The SQLite index of one store; one connection per thread, shared by nobody else."""
+
+    def __init__(self, file: Path) -> None:
+        self.file = file
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._connections: list[sqlite3.Connection] = []
+        self._init_schema()
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.file, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                               check_same_thread=False)  # fmt: skip
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.create_function("qc_match", 2, _path_matches, deterministic=True)
+        with self._lock:
+            self._connections.append(conn)
+        return conn
+
+    def _init_schema(self) -> None:
+        conn = self.connection
+        for attempt in range(50):
+            try:
+                conn.execute("PRAGMA journal_mode = WAL")
+                with self.write() as db:
+                    _create(db)
+                return
+            except sqlite3.OperationalError:
+                if attempt == 49:
+                    raise
+                time.sleep(0.05)
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """This thread's connection (created on first use)."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = self._connect()
+        return conn
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction (``BEGIN IMMEDIATE``): committed on success, else rolled back."""
+        conn = self.connection
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+            conn.execute("UPDATE version SET n = n + 1 WHERE id = 0")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def version(self) -> int:
+        """A counter every write transaction increments (in the same transaction)."""
+        row = self.connection.execute("SELECT n FROM version WHERE id = 0").fetchone()
+        return int(row[0]) if row else 0
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+        self._local = threading.local()
+
+    # --- queries ------------------------------------------------------------------------
+
+    def known_keys(self, conn: sqlite3.Connection) -> set[str]:
+        return {k for (k,) in conn.execute("SELECT key FROM meta_keys")}
+
+    def resolve(self, conn: sqlite3.Connection, query: Query) -> ObjectInfo | None:
+        """The newest version of ``query.path`` satisfying every constraint (timestamp set)."""
+        where, args = _conditions(query, query.filters)
+        where.insert(0, "path = ?")
+        args.insert(0, query.path)
+        cond = " AND ".join(where)
+        sql = f"SELECT {COLUMNS} FROM objects WHERE {cond} ORDER BY {_ORDER} LIMIT 1"  # noqa: S608
+        row = conn.execute(sql, args).fetchone()
+        return None if row is None else row_to_info(row)
+
+    def listing(
+        self, conn: sqlite3.Connection, query: Query, *, latest: bool, limit: int | None
+    ) -> list[ObjectInfo]:
+        """Matching versions, newest first (``latest``: the newest per path, in path order)."""
+        known = self.known_keys(conn) if query.filters else set()
+        filters = {k: v for k, v in query.filters.items() if k in known}
+        where, args = _conditions(query, filters)
+        path_sql, path_args = _path_condition(query.path)
+        where = path_sql + where
+        args = path_args + args
+        cond = " AND ".join(where) or "1"
+        if latest:
+            sql = (
+                f"SELECT {COLUMNS} FROM (SELECT *, row_number() OVER "  # noqa: S608
+                f"(PARTITION BY path ORDER BY {_ORDER}) AS rn FROM objects WHERE {cond}) "
+                "WHERE rn = 1 ORDER BY path"
+            )
+        else:
+            sql = f"SELECT {COLUMNS} FROM objects WHERE {cond} ORDER BY {_ORDER}"  # noqa: S608
+            if limit is not None:
+                sql += f" LIMIT {int(limit)}"
+        return [row_to_info(r) for r in conn.execute(sql, args)]
+
+    def paths_under(self, conn: sqlite3.Connection, prefix: str) -> list[str]:
+        """Distinct object paths starting with ``prefix``."""
+        where, args = _prefix_range(prefix)
+        cond = " AND ".join(where) or "1"
+        sql = f"SELECT DISTINCT path FROM objects WHERE {cond}"  # noqa: S608
+        return [p for (p,) in conn.execute(sql, args)]
+
+
+def _create(db: sqlite3.Connection) -> None:
+    for statement in _SCHEMA.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+def _conditions(query: Query, filters: Mapping[str, str]) -> tuple[list[str], list[Any]]:
+    where: list[str] = []
+    args: list[Any] = []
+    if query.timestamp is not None:
+        where += ["valid_from <= ?", "valid_until > ?"]
+        args += [query.timestamp, query.timestamp]
+    if query.not_before is not None:
+        where.append("created >= ?")
+        args.append(query.not_before)
+    if query.not_after is not None:
+        where.append("created <= ?")
+        args.append(query.not_after)
+    if query.uuid is not None:
+        where.append("id = ?")
+        args.append(query.uuid)
+    for key, value in filters.items():
+        # Keys never contain '"' (urls.check_metadata), so the JSON path is well formed.
+        where.append("json_extract(metadata, ?) = ?")
+        args += [f'$."{key}"', value]
+    return where, args
+
+
+def _prefix_range(prefix: str) -> tuple[list[str], list[Any]]:
+    if not prefix:
+        return [], []
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return ["path >= ?", "path < ?"], [prefix, upper]
+
+
+def _path_condition(pattern: str) -> tuple[list[str], list[Any]]:
+    matcher = _matcher(pattern)
+    if matcher.exact:
+        return ["path = ?"], [pattern]
+    where, args = _prefix_range(matcher.prefix)
+    return [*where, "qc_match(?, path)"], [*args, pattern]

@@ -1,0 +1,259 @@
+"""The part of a repository every backend shares: argument checking, defaults, adjustable EOV.
+
+:class:`RepositoryBase` implements the public :class:`~qcflow.qcdb.repository.Repository` methods
+once -- validating paths and metadata, applying QC's validity rules, defaulting the timestamp to
+now, cutting the previous version's validity for ``adjustableEOV`` -- and hands a checked
+:class:`~qcflow.qcdb.query.Query` to a few primitives each backend writes (``_get``, ``_list``,
+``_store``, ...). A backend thus states only how it stores and finds things, never the rules.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+
+from qcflow._types import ObjectPath, TimestampMs
+from qcflow.errors import InvalidInput
+from qcflow.qcdb.errors import ObjectNotFound
+from qcflow.qcdb.model import ObjectInfo
+from qcflow.qcdb.query import Query, normalize_validity, now_ms
+from qcflow.qcdb.repository import Fetched
+from qcflow.qcdb.urls import check_metadata, check_path, check_time
+
+__all__ = ["ADJUSTABLE_EOV", "RepositoryBase"]
+
+#: Metadata key asking that the previous version's end of validity be cut at a new one's start.
+ADJUSTABLE_EOV = "adjustableEOV"
+
+
+class RepositoryBase(ABC):
+    """Public Repository methods over a handful of backend primitives."""
+
+    url: str = ""
+
+    # --- primitives a backend implements (arguments already checked) ----------------------
+
+    @abstractmethod
+    def _store(
+        self,
+        path: ObjectPath,
+        data: bytes,
+        validity: tuple[TimestampMs, TimestampMs],
+        metadata: dict[str, str],
+        content_type: str,
+        file_name: str,
+    ) -> ObjectInfo: ...
+
+    @abstractmethod
+    def _get(self, query: Query, *, content: bool) -> Fetched:
+        """Resolve ``query`` (timestamp set) or raise ObjectNotFound; b"" unless ``content``."""
+
+    @abstractmethod
+    def _download(self, uuid: str) -> Fetched: ...
+
+    @abstractmethod
+    def _list(self, query: Query, *, latest: bool, limit: int | None) -> list[ObjectInfo]: ...
+
+    @abstractmethod
+    def _subfolders(self, path: ObjectPath) -> list[str]: ...
+
+    @abstractmethod
+    def _update(
+        self, query: Query, metadata: dict[str, str], valid_until: TimestampMs | None
+    ) -> bool: ...
+
+    @abstractmethod
+    def _delete(self, query: Query) -> ObjectInfo: ...
+
+    @abstractmethod
+    def _move(self, query: Query, destination: ObjectPath) -> ObjectInfo: ...
+
+    @abstractmethod
+    def _truncate(self, pattern: ObjectPath) -> int: ...
+
+    def close(self) -> None:  # noqa: B027 -- optional hook, not abstract
+        """Release connections and files (nothing by default)."""
+
+    # --- the Repository protocol ------------------------------------------------------------
+
+    def store(
+        self,
+        path: ObjectPath,
+        data: bytes,
+        *,
+        valid_from: TimestampMs | None = None,
+        valid_until: TimestampMs | None = None,
+        metadata: Mapping[str, str] | None = None,
+        content_type: str = "application/octet-stream",
+        file_name: str | None = None,
+        adjust_eov: bool = True,
+    ) -> ObjectInfo:
+        check_path(path)
+        meta = check_metadata(metadata or {}, of=path)
+        if not isinstance(data, bytes | bytearray | memoryview):  # callers outside mypy's reach
+            msg = f"content of {path} must be bytes, not {type(data).__name__}"  # type: ignore[unreachable]
+            raise InvalidInput(msg)
+        check_time(valid_from, f"{path}: valid_from")
+        check_time(valid_until, f"{path}: valid_until")
+        validity = normalize_validity(valid_from, valid_until, now=now_ms())
+        name = file_name or path.rsplit("/", 1)[-1]
+        info = self._store(path, bytes(data), validity, meta, content_type or "", name)
+        if adjust_eov and ADJUSTABLE_EOV in meta:
+            self._adjust_previous(info)
+        return info
+
+    def _adjust_previous(self, info: ObjectInfo) -> None:
+        """Cut the end of validity of the version valid just before ``info`` starts."""
+        before = info.valid_from - 1
+        match = {ADJUSTABLE_EOV: info.metadata[ADJUSTABLE_EOV]}
+        try:
+            previous = self._get(Query(info.path, before, match), content=False).info
+        except ObjectNotFound:
+            return
+        if previous.id != info.id and previous.valid_until > info.valid_from:
+            self._update(Query(info.path, before, uuid=previous.id), {}, info.valid_from)
+
+    def _query(
+        self,
+        path: ObjectPath,
+        timestamp: TimestampMs | None,
+        filters: Mapping[str, str] | None,
+        not_before: TimestampMs | None = None,
+        not_after: TimestampMs | None = None,
+        uuid: str | None = None,
+        *,
+        pattern: bool = False,
+    ) -> Query:
+        check_path(path, pattern=pattern)
+        checked = check_metadata(filters or {}, what="filters", of=path)
+        for value, what in ((timestamp, "timestamp"), (not_before, "not_before"),
+                            (not_after, "not_after")):  # fmt: skip
+            check_time(value, f"{path}: {what}")
+        return Query(path, timestamp, checked, not_before, not_after, uuid)
+
+    def get(
+        self,
+        path: ObjectPath,
+        timestamp: TimestampMs | None = None,
+        filters: Mapping[str, str] | None = None,
+        *,
+        not_before: TimestampMs | None = None,
+        not_after: TimestampMs | None = None,
+        uuid: str | None = None,
+    ) -> Fetched:
+        at = now_ms() if timestamp is None else timestamp
+        query = self._query(path, at, filters, not_before, not_after, uuid)
+        return self._get(query, content=True)
+
+    def info(
+        self,
+        path: ObjectPath,
+        timestamp: TimestampMs | None = None,
+        filters: Mapping[str, str] | None = None,
+        *,
+        not_before: TimestampMs | None = None,
+        not_after: TimestampMs | None = None,
+        uuid: str | None = None,
+    ) -> ObjectInfo:
+        at = now_ms() if timestamp is None else timestamp
+        query = self._query(path, at, filters, not_before, not_after, uuid)
+        return self._get(query, content=False).info
+
+    def download(self, uuid: str) -> Fetched:
+        return self._download(uuid)
+
+    def browse(
+        self,
+        pattern: ObjectPath,
+        filters: Mapping[str, str] | None = None,
+        *,
+        timestamp: TimestampMs | None = None,
+        not_before: TimestampMs | None = None,
+        not_after: TimestampMs | None = None,
+        limit: int | None = None,
+    ) -> list[ObjectInfo]:
+        query = self._query(pattern, timestamp, filters, not_before, not_after, pattern=True)
+        return self._list(query, latest=False, limit=limit)
+
+    def latest(
+        self,
+        pattern: ObjectPath,
+        filters: Mapping[str, str] | None = None,
+        *,
+        timestamp: TimestampMs | None = None,
+        not_before: TimestampMs | None = None,
+        not_after: TimestampMs | None = None,
+    ) -> list[ObjectInfo]:
+        query = self._query(pattern, timestamp, filters, not_before, not_after, pattern=True)
+        return self._list(query, latest=True, limit=None)
+
+    def subfolders(self, path: ObjectPath) -> list[str]:
+        if path:
+            check_path(path, pattern=True)
+        return self._subfolders(path)
+
+    def update(
+        self,
+        path: ObjectPath,
+        timestamp: TimestampMs,
+        *,
+        uuid: str | None = None,
+        filters: Mapping[str, str] | None = None,
+        metadata: Mapping[str, str] | None = None,
+        valid_until: TimestampMs | None = None,
+    ) -> bool:
+        query = self._query(path, timestamp, filters, uuid=uuid)
+        check_time(valid_until, f"{path}: valid_until")
+        changes = check_metadata(metadata or {}, what="new metadata", of=path)
+        return self._update(query, changes, valid_until)
+
+    def delete(
+        self,
+        path: ObjectPath,
+        timestamp: TimestampMs | None = None,
+        *,
+        uuid: str | None = None,
+        filters: Mapping[str, str] | None = None,
+    ) -> ObjectInfo:
+        at = now_ms() if timestamp is None else timestamp
+        return self._delete(self._query(path, at, filters, uuid=uuid))
+
+    def move(
+        self, path: ObjectPath, timestamp: TimestampMs, *, uuid: str, destination: ObjectPath
+    ) -> ObjectInfo:
+        check_path(destination)
+        return self._move(self._query(path, timestamp, None, uuid=uuid), destination)
+
+    def truncate(self, pattern: ObjectPath) -> int:
+        check_path(pattern, pattern=True)
+        return self._truncate(pattern)
+
+    def __enter__(self) -> RepositoryBase:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def new_validity_end(info: ObjectInfo, valid_until: TimestampMs | None) -> TimestampMs | None:
+    """Check a requested end of validity against the object's start; None means unchanged."""
+    if valid_until is None or valid_until == info.valid_until:
+        return None
+    if valid_until <= info.valid_from:
+        msg = (
+            f"new end of validity {valid_until} of {info.path} ({info.id}) "
+            f"is not after its start {info.valid_from}"
+        )
+        raise InvalidInput(msg)
+    return valid_until
+
+
+def apply_metadata(current: Mapping[str, str], changes: Mapping[str, str]) -> dict[str, str]:
+    """``current`` with ``changes`` applied: an empty value deletes the key."""
+    merged = dict(current)
+    for key, value in changes.items():
+        if value == "":
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    return merged

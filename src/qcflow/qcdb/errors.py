@@ -1,0 +1,112 @@
+"""The QCDB's errors, and the one table that maps them to HTTP status codes.
+
+Hierarchy (the bases are in :mod:`qcflow.errors`)::
+
+    QcflowError
+    +-- InvalidInput                 bad path, URL, timestamp, metadata, upload      -> 400
+    |   +-- PayloadTooLarge          request body over the server's limit             -> 413
+    |   +-- RangeNotSatisfiable      a Range header selecting no byte                 -> 416
+    +-- NotFound
+    |   +-- ObjectNotFound           no object matches; says path, time, filters and
+    |                                what is close                                    -> 404
+    +-- QcdbUnavailable              no server answered after the client's retries    -> 503
+    +-- AccessDenied                 read-only server, or missing/wrong token         -> 401/403
+
+The server turns these into responses with :func:`http_status`; the client turns responses back
+into them, so a repository behaves the same embedded or remote.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+from qcflow.errors import InvalidInput, NotFound, QcflowError
+from qcflow.qcdb.model import ObjectInfo
+from qcflow.qcdb.query import Query
+
+__all__ = [
+    "AccessDenied",
+    "ObjectNotFound",
+    "PayloadTooLarge",
+    "QcdbUnavailable",
+    "RangeNotSatisfiable",
+    "http_status",
+    "near_misses",
+]
+
+
+class ObjectNotFound(NotFound):
+    """No stored object matches a query; the message names the query and near misses."""
+
+    def __init__(self, query: Query, hints: Iterable[str] = (), *, message: str = "") -> None:
+        self.query = query
+        self.hints = list(hints)
+        text = message or f"no object matches {query.describe()}"
+        if self.hints:
+            text += "; " + "; ".join(self.hints)
+        super().__init__(text)
+
+
+class PayloadTooLarge(InvalidInput):
+    """A request body is larger than the server accepts."""
+
+
+class RangeNotSatisfiable(InvalidInput):
+    """A ``Range`` header selects no byte of the object."""
+
+
+class QcdbUnavailable(QcflowError):
+    """No QCDB server could be reached (after retries and fail-over)."""
+
+
+class AccessDenied(QcflowError):
+    """A write was refused: the server is read-only, or the token is missing or wrong."""
+
+    def __init__(self, message: str, *, status: int = 403) -> None:
+        self.status = status
+        super().__init__(message)
+
+
+#: Error class -> HTTP status, most specific first.
+_STATUS: tuple[tuple[type[QcflowError], int], ...] = (
+    (PayloadTooLarge, 413),
+    (RangeNotSatisfiable, 416),
+    (InvalidInput, 400),
+    (NotFound, 404),
+    (QcdbUnavailable, 503),
+)
+
+
+def http_status(error: QcflowError) -> int:
+    """The HTTP status code that reports ``error``."""
+    if isinstance(error, AccessDenied):
+        return error.status
+    return next((status for cls, status in _STATUS if isinstance(error, cls)), 500)
+
+
+def near_misses(query: Query, versions: list[ObjectInfo], nearby_paths: Iterable[str]) -> list[str]:
+    """Hints for an :class:`ObjectNotFound`: close paths, or why the path's versions missed."""
+    if not versions:
+        close = difflib.get_close_matches(query.path, list(nearby_paths), n=3, cutoff=0.6)
+        return [f"no version of this path; close paths: {', '.join(close)}"] if close else []
+    hints = [f"{len(versions)} version(s) of this path exist"]
+    if query.timestamp is not None:
+        valid = [v for v in versions if v.is_valid_at(query.timestamp)]
+        if not valid:
+            nearest = min(versions, key=lambda v: _distance(v, query.timestamp or 0))
+            hints.append(f"none valid then; nearest [{nearest.valid_from}, {nearest.valid_until})")
+            return hints
+        versions = valid
+    for key, wanted in query.filters.items():
+        seen = sorted({v.metadata[key] for v in versions if key in v.metadata})
+        if wanted not in seen:
+            shown = ", ".join(seen[:8]) + (", ..." if len(seen) > 8 else "")
+            hints.append(f"{key} has values {shown}" if seen else f"no version has key {key}")
+    return hints
+
+
+def _distance(info: ObjectInfo, timestamp: int) -> int:
+    if timestamp < info.valid_from:
+        return info.valid_from - timestamp
+    return max(0, timestamp - info.valid_until + 1)

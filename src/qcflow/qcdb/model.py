@@ -1,0 +1,297 @@
+"""What the QCDB knows about one stored object, and its two wire forms: listing entries and headers.
+
+:class:`ObjectInfo` is the record every repository returns. A CCDB describes an object twice:
+
+- in JSON listings (``/browse``, ``/latest``) with **both** key styles -- ``validFrom`` and
+  ``Valid-From``, ``createTime`` and ``Created`` -- because real clients read one or the other;
+  older servers send numbers as strings, so :func:`from_listing_entry` parses leniently;
+- in the response headers of ``GET``/``HEAD``/``POST`` (:func:`to_headers`, :func:`from_headers`),
+  where every metadata key is a header of its own (qcflow also sends them as JSON in
+  ``Qcflow-Object``, because header names lose their case on the way).
+
+Object ids are time-based UUIDs (version 1), as the CCDB's: the creation time can be read back from
+the id, and its 100 ns ticks break ties between objects created in the same millisecond.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import secrets
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from qcflow._types import JSONObject, ObjectPath, TimestampMs
+from qcflow.errors import InvalidInput
+
+__all__ = [
+    "ObjectInfo",
+    "from_headers",
+    "from_listing_entry",
+    "http_date",
+    "new_id",
+    "order_key",
+    "ticks_ms",
+    "to_headers",
+    "to_listing_entry",
+    "uuid_time_ms",
+]
+
+#: 100 ns ticks between the UUID epoch (1582-10-15) and the Unix epoch.
+_UUID_EPOCH_OFFSET = 0x01B21DD213814000
+#: A random node per process (multicast bit set, as RFC 4122 asks for non-MAC nodes).
+_NODE = secrets.randbits(48) | (1 << 40)
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectInfo:
+    """One stored version of an object: where, valid when, created when, and its metadata."""
+
+    path: ObjectPath
+    id: str
+    valid_from: TimestampMs
+    valid_until: TimestampMs
+    created: TimestampMs
+    last_modified: TimestampMs
+    md5: str = ""
+    size: int = 0
+    content_type: str = "application/octet-stream"
+    file_name: str = ""
+    metadata: dict[str, str] = field(default_factory=dict)
+    initial_valid_until: TimestampMs | None = None
+    uploaded_from: str | None = None
+    replicas: tuple[str, ...] = ()
+
+    def is_valid_at(self, timestamp: TimestampMs) -> bool:
+        """True when ``timestamp`` lies in [valid_from, valid_until)."""
+        return self.valid_from <= timestamp < self.valid_until
+
+    @property
+    def download_url(self) -> str:
+        """The server-relative URL of the object's content."""
+        return f"/download/{self.id}"
+
+
+def new_id() -> uuid.UUID:
+    """A fresh time-based UUID (v1) stamped with the current time; monotonic within a process."""
+    return uuid.uuid1(node=_NODE)
+
+
+def ticks_ms(ticks: int) -> TimestampMs:
+    """Ms since the Unix epoch for a UUID's 100 ns ticks since 1582."""
+    return (ticks - _UUID_EPOCH_OFFSET) // 10_000
+
+
+def uuid_time_ms(value: str) -> TimestampMs | None:
+    """The creation time (ms since the Unix epoch) inside a version-1 UUID, else None."""
+    try:
+        parsed = uuid.UUID(value)
+    except ValueError:
+        return None
+    if parsed.version != 1:
+        return None
+    return ticks_ms(parsed.time)
+
+
+def _uuid_ticks(value: str) -> int:
+    try:
+        parsed = uuid.UUID(value)
+    except ValueError:
+        return 0
+    return parsed.time if parsed.version == 1 else 0
+
+
+def order_key(info: ObjectInfo) -> tuple[int, int, str]:
+    """Sort key for "most recently created": creation ms, then the UUID's 100 ns ticks."""
+    return (info.created, _uuid_ticks(info.id), info.id)
+
+
+def http_date(ms: TimestampMs) -> str:
+    """An HTTP date (RFC 9110) for a time in ms."""
+    return email.utils.formatdate(ms / 1000, usegmt=True)
+
+
+def _parse_http_date(text: str) -> TimestampMs:
+    try:
+        return int(email.utils.parsedate_to_datetime(text).timestamp() * 1000)
+    except (TypeError, ValueError) as err:
+        msg = f"bad HTTP date {text!r}"
+        raise InvalidInput(msg) from err
+
+
+# --- listing entries ------------------------------------------------------------------------
+
+#: Keys of a listing entry that are not metadata (both key styles).
+LISTING_KEYS = frozenset(
+    {
+        "path", "createTime", "lastModified", "Created", "Last-Modified", "id", "validFrom",
+        "validUntil", "initialValidity", "MD5", "fileName", "contentType", "size", "ETag",
+        "Valid-From", "Valid-Until", "Content-MD5", "Content-Type", "Content-Length",
+        "UploadedFrom", "replicas", "Content-Disposition",
+    }
+)  # fmt: skip
+
+
+def to_listing_entry(info: ObjectInfo) -> JSONObject:
+    """The JSON listing entry of ``info`` with both key styles and metadata keys flat."""
+    entry: JSONObject = {
+        "path": info.path,
+        "createTime": info.created,
+        "lastModified": info.last_modified,
+        "id": info.id,
+        "validFrom": info.valid_from,
+        "validUntil": info.valid_until,
+        "initialValidity": info.initial_valid_until or info.valid_until,
+        "MD5": info.md5,
+        "fileName": info.file_name,
+        "contentType": info.content_type,
+        "size": info.size,
+        "Created": info.created,
+        "Last-Modified": info.last_modified,
+        "ETag": f'"{info.id}"',
+        "Valid-From": info.valid_from,
+        "Valid-Until": info.valid_until,
+        "Content-MD5": info.md5,
+        "Content-Type": info.content_type,
+        "Content-Length": info.size,
+        "UploadedFrom": info.uploaded_from or "",
+    }
+    for key, value in info.metadata.items():
+        entry.setdefault(key, value)
+    entry["replicas"] = list(info.replicas) or [info.download_url]
+    return entry
+
+
+def _first(entry: Mapping[str, Any], *keys: str) -> Any:
+    for key in keys:
+        if key in entry and entry[key] not in (None, ""):
+            return entry[key]
+    return None
+
+
+def _int(entry: Mapping[str, Any], *keys: str, default: int | None = None) -> int:
+    value = _first(entry, *keys)
+    if value is None:
+        if default is not None:
+            return default
+        msg = f"listing entry has none of {', '.join(keys)}: {dict(entry)!r:.200}"
+        raise InvalidInput(msg)
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        try:
+            return int(float(value))
+        except (TypeError, ValueError) as err:
+            msg = f"listing entry key {keys[0]} is not a number: {value!r}"
+            raise InvalidInput(msg) from err
+
+
+def from_listing_entry(entry: Mapping[str, Any]) -> ObjectInfo:
+    """Parse a listing entry written in either key style; numbers may be strings."""
+    ident = str(_first(entry, "id", "ETag") or "").strip('"')
+    created = _int(entry, "Created", "createTime", default=uuid_time_ms(ident) or 0)
+    metadata = {k: str(v) for k, v in entry.items() if k not in LISTING_KEYS}
+    replicas = entry.get("replicas") or ()
+    initial = _first(entry, "initialValidity")
+    return ObjectInfo(
+        path=str(entry.get("path", "")),
+        id=ident,
+        valid_from=_int(entry, "validFrom", "Valid-From"),
+        valid_until=_int(entry, "validUntil", "Valid-Until"),
+        created=created,
+        last_modified=_int(entry, "lastModified", "Last-Modified", default=created),
+        md5=str(_first(entry, "MD5", "Content-MD5") or ""),
+        size=_int(entry, "size", "Content-Length", default=0),
+        content_type=str(_first(entry, "contentType", "Content-Type") or ""),
+        file_name=str(_first(entry, "fileName") or ""),
+        metadata=metadata,
+        initial_valid_until=None if initial is None else int(initial),
+        uploaded_from=str(_first(entry, "UploadedFrom") or "") or None,
+        replicas=tuple(str(r) for r in replicas),
+    )
+
+
+# --- headers --------------------------------------------------------------------------------
+
+#: qcflow's server adds one header with what other headers cannot carry exactly, as JSON:
+#: ``{"path", "initialValidity", "metadata"}`` -- HTTP header names are case-insensitive
+#: (uvicorn and HTTP/2 lower-case them) but metadata keys are not.
+EXTRA_HEADER = "Qcflow-Object"
+#: Response headers that are never metadata (lower case).
+STANDARD_HEADERS = frozenset(
+    {
+        "valid-from", "valid-until", "created", "etag", "last-modified", "content-md5",
+        "cache-control", "content-type", "content-disposition", "content-location", "location",
+        "content-length", "accept-ranges", "content-range", "date", "server", "connection",
+        "keep-alive", "transfer-encoding", "vary", "access-control-allow-origin", "allow",
+        "initialvalidity", "uploadedfrom", "path", "file-name", "x-powered-by", "expires",
+        "pragma", "content-encoding", "set-cookie", "strict-transport-security", "via", "age",
+        "deleted", "replicas", "qcflow-object",
+    }
+)  # fmt: skip
+
+
+def to_headers(info: ObjectInfo) -> dict[str, str]:
+    """The CCDB object response headers of ``info`` (metadata keys as headers of their own)."""
+    headers = {
+        "Valid-From": str(info.valid_from),
+        "Valid-Until": str(info.valid_until),
+        "Created": str(info.created),
+        "ETag": f'"{info.id}"',
+        "Last-Modified": http_date(info.last_modified),
+        "Content-MD5": info.md5,
+        "Cache-Control": "no-cache",
+        "Content-Type": info.content_type,
+        "Content-Disposition": f'inline;filename="{info.file_name}"',
+        "Content-Location": info.download_url,
+    }
+    headers.update({k: v for k, v in info.metadata.items() if k.lower() not in STANDARD_HEADERS})
+    extra = {"path": info.path, "initialValidity": info.initial_valid_until or info.valid_until,
+             "metadata": info.metadata}  # fmt: skip
+    headers[EXTRA_HEADER] = json.dumps(extra, separators=(",", ":"))
+    return headers
+
+
+def _file_name(disposition: str) -> str:
+    _, _, rest = disposition.partition("filename=")
+    return rest.strip().strip('"')
+
+
+def _extra(text: str | None) -> dict[str, Any]:
+    """The parsed :data:`EXTRA_HEADER` (empty when absent or malformed: other servers)."""
+    try:
+        parsed = json.loads(text) if text else {}
+    except ValueError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def from_headers(path: ObjectPath, headers: Iterable[tuple[str, str]]) -> ObjectInfo:
+    """Rebuild an :class:`ObjectInfo` from response headers (names in any case)."""
+    pairs = list(headers)
+    lower = {name.lower(): value for name, value in pairs}
+    ident = lower.get("etag", "").strip().removeprefix("W/").strip('"')
+    created = _int(lower, "created", default=uuid_time_ms(ident) or 0)
+    modified = lower.get("last-modified")
+    extra = _extra(lower.get(EXTRA_HEADER.lower()))
+    metadata = extra.get("metadata")
+    if not isinstance(metadata, dict):
+        metadata = {name: value for name, value in pairs if name.lower() not in STANDARD_HEADERS}
+    initial = extra.get("initialValidity")
+    return ObjectInfo(
+        path=str(extra.get("path") or path),
+        id=ident,
+        valid_from=_int(lower, "valid-from"),
+        valid_until=_int(lower, "valid-until"),
+        created=created,
+        last_modified=_parse_http_date(modified) if modified else created,
+        md5=lower.get("content-md5", ""),
+        size=_int(lower, "content-length", default=0),
+        content_type=lower.get("content-type", ""),
+        file_name=_file_name(lower.get("content-disposition", "")),
+        metadata={str(k): str(v) for k, v in metadata.items()},
+        initial_valid_until=int(initial) if isinstance(initial, int) else None,
+        replicas=tuple(v for n, v in pairs if n.lower() == "content-location"),
+    )

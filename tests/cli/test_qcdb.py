@@ -1,0 +1,139 @@
+"""``qcflow qcdb``: put, ls, browse, get, rm, truncate on an embedded store; serve over a socket."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+from pathlib import Path
+
+import hist
+import numpy as np
+import pytest
+
+from qcflow.cli import main
+from qcflow.objects.root import Histogram, encode_histogram
+from qcflow.qcdb import HttpRepository, LocalRepository
+
+P = "qc/TST/MO/Task/h1"
+
+
+@pytest.fixture
+def qcdb(tmp_path: Path) -> str:
+    return str(tmp_path / "qcdb")
+
+
+@pytest.fixture
+def root_file(tmp_path: Path) -> Path:
+    h = hist.Hist(hist.axis.Regular(10, 0, 10))
+    h.fill(np.arange(10) + 0.5)
+    file = tmp_path / "h1.root"
+    file.write_bytes(encode_histogram(Histogram.from_hist(h, class_name="TH1F", title="t")))
+    return file
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_put_ls_browse_get_rm(
+    capsys: pytest.CaptureFixture[str], qcdb: str, root_file: Path, tmp_path: Path
+) -> None:
+    code, out, _ = run(capsys, "qcdb", "put", P, str(root_file), "--qcdb", qcdb,
+                       "--valid-from", "1000", "--valid-until", "2000", "-m", "RunNumber=5",
+                       "--json")  # fmt: skip
+    assert code == 0
+    stored = json.loads(out)[0]
+    assert stored["ObjectType"] == "TH1F"
+    assert stored["contentType"] == "application/root"
+    assert stored["fileName"] == "h1.root"
+
+    code, out, _ = run(capsys, "qcdb", "ls", "qc/TST", "--qcdb", qcdb, "--json")
+    assert [o["path"] for o in json.loads(out)] == [P]
+    code, out, _ = run(capsys, "qcdb", "ls", "qc/TST", "--qcdb", qcdb)
+    assert "1 object(s) under qc/TST" in out
+    assert "RunNumber=5" in out
+
+    code, out, _ = run(capsys, "qcdb", "browse", P, "--qcdb", qcdb, "-m", "RunNumber=6", "--json")
+    assert json.loads(out) == []
+
+    target = tmp_path / "out.root"
+    code, _, err = run(capsys, "qcdb", "get", P, "--qcdb", qcdb, "--at", "1500", "-o", str(target))
+    assert code == 0
+    assert target.read_bytes() == root_file.read_bytes()
+    code, out, _ = run(capsys, "qcdb", "get", P, "--qcdb", qcdb, "--at", "1500", "--hist", "--json")
+    summary = json.loads(out)
+    assert summary["class"] == "TH1F"
+    assert summary["x mean"] == pytest.approx(5.0)
+
+    code, out, _ = run(capsys, "qcdb", "rm", P, "--qcdb", qcdb, "--at", "1500", "--json")
+    assert json.loads(out)[0]["id"] == stored["id"]
+    code, _, err = run(capsys, "qcdb", "get", P, "--qcdb", qcdb, "--at", "1500")
+    assert code == 1
+    assert err.startswith("qcflow: error: no object matches qc/TST/MO/Task/h1 at 1500")
+
+
+def test_truncate_needs_yes(capsys: pytest.CaptureFixture[str], qcdb: str, root_file: Path) -> None:
+    run(capsys, "qcdb", "put", P, str(root_file), "--qcdb", qcdb)
+    code, _, err = run(capsys, "qcdb", "truncate", "qc/.*", "--qcdb", qcdb)
+    assert code == 2
+    assert "would delete 1 version(s)" in err
+    code, out, _ = run(capsys, "qcdb", "truncate", "qc/.*", "--qcdb", qcdb, "--yes")
+    assert out.strip() == "deleted 1 version(s)"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["get", P, "--at", "yesterday"], "--at 'yesterday' is neither"),
+        (["get", P, "-m", "novalue"], "expected KEY=VALUE"),
+        (["put", "qc/../x", "missing.root"], "cannot read missing.root"),
+        (["put", "qc/../x", __file__], "'..' element"),
+        (["put", P, __file__, "--valid-from", "5", "--valid-until", "4"], "after its end"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2(
+    capsys: pytest.CaptureFixture[str], qcdb: str, argv: list[str], message: str
+) -> None:
+    code, _, err = run(capsys, "qcdb", *argv, "--qcdb", qcdb)
+    assert code == 2
+    assert message in err
+    assert err.count("\n") == 1
+    assert not Path(qcdb).exists() or LocalRepository(qcdb).latest(".*") == []
+
+
+def test_iso_times(capsys: pytest.CaptureFixture[str], qcdb: str, root_file: Path) -> None:
+    times = ["--valid-from", "2024-05-01T00:00:00", "--valid-until", "2024-05-02T00:00:00+00:00"]
+    run(capsys, "qcdb", "put", P, str(root_file), "--qcdb", qcdb, *times)
+    info = LocalRepository(qcdb).info(P, 1714521600000)
+    assert (info.valid_from, info.valid_until) == (1714521600000, 1714608000000)
+
+
+def test_help_has_examples(capsys: pytest.CaptureFixture[str]) -> None:
+    for action in ("ls", "browse", "get", "put", "rm", "truncate", "serve"):
+        with pytest.raises(SystemExit):
+            main(["qcdb", action, "--help"])
+        assert "example" in capsys.readouterr().out
+
+
+def test_serve_over_a_socket(tmp_path: Path, qcflow_cmd: list[str]) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    store = tmp_path / "served"
+    env = {**os.environ, "QCFLOW_QCDB_TOKEN": "tok"}
+    proc = subprocess.Popen([*qcflow_cmd, "qcdb", "serve", "--root", str(store), "--port",
+                             str(port)], env=env, stderr=subprocess.PIPE)  # fmt: skip
+    try:
+        client = HttpRepository(f"127.0.0.1:{port}", retries=30, backoff=0.05, token="tok")
+        client.store(P, b"over http", valid_from=1, valid_until=10)
+        assert client.get(P, 5).data == b"over http"
+        client.close()
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=20)
+    assert b"token-protected writes" in err
+    assert LocalRepository(store).get(P, 5).data == b"over http"

@@ -1,0 +1,131 @@
+"""What only the HTTP client does: fail-over, retries, timeouts, redirects, auth errors."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from typing import Any
+
+import pytest
+
+from qcflow.errors import InvalidInput
+from qcflow.qcdb.client import HttpRepository, server_urls
+from qcflow.qcdb.errors import AccessDenied, QcdbUnavailable
+from qcflow.qcdb.local import LocalRepository
+from tests.qcdb.conftest import LiveServer, running_server_app
+
+P = "qc/TST/MO/Task/h1"
+
+
+def dead_url() -> str:
+    """A URL on 127.0.0.1 where nothing listens."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+async def unavailable(scope: Any, receive: Any, send: Any) -> None:
+    if scope["type"] != "http":
+        return
+    await send({"type": "http.response.start", "status": 503, "headers": []})
+    await send({"type": "http.response.body", "body": b"down for maintenance"})
+
+
+async def slow(scope: Any, receive: Any, send: Any) -> None:
+    if scope["type"] != "http":
+        return
+    await asyncio.sleep(2)
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b""})
+
+
+def test_dead_server_gives_a_clear_error_after_retries() -> None:
+    url = dead_url()
+    client = HttpRepository(url, retries=2, backoff=0.01)
+    start = time.monotonic()
+    with pytest.raises(
+        QcdbUnavailable, match=r"cannot reach the QCDB at .* after 3 attempt"
+    ) as err:
+        client.get(P, 1000)
+    assert url in str(err.value)
+    assert "ConnectError" in str(err.value)
+    assert time.monotonic() - start < 5
+    client.close()
+
+
+def test_fail_over_to_the_next_server(live_server: LiveServer, store: LocalRepository) -> None:
+    store.store(P, b"here", valid_from=1000, valid_until=2000)
+    url = live_server.serve(store)
+    client = HttpRepository(f"{dead_url()},{url}", retries=0)
+    assert client.get(P, 1500).data == b"here"
+    assert client._preferred == 1  # the next request goes to the live server first
+    client.close()
+
+
+def test_fail_over_on_503(live_server: LiveServer, store: LocalRepository) -> None:
+    store.store(P, b"here", valid_from=1000, valid_until=2000)
+    url = live_server.serve(store)
+    with running_server_app(unavailable) as down:
+        client = HttpRepository([down, url], retries=0)
+        assert client.get(P, 1500).data == b"here"
+        client.close()
+
+
+def test_timeout_is_reported() -> None:
+    with running_server_app(slow) as url:
+        client = HttpRepository(url, timeout=0.2, retries=0)
+        with pytest.raises(QcdbUnavailable, match="ReadTimeout"):
+            client.info(P, 1)
+        client.close()
+
+
+def test_follows_303_to_download(live_server: LiveServer, store: LocalRepository) -> None:
+    stored = store.store(P, b"redirected", valid_from=1000, valid_until=2000)
+    client = HttpRepository(live_server.serve(store, redirect=True), retries=0)
+    info, data = client.get(P, 1500)
+    assert data == b"redirected"
+    assert (info.id, info.size) == (stored.id, 10)
+    assert client.info(P, 1500).size == 10
+    client.close()
+
+
+def test_write_refusals(live_server: LiveServer, store: LocalRepository) -> None:
+    url = live_server.serve(store, token="t0k")
+    anonymous = HttpRepository(url, retries=0)
+    with pytest.raises(AccessDenied, match="Bearer"):
+        anonymous.store(P, b"x", valid_from=1, valid_until=2)
+    authorised = HttpRepository(url, retries=0, token="t0k")
+    assert authorised.store(P, b"x", valid_from=1, valid_until=2).size == 1
+    live_server.serve(store, read_only=True)
+    with pytest.raises(AccessDenied, match="read-only"):
+        authorised.truncate("qc/.*")
+    assert anonymous.get(P, 1).data == b"x"
+    anonymous.close()
+    authorised.close()
+
+
+def test_body_limit_is_bad_input(live_server: LiveServer, store: LocalRepository) -> None:
+    client = HttpRepository(live_server.serve(store, max_body=100), retries=0)
+    with pytest.raises(InvalidInput, match="over the limit"):
+        client.store(P, b"x" * 1000, valid_from=1, valid_until=2)
+    client.close()
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("localhost:8080", ["http://localhost:8080"]),
+        ("http://a:1, https://b/", ["http://a:1", "https://b"]),
+        (["a:1", "b:2"], ["http://a:1", "http://b:2"]),
+    ],
+)
+def test_server_urls(given: Any, expected: list[str]) -> None:
+    assert server_urls(given) == expected
+
+
+@pytest.mark.parametrize("bad", ["", " , ", "ftp://x:1", "http://"])
+def test_bad_server_urls(bad: str) -> None:
+    with pytest.raises(InvalidInput):
+        server_urls(bad)
