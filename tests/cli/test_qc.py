@@ -12,9 +12,8 @@ import pytest
 from qcflow.cli import main
 from qcflow.objects.activity import Activity
 from qcflow.qcdb.local import LocalRepository
-
-from ..postprocessing._configs import trending_task, with_tasks
-from ..postprocessing.conftest import put_th1
+from tests.postprocessing._configs import trending_task, with_tasks
+from tests.postprocessing.conftest import put_th1
 
 
 def write(tmp_path: Path, tree: dict[str, Any]) -> Path:

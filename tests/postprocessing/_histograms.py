@@ -30,11 +30,11 @@ def th1(fills: np.ndarray, *, bins: int = 10, lo: float = 0.0, hi: float = 10.0,
         set_bin_content: bool = False) -> bytes:  # fmt: skip
     """A TH1D of ``fills`` (weight 1); ``set_bin_content`` leaves the sums at zero, as a
     histogram built with ``SetBinContent`` has them."""
-    counts, _ = np.histogram(fills, bins=bins, range=(lo, hi))
+    inside = fills[(fills >= lo) & (fills < hi)]
+    counts, _ = np.histogram(inside, bins=bins, range=(lo, hi))  # ROOT: x == hi is overflow
     under = float(np.sum(fills < lo))
     over = float(np.sum(fills >= hi))
     data = np.concatenate([[under], counts.astype(np.float64), [over]])
-    inside = fills[(fills >= lo) & (fills < hi)]
     sums = (0.0, 0.0, 0.0, 0.0) if set_bin_content else (
         float(len(inside)), float(len(inside)), float(inside.sum()), float((inside**2).sum())
     )  # fmt: skip
@@ -47,11 +47,11 @@ def th2(
     xs: np.ndarray, ys: np.ndarray, *, bins: int = 4, lo: float = 0.0, hi: float = 10.0
 ) -> bytes:
     """A TH2D of the points ``(xs, ys)``; sums from fills inside both axes."""
-    counts, _, _ = np.histogram2d(xs, ys, bins=bins, range=((lo, hi), (lo, hi)))
-    data = np.zeros((bins + 2, bins + 2))
-    data[1:-1, 1:-1] = counts
     inside = (xs >= lo) & (xs < hi) & (ys >= lo) & (ys < hi)
     x, y = xs[inside], ys[inside]
+    counts, _, _ = np.histogram2d(x, y, bins=bins, range=((lo, hi), (lo, hi)))
+    data = np.zeros((bins + 2, bins + 2))
+    data[1:-1, 1:-1] = counts
     sums = [float(len(x)), float(len(x)), float(x.sum()), float((x * x).sum()),
             float(y.sum()), float((y * y).sum()), float((x * y).sum())]  # fmt: skip
     flat = data.ravel(order="F")

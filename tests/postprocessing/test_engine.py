@@ -59,8 +59,8 @@ def fill(repo: LocalRepository, runs: int = 3) -> None:
         )
 
 
-def run(repo: LocalRepository, tasks: dict[str, Any], **options: Any) -> Engine:
-    config = parsed(with_tasks(tasks, host=str(repo.root)))
+def run(repo: LocalRepository, definitions: dict[str, Any], **options: Any) -> Engine:
+    config = parsed(with_tasks(definitions, host=str(repo.root)))
     assert config.diagnostics.errors == []
     engine = Engine(config, EngineOptions(parallel=False, extensions=False, **options))
     engine.run()

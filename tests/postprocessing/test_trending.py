@@ -125,7 +125,7 @@ def test_a_missing_input_is_nan_and_reported(
     np.testing.assert_array_equal(columns["meta.runNumber"], [1, 2, 3, 4])
     assert np.isnan(columns["vertex_Y.mean"][2]) and np.isnan(columns["vertex_Y.entries"][2])
     assert not np.isnan(columns["vertex_X.mean"][2])
-    missing = [r.getMessage() for r in caplog.records if "recorded as NaN" in r.getMessage()]
+    missing = [r.getMessage() for r in caplog.records if "; recorded as NaN" in r.getMessage()]
     assert len(missing) == 1
     assert "qc_async/GLO/MO/Vertexing/vertex_Y at " in missing[0]
     assert "RunNumber=3" in missing[0] and "PassName=apass1" in missing[0]

@@ -78,11 +78,10 @@ def vertexing_runs(count: int = 50, seed: int = 2024) -> list[DemoRun]:
 def _th1(name: str, values: np.ndarray, bins: int, low: float, high: float) -> Histogram:
     """A TH1F filled with ``values`` as ROOT fills it (sums of the true values in range)."""
     edges = np.linspace(low, high, bins + 1)
-    counts, _ = np.histogram(values, bins=edges)
-    contents = np.concatenate([[np.sum(values < low)], counts, [np.sum(values >= high)]]).astype(
-        float
-    )
     inside = values[(values >= low) & (values < high)]
+    counts, _ = np.histogram(inside, bins=edges)  # ROOT: x == high is overflow
+    flow = [np.sum(values < low)], counts, [np.sum(values >= high)]
+    contents = np.concatenate(flow).astype(float)
     stats = {"fTsumw": float(inside.size), "fTsumw2": float(inside.size),
              "fTsumwx": float(inside.sum()), "fTsumwx2": float((inside**2).sum())}  # fmt: skip
     axis = Axis(edges, f"{name[-1].lower()} [cm]")
@@ -93,11 +92,11 @@ def _th1(name: str, values: np.ndarray, bins: int, low: float, high: float) -> H
 
 def _th2(name: str, x: np.ndarray, y: np.ndarray) -> Histogram:
     edges = np.linspace(-0.5, 0.5, 101)
-    counts, _, _ = np.histogram2d(x, y, bins=(edges, edges))
+    keep = (x >= -0.5) & (x < 0.5) & (y >= -0.5) & (y < 0.5)
+    xi, yi = x[keep], y[keep]
+    counts, _, _ = np.histogram2d(xi, yi, bins=(edges, edges))
     contents = np.zeros((102, 102))
     contents[1:-1, 1:-1] = counts
-    keep = (np.abs(x) < 0.5) & (np.abs(y) < 0.5)
-    xi, yi = x[keep], y[keep]
     stats = {"fTsumw": float(xi.size), "fTsumw2": float(xi.size), "fTsumwx": float(xi.sum()),
              "fTsumwx2": float((xi**2).sum()), "fTsumwy": float(yi.sum()),
              "fTsumwy2": float((yi**2).sum()), "fTsumwxy": float((xi * yi).sum())}  # fmt: skip

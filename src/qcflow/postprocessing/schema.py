@@ -20,7 +20,8 @@ from typing import Any
 
 from qcflow._types import JSONObject
 from qcflow.errors import InvalidInput
-from qcflow.objects.activity import PROVENANCES, Activity, run_type_name
+from qcflow.objects.activity import Activity, run_type_name
+from qcflow.objects.paths import PROVENANCES
 from qcflow.postprocessing.classes import REGISTRY, ClassRegistry
 from qcflow.postprocessing.parameters import CustomParameters
 from qcflow.postprocessing.triggers import TriggerSpec, parse_trigger

@@ -40,8 +40,9 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-_INT = re.compile(r"\s*[+-]?\d+\s*")
-_FLOAT = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*")
+# re.ASCII: C's white space and digits, not Unicode's.
+_INT = re.compile(r"\s*[+-]?\d+\s*", re.ASCII)
+_FLOAT = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*", re.ASCII)
 _INT_LIMIT = 2**63
 
 
