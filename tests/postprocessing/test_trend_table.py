@@ -7,7 +7,8 @@ import io
 import numpy as np
 import uproot
 
-from qcflow.postprocessing.trend_table import TrendTable, read_tree
+from qcflow.objects.tree import read_tree
+from qcflow.postprocessing.trend_table import TrendTable
 
 
 def table() -> TrendTable:
@@ -39,8 +40,7 @@ def test_tree_round_trip_is_readable_by_uproot() -> None:
     assert tree.title == "BeamSpotTrending"
     assert sorted(tree.keys()) == ["QcCheck.level", "meta.runNumber", "time", "vertex_X.entries",
                                    "vertex_X.mean"]  # fmt: skip
-    title, columns = read_tree(data)
-    assert title == "BeamSpotTrending"
+    columns = read_tree(data)
     np.testing.assert_array_equal(columns["meta.runNumber"], [500001, 500002])
     np.testing.assert_array_equal(columns["time"], [1_700_000_000, 1_700_003_600])
     np.testing.assert_array_equal(columns["vertex_X.mean"], [0.01, np.nan])
@@ -49,7 +49,7 @@ def test_tree_round_trip_is_readable_by_uproot() -> None:
 
 def test_load_a_tree_back_and_continue() -> None:
     original = table()
-    _, columns = read_tree(original.to_root())
+    columns = read_tree(original.to_root())
     again = TrendTable.for_sources(
         "BeamSpotTrending",
         [
@@ -67,5 +67,5 @@ def test_load_a_tree_back_and_continue() -> None:
 
 def test_an_empty_table_makes_an_empty_tree() -> None:
     t = TrendTable.for_sources("T", [("a", {"mean": "f8"})])
-    _, columns = read_tree(t.to_root())
+    columns = read_tree(t.to_root())
     assert {k: len(v) for k, v in columns.items()} == {"meta.runNumber": 0, "time": 0, "a.mean": 0}

@@ -36,6 +36,10 @@ __all__ = ["ReduceRequest", "ReduceResult", "Reducer"]
 
 #: Below this many objects a process pool costs more than it saves.
 PARALLEL_THRESHOLD = 48
+#: Objects fetched, then sent to a worker, at a time.
+CHUNK = 64
+#: Concurrent requests to a remote QCDB.
+FETCH_THREADS = 8
 
 
 @dataclass(frozen=True)
@@ -92,11 +96,9 @@ def _context() -> Any:
 class Reducer:
     """Fetches and reduces batches of objects; owns the worker processes."""
 
-    def __init__(self, *, parallel: bool = True, workers: int | None = None,
-                 fetch_workers: int = 8) -> None:  # fmt: skip
+    def __init__(self, *, parallel: bool = True, workers: int | None = None) -> None:
         self.parallel = parallel
         self.workers = workers or min(os.cpu_count() or 1, 8)
-        self.fetch_workers = fetch_workers if parallel else 1
         self._pool: Executor | None = None
 
     def _executor(self) -> Executor:
@@ -106,18 +108,26 @@ class Reducer:
 
     def run(self, requests: Sequence[ReduceRequest], source: Repository,
             conditions: Callable[[], Repository]) -> list[ReduceResult]:  # fmt: skip
-        """One result per request, in order."""
-        fetched = self._fetch(requests, source, conditions)
-        pairs = [(f, r.reductor) for f, r in zip(fetched, requests, strict=True) if f is not None]
-        outcomes = iter(self._reduce(pairs))
-        results = []
-        for found in fetched:
-            if found is None:
-                results.append(ReduceResult(None, None, "no such object"))
-                continue
-            values, problem = next(outcomes)
-            results.append(ReduceResult(values, found.info, problem))
-        return results
+        """One result per request, in order.
+
+        In parallel mode the batch goes in chunks: while the workers reduce one chunk, the
+        next is fetched, so waiting on the QCDB overlaps with decoding.
+        """
+        parallel = self.parallel and len(requests) >= PARALLEL_THRESHOLD
+        if parallel and not _picklable([r.reductor for r in requests]):
+            parallel = False
+        if not parallel:
+            fetched = self._fetch(requests, source, conditions)
+            return _results(fetched, _reduce_chunk(_pairs(requests, fetched)))
+        pool = self._executor()
+        pending = []
+        for start in range(0, len(requests), CHUNK):
+            part = requests[start : start + CHUNK]
+            fetched = self._fetch(part, source, conditions)
+            pending.append((fetched, pool.submit(_reduce_chunk, _pairs(part, fetched))))
+        return [
+            result for fetched, future in pending for result in _results(fetched, future.result())
+        ]
 
     def _fetch(self, requests: Sequence[ReduceRequest], source: Repository,
                conditions: Callable[[], Repository]) -> list[Fetched | None]:  # fmt: skip
@@ -136,18 +146,17 @@ class Reducer:
                 Query(requests[i].path, requests[i].timestamp, dict(requests[i].filters))
                 for i in indexes
             ]
-            for i, result in zip(
-                indexes, fetch_many(repo, queries, max_workers=self.fetch_workers), strict=True
-            ):
+            found = fetch_many(repo, queries, max_workers=self._fetch_workers(repo))
+            for i, result in zip(indexes, found, strict=True):
                 out[i] = result
         return out
 
-    def _reduce(self, pairs: list[tuple[Fetched, Reductor]]) -> list[tuple[Any, str]]:
-        if not self.parallel or len(pairs) < PARALLEL_THRESHOLD or not _picklable(pairs):
-            return _reduce_chunk(pairs)
-        size = max(8, min(64, len(pairs) // (self.workers * 4) + 1))
-        chunks = [pairs[i : i + size] for i in range(0, len(pairs), size)]
-        return [item for chunk in self._executor().map(_reduce_chunk, chunks) for item in chunk]
+    def _fetch_workers(self, repo: Repository) -> int:
+        """Threads help a remote store (waiting on the network); the embedded store is faster
+        read from one thread (SQLite and the GIL)."""
+        if not self.parallel:
+            return 1
+        return FETCH_THREADS if repo.url.startswith(("http://", "https://")) else 1
 
     def close(self) -> None:
         if self._pool is not None:
@@ -155,10 +164,28 @@ class Reducer:
             self._pool = None
 
 
-def _picklable(pairs: list[tuple[Fetched, Reductor]]) -> bool:
-    reductors = {id(r): r for _, r in pairs}
+def _pairs(
+    requests: Sequence[ReduceRequest], fetched: list[Fetched | None]
+) -> list[tuple[Fetched, Reductor]]:
+    return [(f, r.reductor) for f, r in zip(fetched, requests, strict=True) if f is not None]
+
+
+def _results(fetched: list[Fetched | None], outcomes: list[tuple[Any, str]]) -> list[ReduceResult]:
+    reduced = iter(outcomes)
+    results = []
+    for found in fetched:
+        if found is None:
+            results.append(ReduceResult(None, None, "no such object"))
+            continue
+        values, problem = next(reduced)
+        results.append(ReduceResult(values, found.info, problem))
+    return results
+
+
+def _picklable(reductors: list[Reductor]) -> bool:
+    unique = {id(r): r for r in reductors}
     try:
-        pickle.dumps(list(reductors.values()))
+        pickle.dumps(list(unique.values()))
     except (pickle.PicklingError, AttributeError, TypeError):
         return False
     return True

@@ -9,8 +9,9 @@ Columns (QC's trend tree, flattened the way ``TTree::Draw`` names leaves):
 ``<source>.<leaf>``  float64 one per reductor field; NaN when the source's object was missing
 ==================== ======= ====================================================================
 
-The tree is written with uproot under the key ``ccdb_object`` (as QC stores every object), with
-the task name as the tree's title; each column is a top-level branch named ``<branch>.<leaf>``.
+The tree is written by :func:`qcflow.objects.tree.write_tree` under the key ``ccdb_object`` (as
+QC stores every object), with the task name as the tree's title; each column is a branch named
+``<branch>.<leaf>``; :func:`qcflow.objects.tree.read_tree` reads it back.
 uproot cannot write C-string leaves, so text columns (``meta.runNumberStr``, a quality's name)
 live in memory only and are recomputed when a tree is read back: ``meta.runNumberStr`` here,
 reductor text fields by :meth:`~.reductors.Reductor.restore`. Quality levels are stored as
@@ -19,58 +20,23 @@ float64 (QC: uint32) so that a missing quality can be NaN.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from qcflow.errors import InvalidInput
+from qcflow.objects.tree import write_tree
 from qcflow.postprocessing.object_manager import Payload
 
-__all__ = ["KEY", "META_RUN", "META_RUN_TEXT", "TIME", "TrendTable", "read_tree", "write_tree"]
+__all__ = ["META_RUN", "META_RUN_TEXT", "TIME", "TrendTable"]
 
-KEY = "ccdb_object"
 META_RUN = "meta.runNumber"
 META_RUN_TEXT = "meta.runNumberStr"
 TIME = "time"
 TEXT = "str"
 
 Array = npt.NDArray[Any]
-
-
-class _Sink(io.BytesIO):
-    """A memory file uproot may close without losing the bytes."""
-
-    def close(self) -> None:
-        pass
-
-
-def write_tree(
-    columns: Mapping[str, Array], types: Mapping[str, str], *, title: str = "", key: str = KEY
-) -> bytes:
-    """A ROOT file holding one TTree ``key`` with a branch per column (in ``types`` order)."""
-    import uproot
-
-    sink = _Sink()
-    with uproot.recreate(sink) as file:
-        tree = file.mktree(key, {n: np.dtype(t) for n, t in types.items()}, title=title)
-        if columns and len(next(iter(columns.values()))):
-            tree.extend({n: np.asarray(columns[n], dtype=t) for n, t in types.items()})
-    return sink.getvalue()
-
-
-def read_tree(data: bytes, key: str = KEY) -> tuple[str, dict[str, Array]]:
-    """The title and columns of the TTree ``key`` in a ROOT file's bytes."""
-    import uproot
-
-    try:
-        tree = uproot.open(io.BytesIO(data))[key]
-        return str(tree.title), dict(tree.arrays(library="np"))
-    except Exception as err:
-        msg = f"not a ROOT file with a TTree {key!r}: {err}"
-        raise InvalidInput(msg) from err
 
 
 class TrendTable:
@@ -121,7 +87,10 @@ class TrendTable:
         return out
 
     def to_root(self) -> bytes:
-        return write_tree(self.columns(), self.stored, title=self.name)
+        """A ROOT file with the table as a TTree (:func:`qcflow.objects.tree.write_tree`)."""
+        columns = self.columns()
+        stored = {n: np.asarray(columns[n], dtype=np.dtype(t)) for n, t in self.stored.items()}
+        return write_tree(stored, title=self.name)
 
     def encode(self) -> Payload:
         """The table as a QCDB payload: a ROOT file with the TTree."""
