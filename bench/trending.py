@@ -111,7 +111,9 @@ def start_server(root: Path) -> tuple[subprocess.Popen[bytes], str]:
 def report(label: str, took: float, updates: int, target: float | None) -> None:
     objects = updates * 3
     floor = updates * PERIOD_SECONDS
-    verdict = "" if target is None else (" (target <= %.0f s: %s)" % (target, "met" if took <= target else "MISSED"))  # noqa: UP031
+    verdict = ""
+    if target is not None:
+        verdict = f" (target <= {target:.0f} s: {'met' if took <= target else 'MISSED'})"
     print(f"{label:<28} {took:7.2f} s  {objects / took:8.0f} objects/s  "
           f"{floor / took:6.1f}x faster than the C++ floor ({floor:.0f} s){verdict}")  # fmt: skip
 
@@ -131,7 +133,10 @@ def main() -> None:
               f"best of {args.rounds}")  # fmt: skip
         trend(str(root), tmp, parallel=True, rounds=1)  # warm up: imports, page cache
         full = args.runs == 1000
-        for label, parallel, target in (("embedded", True, 5.0), ("embedded, --no-IPC", False, None)):
+        for label, parallel, target in (
+            ("embedded", True, 5.0),
+            ("embedded, --no-IPC", False, None),
+        ):
             took, updates = trend(str(root), tmp, parallel=parallel, rounds=args.rounds)
             report(label, took, updates, target if full else None)
         if args.no_server:
