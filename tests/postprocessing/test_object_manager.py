@@ -80,3 +80,19 @@ def test_payloads_of_histograms_and_quality_objects(repo: LocalRepository) -> No
     info = manager.publish(TRIGGER, ACTIVITY, Validity(10, 20)).objects[0].info
     decoded = decode(repo.get(info.path, 15).data, info)
     assert list(decoded.inner()) == [1.0, 2.0, 0.0, 0.0]
+
+
+def test_objects_over_max_object_size_are_not_stored(
+    repo: LocalRepository, caplog: pytest.LogCaptureFixture
+) -> None:
+    from dataclasses import replace
+
+    from qcflow.postprocessing.schema import CommonConfig, DatabaseConfig
+
+    task = replace(TASK, common=CommonConfig(database=DatabaseConfig(max_object_size=10)))
+    manager = ObjectManager(task, lambda: repo)
+    manager.start_publishing(Payload(b"small", "bytes"), "small")
+    manager.start_publishing(Payload(b"x" * 11, "bytes"), "big")
+    stored = manager.publish(TRIGGER, ACTIVITY, Validity(10, 20)).objects
+    assert [p.name for p in stored] == ["MyTask/small"]
+    assert "exceed maxObjectSize (10)" in caplog.text

@@ -232,3 +232,19 @@ def test_parallel_reduction_gives_the_same_trend(repo: LocalRepository) -> None:
     assert parallel.keys() == serial.keys()
     for key in serial:
         np.testing.assert_array_equal(parallel[key], serial[key])
+
+
+def test_source_repo_is_read_and_the_destination_written(
+    repo: LocalRepository, tmp_path: Path
+) -> None:
+    source = LocalRepository(tmp_path / "source", fsync=False)
+    fills = fill(source, range(1, 3))
+    task = three_sources(sourceRepo={"implementation": "CCDB", "host": str(source.root)})
+    run_task(repo, task)
+    assert repo.latest("qc_async/GLO/.*") == []  # nothing read from here
+    assert source.latest("qc_async/TST/.*") == []  # nothing written there
+    columns = trend(repo)
+    np.testing.assert_allclose(
+        columns["vertex_Z.mean"], [expected(fills["vertex_Z", r])[0] for r in (1, 2)]
+    )
+    source.close()

@@ -10,6 +10,9 @@ object is stored:
 - metadata: the four activity keys (always), ``ObjectType``, ``qc_detector_name``,
   ``qc_task_name``, ``qc_task_class``, ``qc_version``, ``adjustableEOV=1``, plus the object's own.
 
+An object larger than ``qc.config.database.maxObjectSize`` (2 MB by default) is not stored, with
+an error in the log, as QC's CCDB client does.
+
 Publication policies (QC's): ``FOREVER`` (until stopped), ``ONCE`` (the next publication only),
 ``THROUGH_STOP`` (until the task finalizes).
 
@@ -199,9 +202,14 @@ class ObjectManager:
         """Store every registered object with ``validity``, then tell the listeners."""
         stored = []
         repository = self.repository()
+        limit = self.task.common.database.max_object_size
         for item in list(self._objects.values()):
             payload = encode_object(item.obj)
             path = self.path(activity, item.name)
+            if 0 < limit < len(payload.data):
+                log.error("%s not stored: %d bytes exceed maxObjectSize (%d), as in QC",
+                          path, len(payload.data), limit)  # fmt: skip
+                continue
             kind = payload.object_type.replace("::", "-").replace("/", "-")
             info = repository.store(
                 path, payload.data, valid_from=validity.start, valid_until=validity.end,
