@@ -57,7 +57,10 @@ def run_demo(
     base = Path(workdir).resolve()
     base.mkdir(parents=True, exist_ok=True)
     store = base / "qcdb"
-    shutil.rmtree(store, ignore_errors=True)
+    # A fresh start: the runner would otherwise skip the task its completion marker in QC/ says
+    # is done, and the store would keep the trend of an earlier demo.
+    for old in (store, base / "QC", base / "plots"):
+        shutil.rmtree(old, ignore_errors=True)
     repo = open_repository(str(store))
     try:
         fill_vertexing(repo, period=period, seed=seed, progress=lambda m: say(f"qcdb: {m}"))
@@ -90,12 +93,7 @@ def _run(base: Path, workflow: Path, say: Callable[[str], None]) -> None:
     # The workflow's tasks call `qcflow`: make sure it is this installation's.
     bin_dir = str(Path(sys.executable).parent)
     os.environ["PATH"] = os.pathsep.join([bin_dir, os.environ.get("PATH", "")])
-    previous = Path.cwd()
-    os.chdir(base)
-    try:
-        result = run_workflow(workflow, RunOptions(cpu_limit=2, progress="auto"))
-    finally:
-        os.chdir(previous)
+    result = run_workflow(workflow, RunOptions(workdir=base, cpu_limit=2, progress="auto"))
     if not result.ok:
         msg = f"the workflow failed: see the logs in {base / 'QC'}"
         raise QcflowError(msg)
