@@ -9,15 +9,14 @@ import pytest
 from matplotlib.image import imread
 
 from qcflow.postprocessing.expressions import UnknownBranch
-from qcflow.postprocessing.plotting import (
+from qcflow.postprocessing.plot_spec import (
     GraphSpec,
     GraphStyle,
     LegendSpec,
     PlotSpec,
-    _date_label,
     plot_branches,
-    render_plot,
 )
+from qcflow.postprocessing.plotting import _date_label, render_plot
 
 N = 50
 COLUMNS = {

@@ -14,8 +14,9 @@ Reading a config
 - :mod:`.overrides` -- ``--override-values`` exactly as o2-qc parses and applies it.
 - :mod:`.values` -- O2's string conversions; :class:`Node` reads JSON and remembers which keys
   were read; :class:`Diagnostics` collects every error and warning with its JSON path.
-- :mod:`.schema` -- typed config (:class:`QcConfig`, :class:`TaskConfig`, checks,
-  aggregators); each task class reads its own keys (``parse_options``).
+- :mod:`.schema` -- typed config (:class:`QcConfig`, :class:`TaskConfig`); each task class
+  reads its own keys (``parse_options``); :mod:`.check_config` -- the common keys of checks and
+  aggregators.
 - :mod:`.parameters` -- ``taskParameters``/``extended…Parameters`` with run/beam type fallbacks.
 - :mod:`.crossref` -- cross-references (checks -> tasks, aggregators -> checks, QO inputs) and
   the order tasks of one config run in.
@@ -38,8 +39,8 @@ Trending
 - :mod:`.reductors` -- the Reductor interface and TH1/TH2/Quality reductors (ROOT statistics).
 - :mod:`.trend_table` -- the trend table and its TTree form.
 - :mod:`.expressions` -- safe ``varexp``/``selection`` evaluation over numpy columns.
-- :mod:`.plotting` -- trend plots with matplotlib; :mod:`.root_style` -- ROOT colours,
-  markers, TLatex.
+- :mod:`.plot_spec` -- what a plot is made of; :mod:`.plotting` -- drawing it with matplotlib;
+  :mod:`.root_style` -- ROOT colours, markers, TLatex.
 - :mod:`.tasks` -- QC's task classes (TrendingTask).
 
 The public names below are what plugins need: subclass :class:`Task` or :class:`Reductor`,

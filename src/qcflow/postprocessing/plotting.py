@@ -23,8 +23,8 @@ a missing branch raises :class:`~.expressions.UnknownBranch`.
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,79 +34,12 @@ import numpy.typing as npt
 from qcflow.postprocessing import root_style
 from qcflow.postprocessing.expressions import Expression, parse_expression, parse_varexp
 from qcflow.postprocessing.object_manager import Payload
+from qcflow.postprocessing.plot_spec import GraphSpec, LegendSpec, PlotSpec
 
-__all__ = [
-    "GraphSpec",
-    "GraphStyle",
-    "LegendSpec",
-    "PlotImage",
-    "PlotSpec",
-    "new_figure",
-    "plot_branches",
-    "png",
-    "render_plot",
-]
+__all__ = ["PlotImage", "new_figure", "png", "render_plot"]
 
 Array = npt.NDArray[Any]
 WIDTH, HEIGHT, DPI = 7.0, 5.0, 100
-
-
-@dataclass(frozen=True)
-class GraphStyle:
-    """ROOT style attributes; -1 means "not set"."""
-
-    line_color: int = -1
-    line_style: int = -1
-    line_width: int = -1
-    marker_color: int = -1
-    marker_style: int = -1
-    marker_size: float = -1.0
-    fill_color: int = -1
-    fill_style: int = -1
-
-
-@dataclass(frozen=True)
-class GraphSpec:
-    name: str
-    title: str
-    varexp: str
-    selection: str = ""
-    option: str = ""
-    errors: str = ""
-    style: GraphStyle = field(default_factory=GraphStyle)
-
-    def expressions(self) -> list[Expression]:
-        """Every expression the graph evaluates (varexp, selection, errors)."""
-        out = parse_varexp(self.varexp)
-        if self.selection.strip():
-            out.append(parse_expression(self.selection))
-        if self.errors.strip():
-            out.extend(parse_varexp(self.errors))
-        return out
-
-
-@dataclass(frozen=True)
-class LegendSpec:
-    x1: float = -1.0
-    y1: float = -1.0
-    x2: float = -1.0
-    y2: float = -1.0
-    n_columns: int = 1
-
-    @property
-    def placed(self) -> bool:
-        return min(self.x1, self.y1, self.x2, self.y2) >= 0
-
-
-@dataclass(frozen=True)
-class PlotSpec:
-    name: str
-    title: str = ""
-    axis_label: str = ""
-    y_range: str = ""
-    color_palette: int = 0
-    legend: LegendSpec = field(default_factory=LegendSpec)
-    graphs: tuple[GraphSpec, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -331,8 +264,3 @@ def _legend(figure: Any, axes: Any, legend: LegendSpec) -> None:
                     ncols=columns, frameon=False, fontsize="small")  # fmt: skip
     else:
         axes.legend(loc="best", ncols=columns, frameon=False, fontsize="small")
-
-
-def plot_branches(plots: Sequence[PlotSpec]) -> set[str]:
-    """Every branch the plots read (to check them against the trend's columns)."""
-    return {b for plot in plots for g in plot.graphs for e in g.expressions() for b in e.branches}

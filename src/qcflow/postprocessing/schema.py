@@ -8,9 +8,9 @@ O2 ignores). Each task class reads its own keys through its ``parse_options`` ho
 :mod:`.task`), so a new task class -- a detector module, SliceTrendingTask, QualityTask --
 brings its schema with it and nothing here changes.
 
-Checks and aggregators are read for their common keys (``qc.checks.<id>``,
-``qc.aggregators.<id>``) so that cross-references can be checked (:mod:`.crossref`) and tasks
-ordered; running them is the job of an engine extension (:mod:`.engine`).
+Checks and aggregators are read for their common keys (:mod:`.check_config`) so that
+cross-references can be checked (:mod:`.crossref`) and tasks ordered; running them is the job of
+an engine extension (:mod:`.engine`).
 """
 
 from __future__ import annotations
@@ -22,24 +22,25 @@ from qcflow._types import JSONObject
 from qcflow.errors import InvalidInput
 from qcflow.objects.activity import Activity, run_type_name
 from qcflow.objects.paths import PROVENANCES
+from qcflow.postprocessing.check_config import (
+    AggregatorConfig,
+    CheckConfig,
+    parse_aggregators,
+    parse_checks,
+)
 from qcflow.postprocessing.classes import REGISTRY, ClassRegistry
 from qcflow.postprocessing.parameters import CustomParameters
 from qcflow.postprocessing.triggers import TriggerSpec, parse_trigger
 from qcflow.postprocessing.values import Diagnostics, Node
 
 __all__ = [
-    "CHECK_POLICIES",
-    "AggregatorConfig",
-    "CheckConfig",
     "CommonConfig",
-    "DataSourceRef",
     "DatabaseConfig",
     "QcConfig",
     "TaskConfig",
     "parse_config",
 ]
 
-CHECK_POLICIES = ("OnAny", "OnAnyNonZero", "OnAll", "OnEachSeparately", "OnGlobalAny")
 #: ``qc.config`` sections O2 reads for online running only; accepted and ignored.
 IGNORED_SECTIONS = ("kafka", "bookkeeping", "infologger", "monitoring", "consul")
 
@@ -98,43 +99,6 @@ class TaskConfig:
         return f"{self.detector_name}/MO/{self.task_name}/"
 
 
-@dataclass(frozen=True)
-class DataSourceRef:
-    """One ``dataSource`` entry of a check or aggregator."""
-
-    type: str
-    name: str
-    objects: tuple[str, ...] = ()
-    path: str = ""
-
-
-@dataclass(frozen=True)
-class CheckConfig:
-    """The common keys of ``qc.checks.<id>``."""
-
-    id: str
-    name: str
-    class_name: str
-    module_name: str
-    detector_name: str = "DET"
-    policy: str = "OnAny"
-    active: bool = True
-    export_to_bookkeeping: bool = False
-    data_sources: tuple[DataSourceRef, ...] = ()
-    parameters: CustomParameters = field(default_factory=CustomParameters)
-    raw: JSONObject = field(default_factory=dict)
-
-    @property
-    def output(self) -> str:
-        """Its quality objects' path under the provenance (a prefix for OnEachSeparately)."""
-        return f"{self.detector_name}/QO/{self.name}"
-
-
-@dataclass(frozen=True)
-class AggregatorConfig(CheckConfig):
-    """The common keys of ``qc.aggregators.<id>`` (same shape as a check's)."""
-
-
 @dataclass
 class QcConfig:
     """A whole config: common part, tasks, checks, aggregators, and what was found wrong."""
@@ -170,9 +134,8 @@ def parse_config(
         task = _task(task_id, node, common, registry)
         if task is not None:
             tasks[task_id] = task
-    checks = _checks(qc.child("checks"), CheckConfig, ("Task", "TaskMovingWindow",
-                     "ExternalTask", "PostProcessing"), "MOs")  # fmt: skip
-    aggregators = _checks(qc.child("aggregators"), AggregatorConfig, ("Check", "Aggregator"), "QOs")
+    checks = parse_checks(qc.child("checks"))
+    aggregators = parse_aggregators(qc.child("aggregators"))
     _note_foreign_sections(qc)
     qc.finish()
     root.finish()
@@ -322,54 +285,3 @@ def _resolve(registry: ClassRegistry, config: TaskConfig, node: Node) -> Any:
         node.diagnostics.error("", str(err))
         node.mark_read(*node.keys())
         return None
-
-
-# -- qc.checks, qc.aggregators ---------------------------------------------------------------------
-
-
-def _data_sources(
-    node: Node, types: tuple[str, ...], objects_key: str
-) -> tuple[DataSourceRef, ...]:
-    key = "dataSource" if node.has("dataSource") or not node.has("dataSources") else "dataSources"
-    node.mark_read("dataSource", "dataSources")
-    refs = []
-    for item in node.items(key, required=True):
-        kind = item.choice("type", types[0], types)
-        raw_objects = item.value.get(objects_key) if item.is_object else None
-        item.mark_read(objects_key)
-        listed = tuple(str(v) for v in raw_objects) if isinstance(raw_objects, list) else ()
-        refs.append(DataSourceRef(kind, item.required_text("name"), listed, item.text("path", "")))
-        item.finish()
-    return tuple(refs)
-
-
-def _checks(
-    section: Node | None, cls: type[CheckConfig], types: tuple[str, ...], objects_key: str
-) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for check_id, node in section.members() if section else ():
-        if not node.is_object:
-            node.error(None, "expected a JSON object")
-            continue
-        node.mark_read("aggregatorName")  # documented, ignored by QC: the name is checkName
-        parameters_key = "checkParameters" if cls is CheckConfig else "aggregatorParameters"
-        out[check_id] = cls(
-            id=check_id,
-            name=node.text("checkName", check_id) or check_id,
-            class_name=node.required_text("className"),
-            module_name=node.required_text("moduleName"),
-            detector_name=node.text("detectorName", "DET") or "DET",
-            policy=node.choice("policy", "OnAny", CHECK_POLICIES),
-            active=node.flag("active", True),
-            export_to_bookkeeping=node.flag("exportToBookkeeping", False),
-            data_sources=_data_sources(node, types, objects_key),
-            parameters=CustomParameters.read(
-                node,
-                "extended" + parameters_key[0].upper() + parameters_key[1:],
-                parameters_key,
-                merge=True,
-            ),
-            raw=node.value,
-        )
-        node.finish()
-    return out

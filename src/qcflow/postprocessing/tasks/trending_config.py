@@ -23,7 +23,7 @@ from qcflow.errors import InvalidInput
 from qcflow.postprocessing.classes import REGISTRY
 from qcflow.postprocessing.expressions import check_branches
 from qcflow.postprocessing.parameters import CustomParameters, read_extended
-from qcflow.postprocessing.plotting import GraphSpec, GraphStyle, LegendSpec, PlotSpec
+from qcflow.postprocessing.plot_spec import GraphSpec, GraphStyle, LegendSpec, PlotSpec
 from qcflow.postprocessing.schema import TaskConfig
 from qcflow.postprocessing.trend_table import META_RUN, META_RUN_TEXT, TIME
 from qcflow.postprocessing.values import Node
