@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from qcflow.errors import InvalidInput
 from qcflow.postprocessing.config import config_path, load_config, parse_config_text
@@ -83,3 +85,30 @@ def test_every_reference_config_loads(reference_configs: Path) -> None:
         config = load_config(f"json://{path}")
         assert "qc" in config.tree
         assert config.warnings == []
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3),
+    max_leaves=12,
+)  # fmt: skip
+
+
+def as_o2(value: object) -> object:
+    """What O2's property tree makes of a JSON value: strings everywhere, comments dropped."""
+    if isinstance(value, dict):
+        return {k: as_o2(v) for k, v in value.items() if k != ""}
+    if isinstance(value, list):
+        return [as_o2(v) for v in value]
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(value) if isinstance(value, int | float) else value
+
+
+@given(st.dictionaries(st.text(max_size=6), json_values, max_size=4))
+def test_any_json_object_loads_as_strings(document: dict[str, object]) -> None:
+    text = json.dumps(document)
+    assert parse_config_text(text, "x.json", {}).tree == as_o2(document)

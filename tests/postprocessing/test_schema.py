@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from qcflow.objects.activity import Activity
 from qcflow.postprocessing.config import load_config
@@ -129,3 +131,30 @@ def test_duplicate_source_names_and_missing_names() -> None:
         "qc.postprocessing.T.dataSources[1].names: source name 'vertex_X' is used twice: the trend has one branch per name",
         "qc.postprocessing.T.dataSources[2]: has no 'name' value or 'names' list",
     ]
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 5) | st.text(max_size=6),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=6), children, max_size=3),
+    max_leaves=10,
+)  # fmt: skip
+KEYS = ["className", "dataSources", "plots", "updateTrigger", "initTrigger", "names", "varexp",
+        "type", "reductorName", "trendingTimestamp", "sourceRepo", "graphs", "style", "legend",
+        "taskParameters", "extendedTaskParameters", "active", "path", "name"]  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(KEYS), json_values), max_size=4), st.booleans())
+def test_a_mangled_config_gives_diagnostics_never_a_crash(
+    changes: list[tuple[str, object]], in_source: bool
+) -> None:
+    task = trending_task()
+    for key, value in changes:
+        target = task["dataSources"][0] if in_source else task
+        target[key] = value
+    tree = with_tasks({"T": task})
+    tree["qc"]["checks"] = {
+        "C": {"className": "c", "moduleName": "m", "dataSource": changes and changes[0][1]}
+    }
+    config = parsed(tree)  # must not raise
+    assert all(d.path for d in config.diagnostics.items)

@@ -282,6 +282,6 @@ def _resolve(registry: ClassRegistry, config: TaskConfig, node: Node) -> Any:
     try:
         return registry.resolve("task", config.class_name, node.at("className"))
     except InvalidInput as err:
-        node.diagnostics.error("", str(err))
+        node.error_from("className", err)
         node.mark_read(*node.keys())
         return None

@@ -164,6 +164,11 @@ class Node:
     def warn(self, key: str | None, message: str) -> None:
         self.diagnostics.warn(self.at(key) if key else self.path, message)
 
+    def error_from(self, key: str, err: Exception) -> None:
+        """Record an exception about ``key`` whose message may already start with its path."""
+        where = self.at(key)
+        self.diagnostics.error(where, str(err).removeprefix(f"{where}: "))
+
     def mark_read(self, *keys: str) -> None:
         """Declare keys as known without reading them (accepted and ignored)."""
         self._read.update(keys)

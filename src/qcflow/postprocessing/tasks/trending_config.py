@@ -123,7 +123,7 @@ def _reductor(item: Node, name: str, kind: str) -> Any:
     try:
         cls = REGISTRY.resolve("reductor", name, item.at("reductorName"))
     except InvalidInput as err:
-        item.diagnostics.error("", str(err))
+        item.error_from("reductorName", err)
         return None
     wanted = SOURCE_TYPES[kind]
     if getattr(cls, "source", "object") != wanted:
