@@ -110,6 +110,8 @@ def _run(config: Any, args: argparse.Namespace) -> int:
     from qcflow.postprocessing.engine import Engine, EngineOptions
 
     _logging(quiet=args.quiet)
+    if not config.active_tasks:
+        warn(f"{config.source}: no active post-processing task; nothing to run")
     options = EngineOptions(
         max_duration=args.max_duration,
         parallel=not args.no_ipc,
