@@ -7,7 +7,8 @@ run, its own bookings stay within the limits and normal + backfill bookings stay
 ``backfill_factor`` (1.5) times the limits. That total bound holds for the normal lane too, so
 the machine is never booked beyond 1.5 times the limits (O2DPG checks it for backfill only and
 can drift past it when normal tasks start next to running backfill ones). A task holding a
-named ``semaphore`` excludes every other task naming it, in either lane. ``max_jobs`` (``-jmax``) bounds both lanes together.
+named ``semaphore`` excludes every other task naming it, in either lane. ``max_jobs``
+(``-jmax``) bounds both lanes together.
 
 The booking is plain data; :func:`lane_for` asks, :func:`acquire` and :func:`release` change it.
 Comparisons allow a tiny tolerance so that ten bookings of 0.1 core fit one core.
