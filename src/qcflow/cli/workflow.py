@@ -46,7 +46,9 @@ def register(subparsers: Any) -> None:
     validate.add_argument("--json", action="store_true", help="print problems as JSON")
     validate.set_defaults(handler=_validate)
 
-    info = add_command(sub, "info", help="summarise tasks and critical path", description=_INFO_HELP)
+    info = add_command(
+        sub, "info", help="summarise tasks and critical path", description=_INFO_HELP
+    )
     info.add_argument("file", help="workflow JSON file")
     info.add_argument("--json", action="store_true", help="print the summary as JSON")
     info.set_defaults(handler=_info)
