@@ -41,14 +41,22 @@ def compile_patterns(patterns: Sequence[str], flag: str) -> list[re.Pattern[str]
 
 
 def select_targets(
-    graph: Graph, labels: Sequence[str] = (), patterns: Sequence[str] = (MATCH_ALL,)
+    graph: Graph,
+    labels: Sequence[str] = (),
+    patterns: Sequence[str] = (MATCH_ALL,),
+    exclude: set[int] | None = None,
 ) -> set[int]:
-    """The targets chosen by ``labels`` and ``patterns``, plus everything they need."""
+    """The targets chosen by ``labels`` and ``patterns``, plus everything they need.
+
+    Tasks in ``exclude`` (they cannot run) are never targets, as O2DPG's ``canBeDone`` rule.
+    """
     everything = not patterns or MATCH_ALL in patterns
     regexes = compile_patterns(patterns, "--target-tasks")
     wanted = set(labels)
     targets = set()
     for i, task in enumerate(graph.tasks):
+        if exclude and i in exclude:
+            continue
         name_ok = everything or any(r.match(task.name) for r in regexes)
         label_ok = not wanted or not wanted.isdisjoint(task.labels)
         if name_ok and label_ok:
