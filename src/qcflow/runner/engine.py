@@ -21,6 +21,7 @@ sibling resources (``--dynamic-resources``), archives logs (``--production-mode`
 from __future__ import annotations
 
 import heapq
+import os
 import signal
 import threading
 import time
@@ -102,6 +103,8 @@ class Engine:
             names=plan.graph.names,
         )
         self.stamps = {i: s for i, s in stamps.items() if state.status[i] == "cached"}
+        for i in sorted(self.stamps):
+            self.s.actions.write("cached", task=plan.tasks[i].name)
         with self._signals():
             try:
                 self._loop(state)
@@ -221,7 +224,8 @@ class Engine:
             return False, str(err)
         if self.options.production_mode:
             archive = self.plan.base / "pipeline_log_archive.log.tar"
-            archive_log(archive, planned.log, f"{planned.task.cwd}/{planned.log.name}")
+            member = os.path.normpath(os.path.join(planned.task.cwd, planned.log.name))
+            archive_log(archive, planned.log, member)
         return True, ""
 
     def _tell(self, state: sch.State, i: int, ok: bool, reason: str, record: TaskRecord) -> None:
@@ -312,7 +316,7 @@ class Engine:
         for i, record in enumerate(self.records):
             record.status = state.status[i]
             if record.status == "cached":
-                record.reason = "already done (valid completion marker)"
+                record.reason = "already done"
             elif i in state.why:
                 record.reason = state.why[i]
         ok = all(r.status in {"done", "cached"} for r in self.records) and not state.stopping
