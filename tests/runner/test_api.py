@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import os
 import sysconfig
@@ -179,7 +180,7 @@ def test_semaphore_tasks_never_overlap(tmp_path, options):
         (float((tmp_path / f"{n}.start").read_text()), float((tmp_path / f"{n}.end").read_text()))
         for n in ("s1", "s2", "s3")
     )
-    for (_, end), (start, _) in zip(spans, spans[1:]):
+    for (_, end), (start, _) in itertools.pairwise(spans):
         assert end <= start
 
 

@@ -29,6 +29,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import FrameType
 
 from qcflow.errors import QcflowError
@@ -224,7 +225,7 @@ class Engine:
             return False, str(err)
         if self.options.production_mode:
             archive = self.plan.base / "pipeline_log_archive.log.tar"
-            member = os.path.normpath(os.path.join(planned.task.cwd, planned.log.name))
+            member = os.path.normpath(Path(planned.task.cwd) / planned.log.name)
             archive_log(archive, planned.log, member)
         return True, ""
 
