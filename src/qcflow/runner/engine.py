@@ -125,8 +125,9 @@ class Engine:
             for outcome in outcomes:
                 events += self._ended(state, outcome)
             events += self._due_retries()
-            if self._signal is not None and not state.stopping:
+            if self._signal is not None:
                 events.append(sch.Stop(f"interrupted by {signal.Signals(self._signal).name}"))
+                self._signal = None
             actions = sch.handle(state, events)
 
     def _perform(self, state: sch.State, actions: list[sch.Action]) -> None:
@@ -266,8 +267,6 @@ class Engine:
     # -- timers, signals, progress -----------------------------------------------------------
 
     def _next_timer(self) -> float | None:
-        if self._signal is not None:
-            return 0.0
         if not self._retries:
             return None
         return max(0.0, self._retries[0][0] - time.monotonic())

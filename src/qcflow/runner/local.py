@@ -124,8 +124,6 @@ class LocalExecutor:
             if self._ended:
                 ended, self._ended = self._ended, []
                 return ended
-            if deadline is not None and time.monotonic() >= deadline:
-                return []
             woke = False
             for key, _ in self._selector.select(self._pause(deadline)):
                 if key.data is None:
@@ -134,7 +132,9 @@ class LocalExecutor:
                     self._reap(key.data)
             if not self._use_pidfd:
                 self._reap_exited()
-            if woke and not self._ended:
+            if self._ended:
+                continue
+            if woke or (deadline is not None and time.monotonic() >= deadline):
                 return []
 
     def wake(self) -> None:
