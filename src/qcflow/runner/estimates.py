@@ -28,7 +28,7 @@ from qcflow.workflow import Task
 
 __all__ = ["Estimate", "SiblingLearner", "group_of", "lookup", "read_estimates"]
 
-_SUFFIX = re.compile(r"^(?P<group>.+)_(?P<n>\d+)$")
+_SUFFIX = re.compile(r"^(?P<group>.+)_(?P<n>\d+)$", re.DOTALL)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ A malformed regex is an :class:`~qcflow.errors.InvalidInput` naming the flag and
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Sequence
 
 from qcflow.errors import InvalidInput
@@ -33,7 +34,10 @@ def compile_patterns(patterns: Sequence[str], flag: str) -> list[re.Pattern[str]
         if pattern == MATCH_ALL:
             continue
         try:
-            compiled.append(re.compile(pattern))
+            with warnings.catch_warnings():
+                # e.g. "possible nested set" for '[[': the pattern still means what Python says
+                warnings.simplefilter("ignore", FutureWarning)
+                compiled.append(re.compile(pattern))
         except re.error as err:
             msg = f"{flag}: {pattern!r} is not a valid regular expression: {err}"
             raise InvalidInput(msg) from err
