@@ -42,6 +42,13 @@ def wait_all(ex: LocalExecutor, n: int, limit: float = 30) -> list[Outcome]:
     return out
 
 
+def wait_text(path: Path, text: str, limit: float = 10.0) -> None:
+    end = time.monotonic() + limit
+    while not (path.exists() and text in path.read_text()):
+        assert time.monotonic() < end, f"{text!r} never appeared in {path}"
+        time.sleep(0.02)
+
+
 def alive(pid: int) -> bool:
     try:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
@@ -93,10 +100,7 @@ def test_kill_ends_the_whole_process_tree(executor, tmp_path):
     executor.start(
         job(tmp_path, "sleep 300 & sleep 300 & bash -c 'sleep 300' & echo started; wait")
     )
-    log = tmp_path / "t0.log"
-    end = time.monotonic() + 10
-    while "started" not in log.read_text() and time.monotonic() < end:
-        time.sleep(0.02)
+    wait_text(tmp_path / "t0.log", "started")
     leader = executor.pids()[0]
     tree = [leader, *(p.pid for p in psutil.Process(leader).children(recursive=True))]
     assert len(tree) >= 4
@@ -118,10 +122,7 @@ def test_processes_left_behind_by_a_finished_task_are_ended(executor, tmp_path):
 
 def test_processes_ignoring_sigterm_get_sigkill_after_the_grace(executor, tmp_path):
     executor.start(job(tmp_path, "trap '' TERM; echo ready; while true; do sleep 0.1; done"))
-    log = tmp_path / "t0.log"
-    end = time.monotonic() + 10
-    while "ready" not in log.read_text() and time.monotonic() < end:
-        time.sleep(0.02)
+    wait_text(tmp_path / "t0.log", "ready")
     leader = executor.pids()[0]
     executor.kill(0)
     (outcome,) = wait_all(executor, 1)

@@ -71,3 +71,12 @@ def test_foreign_markers_are_trusted_when_their_needs_are():
     ms = [Marker("s0", "fa"), Marker("foreign:1"), Marker("s2", "fc", {"b": "foreign:1"})]
     assert chain(*ms) == {0: "s0", 1: "foreign:1", 2: "s2"}
     assert chain(None, Marker("foreign:1"), None) == {}
+
+
+def test_markers_cut_short_are_never_trusted(tmp_path):
+    path = tmp_path / "t.log_done"
+    path.write_text("")
+    assert read_marker(path) is None
+    write_marker(path, "t", "fp", {}, {})
+    path.write_text(path.read_text()[:40])
+    assert read_marker(path) is None

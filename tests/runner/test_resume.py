@@ -55,9 +55,20 @@ def runs(tmp_path: Path, name: str) -> int:
     return len(path.read_text().splitlines()) if path.exists() else 0
 
 
+def finish(runner: subprocess.Popen[bytes], limit: float = 60) -> bytes:
+    """Wait for a runner; never leave one behind when a test fails."""
+    try:
+        out, _ = runner.communicate(timeout=limit)
+    finally:
+        if runner.poll() is None:
+            runner.kill()
+            runner.wait()
+    return out
+
+
 def finish_and_check(tmp_path: Path, done_before: set[str]) -> None:
     second = start_runner(tmp_path)
-    out, _ = second.communicate(timeout=60)
+    out = finish(second)
     assert second.returncode == 0, out.decode()
     assert (tmp_path / "c.out").read_text().split() == ["a", "b"]
     for name in "abcd":
@@ -106,7 +117,7 @@ def test_sigint_stops_the_run_and_every_task_tree(tmp_path):
     runner = start_runner(tmp_path)
     wait_for(tmp_path / "b-child.pid")
     runner.send_signal(signal.SIGINT)
-    out, _ = runner.communicate(timeout=30)
+    out = finish(runner, 30)
     assert runner.returncode == 1, out.decode()
     pids = [int((tmp_path / f).read_text()) for f in ("b.pid", "b-child.pid")]
     assert not any(alive(p) for p in pids)

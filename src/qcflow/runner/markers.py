@@ -16,11 +16,12 @@ A marker is *valid* when its fingerprint equals the task's current one, every ne
 the recorded stamps equal the needs' current stamps. So a changed command invalidates the task and,
 because its rerun gives a new stamp, everything downstream; ``--rerun-from`` removes markers.
 A marker that is not qcflow's (written by O2's ``taskwrapper`` or an O2DPG run) is accepted as
-done, as O2DPG would, when all its needs are valid; its stamp is its modification time.
+done, as O2DPG would, when all its needs are valid; its stamp is its modification time. An empty
+marker, or one starting with ``{`` that is not a complete qcflow record, is never trusted.
 
 The engine removes a task's marker before running it, so a marker never outlives a rerun that
-did not finish. Markers are written without ``fsync``: they survive a killed runner (the kernel
-keeps the data), not a power cut.
+did not finish. A marker is written with one ``write`` and without ``fsync``: it survives a killed
+runner (the kernel keeps the data), not a power cut, and a write cut short is never trusted.
 """
 
 from __future__ import annotations
@@ -28,13 +29,14 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from qcflow._io import atomic_write_text
+from qcflow.errors import QcflowError
 
 __all__ = [
     "MARKER_SUFFIX",
@@ -78,8 +80,12 @@ def read_marker(path: Path) -> Marker | None:
         return None
     except OSError:
         return None  # unreadable: not trusted as done
+    if not raw.strip():
+        return None  # created but never written: a runner died in between
     record = _parse(raw)
     if record is None:
+        if raw.lstrip().startswith(b"{"):
+            return None  # a qcflow marker cut short: never trusted
         return Marker(stamp=f"foreign:{mtime}")
     needs = record.get("needs")
     return Marker(
@@ -102,13 +108,27 @@ def _parse(raw: bytes) -> dict[str, Any] | None:
 def write_marker(
     path: Path, task: str, fp: str, needs: Mapping[str, str], info: Mapping[str, Any]
 ) -> str:
-    """Write a fresh marker atomically; return its new stamp."""
+    """Write a fresh marker in one ``write``; return its new stamp.
+
+    No temporary file and rename (that doubles the cost of finishing a task on slow file
+    systems): a reader trusts only a complete qcflow record, and the engine removed any older
+    marker before the task ran, so a write cut short leaves a marker nobody trusts.
+    """
     stamp = uuid.uuid4().hex
     record: dict[str, Any] = {"qcflow": _FORMAT, "task": task, "fingerprint": fp}
     record["stamp"] = stamp
     record["needs"] = dict(needs)
     record.update(info)
-    atomic_write_text(path, json.dumps(record, indent=1) + "\n", fsync=False)
+    data = (json.dumps(record, indent=1) + "\n").encode()
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+        try:
+            os.write(fd, data)
+        finally:
+            os.close(fd)
+    except OSError as err:
+        msg = f"cannot write completion marker {path}: {err.strerror or err}"
+        raise QcflowError(msg) from err
     return stamp
 
 
