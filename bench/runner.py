@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import subprocess
 import tempfile
 import time
@@ -27,7 +28,8 @@ from pathlib import Path
 from qcflow.runner import RunOptions, prepare, run_plan
 
 QUOTED = """\
-O2DPG's runners, quoted from spec/o2dpg-workflow.md section 5 (2-core machine, medians; NOT measured here):
+O2DPG's runners, quoted from spec/o2dpg-workflow.md section 5
+(2-core machine, medians; NOT measured here):
   fan 1,000 `true`      legacy 109.4 s   new 3.70 s   floor 0.77 s
   layered 1,000 `true`  legacy >= 300 s  new 2.85 s   floor 0.77 s
 """
@@ -65,7 +67,9 @@ def floor(n: int) -> float:
 def run_once(workdir: Path, tasks: list[dict[str, object]], **extra: object) -> dict[str, float]:
     wf = workdir / "wf.json"
     wf.write_text(json.dumps({"stages": tasks, "meta": {}}))
-    options = RunOptions(workdir=workdir, cpu_limit=2, mem_limit=8000, progress="none", **extra)  # type: ignore[arg-type]
+    options = RunOptions(workdir=workdir, cpu_limit=2, mem_limit=8000, progress="none")
+    for key, value in extra.items():
+        setattr(options, key, value)
     cpu0, t0 = time.process_time(), time.perf_counter()
     plan = prepare(wf, options)
     t_plan = time.perf_counter() - t0
@@ -75,19 +79,25 @@ def run_once(workdir: Path, tasks: list[dict[str, object]], **extra: object) -> 
     return {"wall": wall, "cpu": time.process_time() - cpu0, "plan": t_plan}
 
 
-def bench_shapes(sizes: list[int]) -> None:
-    print(
-        f"{'workload':<22}{'runner s':>10}{'floor s':>10}{'ratio':>8}{'runner CPU s':>14}{'plan s':>9}"
-    )
+def bench_shapes(sizes: list[int], repeat: int) -> None:
+    head = f"{'workload':<22}{'runner s':>10}{'floor s':>10}{'ratio':>8}"
+    print(f"{head}{'runner CPU s':>14}{'CPU/task ms':>13}{'plan s':>9}")
     for n in sizes:
         for shape in ("fan", "layered"):
-            with tempfile.TemporaryDirectory(prefix="qcflow-bench-") as tmp:
-                got = run_once(Path(tmp), make_tasks(shape, n))
-            base = floor(n)
+            runs, floors = [], []
+            # alternate runner and floor so that both see the same machine load
+            for _ in range(repeat if n <= 1000 else 1):
+                with tempfile.TemporaryDirectory(prefix="qcflow-bench-") as tmp:
+                    runs.append(run_once(Path(tmp), make_tasks(shape, n)))
+                floors.append(floor(n))
+            wall = statistics.median(r["wall"] for r in runs)
+            cpu = statistics.median(r["cpu"] for r in runs)
+            plan = statistics.median(r["plan"] for r in runs)
+            base = statistics.median(floors)
             label = f"{shape} {n:,} `true`"
             print(
-                f"{label:<22}{got['wall']:>10.2f}{base:>10.2f}{got['wall'] / base:>8.2f}"
-                f"{got['cpu']:>14.2f}{got['plan']:>9.3f}",
+                f"{label:<22}{wall:>10.2f}{base:>10.2f}{wall / base:>8.2f}"
+                f"{cpu:>14.2f}{1000 * cpu / n:>13.2f}{plan:>9.3f}",
                 flush=True,
             )
 
@@ -111,8 +121,10 @@ def main() -> None:
     )
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 10000])
     parser.add_argument("--idle-seconds", type=float, default=10.0)
+    parser.add_argument("--repeat", type=int, default=3, help="runs per workload up to 1,000")
     args = parser.parse_args()
-    bench_shapes(args.sizes)
+    print(f"medians of {args.repeat} runs (1 at 10,000 tasks); --cpu-limit 2, one-core tasks")
+    bench_shapes(args.sizes, args.repeat)
     bench_idle(args.idle_seconds)
     print()
     print(QUOTED, end="")

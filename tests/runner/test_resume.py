@@ -38,7 +38,7 @@ def start_runner(tmp_path: Path, *extra: str) -> subprocess.Popen[bytes]:
 
 def wait_for(path: Path, limit: float = 20.0) -> None:
     end = time.monotonic() + limit
-    while not path.exists():
+    while not (path.exists() and path.read_text().endswith("\n")):
         assert time.monotonic() < end, f"{path.name} never appeared"
         time.sleep(0.01)
 

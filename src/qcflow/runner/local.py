@@ -1,7 +1,7 @@
 """The local executor: each task a ``/bin/bash -c`` process in its own process group.
 
-- **Isolation**: ``start_new_session=True`` makes every task the leader of a new session and
-  process group, so one ``killpg`` reaches everything the task started (unless a child deliberately
+- **Isolation**: ``posix_spawn(..., setsid=True)`` makes every task the leader of a new session
+  and process group, so one ``killpg`` reaches everything the task started (unless a child deliberately
   leaves the group with ``setsid``; those still parented to the task are found with psutil).
 - **Logs**: stdout and stderr go to the job's log file (``<cwd>/<name>.log``), truncated on the
   first attempt, appended to on retries after a ``--- qcflow: attempt N ---`` line. The task's
@@ -28,7 +28,6 @@ import selectors
 import shlex
 import shutil
 import signal
-import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
@@ -47,8 +46,10 @@ TimerKind = Literal["timeout", "sigkill"]
 @dataclass
 class _Proc:
     job: Job
-    popen: subprocess.Popen[bytes]
+    pid: int
     start: float
+    #: Exit code as ``os.waitstatus_to_exitcode`` gives it, once reaped.
+    rc: int | None = None
     pidfd: int | None = None
     kill_reason: str = ""
     escaped: list[psutil.Process] = field(default_factory=list)
@@ -101,12 +102,12 @@ class LocalExecutor:
     def start(self, job: Job) -> None:
         now = time.time()
         try:
-            popen = self._spawn(job)
+            pid = self._spawn(job)
         except OSError as err:
             reason = f"cannot start: {err.strerror or err}"
             self._ended.append(Outcome(job.key, None, now, time.time(), reason))
             return
-        proc = _Proc(job, popen, now)
+        proc = _Proc(job, pid, now)
         self._procs[job.key] = proc
         self._watch(proc)
         if job.timeout is not None:
@@ -117,10 +118,10 @@ class LocalExecutor:
         if proc is None or proc.kill_reason:
             return
         proc.kill_reason = reason
-        proc.escaped = _descendants(proc.popen.pid)
-        signal_group(proc.popen.pid, signal.SIGTERM)
+        proc.escaped = _descendants(proc.pid)
+        signal_group(proc.pid, signal.SIGTERM)
         _signal_all(proc.escaped, signal.SIGTERM)
-        self._add_timer(self.grace, "sigkill", proc.popen.pid, proc.escaped)
+        self._add_timer(self.grace, "sigkill", proc.pid, proc.escaped)
 
     def wait(self, timeout: float | None) -> list[Outcome]:
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -147,7 +148,7 @@ class LocalExecutor:
             os.write(self._wake_w, b"!")
 
     def pids(self) -> dict[int, int]:
-        return {key: proc.popen.pid for key, proc in self._procs.items()}
+        return {key: proc.pid for key, proc in self._procs.items()}
 
     def close(self) -> None:
         """Terminate every running job, SIGKILL it after the grace period, reap it."""
@@ -157,8 +158,8 @@ class LocalExecutor:
         while self._procs and time.monotonic() < end:
             self.wait(max(0.0, end - time.monotonic()))
         for proc in list(self._procs.values()):
-            signal_group(proc.popen.pid, signal.SIGKILL)
-            proc.popen.wait()
+            signal_group(proc.pid, signal.SIGKILL)
+            _reap_pid(proc)
             self._forget(proc)
         for _, _, kind, pgid, escaped in self._timers:
             if kind == "sigkill":
@@ -173,25 +174,28 @@ class LocalExecutor:
 
     # -- processes ---------------------------------------------------------------------------
 
-    def _spawn(self, job: Job) -> subprocess.Popen[bytes]:
+    def _spawn(self, job: Job) -> int:
+        """``posix_spawn`` a session leader running the job's shell; return its pid."""
         job.cwd.mkdir(parents=True, exist_ok=True)
-        argv = ["/bin/bash", "-c", _logged(job)]
+        argv = ["/bin/bash", "-c", _shell_text(job)]
         if job.nice and _NICE:
             argv = [_NICE, "-n", str(job.nice), *argv]
-        return subprocess.Popen(
+        return os.posix_spawn(
+            argv[0],
             argv,
-            cwd=job.cwd,
-            env=dict(job.env),
-            stdin=self._devnull,
-            stdout=self._devnull_w,
-            start_new_session=True,
+            job.env,
+            file_actions=[
+                (os.POSIX_SPAWN_DUP2, self._devnull, 0),
+                (os.POSIX_SPAWN_DUP2, self._devnull_w, 1),
+            ],
+            setsid=True,
         )
 
     def _watch(self, proc: _Proc) -> None:
         key = proc.job.key
         if self._use_pidfd:
             try:
-                proc.pidfd = os.pidfd_open(proc.popen.pid)
+                proc.pidfd = os.pidfd_open(proc.pid)
             except OSError:
                 self._use_pidfd = False
             else:
@@ -201,23 +205,23 @@ class LocalExecutor:
         waiter.start()
 
     def _wait_thread(self, proc: _Proc) -> None:
-        proc.popen.wait()
+        _reap_pid(proc)
         self.wake()
 
     def _reap_exited(self) -> None:
         for key, proc in list(self._procs.items()):
-            if proc.popen.returncode is not None:
+            if proc.rc is not None:
                 self._reap(key)
 
     def _reap(self, key: int) -> None:
         proc = self._procs.get(key)
         if proc is None:
             return
-        pgid = proc.popen.pid
+        pgid = proc.pid
         # The leader is a zombie until reaped, so its group id cannot be reused yet.
         if signal_group(pgid, signal.SIGTERM) and not proc.kill_reason:
             self._add_timer(self.grace, "sigkill", pgid)
-        rc = proc.popen.wait()
+        rc = _reap_pid(proc)
         self._forget(proc)
         end = time.time()
         reason = proc.kill_reason or _exit_reason(rc)
@@ -266,18 +270,30 @@ class LocalExecutor:
         return max(0.0, min(candidates) - time.monotonic()) if candidates else None
 
 
-def _logged(job: Job) -> str:
-    """The command, its output sent to the log by the task's own shell.
+def _shell_text(job: Job) -> str:
+    """The command, run in the job's directory with its output sent to its log.
 
-    The child opens (creates) the log, not the runner: file creation is slow on many file
-    systems and the runner has better things to do. If the log cannot be opened, bash says so
-    on the runner's stderr and the task fails.
+    The task's shell changes directory and opens (creates) the log itself: file creation is
+    slow on many file systems and the runner has better things to do, and ``cd`` sets ``PWD``
+    as a shell started there would have it. If either fails, bash says so on the runner's
+    stderr and the task fails.
     """
-    log = shlex.quote(str(job.log))
+    cwd, log = shlex.quote(str(job.cwd)), shlex.quote(str(job.log))
     if job.attempt <= 1:
-        return f"exec >{log} 2>&1\n{job.command}"
+        return f"cd {cwd} || exit 1\nexec >{log} 2>&1\n{job.command}"
     header = shlex.quote(f"--- qcflow: attempt {job.attempt} ---")
-    return f"exec >>{log} 2>&1\necho; echo {header}\n{job.command}"
+    return f"cd {cwd} || exit 1\nexec >>{log} 2>&1\necho; echo {header}\n{job.command}"
+
+
+def _reap_pid(proc: _Proc) -> int:
+    """Wait for the leader (it has ended or been killed) and return its exit code."""
+    if proc.rc is None:
+        try:
+            _, status = os.waitpid(proc.pid, 0)
+        except ChildProcessError:
+            status = 0  # reaped elsewhere; nothing better to report
+        proc.rc = os.waitstatus_to_exitcode(status)
+    return proc.rc
 
 
 def _exit_reason(rc: int) -> str:

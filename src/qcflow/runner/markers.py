@@ -119,7 +119,7 @@ def write_marker(
     record["stamp"] = stamp
     record["needs"] = dict(needs)
     record.update(info)
-    data = (json.dumps(record, indent=1) + "\n").encode()
+    data = (json.dumps(record) + "\n").encode()
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
         try:

@@ -35,7 +35,7 @@ from qcflow._types import JSONObject
 from qcflow.runner.logs import iso_time
 from qcflow.runner.resources import Limits
 
-__all__ = ["TaskRecord", "build_summary", "print_table", "write_summary"]
+__all__ = ["TaskRecord", "build_summary", "dumps_by_line", "print_table", "write_summary"]
 
 _NEVER_RAN = {"cached", "blocked", "cancelled", "excluded", "pending", "ready"}
 _TABLE_ALL_UP_TO = 30
@@ -122,7 +122,23 @@ def build_summary(
 
 
 def write_summary(path: Path, summary: JSONObject) -> None:
-    atomic_write_text(path, json.dumps(summary, indent=1) + "\n", fsync=False)
+    """Write the summary atomically, one task per line (readable, and fast to encode)."""
+    atomic_write_text(path, dumps_by_line(summary), fsync=False)
+
+
+def dumps_by_line(summary: JSONObject) -> str:
+    """JSON text with every top-level key, and every element of a list, on its own line.
+
+    ``json.dumps(indent=...)`` falls back to the pure-Python encoder, 10x slower at 10,000 tasks.
+    """
+    lines = []
+    for key, value in summary.items():
+        if isinstance(value, list) and value:
+            items = ",\n  ".join(json.dumps(item) for item in value)
+            lines.append(f"{json.dumps(key)}: [\n  {items}\n ]")
+        else:
+            lines.append(f"{json.dumps(key)}: {json.dumps(value)}")
+    return "{\n " + ",\n ".join(lines) + "\n}\n"
 
 
 _STYLE = {"done": "green", "cached": "green", "failed": "bold red", "killed": "red"}
