@@ -4,7 +4,8 @@ For each shape (fan: independent tasks; layered: 10 wide, each task needs 2 of t
 and size (100, 1,000, 10,000 tasks), at --cpu-limit 2 with one-core tasks:
 
 - the runner's wall time (in-process run_workflow, markers, logs and summary included),
-- the floor: `seq N | xargs -P2 -I{} bash -c true`, timed here, now,
+- the floor: `seq N | xargs -P2 -I{} bash -c true`, timed here, now, and the same floor with
+  each shell creating two files (a task's log and marker: on a slow disk that is most of the cost),
 - the runner's own CPU seconds (this process only; the tasks are children and not counted),
 - load + validate + plan time.
 
@@ -13,6 +14,7 @@ O2DPG's figures from the spec are printed for comparison: quoted, not measured h
 
     python bench/runner.py                  # all sizes
     python bench/runner.py --sizes 100 1000 # a quicker subset
+    python bench/runner.py --where /dev/shm # only in memory (no disk)
 """
 
 from __future__ import annotations
@@ -56,10 +58,18 @@ def make_tasks(shape: str, n: int) -> list[dict[str, object]]:
     return tasks
 
 
-def floor(n: int) -> float:
+def floor(n: int, where: Path, files: bool = False) -> float:
+    """`n` shells two at a time; with ``files`` each also creates a log and a marker file."""
+    body = "bash -c true"
+    if files:
+        body = "bash -c 'echo > {}.log; echo > {}.log_done'"
     start = time.perf_counter()
     subprocess.run(
-        f"seq {n} | xargs -P2 -I{{}} bash -c true", shell=True, check=True, executable="/bin/bash"
+        f"seq {n} | xargs -P2 -I{{}} {body}",
+        shell=True,
+        check=True,
+        executable="/bin/bash",
+        cwd=where,
     )
     return time.perf_counter() - start
 
@@ -79,27 +89,36 @@ def run_once(workdir: Path, tasks: list[dict[str, object]], **extra: object) -> 
     return {"wall": wall, "cpu": time.process_time() - cpu0, "plan": t_plan}
 
 
-def bench_shapes(sizes: list[int], repeat: int) -> None:
-    head = f"{'workload':<22}{'runner s':>10}{'floor s':>10}{'ratio':>8}"
-    print(f"{head}{'runner CPU s':>14}{'CPU/task ms':>13}{'plan s':>9}")
+def bench_shapes(sizes: list[int], repeat: int, places: list[Path]) -> None:
+    head = f"{'workload':<22}{'where':<10}{'runner s':>9}{'floor s':>9}{'ratio':>7}"
+    print(f"{head}{'floor+files s':>15}{'ratio':>7}{'CPU s':>8}{'CPU/task ms':>13}{'plan s':>8}")
     for n in sizes:
         for shape in ("fan", "layered"):
-            runs, floors = [], []
-            # alternate runner and floor so that both see the same machine load
-            for _ in range(repeat if n <= 1000 else 1):
-                with tempfile.TemporaryDirectory(prefix="qcflow-bench-") as tmp:
-                    runs.append(run_once(Path(tmp), make_tasks(shape, n)))
-                floors.append(floor(n))
-            wall = statistics.median(r["wall"] for r in runs)
-            cpu = statistics.median(r["cpu"] for r in runs)
-            plan = statistics.median(r["plan"] for r in runs)
-            base = statistics.median(floors)
-            label = f"{shape} {n:,} `true`"
-            print(
-                f"{label:<22}{wall:>10.2f}{base:>10.2f}{wall / base:>8.2f}"
-                f"{cpu:>14.2f}{1000 * cpu / n:>13.2f}{plan:>9.3f}",
-                flush=True,
-            )
+            for place in places:
+                row = measure(shape, n, repeat if n <= 1000 else 1, place)
+                label = f"{shape} {n:,} `true`"
+                print(
+                    f"{label:<22}{place.name or '/':<10}{row['wall']:>9.2f}{row['floor']:>9.2f}"
+                    f"{row['wall'] / row['floor']:>7.2f}{row['floor_files']:>15.2f}"
+                    f"{row['wall'] / row['floor_files']:>7.2f}{row['cpu']:>8.2f}"
+                    f"{1000 * row['cpu'] / n:>13.2f}{row['plan']:>8.3f}",
+                    flush=True,
+                )
+
+
+def measure(shape: str, n: int, repeat: int, place: Path) -> dict[str, float]:
+    """Medians of ``repeat`` runs, runner and floors alternating so they share the load."""
+    runs, floors, floors_files = [], [], []
+    for _ in range(repeat):
+        with tempfile.TemporaryDirectory(prefix="qcflow-bench-", dir=place) as tmp:
+            runs.append(run_once(Path(tmp), make_tasks(shape, n)))
+        floors.append(floor(n, place))
+        with tempfile.TemporaryDirectory(prefix="qcflow-floor-", dir=place) as tmp:
+            floors_files.append(floor(n, Path(tmp), files=True))
+    row = {key: statistics.median(r[key] for r in runs) for key in ("wall", "cpu", "plan")}
+    row["floor"] = statistics.median(floors)
+    row["floor_files"] = statistics.median(floors_files)
+    return row
 
 
 def bench_idle(seconds: float) -> None:
@@ -122,9 +141,21 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 10000])
     parser.add_argument("--idle-seconds", type=float, default=10.0)
     parser.add_argument("--repeat", type=int, default=3, help="runs per workload up to 1,000")
+    parser.add_argument(
+        "--where",
+        type=Path,
+        nargs="+",
+        default=[
+            Path(tempfile.gettempdir()),
+            *([Path("/dev/shm")] if Path("/dev/shm").is_dir() else []),
+        ],
+        help="directories to run in (default: the temp dir, and /dev/shm when present)",
+    )
     args = parser.parse_args()
     print(f"medians of {args.repeat} runs (1 at 10,000 tasks); --cpu-limit 2, one-core tasks")
-    bench_shapes(args.sizes, args.repeat)
+    print("floor: `seq N | xargs -P2 -I{} bash -c true`; floor+files: the same, each shell also")
+    print("creating the two files a runner task has (its log and its completion marker)")
+    bench_shapes(args.sizes, args.repeat, args.where)
     bench_idle(args.idle_seconds)
     print()
     print(QUOTED, end="")
