@@ -1,8 +1,9 @@
 """The local executor: each task a ``/bin/bash -c`` process in its own process group.
 
 - **Isolation**: ``posix_spawn(..., setsid=True)`` makes every task the leader of a new session
-  and process group, so one ``killpg`` reaches everything the task started (unless a child deliberately
-  leaves the group with ``setsid``; those still parented to the task are found with psutil).
+  and process group, so one ``killpg`` reaches everything the task started (unless a child
+  deliberately leaves the group with ``setsid``; those still parented to the task are found with
+  psutil).
 - **Logs**: stdout and stderr go to the job's log file (``<cwd>/<name>.log``), truncated on the
   first attempt, appended to on retries after a ``--- qcflow: attempt N ---`` line. The task's
   shell opens the log (``exec >log 2>&1`` before the command), so creating it costs the runner

@@ -15,9 +15,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from rich.console import Console, Group
+from rich.console import Console
 from rich.live import Live
 from rich.progress_bar import ProgressBar
+from rich.table import Table
 from rich.text import Text
 
 from qcflow.runner.options import ProgressMode
@@ -95,7 +96,7 @@ class RichProgress:
         self._live.refresh()
         self._live.stop()
 
-    def _render(self) -> Group:
+    def _render(self) -> Table:
         with self._lock:
             snap = self._snapshot
         counts = snap.counts
@@ -112,8 +113,13 @@ class RichProgress:
         )
         cpu = f"cpu {snap.cpu:g}/{snap.cpu_limit:g} cores"
         booked = Text(f"{cpu}   mem {snap.mem:.0f}/{snap.mem_limit:.0f} MB", style="dim")
-        bar = ProgressBar(total=max(snap.total, 1), completed=snap.finished, width=50)
-        return Group(head, bar, booked)
+        bar = ProgressBar(total=max(snap.total, 1), completed=snap.finished, width=40)
+        grid = Table.grid()
+        grid.add_row(head)
+        line = Table.grid(padding=(0, 2))
+        line.add_row(bar, booked)
+        grid.add_row(line)
+        return grid
 
 
 def make_progress(mode: ProgressMode) -> Progress:
