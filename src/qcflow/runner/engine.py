@@ -194,7 +194,7 @@ class Engine:
         self.s.actions.write(
             "done" if ok else "failed", task=planned.name, rc=outcome.rc, reason=reason
         )
-        self._tell(state, i, ok, reason, record)
+        self._tell(ok, reason, record)
         if not ok and self.options.stdout_on_failure:
             self._print_log(planned)
         events: list[sch.Event] = [sch.Finished(i, ok, reason)]
@@ -230,7 +230,8 @@ class Engine:
             archive_log(archive, planned.log, member)
         return True, ""
 
-    def _tell(self, state: sch.State, i: int, ok: bool, reason: str, record: TaskRecord) -> None:
+    def _tell(self, ok: bool, reason: str, record: TaskRecord) -> None:
+        """One progress line per ended attempt."""
         self._n_ended += 1
         total = len(self.records)
         duration = f"{record.duration:.2f} s" if record.duration is not None else ""
