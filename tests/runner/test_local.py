@@ -169,3 +169,9 @@ def test_close_leaves_nothing_running(tmp_path):
     tree = pids + [c.pid for p in pids for c in psutil.Process(p).children(recursive=True)]
     ex.close()
     assert gone_soon(tree)
+
+
+def test_a_nul_byte_in_the_environment_is_a_failed_start(executor, tmp_path):
+    executor.start(job(tmp_path, "true", env={"BAD": "a\0b"}))
+    (outcome,) = wait_all(executor, 1)
+    assert outcome.reason.startswith("cannot start")

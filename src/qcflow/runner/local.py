@@ -104,8 +104,8 @@ class LocalExecutor:
         now = time.time()
         try:
             pid = self._spawn(job)
-        except OSError as err:
-            reason = f"cannot start: {err.strerror or err}"
+        except (OSError, ValueError) as err:  # ValueError: a NUL byte in the command or env
+            reason = f"cannot start: {getattr(err, 'strerror', None) or err}"
             self._ended.append(Outcome(job.key, None, now, time.time(), reason))
             return
         proc = _Proc(job, pid, now)

@@ -179,6 +179,7 @@ class _TaskBuilder:
         warnings: list[str],
     ) -> None:
         self.options = options
+        self.base = options.base  # resolved once: it is a file-system call
         self.limits = limits
         self.environ = environ
         self.global_env = dict(global_env)
@@ -196,7 +197,7 @@ class _TaskBuilder:
         plain = {k: v for k, v in declared.items() if not _uses_shell(v)}
         exports = "".join(f"export {k}={v}\n" for k, v in declared.items() if _uses_shell(v))
         command, wrapped_as_is = self._command(task, {**self.environ, **plain})
-        cwd = self.options.base / task.cwd
+        cwd = self.base / task.cwd
         log_name = f"{task.name}.wrapper.log" if wrapped_as_is else task.log_name
         if task.alternative_alienv_package:
             self.warn_once(
