@@ -137,6 +137,7 @@ def test_failure_kills_running_trees_and_cancels_the_rest(tmp_path, options):
     time.sleep(0.2)
     assert not any(_alive(p) for p in pids)
     assert not (tmp_path / "after.log").exists()
+    assert not (tmp_path / "slow.log_done").exists()
 
 
 def test_keep_going_runs_independent_work_and_blocks_descendants(tmp_path, options):
@@ -281,3 +282,19 @@ def test_taskwrapper_runs_as_is_with_o2_root(tmp_path, options, monkeypatch):
     assert (tmp_path / "w.log").read_text() == "via wrapper\n"
     assert (tmp_path / "w.wrapper.log").exists()
     assert json.loads((tmp_path / "w.log_done").read_text())["task"] == "w"
+
+
+@pytest.mark.parametrize("cmd", ["exit 0", "exec true", "echo trailing \\", "set -e; true"])
+def test_marker_is_written_however_the_command_ends(tmp_path, options, cmd):
+    result = run(tmp_path, [task("t", cmd)], options)
+    assert result.ok
+    marker = json.loads((tmp_path / "t.log_done").read_text())
+    assert marker["stamp"]
+    assert run(tmp_path, [task("t", cmd)], options).status("t") == "cached"
+
+
+@pytest.mark.parametrize("cmd", ["exit 3", "set -e; false; true", "kill -TERM $$"])
+def test_no_marker_unless_the_command_succeeded(tmp_path, options, cmd):
+    result = run(tmp_path, [task("t", cmd)], options)
+    assert result.exit_code == 1
+    assert not (tmp_path / "t.log_done").exists()

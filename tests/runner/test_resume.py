@@ -71,12 +71,15 @@ def finish_and_check(tmp_path: Path, done_before: set[str]) -> None:
     out = finish(second)
     assert second.returncode == 0, out.decode()
     assert (tmp_path / "c.out").read_text().split() == ["a", "b"]
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    cached = {t["name"] for t in summary["tasks"] if t["status"] == "cached"}
+    # A task still running when its runner died may finish on its own and leave a valid
+    # marker (it did succeed); it then counts as done too.
+    assert done_before <= cached
     for name in "abcd":
         assert runs(tmp_path, name) >= 1
-        if name in done_before:
+        if name in cached:
             assert runs(tmp_path, name) == 1, f"{name} was finished but ran again"
-    summary = json.loads((tmp_path / "summary.json").read_text())
-    assert {t["name"] for t in summary["tasks"] if t["status"] == "cached"} == done_before
 
 
 def markers(tmp_path: Path) -> set[str]:

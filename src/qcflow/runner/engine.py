@@ -20,6 +20,7 @@ sibling resources (``--dynamic-resources``), archives logs (``--production-mode`
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import os
 import signal
@@ -38,7 +39,7 @@ from qcflow.runner.estimates import SiblingLearner, group_of
 from qcflow.runner.executor import Executor, Job, Outcome
 from qcflow.runner.lock import RunLock
 from qcflow.runner.logs import JsonLinesLog, archive_log, iso_time
-from qcflow.runner.markers import remove_marker, write_marker
+from qcflow.runner.markers import marker_text, put_marker, remove_marker
 from qcflow.runner.monitor import Monitor, Usage
 from qcflow.runner.options import RunOptions
 from qcflow.runner.plan import Plan, PlannedTask
@@ -80,6 +81,7 @@ class Engine:
         self._last_refresh = 0.0
         self._n_ended = 0
         self._learner = SiblingLearner()
+        self._pending: dict[int, tuple[str, str]] = {}
         self._groups: dict[str, list[int]] = defaultdict(list)
         if options.dynamic_resources:
             for i, t in enumerate(plan.tasks):
@@ -146,10 +148,13 @@ class Engine:
     def _start(self, action: sch.Start) -> None:
         planned = self.plan.tasks[action.task]
         record = self.records[action.task]
+        now = time.time()
+        job = self._job(planned, action)
         if self.s.real:
             remove_marker(planned.marker)
-        job = self._job(planned, action)
-        now = time.time()
+            job = dataclasses.replace(
+                job, marker=planned.marker, marker_text=self._marker(action, now)
+            )
         record.start = record.start or now
         record.lane = action.lane
         self.order.append(planned.name)
@@ -163,6 +168,16 @@ class Engine:
                 self.s.monitor.add(action.task, planned.name, pid)
             if self.s.lock is not None:
                 self.s.lock.started(pid, planned.name, now)
+
+    def _marker(self, action: sch.Start, start: float) -> str:
+        """The marker the task writes if it succeeds; its stamp is kept until then."""
+        i = action.task
+        planned = self.plan.tasks[i]
+        consumed = {self.plan.graph.names[p]: self.stamps[p] for p in self.plan.graph.needs[i]}
+        info = {"rc": 0, "attempt": action.attempt, "start": iso_time(start)}
+        stamp, text = marker_text(planned.name, planned.fingerprint, consumed, info)
+        self._pending[i] = (stamp, text)
+        return text
 
     def _job(self, planned: PlannedTask, action: sch.Start) -> Job:
         return Job(
@@ -190,7 +205,9 @@ class Engine:
         self._record(record, state.attempts[i], outcome, usage)
         ok, reason = outcome.ok, outcome.reason
         if ok and self.s.real:
-            ok, reason = self._mark_done(i, outcome)
+            ok, reason = self._mark_done(i)
+        else:
+            self._pending.pop(i, None)
         self.s.actions.write(
             "done" if ok else "failed", task=planned.name, rc=outcome.rc, reason=reason
         )
@@ -214,16 +231,16 @@ class Engine:
         if usage.cpu_mean is not None:
             record.cpu_mean_percent = usage.cpu_mean
 
-    def _mark_done(self, i: int, outcome: Outcome) -> tuple[bool, str]:
+    def _mark_done(self, i: int) -> tuple[bool, str]:
+        """Adopt the stamp of the marker the task wrote, or write it if the task could not."""
         planned = self.plan.tasks[i]
-        consumed = {self.plan.graph.names[p]: self.stamps[p] for p in self.plan.graph.needs[i]}
-        info = {"rc": 0, "start": iso_time(outcome.start), "end": iso_time(outcome.end)}
-        try:
-            self.stamps[i] = write_marker(
-                planned.marker, planned.name, planned.fingerprint, consumed, info
-            )
-        except QcflowError as err:
-            return False, str(err)
+        stamp, text = self._pending.pop(i)
+        if not planned.marker.exists():  # the command ended the shell itself (exit, exec)
+            try:
+                put_marker(planned.marker, text)
+            except QcflowError as err:
+                return False, str(err)
+        self.stamps[i] = stamp
         if self.options.production_mode:
             archive = self.plan.base / "pipeline_log_archive.log.tar"
             member = os.path.normpath(Path(planned.task.cwd) / planned.log.name)

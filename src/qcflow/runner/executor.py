@@ -1,7 +1,8 @@
 """The executor seam: how the engine runs a task without knowing where it runs.
 
-An executor takes :class:`Job` s (a bash command, its directory, environment and log file) and
-reports :class:`Outcome` s. The engine calls, from one thread:
+An executor takes :class:`Job` s (a bash command, its directory, environment, log file and the
+completion marker to write on success) and reports :class:`Outcome` s. The engine calls, from
+one thread:
 
 - ``start(job)``: begin running it (a failure to start is reported as an outcome, not raised);
 - ``kill(key, reason)``: end the job's whole process tree; its outcome follows, with ``reason``;
@@ -46,6 +47,9 @@ class Job:
     #: Booked resources, for executors that book them remotely.
     cpu: float = 1.0
     mem: float = 500.0
+    #: Completion marker to write, with this text, when the command exits 0 (optional).
+    marker: Path | None = None
+    marker_text: str = ""
 
 
 @dataclass(frozen=True, slots=True)

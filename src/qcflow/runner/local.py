@@ -274,16 +274,28 @@ class LocalExecutor:
 def _shell_text(job: Job) -> str:
     """The command, run in the job's directory with its output sent to its log.
 
-    The task's shell changes directory and opens (creates) the log itself: file creation is
-    slow on many file systems and the runner has better things to do, and ``cd`` sets ``PWD``
-    as a shell started there would have it. If either fails, bash says so on the runner's
-    stderr and the task fails.
+    The task's shell changes directory, opens (creates) the log and, when the command ended
+    with status 0, writes the completion marker: file creation is slow on many file systems, and
+    done by the task it costs the runner nothing. The marker line runs only if the shell reaches
+    it: a shell killed by a signal never does, and a command that ends the shell itself (``exit``,
+    ``exec``) leaves the marker to the engine (it checks after an exit code 0). The blank line
+    keeps a trailing backslash in the command from joining the marker line. ``cd`` sets ``PWD``
+    as a shell started there would have it. If the ``cd`` or the log fails, bash says so on the
+    runner's stderr and the task fails.
     """
     cwd, log = shlex.quote(str(job.cwd)), shlex.quote(str(job.log))
+    lines = [f"cd {cwd} || exit 1"]
     if job.attempt <= 1:
-        return f"cd {cwd} || exit 1\nexec >{log} 2>&1\n{job.command}"
-    header = shlex.quote(f"--- qcflow: attempt {job.attempt} ---")
-    return f"cd {cwd} || exit 1\nexec >>{log} 2>&1\necho; echo {header}\n{job.command}"
+        lines.append(f"exec >{log} 2>&1")
+    else:
+        header = shlex.quote(f"--- qcflow: attempt {job.attempt} ---")
+        lines.append(f"exec >>{log} 2>&1; echo; echo {header}")
+    lines.append(job.command)
+    if job.marker is not None:
+        text, marker = shlex.quote(job.marker_text), shlex.quote(str(job.marker))
+        write = f"printf '%s\\n' {text} > {marker}"
+        lines += ["", f"qcflow_rc=$?; [ $qcflow_rc = 0 ] && {write}; exit $qcflow_rc"]
+    return "\n".join(lines)
 
 
 def _reap_pid(proc: _Proc) -> int:

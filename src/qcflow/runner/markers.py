@@ -20,8 +20,12 @@ done, as O2DPG would, when all its needs are valid; its stamp is its modificatio
 marker, or one starting with ``{`` that is not a complete qcflow record, is never trusted.
 
 The engine removes a task's marker before running it, so a marker never outlives a rerun that
-did not finish. A marker is written with one ``write`` and without ``fsync``: it survives a killed
-runner (the kernel keeps the data), not a power cut, and a write cut short is never trusted.
+did not finish. The marker's text (stamp included) is fixed when the task starts; the task's own
+shell writes it after the command ended with status 0 (see :mod:`~qcflow.runner.local`), and the
+engine writes it itself after an exit code 0 if the command ended the shell first (``exit``,
+``exec``). Either way it exists only after success,
+is written with one ``write`` and without ``fsync``: it survives a killed runner (the kernel keeps
+the data), not a power cut, and a write cut short is never trusted.
 """
 
 from __future__ import annotations
@@ -42,6 +46,8 @@ __all__ = [
     "MARKER_SUFFIX",
     "Marker",
     "fingerprint",
+    "marker_text",
+    "put_marker",
     "read_marker",
     "remove_marker",
     "valid_stamps",
@@ -105,30 +111,42 @@ def _parse(raw: bytes) -> dict[str, Any] | None:
     return None
 
 
-def write_marker(
-    path: Path, task: str, fp: str, needs: Mapping[str, str], info: Mapping[str, Any]
-) -> str:
-    """Write a fresh marker in one ``write``; return its new stamp.
-
-    No temporary file and rename (that doubles the cost of finishing a task on slow file
-    systems): a reader trusts only a complete qcflow record, and the engine removed any older
-    marker before the task ran, so a write cut short leaves a marker nobody trusts.
-    """
+def marker_text(
+    task: str, fp: str, needs: Mapping[str, str], info: Mapping[str, Any]
+) -> tuple[str, str]:
+    """A fresh stamp and the marker record holding it, as one line of JSON."""
     stamp = uuid.uuid4().hex
     record: dict[str, Any] = {"qcflow": _FORMAT, "task": task, "fingerprint": fp}
     record["stamp"] = stamp
     record["needs"] = dict(needs)
     record.update(info)
-    data = (json.dumps(record) + "\n").encode()
+    return stamp, json.dumps(record)
+
+
+def put_marker(path: Path, text: str) -> None:
+    """Write a marker's text in one ``write``.
+
+    No temporary file and rename (that doubles the cost of finishing a task on slow file
+    systems): a reader trusts only a complete qcflow record, and the engine removed any older
+    marker before the task ran, so a write cut short leaves a marker nobody trusts.
+    """
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
         try:
-            os.write(fd, data)
+            os.write(fd, (text + "\n").encode())
         finally:
             os.close(fd)
     except OSError as err:
         msg = f"cannot write completion marker {path}: {err.strerror or err}"
         raise QcflowError(msg) from err
+
+
+def write_marker(
+    path: Path, task: str, fp: str, needs: Mapping[str, str], info: Mapping[str, Any]
+) -> str:
+    """Write a fresh marker; return its new stamp."""
+    stamp, text = marker_text(task, fp, needs, info)
+    put_marker(path, text)
     return stamp
 
 
