@@ -32,6 +32,7 @@ import signal
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 import psutil
@@ -95,6 +96,7 @@ class LocalExecutor:
         os.set_blocking(self._wake_w, False)
         self._selector.register(self._wake_r, selectors.EVENT_READ, None)
         self._use_pidfd = hasattr(os, "pidfd_open")
+        self._made: set[Path] = set()
         self._devnull = os.open(os.devnull, os.O_RDONLY)
         self._devnull_w = os.open(os.devnull, os.O_WRONLY)
 
@@ -177,7 +179,9 @@ class LocalExecutor:
 
     def _spawn(self, job: Job) -> int:
         """``posix_spawn`` a session leader running the job's shell; return its pid."""
-        job.cwd.mkdir(parents=True, exist_ok=True)
+        if job.cwd not in self._made:  # once per directory: most tasks share a few
+            job.cwd.mkdir(parents=True, exist_ok=True)
+            self._made.add(job.cwd)
         argv = ["/bin/bash", "-c", _shell_text(job)]
         if job.nice and _NICE:
             argv = [_NICE, "-n", str(job.nice), *argv]
