@@ -12,7 +12,8 @@
         actions = handle(state, events)
 
 Around that core the engine does the I/O the scheduler must not: removes a task's marker before
-it runs and writes it after it succeeded (:mod:`~qcflow.runner.markers`), journals process groups
+it runs, hands the task the marker to write when it succeeds and writes it itself when the task
+could not (:mod:`~qcflow.runner.markers`), journals process groups
 (:mod:`~qcflow.runner.lock`), feeds the monitor, the action log and the progress display, learns
 sibling resources (``--dynamic-resources``), archives logs (``--production-mode``) and keeps a
 :class:`~qcflow.runner.summary.TaskRecord` per task for the summary.
