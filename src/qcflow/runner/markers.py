@@ -73,8 +73,11 @@ class Marker:
 
 def fingerprint(cmd: str, env: Mapping[str, str], cwd: str) -> str:
     """A digest of what defines a task's result (upstream results are tracked by stamps)."""
-    text = json.dumps({"cmd": cmd, "env": dict(sorted(env.items())), "cwd": cwd})
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    digest = hashlib.sha256()
+    # NUL cannot occur in a command, a variable or a path, so the fields cannot run together.
+    for part in (cmd, cwd, *(f"{k}={v}" for k, v in sorted(env.items()))):
+        digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
+    return digest.hexdigest()
 
 
 def read_marker(path: Path) -> Marker | None:

@@ -100,7 +100,7 @@ def build_plan(
     full = report.graph
     excluded = _unrunnable(full)
     selected = select_targets(full, options.target_labels, options.target_tasks, set(excluded))
-    graph = Graph([full.tasks[i] for i in sorted(selected)])
+    graph = full if len(selected) == len(full) else Graph([full.tasks[i] for i in sorted(selected)])
     limits = _limits(options)
     warnings = [str(p) for p in report.warnings]
     base_env = _base_environ(os.environ if environ is None else environ)
@@ -185,6 +185,7 @@ class _TaskBuilder:
         self.global_env = dict(global_env)
         self.warnings = warnings
         self.too_large: list[str] = []
+        self._cwds: dict[str, Path] = {}
         self._warned: set[str] = set()
 
     def warn_once(self, key: str, message: str) -> None:
@@ -197,7 +198,7 @@ class _TaskBuilder:
         plain = {k: v for k, v in declared.items() if not _uses_shell(v)}
         exports = "".join(f"export {k}={v}\n" for k, v in declared.items() if _uses_shell(v))
         command, wrapped_as_is = self._command(task, {**self.environ, **plain})
-        cwd = self.base / task.cwd
+        cwd = self._cwds.get(task.cwd) or self._cwds.setdefault(task.cwd, self.base / task.cwd)
         log_name = f"{task.name}.wrapper.log" if wrapped_as_is else task.log_name
         if task.alternative_alienv_package:
             self.warn_once(
