@@ -298,3 +298,10 @@ def test_no_marker_unless_the_command_succeeded(tmp_path, options, cmd):
     result = run(tmp_path, [task("t", cmd)], options)
     assert result.exit_code == 1
     assert not (tmp_path / "t.log_done").exists()
+
+
+def test_a_task_that_cannot_start_fails_with_the_reason(tmp_path, options):
+    (tmp_path / "blocker").write_text("")
+    result = run(tmp_path, [task("t", "true", cwd="blocker/sub")], options)
+    assert result.exit_code == 1
+    assert result.records[0].reason.startswith("cannot start")

@@ -251,6 +251,45 @@ def workloads(draw):
     return needs, demands, limits, fails, order
 
 
+@settings(max_examples=150, deadline=None)
+@given(workloads(), st.booleans(), st.integers(1, 3), st.integers(0, 60))
+def test_random_runs_with_retries_and_a_stop_always_end_cleanly(
+    workload, keep_going, tries, stop_at
+):
+    """Failures get retried (``tries`` attempts), a Stop arrives at step ``stop_at``."""
+    needs, demands, limits, fails, rng = workload
+    n = len(needs)
+    state = start_state(
+        needs, demands, [(0, 0, i) for i in range(n)], [tries] * n, Settings(limits, keep_going)
+    )
+    events: list = []
+    waiting: list[int] = []
+    starts = dict.fromkeys(range(n), 0)
+    for step in range(20 * n + 20):
+        if step == stop_at:
+            events.append(Stop("test"))
+        for action in handle(state, events):
+            if isinstance(action, Start):
+                starts[action.task] += 1
+                assert action.attempt == starts[action.task] <= tries
+            elif isinstance(action, RetryLater):
+                waiting.append(action.task)
+        _check_booking(state)
+        events = []
+        if is_finished(state):
+            break
+        if waiting and (not state.lanes or rng.random() < 0.5):
+            events.append(RetryDue(waiting.pop(0)))
+            continue
+        assert state.lanes, "not finished, nothing runs and no retry is due"
+        task = rng.choice(sorted(state.lanes))
+        events.append(Finished(task, ok=task not in fails))
+    assert is_finished(state)
+    terminal = {"done", "failed", "blocked", "cancelled", "killed"}
+    assert set(state.status) <= terminal
+    assert state.booking.running == 0
+
+
 def _check_booking(state):
     b, lim = state.booking, state.settings.limits
     eps = 1e-9

@@ -86,21 +86,32 @@ def _o2dpg_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--visualize-workflow", action="store_true", help="write workflow.gv and workflow.mmd"
     )
-    p.add_argument("--target-labels", nargs="+", default=[], metavar="LABEL")
-    p.add_argument("-tt", "--target-tasks", nargs="+", default=["*"], metavar="REGEX")
+    p.add_argument(
+        "--target-labels", nargs="+", default=[], metavar="LABEL", help="tasks with a label"
+    )
+    p.add_argument(
+        "-tt",
+        "--target-tasks",
+        nargs="+",
+        default=["*"],
+        metavar="REGEX",
+        help="tasks whose name matches (and what they need)",
+    )
     p.add_argument("--produce-script", metavar="FILE", help="write a serial bash script, exit")
     p.add_argument("--rerun-from", metavar="REGEX", help="redo matching tasks and descendants")
     p.add_argument("--list-tasks", action="store_true", help="list tasks and whether to do")
     p.add_argument("--update-resources", metavar="JSON", help="resource estimates to apply")
     p.add_argument("--dynamic-resources", action="store_true", help="learn from siblings")
     p.add_argument("--optimistic-resources", action="store_true", help="clamp oversized tasks")
-    p.add_argument("--n-backfill", type=COUNT, default=1, help="backfill tasks at once (1)")
-    p.add_argument("--mem-limit", type=POSITIVE, help="MB to book (default 0.9 x RAM)")
-    p.add_argument("--cpu-limit", type=POSITIVE, help="cores to book (default: all usable)")
+    p.add_argument("--n-backfill", type=COUNT, default=1, metavar="N", help="backfill tasks (1)")
+    p.add_argument("--mem-limit", type=POSITIVE, metavar="MB", help="default: 0.9 x RAM")
+    p.add_argument("--cpu-limit", type=POSITIVE, metavar="CORES", help="default: usable cores")
     p.add_argument("--stdout-on-failure", action="store_true", help="print failing logs")
-    p.add_argument("--retry-on-failure", type=COUNT, default=0, help="retries per task (0)")
-    p.add_argument("--action-logfile", metavar="FILE")
-    p.add_argument("--metric-logfile", metavar="FILE")
+    p.add_argument(
+        "--retry-on-failure", type=COUNT, default=0, metavar="N", help="retries per task (0)"
+    )
+    p.add_argument("--action-logfile", metavar="FILE", help="default: pipeline_action_<pid>.log")
+    p.add_argument("--metric-logfile", metavar="FILE", help="default: pipeline_metric_<pid>.log")
     p.add_argument("--production-mode", action="store_true", help="archive logs in a tar")
 
 
@@ -111,17 +122,28 @@ def _qcflow_flags(p: argparse.ArgumentParser) -> None:
         default="timeframe",
         help="order of ready tasks (best-fit: accepted, runs as timeframe)",
     )
-    p.add_argument("--retry-backoff", type=SECONDS, default=1.0, help="first retry delay (1 s)")
-    p.add_argument("--task-timeout", type=POSITIVE, metavar="SECONDS", help="kill tasks after")
-    p.add_argument("--kill-grace", type=SECONDS, default=3.0, help="SIGTERM->SIGKILL delay (3 s)")
+    p.add_argument(
+        "--retry-backoff", type=SECONDS, default=1.0, metavar="S", help="first retry delay (1)"
+    )
+    p.add_argument("--task-timeout", type=POSITIVE, metavar="S", help="kill tasks running longer")
+    p.add_argument(
+        "--kill-grace", type=SECONDS, default=3.0, metavar="S", help="SIGTERM->SIGKILL delay (3)"
+    )
     p.add_argument("--summary-file", metavar="FILE", help="default: summary.json")
     p.add_argument(
         "--allow-dangling",
         action="store_true",
         help="needs naming no task: skip the tasks concerned instead of refusing to start",
     )
-    p.add_argument("--monitor-interval", type=SECONDS, default=1.0, help="0 turns sampling off")
-    p.add_argument("--progress", choices=("auto", "rich", "plain", "none"), default="auto")
+    p.add_argument(
+        "--monitor-interval", type=SECONDS, default=1.0, metavar="S", help="sampling (1; 0: off)"
+    )
+    p.add_argument(
+        "--progress",
+        choices=("auto", "rich", "plain", "none"),
+        default="auto",
+        help="auto: a live panel on a terminal, plain lines otherwise",
+    )
     p.add_argument("--workdir", metavar="DIR", help="task cwds are relative to it (default .)")
 
 
