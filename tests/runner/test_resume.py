@@ -129,3 +129,24 @@ def test_sigint_stops_the_run_and_every_task_tree(tmp_path):
     assert status["b"] == "killed"
     assert status["c"] == "cancelled"
     assert "interrupted by SIGINT" in out.decode() or status["c"] == "cancelled"
+
+
+def test_a_second_sigint_kills_without_waiting_for_the_grace(tmp_path):
+    stubborn = task("stubborn", "trap '' TERM INT; echo $$ > s.pid; while true; do sleep 0.1; done")
+    write_workflow(tmp_path / "wf.json", [stubborn])
+    argv = [sys.executable, "-m", "qcflow", "run", "-f", "wf.json", "--progress", "plain"]
+    runner = subprocess.Popen(
+        [*argv, "--kill-grace", "600", "--monitor-interval", "0"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    wait_for(tmp_path / "s.pid")
+    runner.send_signal(signal.SIGINT)
+    time.sleep(0.5)
+    assert runner.poll() is None  # still in its grace period
+    runner.send_signal(signal.SIGINT)
+    out = finish(runner, 30)
+    assert runner.returncode == 1, out.decode()
+    assert "SIGINT again" in out.decode()
+    assert not alive(int((tmp_path / "s.pid").read_text()))

@@ -129,7 +129,7 @@ class Engine:
                 events += self._ended(state, outcome)
             events += self._due_retries()
             if self._signal is not None:
-                events.append(sch.Stop(f"interrupted by {signal.Signals(self._signal).name}"))
+                events += self._interrupted(state, signal.Signals(self._signal))
                 self._signal = None
             actions = sch.handle(state, events)
 
@@ -308,6 +308,15 @@ class Engine:
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
+
+    def _interrupted(self, state: sch.State, sig: signal.Signals) -> list[sch.Event]:
+        """The first signal stops the run gracefully; another one kills at once."""
+        if not state.stopping:
+            return [sch.Stop(f"interrupted by {sig.name}")]
+        self.s.progress.line(f"{sig.name} again: killing every task now", "red")
+        for i in sorted(state.lanes):
+            self.s.executor.kill(i, f"killed: {state.stop_reason}")
+        return []
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         self._signal = signum

@@ -6,6 +6,7 @@ one thread:
 
 - ``start(job)``: begin running it (a failure to start is reported as an outcome, not raised);
 - ``kill(key, reason)``: end the job's whole process tree; its outcome follows, with ``reason``;
+  a second ``kill`` of the same job ends it without grace;
 - ``wait(timeout)``: block until at least one job ended or ``timeout`` seconds passed (``None``:
   no limit) and return what ended; executors run their own timers (task timeouts, kill grace)
   inside it;

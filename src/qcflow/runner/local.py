@@ -14,8 +14,9 @@
   selector; where ``pidfd_open`` is missing a thread per process waits and writes to the pipe.
   Nothing polls: ``wait`` sleeps in ``select`` until a process ends, a timer is due or ``wake``.
 - **Ending a tree**: ``kill`` sends SIGTERM to the group (and the psutil descendants), then SIGKILL
-  after ``grace`` seconds. When a task's main process ends on its own, whatever it left running
-  in its group gets the same treatment, so no task leaves processes behind, failed or not.
+  after ``grace`` seconds, or at once when ``kill`` is called again. When a task's main process
+  ends on its own, whatever it left running in its group gets the same treatment, so no task
+  leaves processes behind, failed or not.
 - **Timeouts**: a job with ``timeout`` is killed that many seconds after it started.
 """
 
@@ -118,7 +119,11 @@ class LocalExecutor:
 
     def kill(self, key: int, reason: str = "killed") -> None:
         proc = self._procs.get(key)
-        if proc is None or proc.kill_reason:
+        if proc is None:
+            return
+        if proc.kill_reason:  # asked again: no more grace
+            signal_group(proc.pid, signal.SIGKILL)
+            _signal_all(proc.escaped, signal.SIGKILL)
             return
         proc.kill_reason = reason
         proc.escaped = _descendants(proc.pid)
