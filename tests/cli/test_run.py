@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from qcflow.cli import main
 from tests.runner.conftest import task, write_workflow
@@ -118,3 +120,25 @@ def test_o2dpg_only_flags_are_accepted_with_a_warning(workflow, capsys):
 def test_critical_path_policy_runs(workflow):
     args = ["-tt", "c", "--scheduler-policy", "critical-path"]
     assert main(["run", "-f", str(workflow), *args, *QUIET]) == 0
+
+
+@given(st.text(max_size=12) | st.floats(allow_nan=True).map(str) | st.integers().map(str))
+def test_number_flags_accept_exactly_finite_values_in_range(text):
+    import argparse
+    import math
+
+    from qcflow.cli.run import COUNT, POSITIVE
+
+    for parse, low, integer in ((POSITIVE, 1e-12, False), (COUNT, 0, True)):
+        try:
+            value = parse(text)
+        except argparse.ArgumentTypeError as err:
+            message = str(err)
+            value = None
+        if value is None:
+            assert repr(text) in message
+            continue
+        assert math.isfinite(value)
+        assert value >= low
+        assert isinstance(value, int) == integer
+        assert float(text) == value
