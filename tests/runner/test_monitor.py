@@ -33,7 +33,7 @@ def test_metric_log_and_summary_show_the_memory_of_the_tree(tmp_path, options):
 
 def test_dynamic_resources_rebook_siblings_from_measurements(tmp_path, options):
     """g_1, g_2, g_3 book 3000 MB each of 4000: one at a time, until g_1 shows it needs ~5 MB."""
-    sibling = "sleep 0.6"
+    sibling = "sleep 1"
     tasks = [task(f"g_{i}", sibling, mem=3000) for i in (1, 2, 3)]
     wf = write_workflow(tmp_path / "wf.json", tasks)
     opts = dataclasses.replace(options, monitor_interval=0.1, n_backfill=0)
