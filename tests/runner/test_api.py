@@ -267,6 +267,7 @@ def test_taskwrapper_is_unwrapped_without_o2_root(tmp_path, options, monkeypatch
     result = run(tmp_path, [task("w", cmd)], options)
     assert result.ok
     assert (tmp_path / "w.log").read_text() == "it's inner\n"
+    assert any("O2_ROOT is not set" in w for w in result.warnings)
 
 
 def test_taskwrapper_runs_as_is_with_o2_root(tmp_path, options, monkeypatch):

@@ -45,6 +45,8 @@ class RunResult:
     summary: JSONObject
     order: list[str] = field(default_factory=list)
     summary_file: Path | None = None
+    #: What planning warned about (taskwrapper left out, clamped resources, …).
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -108,7 +110,7 @@ def _dry_run(plan: Plan, options: RunOptions) -> RunResult:
     started = time.time()
     code = engine.run(stamps)
     summary = build_summary(plan.source, engine.records, plan.limits, started, time.time(), code)
-    return RunResult(code, engine.records, summary, engine.order)
+    return RunResult(code, engine.records, summary, engine.order, warnings=plan.warnings)
 
 
 def _real_run(plan: Plan, options: RunOptions, executor: Executor, progress: Progress) -> RunResult:
@@ -151,4 +153,4 @@ def _execute(
     summary = build_summary(plan.source, engine.records, plan.limits, started, ended, code)
     path = options.summary_file or plan.base / "summary.json"
     write_summary(path, summary)
-    return RunResult(code, engine.records, summary, engine.order, path)
+    return RunResult(code, engine.records, summary, engine.order, path, plan.warnings)
