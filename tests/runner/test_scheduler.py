@@ -347,3 +347,32 @@ def test_random_dags_run_each_task_once_in_a_valid_order(workload, keep_going):
         assert blocked == reach
     if not fails & set(starts):
         assert state.status == ["done"] * n
+
+
+def test_a_large_task_is_not_starved_by_a_stream_of_small_ones():
+    """big (2 cores) is blocked by s0 (1 core); 20 small tasks behind it keep one core busy.
+
+    Without a reservation big would wait for all of them; after ``max_overtakes`` starts past
+    it, the small ones stop taking the normal lane and big starts as soon as the lane drains.
+    """
+    n = 22
+    demands = [ONE, Demand(cpu=2, mem=100)] + [ONE] * (n - 2)
+    state = make([[]] * n, demands=demands, max_overtakes=3)
+    assert started(handle(state, [])) == [0, 2]  # big does not fit next to s0: overtaken once
+    order = []
+    running = [0, 2]
+    while 1 not in order:
+        done = running.pop(0)
+        new = started(handle(state, [Finished(done, ok=True)]))
+        order += new
+        running += new
+    assert order.index(1) <= 4
+    assert state.overtaken == {}
+
+
+def test_a_head_waiting_for_a_semaphore_reserves_nothing():
+    sem = Demand(cpu=1, mem=100, semaphore="s")
+    state = make([[]] * 6, demands=[sem, sem, ONE, ONE, ONE, ONE], max_overtakes=1)
+    assert started(handle(state, [])) == [0, 2]
+    assert started(handle(state, [Finished(2, ok=True)])) == [3]
+    assert started(handle(state, [Finished(3, ok=True)])) == [4]

@@ -66,7 +66,9 @@ class Booking:
         return self.jobs + self.backfill_jobs
 
 
-def lane_for(booking: Booking, limits: Limits, demand: Demand) -> Lane | None:
+def lane_for(
+    booking: Booking, limits: Limits, demand: Demand, *, allow_normal: bool = True
+) -> Lane | None:
     """The lane that would admit ``demand`` now, or ``None`` if it has to wait."""
     if booking.running >= limits.max_jobs:
         return None
@@ -79,7 +81,8 @@ def lane_for(booking: Booking, limits: Limits, demand: Demand) -> Lane | None:
     if not within:
         return None
     if (
-        booking.cpu + demand.cpu <= limits.cpu + _EPS
+        allow_normal
+        and booking.cpu + demand.cpu <= limits.cpu + _EPS
         and booking.mem + demand.mem <= limits.mem + _EPS
     ):
         return "normal"

@@ -7,7 +7,9 @@ resources in policy order (:mod:`~qcflow.runner.policy`: O2DPG's ``(timeframe, -
 or the critical path): the first one that fits starts, then the next one that fits, and so on;
 a task too large for the free resources never blocks smaller ones behind it (no head-of-line
 blocking). Fitting means a lane of :mod:`~qcflow.runner.resources` admits its :class:`Demand`
-(cpu, mem, semaphore).
+(cpu, mem, semaphore). So that a large task is not starved by a stream of small ones, the best
+ready task reserves the normal lane once ``max_overtakes`` lower tasks started past it: lower
+tasks then only backfill until it starts.
 
 Ready tasks sit in one heap per distinct demand, so a scheduling pass costs O(number of distinct
 demands) per start instead of O(ready tasks): if the best task of a demand does not fit, no other
@@ -153,6 +155,8 @@ class Settings:
     keep_going: bool = False
     retry_backoff: float = 1.0
     max_backoff: float = 60.0
+    #: Lower tasks that may start past a blocked head before it reserves the normal lane.
+    max_overtakes: int = 16
 
 
 @dataclass
@@ -171,6 +175,8 @@ class State:
     booking: Booking = field(default_factory=Booking)
     why: dict[int, str] = field(default_factory=dict)
     retrying: set[int] = field(default_factory=set)
+    #: How many lower tasks started past each blocked head task.
+    overtaken: dict[int, int] = field(default_factory=dict)
     names: list[str] = field(default_factory=list)
     stopping: bool = False
     stop_reason: str = ""
@@ -344,15 +350,12 @@ def schedule(state: State) -> list[Action]:
     actions: list[Action] = []
     booking, limits = state.booking, state.settings.limits
     while state.ready and booking.running < limits.max_jobs:
-        best: tuple[SortKey, Demand, Lane] | None = None
-        for demand, heap in state.ready.items():
-            lane = lane_for(booking, limits, demand)
-            if lane is not None and (best is None or heap[0][0] < best[0]):
-                best = (heap[0][0], demand, lane)
-        if best is None:
+        choice = _choose(state)
+        if choice is None:
             break
-        _, demand, lane = best
+        demand, lane = choice
         i = _pop(state, demand)
+        state.overtaken.pop(i, None)
         acquire(booking, demand, lane)
         state.lanes[i] = lane
         state.status[i] = "running"
@@ -361,6 +364,34 @@ def schedule(state: State) -> list[Action]:
     if not state.lanes and state.ready:
         actions += _fail_unfittable(state)
     return actions
+
+
+def _choose(state: State) -> tuple[Demand, Lane] | None:
+    """The demand whose best task starts next, and its lane; counts overtakes of the head.
+
+    The head (best ready task overall) is *overtaken* when a lower task starts because the head
+    does not fit. After ``max_overtakes`` of those the head holds a reservation: lower tasks may
+    only use the backfill lane until it starts, so the normal lane drains for it and a large
+    task is not starved by a stream of small ones. A head waiting for a semaphore reserves
+    nothing (cpu and memory would not help it).
+    """
+    booking, limits = state.booking, state.settings.limits
+    head_key, head_demand = min((heap[0][0], d) for d, heap in state.ready.items())
+    head = state.ready[head_demand][0][1]
+    sem = head_demand.semaphore
+    waits_for_sem = sem is not None and sem in booking.semaphores
+    reserved = not waits_for_sem and state.overtaken.get(head, 0) >= state.settings.max_overtakes
+    best: tuple[SortKey, Demand, Lane] | None = None
+    for demand, heap in state.ready.items():
+        allow_normal = not reserved or demand == head_demand
+        lane = lane_for(booking, limits, demand, allow_normal=allow_normal)
+        if lane is not None and (best is None or heap[0][0] < best[0]):
+            best = (heap[0][0], demand, lane)
+    if best is None:
+        return None
+    if best[0] != head_key and not waits_for_sem:
+        state.overtaken[head] = state.overtaken.get(head, 0) + 1
+    return best[1], best[2]
 
 
 def _fail_unfittable(state: State) -> list[Action]:
