@@ -32,7 +32,7 @@ It only runs commands; it never imports the QC packages. Map (core first, I/O ou
 from __future__ import annotations
 
 from qcflow.runner.api import RunResult, completed, prepare, run_plan, run_workflow
-from qcflow.runner.executor import DryExecutor, Executor, Job, Outcome
+from qcflow.runner.executor import DryExecutor, Executor, Job, Outcome, shell_text
 from qcflow.runner.local import LocalExecutor
 from qcflow.runner.options import RunOptions
 from qcflow.runner.plan import Plan, PlannedTask
@@ -51,6 +51,7 @@ __all__ = [
     "prepare",
     "run_plan",
     "run_workflow",
+    "shell_text",
 ]
 
 

@@ -17,18 +17,20 @@ one thread:
 :class:`~qcflow.runner.local.LocalExecutor` runs processes on this machine. :class:`DryExecutor`
 runs nothing and reports success at once (``--dry-run``). A cluster executor (Dask: one future per
 job with ``resources={"CPU": cpu, "MEM": mem}``, logs and markers on a shared file system, a lost
-worker reported as a failed outcome so the scheduler retries) implements the same five methods.
+worker reported as a failed outcome so the scheduler retries) implements the same methods and
+runs :func:`shell_text` of each job, so logs and markers come out the same everywhere.
 """
 
 from __future__ import annotations
 
+import shlex
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-__all__ = ["DryExecutor", "Executor", "Job", "Outcome"]
+__all__ = ["DryExecutor", "Executor", "Job", "Outcome", "shell_text"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,3 +113,31 @@ class DryExecutor:
 
     def close(self) -> None:
         return None
+
+
+def shell_text(job: Job) -> str:
+    """What ``/bin/bash -c`` runs for a job, on any executor: the command in the job's directory,
+    its output sent to its log, its completion marker written on success.
+
+    The task's shell changes directory, opens (creates) the log and, when the command ended
+    with status 0, writes the completion marker: file creation is slow on many file systems, and
+    done by the task it costs the runner nothing. The marker line runs only if the shell reaches
+    it: a shell killed by a signal never does, and a command that ends the shell itself (``exit``,
+    ``exec``) leaves the marker to the engine (it checks after an exit code 0). The blank line
+    keeps a trailing backslash in the command from joining the marker line. ``cd`` sets ``PWD``
+    as a shell started there would have it. If the ``cd`` or the log fails, bash says so on the
+    runner's stderr and the task fails.
+    """
+    cwd, log = shlex.quote(str(job.cwd)), shlex.quote(str(job.log))
+    lines = [f"cd {cwd} || exit 1"]
+    if job.attempt <= 1:
+        lines.append(f"exec >{log} 2>&1")
+    else:
+        header = shlex.quote(f"--- qcflow: attempt {job.attempt} ---")
+        lines.append(f"exec >>{log} 2>&1; echo; echo {header}")
+    lines.append(job.command)
+    if job.marker is not None:
+        text, marker = shlex.quote(job.marker_text), shlex.quote(str(job.marker))
+        write = f"printf '%s\\n' {text} > {marker}"
+        lines += ["", f"qcflow_rc=$?; [ $qcflow_rc = 0 ] && {write}; exit $qcflow_rc"]
+    return "\n".join(lines)

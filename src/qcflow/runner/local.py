@@ -6,8 +6,8 @@
   psutil).
 - **Logs**: stdout and stderr go to the job's log file (``<cwd>/<name>.log``), truncated on the
   first attempt, appended to on retries after a ``--- qcflow: attempt N ---`` line. The task's
-  shell opens the log (``exec >log 2>&1`` before the command), so creating it costs the runner
-  nothing.
+  shell opens the log and writes the marker (:func:`~qcflow.runner.executor.shell_text`), so
+  creating those files costs the runner nothing.
 - **Backfill**: ``nice -n 19`` in front of the command, so the priority holds from the first
   instruction and is inherited by every child.
 - **Event-driven waiting**: a ``pidfd`` per process (Linux >= 5.3) and a wake-up pipe in one
@@ -27,7 +27,6 @@ import heapq
 import itertools
 import os
 import selectors
-import shlex
 import shutil
 import signal
 import threading
@@ -38,7 +37,7 @@ from typing import Literal
 
 import psutil
 
-from qcflow.runner.executor import Job, Outcome
+from qcflow.runner.executor import Job, Outcome, shell_text
 
 __all__ = ["LocalExecutor", "signal_group"]
 
@@ -187,7 +186,7 @@ class LocalExecutor:
         if job.cwd not in self._made:  # once per directory: most tasks share a few
             job.cwd.mkdir(parents=True, exist_ok=True)
             self._made.add(job.cwd)
-        argv = ["/bin/bash", "-c", _shell_text(job)]
+        argv = ["/bin/bash", "-c", shell_text(job)]
         if job.nice and _NICE:
             argv = [_NICE, "-n", str(job.nice), *argv]
         return os.posix_spawn(
@@ -278,33 +277,6 @@ class LocalExecutor:
         next_timer = self._timers[0][0] if self._timers else None
         candidates = [t for t in (deadline, next_timer) if t is not None]
         return max(0.0, min(candidates) - time.monotonic()) if candidates else None
-
-
-def _shell_text(job: Job) -> str:
-    """The command, run in the job's directory with its output sent to its log.
-
-    The task's shell changes directory, opens (creates) the log and, when the command ended
-    with status 0, writes the completion marker: file creation is slow on many file systems, and
-    done by the task it costs the runner nothing. The marker line runs only if the shell reaches
-    it: a shell killed by a signal never does, and a command that ends the shell itself (``exit``,
-    ``exec``) leaves the marker to the engine (it checks after an exit code 0). The blank line
-    keeps a trailing backslash in the command from joining the marker line. ``cd`` sets ``PWD``
-    as a shell started there would have it. If the ``cd`` or the log fails, bash says so on the
-    runner's stderr and the task fails.
-    """
-    cwd, log = shlex.quote(str(job.cwd)), shlex.quote(str(job.log))
-    lines = [f"cd {cwd} || exit 1"]
-    if job.attempt <= 1:
-        lines.append(f"exec >{log} 2>&1")
-    else:
-        header = shlex.quote(f"--- qcflow: attempt {job.attempt} ---")
-        lines.append(f"exec >>{log} 2>&1; echo; echo {header}")
-    lines.append(job.command)
-    if job.marker is not None:
-        text, marker = shlex.quote(job.marker_text), shlex.quote(str(job.marker))
-        write = f"printf '%s\\n' {text} > {marker}"
-        lines += ["", f"qcflow_rc=$?; [ $qcflow_rc = 0 ] && {write}; exit $qcflow_rc"]
-    return "\n".join(lines)
 
 
 def _reap_pid(proc: _Proc) -> int:
