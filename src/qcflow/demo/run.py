@@ -88,7 +88,7 @@ def _generate(base: Path, period: str, pass_name: str, store: Path) -> Path:
 
 
 def _run(base: Path, workflow: Path, say: Callable[[str], None]) -> None:
-    from qcflow.runner import RunOptions, run_workflow  # type: ignore[attr-defined]
+    from qcflow.runner import RunOptions, run_workflow
 
     # The workflow's tasks call `qcflow`: make sure it is this installation's.
     bin_dir = str(Path(sys.executable).parent)

@@ -1,4 +1,59 @@
 """The runner: resource-aware, resumable, event-driven execution of O2DPG workflows.
 
-(Being built: see issue 3.) The runner only runs commands; it never imports the QC packages.
+It only runs commands; it never imports the QC packages. Map (core first, I/O outwards)::
+
+    policy, resources ──> scheduler          pure: events in, actions out
+    select, estimates, markers ──> plan      what runs, where, booking what, already done?
+    executor (seam) <── local                processes in their own groups
+    engine = scheduler + executor + markers + lock + monitor + logs + progress
+    api: prepare / completed / run_plan / run_workflow         (cli/run.py is a thin face)
+
+- :mod:`~qcflow.runner.scheduler` -- the state machine (policy and example in its docstring).
+- :mod:`~qcflow.runner.resources` -- cpu/mem booking, the backfill lane, semaphores.
+- :mod:`~qcflow.runner.policy` -- ordering keys: ``timeframe`` (O2DPG's) and ``critical-path``.
+- :mod:`~qcflow.runner.select` -- ``--target-labels``, ``-tt`` (+ needs), ``--rerun-from``.
+- :mod:`~qcflow.runner.estimates` -- ``--update-resources`` files, ``--dynamic-resources``.
+- :mod:`~qcflow.runner.markers` -- ``<name>.log_done`` markers with fingerprints and stamps.
+- :mod:`~qcflow.runner.plan` -- checks everything up front, fixes commands, env, files, bookings.
+- :mod:`~qcflow.runner.options` -- :class:`RunOptions`, one field per flag.
+- :mod:`~qcflow.runner.executor` -- the executor protocol, :class:`Job`, :class:`Outcome`, dry run.
+- :mod:`~qcflow.runner.local` -- the local process-group executor.
+- :mod:`~qcflow.runner.engine` -- the event loop tying all of it together.
+- :mod:`~qcflow.runner.lock` -- one runner per directory; ends what a killed runner left.
+- :mod:`~qcflow.runner.monitor` -- psutil sampling of each task's process tree (PSS/USS/CPU).
+- :mod:`~qcflow.runner.logs` -- JSON-lines action and metric logs; production-mode archive.
+- :mod:`~qcflow.runner.progress` -- rich live display or plain lines.
+- :mod:`~qcflow.runner.summary` -- ``summary.json`` and the end-of-run table.
+- :mod:`~qcflow.runner.script` -- ``--produce-script``, a serial bash script.
+- :mod:`~qcflow.runner.visualize` -- ``--visualize-workflow``: Graphviz DOT and Mermaid.
+- :mod:`~qcflow.runner.api` -- :func:`run_workflow` and its steps, for library use.
 """
+
+from __future__ import annotations
+
+from qcflow.runner.api import RunResult, completed, prepare, run_plan, run_workflow
+from qcflow.runner.executor import DryExecutor, Executor, Job, Outcome, shell_text
+from qcflow.runner.local import LocalExecutor
+from qcflow.runner.options import RunOptions
+from qcflow.runner.plan import Plan, PlannedTask
+
+__all__ = [
+    "DryExecutor",
+    "Executor",
+    "Job",
+    "LocalExecutor",
+    "Outcome",
+    "Plan",
+    "PlannedTask",
+    "RunOptions",
+    "RunResult",
+    "completed",
+    "prepare",
+    "run_plan",
+    "run_workflow",
+    "shell_text",
+]
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -1,0 +1,354 @@
+"""The engine: the loop that ties the scheduler to an executor, event by event.
+
+::
+
+    actions = handle(state, [])                 # what can start now
+    while True:
+        perform(actions)                        # start / kill / arm a retry timer
+        if is_finished(state): break
+        outcomes = executor.wait(next_timer)    # blocks in select() until a task ends, a timer
+                                                # is due or a signal arrives: no polling sleep
+        events = [Finished(...) for each outcome] + due retries + Stop on SIGINT/SIGTERM
+        actions = handle(state, events)
+
+Around that core the engine does the I/O the scheduler must not: removes a task's marker before
+it runs, hands the task the marker to write when it succeeds and writes it itself when the task
+could not (:mod:`~qcflow.runner.markers`), journals process groups
+(:mod:`~qcflow.runner.lock`), feeds the monitor, the action log and the progress display, learns
+sibling resources (``--dynamic-resources``), archives logs (``--production-mode``) and keeps a
+:class:`~qcflow.runner.summary.TaskRecord` per task for the summary.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import heapq
+import os
+import signal
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+
+from qcflow.errors import QcflowError
+from qcflow.runner import scheduler as sch
+from qcflow.runner.estimates import SiblingLearner, group_of
+from qcflow.runner.executor import Executor, Job, Outcome
+from qcflow.runner.lock import RunLock
+from qcflow.runner.logs import JsonLinesLog, archive_log, iso_time
+from qcflow.runner.markers import marker_text, put_marker, remove_marker
+from qcflow.runner.monitor import Monitor, Usage
+from qcflow.runner.options import RunOptions
+from qcflow.runner.plan import Plan, PlannedTask
+from qcflow.runner.progress import NullProgress, Progress, Snapshot
+from qcflow.runner.resources import Demand
+from qcflow.runner.summary import TaskRecord
+
+__all__ = ["Engine", "Services"]
+
+_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+_REFRESH = 0.25
+
+
+@dataclass
+class Services:
+    """The engine's collaborators; the defaults do nothing (a dry run, a test)."""
+
+    executor: Executor
+    progress: Progress = field(default_factory=NullProgress)
+    actions: JsonLinesLog = field(default_factory=lambda: JsonLinesLog(None))
+    monitor: Monitor | None = None
+    lock: RunLock | None = None
+    #: ``False`` for a dry run: no marker is touched, no log archived.
+    real: bool = True
+
+
+class Engine:
+    """Runs a :class:`Plan` to the end; :meth:`run` returns the exit code."""
+
+    def __init__(self, plan: Plan, options: RunOptions, services: Services) -> None:
+        self.plan = plan
+        self.options = options
+        self.s = services
+        self.records = [TaskRecord(t.name, log=str(t.log)) for t in plan.tasks]
+        self.order: list[str] = []
+        self.stamps: dict[int, str] = {}
+        self._retries: list[tuple[float, int]] = []
+        self._signal: int | None = None
+        self._last_refresh = 0.0
+        self._n_ended = 0
+        self._learner = SiblingLearner()
+        self._pending: dict[int, tuple[str, str]] = {}
+        self._groups: dict[str, list[int]] = defaultdict(list)
+        if options.dynamic_resources:
+            for i, t in enumerate(plan.tasks):
+                group = group_of(t.name)
+                if group:
+                    self._groups[group].append(i)
+
+    # -- the loop ----------------------------------------------------------------------------
+
+    def run(self, stamps: dict[int, str]) -> int:
+        plan = self.plan
+        settings = sch.Settings(
+            plan.limits, self.options.keep_going, self.options.retry_backoff, max_backoff=60.0
+        )
+        state = sch.start_state(
+            plan.graph.needs,
+            [t.demand for t in plan.tasks],
+            plan.keys,
+            [t.max_attempts for t in plan.tasks],
+            settings,
+            cached=stamps,
+            names=plan.graph.names,
+        )
+        self.stamps = {i: s for i, s in stamps.items() if state.status[i] == "cached"}
+        for i in sorted(self.stamps):
+            self.s.actions.write("cached", task=plan.tasks[i].name)
+        with self._signals():
+            try:
+                self._loop(state)
+            finally:
+                self.s.executor.close()
+        return self._conclude(state)
+
+    def _loop(self, state: sch.State) -> None:
+        actions = sch.handle(state, [])
+        while True:
+            self._perform(state, actions)
+            self._refresh(state)
+            if sch.is_finished(state):
+                return
+            outcomes = self.s.executor.wait(self._next_timer())
+            events: list[sch.Event] = []
+            for outcome in outcomes:
+                events += self._ended(state, outcome)
+            events += self._due_retries()
+            if self._signal is not None:
+                events += self._interrupted(state, signal.Signals(self._signal))
+                self._signal = None
+            actions = sch.handle(state, events)
+
+    def _perform(self, state: sch.State, actions: list[sch.Action]) -> None:
+        for action in actions:
+            if isinstance(action, sch.Start):
+                self._start(action)
+            elif isinstance(action, sch.Kill):
+                self.s.actions.write("kill", task=self.plan.tasks[action.task].name)
+                self.s.executor.kill(action.task, f"killed: {state.stop_reason}")
+            else:
+                heapq.heappush(self._retries, (time.monotonic() + action.delay, action.task))
+                name = self.plan.tasks[action.task].name
+                self.s.actions.write("retry", task=name, delay=action.delay, attempt=action.attempt)
+                self.s.progress.line(f"retry {name} in {action.delay:g} s", "yellow")
+
+    def _start(self, action: sch.Start) -> None:
+        planned = self.plan.tasks[action.task]
+        record = self.records[action.task]
+        now = time.time()
+        job = self._job(planned, action)
+        if self.s.real:
+            remove_marker(planned.marker)
+            job = dataclasses.replace(
+                job, marker=planned.marker, marker_text=self._marker(action, now)
+            )
+        record.start = record.start or now
+        record.lane = action.lane
+        self.order.append(planned.name)
+        self.s.executor.start(job)
+        pid = self.s.executor.pids().get(action.task)
+        self.s.actions.write(
+            "start", task=planned.name, attempt=action.attempt, lane=action.lane, pid=pid
+        )
+        if pid is not None:
+            if self.s.monitor is not None:
+                self.s.monitor.add(action.task, planned.name, pid)
+            if self.s.lock is not None:
+                self.s.lock.started(pid, planned.name, now)
+
+    def _marker(self, action: sch.Start, start: float) -> str:
+        """The marker the task writes if it succeeds; its stamp is kept until then."""
+        i = action.task
+        planned = self.plan.tasks[i]
+        consumed = {self.plan.graph.names[p]: self.stamps[p] for p in self.plan.graph.needs[i]}
+        info = {"rc": 0, "attempt": action.attempt, "start": iso_time(start)}
+        stamp, text = marker_text(planned.name, planned.fingerprint, consumed, info)
+        self._pending[i] = (stamp, text)
+        return text
+
+    def _job(self, planned: PlannedTask, action: sch.Start) -> Job:
+        return Job(
+            key=action.task,
+            name=planned.name,
+            command=planned.shell_text,
+            cwd=planned.cwd,
+            env=self.plan.process_env(planned),
+            log=planned.log,
+            nice=19 if action.lane == "backfill" else 0,
+            timeout=self.options.task_timeout,
+            attempt=action.attempt,
+            cpu=planned.demand.cpu,
+            mem=planned.demand.mem,
+        )
+
+    # -- a task ended ------------------------------------------------------------------------
+
+    def _ended(self, state: sch.State, outcome: Outcome) -> list[sch.Event]:
+        i = outcome.key
+        planned, record = self.plan.tasks[i], self.records[i]
+        usage = self.s.monitor.remove(i) if self.s.monitor else Usage()
+        if outcome.pid is not None and self.s.lock is not None:
+            self.s.lock.ended(outcome.pid)
+        self._record(record, state.attempts[i], outcome, usage)
+        ok, reason = outcome.ok, outcome.reason
+        if ok and self.s.real:
+            ok, reason = self._mark_done(i)
+        else:
+            self._pending.pop(i, None)
+        self.s.actions.write(
+            "done" if ok else "failed", task=planned.name, rc=outcome.rc, reason=reason
+        )
+        self._tell(ok, reason, record)
+        if not ok and self.options.stdout_on_failure:
+            self._print_log(planned)
+        events: list[sch.Event] = [sch.Finished(i, ok, reason)]
+        if ok and self.options.dynamic_resources:
+            events += self._learn(state, planned, usage)
+        return events
+
+    @staticmethod
+    def _record(record: TaskRecord, attempts: int, outcome: Outcome, usage: Usage) -> None:
+        record.attempts = attempts
+        record.rc = outcome.rc
+        record.end = outcome.end
+        record.reason = outcome.reason
+        for attr, value in (("peak_pss_mb", usage.pss_max), ("peak_uss_mb", usage.uss_max)):
+            if value is not None:
+                setattr(record, attr, max(getattr(record, attr) or 0.0, value))
+        if usage.cpu_mean is not None:
+            record.cpu_mean_percent = usage.cpu_mean
+
+    def _mark_done(self, i: int) -> tuple[bool, str]:
+        """Adopt the stamp of the marker the task wrote, or write it if the task could not."""
+        planned = self.plan.tasks[i]
+        stamp, text = self._pending.pop(i)
+        if not planned.marker.exists():  # the command ended the shell itself (exit, exec)
+            try:
+                put_marker(planned.marker, text)
+            except QcflowError as err:
+                return False, str(err)
+        self.stamps[i] = stamp
+        if self.options.production_mode:
+            archive = self.plan.base / "pipeline_log_archive.log.tar"
+            member = os.path.normpath(Path(planned.task.cwd) / planned.log.name)
+            archive_log(archive, planned.log, member)
+        return True, ""
+
+    def _tell(self, ok: bool, reason: str, record: TaskRecord) -> None:
+        """One progress line per ended attempt."""
+        self._n_ended += 1
+        total = len(self.records)
+        duration = f"{record.duration:.2f} s" if record.duration is not None else ""
+        if ok:
+            self.s.progress.line(f"[{self._n_ended}/{total}] done {record.name} ({duration})")
+        else:
+            line = f"[{self._n_ended}/{total}] FAILED {record.name}: {reason}"
+            self.s.progress.line(line, "bold red")
+
+    def _print_log(self, planned: PlannedTask) -> None:
+        try:
+            text = planned.log.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return
+        self.s.progress.line(f"---- log of failed task {planned.name} ({planned.log}) ----")
+        self.s.progress.line(text.rstrip("\n"))
+        self.s.progress.line(f"---- end of log of {planned.name} ----")
+
+    def _learn(self, state: sch.State, planned: PlannedTask, usage: Usage) -> list[sch.Event]:
+        cores = None if usage.cpu_mean is None else usage.cpu_mean / 100
+        group = self._learner.learn(planned.name, cores, usage.pss_max)
+        if group is None:
+            return []
+        limits = self.plan.limits
+        cpu = min(self._learner.cpu.get(group, planned.demand.cpu), limits.cpu)
+        mem = min(self._learner.mem.get(group, planned.demand.mem), limits.mem)
+        events: list[sch.Event] = []
+        for j in self._groups.get(group, []):
+            if state.status[j] in {"pending", "ready", "retry-wait"}:
+                demand = Demand(max(cpu, 0.01), max(mem, 1.0), self.plan.tasks[j].demand.semaphore)
+                events.append(sch.Estimate(j, demand))
+        return events
+
+    # -- timers, signals, progress -----------------------------------------------------------
+
+    def _next_timer(self) -> float | None:
+        if not self._retries:
+            return None
+        return max(0.0, self._retries[0][0] - time.monotonic())
+
+    def _due_retries(self) -> list[sch.Event]:
+        now = time.monotonic()
+        due: list[sch.Event] = []
+        while self._retries and self._retries[0][0] <= now:
+            due.append(sch.RetryDue(heapq.heappop(self._retries)[1]))
+        return due
+
+    @contextmanager
+    def _signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = {sig: signal.signal(sig, self._on_signal) for sig in _SIGNALS}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    def _interrupted(self, state: sch.State, sig: signal.Signals) -> list[sch.Event]:
+        """The first signal stops the run gracefully; another one kills at once."""
+        if not state.stopping:
+            return [sch.Stop(f"interrupted by {sig.name}")]
+        self.s.progress.line(f"{sig.name} again: killing every task now", "red")
+        for i in sorted(state.lanes):
+            self.s.executor.kill(i, f"killed: {state.stop_reason}")
+        return []
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        self._signal = signum
+        self.s.executor.wake()
+
+    def _refresh(self, state: sch.State, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._last_refresh < _REFRESH:
+            return
+        self._last_refresh = now
+        b, lim = state.booking, state.settings.limits
+        self.s.progress.update(
+            Snapshot(
+                counts={str(k): n for k, n in sch.counts(state).items()},
+                total=len(state.status),
+                cpu=round(b.cpu + b.backfill_cpu, 2),
+                cpu_limit=lim.cpu,
+                mem=b.mem + b.backfill_mem,
+                mem_limit=lim.mem,
+            )
+        )
+
+    def _conclude(self, state: sch.State) -> int:
+        self._refresh(state, force=True)
+        for i, record in enumerate(self.records):
+            record.status = state.status[i]
+            if record.status == "cached":
+                record.reason = "already done"
+            elif i in state.why:
+                record.reason = state.why[i]
+        ok = all(r.status in {"done", "cached"} for r in self.records) and not state.stopping
+        # Tasks left out for a missing need were accepted up front (--allow-dangling).
+        for name, why in self.plan.excluded.items():
+            self.records.append(TaskRecord(name, status="excluded", reason=why))
+        return 0 if ok else 1

@@ -1,0 +1,60 @@
+"""The run's JSON-lines logs (actions and metrics) and production-mode log archiving.
+
+Each line is one JSON object with ``time`` (ISO 8601, UTC, milliseconds) and ``event``; the
+action log records what the runner did (``run``, ``start``, ``done``, ``failed``, ``retry``,
+``kill``, ``cached``, ``end``…), the metric log one line per task per monitor sample (and the
+limits first, as O2DPG does). Lines are written as they happen and flushed, so a killed runner
+leaves a readable log; nothing ever logs the whole waiting list.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import tarfile
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+__all__ = ["JsonLinesLog", "archive_log", "iso_time"]
+
+
+def iso_time(timestamp: float | None = None) -> str:
+    moment = datetime.now(UTC) if timestamp is None else datetime.fromtimestamp(timestamp, UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class JsonLinesLog:
+    """An append-only JSON-lines file; ``None`` as path makes a log that drops everything."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._file: IO[str] | None = None
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = path.open("w", encoding="utf-8", buffering=1)
+
+    def write(self, event: str, **fields: Any) -> None:
+        if self._file is None:
+            return
+        line = json.dumps({"time": iso_time(), "event": event, **fields}, default=str)
+        with self._lock:
+            self._file.write(line + "\n")
+
+    def close(self) -> None:
+        with self._lock:
+            if self._file is not None:
+                self._file.close()
+                self._file = None
+
+
+def archive_log(archive: Path, log: Path, name: str) -> None:
+    """Append ``log`` to the tar ``archive`` as ``name`` and remove it (``--production-mode``)."""
+    if not log.is_file():
+        return
+    with tarfile.open(archive, "a") as tar:
+        tar.add(log, arcname=name)
+    with contextlib.suppress(OSError):
+        log.unlink()

@@ -1,0 +1,50 @@
+"""Helpers to write small workflows for runner tests."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from qcflow.runner import RunOptions
+
+
+def task(name, cmd="true", needs=(), cpu=1, mem=100, **extra):
+    data = {
+        "name": name,
+        "cmd": cmd,
+        "needs": list(needs),
+        "resources": {"cpu": cpu, "relative_cpu": None, "mem": mem},
+        "timeframe": extra.pop("timeframe", -1),
+        "labels": extra.pop("labels", []),
+        "cwd": extra.pop("cwd", "./"),
+    }
+    data.update(extra)
+    return data
+
+
+def write_workflow(path: Path, tasks, global_env=None) -> Path:
+    stages = list(tasks)
+    if global_env is not None:
+        init = task("__global_init_task__", "NO-COMMAND")
+        init["env"] = dict(global_env)
+        stages.insert(0, init)
+    path.write_text(json.dumps({"stages": stages, "meta": {}}, indent=2))
+    return path
+
+
+@pytest.fixture
+def options(tmp_path) -> RunOptions:
+    """Options for a quick local run inside ``tmp_path``."""
+    return RunOptions(
+        workdir=tmp_path,
+        cpu_limit=2,
+        mem_limit=4000,
+        retry_backoff=0.0,
+        kill_grace=0.5,
+        monitor_interval=0.0,
+        progress="none",
+        action_logfile=tmp_path / "actions.log",
+        metric_logfile=tmp_path / "metrics.log",
+    )

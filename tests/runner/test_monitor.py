@@ -1,0 +1,50 @@
+"""Resource monitoring of real process trees, and --dynamic-resources learning from it."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import json
+import sys
+
+from qcflow.runner import run_workflow
+
+from .conftest import task, write_workflow
+
+HOG = (
+    f'{sys.executable} -c "import time; b = bytearray(60 * 2**20); '
+    "b[::4096] = b'x' * len(b[::4096]); time.sleep(1.0)\""
+)
+
+
+def test_metric_log_and_summary_show_the_memory_of_the_tree(tmp_path, options):
+    # the hog runs as a child of bash: only measuring the whole tree sees its memory
+    wf = write_workflow(tmp_path / "wf.json", [task("hog", f"{HOG}; true")])
+    result = run_workflow(wf, dataclasses.replace(options, monitor_interval=0.2))
+    assert result.ok
+    lines = [json.loads(x) for x in (tmp_path / "metrics.log").read_text().splitlines()]
+    assert lines[0]["event"] == "limits"
+    samples = [x for x in lines if x["event"] == "sample"]
+    assert samples
+    assert {"task", "cpu_percent", "pss_mb", "uss_mb", "nprocs"} <= samples[0].keys()
+    assert max(s["nprocs"] for s in samples) >= 2
+    assert result.summary["tasks"][0]["peak_pss_mb"] > 50
+
+
+def test_dynamic_resources_rebook_siblings_from_measurements(tmp_path, options):
+    """g_1, g_2, g_3 book 3000 MB each of 4000: one at a time, until g_1 shows it needs ~5 MB."""
+    sibling = "sleep 1"
+    tasks = [task(f"g_{i}", sibling, mem=3000) for i in (1, 2, 3)]
+    wf = write_workflow(tmp_path / "wf.json", tasks)
+    opts = dataclasses.replace(options, monitor_interval=0.1, n_backfill=0)
+    serial = run_workflow(wf, dataclasses.replace(opts, action_logfile=tmp_path / "serial.log"))
+    learned = run_workflow(wf, dataclasses.replace(opts, dynamic_resources=True, rerun_from="g_"))
+    assert serial.ok
+    assert learned.ok
+
+    def overlap(result):
+        spans = sorted((r.start, r.end) for r in result.records)
+        return any(b[0] < a[1] for a, b in itertools.pairwise(spans))
+
+    assert not overlap(serial)
+    assert overlap(learned)

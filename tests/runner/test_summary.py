@@ -1,0 +1,42 @@
+"""The summary file's layout and the end-of-run table."""
+
+from __future__ import annotations
+
+import io
+import json
+
+from hypothesis import given
+from hypothesis import strategies as st
+from rich.console import Console
+
+from qcflow.runner.resources import Limits
+from qcflow.runner.summary import TaskRecord, build_summary, dumps_by_line, print_table
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner),
+    max_leaves=8,
+)
+
+
+@given(st.dictionaries(st.text(max_size=4), json_values, max_size=5))
+def test_dumps_by_line_is_json_of_the_same_value(value):
+    assert json.loads(dumps_by_line(value)) == value
+
+
+def test_summary_lists_tasks_that_never_ran_with_reasons():
+    records = [
+        TaskRecord("a", status="done", attempts=2, rc=0, start=1.0, end=2.5),
+        TaskRecord("b", status="cancelled", reason="task a failed"),
+        TaskRecord("c", status="cached", reason="already done"),
+    ]
+    summary = build_summary("wf.json", records, Limits(cpu=2, mem=100), 0.0, 3.0, 1)
+    assert summary["counts"] == {"cached": 1, "cancelled": 1, "done": 1}
+    assert summary["tasks"][0]["retries"] == 1
+    assert summary["tasks"][0]["duration"] == 1.5
+    assert [r["name"] for r in summary["not_run"]] == ["b", "c"]
+    out = io.StringIO()
+    print_table(summary, Console(file=out, width=120))
+    text = out.getvalue()
+    assert "task a failed" in text
+    assert "3 tasks: 1 cached, 1 cancelled, 1 done" in text
