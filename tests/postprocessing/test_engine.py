@@ -149,3 +149,33 @@ def test_selecting_tasks(repo: LocalRepository) -> None:
     assert [t.id for t in engine.summary.tasks] == ["B"]
     with pytest.raises(InvalidInput, match=r"no active task \['C'\]"):
         run(repo, tasks, tasks=["C"])
+
+
+def attach_counter(engine: Engine) -> None:
+    """An engine extension, as checks plug in: count publications, note the end of the run."""
+    engine.counted = []  # type: ignore[attr-defined]
+    engine.add_listener(lambda publication: engine.counted.append(len(publication.objects)))  # type: ignore[attr-defined]
+    engine.finish_hooks.append(lambda e: e.counted.append("end"))  # type: ignore[attr-defined]
+
+
+def test_extensions_are_loaded_from_entry_points(
+    repo: LocalRepository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from importlib.metadata import EntryPoint
+
+    from qcflow.postprocessing import engine as engine_module
+
+    point = EntryPoint("counter", f"{__name__}:attach_counter", engine_module.EXTENSION_GROUP)
+    monkeypatch.setattr(
+        engine_module, "entry_points", lambda group: [point] if group == point.group else []
+    )
+    fill(repo, 2)
+    config = parsed(with_tasks({"T": echo(["once"], ["foreachlatest:qcdb:GLO/MO/Vertexing/beamSpot"], [])},
+                               host=str(repo.root)))  # fmt: skip
+    engine = Engine(config, EngineOptions(parallel=False))
+    engine.run()
+    assert engine.counted == [1, 1, 1, "end"]  # type: ignore[attr-defined]
+    broken = EntryPoint("broken", "no_such_module:attach", engine_module.EXTENSION_GROUP)
+    monkeypatch.setattr(engine_module, "entry_points", lambda group: [broken])
+    with pytest.raises(InvalidInput, match="engine extension 'broken'"):
+        Engine(config, EngineOptions(parallel=False))
