@@ -30,7 +30,6 @@ from qcflow.objects.activity import Activity
 from qcflow.objects.metadata import mo_metadata
 from qcflow.objects.paths import mo_path
 from qcflow.objects.root import Axis, Histogram, encode_histogram, upload_file_name
-from qcflow.postprocessing.object_manager import QC_COMPATIBLE_VERSION
 from qcflow.qcdb.repository import Repository
 
 __all__ = ["DemoRun", "fill_vertexing", "vertexing_runs"]
@@ -123,7 +122,6 @@ def _store(
     for name, histogram in objects.items():
         meta = mo_metadata(activity, detector=DETECTOR, task_name=TASK, task_class=TASK_CLASS,
                            object_type=histogram.class_name, cycle=1)  # fmt: skip
-        meta["qc_version"] = QC_COMPATIBLE_VERSION
         repo.store(
             mo_path(activity.provenance, DETECTOR, TASK, name),
             encode_histogram(histogram),

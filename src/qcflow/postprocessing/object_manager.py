@@ -33,9 +33,10 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Protocol
 
-from qcflow import __version__
 from qcflow.errors import InvalidInput
 from qcflow.objects.activity import Activity
+from qcflow.objects.metadata import mo_metadata
+from qcflow.objects.paths import mo_path
 from qcflow.objects.quality import QUALITY_OBJECT_CLASS, QualityObject
 from qcflow.postprocessing.triggers import Trigger
 from qcflow.postprocessing.validity import Validity
@@ -46,7 +47,6 @@ if TYPE_CHECKING:
     from qcflow.qcdb.repository import Repository
 
 __all__ = [
-    "QC_COMPATIBLE_VERSION",
     "Listener",
     "ObjectManager",
     "Payload",
@@ -56,9 +56,6 @@ __all__ = [
     "encode_object",
 ]
 
-#: ``qc_version`` written with every object: QC's readers treat objects of versions below 0.25 as
-#: wrapped ``MonitorObject``s, so qcflow declares the QC version whose layout it writes.
-QC_COMPATIBLE_VERSION = "1.195.0"
 
 log = logging.getLogger("qcflow.qc")
 
@@ -180,20 +177,17 @@ class ObjectManager:
         return self._objects[name].obj
 
     def path(self, activity: Activity, name: str) -> str:
-        return f"{activity.provenance}/{self.task.detector_name}/MO/{self.task.task_name}/{name}"
+        return mo_path(activity.provenance, self.task.detector_name, self.task.task_name, name)
 
     def _metadata(
         self, activity: Activity, payload: Payload, extra: dict[str, str]
     ) -> dict[str, str]:
-        meta = activity.metadata()
-        meta.update(
-            ObjectType=payload.object_type,
-            qc_detector_name=self.task.detector_name,
-            qc_task_name=self.task.task_name,
-            qc_task_class=self.task.class_name,
-            qc_version=QC_COMPATIBLE_VERSION,
-            qcflow_version=__version__,
-            adjustableEOV="1",
+        meta = mo_metadata(
+            activity,
+            detector=self.task.detector_name,
+            task_name=self.task.task_name,
+            task_class=self.task.class_name,
+            object_type=payload.object_type,
         )
         meta.update(extra)
         return meta
