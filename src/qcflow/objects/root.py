@@ -8,7 +8,8 @@ the statistics ROOT stores (``fEntries``, ``fTsumw``, ``fTsumw2``, ``fTsumwx``, 
 :meth:`Histogram.to_hist` / :meth:`Histogram.from_hist` convert to and from ``hist.Hist``.
 
 uproot does the ROOT I/O (about 1.8 ms per decoded object, so decode in parallel or once).
-Bin labels are read but not written: uproot cannot write them.
+Bin labels are read and written (a ``THashList`` of ``TObjString`` whose unique ids are the bin
+numbers, as ``TAxis::SetBinLabel`` makes them).
 """
 
 from __future__ import annotations
@@ -279,8 +280,20 @@ def _write_axis(axis: Axis, name: str) -> Any:
 
     n = len(axis.edges) - 1
     bins = None if axis.uniform else np.asarray(axis.edges, dtype=np.float64)
+    labels = _write_labels(axis.labels) if axis.labels else None
     return identify.to_TAxis(name, axis.title, n, float(axis.edges[0]), float(axis.edges[-1]),
-                             fXbins=bins)  # fmt: skip
+                             fXbins=bins, fLabels=labels)  # fmt: skip
+
+
+def _write_labels(labels: list[str]) -> Any:
+    from uproot.writing import identify
+
+    strings = []
+    for number, label in enumerate(labels, start=1):
+        string = identify.to_TObjString(label)
+        string._bases[0]._members["@fUniqueID"] = number  # ROOT finds a label by its bin
+        strings.append(string)
+    return identify.to_THashList(strings)
 
 
 def encode_histogram(h: Histogram, key: str = CCDB_KEY) -> bytes:
