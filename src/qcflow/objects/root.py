@@ -30,6 +30,8 @@ __all__ = [
     "Histogram",
     "decode_histogram",
     "encode_histogram",
+    "histogram_from_file",
+    "histogram_to_uproot",
     "object_class",
     "read_root",
     "upload_file_name",
@@ -239,7 +241,11 @@ def _stats_from_bins(h: Histogram) -> dict[str, float]:
 
 def decode_histogram(data: bytes, key: str = CCDB_KEY) -> Histogram:
     """The TH1*/TH2* stored under ``key`` in ROOT file bytes."""
-    file = read_root(data)
+    return histogram_from_file(read_root(data), key)
+
+
+def histogram_from_file(file: Any, key: str = CCDB_KEY) -> Histogram:
+    """The TH1*/TH2* stored under ``key`` in an open uproot file."""
     try:
         obj = file[key]
     except Exception as err:
@@ -298,6 +304,11 @@ def _write_labels(labels: list[str]) -> Any:
 
 def encode_histogram(h: Histogram, key: str = CCDB_KEY) -> bytes:
     """ROOT file bytes holding ``h`` under ``key``; ``F`` classes are written as float32."""
+    return write_root({key: histogram_to_uproot(h)})
+
+
+def histogram_to_uproot(h: Histogram) -> Any:
+    """The uproot-writable TH1/TH2 of ``h`` (for files holding several objects)."""
     from uproot.writing import identify
 
     dtype = np.float32 if h.class_name.endswith("F") else np.float64
@@ -311,7 +322,5 @@ def encode_histogram(h: Histogram, key: str = CCDB_KEY) -> bytes:
     common = (h.name, h.title, data, h.entries, s["fTsumw"], s["fTsumw2"], s["fTsumwx"],
               s["fTsumwx2"])  # fmt: skip
     if h.ndim == 1:
-        obj = identify.to_TH1x(*common, sumw2, x, y, z)
-    else:
-        obj = identify.to_TH2x(*common, s["fTsumwy"], s["fTsumwy2"], s["fTsumwxy"], sumw2, x, y, z)
-    return write_root({key: obj})
+        return identify.to_TH1x(*common, sumw2, x, y, z)
+    return identify.to_TH2x(*common, s["fTsumwy"], s["fTsumwy2"], s["fTsumwxy"], sumw2, x, y, z)
