@@ -26,10 +26,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from qcflow._types import TimestampMs
+from qcflow.demo._objects import MoWriter, th1_from_values
 from qcflow.objects.activity import Activity
-from qcflow.objects.metadata import mo_metadata
-from qcflow.objects.paths import mo_path
-from qcflow.objects.root import Axis, Histogram, encode_histogram, upload_file_name
+from qcflow.objects.root import Axis, Histogram, encode_histogram
 from qcflow.qcdb.repository import Repository
 
 __all__ = ["DemoRun", "fill_vertexing", "vertexing_runs"]
@@ -75,18 +74,7 @@ def vertexing_runs(count: int = 50, seed: int = 2024) -> list[DemoRun]:
 
 
 def _th1(name: str, values: np.ndarray, bins: int, low: float, high: float) -> Histogram:
-    """A TH1F filled with ``values`` as ROOT fills it (sums of the true values in range)."""
-    edges = np.linspace(low, high, bins + 1)
-    inside = values[(values >= low) & (values < high)]
-    counts, _ = np.histogram(inside, bins=edges)  # ROOT: x == high is overflow
-    flow = [np.sum(values < low)], counts, [np.sum(values >= high)]
-    contents = np.concatenate(flow).astype(float)
-    stats = {"fTsumw": float(inside.size), "fTsumw2": float(inside.size),
-             "fTsumwx": float(inside.sum()), "fTsumwx2": float((inside**2).sum())}  # fmt: skip
-    axis = Axis(edges, f"{name[-1].lower()} [cm]")
-    return Histogram(
-        "TH1F", name, name, (axis,), contents, contents.copy(), float(values.size), stats
-    )
+    return th1_from_values(name, name, values, bins, low, high, f"{name[-1].lower()} [cm]")
 
 
 def _th2(name: str, x: np.ndarray, y: np.ndarray) -> Histogram:
@@ -117,20 +105,11 @@ def _objects(run: DemoRun, resolution: float, rng: np.random.Generator) -> dict[
 
 
 def _store(
-    repo: Repository, run: DemoRun, activity: Activity, objects: dict[str, Histogram]
+    writer: MoWriter, run: DemoRun, activity: Activity, objects: dict[str, Histogram]
 ) -> int:
     for name, histogram in objects.items():
-        meta = mo_metadata(activity, detector=DETECTOR, task_name=TASK, task_class=TASK_CLASS,
-                           object_type=histogram.class_name, cycle=1)  # fmt: skip
-        repo.store(
-            mo_path(activity.provenance, DETECTOR, TASK, name),
-            encode_histogram(histogram),
-            valid_from=run.sor,
-            valid_until=run.eor,
-            metadata=meta,
-            content_type="application/root",
-            file_name=upload_file_name(histogram.class_name, run.sor),
-        )
+        writer.store(activity.with_validity(run.sor, run.eor), name,
+                     encode_histogram(histogram), histogram.class_name)  # fmt: skip
     return len(objects)
 
 
@@ -146,6 +125,7 @@ def fill_vertexing(
 ) -> list[DemoRun]:
     """Store the vertexing objects of ``runs`` runs for each pass; return the runs."""
     schedule = vertexing_runs(runs, seed)
+    writer = MoWriter(repo, DETECTOR, TASK, TASK_CLASS)
     stored = 0
     for index, pass_name in enumerate(passes):
         rng = np.random.default_rng([seed, index])
@@ -154,8 +134,8 @@ def fill_vertexing(
             activity = Activity(run.number, "PHYSICS", period, pass_name, provenance)
             objects = _objects(run, resolution, rng)
             if index == 0 and run.number % 7 == 0:  # an older upload, replaced below
-                stored += _store(repo, run, activity, _objects(run, 3.0, rng))
-            stored += _store(repo, run, activity, objects)
+                stored += _store(writer, run, activity, _objects(run, 3.0, rng))
+            stored += _store(writer, run, activity, objects)
         if progress:
             progress(f"{pass_name}: {len(schedule)} runs of {period} stored")
     if progress:

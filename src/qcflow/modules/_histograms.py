@@ -52,22 +52,7 @@ def restat_1d(h: Histogram) -> None:
 
 def th2(name: str, title: str, x: Axis, y: Axis, values: FloatArray) -> Histogram:
     """A TH2F with these in-range contents (shape: x bins, y bins)."""
-    contents = np.pad(np.asarray(values, dtype=np.float64), 1)
-    h = Histogram("TH2F", name, title, (x, y), contents)
-    h.entries = float(np.count_nonzero(values))
-    return _with_stats(h)
-
-
-def _with_stats(h: Histogram) -> Histogram:
-    w = h.inner()
-    xx, yy = np.meshgrid(h.axes[0].centers, h.axes[1].centers, indexing="ij")
-    h.stats = {
-        "fTsumw": float(w.sum()), "fTsumw2": float((w * w).sum()),
-        "fTsumwx": float((w * xx).sum()), "fTsumwx2": float((w * xx * xx).sum()),
-        "fTsumwy": float((w * yy).sum()), "fTsumwy2": float((w * yy * yy).sum()),
-        "fTsumwxy": float((w * xx * yy).sum()),
-    }  # fmt: skip
-    return h
+    return Histogram.from_counts("TH2F", name, title, (x, y), values)
 
 
 def bin_range(edges: FloatArray, low: float, high: float) -> tuple[int, int]:

@@ -106,22 +106,7 @@ class HistogramRatio:
 def _histogram(
     class_name: str, name: str, title: str, axes: tuple[Axis, ...], inner: FloatArray
 ) -> Histogram:
-    values = np.pad(np.asarray(inner, dtype=np.float64), 1)
-    h = Histogram(class_name, name, title, axes, values, entries=float(np.count_nonzero(inner)))
-    h.stats = _stats(h)
-    return h
-
-
-def _stats(h: Histogram) -> dict[str, float]:
-    w = h.inner()
-    stats = {"fTsumw": float(w.sum()), "fTsumw2": float((w * w).sum())}
-    grids = np.meshgrid(*(a.centers for a in h.axes), indexing="ij")
-    for letter, grid in zip("xy", grids, strict=False):
-        stats[f"fTsumw{letter}"] = float((w * grid).sum())
-        stats[f"fTsumw{letter}2"] = float((w * grid * grid).sum())
-    if h.ndim == 2:
-        stats["fTsumwxy"] = float((w * grids[0] * grids[1]).sum())
-    return stats
+    return Histogram.from_counts(class_name, name, title, axes, inner)
 
 
 def encode_ratio(r: HistogramRatio) -> bytes:

@@ -158,6 +158,16 @@ class Histogram:
         out["integral"] = float(self.inner().sum())
         return out
 
+    @classmethod
+    def from_counts(cls, class_name: str, name: str, title: str, axes: tuple[Axis, ...],
+                    inner: FloatArray) -> Histogram:  # fmt: skip
+        """From in-range contents (no flow bins): one entry per non-empty bin, statistics
+        from the bin centres (as ROOT leaves a histogram filled with ``SetBinContent``)."""
+        values = np.pad(np.asarray(inner, dtype=np.float64), 1)
+        h = cls(class_name, name, title, axes, values, entries=float(np.count_nonzero(inner)))
+        h.stats = _stats_from_bins(h)
+        return h
+
     # --- hist conversion --------------------------------------------------------------------
 
     def to_hist(self) -> Any:
