@@ -84,14 +84,14 @@ def orbit_map(name: str, source: Histogram, mapping: ElecMapping) -> Histogram:
     target = np.floor(source.axes[1].centers + ORBIT_RANGE).astype(np.int64)
     inside = (target >= 0) & (target < ORBIT_BINS)
     np.add.at(out.T, target[inside], per_de.T[inside])
-    x = uniform_axis(NUM_DE, 0, NUM_DE, "DE", mapping.labels())
+    x = uniform_axis(NUM_DE, 0, NUM_DE, "DE index")
     y = uniform_axis(ORBIT_BINS, -ORBIT_RANGE, ORBIT_RANGE, "orbit")
     return th2(name, "Digit orbits vs DE", x, y, out)
 
 
 def quality_flag_holder(mapping: ElecMapping) -> Histogram:
     """The empty ``QualityFlagPerDE`` (y bins Bad, Medium, Good) a check fills."""
-    x = uniform_axis(NUM_DE, 0, NUM_DE, "DE", mapping.labels())
+    x = uniform_axis(NUM_DE, 0, NUM_DE, "DE index")
     y = uniform_axis(3, 0, 3, "quality", ["Bad", "Medium", "Good"])
     return th2("QualityFlagPerDE", "Quality Flag vs DE", x, y, np.zeros((NUM_DE, 3)))
 
