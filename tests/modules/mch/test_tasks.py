@@ -11,11 +11,10 @@ from qcflow.modules.mch.checks import DigitsCheck, PreclustersCheck
 from qcflow.modules.mch.mapping import load_mapping
 from qcflow.objects.activity import Activity
 from qcflow.objects.ratio import decode_ratio
-from qcflow.objects.root import Histogram, decode_histogram
+from qcflow.objects.root import Histogram
 from qcflow.postprocessing.decoding import decode
 from qcflow.qcdb.local import LocalRepository
-
-from ..conftest import run_engine, shipped
+from tests.modules.conftest import run_engine, shipped
 
 ACTIVITY = Activity(0, "PHYSICS", "LHC24ab", "apass1", "qc_async")
 

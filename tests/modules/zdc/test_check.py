@@ -21,8 +21,7 @@ from qcflow.objects.root import Axis, Histogram, decode_histogram
 from qcflow.postprocessing.check_config import CheckConfig
 from qcflow.postprocessing.parameters import CustomParameters
 from qcflow.qcdb.local import LocalRepository
-
-from ..conftest import run_engine, shipped
+from tests.modules.conftest import run_engine, shipped
 
 ACTIVITY = Activity(1, "PHYSICS", "P", "apass1", "qc_async")
 
@@ -75,8 +74,8 @@ def test_an_adc_error_is_bad_with_the_channel_in_a_flag() -> None:
     quality = check(ALL_ZERO).check(summaries(ADC=adc), ACTIVITY)
     assert quality == Quality.BAD
     assert [f.comment for f in quality.flags] == [
-        "Task quality is bad because in ADC Summary 1 channels: ADC_ZNAC have a value in the "
-        "bad range"
+        "Task quality is bad because in ADC Summary 1 channels: ADC_ZNAC have a value in the bad"
+        " range"
     ]
 
 

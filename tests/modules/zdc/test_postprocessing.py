@@ -10,8 +10,7 @@ from qcflow.modules._histograms import bin_range
 from qcflow.modules.zdc.postprocessing import mean_and_error, peak_position
 from qcflow.objects.root import Axis, Histogram, decode_histogram
 from qcflow.qcdb.local import LocalRepository
-
-from ..conftest import run_engine, shipped
+from tests.modules.conftest import run_engine, shipped
 
 
 def filled(values: np.ndarray, edges: np.ndarray) -> Histogram:
