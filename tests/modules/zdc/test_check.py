@@ -73,10 +73,8 @@ def test_an_adc_error_is_bad_with_the_channel_in_a_flag() -> None:
     adc[0] = 5.0
     quality = check(ALL_ZERO).check(summaries(ADC=adc), ACTIVITY)
     assert quality == Quality.BAD
-    assert [f.comment for f in quality.flags] == [
-        "Task quality is bad because in ADC Summary 1 channels: ADC_ZNAC have a value in the bad"
-        " range"
-    ]
+    text = "Task quality is bad because in ADC Summary 1 channels: ADC_ZNAC have a value in the"
+    assert [f.comment for f in quality.flags] == [f"{text} bad range"]
 
 
 def test_an_error_in_tdca_alone_is_medium_as_in_qc() -> None:
