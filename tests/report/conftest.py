@@ -12,9 +12,9 @@ from qcflow.demo.vertexing import DemoRun
 from qcflow.demo.zdc import fill_zdc
 from qcflow.objects.activity import Activity
 from qcflow.objects.quality import QualityObject
+from qcflow.postprocessing.api import load
 from qcflow.postprocessing.decoding import decode
 from qcflow.postprocessing.engine import Engine, EngineOptions
-from qcflow.postprocessing.api import load
 from qcflow.qcdb.local import LocalRepository
 from qcflow.qcdb.repository import Repository
 
