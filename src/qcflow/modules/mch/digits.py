@@ -187,7 +187,7 @@ class DigitsPostProcessing(Task):
         assert isinstance(last, HistogramRatio)
         last_summary = reduce_elec_map(last, self.mapping, self.low, self.high)
         self._rate_plots(f"{prefix}/LastCycle/", last_summary, rate.reference)
-        time_s = found.info.created / 1000
+        time_s = found.info.valid_from / 1000  # qcflow: QC uses Created (docs)
         self.trends[rate.key].add(time_s, last_summary.chamber_mean)
         if rate.key == "rate":
             self.orbit_trend.add(time_s, [last_summary.orbits / 0.0891])

@@ -126,7 +126,7 @@ class PreclustersPostProcessing(Task):
             self._plots(key, "LastCycle/", last)
             if key == "eff" and isinstance(last, HistogramRatio):
                 summary = reduce_elec_map(last, self.mapping, -np.inf, np.inf)
-                self.trend.add(found.info.created / 1000, summary.chamber_mean)
+                self.trend.add(found.info.valid_from / 1000, summary.chamber_mean)
         if trigger.last:
             self._draw_trend()
 
