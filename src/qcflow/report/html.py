@@ -88,7 +88,7 @@ def _figure(plot: PlotEntry, local: str, remote: str) -> str:
     src = escape(local, quote=True)
     extra = f' <a href="{escape(remote, quote=True)}">qcdb</a>' if remote else ""
     return (f'<figure><a href="{src}"><img src="{src}" alt="{escape(plot.name, quote=True)}" '
-            f"></a><figcaption>{escape(plot.name)}<br><code>'
+            f"></a><figcaption>{escape(plot.name)}<br><code>"
             f"{escape(plot.info.path)}</code>{extra}</figcaption></figure>")  # fmt: skip
 
 
