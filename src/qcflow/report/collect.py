@@ -10,6 +10,9 @@ For one provenance, period and pass (the listings' ``PeriodName``/``PassName`` f
 - **plots**: the newest PNG object of each path under ``<prov>/<DET>/MO/...`` (trend plots of
   TrendingTask, SliceTrendingTask, QualityTask, MCH...).
 
+A detector is shown when it has quality objects or plots (``GLO``, which only holds the
+vertexing inputs of the beam-spot trending, is not; ``TST``, its output, is).
+
 Which qualities a cell shows: every quality object of the detector for the run -- for qcflow's
 configs ZDC's ``RecCheck`` and its aggregate ``ZDCQuality/ZDCQuality``, MCH's ``DigitsCheck`` and
 ``PreclustersCheck``; EMC's and the example's configs have no checks. The cell's colour is the
@@ -98,9 +101,9 @@ def collect(
     fetch = read or (lambda info: repo.download(info.id).data)
     for folder in repo.subfolders(provenance):
         detector = folder.rsplit("/", 1)[-1]
-        found = _qualities(repo, data, detector, filters, fetch)
-        has_objects = _monitor_objects(repo, data, detector, filters)
-        if found or has_objects:
+        judged = _qualities(repo, data, detector, filters, fetch)
+        plotted = _monitor_objects(repo, data, detector, filters)
+        if judged or plotted:
             data.detectors.append(detector)
     data.runs = dict(sorted(data.runs.items()))
     return data
@@ -135,4 +138,4 @@ def _monitor_objects(repo: Repository, data: ReportData, detector: str,
             newest_plot.setdefault(info.path, info)
     for path, info in sorted(newest_plot.items()):
         data.plots.append(PlotEntry(detector, path.removeprefix(prefix), info))
-    return bool(listing)
+    return bool(newest_plot)
