@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from html.parser import HTMLParser
 from pathlib import Path
 
 from qcflow.demo.mch import MCH_ISSUES
@@ -12,27 +11,8 @@ from qcflow.demo.vertexing import DemoRun
 from qcflow.demo.zdc import ZDC_ISSUES
 from qcflow.qcdb.local import LocalRepository
 from qcflow.report import build_report
+from tests.report._html import Cells
 from tests.report.conftest import PASS, PERIOD
-
-
-class Cells(HTMLParser):
-    """The ``data-quality`` of each cell of the quality table, by row run and column."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows: dict[int, list[str]] = {}
-        self.run = -1
-        self.links: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = dict(attrs)
-        if tag == "tr" and a.get("data-run") is not None:
-            self.run = int(a["data-run"] or 0)
-            self.rows[self.run] = []
-        if tag == "td" and self.run >= 0:
-            self.rows[self.run].append(a.get("data-quality") or "none")
-        if tag in ("a", "img"):
-            self.links.append(a.get("href") or a.get("src") or "")
 
 
 def test_the_report_shows_the_bad_runs_as_bad(judged: tuple[Path, list[DemoRun]],
