@@ -64,6 +64,10 @@ def read_sources(node: Node, key: str, *, required: bool = True) -> list[NamedSo
     return out
 
 
+#: One trigger's fetched objects, by object path.
+Cache = dict[str, Retrieved | None]
+
+
 @dataclass
 class SourceHelper:
     """Fetches one source's object, but only when it changed since the last fetch."""
@@ -71,9 +75,19 @@ class SourceHelper:
     source: NamedSource
     created: int | None = None
 
-    def fetch_if_new(self, trigger: Trigger, services: Services) -> Retrieved | None:
-        found = services.retrieve_mo(self.source.path, self.source.name, trigger.timestamp,
-                                     trigger.activity, trigger.metadata)  # fmt: skip
+    def fetch_if_new(
+        self, trigger: Trigger, services: Services, cache: Cache | None = None
+    ) -> Retrieved | None:
+        """The object, unless missing or unchanged; ``cache`` shares one trigger's fetches
+        between sources naming the same object (ZDC reads its TDC amplitudes twice)."""
+        key = self.source.object_path
+        if cache is not None and key in cache:
+            found = cache[key]
+        else:
+            found = services.retrieve_mo(self.source.path, self.source.name, trigger.timestamp,
+                                         trigger.activity, trigger.metadata)  # fmt: skip
+            if cache is not None:
+                cache[key] = found
         if found is None or found.info.created == self.created:
             return None
         self.created = found.info.created

@@ -34,7 +34,7 @@ from qcflow.modules._histograms import bin_range, restat_1d, th1, uniform_axis
 from qcflow.modules._sources import NamedSource, RunTracker, SourceHelper, read_sources
 from qcflow.objects.root import Histogram
 from qcflow.postprocessing import PublicationPolicy, Task, TaskConfig, Trigger
-from qcflow.postprocessing.services import Services
+from qcflow.postprocessing.services import Retrieved, Services
 from qcflow.postprocessing.task import task_reads
 from qcflow.postprocessing.values import Node
 
@@ -139,13 +139,15 @@ class RecDataPostProcessing(Task):
     def update(self, trigger: Trigger, services: Services) -> None:
         if self.runs.changed(trigger):
             self._reset()
+        fetched: dict[str, Retrieved | None] = {}
         for family in FAMILIES:
-            self._fill(family, trigger, services)
+            self._fill(family, trigger, services, fetched)
 
-    def _fill(self, family: Family, trigger: Trigger, services: Services) -> None:
+    def _fill(self, family: Family, trigger: Trigger, services: Services,
+              fetched: dict[str, Retrieved | None]) -> None:  # fmt: skip
         summary = self.summaries[family.name]
         for index, helper in enumerate(self.helpers[family.name], start=1):
-            found = helper.fetch_if_new(trigger, services)
+            found = helper.fetch_if_new(trigger, services, fetched)
             if found is None or not isinstance(found.obj, Histogram) or found.obj.ndim != 1:
                 continue
             value, error = self._value(family, found.obj)
