@@ -1,0 +1,352 @@
+"""The Dask executor: every job one future on a Dask cluster; a thin adapter to the engine.
+
+The runner's scheduler (:mod:`~qcflow.runner.scheduler`) still decides *what* starts and *when*:
+needs, policy order, semaphores, retries, ``-jmax``, and cpu/mem booked against the limits,
+which default to the total the workers declare. Dask decides *where*: each job is submitted with
+``resources={"CPU": cpu, "MEM": mem}`` and runs on a worker with that much room; a job that fits
+the total but no worker's free share at that moment waits in Dask until one has room. So Dask
+never holds more than the cluster could run, and qcflow's order and semaphores hold.
+
+- ``start``: ``client.submit(run_task, spec, key=<unique per attempt>, pure=False, retries=0,
+  resources=...)`` (:mod:`~qcflow.runner.dask_task` runs on the worker); a done-callback, in
+  Dask's callback thread, queues the key and wakes ``wait``.
+- ``wait``: sleeps in ``select`` on a wake-up pipe, then collects the futures that ended: the
+  results of the finished ones in one ``gather``; a worker that died while running a job
+  (``KilledWorker``) or any other error is a failed outcome with the reason, which the scheduler
+  retries like any failure. Futures cancelled because the client lost the scheduler raise
+  :class:`~qcflow.runner.executor.ExecutorLost`. Every ``check_every`` seconds it also checks
+  that some worker can still hold each job, and fails the jobs none could for
+  ``no_worker_timeout`` seconds (their workers left and did not come back).
+- ``kill``: :func:`~qcflow.runner.dask_task.signal_task` on every worker (``client.run``): SIGTERM,
+  SIGKILL after the grace period, SIGKILL at once the second time; the outcome follows when the
+  task ended. A job that no worker runs yet is cancelled and reported at once.
+- ``pids`` is empty (the processes are remote): the worker measures CPU time and peak PSS/USS
+  itself and they come back in :attr:`Outcome.extra <qcflow.runner.executor.Outcome.extra>`.
+
+Environment: the worker's own, updated with the job's environment (the runner's plus the
+workflow's) except variables that describe the runner's host, session or batch job
+(``HOSTNAME``, ``TMPDIR``, ``SLURM_*``, ... see :data:`HOST_VARIABLES`), unless the workflow sets
+them itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import selectors
+import time
+import uuid
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from distributed import Client, Future, KilledWorker
+from distributed.client import FutureCancelledError
+
+from qcflow.runner.dask_task import TaskResult, TaskSpec, run_task, signal_task
+from qcflow.runner.executor import ExecutorLost, Job, Outcome, shell_text
+
+__all__ = ["HOST_VARIABLES", "DaskExecutor", "WorkerShare", "worker_shares"]
+
+#: Variables (and prefixes, ending in ``_``) of the runner's environment a worker keeps its own of.
+HOST_VARIABLES = (
+    "HOSTNAME", "HOST", "PWD", "OLDPWD", "SHLVL", "_", "TMPDIR", "TMP", "TEMP", "DISPLAY",
+    "XDG_RUNTIME_DIR", "CUDA_VISIBLE_DEVICES",
+    "SLURM_", "_CONDOR_", "CONDOR_", "PBS_", "LSB_", "SGE_", "SSH_", "OMPI_", "PMI_",
+)  # fmt: skip
+_HOST_NAMES = frozenset(v for v in HOST_VARIABLES if not v.endswith("_") or v == "_")
+_HOST_PREFIXES = tuple(v for v in HOST_VARIABLES if v.endswith("_") and v != "_")
+_LOST_REASON = "scheduler-connection-lost"
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerShare:
+    """What one Dask worker declares: ``CPU`` (cores) and ``MEM`` (MB) resources, threads."""
+
+    address: str
+    cpu: float
+    mem: float
+    threads: int
+
+    def holds(self, cpu: float, mem: float) -> bool:
+        return cpu <= self.cpu + 1e-9 and mem <= self.mem + 1e-9
+
+
+def worker_shares(info: Mapping[str, Any]) -> list[WorkerShare]:
+    """The workers of ``client.scheduler_info()``, with what each declares."""
+    shares = []
+    for address, worker in sorted(info.get("workers", {}).items()):
+        resources = worker.get("resources") or {}
+        cpu, mem = float(resources.get("CPU", 0.0)), float(resources.get("MEM", 0.0))
+        shares.append(WorkerShare(address, cpu, mem, int(worker.get("nthreads", 0))))
+    return shares
+
+
+@dataclass
+class _Submitted:
+    job: Job
+    token: str
+    future: Future[TaskResult]
+    submitted: float
+    #: Since when (monotonic) no worker could hold it.
+    homeless_since: float | None = None
+
+
+class DaskExecutor:
+    """Runs jobs as futures on the cluster of ``client``; see the module docstring."""
+
+    def __init__(
+        self,
+        client: Client,
+        *,
+        address: str = "",
+        grace: float = 3.0,
+        monitor_interval: float = 1.0,
+        no_worker_timeout: float = 60.0,
+        check_every: float = 5.0,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self.client = client
+        self.grace = grace
+        self.monitor_interval = monitor_interval
+        self.no_worker_timeout = no_worker_timeout
+        self.check_every = check_every
+        #: The scheduler's address, for messages.
+        self.address = address
+        self._environ = dict(os.environ if environ is None else environ)
+        self._jobs: dict[int, _Submitted] = {}
+        self._keys: dict[str, int] = {}
+        self._done: deque[str] = deque()
+        self._ended: list[Outcome] = []
+        self._kill_reasons: dict[int, str] = {}
+        self._lost = ""
+        self._next_check = 0.0
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(self._wake_r, selectors.EVENT_READ)
+
+    # -- the Executor protocol ---------------------------------------------------------------
+
+    def start(self, job: Job) -> None:
+        if self._lost:
+            return  # wait() raises; the engine counts the job as killed
+        now = time.time()
+        token = f"qcflow-{job.name}-{job.attempt}-{uuid.uuid4().hex[:12]}"
+        spec = TaskSpec(
+            token,
+            shell_text(job),
+            str(job.cwd),
+            self.shipped_env(job.env),
+            job.nice,
+            job.timeout,
+            self.grace,
+            self.monitor_interval,
+        )
+        try:
+            future = self.client.submit(
+                run_task, spec, key=token, pure=False, retries=0, resources=_resources(job)
+            )
+        except Exception as err:  # whatever Dask raises, the job failed to start
+            self._ended.append(Outcome(job.key, None, now, time.time(), f"cannot submit: {err}"))
+            return
+        self._jobs[job.key] = _Submitted(job, token, future, now)
+        self._keys[token] = job.key
+        future.add_done_callback(self._on_done)
+
+    def kill(self, key: int, reason: str = "killed") -> None:
+        submitted = self._jobs.get(key)
+        if submitted is None or self._lost:
+            return
+        hard = key in self._kill_reasons
+        self._kill_reasons.setdefault(key, reason)
+        try:
+            found = self.client.run(signal_task, submitted.token, hard, reason, on_error="return")
+        except Exception:  # no worker answered: treat the job as not running anywhere
+            found = {}
+        if any(answer is True for answer in found.values()) or submitted.future.done():
+            return  # its outcome follows when it ends
+        self._drop(submitted, self._kill_reasons.pop(key))  # still waiting for room
+
+    def _drop(self, submitted: _Submitted, reason: str) -> None:
+        """Cancel a job no worker runs, so it never starts, and report it failed now."""
+        submitted.future.cancel()
+        self._forget(submitted)
+        now = time.time()
+        self._ended.append(Outcome(submitted.job.key, None, submitted.submitted, now, reason))
+
+    def wait(self, timeout: float | None) -> list[Outcome]:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            self._collect()
+            self._check_homeless()
+            if self._ended:
+                ended, self._ended = self._ended, []
+                return ended
+            if self._lost:
+                raise ExecutorLost(self._lost)
+            woke = self._sleep(self._pause(deadline))
+            if self._done:
+                continue
+            if woke or (deadline is not None and time.monotonic() >= deadline):
+                return []
+
+    def wake(self) -> None:
+        with contextlib.suppress(BlockingIOError, OSError):
+            os.write(self._wake_w, b"!")
+
+    def pids(self) -> dict[int, int]:
+        return {}
+
+    def close(self) -> None:
+        """End every job still running (grace, then no grace), forget the rest."""
+        if not self._lost:
+            for key in list(self._jobs):
+                self.kill(key, "runner stopped")
+            end = time.monotonic() + self.grace + 1.0
+            with contextlib.suppress(ExecutorLost):
+                while self._jobs and time.monotonic() < end:
+                    self.wait(max(0.0, end - time.monotonic()))
+            for key in list(self._jobs):
+                self.kill(key, "runner stopped")
+        for submitted in list(self._jobs.values()):
+            submitted.future.cancel()
+            self._forget(submitted)
+        self._selector.close()
+        os.close(self._wake_r)
+        os.close(self._wake_w)
+
+    # -- environment -------------------------------------------------------------------------
+
+    def shipped_env(self, env: Mapping[str, str]) -> dict[str, str]:
+        """What a job's environment sets on top of the worker's: all of it but the runner's own
+        host variables (a variable the workflow changes is sent whatever its name)."""
+        return {
+            k: v
+            for k, v in env.items()
+            if not (
+                (k in _HOST_NAMES or k.startswith(_HOST_PREFIXES)) and self._environ.get(k) == v
+            )
+        }
+
+    # -- ended futures -----------------------------------------------------------------------
+
+    def _on_done(self, future: Future[TaskResult]) -> None:
+        """Dask's callback thread: queue the key, wake ``wait``."""
+        self._done.append(str(future.key))
+        self.wake()
+
+    def _collect(self) -> None:
+        """Turn the futures that ended into outcomes (or note that the scheduler is gone)."""
+        ended: list[_Submitted] = []
+        while self._done:
+            key = self._keys.get(self._done.popleft())
+            if key is not None:
+                ended.append(self._jobs[key])
+        finished = [s for s in ended if s.future.status == "finished"]
+        if finished:
+            self._gather(finished)
+        for submitted in ended:
+            if submitted.future.status != "finished":
+                self._failed(submitted)
+            self._forget(submitted)
+
+    def _gather(self, finished: list[_Submitted]) -> None:
+        try:
+            results = self.client.gather([s.future for s in finished])
+        except Exception as err:  # the futures finished: only the connection can fail here
+            self._lose(f"cannot fetch results from the Dask scheduler: {err}")
+            return
+        now = time.time()
+        for submitted, result in zip(finished, results, strict=True):
+            self._ended.append(self._outcome(submitted, result, now))
+
+    def _outcome(self, submitted: _Submitted, result: TaskResult, now: float) -> Outcome:
+        key = submitted.job.key
+        measured = {"peak_pss_mb": result.peak_pss_mb, "peak_uss_mb": result.peak_uss_mb}
+        extra = {name: value for name, value in measured.items() if value is not None}
+        extra["cpu_mean_percent"] = _cpu_percent(result)
+        reason = self._kill_reasons.pop(key, "") or result.reason
+        return Outcome(key, result.rc, submitted.submitted, now, reason, extra=extra)
+
+    def _failed(self, submitted: _Submitted) -> None:
+        """A future that erred or was cancelled: a failed outcome, or the scheduler is gone."""
+        key = submitted.job.key
+        try:
+            submitted.future.result()
+        except FutureCancelledError as err:
+            if err.reason == _LOST_REASON:
+                where = f" at {self.address}" if self.address else ""
+                self._lose(f"lost the Dask scheduler{where}")
+                return
+            reason = f"cancelled by Dask ({err.reason})"
+        except KilledWorker as err:
+            reason = f"its Dask worker died ({_last_worker(err)})"
+        except Exception as err:  # raised on the worker: it says what went wrong
+            reason = f"{type(err).__name__} on the Dask worker: {err}"
+        else:
+            reason = "ended without a result"
+        reason = self._kill_reasons.pop(key, "") or reason
+        self._ended.append(Outcome(key, None, submitted.submitted, time.time(), reason))
+
+    def _lose(self, reason: str) -> None:
+        self._lost = self._lost or reason
+
+    def _forget(self, submitted: _Submitted) -> None:
+        self._jobs.pop(submitted.job.key, None)
+        self._keys.pop(submitted.token, None)
+
+    # -- jobs no worker can hold -------------------------------------------------------------
+
+    def _check_homeless(self) -> None:
+        now = time.monotonic()
+        if not self._jobs or now < self._next_check or self._lost:
+            return
+        self._next_check = now + self.check_every
+        try:
+            shares = worker_shares(self.client.scheduler_info(n_workers=-1))
+        except Exception:  # the connection: the futures will say so
+            return
+        for submitted in list(self._jobs.values()):
+            job = submitted.job
+            if any(share.holds(job.cpu, job.mem) for share in shares):
+                submitted.homeless_since = None
+                continue
+            submitted.homeless_since = submitted.homeless_since or now
+            waited = now - submitted.homeless_since
+            if waited >= self.no_worker_timeout:
+                what = f"{job.cpu:g} cores and {job.mem:g} MB"
+                self._drop(submitted, f"no Dask worker could hold {what} for {waited:.0f} s")
+
+    # -- waiting -----------------------------------------------------------------------------
+
+    def _pause(self, deadline: float | None) -> float | None:
+        times = [t for t in (deadline, self._next_check if self._jobs else None) if t is not None]
+        return max(0.0, min(times) - time.monotonic()) if times else None
+
+    def _sleep(self, pause: float | None) -> bool:
+        """Sleep until woken or ``pause`` seconds passed; ``True`` when woken."""
+        if not self._selector.select(pause):
+            return False
+        with contextlib.suppress(BlockingIOError):
+            while os.read(self._wake_r, 4096):
+                pass
+        return True
+
+
+def _resources(job: Job) -> dict[str, float] | None:
+    """Dask resource restrictions; a zero booking restricts nothing."""
+    wanted = {name: value for name, value in (("CPU", job.cpu), ("MEM", job.mem)) if value > 0}
+    return wanted or None
+
+
+def _cpu_percent(result: TaskResult) -> float:
+    wall = max(result.end - result.start, 1e-6)
+    return 100.0 * (result.cpu_seconds or 0.0) / wall
+
+
+def _last_worker(err: KilledWorker) -> str:
+    worker = getattr(err, "last_worker", None)
+    return str(getattr(worker, "address", worker) or "address unknown")
