@@ -47,7 +47,7 @@ from distributed.client import FutureCancelledError
 from qcflow.runner.dask_task import TaskResult, TaskSpec, run_task, signal_task
 from qcflow.runner.executor import ExecutorLost, Job, Outcome, shell_text
 
-__all__ = ["HOST_VARIABLES", "DaskExecutor", "WorkerShare", "worker_shares"]
+__all__ = ["HOST_VARIABLES", "DaskExecutor", "WorkerShare", "shipped_env", "worker_shares"]
 
 #: Variables (and prefixes, ending in ``_``) of the runner's environment a worker keeps its own of.
 HOST_VARIABLES = (
@@ -139,7 +139,7 @@ class DaskExecutor:
             token,
             shell_text(job),
             str(job.cwd),
-            self.shipped_env(job.env),
+            shipped_env(job.env, self._environ),
             job.nice,
             job.timeout,
             self.grace,
@@ -217,19 +217,6 @@ class DaskExecutor:
         self._selector.close()
         os.close(self._wake_r)
         os.close(self._wake_w)
-
-    # -- environment -------------------------------------------------------------------------
-
-    def shipped_env(self, env: Mapping[str, str]) -> dict[str, str]:
-        """What a job's environment sets on top of the worker's: all of it but the runner's own
-        host variables (a variable the workflow changes is sent whatever its name)."""
-        return {
-            k: v
-            for k, v in env.items()
-            if not (
-                (k in _HOST_NAMES or k.startswith(_HOST_PREFIXES)) and self._environ.get(k) == v
-            )
-        }
 
     # -- ended futures -----------------------------------------------------------------------
 
@@ -334,6 +321,16 @@ class DaskExecutor:
             while os.read(self._wake_r, 4096):
                 pass
         return True
+
+
+def shipped_env(env: Mapping[str, str], runner_env: Mapping[str, str]) -> dict[str, str]:
+    """What a job's environment sets on top of a worker's: all of it but the runner's own host
+    variables (:data:`HOST_VARIABLES`); one the workflow changes is sent whatever its name."""
+    return {
+        k: v
+        for k, v in env.items()
+        if not ((k in _HOST_NAMES or k.startswith(_HOST_PREFIXES)) and runner_env.get(k) == v)
+    }
 
 
 def _resources(job: Job) -> dict[str, float] | None:

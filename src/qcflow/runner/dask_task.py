@@ -8,7 +8,7 @@ The runner submits :func:`run_task` with a :class:`TaskSpec`, one future per att
   ``posix_spawn(setsid=True)``: a session and process group of its own, so one ``killpg``
   reaches everything it started. Its environment is the worker's, without the thread limits
   Dask's nanny sets for the worker's own Python (``OMP_NUM_THREADS=1``, ...), updated with what
-  the runner sends (:meth:`~qcflow.runner.dask_executor.DaskExecutor.shipped_env`).
+  the runner sends (:func:`~qcflow.runner.dask_executor.shipped_env`).
 - **Ending it**: :func:`signal_task` (the runner calls it on every worker through
   ``client.run``) sends SIGTERM to the group and SIGKILL after the grace period, or SIGKILL at
   once when asked again; a task timeout does the same from a timer here. The future then

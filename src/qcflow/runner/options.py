@@ -17,6 +17,7 @@ from typing import Literal
 
 import psutil
 
+from qcflow.errors import InvalidInput
 from qcflow.runner.policy import Policy
 
 __all__ = [
@@ -101,9 +102,27 @@ def planning_options(options: RunOptions) -> RunOptions:
 
     With ``executor="dask"`` the limits are the cluster's total, unknown until connected: only
     the limits given bound the tasks then (each must still fit one worker, checked later).
+    Executor flags that do not go together raise ``InvalidInput``.
     """
+    _check_executor(options)
     if options.executor != "dask":
         return options
     cpu = math.inf if options.cpu_limit is None else options.cpu_limit
     mem = math.inf if options.mem_limit is None else options.mem_limit
     return dataclasses.replace(options, cpu_limit=cpu, mem_limit=mem)
+
+
+def _check_executor(options: RunOptions) -> None:
+    problem = ""
+    if options.executor not in EXECUTORS:
+        problem = f"--executor must be one of {', '.join(EXECUTORS)}, got {options.executor!r}"
+    elif options.executor == "dask" and not options.scheduler_address:
+        problem = "--executor dask needs --scheduler-address tcp://HOST:PORT"
+    elif options.scheduler_address and options.executor != "dask":
+        problem = f"--scheduler-address goes with --executor dask, not {options.executor!r}"
+    elif options.workers is not None and options.executor == "local":
+        problem = "--workers goes with --executor dask or dask-local"
+    elif options.workers is not None and options.workers < 1:
+        problem = f"--workers must be at least 1, got {options.workers}"
+    if problem:
+        raise InvalidInput(problem)
