@@ -63,7 +63,7 @@ def dask_cluster():
         resources={"CPU": 2, "MEM": 2000},
         memory_limit=0,
         host="127.0.0.1",
-        dashboard_address=None,
+        dashboard_address=":0",
         silence_logs=logging.CRITICAL,
     )
     try:

@@ -229,7 +229,7 @@ def _start_local(distributed: ModuleType, options: RunOptions, smallest_cpu: flo
             memory_limit=0,  # the tasks' memory is booked by qcflow, not the worker's
             host="127.0.0.1",
             scheduler_port=0,
-            dashboard_address=None,
+            dashboard_address=":0",  # its HTTP server always starts: any free port
             silence_logs=logging.CRITICAL,
             timeout=options.dask_timeout,
         )
