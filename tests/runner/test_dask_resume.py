@@ -86,7 +86,7 @@ def test_runner_killed_then_resume(tmp_path, subprocess_env, dask_cluster, execu
         wait_for(tmp_path / "b-child.pid", limit=60)
     finally:
         first.send_signal(signal.SIGKILL)
-        first.wait()
+        first.communicate()
     wait_until_dead([int((tmp_path / f).read_text()) for f in ("b.pid", "b-child.pid")])
     done_before = markers(tmp_path)
     assert "a" in done_before
