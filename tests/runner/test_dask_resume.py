@@ -9,7 +9,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,8 @@ import pytest
 pytest.importorskip("distributed")
 
 from .conftest import task, write_workflow
-from .test_resume import TASKS, alive, finish, markers, runs, wait_for
+from .test_dask_task import wait_until_dead
+from .test_resume import TASKS, finish, markers, runs, wait_for
 
 QUIET = ["--progress", "plain", "--monitor-interval", "0.2", "--kill-grace", "0.5"]
 
@@ -31,13 +31,6 @@ def start_runner(tmp_path: Path, env: dict[str, str], *flags: str) -> subprocess
 
 def statuses(path: Path) -> dict[str, str]:
     return {t["name"]: t["status"] for t in json.loads(path.read_text())["tasks"]}
-
-
-def wait_until_dead(pids: list[int], limit: float = 15.0) -> None:
-    end = time.monotonic() + limit
-    while any(alive(p) for p in pids):
-        assert time.monotonic() < end, "a task outlived its run"
-        time.sleep(0.05)
 
 
 def test_dask_local_ends_as_the_local_executor(tmp_path, subprocess_env):

@@ -27,6 +27,14 @@ def spec(tmp_path: Path, name: str, command: str, **extra) -> TaskSpec:
     return TaskSpec(token, shell_text(job), str(tmp_path), {}, **extra)
 
 
+def wait_until_dead(pids: list[int], limit: float = 10.0) -> None:
+    """Signalled processes take a moment to end: wait for it, within ``limit`` seconds."""
+    end = time.monotonic() + limit
+    while any(alive(p) for p in pids):
+        assert time.monotonic() < end, f"still running: {[p for p in pids if alive(p)]}"
+        time.sleep(0.02)
+
+
 def run_in_thread(task: TaskSpec) -> tuple[threading.Thread, list]:
     results: list = []
     thread = threading.Thread(target=lambda: results.append(run_task(task)))
@@ -68,7 +76,7 @@ def test_signal_task_terminates_the_whole_group(tmp_path):
     thread.join(10)
     assert results[0].rc is None
     assert results[0].reason == "stop"
-    assert not alive(int((tmp_path / "child.pid").read_text()))
+    wait_until_dead([int((tmp_path / "child.pid").read_text())])
     assert not signal_task(task.token)  # ended: nothing to signal any more
 
 
@@ -95,11 +103,7 @@ def test_a_timeout_ends_the_task(tmp_path):
 def test_what_the_task_leaves_in_its_group_is_ended(tmp_path):
     task = spec(tmp_path, "bg", "sleep 300 & echo $! > child.pid", grace=0.2)
     assert run_task(task).rc == 0
-    child = int((tmp_path / "child.pid").read_text())
-    end = time.monotonic() + 5
-    while alive(child):
-        assert time.monotonic() < end, "the background child was left running"
-        time.sleep(0.02)
+    wait_until_dead([int((tmp_path / "child.pid").read_text())], limit=5)
 
 
 def test_the_plugin_ends_a_task_whose_future_is_released(tmp_path):
@@ -153,10 +157,7 @@ def test_the_watcher_kills_the_task_when_its_worker_dies(tmp_path, subprocess_en
         assert all(alive(p) for p in pids)
         worker.send_signal(signal.SIGKILL)
         worker.wait()
-        end = time.monotonic() + 5
-        while any(alive(p) for p in pids):
-            assert time.monotonic() < end, "the task outlived its worker"
-            time.sleep(0.02)
+        wait_until_dead(pids, limit=5)
     finally:
         if worker.poll() is None:
             worker.kill()

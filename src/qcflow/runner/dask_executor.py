@@ -10,10 +10,14 @@ never holds more than the cluster could run, and qcflow's order and semaphores h
 - ``start``: ``client.submit(run_task, spec, key=<unique per attempt>, pure=False, retries=0,
   resources=...)`` (:mod:`~qcflow.runner.dask_task` runs on the worker); a done-callback, in
   Dask's callback thread, queues the key and wakes ``wait``.
-- ``wait``: sleeps in ``select`` on a wake-up pipe, then collects the futures that ended: the
-  results of the finished ones in one ``gather``; a worker that died while running a job
-  (``KilledWorker``) or any other error is a failed outcome with the reason, which the scheduler
-  retries like any failure. Futures cancelled because the client lost the scheduler raise
+- Results come as events: the worker publishes each result on this executor's topic as the
+  task ends; the handler, in the client's event loop, queues it and wakes ``wait``. (A finished
+  future whose event did not come is fetched with ``gather``.)
+- ``wait``: sleeps in ``select`` on a wake-up pipe, then turns results into outcomes; a worker
+  that died while running a job (``KilledWorker``) or any other error of a future is a failed
+  outcome with the reason, which the scheduler retries like any failure (a job counts as ended
+  once, by whichever of its result and its future came first). Futures cancelled because the
+  client lost the scheduler raise
   :class:`~qcflow.runner.executor.ExecutorLost`. Every ``check_every`` seconds it also checks
   that some worker can still hold each job, and fails the jobs none could for
   ``no_worker_timeout`` seconds (their workers left and did not come back).
@@ -118,6 +122,8 @@ class DaskExecutor:
         self._jobs: dict[int, _Submitted] = {}
         self._keys: dict[str, int] = {}
         self._done: deque[str] = deque()
+        self._results: deque[dict[str, Any]] = deque()
+        self._topic = f"qcflow-results-{uuid.uuid4().hex}"
         self._ended: list[Outcome] = []
         self._kill_reasons: dict[int, str] = {}
         self._lost = ""
@@ -127,6 +133,7 @@ class DaskExecutor:
         os.set_blocking(self._wake_w, False)
         self._selector = selectors.DefaultSelector()
         self._selector.register(self._wake_r, selectors.EVENT_READ)
+        client.subscribe_topic(self._topic, self._on_result)
 
     # -- the Executor protocol ---------------------------------------------------------------
 
@@ -144,6 +151,7 @@ class DaskExecutor:
             job.timeout,
             self.grace,
             self.monitor_interval,
+            self._topic,
         )
         try:
             future = self.client.submit(
@@ -188,7 +196,7 @@ class DaskExecutor:
             if self._lost:
                 raise ExecutorLost(self._lost)
             woke = self._sleep(self._pause(deadline))
-            if self._done:
+            if self._done or self._results:
                 continue
             if woke or (deadline is not None and time.monotonic() >= deadline):
                 return []
@@ -214,6 +222,8 @@ class DaskExecutor:
         for submitted in list(self._jobs.values()):
             submitted.future.cancel()
             self._forget(submitted)
+        with contextlib.suppress(Exception):  # a lost scheduler: nothing to unsubscribe from
+            self.client.unsubscribe_topic(self._topic)
         self._selector.close()
         os.close(self._wake_r)
         os.close(self._wake_w)
@@ -225,8 +235,22 @@ class DaskExecutor:
         self._done.append(str(future.key))
         self.wake()
 
+    def _on_result(self, event: tuple[float, dict[str, Any]]) -> None:
+        """The client's event loop: queue a published result, wake ``wait``."""
+        self._results.append(event[1])
+        self.wake()
+
     def _collect(self) -> None:
-        """Turn the futures that ended into outcomes (or note that the scheduler is gone)."""
+        """Turn results and ended futures into outcomes (or note that the scheduler is gone)."""
+        now = time.time()
+        while self._results:
+            event = self._results.popleft()
+            key = self._keys.get(str(event.get("token")))
+            if key is not None:
+                submitted = self._jobs[key]
+                result = TaskResult(**event["result"])
+                self._ended.append(self._outcome(submitted, result, now))
+                self._forget(submitted)
         ended: list[_Submitted] = []
         while self._done:
             key = self._keys.get(self._done.popleft())

@@ -21,7 +21,10 @@ The runner submits :func:`run_task` with a :class:`TaskSpec`, one future per att
   has a watcher, a ``/bin/sh`` blocked reading a pipe whose other end only the worker holds. At
   end of file (the worker is gone) it kills the task's group; when the task ends normally the
   worker writes a line and the watcher leaves quietly.
-- **The result** (:class:`TaskResult`): exit code, times, the reason when it was ended, its CPU
+- **The result** (:class:`TaskResult`): returned, and also published at once as an event on the
+  runner's topic (``log_event``), which reaches the runner with the news that the task ended,
+  saving the round trip of fetching the result. It holds the exit code, times, the reason when it
+  was ended, its CPU
   time (from ``wait4``) and the peak PSS and USS of its process tree, sampled every
   ``monitor_interval`` seconds by the runner's own :class:`~qcflow.runner.monitor.Monitor`, one
   per worker process. (``wait4``'s peak RSS would be cheaper but is useless: it starts from
@@ -35,6 +38,7 @@ imports it only when a Dask executor is chosen.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import itertools
 import os
 import shutil
@@ -48,7 +52,7 @@ from pathlib import Path
 from typing import Any
 
 import dask.config
-from distributed import WorkerPlugin
+from distributed import WorkerPlugin, get_worker
 
 from qcflow.runner.local import exit_reason, signal_group
 from qcflow.runner.logs import JsonLinesLog
@@ -81,6 +85,8 @@ class TaskSpec:
     grace: float = 3.0
     #: Seconds between resource samples of the task's tree; 0: none.
     monitor_interval: float = 1.0
+    #: The event topic the result is published on ("": none).
+    topic: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +134,14 @@ _KEYS = itertools.count()
 
 
 def run_task(spec: TaskSpec) -> TaskResult:
-    """Run one attempt to its end on this worker (see the module docstring)."""
+    """Run one attempt to its end on this worker, publish its result, return it."""
+    result = _run(spec)
+    if spec.topic:
+        _publish(spec.topic, spec.token, result)
+    return result
+
+
+def _run(spec: TaskSpec) -> TaskResult:
     start = time.time()
     try:
         pid = _spawn(spec)
@@ -263,6 +276,16 @@ def _reap(token: str, running: _Running) -> tuple[int, Any] | None:
     if _group_alive(pgid):
         _later(running.grace, signal_group, pgid, signal.SIGKILL)
     return status, usage
+
+
+def _publish(topic: str, token: str, result: TaskResult) -> None:
+    """Send the result to the runner as an event (through the scheduler, in order with the
+    task's own end)."""
+    try:
+        worker = get_worker()
+    except ValueError:
+        return  # not on a worker (a test): the returned result is all there is
+    worker.log_event(topic, {"token": token, "result": dataclasses.asdict(result)})
 
 
 def _why(err: OSError | ValueError) -> str:
