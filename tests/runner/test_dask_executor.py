@@ -214,6 +214,27 @@ def test_killing_a_job_still_waiting_for_room_reports_it_at_once(tmp_path, dask_
     assert not (tmp_path / "queued.log").exists()
 
 
+@pytest.mark.parametrize("events", [True, False])
+def test_results_come_as_events_or_are_fetched(tmp_path, dask_cluster, events):
+    from distributed import Client
+
+    with Client(dask_cluster, set_as_default=False) as client:
+        executor = DaskExecutor(client, events=events)
+        try:
+            executor.start(job(tmp_path, "ok", "echo out"))
+            executor.start(dataclasses.replace(job(tmp_path, "ko", "exit 4"), key=2))
+            outcomes = []
+            for _ in range(50):
+                outcomes += executor.wait(0.2)
+                if len(outcomes) == 2:
+                    break
+        finally:
+            executor.close()
+    assert sorted((o.key, o.rc, o.reason) for o in outcomes) == [(1, 0, ""), (2, 4, "exit code 4")]
+    assert "cpu_mean_percent" in outcomes[0].extra
+    assert (tmp_path / "ok.log").read_text() == "out\n"
+
+
 def test_only_the_runners_host_variables_stay_behind():
     runner = {"HOSTNAME": "login1", "SLURM_JOB_ID": "7", "PATH": "/p", "ALIEN": "x"}
     job_env = {**runner, "TMPDIR": "/scratch/mine", "RUN": "5"}
