@@ -249,13 +249,17 @@ def _default_workers(cpu: float) -> int:
 
 @contextmanager
 def _quiet_logs() -> Iterator[None]:
-    logger = logging.getLogger("distributed")
-    level = logger.level
-    logger.setLevel(logging.CRITICAL)
+    """Dask's loggers (each has its own level) say only what is critical meanwhile."""
+    names = [n for n in logging.root.manager.loggerDict if n.split(".")[0] == "distributed"]
+    loggers = [logging.getLogger(n) for n in ["distributed", *names]]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
     try:
         yield
     finally:
-        logger.setLevel(level)
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
 
 
 def _swap_allowed_failures(value: int, dask_scheduler: Any = None) -> int:

@@ -116,7 +116,7 @@ def build_plan(
     builder = _TaskBuilder(options, limits, base_env, workflow.global_env(), warnings)
     tasks = [builder.build(t, lookup(estimates, t) if estimates else None) for t in graph.tasks]
     if builder.too_large:
-        raise InvalidInput("\n  ".join(["tasks larger than the limits:", *builder.too_large]))
+        raise InvalidInput("\n  ".join(["tasks that can never start:", *builder.too_large]))
     rerun = rerun_from(graph, options.rerun_from) if options.rerun_from else set()
     return Plan(
         source=workflow.source,
