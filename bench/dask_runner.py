@@ -8,7 +8,10 @@ before), at --cpu-limit 2 with one-core tasks, medians of ``--repeat`` runs, alt
 - dask-local: ``run_plan`` with the Dask executor on a LocalCluster of 2 workers (CPU=1 each),
   started once per shape beforehand (its start and close are printed apart, not in the wall);
 - floor+files: ``seq N | xargs -P2`` shells that each create the two files a task has (its log
-  and its marker), the fair floor for a runner that writes both.
+  and its marker), the fair floor for a runner that writes both;
+- bare Dask: the same cluster running N futures that each spawn ``bash -c true``, two at a time
+  as the runner does (``as_completed``, a new future as one ends): what Dask itself costs in
+  this pattern, without qcflow.
 
 Per task: wall / N, and the overhead: (wall - floor+files) / N x 2 (two tasks run at once, so
 each costs the runner twice its share of the wall). Runner CPU counts this process only: for
@@ -23,6 +26,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import statistics
 import tempfile
 import time
@@ -61,15 +65,40 @@ def timed_run(place: Path, tasks: list[dict[str, object]], cluster=None) -> dict
         return {"wall": wall, "cpu": time.process_time() - cpu0}
 
 
+def spawn_true(i: int) -> int:
+    pid = os.posix_spawn("/bin/bash", ["/bin/bash", "-c", "true"], dict(os.environ))
+    os.waitpid(pid, 0)
+    return i
+
+
+def bare_dask(client, n: int) -> dict[str, float]:
+    """N futures, two in flight, each spawning `bash -c true` on a worker."""
+    from distributed import as_completed
+
+    def submit(i: int):
+        return client.submit(spawn_true, i, pure=False, resources={"CPU": 1})
+
+    cpu0, t0 = time.process_time(), time.perf_counter()
+    running = as_completed([submit(0), submit(1)], loop=client.loop)
+    submitted = 2
+    for future in running:
+        future.result()
+        if submitted < n:
+            running.add(submit(submitted))
+            submitted += 1
+    return {"wall": time.perf_counter() - t0, "cpu": time.process_time() - cpu0}
+
+
 def bench_shape(shape: str, n: int, repeat: int, place: Path) -> None:
     tasks = make_tasks(shape, n)
     started = time.perf_counter()
     with open_cluster(options_for(place, "dask-local")) as cluster:
         up = time.perf_counter() - started
-        local, dask, floors = [], [], []
+        local, dask, bare, floors = [], [], [], []
         for _ in range(repeat):
             local.append(timed_run(place, tasks))
             dask.append(timed_run(place, tasks, cluster))
+            bare.append(bare_dask(cluster.client, n))
             with tempfile.TemporaryDirectory(prefix="qcflow-floor-", dir=place) as tmp:
                 floors.append(floor(n, Path(tmp), files=True))
         closing = time.perf_counter()
@@ -78,7 +107,7 @@ def bench_shape(shape: str, n: int, repeat: int, place: Path) -> None:
     print(
         f"{shape} {n:,} `true` (floor+files {base:.2f} s; LocalCluster up {up:.2f} s, down {down:.2f} s)"
     )
-    for label, runs in (("local", local), ("dask-local", dask)):
+    for label, runs in (("local", local), ("dask-local", dask), ("bare Dask", bare)):
         wall = statistics.median(r["wall"] for r in runs)
         cpu = statistics.median(r["cpu"] for r in runs)
         print(

@@ -17,7 +17,8 @@ pytest.importorskip("distributed")
 
 from qcflow.errors import InvalidInput
 from qcflow.runner import Job, run_workflow
-from qcflow.runner.dask_executor import DaskExecutor, shipped_env
+from qcflow.runner.dask_executor import DaskExecutor
+from qcflow.runner.dask_workers import shipped_env
 
 from .conftest import task, write_workflow
 from .test_dask_task import wait_until_dead

@@ -190,3 +190,19 @@ def test_scheduler_lost_then_resume(tmp_path, subprocess_env):
     assert (tmp_path / "c.out").read_text().split() == ["a", "b"]
     assert statuses(tmp_path / "summary.json")["a"] == "cached"
     assert runs(tmp_path, "a") == 1
+
+
+def test_sigint_ends_the_tasks_on_the_workers(tmp_path, subprocess_env, dask_cluster):
+    write_workflow(tmp_path / "wf.json", TASKS)
+    flags = ["--executor", "dask", "--scheduler-address", dask_cluster.scheduler_address]
+    runner = start_runner(tmp_path, subprocess_env, *flags, "--workers", "2")
+    try:
+        wait_for(tmp_path / "b-child.pid", limit=60)
+    finally:
+        runner.send_signal(signal.SIGINT)
+    out = finish(runner, 60).decode()
+    assert runner.returncode == 1, out
+    wait_until_dead([int((tmp_path / f).read_text()) for f in ("b.pid", "b-child.pid")])
+    status = statuses(tmp_path / "summary.json")
+    assert status["b"] == "killed"
+    assert status["c"] == "cancelled"

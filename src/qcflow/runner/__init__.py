@@ -22,8 +22,10 @@ It only runs commands; it never imports the QC packages. Map (core first, I/O ou
 - :mod:`~qcflow.runner.local` -- the local process-group executor.
 - :mod:`~qcflow.runner.dask_executor` -- the Dask executor: one future per job, with resources.
 - :mod:`~qcflow.runner.dask_task` -- what a Dask worker runs: the task's group, ended with it.
-- :mod:`~qcflow.runner.dask_cluster` -- connect to or start a cluster, check its workers (the
-  only modules that import ``distributed``, and only when a Dask executor is chosen).
+- :mod:`~qcflow.runner.dask_cluster` -- connect to or start a cluster, check its workers.
+- :mod:`~qcflow.runner.dask_workers` -- what workers declare; the environment sent to them.
+  (``dask_executor`` and ``dask_task`` import ``distributed``; ``dask_cluster`` imports them
+  only when a Dask executor is chosen.)
 - :mod:`~qcflow.runner.engine` -- the event loop tying all of it together.
 - :mod:`~qcflow.runner.lock` -- one runner per directory; ends what a killed runner left.
 - :mod:`~qcflow.runner.monitor` -- psutil sampling of each task's process tree (PSS/USS/CPU).

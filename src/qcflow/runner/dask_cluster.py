@@ -41,11 +41,12 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from qcflow.errors import InvalidInput, QcflowError
+from qcflow.runner.dask_workers import WorkerShare, worker_shares
 from qcflow.runner.lock import STATE_DIR
 from qcflow.runner.options import RunOptions, default_cpu_limit, default_mem_limit
 
 if TYPE_CHECKING:
-    from qcflow.runner.dask_executor import DaskExecutor, WorkerShare
+    from qcflow.runner.dask_executor import DaskExecutor
 
 __all__ = ["INSTALL_HINT", "Cluster", "import_distributed", "open_cluster"]
 
@@ -100,7 +101,6 @@ class Cluster:
 
     def prepare(self, base: Path) -> None:
         """Read the workers, check them, take over retries, register the orphan plugin."""
-        from qcflow.runner.dask_executor import worker_shares
         from qcflow.runner.dask_task import EndOrphans
 
         self.shares = worker_shares(self.client.scheduler_info(n_workers=-1))

@@ -17,8 +17,8 @@ never holds more than the cluster could run, and qcflow's order and semaphores h
   that died while running a job (``KilledWorker``) or any other error of a future is a failed
   outcome with the reason, which the scheduler retries like any failure (a job counts as ended
   once, by whichever of its result and its future came first). Futures cancelled because the
-  client lost the scheduler raise
-  :class:`~qcflow.runner.executor.ExecutorLost`. Every ``check_every`` seconds it also checks
+  client lost the scheduler raise :class:`~qcflow.runner.executor.ExecutorLost`.
+  Every ``check_every`` seconds it also checks
   that some worker can still hold each job, and fails the jobs none could for
   ``no_worker_timeout`` seconds (their workers left and did not come back).
 - ``kill``: :func:`~qcflow.runner.dask_task.signal_task` on every worker (``client.run``): SIGTERM,
@@ -27,10 +27,7 @@ never holds more than the cluster could run, and qcflow's order and semaphores h
 - ``pids`` is empty (the processes are remote): the worker measures CPU time and peak PSS/USS
   itself and they come back in :attr:`Outcome.extra <qcflow.runner.executor.Outcome.extra>`.
 
-Environment: the worker's own, updated with the job's environment (the runner's plus the
-workflow's) except variables that describe the runner's host, session or batch job
-(``HOSTNAME``, ``TMPDIR``, ``SLURM_*``, ... see :data:`HOST_VARIABLES`), unless the workflow sets
-them itself.
+What a job's environment sends to the worker: :func:`~qcflow.runner.dask_workers.shipped_env`.
 """
 
 from __future__ import annotations
@@ -49,42 +46,12 @@ from distributed import Client, Future, KilledWorker
 from distributed.client import FutureCancelledError
 
 from qcflow.runner.dask_task import TaskResult, TaskSpec, run_task, signal_task
+from qcflow.runner.dask_workers import shipped_env, worker_shares
 from qcflow.runner.executor import ExecutorLost, Job, Outcome, shell_text
 
-__all__ = ["HOST_VARIABLES", "DaskExecutor", "WorkerShare", "shipped_env", "worker_shares"]
+__all__ = ["DaskExecutor"]
 
-#: Variables (and prefixes, ending in ``_``) of the runner's environment a worker keeps its own of.
-HOST_VARIABLES = (
-    "HOSTNAME", "HOST", "PWD", "OLDPWD", "SHLVL", "_", "TMPDIR", "TMP", "TEMP", "DISPLAY",
-    "XDG_RUNTIME_DIR", "CUDA_VISIBLE_DEVICES",
-    "SLURM_", "_CONDOR_", "CONDOR_", "PBS_", "LSB_", "SGE_", "SSH_", "OMPI_", "PMI_",
-)  # fmt: skip
-_HOST_NAMES = frozenset(v for v in HOST_VARIABLES if not v.endswith("_") or v == "_")
-_HOST_PREFIXES = tuple(v for v in HOST_VARIABLES if v.endswith("_") and v != "_")
 _LOST_REASON = "scheduler-connection-lost"
-
-
-@dataclass(frozen=True, slots=True)
-class WorkerShare:
-    """What one Dask worker declares: ``CPU`` (cores) and ``MEM`` (MB) resources, threads."""
-
-    address: str
-    cpu: float
-    mem: float
-    threads: int
-
-    def holds(self, cpu: float, mem: float) -> bool:
-        return cpu <= self.cpu + 1e-9 and mem <= self.mem + 1e-9
-
-
-def worker_shares(info: Mapping[str, Any]) -> list[WorkerShare]:
-    """The workers of ``client.scheduler_info()``, with what each declares."""
-    shares = []
-    for address, worker in sorted(info.get("workers", {}).items()):
-        resources = worker.get("resources") or {}
-        cpu, mem = float(resources.get("CPU", 0.0)), float(resources.get("MEM", 0.0))
-        shares.append(WorkerShare(address, cpu, mem, int(worker.get("nthreads", 0))))
-    return shares
 
 
 @dataclass
@@ -349,16 +316,6 @@ class DaskExecutor:
             while os.read(self._wake_r, 4096):
                 pass
         return True
-
-
-def shipped_env(env: Mapping[str, str], runner_env: Mapping[str, str]) -> dict[str, str]:
-    """What a job's environment sets on top of a worker's: all of it but the runner's own host
-    variables (:data:`HOST_VARIABLES`); one the workflow changes is sent whatever its name."""
-    return {
-        k: v
-        for k, v in env.items()
-        if not ((k in _HOST_NAMES or k.startswith(_HOST_PREFIXES)) and runner_env.get(k) == v)
-    }
 
 
 def _resources(job: Job) -> dict[str, float] | None:
