@@ -21,9 +21,10 @@ never holds more than the cluster could run, and qcflow's order and semaphores h
   Every ``check_every`` seconds it also checks
   that some worker can still hold each job, and fails the jobs none could for
   ``no_worker_timeout`` seconds (their workers left and did not come back).
-- ``kill``: :func:`~qcflow.runner.dask_task.signal_task` on every worker (``client.run``): SIGTERM,
-  SIGKILL after the grace period, SIGKILL at once the second time; the outcome follows when the
-  task ended. A job that no worker runs yet is cancelled and reported at once.
+- ``kill``: queued, and sent with the next ``wait`` in one ``client.run`` of
+  :func:`~qcflow.runner.dask_task.signal_tasks` on every worker: SIGTERM, SIGKILL after the grace
+  period, SIGKILL at once the second time; the outcome follows when the task ended. A job that
+  no worker runs yet is cancelled and reported at once.
 - ``pids`` is empty (the processes are remote): the worker measures CPU time and peak PSS/USS
   itself and they come back in :attr:`Outcome.extra <qcflow.runner.executor.Outcome.extra>`.
 
@@ -45,7 +46,7 @@ from typing import Any
 from distributed import Client, Future, KilledWorker
 from distributed.client import FutureCancelledError
 
-from qcflow.runner.dask_task import TaskResult, TaskSpec, run_task, signal_task
+from qcflow.runner.dask_task import TaskResult, TaskSpec, run_task, signal_tasks
 from qcflow.runner.dask_workers import shipped_env, worker_shares
 from qcflow.runner.executor import ExecutorLost, Job, Outcome, shell_text
 
@@ -95,6 +96,8 @@ class DaskExecutor:
         self._topic = f"qcflow-results-{uuid.uuid4().hex}" if events else ""
         self._ended: list[Outcome] = []
         self._kill_reasons: dict[int, str] = {}
+        #: Kills not sent yet: job key -> without grace.
+        self._kills: dict[int, bool] = {}
         self._lost = ""
         self._next_check = 0.0
         self._wake_r, self._wake_w = os.pipe()
@@ -135,18 +138,27 @@ class DaskExecutor:
         future.add_done_callback(self._on_done)
 
     def kill(self, key: int, reason: str = "killed") -> None:
-        submitted = self._jobs.get(key)
-        if submitted is None or self._lost:
+        if key not in self._jobs or self._lost:
             return
-        hard = key in self._kill_reasons
+        self._kills[key] = key in self._kill_reasons or self._kills.get(key, False)
         self._kill_reasons.setdefault(key, reason)
+
+    def _send_kills(self) -> None:
+        """Signal the queued kills on every worker; cancel the jobs no worker runs."""
+        kills, self._kills = self._kills, {}
+        queued = [(self._jobs[k], hard) for k, hard in kills.items() if k in self._jobs]
+        if not queued:
+            return
+        requests = [(s.token, hard, self._kill_reasons[s.job.key]) for s, hard in queued]
         try:
-            found = self.client.run(signal_task, submitted.token, hard, reason, on_error="return")
-        except Exception:  # no worker answered: treat the job as not running anywhere
-            found = {}
-        if any(answer is True for answer in found.values()) or submitted.future.done():
-            return  # its outcome follows when it ends
-        self._drop(submitted, self._kill_reasons.pop(key))  # still waiting for room
+            answers = self.client.run(signal_tasks, requests, on_error="return")
+        except Exception:  # no worker answered: no job runs anywhere
+            answers = {}
+        running = {t for found in answers.values() if isinstance(found, list) for t in found}
+        for submitted, _ in queued:
+            if submitted.token not in running and not submitted.future.done():
+                # Still waiting for room: it never starts.
+                self._drop(submitted, self._kill_reasons.pop(submitted.job.key))
 
     def _drop(self, submitted: _Submitted, reason: str) -> None:
         """Cancel a job no worker runs, so it never starts, and report it failed now."""
@@ -158,6 +170,7 @@ class DaskExecutor:
     def wait(self, timeout: float | None) -> list[Outcome]:
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
+            self._send_kills()
             self._collect()
             self._check_homeless()
             if self._ended:
@@ -189,6 +202,7 @@ class DaskExecutor:
                     self.wait(max(0.0, end - time.monotonic()))
             for key in list(self._jobs):
                 self.kill(key, "runner stopped")
+            self._send_kills()
         for submitted in list(self._jobs.values()):
             submitted.future.cancel()
             self._forget(submitted)

@@ -8,27 +8,28 @@ The runner submits :func:`run_task` with a :class:`TaskSpec`, one future per att
   ``posix_spawn(setsid=True)``: a session and process group of its own, so one ``killpg``
   reaches everything it started. Its environment is the worker's, without the thread limits
   Dask's nanny sets for the worker's own Python (``OMP_NUM_THREADS=1``, ...), updated with what
-  the runner sends (:func:`~qcflow.runner.dask_executor.shipped_env`).
-- **Ending it**: :func:`signal_task` (the runner calls it on every worker through
-  ``client.run``) sends SIGTERM to the group and SIGKILL after the grace period, or SIGKILL at
-  once when asked again; a task timeout does the same from a timer here. The future then
-  completes with the exit status, as a local process would. When the task's shell ends,
-  whatever it left in its group gets SIGTERM, then SIGKILL after the grace period.
+  the runner sends (:func:`~qcflow.runner.dask_workers.shipped_env`).
+- **Ending it**: :func:`signal_task` sends SIGTERM to the group and SIGKILL after the grace
+  period, or SIGKILL at once when asked again (the runner sends its kills in batches to every
+  worker: :func:`signal_tasks` through ``client.run``); a task timeout does the same from a
+  timer here. The future then completes with the exit status, as a local process would. When
+  the task's shell ends, whatever it left in its group gets SIGTERM, then SIGKILL after the
+  grace period.
 - **Nobody waits for it any more**: :class:`EndOrphans`, a worker plugin, ends the group of a task
   whose future is released while it runs (the runner exited, was killed or lost the scheduler),
   and of every task when the worker closes.
 - **The worker dies** (killed, out of memory): no Python is left to end anything, so each task
-  has a watcher, a ``/bin/sh`` blocked reading a pipe whose other end only the worker holds. At
-  end of file (the worker is gone) it kills the task's group; when the task ends normally the
-  worker writes a line and the watcher leaves quietly.
-- **The result** (:class:`TaskResult`): returned, and also published at once as an event on the
-  runner's topic (``log_event``), which reaches the runner with the news that the task ended,
-  saving the round trip of fetching the result. It holds the exit code, times, the reason when it
-  was ended, its CPU
-  time (from ``wait4``) and the peak PSS and USS of its process tree, sampled every
+  has a watcher, a ``/bin/sh`` started just before it and blocked reading a pipe whose other end
+  only the worker holds; the worker writes the task's group id into it as soon as the task is
+  spawned. At end of file (the worker is gone) the watcher kills that group; when the task ends
+  normally the worker writes a line and the watcher leaves quietly.
+- **The result** (:class:`TaskResult`): the exit code, times, the reason when it was ended, the
+  CPU time (from ``wait4``) and the peak PSS and USS of the task's tree, sampled every
   ``monitor_interval`` seconds by the runner's own :class:`~qcflow.runner.monitor.Monitor`, one
-  per worker process. (``wait4``'s peak RSS would be cheaper but is useless: it starts from
-  the worker's own RSS, inherited through ``exec``.)
+  per worker process (``wait4``'s peak RSS would be free but is useless: it starts from the
+  worker's own RSS, inherited through ``exec``). It is returned, and also published at once as
+  an event on the runner's topic (``log_event``), which reaches the runner together with the
+  news that the task ended, saving the round trip of fetching the result.
 
 Logs and markers land in the task's ``cwd``, which must be on a file system the runner sees
 too. This module runs on the workers (it needs ``distributed``, which they have); the runner
@@ -58,13 +59,14 @@ from qcflow.runner.local import exit_reason, signal_group
 from qcflow.runner.logs import JsonLinesLog
 from qcflow.runner.monitor import Monitor, Usage
 
-__all__ = ["EndOrphans", "TaskResult", "TaskSpec", "run_task", "signal_task"]
+__all__ = ["EndOrphans", "TaskResult", "TaskSpec", "run_task", "signal_task", "signal_tasks"]
 
 _BASH = "/bin/bash"
 _SH = "/bin/sh"
 _NICE = shutil.which("nice")
-#: The watcher: a line on stdin means the task ended (leave); end of file, the worker died.
-_WATCH = 'read -r _ || kill -KILL -"$1"'
+#: The watcher: reads the task's group id, then a line means the task ended (leave) and end of
+#: file that the worker died (kill the group).
+_WATCH = 'read -r g && [ -n "$g" ] && { read -r _ || kill -KILL -"$g"; }'
 #: Worker task states after ``executing`` that mean the future was let go while it ran.
 _RELEASED = frozenset({"released", "cancelled", "forgotten"})
 
@@ -143,21 +145,17 @@ def run_task(spec: TaskSpec) -> TaskResult:
 
 def _run(spec: TaskSpec) -> TaskResult:
     start = time.time()
+    watcher = _watch()  # first: the task is never without one
     try:
         pid = _spawn(spec)
     except (OSError, ValueError) as err:  # ValueError: a NUL byte in the text or the env
+        _dismiss(watcher)
         return TaskResult(None, start, time.time(), f"cannot start: {_why(err)}")
-    running = _Running(pid, spec.grace)
-    with _LOCK:
-        _RUNNING[spec.token] = running
+    _tell(watcher, f"{pid}\n")
+    running = _register(spec, pid)
     monitor, watch_key = _monitor(spec.monitor_interval), next(_KEYS)
     if monitor is not None:
         monitor.add(watch_key, spec.token, pid)
-    watcher = _watch(pid)
-    if spec.timeout is not None:
-        running.timers.append(
-            _later(spec.timeout, running.end, f"timeout after {spec.timeout:g} s")
-        )
     try:
         with contextlib.suppress(ChildProcessError):  # reaped elsewhere: _reap says so
             os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
@@ -165,6 +163,23 @@ def _run(spec: TaskSpec) -> TaskResult:
     finally:
         _dismiss(watcher)
     usage = monitor.remove(watch_key) if monitor is not None else Usage()
+    return _result(start, running, reaped, usage)
+
+
+def _register(spec: TaskSpec, pid: int) -> _Running:
+    """Make the task findable by :func:`signal_task`; arm its timeout."""
+    running = _Running(pid, spec.grace)
+    with _LOCK:
+        _RUNNING[spec.token] = running
+    if spec.timeout is not None:
+        reason = f"timeout after {spec.timeout:g} s"
+        running.timers.append(_later(spec.timeout, running.end, reason))
+    return running
+
+
+def _result(
+    start: float, running: _Running, reaped: tuple[int, Any] | None, usage: Usage
+) -> TaskResult:
     end = time.time()
     if reaped is None:
         return TaskResult(None, start, end, "exit status lost (reaped by someone else)")
@@ -189,6 +204,11 @@ def signal_task(token: str, hard: bool = False, reason: str = "") -> bool:
         return False
     running.end(reason, hard=hard)
     return True
+
+
+def signal_tasks(requests: list[tuple[str, bool, str]]) -> list[str]:
+    """:func:`signal_task` for each ``(token, hard, reason)``; the tokens running here."""
+    return [token for token, hard, reason in requests if signal_task(token, hard, reason)]
 
 
 class EndOrphans(WorkerPlugin):
@@ -227,8 +247,8 @@ def _spawn(spec: TaskSpec) -> int:
     return os.posix_spawn(argv[0], argv, env, file_actions=actions, setsid=True)
 
 
-def _watch(pgid: int) -> tuple[int, int] | None:
-    """Start the watcher of group ``pgid``; return its pid and the pipe end only we hold."""
+def _watch() -> tuple[int, int] | None:
+    """Start a watcher; return its pid and the pipe end only we hold."""
     read, write = os.pipe()  # both close-on-exec: no other child of the worker inherits them
     _, devnull_w = _devnull()
     actions = [
@@ -237,23 +257,28 @@ def _watch(pgid: int) -> tuple[int, int] | None:
         (os.POSIX_SPAWN_DUP2, devnull_w, 2),
     ]
     try:
-        argv = [_SH, "-c", _WATCH, "qcflow-watch", str(pgid)]
+        argv = [_SH, "-c", _WATCH, "qcflow-watch"]
         pid = os.posix_spawn(_SH, argv, {}, file_actions=actions, setsid=True)
     except OSError:
         os.close(write)
-        return None  # the task still runs; only the worker's death would leave it behind
+        return None  # the task runs without: only the worker's death would leave it behind
     finally:
         os.close(read)
     return pid, write
 
 
+def _tell(watcher: tuple[int, int] | None, line: str) -> None:
+    if watcher is not None:
+        with contextlib.suppress(OSError):
+            os.write(watcher[1], line.encode())
+
+
 def _dismiss(watcher: tuple[int, int] | None) -> None:
-    """Tell the watcher the task ended, and reap it."""
+    """Tell the watcher the task ended (or never started), and reap it."""
     if watcher is None:
         return
+    _tell(watcher, "\n")
     pid, write = watcher
-    with contextlib.suppress(OSError):
-        os.write(write, b"\n")
     os.close(write)
     with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, 0)
