@@ -164,3 +164,12 @@ def test_the_probe_tells_a_worker_that_cannot_see_the_directory(tmp_path):
     path.write_text("y")
     assert _probe(str(path), "x") == f"{path} holds something else"
     assert _probe(str(path), "y") == ""
+
+
+def test_help_shows_the_dask_flags(capsys):
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    text = capsys.readouterr().out
+    for flag in ("--executor", "--scheduler-address", "--workers", "--dask-timeout"):
+        assert flag in text
+    assert "--executor dask-local --workers 2" in text

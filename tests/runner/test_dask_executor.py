@@ -105,6 +105,7 @@ def test_a_mixed_workflow_ends_as_on_the_local_executor(tmp_path, options, dask_
 def test_dask_places_tasks_within_each_workers_resources(tmp_path, dask_options):
     result = run_mixed(tmp_path, dask_options)
     assert result.summary["limits"]["cpu"] == 4  # the two workers' total
+    assert result.summary["limits"]["n_backfill"] == 0  # a worker's resources are hard
     rows = timeline(tmp_path)
     by_worker: dict[int, list] = defaultdict(list)
     for pid, start, end, cpu, mem, _ in rows:
