@@ -7,6 +7,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# No time limit per example: machines are noisy and speed is measured by bench/, not tests.
+settings.register_profile("qcflow", deadline=None)
+settings.load_profile("qcflow")
 
 REPO = Path(__file__).resolve().parents[1]
 #: O2DPG reference material lives next to the repository in CI; a user's clone has none.

@@ -18,17 +18,29 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
+from typing import ClassVar
 
 from qcflow.objects.quality import Quality, QualityObject
+from qcflow.postprocessing.check_config import AggregatorConfig
 
 __all__ = ["Aggregator", "BestOfAll", "Majority", "WorstOfAll"]
 
 
 class Aggregator:
-    """Base of the level policies: subclasses choose the level from the input qualities."""
+    """Base of aggregators. ``configure`` gives the name; ``aggregate`` returns the qualities.
 
-    def __init__(self, name: str) -> None:
+    The level policies below only override :meth:`choose`; an aggregator with other outputs
+    overrides :meth:`aggregate`.
+    """
+
+    kind: ClassVar[str] = "aggregator"
+
+    def __init__(self, name: str = "") -> None:
         self.name = name
+
+    def configure(self, config: AggregatorConfig) -> None:
+        self.config = config
+        self.name = config.name
 
     def aggregate(self, inputs: Mapping[str, QualityObject]) -> dict[str, Quality]:
         qualities = [inputs[key].quality for key in sorted(inputs)]

@@ -1,25 +1,21 @@
-"""``qcflow demo``: the main job end to end on an embedded QCDB.
-
-Until the post-processing engine lands this generates and validates the QC post-processing
-workflow and says what it did; later versions fill a QCDB with synthetic data and run it.
-"""
+"""``qcflow demo``: the main job end to end on an embedded QCDB filled with synthetic data."""
 
 from __future__ import annotations
 
 import argparse
-import os
-from pathlib import Path
 from typing import Any
 
 from qcflow.cli._common import add_command
 
 _HELP = """\
-Run qcflow's main job in a fresh working directory: generate the QC post-processing
-workflow for a period and pass, against an embedded QCDB inside the directory, and
-validate it. Prints what was done and where the files are.
+Run qcflow's main job in a working directory: fill an embedded QCDB with synthetic
+vertexing objects (50 runs of a period, two passes), generate the QC post-processing
+workflow for one period and pass (the 'example' entry: O2DPG's beam-spot trending),
+run it with the runner, and export the trend plots as PNG files you can open.
 
 example:
   qcflow demo --workdir demo-output
+  xdg-open demo-output/plots/Vertex_X_trend.png
 """
 
 
@@ -34,28 +30,16 @@ def register(subparsers: Any) -> None:
         "--periodName", default="LHC24ab", metavar="PERIOD", help="period (default: LHC24ab)"
     )
     parser.add_argument(
-        "--passName", default="apass1", metavar="PASS", help="pass (default: apass1)"
+        "--passName", default="apass1", metavar="PASS", help="apass1 or apass2 (default: apass1)"
     )
+    parser.add_argument("--seed", type=int, default=2024, help="random seed of the data")
     parser.set_defaults(handler=_demo)
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from qcflow.generators.qc_postproc import generate
-    from qcflow.workflow import validate
+    from qcflow.demo.run import run_demo
 
-    workdir = Path(args.workdir).resolve()
-    workdir.mkdir(parents=True, exist_ok=True)
-    os.chdir(workdir)
-    path, workflow = generate(
-        "workflow.json",
-        period=args.periodName,
-        pass_name=args.passName,
-        qcdb_url=str(workdir / "qcdb"),
-    )
-    report = validate(workflow)
-    print(f"qcflow demo: generated {workdir / path} with {len(workflow.stages)} tasks:")
-    for task in workflow.stages:
-        print(f"  {task.name:<8} {task.cmd[:110]}…")
-    print(f"validation: {'valid' if report.ok else 'INVALID'} ({len(report.warnings)} warnings)")
-    print("next: the post-processing engine (issue 5) will run this workflow on synthetic data.")
-    return 0 if report.ok else 1
+    result = run_demo(args.workdir, period=args.periodName, pass_name=args.passName,
+                      seed=args.seed, say=lambda line: print(f"qcflow demo: {line}"))  # fmt: skip
+    print(f"qcflow demo: open {result.workdir / 'plots'} to see the trends")
+    return 0

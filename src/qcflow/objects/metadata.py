@@ -24,7 +24,9 @@ __all__ = [
     "OBJECT_TYPE",
     "PASS_NAME",
     "PERIOD_NAME",
+    "QCFLOW_VERSION",
     "QC_CHECK_NAME",
+    "QC_COMPATIBLE_VERSION",
     "QC_DETECTOR_NAME",
     "QC_QUALITY",
     "QC_TASK_CLASS",
@@ -46,6 +48,11 @@ OBJECT_TYPE = "ObjectType"
 DRAW_OPTIONS = "drawOptions"
 DISPLAY_HINTS = "displayHints"
 QC_VERSION = "qc_version"
+QCFLOW_VERSION = "qcflow_version"
+#: The ``qc_version`` qcflow writes: QC's readers treat objects of versions below 0.25 as wrapped
+#: ``MonitorObject``s, so qcflow declares the QC version whose layout it writes (its own version
+#: goes under ``qcflow_version``).
+QC_COMPATIBLE_VERSION = "1.195.0"
 QC_DETECTOR_NAME = "qc_detector_name"
 QC_TASK_NAME = "qc_task_name"
 QC_TASK_CLASS = "qc_task_class"
@@ -54,6 +61,10 @@ QC_CHECK_NAME = "qc_check_name"
 QUALITY_OBJECT_CLASS = "o2::quality_control::core::QualityObject"
 #: The keys that describe an activity, in the order QC filters by them.
 ACTIVITY_KEYS = (RUN_TYPE, RUN_NUMBER, PASS_NAME, PERIOD_NAME)
+
+
+def _versions() -> dict[str, str]:
+    return {QC_VERSION: QC_COMPATIBLE_VERSION, QCFLOW_VERSION: __version__}
 
 
 def mo_metadata(
@@ -70,8 +81,8 @@ def mo_metadata(
 ) -> dict[str, str]:
     """The metadata QC stores with a monitor object."""
     meta = activity.metadata()
-    meta |= {OBJECT_TYPE: object_type, QC_VERSION: __version__, QC_DETECTOR_NAME: detector,
-             QC_TASK_NAME: task_name, QC_TASK_CLASS: task_class}  # fmt: skip
+    meta |= {OBJECT_TYPE: object_type, QC_DETECTOR_NAME: detector, QC_TASK_NAME: task_name,
+             QC_TASK_CLASS: task_class, **_versions()}  # fmt: skip
     if cycle is not None:
         meta[CYCLE_NUMBER] = str(cycle)
     if draw_options:
@@ -94,7 +105,7 @@ def qo_metadata(
     """The metadata QC stores with a quality object (``qc_quality`` is the level number)."""
     meta = activity.metadata()
     meta |= {OBJECT_TYPE: QUALITY_OBJECT_CLASS, QC_QUALITY: str(quality), QC_CHECK_NAME: check_name,
-             QC_VERSION: __version__, QC_DETECTOR_NAME: detector}  # fmt: skip
+             QC_DETECTOR_NAME: detector, **_versions()}  # fmt: skip
     if adjustable_eov:
         meta[ADJUSTABLE_EOV] = "1"
     return meta

@@ -1,0 +1,156 @@
+"""Trending benchmark: 3 histograms over 1,000 runs with foreachlatest, embedded and via the server.
+
+    python bench/trending.py [--runs 1000] [--store DIR] [--no-server]
+
+1. Fills an embedded store with the demo's vertexing objects (``vertex_X/Y/Z`` TH1F and the
+   ``beamSpot`` TH2F the trigger iterates over) for RUNS runs of one period and pass; an existing
+   store of the same size at --store is reused.
+2. Runs a TrendingTask like O2DPG's example (3 sources, TH1Reductor, 3 plots drawn at the end)
+   with ``foreachlatest`` over all runs: on the embedded store, then through ``qcflow qcdb serve``
+   (2 workers) on a free local port; each also with ``--no-IPC`` (serial, one process).
+3. Prints seconds and objects/s next to the floor of QC's C++ runner design: one update per
+   ``periodSeconds`` tick (0.1 s in O2DPG's configs), i.e. RUNS x 0.1 s.
+Targets: <= 5 s embedded, <= 10 s through the server, for 1,000 runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from qcflow.demo.vertexing import fill_vertexing
+from qcflow.postprocessing.api import load
+from qcflow.postprocessing.engine import Engine, EngineOptions
+from qcflow.qcdb import LocalRepository
+
+PERIOD_SECONDS = 0.1
+
+
+def config(host: str) -> dict[str, object]:
+    sources = ["vertex_X", "vertex_Y", "vertex_Z"]
+    plots = [{"name": f"{s}_trend", "title": f"{s};run;[cm]", "varexp": f"{s}.mean:meta.runNumber",
+              "graphErrors": f"0:{s}.stddev/sqrt({s}.entries)", "option": "*"} for s in sources]  # fmt: skip
+    task = {
+        "className": "o2::quality_control::postprocessing::TrendingTask",
+        "moduleName": "QualityControl", "detectorName": "TST", "producePlotsOnUpdate": "false",
+        "dataSources": [{"type": "repository", "path": "GLO/MO/Vertexing", "names": sources,
+                         "reductorName": "o2::quality_control_modules::common::TH1Reductor",
+                         "moduleName": "QcCommon"}],
+        "plots": plots,
+        "initTrigger": ["userorcontrol"],
+        "updateTrigger": ["foreachlatest:qcdb:GLO/MO/Vertexing/beamSpot"],
+        "stopTrigger": ["userorcontrol"],
+    }  # fmt: skip
+    activity = {"number": "0", "type": "PHYSICS", "periodName": "LHC24ab", "passName": "apass1",
+                "provenance": "qc_async"}  # fmt: skip
+    return {"qc": {"config": {"database": {"implementation": "CCDB", "host": host},
+                              "Activity": activity,
+                              "postprocessing": {"periodSeconds": str(PERIOD_SECONDS)}},
+                   "postprocessing": {"BeamSpotTrending": task}}}  # fmt: skip
+
+
+def fill(root: Path, runs: int) -> None:
+    marker = root / f"filled-{runs}"
+    if marker.exists():
+        print(f"reusing {root} ({runs} runs x 4 objects)")
+        return
+    shutil.rmtree(root, ignore_errors=True)
+    repo = LocalRepository(root, fsync=False)
+    start = time.perf_counter()
+    fill_vertexing(repo, passes=("apass1",), runs=runs)
+    repo.close()
+    print(f"filled {runs} runs x 4 objects in {time.perf_counter() - start:.1f} s")
+    marker.touch()
+
+
+def trend(host: str, tmp: Path, *, parallel: bool, rounds: int) -> tuple[float, int]:
+    """The best time of ``rounds`` runs (other processes share the cores) and the updates."""
+    path = tmp / "bench.json"
+    path.write_text(json.dumps(config(host)))
+    times = []
+    for _ in range(rounds):
+        qc = load(str(path))
+        start = time.perf_counter()
+        summary = Engine(qc, EngineOptions(parallel=parallel, extensions=False)).run()
+        times.append(time.perf_counter() - start)
+    return min(times), summary.tasks[0].updates
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(root: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    cmd = [sys.executable, "-m", "qcflow", "qcdb", "serve", "--root", str(root), "--port",
+           str(port), "--workers", "2"]  # fmt: skip
+    proc = subprocess.Popen(cmd, stderr=subprocess.DEVNULL)
+    url = f"127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"http://{url}/latest/none", timeout=1)
+            return proc, url
+        except httpx.TransportError:
+            time.sleep(0.1)
+    proc.kill()
+    sys.exit("the QCDB server did not start")
+
+
+def report(label: str, took: float, updates: int, target: float | None) -> None:
+    objects = updates * 3
+    floor = updates * PERIOD_SECONDS
+    verdict = ""
+    if target is not None:
+        verdict = f" (target <= {target:.0f} s: {'met' if took <= target else 'MISSED'})"
+    print(f"{label:<28} {took:7.2f} s  {objects / took:8.0f} objects/s  "
+          f"{floor / took:6.1f}x faster than the C++ floor ({floor:.0f} s){verdict}")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=1000)
+    parser.add_argument("--store", type=Path, help="store directory to fill or reuse")
+    parser.add_argument("--no-server", action="store_true", help="skip the server measurement")
+    parser.add_argument("--rounds", type=int, default=2, help="best of ROUNDS runs (default 2)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="qcflow-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        root = args.store or tmp / "qcdb"
+        fill(root, args.runs)
+        print(f"trending 3 histograms over {args.runs} runs (foreachlatest, 3 plots at the end), "
+              f"best of {args.rounds}")  # fmt: skip
+        trend(str(root), tmp, parallel=True, rounds=1)  # warm up: imports, page cache
+        full = args.runs == 1000
+        for label, parallel, target in (
+            ("embedded", True, 5.0),
+            ("embedded, --no-IPC", False, None),
+        ):
+            took, updates = trend(str(root), tmp, parallel=parallel, rounds=args.rounds)
+            report(label, took, updates, target if full else None)
+        if args.no_server:
+            return
+        proc, url = start_server(root)
+        try:
+            for label, parallel, target in (("server (2 workers)", True, 10.0),
+                                            ("server, --no-IPC", False, None)):  # fmt: skip
+                took, updates = trend(url, tmp, parallel=parallel, rounds=args.rounds)
+                report(label, took, updates, target if full else None)
+        finally:
+            proc.terminate()
+            proc.wait(10)
+
+
+if __name__ == "__main__":
+    main()

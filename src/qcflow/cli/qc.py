@@ -1,0 +1,142 @@
+"""``qcflow qc``: run an ``o2-qc`` post-processing config, or check it (``qcflow qc validate``)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from typing import Any
+
+from qcflow.cli._common import add_command, warn
+
+_HELP = """\
+Run the post-processing tasks of an o2-qc configuration to completion, as o2-qc does for
+O2DPG's asynchronous QC workflows: read objects from the QCDB, trend them, publish trend
+trees and plots. The command line of O2DPG's workflows works unchanged (-b, --run,
+--driver-client-backend are accepted and ignored).
+
+'qcflow qc validate' checks a config without running it: JSON, keys and values (every
+problem at once, with its JSON path), triggers, class names, expressions, and the
+cross-references between tasks, checks and aggregators.
+
+examples:
+  qcflow qc --config json://$PWD/example.json \\
+      --override-values "qc.config.database.host=qcdb;qc.config.Activity.passName=apass1"
+  qcflow qc validate --config zdc.json
+"""
+
+
+def register(subparsers: Any) -> None:
+    parser = add_command(
+        subparsers, "qc", help="run or validate an o2-qc post-processing config", description=_HELP
+    )
+    parser.add_argument(
+        "action",
+        nargs="?",
+        choices=("run", "validate"),
+        default="run",
+        help="run (default) or validate the config",
+    )
+    parser.add_argument(
+        "--config",
+        required=True,
+        metavar="URI",
+        help="the config: json://PATH or PATH (${VAR} is expanded)",
+    )
+    parser.add_argument(
+        "--override-values",
+        default="",
+        metavar="K=V;...",
+        help="set config keys, as o2-qc: 'qc.config.Activity.number=0;...'",
+    )
+    parser.add_argument(
+        "--max-duration",
+        type=float,
+        metavar="S",
+        help="stop after S seconds (tasks driven by periodic or newobject "
+        "triggers run until interrupted otherwise)",
+    )
+    parser.add_argument(
+        "--no-IPC",
+        dest="no_ipc",
+        action="store_true",
+        help="no worker processes: fetch, decode and reduce in this process",
+    )
+    parser.add_argument(
+        "--timestamp",
+        type=int,
+        metavar="MS",
+        help="the run's 'now' in ms (once/userorcontrol triggers); default now",
+    )
+    parser.add_argument(
+        "--task",
+        action="append",
+        metavar="ID",
+        help="run only this post-processing task (repeatable)",
+    )
+    parser.add_argument(
+        "--strict", action="store_true", help="validate: warnings make the command fail (exit 1)"
+    )
+    parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    dpl = parser.add_argument_group("o2-qc/DPL options accepted for compatibility (no effect)")
+    dpl.add_argument("-b", dest="batch", action="store_true", help="batch mode (always)")
+    dpl.add_argument("--run", dest="dpl_run", action="store_true", help="run (always)")
+    dpl.add_argument("--driver-client-backend", metavar="URL", help="DPL driver GUI backend")
+    parser.set_defaults(handler=_qc)
+
+
+def _qc(args: argparse.Namespace) -> int:
+    from qcflow.postprocessing.api import load
+
+    config = load(args.config, args.override_values)
+    for diagnostic in config.diagnostics.warnings:
+        warn(str(diagnostic))
+    if args.action == "validate":
+        return _validated(config, strict=args.strict)
+    return _run(config, args)
+
+
+def _validated(config: Any, *, strict: bool) -> int:
+    tasks = ", ".join(t.id for t in config.active_tasks) or "none"
+    print(
+        f"{config.source}: valid -- tasks: {tasks}; {len(config.checks)} checks, "
+        f"{len(config.aggregators)} aggregators; {len(config.diagnostics.warnings)} warnings"
+    )
+    return 1 if strict and config.diagnostics.warnings else 0
+
+
+def _run(config: Any, args: argparse.Namespace) -> int:
+    from qcflow.cli._qc_progress import progress_handler
+    from qcflow.postprocessing.engine import Engine, EngineOptions
+
+    _logging(quiet=args.quiet)
+    if not config.active_tasks:
+        warn(f"{config.source}: no active post-processing task; nothing to run")
+    options = EngineOptions(
+        max_duration=args.max_duration,
+        parallel=not args.no_ipc,
+        now_ms=args.timestamp,
+        tasks=args.task,
+    )
+    engine = Engine(config, options)
+    with progress_handler(quiet=args.quiet) as handler:
+        engine.event_handlers.append(handler)
+        summary = engine.run()
+    for task in summary.tasks:
+        print(
+            f"{task.task_name}: {task.state} after {task.updates} updates; "
+            f"{len(task.published)} objects published"
+        )
+        for path in task.published:
+            print(f"  {path}")
+    return 0
+
+
+def _logging(*, quiet: bool) -> None:
+    logger = logging.getLogger("qcflow.qc")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("qcflow qc: %(levelname)s: %(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel(logging.WARNING if quiet else logging.INFO)
+    logger.propagate = False

@@ -1,0 +1,126 @@
+"""The common keys of ``qc.checks.<id>`` and ``qc.aggregators.<id>``.
+
+Read so that the config can be validated as a whole (cross-references, :mod:`.crossref`) and
+tasks ordered; running checks and aggregators belongs to an engine extension. Keys:
+``active``, ``checkName`` (the name, default the id -- for aggregators too: QC ignores the
+documented ``aggregatorName``), ``className``, ``moduleName``, ``detectorName`` (``DET``),
+``policy`` (``OnAny`` default, ``OnAnyNonZero``, ``OnAll``, ``OnEachSeparately``,
+``OnGlobalAny``; case-sensitive), ``exportToBookkeeping``, ``dataSource[]`` (or ``dataSources``)
+of ``{type, name, MOs|QOs}`` (a string such as ``"all"`` or nothing means every object),
+``checkParameters``/``extendedCheckParameters`` (aggregators: ``aggregatorParameters``…; both
+forms are read, the flat one overriding ``default``/``default``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from qcflow._types import JSONObject
+from qcflow.postprocessing.parameters import CustomParameters
+from qcflow.postprocessing.values import Node
+
+__all__ = [
+    "CHECK_POLICIES",
+    "CHECK_SOURCE_TYPES",
+    "AggregatorConfig",
+    "CheckConfig",
+    "DataSourceRef",
+    "parse_aggregators",
+    "parse_checks",
+]
+
+CHECK_POLICIES = ("OnAny", "OnAnyNonZero", "OnAll", "OnEachSeparately", "OnGlobalAny")
+CHECK_SOURCE_TYPES = ("Task", "TaskMovingWindow", "ExternalTask", "PostProcessing")
+AGGREGATOR_SOURCE_TYPES = ("Check", "Aggregator")
+
+
+@dataclass(frozen=True)
+class DataSourceRef:
+    """One ``dataSource`` entry of a check or aggregator; ``objects`` empty = all of them."""
+
+    type: str
+    name: str
+    objects: tuple[str, ...] = ()
+    path: str = ""
+
+
+@dataclass(frozen=True)
+class CheckConfig:
+    """The common keys of ``qc.checks.<id>``."""
+
+    id: str
+    name: str
+    class_name: str
+    module_name: str
+    detector_name: str = "DET"
+    policy: str = "OnAny"
+    active: bool = True
+    export_to_bookkeeping: bool = False
+    data_sources: tuple[DataSourceRef, ...] = ()
+    parameters: CustomParameters = field(default_factory=CustomParameters)
+    raw: JSONObject = field(default_factory=dict)
+
+    @property
+    def output(self) -> str:
+        """Its quality objects' path under the provenance (a prefix for OnEachSeparately)."""
+        return f"{self.detector_name}/QO/{self.name}"
+
+
+@dataclass(frozen=True)
+class AggregatorConfig(CheckConfig):
+    """The common keys of ``qc.aggregators.<id>`` (same shape as a check's)."""
+
+
+def _data_sources(
+    node: Node, types: tuple[str, ...], objects_key: str
+) -> tuple[DataSourceRef, ...]:
+    key = "dataSource" if node.has("dataSource") or not node.has("dataSources") else "dataSources"
+    node.mark_read("dataSource", "dataSources")
+    refs = []
+    for item in node.items(key, required=True):
+        kind = item.choice("type", types[0], types)
+        raw_objects = item.value.get(objects_key) if item.is_object else None
+        item.mark_read(objects_key)
+        listed = tuple(str(v) for v in raw_objects) if isinstance(raw_objects, list) else ()
+        refs.append(DataSourceRef(kind, item.required_text("name"), listed, item.text("path", "")))
+        item.finish()
+    return tuple(refs)
+
+
+def _parse(section: Node | None, cls: type[CheckConfig], parameters_key: str,
+           types: tuple[str, ...], objects_key: str) -> dict[str, CheckConfig]:  # fmt: skip
+    extended = "extended" + parameters_key[0].upper() + parameters_key[1:]
+    out: dict[str, CheckConfig] = {}
+    for check_id, node in section.members() if section else ():
+        if not node.is_object:
+            node.error(None, "expected a JSON object")
+            continue
+        node.mark_read("aggregatorName")  # documented, ignored by QC: the name is checkName
+        out[check_id] = cls(
+            id=check_id,
+            name=node.text("checkName", check_id) or check_id,
+            class_name=node.required_text("className"),
+            module_name=node.required_text("moduleName"),
+            detector_name=node.text("detectorName", "DET") or "DET",
+            policy=node.choice("policy", "OnAny", CHECK_POLICIES),
+            active=node.flag("active", True),
+            export_to_bookkeeping=node.flag("exportToBookkeeping", False),
+            data_sources=_data_sources(node, types, objects_key),
+            parameters=CustomParameters.read(node, extended, parameters_key, merge=True),
+            raw=node.value,
+        )
+        node.finish()
+    return out
+
+
+def parse_checks(section: Node | None) -> dict[str, CheckConfig]:
+    """``qc.checks``: id -> config."""
+    return _parse(section, CheckConfig, "checkParameters", CHECK_SOURCE_TYPES, "MOs")
+
+
+def parse_aggregators(section: Node | None) -> dict[str, AggregatorConfig]:
+    """``qc.aggregators``: id -> config."""
+    parsed = _parse(
+        section, AggregatorConfig, "aggregatorParameters", AGGREGATOR_SOURCE_TYPES, "QOs"
+    )
+    return {k: v for k, v in parsed.items() if isinstance(v, AggregatorConfig)}

@@ -1,0 +1,306 @@
+"""Safe ``TTree::Draw`` expressions (``varexp``, ``selection``, ``graphErrors``) over numpy columns.
+
+``"vertex_X.stddev/pow(vertex_X.entries,0.5)"`` is read in three steps, and nothing is ever
+passed to ``eval``:
+
+1. **tokens** -- a regular expression accepts only numbers, names (``a.b`` chains, ``TMath::Sqrt``,
+   ``Entry$``), and the operators ``+ - * / % ^ ** == != = < <= > >= && || ! ( ) ,``. Any other
+   character is an error naming its column;
+2. **translation** -- ROOT's spellings become Python's (``&&`` -> ``and``, ``||`` -> ``or``,
+   ``!`` -> ``~``, ``^`` -> ``**``, ``=`` -> ``==``) and every name and number becomes a placeholder
+   (``_n0``, ``_k1``), so the Python parser never sees a user's identifier, keyword or literal;
+3. **a checked tree** -- :func:`ast.parse` builds the tree, and only arithmetic, comparison,
+   boolean operators, placeholders and calls of placeholders naming a function of the table
+   below are allowed; the tree is then *walked* with numpy (float64, element-wise).
+
+C semantics where they differ from Python's: ``!`` binds tightest, comparisons do not chain
+(``a < b < c`` is ``(a < b) < c``), ``%`` is ``fmod``, booleans are 1.0/0.0. Overflow gives
+``inf``, never an exception or a hang (``9^9^9``). ``Entry$`` is the entry number, ``Entries$``
+the number of entries.
+
+:func:`split_varexp` splits ``"y:x"`` on single colons (``TMath::Sqrt`` keeps its ``::``).
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from qcflow._hints import did_you_mean
+from qcflow.errors import InvalidInput
+
+__all__ = [
+    "FUNCTIONS",
+    "Expression",
+    "UnknownBranch",
+    "check_branches",
+    "parse_expression",
+    "parse_varexp",
+    "split_varexp",
+]
+
+MAX_LENGTH = 4000
+MAX_DEPTH = 64
+
+Array = npt.NDArray[Any]
+
+_TOKEN = re.compile(
+    r"""(?P<ws>\s+)
+      | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
+      | (?P<name>[A-Za-z_][A-Za-z0-9_]*(?:(?:\.|::)[A-Za-z_][A-Za-z0-9_]*)*\$?)
+      | (?P<op>&&|\|\||==|!=|<=|>=|\*\*|[-+*/%<>!()^,=])""",
+    re.VERBOSE,
+)
+_TRANSLATE = {"&&": " and ", "||": " or ", "!": "~", "^": "**", "=": "=="}
+
+
+def _fixed(value: float) -> Callable[[], float]:
+    return lambda: value
+
+
+#: Functions an expression may call: name -> (numpy function, number of arguments).
+FUNCTIONS: Mapping[str, tuple[Callable[..., Any], int]] = {
+    **dict.fromkeys(("sqrt", "TMath::Sqrt"), (np.sqrt, 1)),
+    **dict.fromkeys(("pow", "TMath::Power"), (np.power, 2)),
+    **dict.fromkeys(("abs", "fabs", "TMath::Abs"), (np.abs, 1)),
+    **dict.fromkeys(("exp", "TMath::Exp"), (np.exp, 1)),
+    **dict.fromkeys(("log", "TMath::Log"), (np.log, 1)),
+    **dict.fromkeys(("log10", "TMath::Log10"), (np.log10, 1)),
+    **dict.fromkeys(("log2", "TMath::Log2"), (np.log2, 1)),
+    **dict.fromkeys(("sin", "TMath::Sin"), (np.sin, 1)),
+    **dict.fromkeys(("cos", "TMath::Cos"), (np.cos, 1)),
+    **dict.fromkeys(("tan", "TMath::Tan"), (np.tan, 1)),
+    **dict.fromkeys(("asin", "TMath::ASin"), (np.arcsin, 1)),
+    **dict.fromkeys(("acos", "TMath::ACos"), (np.arccos, 1)),
+    **dict.fromkeys(("atan", "TMath::ATan"), (np.arctan, 1)),
+    **dict.fromkeys(("atan2", "TMath::ATan2"), (np.arctan2, 2)),
+    **dict.fromkeys(("sinh", "TMath::SinH"), (np.sinh, 1)),
+    **dict.fromkeys(("cosh", "TMath::CosH"), (np.cosh, 1)),
+    **dict.fromkeys(("tanh", "TMath::TanH"), (np.tanh, 1)),
+    **dict.fromkeys(("min", "TMath::Min"), (np.minimum, 2)),
+    **dict.fromkeys(("max", "TMath::Max"), (np.maximum, 2)),
+    **dict.fromkeys(("floor", "TMath::Floor"), (np.floor, 1)),
+    **dict.fromkeys(("ceil", "TMath::Ceil"), (np.ceil, 1)),
+    **dict.fromkeys(("hypot", "TMath::Hypot"), (np.hypot, 2)),
+    "TMath::Nint": (np.rint, 1),
+    "TMath::Sq": (np.square, 1),
+    "TMath::Pi": (_fixed(math.pi), 0),
+    "TMath::E": (_fixed(math.e), 0),
+}
+
+_BINARY: Mapping[type[ast.operator], Callable[[Array, Array], Array]] = {
+    ast.Add: np.add,
+    ast.Sub: np.subtract,
+    ast.Mult: np.multiply,
+    ast.Div: np.true_divide,
+    ast.Mod: np.fmod,
+    ast.Pow: np.power,
+}
+_COMPARE: Mapping[type[ast.cmpop], Callable[[Array, Array], Array]] = {
+    ast.Eq: np.equal,
+    ast.NotEq: np.not_equal,
+    ast.Lt: np.less,
+    ast.LtE: np.less_equal,
+    ast.Gt: np.greater,
+    ast.GtE: np.greater_equal,
+}
+_ALLOWED = (
+    ast.Expression, ast.BinOp, ast.UnaryOp, ast.BoolOp, ast.Compare, ast.Call, ast.Name,
+    ast.Load, ast.And, ast.Or, ast.USub, ast.UAdd, ast.Invert, *_BINARY, *_COMPARE,
+)  # fmt: skip
+_SPECIAL = ("Entry$", "Entries$")
+
+
+class UnknownBranch(InvalidInput):
+    """An expression names a branch the trend does not have."""
+
+
+def split_varexp(text: str) -> list[str]:
+    """``"y:x"`` -> ``["y", "x"]``; a ``::`` (``TMath::Sqrt``) does not split."""
+    return [part.strip() for part in re.split(r"(?<!:):(?!:)", text)]
+
+
+@dataclass(frozen=True)
+class Expression:
+    """A checked expression: its text, tree, and the names it uses."""
+
+    text: str
+    tree: ast.Expression
+    names: Mapping[str, str]
+    numbers: Mapping[str, float]
+
+    @property
+    def branches(self) -> set[str]:
+        """The branch (column) names the expression reads."""
+        called = {
+            n.func.id
+            for n in ast.walk(self.tree)
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+        }
+        return {v for k, v in self.names.items() if k not in called and v not in _SPECIAL}
+
+    def evaluate(self, columns: Mapping[str, Array], size: int) -> Array:
+        """The expression's values for ``size`` entries of ``columns`` (float64, or the text
+        column itself when the expression is just a text branch such as ``meta.runNumberStr``)."""
+        body = self.tree.body
+        if isinstance(body, ast.Name) and self.names.get(body.id) in columns:
+            column = np.asarray(columns[self.names[body.id]])
+            if column.dtype.kind in "OUS":
+                return column
+        with np.errstate(all="ignore"):
+            result = _Evaluator(self, columns, size).value(body)
+        return np.broadcast_to(np.asarray(result, dtype=np.float64), (size,)).copy()
+
+
+def _fail(text: str, why: str) -> InvalidInput:
+    shown = text if len(text) <= 80 else text[:77] + "..."
+    return InvalidInput(f"expression {shown!r}: {why}")
+
+
+def _translate(text: str) -> tuple[str, dict[str, str], dict[str, float]]:
+    parts: list[str] = []
+    names: dict[str, str] = {}
+    numbers: dict[str, float] = {}
+    position = 0
+    while position < len(text):
+        match = _TOKEN.match(text, position)
+        if match is None:
+            raise _fail(text, f"unexpected {text[position]!r} at column {position + 1}")
+        position = match.end()
+        kind, token = match.lastgroup, match.group()
+        if kind == "number":
+            numbers[f"_k{len(numbers)}"] = float(token)
+            parts.append(f" _k{len(numbers) - 1} ")
+        elif kind == "name":
+            placeholder = next((k for k, v in names.items() if v == token), f"_n{len(names)}")
+            names[placeholder] = token
+            parts.append(f" {placeholder} ")
+        elif kind == "op":
+            parts.append(_TRANSLATE.get(token, token))
+    return "".join(parts), names, numbers
+
+
+def parse_expression(text: str) -> Expression:
+    """Check ``text`` and build its tree; :class:`InvalidInput` says what is wrong."""
+    if not text.strip():
+        raise _fail(text, "empty")
+    if len(text) > MAX_LENGTH:
+        raise _fail(text, f"longer than {MAX_LENGTH} characters")
+    source, names, numbers = _translate(text)
+    try:
+        tree = ast.parse(source.strip(), mode="eval")
+    except (SyntaxError, RecursionError, MemoryError) as err:
+        raise _fail(text, "not a valid expression") from err
+    _check(tree, text, names, depth=0)
+    return Expression(text, tree, names, numbers)
+
+
+def parse_varexp(text: str) -> list[Expression]:
+    """The expressions of a ``varexp`` (``y:x`` -> two)."""
+    return [parse_expression(part) for part in split_varexp(text)]
+
+
+def _check(node: ast.AST, text: str, names: Mapping[str, str], depth: int) -> None:
+    if depth > MAX_DEPTH:
+        raise _fail(text, f"nested deeper than {MAX_DEPTH} levels")
+    if not isinstance(node, _ALLOWED):
+        raise _fail(text, f"{type(node).__name__} is not allowed")
+    if isinstance(node, ast.Call):
+        _check_call(node, text, names)
+        for arg in node.args:
+            _check(arg, text, names, depth + 1)
+        return
+    for child in ast.iter_child_nodes(node):
+        _check(child, text, names, depth + 1)
+
+
+def _check_call(node: ast.Call, text: str, names: Mapping[str, str]) -> None:
+    if not isinstance(node.func, ast.Name) or node.keywords:
+        raise _fail(text, "only calls of named functions are allowed")
+    name = names.get(node.func.id, "")
+    if name not in FUNCTIONS:
+        hint = did_you_mean(name, FUNCTIONS)
+        raise _fail(text, f"unknown function {name!r}{hint}")
+    arity = FUNCTIONS[name][1]
+    if len(node.args) != arity or any(isinstance(a, ast.Starred) for a in node.args):
+        raise _fail(text, f"{name} takes {arity} argument{'s' if arity != 1 else ''}")
+
+
+class _Evaluator:
+    """Walks a checked tree with numpy."""
+
+    def __init__(self, expr: Expression, columns: Mapping[str, Array], size: int) -> None:
+        self.expr = expr
+        self.columns = columns
+        self.size = size
+
+    def value(self, node: ast.AST) -> Any:
+        if isinstance(node, ast.Name):
+            return self.name(node.id)
+        if isinstance(node, ast.BinOp):
+            return _BINARY[type(node.op)](self.value(node.left), self.value(node.right))
+        if isinstance(node, ast.UnaryOp):
+            return self.unary(node)
+        if isinstance(node, ast.BoolOp):
+            return self.boolean(node)
+        if isinstance(node, ast.Compare):
+            result = self.value(node.left)
+            for op, right in zip(node.ops, node.comparators, strict=True):
+                result = _COMPARE[type(op)](result, self.value(right)).astype(np.float64)
+            return result
+        assert isinstance(node, ast.Call)
+        assert isinstance(node.func, ast.Name)
+        function = FUNCTIONS[self.expr.names[node.func.id]][0]
+        return function(*(self.value(arg) for arg in node.args))
+
+    def unary(self, node: ast.UnaryOp) -> Any:
+        operand = self.value(node.operand)
+        if isinstance(node.op, ast.Invert):  # ROOT's "!"
+            return np.equal(operand, 0).astype(np.float64)
+        return np.negative(operand) if isinstance(node.op, ast.USub) else operand
+
+    def boolean(self, node: ast.BoolOp) -> Any:
+        combine = np.logical_and if isinstance(node.op, ast.And) else np.logical_or
+        result = np.not_equal(self.value(node.values[0]), 0)
+        for operand in node.values[1:]:
+            result = combine(result, np.not_equal(self.value(operand), 0))
+        return result.astype(np.float64)
+
+    def name(self, placeholder: str) -> Any:
+        if placeholder in self.expr.numbers:
+            return np.float64(self.expr.numbers[placeholder])
+        name = self.expr.names[placeholder]
+        if name == "Entry$":
+            return np.arange(self.size, dtype=np.float64)
+        if name == "Entries$":
+            return np.float64(self.size)
+        if name not in self.columns:
+            raise _unknown_branch(self.expr.text, name, self.columns)
+        column = np.asarray(self.columns[name])
+        if column.dtype.kind in "OUS":
+            raise _fail(self.expr.text, f"branch {name!r} holds text; draw it on its own")
+        return column.astype(np.float64)
+
+
+def _unknown_branch(
+    text: str, name: str, columns: Sequence[str] | Mapping[str, Any]
+) -> UnknownBranch:
+    known = sorted(columns)
+    hint = did_you_mean(name, known)
+    return UnknownBranch(
+        f"expression {text!r}: no branch {name!r}{hint}; the trend has {', '.join(known)}"
+    )
+
+
+def check_branches(expr: Expression, known: Sequence[str]) -> None:
+    """Raise :class:`UnknownBranch` if ``expr`` reads a branch not in ``known``."""
+    for name in sorted(expr.branches):
+        if name not in known:
+            raise _unknown_branch(expr.text, name, known)

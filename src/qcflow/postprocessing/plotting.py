@@ -1,0 +1,266 @@
+"""Trend plots: ``TTree::Draw``-like graphs of trend-table columns, rendered to PNG with matplotlib.
+
+:func:`render_plot` draws one :class:`PlotSpec` (a TrendingTask ``plots[]`` entry) from the
+table's columns and returns PNG bytes. Per graph: ``varexp`` ``"y:x"`` gives a graph (one
+expression: a histogram of its values), ``selection`` a cut, ``graphErrors`` ``"ex:ey"`` error
+bars (each side any expression, e.g. ``0``), ``option`` the ROOT draw option (``*`` star
+markers, ``P`` markers, ``L``/``C`` lines, ``B`` bars; no marker or line option: small dots, as
+``TTree::Draw`` draws a scatter), ``style`` ROOT colours, markers and lines.
+
+The plot: ``title`` in ROOT's ``"title;x title;y title"`` form (axis titles default to the
+expressions, as ``TTree::Draw`` sets them), ``graphAxisLabel`` ``"Y:X"`` overriding them,
+``graphYRange`` ``"min:max"``, a legend when there is more than one graph (``legend`` NDC box and
+``nColumns``, else placed automatically), a date axis (``%Y-%m-%d %H:%M``, UTC) when the last
+graph's x is ``time``, plain run numbers on ``meta.runNumber``, evenly spaced labels for a text x
+(``meta.runNumberStr``). TLatex in titles becomes mathtext. Graphs without explicit colours are
+black when alone (ROOT's default) and take colours from ``colorPalette`` when there are several
+(qcflow: ROOT would draw them all black unless ``PLC``/``PMC`` is given).
+
+Problems that O2 only logs (a malformed ``graphYRange``) are returned as warnings; a varexp naming
+a missing branch raises :class:`~.expressions.UnknownBranch`.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from qcflow.postprocessing import root_style
+from qcflow.postprocessing.expressions import Expression, parse_expression, parse_varexp
+from qcflow.postprocessing.object_manager import Payload
+from qcflow.postprocessing.plot_spec import GraphSpec, LegendSpec, PlotSpec
+
+__all__ = ["PlotImage", "new_figure", "png", "render_plot"]
+
+Array = npt.NDArray[Any]
+WIDTH, HEIGHT, DPI = 7.0, 5.0, 100
+
+
+@dataclass(frozen=True)
+class PlotImage:
+    """A rendered plot, publishable as a PNG object (``ObjectType`` and content type
+    ``image/png``: uproot cannot write ROOT's TCanvas)."""
+
+    name: str
+    data: bytes
+
+    def encode(self) -> Payload:
+        return Payload(self.data, "image/png", "image/png", "png")
+
+
+def new_figure() -> Any:
+    """A matplotlib figure of ROOT's default canvas size, on the Agg canvas (no pyplot state)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(WIDTH, HEIGHT), dpi=DPI)
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def png(figure: Any) -> bytes:
+    """The figure as PNG bytes."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def render_plot(plot: PlotSpec, columns: Mapping[str, Array]) -> tuple[bytes, list[str]]:
+    """PNG bytes of ``plot`` drawn from ``columns``, and warnings about its settings."""
+    figure = new_figure()
+    axes = figure.add_subplot()
+    size = len(next(iter(columns.values()))) if columns else 0
+    warnings: list[str] = []
+    colors = _auto_colors(plot)
+    labels: tuple[str, str] = ("", "")
+    for index, graph in enumerate(plot.graphs):
+        drawn = _draw_graph(axes, graph, columns, size, colors[index], warnings, plot.name)
+        labels = labels if index else drawn
+    _decorate(figure, axes, plot, labels, warnings)
+    return png(figure), warnings
+
+
+def _auto_colors(plot: PlotSpec) -> list[tuple[float, ...]]:
+    count = len(plot.graphs)
+    if count <= 1:
+        return [(0.0, 0.0, 0.0)] * count
+    from matplotlib import colormaps
+
+    cmap = colormaps[root_style.palette(plot.color_palette)]
+    # The palette's last tenth is too light to see on white (viridis: yellow).
+    return [tuple(cmap(0.85 * i / (count - 1))) for i in range(count)]
+
+
+def _values(expr: Expression, columns: Mapping[str, Array], size: int, mask: Array) -> Array:
+    return expr.evaluate(columns, size)[mask]
+
+
+def _draw_graph(
+    axes: Any,
+    graph: GraphSpec,
+    columns: Mapping[str, Array],
+    size: int,
+    auto: tuple[float, ...],
+    warnings: list[str],
+    plot: str,
+) -> tuple[str, str]:
+    """Draw one graph; returns the default (x, y) axis titles it implies."""
+    exprs = parse_varexp(graph.varexp)
+    mask = np.ones(size, dtype=bool)
+    if graph.selection.strip():
+        mask = parse_expression(graph.selection).evaluate(columns, size) != 0
+    if len(exprs) == 1:
+        _draw_histogram(axes, graph, _values(exprs[0], columns, size, mask), auto)
+        if graph.errors.strip():
+            warnings.append(f"plot {plot!r}: graphErrors given for a histogram, ignored")
+        return exprs[0].text, ""
+    if len(exprs) > 2:
+        warnings.append(f"plot {plot!r}: {len(exprs)}-D varexp {graph.varexp!r} is not drawn")
+        return "", ""
+    y, x = (_values(e, columns, size, mask) for e in exprs)
+    x = _x_positions(axes, x)
+    errors = None
+    if graph.errors.strip():
+        parts = parse_varexp(graph.errors)
+        if len(parts) != 2:
+            warnings.append(f"plot {plot!r}: graphErrors {graph.errors!r} is not 'ex:ey'")
+        else:
+            errors = tuple(np.abs(_values(e, columns, size, mask)) for e in parts)
+    _draw_points(axes, graph, x, y, errors, auto)
+    return exprs[1].text, exprs[0].text
+
+
+def _x_positions(axes: Any, x: Array) -> Array:
+    """Numbers for the x axis; a text column becomes evenly spaced labelled positions."""
+    if x.dtype.kind not in "OUS":
+        return x
+    labels = list(dict.fromkeys(str(v) for v in x))
+    index = {label: i for i, label in enumerate(labels)}
+    axes.set_xticks(range(len(labels)), labels, rotation=90, fontsize="small")
+    return np.asarray([index[str(v)] for v in x], dtype=np.float64)
+
+
+def _style_kwargs(graph: GraphSpec, auto: tuple[float, ...]) -> dict[str, Any]:
+    option = graph.option.lower()
+    for palette_option in ("pfc", "plc", "pmc"):
+        option = option.replace(palette_option, "", 1)
+    style = graph.style
+    wants_line = "l" in option or "c" in option
+    wants_marker = "*" in option or "p" in option or not wants_line
+    symbol, open_marker = root_style.marker(style.marker_style if style.marker_style >= 0 else 1)
+    if style.marker_style < 0:
+        symbol = "*" if "*" in option else "o" if "p" in option else "."
+    marker_color = root_style.color(style.marker_color) if style.marker_color >= 0 else auto
+    line_color = root_style.color(style.line_color) if style.line_color >= 0 else auto
+    size = style.marker_size * 6 if style.marker_size >= 0 else (8 if symbol == "*" else 5)
+    return {
+        "marker": symbol if wants_marker else "",
+        "markersize": size,
+        "markerfacecolor": "none" if open_marker else marker_color,
+        "markeredgecolor": marker_color,
+        "color": line_color,
+        "linestyle": root_style.line_style(max(style.line_style, 1)) if wants_line else "none",
+        "linewidth": style.line_width if style.line_width >= 0 else 1.0,
+    }
+
+
+def _draw_points(
+    axes: Any,
+    graph: GraphSpec,
+    x: Array,
+    y: Array,
+    errors: tuple[Array, ...] | None,
+    auto: tuple[float, ...],
+) -> None:
+    kwargs = _style_kwargs(graph, auto)
+    label = root_style.mathtext(graph.title or graph.name)
+    if "b" in graph.option.lower():
+        axes.bar(x, y, color=kwargs["color"], label=label)
+        return
+    if errors is None:
+        axes.plot(x, y, label=label, **kwargs)
+        return
+    axes.errorbar(x, y, xerr=errors[0], yerr=errors[1], ecolor=kwargs["color"], label=label,
+                  elinewidth=0.8, capsize=0, **kwargs)  # fmt: skip
+
+
+def _draw_histogram(axes: Any, graph: GraphSpec, values: Array, auto: tuple[float, ...]) -> None:
+    finite = values[np.isfinite(values)] if values.dtype.kind == "f" else values
+    style = graph.style
+    edge = root_style.color(style.line_color) if style.line_color >= 0 else auto
+    fill = root_style.color(style.fill_color) if style.fill_color > 0 else None
+    label = root_style.mathtext(graph.title or graph.name)
+    kind = "stepfilled" if fill else "step"
+    axes.hist(
+        finite, bins=100, histtype=kind, edgecolor=edge, facecolor=fill or "none", label=label
+    )
+
+
+def _decorate(
+    figure: Any, axes: Any, plot: PlotSpec, labels: tuple[str, str], warnings: list[str]
+) -> None:
+    title, x_title, y_title = ([*plot.title.split(";"), "", ""])[:3]
+    x_title = x_title if ";" in plot.title else labels[0]
+    y_title = y_title if plot.title.count(";") >= 2 else labels[1]
+    if plot.axis_label:
+        if plot.axis_label.count(":") == 1:
+            y_title, x_title = plot.axis_label.split(":")
+        else:
+            warnings.append(f"plot {plot.name!r}: graphAxisLabel must be 'Y label:X label'")
+    axes.set_title(root_style.mathtext(title))
+    axes.set_xlabel(root_style.mathtext(x_title))
+    axes.set_ylabel(root_style.mathtext(y_title))
+    _format_x(axes, plot.graphs[-1].varexp if plot.graphs else "")
+    _y_range(axes, plot, warnings)
+    if len(plot.graphs) > 1:
+        _legend(figure, axes, plot.legend)
+    figure.tight_layout()
+
+
+def _format_x(axes: Any, varexp: str) -> None:
+    from matplotlib.ticker import FuncFormatter, MaxNLocator, ScalarFormatter
+
+    if ":time" in varexp:
+        axes.xaxis.set_major_locator(MaxNLocator(5))
+        axes.xaxis.set_major_formatter(FuncFormatter(_date_label))
+        axes.tick_params(axis="x", labelrotation=20)
+    elif ":meta.runNumber" in varexp and ":meta.runNumberStr" not in varexp:
+        formatter = ScalarFormatter(useOffset=False)
+        formatter.set_scientific(False)
+        axes.xaxis.set_major_formatter(formatter)
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
+def _date_label(seconds: float, _position: Any) -> str:
+    try:
+        return datetime.fromtimestamp(seconds, tz=UTC).strftime("%Y-%m-%d %H:%M")
+    except (OverflowError, OSError, ValueError):
+        return ""
+
+
+def _y_range(axes: Any, plot: PlotSpec, warnings: list[str]) -> None:
+    if not plot.y_range:
+        return
+    parts = plot.y_range.split(":")
+    try:
+        low, high = (float(p) for p in parts)
+    except ValueError:
+        warnings.append(f"plot {plot.name!r}: graphYRange {plot.y_range!r} is not 'min:max'")
+        return
+    axes.set_ylim(low, high)
+
+
+def _legend(figure: Any, axes: Any, legend: LegendSpec) -> None:
+    columns = max(legend.n_columns, 1)
+    if legend.placed:
+        box = (legend.x1, legend.y1, legend.x2 - legend.x1, legend.y2 - legend.y1)
+        axes.legend(loc="center", bbox_to_anchor=box, bbox_transform=figure.transFigure,
+                    ncols=columns, frameon=False, fontsize="small")  # fmt: skip
+    else:
+        axes.legend(loc="best", ncols=columns, frameon=False, fontsize="small")

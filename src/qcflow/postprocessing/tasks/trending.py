@@ -1,0 +1,213 @@
+"""TrendingTask: for each trigger, reduce each data source's object to a few numbers, append a row
+to the trend table, and draw the configured plots from the table.
+
+Lifecycle (QC's, with qcflow's changes marked *qcflow*):
+
+- ``initialize``: a new, empty table -- unless ``resumeTrend``: then the latest trend of this task
+  (``<prov>/<DET>/MO/<task>/<task>`` matching the task's activity, in the destination QCDB) is
+  continued if its branches are the expected ones (*qcflow*: QC looks under provenance ``qc``
+  whatever the activity, and in the source DB). With ``producePlotsOnUpdate`` the table is
+  published from now on (until the task finalizes).
+- ``update(t)``: row = run of ``t``'s activity, ``time`` = the ``trendingTimestamp`` in seconds,
+  and per source the reductor's values for the object at ``t.timestamp`` matching ``t``'s
+  activity. A missing or unreducible object gives NaN for that source and a warning naming path,
+  time and filters (*qcflow*: QC repeats the previous values). ``trendIfAllInputs`` skips the
+  row when a source is missing. Plots are redrawn if ``producePlotsOnUpdate`` (and the row was
+  complete when ``trendIfAllInputs``).
+- ``finalize``: publish the table (if not already) and draw the plots, published once each.
+
+Speed (*qcflow*): at the first update of a ``foreach*`` sequence, the objects of the next
+``PREFETCH`` firings are fetched concurrently and reduced in parallel (:mod:`..reduction`); with
+``producePlotsOnUpdate: false`` plots are drawn once, at the end.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from qcflow.objects.activity import Activity
+from qcflow.postprocessing.object_manager import PublicationPolicy
+from qcflow.postprocessing.plotting import PlotImage, render_plot
+from qcflow.postprocessing.reduction import ReduceRequest, ReduceResult
+from qcflow.postprocessing.schema import TaskConfig
+from qcflow.postprocessing.services import Services
+from qcflow.postprocessing.task import Task, task_reads
+from qcflow.postprocessing.tasks.trending_config import DataSource, TrendingConfig, parse_trending
+from qcflow.postprocessing.trend_table import TrendTable
+from qcflow.postprocessing.triggers import Trigger
+from qcflow.postprocessing.values import Node
+
+__all__ = ["PREFETCH", "TrendingTask"]
+
+#: How many upcoming firings are fetched and reduced in one batch.
+PREFETCH = 1024
+_UINT32_MAX = 2**32 - 1
+
+TriggerKey = tuple[Any, ...]
+
+
+def _key(trigger: Trigger) -> TriggerKey:
+    return (trigger.timestamp, trigger.activity.key, tuple(sorted(trigger.metadata.items())))
+
+
+class TrendingTask(Task):
+    """QC's ``o2::quality_control::postprocessing::TrendingTask``."""
+
+    options: TrendingConfig
+
+    @classmethod
+    def parse_options(cls, node: Node, config: TaskConfig) -> TrendingConfig:
+        return parse_trending(node, config)
+
+    @classmethod
+    def reads(cls, config: TaskConfig) -> list[tuple[str, str]]:
+        out = task_reads(config)
+        options: TrendingConfig | None = config.options
+        for index, source in enumerate(options.data_sources if options else ()):
+            if source.type != "condition":
+                out.append((f"{config.path}.dataSources[{index}]", source.object_path()))
+        return out
+
+    def configure(self, config: TaskConfig) -> None:
+        super().configure(config)
+        self.options = config.options
+        self.reductors = {}
+        for source in self.options.data_sources:
+            reductor = source.reductor_class()
+            reductor.configure(source.parameters)
+            self.reductors[source.name] = reductor
+        fields = [(s.name, self.reductors[s.name].fields) for s in self.options.data_sources]
+        self.table = TrendTable.for_sources(config.task_name, fields)
+        self.missing = 0
+        self._warned: set[str] = set()
+        self._prefetched: dict[TriggerKey, list[ReduceResult]] = {}
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def initialize(self, trigger: Trigger, services: Services) -> None:
+        self.table.clear()
+        self._prefetched.clear()
+        if self.options.resume_trend:
+            self._resume(services)
+        if self.options.produce_plots_on_update:
+            self.objects.start_publishing(
+                self.table, self.config.task_name, PublicationPolicy.THROUGH_STOP
+            )
+
+    def update(self, trigger: Trigger, services: Services) -> None:
+        complete = self._trend(trigger, services)
+        if self.options.produce_plots_on_update and (
+            complete or not self.options.trend_if_all_inputs
+        ):
+            self._plots()
+
+    def finalize(self, trigger: Trigger, services: Services) -> None:
+        if not self.options.produce_plots_on_update:
+            self.objects.start_publishing(self.table, self.config.task_name)
+        self._plots()
+        if self.missing:
+            self.log.warning(
+                "%s: %d missing inputs were recorded as NaN", self.config.task_name, self.missing
+            )
+
+    # -- trending ------------------------------------------------------------------------------
+
+    def _time(self, trigger: Trigger) -> int:
+        choice = self.options.trending_timestamp
+        if choice == "trigger":
+            ms = trigger.timestamp
+        elif choice == "validFrom":
+            ms = trigger.activity.valid_from
+        else:
+            ms = trigger.activity.valid_until
+        return min(max(ms // 1000, 0), _UINT32_MAX)
+
+    def _trend(self, trigger: Trigger, services: Services) -> bool:
+        key = _key(trigger)
+        if key not in self._prefetched:
+            self._prefetch([trigger, *services.lookahead(PREFETCH)], services)
+        results = self._prefetched.pop(key)
+        values: dict[str, Any] = {}
+        complete = True
+        for source, result in zip(self.options.data_sources, results, strict=True):
+            if result.values is None:
+                complete = False
+                self._report_missing(source, trigger, result)
+                continue
+            values.update({f"{source.name}.{leaf}": v for leaf, v in result.values.items()})
+        if complete or not self.options.trend_if_all_inputs:
+            self.table.append(trigger.activity.number, self._time(trigger), values)
+        return complete
+
+    def _requests(self, trigger: Trigger) -> list[ReduceRequest]:
+        activity = trigger.activity
+        out = []
+        for source in self.options.data_sources:
+            reductor = self.reductors[source.name]
+            if source.type == "condition":
+                out.append(
+                    ReduceRequest(source.type, source.object_path(), trigger.timestamp, reductor)
+                )
+                continue
+            path = f"{activity.provenance}/{source.object_path()}"
+            filters = {**activity.filters(), **trigger.metadata}
+            out.append(ReduceRequest(source.type, path, trigger.timestamp, reductor, filters))
+        return out
+
+    def _prefetch(self, triggers: list[Trigger], services: Services) -> None:
+        wanted: dict[TriggerKey, Trigger] = {}
+        for trigger in triggers:
+            if _key(trigger) not in self._prefetched:
+                wanted.setdefault(_key(trigger), trigger)
+        requests = [r for t in wanted.values() for r in self._requests(t)]
+        results = services.reduce_many(requests)
+        count = len(self.options.data_sources)
+        for index, key in enumerate(wanted):
+            self._prefetched[key] = results[index * count : (index + 1) * count]
+
+    def _report_missing(self, source: DataSource, trigger: Trigger, result: ReduceResult) -> None:
+        self.missing += 1
+        request = self._requests(trigger)[self.options.data_sources.index(source)]
+        self.log.warning("%s: source %r: %s: %s; recorded as NaN", self.config.task_name,
+                         source.name, request.describe(), result.problem)  # fmt: skip
+
+    # -- resume and plots ----------------------------------------------------------------------
+
+    def _resume(self, services: Services) -> None:
+        name = self.config.task_name
+        path = f"{self.config.detector_name}/MO/{name}/{name}"
+        activity: Activity = self.config.common.activity
+        found = services.retrieve_latest(path, activity, services.destination)
+        if found is None or not isinstance(found.obj, dict):
+            self.log.warning("%s: could not retrieve an existing trend to continue", name)
+            return
+        if not self.table.same_layout(list(found.obj)):
+            self.log.warning("%s: the stored trend has other branches than this config; "
+                             "a new trend is started", name)  # fmt: skip
+            return
+        columns = dict(found.obj)
+        for source in self.options.data_sources:
+            leaves = {
+                leaf: columns.get(f"{source.name}.{leaf}")
+                for leaf in self.reductors[source.name].fields
+            }
+            restored = self.reductors[source.name].restore(
+                {k: v for k, v in leaves.items() if v is not None}
+            )
+            columns.update({f"{source.name}.{leaf}": v for leaf, v in restored.items()})
+        self.table.load(columns)
+        self.log.info("%s: continuing the stored trend (%d entries)", name, len(self.table))
+
+    def _plots(self) -> None:
+        if not len(self.table):
+            self.log.info("%s: no entries in the trend so far, no plots", self.config.task_name)
+            return
+        columns = self.table.columns()
+        for plot in self.options.plots:
+            image, warnings = render_plot(plot, columns)
+            for warning in set(warnings) - self._warned:
+                self._warned.add(warning)
+                self.log.warning("%s: %s", self.config.task_name, warning)
+            self.objects.start_publishing(
+                PlotImage(plot.name, image), plot.name, PublicationPolicy.ONCE
+            )

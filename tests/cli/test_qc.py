@@ -1,0 +1,97 @@
+"""``qcflow qc``: validate, run, and one-line errors with exit code 2."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from qcflow.cli import main
+from qcflow.objects.activity import Activity
+from qcflow.qcdb.local import LocalRepository
+from tests.postprocessing._configs import trending_task, with_tasks
+from tests.postprocessing.conftest import put_th1
+
+
+def write(tmp_path: Path, tree: dict[str, Any]) -> Path:
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(tree))
+    return path
+
+
+def one_error(capsys: pytest.CaptureFixture[str], argv: list[str]) -> str:
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("qcflow: error: ")
+    assert "\n" not in err
+    assert "Traceback" not in err
+    return err
+
+
+@pytest.mark.shared
+def test_validate_o2dpg_example(
+    reference_configs: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["qc", "validate", "--config", f"json://{reference_configs / 'example.json'}"]) == 0
+    assert (
+        "valid -- tasks: BeamSpotTrending; 0 checks, 0 aggregators; 0 warnings"
+        in capsys.readouterr().out
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"updateTrigger": ["sometimes"]}, "qc.postprocessing.T.updateTrigger[0]: unknown trigger 'sometimes'"),
+        ({"className": "o2::nope::Task"}, "qc.postprocessing.T.className: unknown task class 'o2::nope::Task'"),
+        ({"plots": [{"name": "p", "varexp": "vertex_W.mean:time"}]},
+         "qc.postprocessing.T.plots[0].varexp: expression 'vertex_W.mean': no branch 'vertex_W.mean'"),
+    ],
+)  # fmt: skip
+def test_config_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                    change: dict[str, Any], message: str) -> None:  # fmt: skip
+    path = write(tmp_path, with_tasks({"T": trending_task(**change)}))
+    assert message in one_error(capsys, ["qc", "--config", str(path)])
+
+
+def test_input_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"qc": }')
+    assert one_error(capsys, ["qc", "--config", str(bad)]).endswith(
+        "bad.json:1:8: not valid JSON: Expecting value"
+    )
+    good = write(tmp_path, with_tasks({"T": trending_task()}))
+    err = one_error(capsys, ["qc", "--config", str(good), "--override-values", "a=b=c"])
+    assert "token 'a=b=c' is malformed" in err
+    assert "cannot read" in one_error(capsys, ["qc", "--config", str(tmp_path / "none.json")])
+
+
+def test_validate_strict_fails_on_warnings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, with_tasks({"T": trending_task(colour="red")}))
+    assert main(["qc", "validate", "--config", str(path)]) == 0
+    assert main(["qc", "validate", "--strict", "--config", str(path)]) == 1
+    assert "qc.postprocessing.T.colour: unknown key, ignored" in capsys.readouterr().err
+
+
+def test_run_with_o2dpg_options(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = tmp_path / "qcdb"
+    repo = LocalRepository(store, fsync=False)
+    for run in (1, 2):
+        activity = Activity(run, "PHYSICS", "LHC24ab", "apass1", "qc_async")
+        for name in ("vertex_X", "vertex_Y", "beamSpot"):
+            put_th1(repo, f"qc_async/GLO/MO/Vertexing/{name}", np.zeros(3) + run / 10, activity,
+                    1_000_000 * run, 1_000_000 * run + 500)  # fmt: skip
+    repo.close()
+    path = write(tmp_path, with_tasks({"BeamSpotTrending": trending_task()}))
+    argv = ["qc", "--config", f"json://{path}", "--override-values",
+            f"qc.config.database.host={store};", "-b", "--run", "--driver-client-backend", "ws://",
+            "--no-IPC"]  # fmt: skip
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "BeamSpotTrending: finished after 2 updates; 2 objects published" in out
+    assert "qc_async/TST/MO/BeamSpotTrending/x_trend" in out
