@@ -7,6 +7,7 @@ import dataclasses
 import json
 import os
 import signal
+import sys
 import threading
 from collections import defaultdict
 from pathlib import Path
@@ -242,3 +243,15 @@ def test_only_the_runners_host_variables_stay_behind():
     job_env = {**runner, "TMPDIR": "/scratch/mine", "RUN": "5"}
     shipped = shipped_env(job_env, runner)
     assert shipped == {"PATH": "/p", "ALIEN": "x", "TMPDIR": "/scratch/mine", "RUN": "5"}
+
+
+def test_the_workers_measure_their_tasks_for_the_summary(tmp_path, dask_options):
+    """The resource monitor cannot see remote processes: each worker samples its tasks."""
+    hog = f"{sys.executable} -c 'import time; x = bytearray(60_000_000); time.sleep(0.8)'"
+    wf = write_workflow(tmp_path / "wf.json", [task("hog", hog)])
+    result = run_workflow(wf, dataclasses.replace(dask_options, monitor_interval=0.1))
+    assert result.ok
+    record = json.loads((tmp_path / "summary.json").read_text())["tasks"][0]
+    assert record["peak_pss_mb"] >= 55
+    assert record["peak_uss_mb"] >= 55
+    assert 0 <= record["cpu_mean_percent"] <= 100
