@@ -36,6 +36,7 @@ from __future__ import annotations
 import contextlib
 import os
 import selectors
+import threading
 import time
 import uuid
 from collections import deque
@@ -100,6 +101,9 @@ class DaskExecutor:
         self._kills: dict[int, bool] = {}
         self._lost = ""
         self._next_check = 0.0
+        # Dask's threads may call wake() after close(): never write to a closed (reused) fd.
+        self._wake_lock = threading.RLock()  # re-entrant: wake() also runs in signal handlers
+        self._closed = False
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
         os.set_blocking(self._wake_w, False)
@@ -185,8 +189,10 @@ class DaskExecutor:
                 return []
 
     def wake(self) -> None:
-        with contextlib.suppress(BlockingIOError, OSError):
-            os.write(self._wake_w, b"!")
+        with self._wake_lock:
+            if not self._closed:
+                with contextlib.suppress(BlockingIOError, OSError):
+                    os.write(self._wake_w, b"!")
 
     def pids(self) -> dict[int, int]:
         return {}
@@ -209,9 +215,11 @@ class DaskExecutor:
         if self._topic:
             with contextlib.suppress(Exception):  # a lost scheduler: nothing to unsubscribe
                 self.client.unsubscribe_topic(self._topic)
-        self._selector.close()
-        os.close(self._wake_r)
-        os.close(self._wake_w)
+        with self._wake_lock:
+            self._closed = True
+            self._selector.close()
+            os.close(self._wake_r)
+            os.close(self._wake_w)
 
     # -- ended futures -----------------------------------------------------------------------
 
