@@ -126,8 +126,8 @@ class Cluster:
         for share in self.shares:
             if share.cpu <= 0 or share.mem <= 0:
                 self.warnings.append(
-                    f"Dask worker {share.address} declares no CPU and MEM resources: "
-                    "it gets no task"
+                    f"Dask worker {share.address} does not declare both CPU and MEM "
+                    "resources: it gets no task that books them"
                 )
             elif share.threads < share.cpu:
                 self.warnings.append(
