@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -47,4 +49,38 @@ def options(tmp_path) -> RunOptions:
         progress="none",
         action_logfile=tmp_path / "actions.log",
         metric_logfile=tmp_path / "metrics.log",
+    )
+
+
+@pytest.fixture(scope="session")
+def dask_cluster():
+    """A local Dask cluster of two worker processes, each declaring CPU=2 and MEM=2000 (MB)."""
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=4,
+        processes=True,
+        resources={"CPU": 2, "MEM": 2000},
+        memory_limit=0,
+        host="127.0.0.1",
+        dashboard_address=":0",
+        silence_logs=logging.CRITICAL,
+    )
+    try:
+        yield cluster
+    finally:
+        cluster.close()
+
+
+@pytest.fixture
+def dask_options(options, dask_cluster) -> RunOptions:
+    """Options running on :func:`dask_cluster` (both workers up: an earlier test may kill one)."""
+    return dataclasses.replace(
+        options,
+        cpu_limit=None,
+        mem_limit=None,
+        executor="dask",
+        scheduler_address=dask_cluster.scheduler_address,
+        workers=2,
+        dask_timeout=30.0,
     )

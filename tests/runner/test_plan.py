@@ -127,3 +127,26 @@ def test_retry_attempts_take_the_larger_of_global_and_task(tmp_path, options):
 def test_group_of_strips_only_a_trailing_integer(stem, n):
     assert group_of(f"{stem}_{n}") == stem
     assert group_of(f"{stem}_{n}x") is None
+
+
+def test_a_task_no_host_can_hold_is_refused_even_within_the_total(tmp_path, options):
+    tasks = [task("wide", cpu=3, mem=100), task("fat", cpu=1, mem=3000), task("ok", cpu=2)]
+    wf = write_workflow(tmp_path / "wf.json", tasks)
+    many = dataclasses.replace(options, cpu_limit=4, mem_limit=4000)
+    with pytest.raises(InvalidInput) as err:
+        prepare(wf, many, hosts=[(2, 2000), (2, 2000)])
+    text = str(err.value)
+    assert "'wide' books 3 cores and 100 MB but no worker can hold that much" in text
+    assert "'fat' books 1 cores and 3000 MB" in text
+    assert "workers: 2 cores + 2000 MB" in text
+    assert "'ok'" not in text
+    assert prepare(wf, many, hosts=[(2, 2000), (3, 3000)]).limits.hosts == ((2, 2000), (3, 3000))
+
+
+def test_optimistic_resources_clamps_to_the_host_keeping_most(tmp_path, options):
+    wf = write_workflow(tmp_path / "wf.json", [task("x", cpu=4, mem=3000)])
+    many = dataclasses.replace(options, cpu_limit=8, mem_limit=8000, optimistic_resources=True)
+    # (4, 1000) keeps 4/4 + 1000/3000 of the demand, (2, 3000) keeps 2/4 + 3000/3000: more.
+    plan = prepare(wf, many, hosts=[(4, 1000), (2, 3000), (1, 500)])
+    assert (plan.tasks[0].demand.cpu, plan.tasks[0].demand.mem) == (2, 3000)
+    assert any("clamped to 2 cores and 3000 MB" in w for w in plan.warnings)

@@ -19,8 +19,13 @@ and its cpu/memory booking fits the limits. A task that exits 0 gets the O2DPG c
 rerun upstream task runs again, with everything below it. Problems in the workflow (missing or
 circular needs, a task larger than the limits) are reported before anything starts.
 
+With --executor dask the tasks run on a Dask cluster instead (the same scheduling, logs and
+markers; the task directories must be on a file system the workers share), and with
+--executor dask-local on a Dask cluster of --workers processes started here.
+
 Exit codes: 0 all tasks done (also --list-tasks, --produce-script, --dry-run), 1 a task failed
-or the run was interrupted, 2 invalid input (bad file or flag, --rerun-from matching nothing).
+or the run was interrupted (or the Dask scheduler went away: run again to resume), 2 invalid
+input (bad file or flag, --rerun-from matching nothing, a task no worker can hold).
 """
 
 _EPILOG = """\
@@ -30,9 +35,14 @@ examples:
   qcflow run -f workflow.json -tt 'EMC.*' --dry-run    what would run for the EMC tasks
   qcflow run -f workflow.json --rerun-from MCH         redo MCH and everything after it
   qcflow run -f workflow.json --produce-script run.sh  a serial bash script instead
+  qcflow run -f workflow.json --executor dask --scheduler-address tcp://sched:8786
+                                                       on a Dask cluster (workers declare
+                                                       --resources "CPU=4,MEM=16000")
+  qcflow run -f workflow.json --executor dask-local --workers 2
+                                                       on a local Dask cluster of 2 workers
 
 Files: pipeline_action_<pid>.log and pipeline_metric_<pid>.log (JSON lines), summary.json.
-Details and the differences from O2DPG's runner: docs/runner.md.
+Details and the differences from O2DPG's runner: docs/runner.md; Dask: docs/dask.md.
 """
 
 #: O2DPG flags with no meaning here: accepted, and a warning says they do nothing.
@@ -74,6 +84,7 @@ def register(subparsers: Any) -> None:
     )
     _o2dpg_flags(parser)
     _qcflow_flags(parser)
+    _dask_flags(parser)
     _ignored_flags(parser)
     parser.set_defaults(handler=_run)
 
@@ -147,6 +158,33 @@ def _qcflow_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workdir", metavar="DIR", help="task cwds are relative to it (default .)")
 
 
+def _dask_flags(p: argparse.ArgumentParser) -> None:
+    group = p.add_argument_group("running on a Dask cluster (pip install 'qcflow[dask]')")
+    group.add_argument(
+        "--executor",
+        choices=("local", "dask", "dask-local"),
+        default="local",
+        help="local processes (default), a Dask cluster, or a Dask cluster started here",
+    )
+    group.add_argument(
+        "--scheduler-address", metavar="ADDR", help="the Dask scheduler, e.g. tcp://host:8786"
+    )
+    group.add_argument(
+        "--workers",
+        type=JOBS,
+        metavar="N",
+        help="dask-local: workers to start (default: Dask's split of the cores); "
+        "dask: workers to wait for (1)",
+    )
+    group.add_argument(
+        "--dask-timeout",
+        type=POSITIVE,
+        default=60.0,
+        metavar="S",
+        help="wait for the scheduler and workers, and for a task no worker can hold (60)",
+    )
+
+
 def _ignored_flags(p: argparse.ArgumentParser) -> None:
     group = p.add_argument_group("accepted for O2DPG compatibility, no effect")
     for flag in _IGNORED_VALUE_FLAGS:
@@ -189,6 +227,10 @@ def _options(args: argparse.Namespace) -> Any:
         monitor_interval=args.monitor_interval,
         progress=args.progress,
         visualize=args.visualize_workflow,
+        executor=args.executor,
+        scheduler_address=args.scheduler_address,
+        workers=args.workers,
+        dask_timeout=args.dask_timeout,
     )
 
 
@@ -201,13 +243,17 @@ def _warn_ignored(args: argparse.Namespace) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from qcflow.runner import completed, prepare, run_plan
+    from qcflow.runner import completed, prepare, run_on_cluster, run_plan
+    from qcflow.runner.options import planning_options
     from qcflow.runner.script import write_script
     from qcflow.runner.summary import print_table
+    from qcflow.workflow import Workflow
 
     _warn_ignored(args)
     options = _options(args)
-    plan = prepare(args.workflowfile, options)
+    workflow = Workflow.read(args.workflowfile)
+    plan = prepare(workflow, planning_options(options))
+    shown = set(plan.warnings)
     for message in plan.warnings:
         warn(message)
     if args.visualize_workflow:
@@ -221,11 +267,22 @@ def _run(args: argparse.Namespace) -> int:
     if not plan.tasks:
         print("Workflow is empty (or no task matches the targets): nothing to do")
         return 0
-    result = run_plan(plan, options)
+    if options.executor != "local" and not args.dry_run:
+
+        def show_new_warnings(cluster_plan: Any) -> None:
+            for message in cluster_plan.warnings:
+                if message not in shown:
+                    warn(message)
+
+        result = run_on_cluster(workflow, options, show_new_warnings)
+    else:
+        result = run_plan(plan, options)
     if args.dry_run:
         _print_dry_run(plan, result.order)
         return 0
     print_table(result.summary)
+    if result.lost:
+        print(f"qcflow: error: {result.lost}; run again to resume", file=sys.stderr)
     return result.exit_code
 
 

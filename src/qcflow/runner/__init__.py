@@ -5,8 +5,10 @@ It only runs commands; it never imports the QC packages. Map (core first, I/O ou
     policy, resources ──> scheduler          pure: events in, actions out
     select, estimates, markers ──> plan      what runs, where, booking what, already done?
     executor (seam) <── local                processes in their own groups
+                    <── dask_executor        futures on a Dask cluster (dask_task: worker side)
     engine = scheduler + executor + markers + lock + monitor + logs + progress
     api: prepare / completed / run_plan / run_workflow         (cli/run.py is a thin face)
+         run_on_cluster = dask_cluster (connect or start) + plan against its workers + run_plan
 
 - :mod:`~qcflow.runner.scheduler` -- the state machine (policy and example in its docstring).
 - :mod:`~qcflow.runner.resources` -- cpu/mem booking, the backfill lane, semaphores.
@@ -18,6 +20,12 @@ It only runs commands; it never imports the QC packages. Map (core first, I/O ou
 - :mod:`~qcflow.runner.options` -- :class:`RunOptions`, one field per flag.
 - :mod:`~qcflow.runner.executor` -- the executor protocol, :class:`Job`, :class:`Outcome`, dry run.
 - :mod:`~qcflow.runner.local` -- the local process-group executor.
+- :mod:`~qcflow.runner.dask_executor` -- the Dask executor: one future per job, with resources.
+- :mod:`~qcflow.runner.dask_task` -- what a Dask worker runs: the task's group, ended with it.
+- :mod:`~qcflow.runner.dask_cluster` -- connect to or start a cluster, check its workers.
+- :mod:`~qcflow.runner.dask_workers` -- what workers declare; the environment sent to them.
+  (``dask_executor`` and ``dask_task`` import ``distributed``; ``dask_cluster`` imports them
+  only when a Dask executor is chosen.)
 - :mod:`~qcflow.runner.engine` -- the event loop tying all of it together.
 - :mod:`~qcflow.runner.lock` -- one runner per directory; ends what a killed runner left.
 - :mod:`~qcflow.runner.monitor` -- psutil sampling of each task's process tree (PSS/USS/CPU).
@@ -31,8 +39,15 @@ It only runs commands; it never imports the QC packages. Map (core first, I/O ou
 
 from __future__ import annotations
 
-from qcflow.runner.api import RunResult, completed, prepare, run_plan, run_workflow
-from qcflow.runner.executor import DryExecutor, Executor, Job, Outcome, shell_text
+from qcflow.runner.api import (
+    RunResult,
+    completed,
+    prepare,
+    run_on_cluster,
+    run_plan,
+    run_workflow,
+)
+from qcflow.runner.executor import DryExecutor, Executor, ExecutorLost, Job, Outcome, shell_text
 from qcflow.runner.local import LocalExecutor
 from qcflow.runner.options import RunOptions
 from qcflow.runner.plan import Plan, PlannedTask
@@ -40,6 +55,7 @@ from qcflow.runner.plan import Plan, PlannedTask
 __all__ = [
     "DryExecutor",
     "Executor",
+    "ExecutorLost",
     "Job",
     "LocalExecutor",
     "Outcome",
@@ -49,6 +65,7 @@ __all__ = [
     "RunResult",
     "completed",
     "prepare",
+    "run_on_cluster",
     "run_plan",
     "run_workflow",
     "shell_text",

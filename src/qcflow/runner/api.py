@@ -9,13 +9,16 @@
 Steps, each usable alone: :func:`prepare` (read, validate, plan: raises ``InvalidInput`` before
 anything runs), :func:`completed` (which tasks already have a valid marker), :func:`run_plan`
 (lock the working directory, end what a killed earlier run left behind, run, write the logs and
-the summary).
+the summary). With ``options.executor`` ``"dask"`` or ``"dask-local"``, :func:`run_on_cluster`
+reaches or starts the cluster first and plans against its workers
+(:mod:`~qcflow.runner.dask_cluster`).
 """
 
 from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,13 +30,21 @@ from qcflow.runner.lock import RunLock
 from qcflow.runner.logs import JsonLinesLog
 from qcflow.runner.markers import read_marker, remove_marker, valid_stamps
 from qcflow.runner.monitor import Monitor
-from qcflow.runner.options import RunOptions
+from qcflow.runner.options import RunOptions, planning_options
 from qcflow.runner.plan import Plan, build_plan
 from qcflow.runner.progress import Progress, make_progress
 from qcflow.runner.summary import TaskRecord, build_summary, write_summary
 from qcflow.workflow import Workflow
 
-__all__ = ["RunResult", "completed", "forget", "prepare", "run_plan", "run_workflow"]
+__all__ = [
+    "RunResult",
+    "completed",
+    "forget",
+    "prepare",
+    "run_on_cluster",
+    "run_plan",
+    "run_workflow",
+]
 
 
 @dataclass
@@ -47,6 +58,9 @@ class RunResult:
     summary_file: Path | None = None
     #: What planning warned about (taskwrapper left out, clamped resources, …).
     warnings: list[str] = field(default_factory=list)
+    #: Why the executor was lost (a Dask scheduler went away) when it was: the run stopped
+    #: there, and running it again resumes from the completion markers.
+    lost: str = ""
 
     @property
     def ok(self) -> bool:
@@ -56,11 +70,18 @@ class RunResult:
         return next(r.status for r in self.records if r.name == name)
 
 
-def prepare(workflow: Workflow | str | os.PathLike[str], options: RunOptions) -> Plan:
-    """Read (if a path), validate and plan; every input problem raises before anything runs."""
+def prepare(
+    workflow: Workflow | str | os.PathLike[str],
+    options: RunOptions,
+    hosts: Sequence[tuple[float, float]] = (),
+) -> Plan:
+    """Read (if a path), validate and plan; every input problem raises before anything runs.
+
+    ``hosts``: ``(cpu, mem)`` of each worker when the tasks run on a cluster.
+    """
     if not isinstance(workflow, Workflow):
         workflow = Workflow.read(workflow)
-    return build_plan(workflow, options)
+    return build_plan(workflow, options, hosts=hosts)
 
 
 def completed(plan: Plan) -> dict[int, str]:
@@ -95,11 +116,47 @@ def run_plan(
 
 
 def run_workflow(
-    workflow: Workflow | str | os.PathLike[str], options: RunOptions | None = None
+    workflow: Workflow | str | os.PathLike[str],
+    options: RunOptions | None = None,
+    on_plan: Callable[[Plan], None] | None = None,
 ) -> RunResult:
-    """:func:`prepare` then :func:`run_plan`."""
+    """:func:`prepare` then :func:`run_plan`, or :func:`run_on_cluster` for a Dask executor.
+
+    ``on_plan`` sees the plan before anything runs (to show its warnings).
+    """
     options = options or RunOptions()
-    return run_plan(prepare(workflow, options), options)
+    if options.executor != "local" and not options.dry_run:
+        return run_on_cluster(workflow, options, on_plan)
+    plan = prepare(workflow, planning_options(options))
+    if on_plan is not None:
+        on_plan(plan)
+    return run_plan(plan, options)
+
+
+def run_on_cluster(
+    workflow: Workflow | str | os.PathLike[str],
+    options: RunOptions,
+    on_plan: Callable[[Plan], None] | None = None,
+) -> RunResult:
+    """Check the workflow, reach or start the Dask cluster, plan against its workers, run.
+
+    The workflow is checked before any cluster is contacted, with the limits given (``dask``)
+    or the machine's (``dask-local``); then against the cluster: the limits default to the
+    workers' total and every task must fit one worker.
+    """
+    from qcflow.runner.dask_cluster import open_cluster
+
+    if not isinstance(workflow, Workflow):
+        workflow = Workflow.read(workflow)
+    draft = prepare(workflow, planning_options(options))
+    smallest = min((t.demand.cpu for t in draft.tasks), default=1.0)
+    with open_cluster(options, smallest) as cluster:
+        options = cluster.run_options(options)
+        plan = prepare(workflow, options, cluster.hosts)
+        plan.warnings[:0] = cluster.warnings
+        if on_plan is not None:
+            on_plan(plan)
+        return run_plan(plan, options, cluster.executor(options))
 
 
 def _dry_run(plan: Plan, options: RunOptions) -> RunResult:
@@ -153,4 +210,4 @@ def _execute(
     summary = build_summary(plan.source, engine.records, plan.limits, started, ended, code)
     path = options.summary_file or plan.base / "summary.json"
     write_summary(path, summary)
-    return RunResult(code, engine.records, summary, engine.order, path, plan.warnings)
+    return RunResult(code, engine.records, summary, engine.order, path, plan.warnings, engine.lost)

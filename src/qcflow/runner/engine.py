@@ -9,7 +9,7 @@
         outcomes = executor.wait(next_timer)    # blocks in select() until a task ends, a timer
                                                 # is due or a signal arrives: no polling sleep
         events = [Finished(...) for each outcome] + due retries + Stop on SIGINT/SIGTERM
-        actions = handle(state, events)
+        actions = handle(state, events)         # ExecutorLost from wait: Stop, running -> killed
 
 Around that core the engine does the I/O the scheduler must not: removes a task's marker before
 it runs, hands the task the marker to write when it succeeds and writes it itself when the task
@@ -37,7 +37,7 @@ from types import FrameType
 from qcflow.errors import QcflowError
 from qcflow.runner import scheduler as sch
 from qcflow.runner.estimates import SiblingLearner, group_of
-from qcflow.runner.executor import Executor, Job, Outcome
+from qcflow.runner.executor import Executor, ExecutorLost, Job, Outcome
 from qcflow.runner.lock import RunLock
 from qcflow.runner.logs import JsonLinesLog, archive_log, iso_time
 from qcflow.runner.markers import marker_text, put_marker, remove_marker
@@ -81,6 +81,8 @@ class Engine:
         self._signal: int | None = None
         self._last_refresh = 0.0
         self._n_ended = 0
+        #: Why the executor was lost, when it was (the run then stopped).
+        self.lost = ""
         self._learner = SiblingLearner()
         self._pending: dict[int, tuple[str, str]] = {}
         self._groups: dict[str, list[int]] = defaultdict(list)
@@ -123,8 +125,11 @@ class Engine:
             self._refresh(state)
             if sch.is_finished(state):
                 return
-            outcomes = self.s.executor.wait(self._next_timer())
             events: list[sch.Event] = []
+            try:
+                outcomes = self.s.executor.wait(self._next_timer())
+            except ExecutorLost as err:
+                outcomes, events = self._executor_lost(state, str(err))
             for outcome in outcomes:
                 events += self._ended(state, outcome)
             events += self._due_retries()
@@ -132,6 +137,17 @@ class Engine:
                 events += self._interrupted(state, signal.Signals(self._signal))
                 self._signal = None
             actions = sch.handle(state, events)
+
+    def _executor_lost(
+        self, state: sch.State, reason: str
+    ) -> tuple[list[Outcome], list[sch.Event]]:
+        """Stop the run; what was running ends as killed (it may still finish out there)."""
+        self.lost = reason
+        self.s.progress.line(reason, "bold red")
+        self.s.actions.write("lost", reason=reason)
+        now = time.time()
+        ended = [Outcome(i, None, now, now, f"interrupted: {reason}") for i in sorted(state.lanes)]
+        return ended, [sch.Stop(reason)]
 
     def _perform(self, state: sch.State, actions: list[sch.Action]) -> None:
         for action in actions:
@@ -201,6 +217,8 @@ class Engine:
         i = outcome.key
         planned, record = self.plan.tasks[i], self.records[i]
         usage = self.s.monitor.remove(i) if self.s.monitor else Usage()
+        if not usage.samples and outcome.extra:
+            usage = _measured(outcome.extra)
         if outcome.pid is not None and self.s.lock is not None:
             self.s.lock.ended(outcome.pid)
         self._record(record, state.attempts[i], outcome, usage)
@@ -273,14 +291,13 @@ class Engine:
         group = self._learner.learn(planned.name, cores, usage.pss_max)
         if group is None:
             return []
-        limits = self.plan.limits
-        cpu = min(self._learner.cpu.get(group, planned.demand.cpu), limits.cpu)
-        mem = min(self._learner.mem.get(group, planned.demand.mem), limits.mem)
+        cpu = max(self._learner.cpu.get(group, planned.demand.cpu), 0.01)
+        mem = max(self._learner.mem.get(group, planned.demand.mem), 1.0)
         events: list[sch.Event] = []
         for j in self._groups.get(group, []):
             if state.status[j] in {"pending", "ready", "retry-wait"}:
-                demand = Demand(max(cpu, 0.01), max(mem, 1.0), self.plan.tasks[j].demand.semaphore)
-                events.append(sch.Estimate(j, demand))
+                demand = Demand(cpu, mem, self.plan.tasks[j].demand.semaphore)
+                events.append(sch.Estimate(j, self.plan.limits.clamp(demand)))
         return events
 
     # -- timers, signals, progress -----------------------------------------------------------
@@ -352,3 +369,14 @@ class Engine:
         for name, why in self.plan.excluded.items():
             self.records.append(TaskRecord(name, status="excluded", reason=why))
         return 0 if ok else 1
+
+
+def _measured(extra: dict[str, float]) -> Usage:
+    """The usage an executor measured itself (its tasks are out of the monitor's sight)."""
+    cpu = extra.get("cpu_mean_percent")
+    return Usage(
+        samples=0 if cpu is None else 1,
+        cpu_sum=cpu or 0.0,
+        pss_max=extra.get("peak_pss_mb"),
+        uss_max=extra.get("peak_uss_mb"),
+    )

@@ -14,11 +14,18 @@ one thread:
 - ``pids()``: key -> process id of running jobs, for the resource monitor (empty when remote);
 - ``close()``: kill whatever still runs and free resources.
 
+``wait`` raises :class:`ExecutorLost` when the executor can no longer run or report anything (a
+cluster's scheduler went away): the engine then stops the run and counts every running task as
+killed with that reason. An :class:`Outcome` may carry measurements in ``extra``
+(``peak_pss_mb``, ``peak_uss_mb``, ``cpu_mean_percent``) when the resource monitor cannot see
+the executor's processes.
+
 :class:`~qcflow.runner.local.LocalExecutor` runs processes on this machine. :class:`DryExecutor`
-runs nothing and reports success at once (``--dry-run``). A cluster executor (Dask: one future per
-job with ``resources={"CPU": cpu, "MEM": mem}``, logs and markers on a shared file system, a lost
-worker reported as a failed outcome so the scheduler retries) implements the same methods and
-runs :func:`shell_text` of each job, so logs and markers come out the same everywhere.
+runs nothing and reports success at once (``--dry-run``).
+:class:`~qcflow.runner.dask_executor.DaskExecutor` submits one future per job to a Dask cluster
+(logs and markers on a shared file system, a lost worker reported as a failed outcome so the
+scheduler retries). Every executor runs :func:`shell_text` of each job with ``/bin/bash -c``, so
+logs and markers come out the same everywhere.
 """
 
 from __future__ import annotations
@@ -30,7 +37,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-__all__ = ["DryExecutor", "Executor", "Job", "Outcome", "shell_text"]
+from qcflow.errors import QcflowError
+
+__all__ = ["DryExecutor", "Executor", "ExecutorLost", "Job", "Outcome", "shell_text"]
+
+
+class ExecutorLost(QcflowError):
+    """The executor cannot run or report anything any more; the message says why."""
 
 
 @dataclass(frozen=True, slots=True)

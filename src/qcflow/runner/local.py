@@ -39,7 +39,7 @@ import psutil
 
 from qcflow.runner.executor import Job, Outcome, shell_text
 
-__all__ = ["LocalExecutor", "signal_group"]
+__all__ = ["LocalExecutor", "exit_reason", "signal_group"]
 
 _NICE = shutil.which("nice")
 TimerKind = Literal["timeout", "sigkill"]
@@ -233,7 +233,7 @@ class LocalExecutor:
         rc = _reap_pid(proc)
         self._forget(proc)
         end = time.time()
-        reason = proc.kill_reason or _exit_reason(rc)
+        reason = proc.kill_reason or exit_reason(rc)
         self._ended.append(Outcome(key, rc if rc >= 0 else None, proc.start, end, reason, pgid))
 
     def _forget(self, proc: _Proc) -> None:
@@ -290,7 +290,8 @@ def _reap_pid(proc: _Proc) -> int:
     return proc.rc
 
 
-def _exit_reason(rc: int) -> str:
+def exit_reason(rc: int) -> str:
+    """Why a process with this exit code (as ``os.waitstatus_to_exitcode`` gives it) failed."""
     if rc == 0:
         return ""
     if rc < 0:

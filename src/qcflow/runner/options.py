@@ -1,11 +1,15 @@
 """Everything a run can be told, as one plain dataclass (the CLI flags map onto it 1:1).
 
 Defaults follow O2DPG's runner except where its default ignores the machine: ``cpu_limit``
-defaults to the cores this process may use (not 8) and ``mem_limit`` to 0.9 x RAM in MB.
+defaults to the cores this process may use (not 8) and ``mem_limit`` to 0.9 x RAM in MB. On a
+Dask cluster (``executor="dask"``) they default to the total the workers declare, which is only
+known once connected: :func:`planning_options` gives the options to check a workflow with before.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,11 +17,22 @@ from typing import Literal
 
 import psutil
 
+from qcflow.errors import InvalidInput
 from qcflow.runner.policy import Policy
 
-__all__ = ["ProgressMode", "RunOptions", "default_cpu_limit", "default_mem_limit"]
+__all__ = [
+    "EXECUTORS",
+    "ExecutorName",
+    "ProgressMode",
+    "RunOptions",
+    "default_cpu_limit",
+    "default_mem_limit",
+    "planning_options",
+]
 
 ProgressMode = Literal["auto", "rich", "plain", "none"]
+ExecutorName = Literal["local", "dask", "dask-local"]
+EXECUTORS: tuple[ExecutorName, ...] = ("local", "dask", "dask-local")
 
 
 def default_cpu_limit() -> float:
@@ -64,6 +79,13 @@ class RunOptions:
     monitor_interval: float = 1.0
     progress: ProgressMode = "none"
     visualize: bool = False
+    #: ``local`` processes, ``dask`` (the cluster at ``scheduler_address``) or ``dask-local``.
+    executor: ExecutorName = "local"
+    scheduler_address: str | None = None
+    #: ``dask-local``: workers to start; ``dask``: workers to wait for (default 1).
+    workers: int | None = None
+    #: Seconds to wait for the Dask scheduler and the workers (and for a task no worker can hold).
+    dask_timeout: float = 60.0
 
     @property
     def base(self) -> Path:
@@ -73,3 +95,34 @@ class RunOptions:
     def log_path(self, given: Path | None, kind: str) -> Path:
         """An action/metric log path: as given, else ``pipeline_<kind>_<pid>.log`` (O2DPG's)."""
         return given if given is not None else self.base / f"pipeline_{kind}_{os.getpid()}.log"
+
+
+def planning_options(options: RunOptions) -> RunOptions:
+    """The options to check a workflow with before the executor's resources are known.
+
+    With ``executor="dask"`` the limits are the cluster's total, unknown until connected: only
+    the limits given bound the tasks then (each must still fit one worker, checked later).
+    Executor flags that do not go together raise ``InvalidInput``.
+    """
+    _check_executor(options)
+    if options.executor != "dask":
+        return options
+    cpu = math.inf if options.cpu_limit is None else options.cpu_limit
+    mem = math.inf if options.mem_limit is None else options.mem_limit
+    return dataclasses.replace(options, cpu_limit=cpu, mem_limit=mem)
+
+
+def _check_executor(options: RunOptions) -> None:
+    problem = ""
+    if options.executor not in EXECUTORS:
+        problem = f"--executor must be one of {', '.join(EXECUTORS)}, got {options.executor!r}"
+    elif options.executor == "dask" and not options.scheduler_address:
+        problem = "--executor dask needs --scheduler-address tcp://HOST:PORT"
+    elif options.scheduler_address and options.executor != "dask":
+        problem = f"--scheduler-address goes with --executor dask, not {options.executor!r}"
+    elif options.workers is not None and options.executor == "local":
+        problem = "--workers goes with --executor dask or dask-local"
+    elif options.workers is not None and options.workers < 1:
+        problem = f"--workers must be at least 1, got {options.workers}"
+    if problem:
+        raise InvalidInput(problem)

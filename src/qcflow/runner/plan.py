@@ -3,7 +3,8 @@
 Everything that can be wrong with the input is found here, before anything starts, and reported
 at once as :class:`~qcflow.errors.InvalidInput` (exit 2): validation problems (duplicate names,
 cycles, dangling needs unless ``allow_dangling``), bad regexes, a task booking more than the
-limits (unless ``optimistic_resources``, which clamps it with a warning), bad limits.
+limits or than any one host can hold (unless ``optimistic_resources``, which clamps it with a
+warning), bad limits.
 
 Per task the plan fixes:
 
@@ -28,7 +29,7 @@ from __future__ import annotations
 
 import os
 import sysconfig
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -92,23 +93,30 @@ class Plan:
 
 
 def build_plan(
-    workflow: Workflow, options: RunOptions, environ: Mapping[str, str] | None = None
+    workflow: Workflow,
+    options: RunOptions,
+    environ: Mapping[str, str] | None = None,
+    hosts: Sequence[tuple[float, float]] = (),
 ) -> Plan:
-    """Check ``workflow`` against ``options`` and fix every task's command, files and booking."""
+    """Check ``workflow`` against ``options`` and fix every task's command, files and booking.
+
+    ``hosts``: ``(cpu, mem)`` of each host when tasks run on several (a cluster's workers);
+    every task must fit one of them.
+    """
     report = validate(workflow, allow_dangling=options.allow_dangling)
     report.raise_for_errors(workflow.source)
     full = report.graph
     excluded = _unrunnable(full)
     selected = select_targets(full, options.target_labels, options.target_tasks, set(excluded))
     graph = full if len(selected) == len(full) else Graph([full.tasks[i] for i in sorted(selected)])
-    limits = _limits(options)
+    limits = _limits(options, hosts)
     warnings = [str(p) for p in report.warnings]
     base_env = _base_environ(os.environ if environ is None else environ)
     estimates = read_estimates(options.update_resources) if options.update_resources else {}
     builder = _TaskBuilder(options, limits, base_env, workflow.global_env(), warnings)
     tasks = [builder.build(t, lookup(estimates, t) if estimates else None) for t in graph.tasks]
     if builder.too_large:
-        raise InvalidInput("\n  ".join(["tasks larger than the limits:", *builder.too_large]))
+        raise InvalidInput("\n  ".join(["tasks that can never start:", *builder.too_large]))
     rerun = rerun_from(graph, options.rerun_from) if options.rerun_from else set()
     return Plan(
         source=workflow.source,
@@ -135,7 +143,7 @@ def _unrunnable(graph: Graph) -> dict[int, str]:
     return why
 
 
-def _limits(options: RunOptions) -> Limits:
+def _limits(options: RunOptions, hosts: Sequence[tuple[float, float]] = ()) -> Limits:
     cpu = default_cpu_limit() if options.cpu_limit is None else options.cpu_limit
     mem = default_mem_limit() if options.mem_limit is None else options.mem_limit
     for flag, value, low in (
@@ -147,7 +155,13 @@ def _limits(options: RunOptions) -> Limits:
         if not value > low:
             msg = f"{flag} must be {'positive' if low >= 0 else 'zero or more'}, got {value}"
             raise InvalidInput(msg)
-    return Limits(cpu=cpu, mem=mem, max_jobs=options.max_jobs, n_backfill=options.n_backfill)
+    return Limits(
+        cpu=cpu,
+        mem=mem,
+        max_jobs=options.max_jobs,
+        n_backfill=options.n_backfill,
+        hosts=tuple(hosts),
+    )
 
 
 def _base_environ(environ: Mapping[str, str]) -> dict[str, str]:
@@ -242,12 +256,25 @@ class _TaskBuilder:
         demand = Demand(cpu=cpu, mem=mem, semaphore=task.semaphore)
         if self.limits.fits_alone(demand):
             return demand
-        text = (
-            f"task {task.name!r} books {cpu:g} cores and {mem:g} MB but the limits are "
-            f"{self.limits.cpu:g} cores (--cpu-limit) and {self.limits.mem:g} MB (--mem-limit)"
-        )
+        text = f"task {task.name!r} books {cpu:g} cores and {mem:g} MB but {self._room(demand)}"
         if not self.options.optimistic_resources:
             self.too_large.append(f"{text} (--optimistic-resources clamps it)")
             return demand
-        self.warnings.append(f"{text}: clamped to the limits (--optimistic-resources)")
-        return Demand(min(cpu, self.limits.cpu), min(mem, self.limits.mem), task.semaphore)
+        clamped = self.limits.clamp(demand)
+        self.warnings.append(
+            f"{text}: clamped to {clamped.cpu:g} cores and {clamped.mem:g} MB "
+            "(--optimistic-resources)"
+        )
+        return clamped
+
+    def _room(self, demand: Demand) -> str:
+        """What the task does not fit: the limits, or else every host."""
+        limits = self.limits
+        if Limits(limits.cpu, limits.mem).fits_alone(demand):
+            shapes = sorted(set(limits.hosts), reverse=True)
+            shown = ", ".join(f"{c:g} cores + {m:g} MB" for c, m in shapes[:3])
+            more = f" and {len(shapes) - 3} other sizes" if len(shapes) > 3 else ""
+            return f"no worker can hold that much (workers: {shown}{more})"
+        return (
+            f"the limits are {limits.cpu:g} cores (--cpu-limit) and {limits.mem:g} MB (--mem-limit)"
+        )

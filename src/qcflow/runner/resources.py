@@ -10,6 +10,10 @@ can drift past it when normal tasks start next to running backfill ones). A task
 named ``semaphore`` excludes every other task naming it, in either lane. ``max_jobs``
 (``-jmax``) bounds both lanes together.
 
+When tasks run on several hosts (the workers of a Dask cluster), the limits are the hosts' total
+and :attr:`Limits.hosts` lists what each host has: a task must also fit one host alone
+(:meth:`Limits.fits_alone`), since no task spans hosts; placing it on one is the cluster's job.
+
 The booking is plain data; :func:`lane_for` asks, :func:`acquire` and :func:`release` change it.
 Comparisons allow a tiny tolerance so that ten bookings of 0.1 core fit one core.
 """
@@ -43,10 +47,31 @@ class Limits:
     max_jobs: int = 100
     n_backfill: int = 1
     backfill_factor: float = 1.5
+    #: ``(cpu, mem)`` of each host when tasks run on several; empty: one machine.
+    hosts: tuple[tuple[float, float], ...] = ()
 
     def fits_alone(self, demand: Demand) -> bool:
-        """Whether the task could ever start: it fits the normal lane of an idle machine."""
-        return demand.cpu <= self.cpu + _EPS and demand.mem <= self.mem + _EPS
+        """Whether the task could ever start: it fits the normal lane of an idle machine
+        (and one host of it)."""
+        if not _within(demand.cpu, demand.mem, self.cpu, self.mem):
+            return False
+        return not self.hosts or any(_within(demand.cpu, demand.mem, c, m) for c, m in self.hosts)
+
+    def clamp(self, demand: Demand) -> Demand:
+        """The largest part of ``demand`` that fits alone: on the host keeping most of it."""
+        cpu, mem = min(demand.cpu, self.cpu), min(demand.mem, self.mem)
+        if self.hosts:
+
+            def kept(host: tuple[float, float]) -> float:
+                return min(host[0], cpu) / max(cpu, _EPS) + min(host[1], mem) / max(mem, _EPS)
+
+            best = max(self.hosts, key=kept)
+            cpu, mem = min(cpu, best[0]), min(mem, best[1])
+        return Demand(cpu, mem, demand.semaphore)
+
+
+def _within(cpu: float, mem: float, cpu_limit: float, mem_limit: float) -> bool:
+    return cpu <= cpu_limit + _EPS and mem <= mem_limit + _EPS
 
 
 @dataclass(slots=True)

@@ -1,0 +1,355 @@
+"""What a Dask worker runs for one task: the task's shell in its own process group, ended with it.
+
+The runner submits :func:`run_task` with a :class:`TaskSpec`, one future per attempt
+(:mod:`~qcflow.runner.dask_executor`); a worker thread runs it:
+
+- **The task** is ``/bin/bash -c shell_text(job)``, the text every executor runs (it changes to
+  the task's ``cwd``, writes ``<name>.log`` and, on success, the completion marker), started with
+  ``posix_spawn(setsid=True)``: a session and process group of its own, so one ``killpg``
+  reaches everything it started. Its environment is the worker's, without the thread limits
+  Dask's nanny sets for the worker's own Python (``OMP_NUM_THREADS=1``, ...), updated with what
+  the runner sends (:func:`~qcflow.runner.dask_workers.shipped_env`).
+- **Ending it**: :func:`signal_task` sends SIGTERM to the group and SIGKILL after the grace
+  period, or SIGKILL at once when asked again (the runner sends its kills in batches to every
+  worker: :func:`signal_tasks` through ``client.run``); a task timeout does the same from a
+  timer here. The future then completes with the exit status, as a local process would. When
+  the task's shell ends, whatever it left in its group gets SIGTERM, then SIGKILL after the
+  grace period.
+- **Nobody waits for it any more**: :class:`EndOrphans`, a worker plugin, ends the group of a task
+  whose future is released while it runs (the runner exited, was killed or lost the scheduler),
+  and of every task when the worker closes.
+- **The worker dies** (killed, out of memory): no Python is left to end anything, so each task
+  has a watcher, a ``/bin/sh`` started just before it and blocked reading a pipe whose other end
+  only the worker holds; the worker writes the task's group id into it as soon as the task is
+  spawned. At end of file (the worker is gone) the watcher kills that group; when the task ends
+  normally the worker writes a line and the watcher leaves quietly.
+- **The result** (:class:`TaskResult`): the exit code, times, the reason when it was ended, the
+  CPU time (from ``wait4``) and the peak PSS and USS of the task's tree, sampled every
+  ``monitor_interval`` seconds by the runner's own :class:`~qcflow.runner.monitor.Monitor`, one
+  per worker process (``wait4``'s peak RSS would be free but is useless: it starts from the
+  worker's own RSS, inherited through ``exec``). It is returned, and also published at once as
+  an event on the runner's topic (``log_event``), which reaches the runner together with the
+  news that the task ended, saving the round trip of fetching the result.
+
+Logs and markers land in the task's ``cwd``, which must be on a file system the runner sees
+too. This module runs on the workers (it needs ``distributed``, which they have); the runner
+imports it only when a Dask executor is chosen.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import itertools
+import os
+import shutil
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import dask.config
+from distributed import WorkerPlugin, get_worker
+
+from qcflow.runner.local import exit_reason, signal_group
+from qcflow.runner.logs import JsonLinesLog
+from qcflow.runner.monitor import Monitor, Usage
+
+__all__ = ["EndOrphans", "TaskResult", "TaskSpec", "run_task", "signal_task", "signal_tasks"]
+
+_BASH = "/bin/bash"
+_SH = "/bin/sh"
+_NICE = shutil.which("nice")
+#: The watcher: reads the task's group id, then a line means the task ended (leave) and end of
+#: file that the worker died (kill the group).
+_WATCH = 'read -r g && [ -n "$g" ] && { read -r _ || kill -KILL -"$g"; }'
+#: Worker task states after ``executing`` that mean the future was let go while it ran.
+_RELEASED = frozenset({"released", "cancelled", "forgotten"})
+
+
+@dataclass(frozen=True, slots=True)
+class TaskSpec:
+    """One attempt of a task, as the runner sends it."""
+
+    #: The attempt's Dask key, unique per attempt: how :func:`signal_task` finds it.
+    token: str
+    #: What ``/bin/bash -c`` runs (:func:`~qcflow.runner.executor.shell_text`).
+    text: str
+    cwd: str
+    #: Set on top of the worker's environment.
+    env: dict[str, str]
+    nice: int = 0
+    timeout: float | None = None
+    grace: float = 3.0
+    #: Seconds between resource samples of the task's tree; 0: none.
+    monitor_interval: float = 1.0
+    #: The event topic the result is published on ("": none).
+    topic: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TaskResult:
+    """How the attempt ended: ``rc`` is ``None`` when it never started or died by a signal."""
+
+    rc: int | None
+    start: float
+    end: float
+    reason: str = ""
+    cpu_seconds: float | None = None
+    peak_pss_mb: float | None = None
+    peak_uss_mb: float | None = None
+
+
+@dataclass
+class _Running:
+    """A task's process group while its leader is not reaped (so the group id is still its)."""
+
+    pgid: int
+    grace: float
+    reason: str = ""
+    terminating: bool = False
+    reaped: bool = False
+    timers: list[threading.Timer] = field(default_factory=list)
+
+    def end(self, reason: str = "", hard: bool = False) -> None:
+        """SIGTERM, and SIGKILL after the grace period; SIGKILL at once when ``hard`` or again."""
+        with _LOCK:
+            if self.reaped:
+                return
+            self.reason = self.reason or reason
+            if hard or self.terminating:
+                signal_group(self.pgid, signal.SIGKILL)
+                return
+            self.terminating = True
+            signal_group(self.pgid, signal.SIGTERM)
+            self.timers.append(_later(self.grace, signal_group, self.pgid, signal.SIGKILL))
+
+
+_LOCK = threading.Lock()
+#: Token -> running task, in this worker process.
+_RUNNING: dict[str, _Running] = {}
+_KEYS = itertools.count()
+
+
+def run_task(spec: TaskSpec) -> TaskResult:
+    """Run one attempt to its end on this worker, publish its result, return it."""
+    result = _run(spec)
+    if spec.topic:
+        _publish(spec.topic, spec.token, result)
+    return result
+
+
+def _run(spec: TaskSpec) -> TaskResult:
+    start = time.time()
+    watcher = _watch()  # first: the task is never without one
+    try:
+        pid = _spawn(spec)
+    except (OSError, ValueError) as err:  # ValueError: a NUL byte in the text or the env
+        _dismiss(watcher)
+        return TaskResult(None, start, time.time(), f"cannot start: {_why(err)}")
+    _tell(watcher, f"{pid}\n")
+    running = _register(spec, pid)
+    monitor, watch_key = _monitor(spec.monitor_interval), next(_KEYS)
+    if monitor is not None:
+        monitor.add(watch_key, spec.token, pid)
+    try:
+        with contextlib.suppress(ChildProcessError):  # reaped elsewhere: _reap says so
+            os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
+        reaped = _reap(spec.token, running)
+    finally:
+        _dismiss(watcher)
+    usage = monitor.remove(watch_key) if monitor is not None else Usage()
+    return _result(start, running, reaped, usage)
+
+
+def _register(spec: TaskSpec, pid: int) -> _Running:
+    """Make the task findable by :func:`signal_task`; arm its timeout."""
+    running = _Running(pid, spec.grace)
+    with _LOCK:
+        _RUNNING[spec.token] = running
+    if spec.timeout is not None:
+        reason = f"timeout after {spec.timeout:g} s"
+        running.timers.append(_later(spec.timeout, running.end, reason))
+    return running
+
+
+def _result(
+    start: float, running: _Running, reaped: tuple[int, Any] | None, usage: Usage
+) -> TaskResult:
+    end = time.time()
+    if reaped is None:
+        return TaskResult(None, start, end, "exit status lost (reaped by someone else)")
+    status, rusage = reaped
+    rc = os.waitstatus_to_exitcode(status)
+    return TaskResult(
+        rc if rc >= 0 else None,
+        start,
+        end,
+        running.reason or exit_reason(rc),
+        cpu_seconds=rusage.ru_utime + rusage.ru_stime,
+        peak_pss_mb=usage.pss_max,
+        peak_uss_mb=usage.uss_max,
+    )
+
+
+def signal_task(token: str, hard: bool = False, reason: str = "") -> bool:
+    """End the task ``token`` if it runs in this worker process; ``False`` when it does not."""
+    with _LOCK:
+        running = _RUNNING.get(token)
+    if running is None:
+        return False
+    running.end(reason, hard=hard)
+    return True
+
+
+def signal_tasks(requests: list[tuple[str, bool, str]]) -> list[str]:
+    """:func:`signal_task` for each ``(token, hard, reason)``; the tokens running here."""
+    return [token for token, hard, reason in requests if signal_task(token, hard, reason)]
+
+
+class EndOrphans(WorkerPlugin):
+    """Ends a task whose future is released while it runs, and every task when the worker closes.
+
+    Registered once per cluster under :attr:`name` (``idempotent``: a second runner on the same
+    cluster keeps the first one's plugin instead of tearing it down).
+    """
+
+    name = "qcflow-end-orphans"
+    idempotent = True
+
+    def transition(self, key: Any, start: str, finish: str, **kwargs: Any) -> None:
+        if start == "executing" and finish in _RELEASED and isinstance(key, str):
+            signal_task(key, reason="released by the Dask scheduler (the runner is gone)")
+
+    def teardown(self, worker: Any) -> None:
+        with _LOCK:
+            tokens = list(_RUNNING)
+        for token in tokens:
+            signal_task(token, reason="the Dask worker closed")
+
+
+# -- processes ------------------------------------------------------------------------------------
+
+
+def _spawn(spec: TaskSpec) -> int:
+    """``posix_spawn`` the task's shell as a session leader; return its pid."""
+    Path(spec.cwd).mkdir(parents=True, exist_ok=True)
+    argv = [_BASH, "-c", spec.text]
+    if spec.nice and _NICE:
+        argv = [_NICE, "-n", str(spec.nice), *argv]
+    env = {**_worker_environ(), **spec.env}
+    devnull_r, devnull_w = _devnull()
+    actions = [(os.POSIX_SPAWN_DUP2, devnull_r, 0), (os.POSIX_SPAWN_DUP2, devnull_w, 1)]
+    return os.posix_spawn(argv[0], argv, env, file_actions=actions, setsid=True)
+
+
+def _watch() -> tuple[int, int] | None:
+    """Start a watcher; return its pid and the pipe end only we hold."""
+    read, write = os.pipe()  # both close-on-exec: no other child of the worker inherits them
+    _, devnull_w = _devnull()
+    actions = [
+        (os.POSIX_SPAWN_DUP2, read, 0),
+        (os.POSIX_SPAWN_DUP2, devnull_w, 1),
+        (os.POSIX_SPAWN_DUP2, devnull_w, 2),
+    ]
+    try:
+        argv = [_SH, "-c", _WATCH, "qcflow-watch"]
+        pid = os.posix_spawn(_SH, argv, {}, file_actions=actions, setsid=True)
+    except OSError:
+        os.close(write)
+        return None  # the task runs without: only the worker's death would leave it behind
+    finally:
+        os.close(read)
+    return pid, write
+
+
+def _tell(watcher: tuple[int, int] | None, line: str) -> None:
+    if watcher is not None:
+        with contextlib.suppress(OSError):
+            os.write(watcher[1], line.encode())
+
+
+def _dismiss(watcher: tuple[int, int] | None) -> None:
+    """Tell the watcher the task ended (or never started), and reap it."""
+    if watcher is None:
+        return
+    _tell(watcher, "\n")
+    pid, write = watcher
+    os.close(write)
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, 0)
+
+
+def _reap(token: str, running: _Running) -> tuple[int, Any] | None:
+    """The leader has ended: end what it left in its group, reap it, return status and usage."""
+    with _LOCK:
+        del _RUNNING[token]
+        running.reaped = True
+        for timer in running.timers:
+            timer.cancel()
+    pgid = running.pgid
+    # The leader is a zombie until reaped, so the group id cannot be reused yet.
+    signal_group(pgid, signal.SIGTERM)
+    try:
+        _, status, usage = os.wait4(pgid, 0)
+    except ChildProcessError:
+        return None
+    if _group_alive(pgid):
+        _later(running.grace, signal_group, pgid, signal.SIGKILL)
+    return status, usage
+
+
+def _publish(topic: str, token: str, result: TaskResult) -> None:
+    """Send the result to the runner as an event (through the scheduler, in order with the
+    task's own end)."""
+    try:
+        worker = get_worker()
+    except ValueError:
+        return  # not on a worker (a test): the returned result is all there is
+    worker.log_event(topic, {"token": token, "result": dataclasses.asdict(result)})
+
+
+def _why(err: OSError | ValueError) -> str:
+    if isinstance(err, OSError) and err.strerror:
+        return f"{err.strerror}: {err.filename}" if err.filename else err.strerror
+    return str(err)
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return False  # someone else's group now
+    return True
+
+
+def _later(delay: float, action: Callable[..., object], *args: Any) -> threading.Timer:
+    timer = threading.Timer(delay, action, args)
+    timer.daemon = True
+    timer.start()
+    return timer
+
+
+@cache
+def _monitor(interval: float) -> Monitor | None:
+    """This worker process's sampler for that interval (its samples are not logged here)."""
+    return Monitor(JsonLinesLog(None), interval) if interval > 0 else None
+
+
+@cache
+def _devnull() -> tuple[int, int]:
+    """``/dev/null`` for reading and for writing, opened once per worker process."""
+    return os.open(os.devnull, os.O_RDONLY), os.open(os.devnull, os.O_WRONLY)
+
+
+@cache
+def _worker_environ() -> dict[str, str]:
+    """The worker's environment without the variables its nanny set for the worker's Python."""
+    preset = dask.config.get("distributed.nanny.pre-spawn-environ", default={}) or {}
+    return {k: v for k, v in os.environ.items() if not (k in preset and str(preset[k]) == v)}

@@ -1,0 +1,208 @@
+"""``qcflow run --executor dask|dask-local`` on the command line: the same summary as the local
+executor, a runner killed at any moment, a scheduler that goes away; each time a second run
+finishes the work from the completion markers, and no task outlives its run."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("distributed")
+
+from .conftest import task, write_workflow
+from .test_dask_task import wait_until_dead
+from .test_resume import TASKS, finish, markers, runs, wait_for
+
+QUIET = ["--progress", "plain", "--monitor-interval", "0.2", "--kill-grace", "0.5"]
+
+
+def start_runner(tmp_path: Path, env: dict[str, str], *flags: str) -> subprocess.Popen[bytes]:
+    argv = [sys.executable, "-m", "qcflow", "run", "-f", "wf.json", *QUIET, *flags]
+    return subprocess.Popen(
+        argv, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+
+
+def statuses(path: Path) -> dict[str, str]:
+    return {t["name"]: t["status"] for t in json.loads(path.read_text())["tasks"]}
+
+
+def test_dask_local_ends_as_the_local_executor(tmp_path, subprocess_env):
+    tasks = [
+        task("a", "echo a > a.out"),
+        task("b", "exit 3", ["a"]),
+        task("c", "cat a.out", ["b"]),
+        task("d", "cat a.out", ["a"], cpu=0.5),
+    ]
+    summaries = []
+    for executor in ("local", "dask-local"):
+        where = tmp_path / executor
+        where.mkdir()
+        write_workflow(where / "wf.json", tasks)
+        flags = ["-k", "--cpu-limit", "2", "--executor", executor]
+        if executor == "dask-local":
+            flags += ["--workers", "2"]
+        runner = start_runner(where, subprocess_env, *flags)
+        out = finish(runner).decode()
+        assert runner.returncode == 1, out
+        summaries.append(statuses(where / "summary.json"))
+    assert (
+        summaries[0]
+        == summaries[1]
+        == {
+            "a": "done",
+            "b": "failed",
+            "c": "blocked",
+            "d": "done",
+        }
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("executor", ["dask-local", "dask"])
+def test_runner_killed_then_resume(tmp_path, subprocess_env, dask_cluster, executor):
+    """dask-local: the killed runner's workers die with it, and each task's watcher ends it.
+    dask: the workers live on; the scheduler drops the dead client's futures and the workers
+    end their tasks."""
+    flags = ["--executor", executor, "--workers", "2"]
+    if executor == "dask":
+        flags += ["--scheduler-address", dask_cluster.scheduler_address]
+    write_workflow(tmp_path / "wf.json", TASKS)
+    first = start_runner(tmp_path, subprocess_env, *flags)
+    try:
+        wait_for(tmp_path / "b-child.pid", limit=60)
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.communicate()
+    wait_until_dead([int((tmp_path / f).read_text()) for f in ("b.pid", "b-child.pid")])
+    done_before = markers(tmp_path)
+    assert "a" in done_before
+    assert "b" not in done_before
+    second = start_runner(tmp_path, subprocess_env, *flags)
+    out = finish(second, 120).decode()
+    assert second.returncode == 0, out
+    assert (tmp_path / "c.out").read_text().split() == ["a", "b"]
+    status = statuses(tmp_path / "summary.json")
+    assert {n for n, s in status.items() if s == "cached"} >= done_before
+    assert runs(tmp_path, "a") == 1
+    assert runs(tmp_path, "b") == 2
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Cluster:
+    """A scheduler and one worker (CPU=2, MEM=2000) as separate processes, as on a batch
+    system, so that the test can take the scheduler away."""
+
+    def __init__(self, env: dict[str, str], where: Path) -> None:
+        self.address = f"tcp://127.0.0.1:{free_port()}"
+        dask = [sys.executable, "-m", "dask"]
+        port = self.address.rsplit(":", 1)[1]
+        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "cwd": where}
+        self.scheduler = subprocess.Popen(
+            [
+                *dask,
+                "scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                port,
+                "--dashboard-address",
+                ":0",
+            ],
+            env=env,
+            **quiet,
+        )
+        self.worker = subprocess.Popen(
+            [
+                *dask,
+                "worker",
+                self.address,
+                "--resources",
+                "CPU=2,MEM=2000",
+                "--nthreads",
+                "2",
+                "--host",
+                "127.0.0.1",
+                "--no-dashboard",
+            ],
+            env=env,
+            **quiet,
+        )
+
+    def stop(self) -> None:
+        for proc in (self.worker, self.scheduler):
+            if proc.poll() is None:
+                proc.terminate()
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+@pytest.mark.slow
+def test_scheduler_lost_then_resume(tmp_path, subprocess_env):
+    write_workflow(tmp_path / "wf.json", TASKS)
+    cluster = Cluster(subprocess_env, tmp_path)
+    try:
+        flags = ["--executor", "dask", "--scheduler-address", cluster.address]
+        runner = start_runner(tmp_path, subprocess_env, *flags)
+        try:
+            wait_for(tmp_path / "b-child.pid", limit=60)
+            cluster.scheduler.send_signal(signal.SIGKILL)
+            out = finish(runner, 60).decode()
+        finally:
+            if runner.poll() is None:
+                runner.kill()
+                runner.wait()
+    finally:
+        cluster.stop()
+    assert runner.returncode == 1, out
+    assert f"qcflow: error: lost the Dask scheduler at {cluster.address}; run again" in out
+    assert "Traceback" not in out  # Dask's own complaints are kept quiet
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    by_name = {t["name"]: t for t in summary["tasks"]}
+    assert by_name["a"]["status"] == "done"
+    assert by_name["b"]["status"] == "killed"
+    assert by_name["b"]["reason"] == f"interrupted: lost the Dask scheduler at {cluster.address}"
+    assert by_name["c"]["status"] == "cancelled"
+    wait_until_dead([int((tmp_path / f).read_text()) for f in ("b.pid", "b-child.pid")])
+
+    again = Cluster(subprocess_env, tmp_path)
+    try:
+        flags = ["--executor", "dask", "--scheduler-address", again.address]
+        second = start_runner(tmp_path, subprocess_env, *flags)
+        out = finish(second, 120).decode()
+    finally:
+        again.stop()
+    assert second.returncode == 0, out
+    assert (tmp_path / "c.out").read_text().split() == ["a", "b"]
+    assert statuses(tmp_path / "summary.json")["a"] == "cached"
+    assert runs(tmp_path, "a") == 1
+
+
+def test_sigint_ends_the_tasks_on_the_workers(tmp_path, subprocess_env, dask_cluster):
+    write_workflow(tmp_path / "wf.json", TASKS)
+    flags = ["--executor", "dask", "--scheduler-address", dask_cluster.scheduler_address]
+    runner = start_runner(tmp_path, subprocess_env, *flags, "--workers", "2")
+    try:
+        wait_for(tmp_path / "b-child.pid", limit=60)
+    finally:
+        runner.send_signal(signal.SIGINT)
+    out = finish(runner, 60).decode()
+    assert runner.returncode == 1, out
+    wait_until_dead([int((tmp_path / f).read_text()) for f in ("b.pid", "b-child.pid")])
+    status = statuses(tmp_path / "summary.json")
+    assert status["b"] == "killed"
+    assert status["c"] == "cancelled"
