@@ -45,6 +45,7 @@ __all__ = [
     "date_axis",
     "draw_points",
     "new_figure",
+    "palette_colors",
     "parse_limits",
     "plot_image",
     "png",
@@ -89,11 +90,16 @@ def _auto_colors(plot: PlotSpec) -> list[tuple[float, ...]]:
     count = len(plot.graphs)
     if count <= 1:
         return [(0.0, 0.0, 0.0)] * count
+    return palette_colors(count, plot.color_palette)
+
+
+def palette_colors(count: int, palette: int = 0) -> list[tuple[float, ...]]:
+    """``count`` colours spread over a ROOT palette (0: ROOT's default), as ``PLC``/``PMC``."""
     from matplotlib import colormaps
 
-    cmap = colormaps[root_style.palette(plot.color_palette)]
+    cmap = colormaps[root_style.palette(palette)]
     # The palette's last tenth is too light to see on white (viridis: yellow).
-    return [tuple(cmap(0.85 * i / (count - 1))) for i in range(count)]
+    return [tuple(cmap(0.85 * i / max(count - 1, 1))) for i in range(count)]
 
 
 def _values(expr: Expression, columns: Mapping[str, Array], size: int, mask: Array) -> Array:

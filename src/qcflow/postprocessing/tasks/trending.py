@@ -38,7 +38,7 @@ from qcflow.postprocessing.trend_table import TrendTable
 from qcflow.postprocessing.triggers import Trigger
 from qcflow.postprocessing.values import Node
 
-__all__ = ["PREFETCH", "TrendingTask", "trend_time"]
+__all__ = ["PREFETCH", "TrendingTask", "stored_trend", "trend_time"]
 
 _UINT32_MAX = 2**32 - 1
 
@@ -53,6 +53,24 @@ def trend_time(trigger: Trigger, choice: str) -> int:
     else:
         ms = trigger.activity.valid_until
     return min(max(ms // 1000, 0), _UINT32_MAX)
+
+
+def stored_trend(task: Any, services: Services) -> dict[str, Any] | None:
+    """The columns of the latest stored trend of ``task`` (``<prov>/<DET>/MO/<task>/<task>``
+    for the task's activity, in the destination QCDB) if it has the branches of the task's
+    ``table``; else None, with a warning saying why."""
+    name = task.config.task_name
+    path = f"{task.config.detector_name}/MO/{name}/{name}"
+    activity: Activity = task.config.common.activity
+    found = services.retrieve_latest(path, activity, services.destination)
+    if found is None or not isinstance(found.obj, dict):
+        task.log.warning("%s: could not retrieve an existing trend to continue", name)
+        return None
+    if not task.table.same_layout(list(found.obj)):
+        task.log.warning("%s: the stored trend has other branches than this config; "
+                         "a new trend is started", name)  # fmt: skip
+        return None
+    return dict(found.obj)
 
 
 class TrendingTask(Task):
@@ -157,17 +175,10 @@ class TrendingTask(Task):
 
     def _resume(self, services: Services) -> None:
         name = self.config.task_name
-        path = f"{self.config.detector_name}/MO/{name}/{name}"
-        activity: Activity = self.config.common.activity
-        found = services.retrieve_latest(path, activity, services.destination)
-        if found is None or not isinstance(found.obj, dict):
-            self.log.warning("%s: could not retrieve an existing trend to continue", name)
+        stored = stored_trend(self, services)
+        if stored is None:
             return
-        if not self.table.same_layout(list(found.obj)):
-            self.log.warning("%s: the stored trend has other branches than this config; "
-                             "a new trend is started", name)  # fmt: skip
-            return
-        columns = dict(found.obj)
+        columns = dict(stored)
         for source in self.options.data_sources:
             leaves = {
                 leaf: columns.get(f"{source.name}.{leaf}")
