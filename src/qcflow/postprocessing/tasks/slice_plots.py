@@ -45,7 +45,13 @@ from qcflow.postprocessing.plotting import (
 from qcflow.postprocessing.tasks.slice_trending_config import SliceLegend, SlicePlot
 from qcflow.postprocessing.values import parse_float
 
-__all__ = ["SliceSeries", "draw_slice_plot", "legend_name", "slice_plot_image"]
+__all__ = [
+    "SliceSeries",
+    "draw_slice_plot",
+    "legend_name",
+    "render_slice_plot",
+    "slice_plot_image",
+]
 
 Array = npt.NDArray[Any]
 BLACK = (0.0, 0.0, 0.0)
@@ -70,9 +76,15 @@ class SliceSeries:
 
 def slice_plot_image(plot: SlicePlot, series: SliceSeries) -> PlotImage:
     """The plot as a publishable image, with its graphs and a redraw function."""
-    figure, graphs = draw_slice_plot(plot, series)
-    return PlotImage(plot.name, png(figure), tuple(graphs),
-                     lambda: draw_slice_plot(plot, series)[0])  # fmt: skip
+    data, graphs = render_slice_plot((plot, series))
+    return PlotImage(plot.name, data, tuple(graphs), lambda: draw_slice_plot(plot, series)[0])
+
+
+def render_slice_plot(job: tuple[SlicePlot, SliceSeries]) -> tuple[bytes, list[GraphData]]:
+    """PNG and graphs of one plot; picklable in and out, so plots can be drawn in parallel
+    (:meth:`~qcflow.postprocessing.reduction.Reducer.map`)."""
+    figure, graphs = draw_slice_plot(*job)
+    return png(figure), graphs
 
 
 def draw_slice_plot(plot: SlicePlot, series: SliceSeries) -> tuple[Any, list[GraphData]]:

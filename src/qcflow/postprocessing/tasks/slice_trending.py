@@ -33,9 +33,11 @@ written in a fraction of the time one branch per slice would take. Slice titles 
 
 from __future__ import annotations
 
+from functools import partial
 from itertools import pairwise
 from typing import Any
 
+from qcflow.postprocessing.images import PlotImage
 from qcflow.postprocessing.object_manager import PublicationPolicy
 from qcflow.postprocessing.prefetch import Prefetcher
 from qcflow.postprocessing.reduction import ReduceRequest, ReduceResult
@@ -44,7 +46,7 @@ from qcflow.postprocessing.services import Services
 from qcflow.postprocessing.slice_reductors import TITLES, SliceReductor, split_titles
 from qcflow.postprocessing.slicing import FIELDS
 from qcflow.postprocessing.task import Task, task_reads
-from qcflow.postprocessing.tasks.slice_plots import SliceSeries, slice_plot_image
+from qcflow.postprocessing.tasks.slice_plots import SliceSeries, draw_slice_plot, render_slice_plot
 from qcflow.postprocessing.tasks.slice_trending_config import (
     SliceSource,
     SliceTrendingConfig,
@@ -128,12 +130,12 @@ class SliceTrendingTask(Task):
         time = trend_time(trigger, self.options.trending_timestamp)
         self.table.append(trigger.activity.number, time, values)
         if self.options.produce_plots_on_update:
-            self._plots()
+            self._plots(services)
 
     def finalize(self, trigger: Trigger, services: Services) -> None:
         if not self.options.produce_plots_on_update:
             self.objects.start_publishing(self.table, self.config.task_name)
-        self._plots()
+        self._plots(services)
         if self.skipped:
             self.log.warning("%s: %d points skipped because a source was missing",
                              self.config.task_name, self.skipped)  # fmt: skip
@@ -176,15 +178,25 @@ class SliceTrendingTask(Task):
         return SliceSeries(columns[TIME].astype(float), columns[META_RUN].astype(float), fields,
                            self._names(source), source.division)  # fmt: skip
 
-    def _plots(self) -> None:
+    def _plots(self, services: Services) -> None:
+        """Draw every plot -- in the engine's worker processes unless ``--no-IPC``."""
         if not len(self.table):
             self.log.info("%s: no entries in the trend so far, no plots", self.config.task_name)
             return
         columns = self.table.columns()
-        for plot in self.options.plots:
-            series = self._series(self.options.source(plot.source), columns)
-            image = slice_plot_image(plot, series)
+        jobs = [
+            (p, self._series(self.options.source(p.source), columns)) for p in self.options.plots
+        ]
+        for (plot, series), (data, graphs) in zip(
+            jobs, services.reducer.map(render_slice_plot, jobs), strict=True
+        ):
+            image = PlotImage(plot.name, data, tuple(graphs),
+                              partial(_redraw, plot, series))  # fmt: skip
             self.objects.start_publishing(image, plot.name, PublicationPolicy.ONCE)
+
+
+def _redraw(plot: Any, series: SliceSeries) -> Any:
+    return draw_slice_plot(plot, series)[0]
 
 
 def _config_titles(source: SliceSource) -> tuple[str, ...]:

@@ -279,7 +279,8 @@ def _varexp(item: Node, varexp: str, sources: tuple[SliceSource, ...]) -> tuple[
     names = [s.name for s in sources]
     problems = []
     if source not in names:
-        problems.append(f"no data source {source!r}{did_you_mean(source, names)}")
+        hint = did_you_mean(source, names) or f" (sources: {', '.join(names)})"
+        problems.append(f"no data source {source!r}{hint}")
     if variable not in FIELDS:
         problems.append(f"{variable!r} is not a slice field{did_you_mean(variable, FIELDS)} "
                         f"({', '.join(FIELDS)})")  # fmt: skip
