@@ -54,6 +54,7 @@ BUILTIN: Mapping[str, tuple[Kind, str]] = {
         "task",
         "qcflow.postprocessing.tasks.slice_trending:SliceTrendingTask",
     ),
+    f"{_COMMON}QualityTask": ("task", "qcflow.postprocessing.tasks.quality:QualityTask"),
     f"{_COMMON}TH1Reductor": ("reductor", "qcflow.postprocessing.reductors:TH1Reductor"),
     f"{_COMMON}TH2Reductor": ("reductor", "qcflow.postprocessing.reductors:TH2Reductor"),
     f"{_COMMON}QualityReductor": ("reductor", "qcflow.postprocessing.reductors:QualityReductor"),
