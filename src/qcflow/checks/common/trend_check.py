@@ -144,16 +144,18 @@ class TrendCheck(Check):
                 continue
             overlays.extend(_threshold_lines(history))
             x, y = self.label_at
-            overlays.append(Label(history.quality.name, QUALITY_COLORS[history.quality.name],
-                                  x=x, y=y + self.label_size[1] / 2, size=14, pad=graph.pad))  # fmt: skip
+            name = history.quality.name
+            y += self.label_size[1] / 2
+            overlays.append(Label(name, QUALITY_COLORS[name], x=x, y=y, size=14, pad=graph.pad))
         return overlays or None
 
 
 def _threshold_lines(history: _History) -> list[Overlay]:
     x = tuple(p[0] for p in history.points)
     lines: list[Overlay] = []
-    for index, color in ((2, 797), (1, 632)):
-        limits = [p[index] for p in history.points]
+    medium = [p[2] for p in history.points]
+    bad: list[Limits | None] = [p[1] for p in history.points]
+    for limits, color in ((medium, 797), (bad, 632)):
         if any(limit is None for limit in limits):
             continue
         for side in (0, 1):
