@@ -55,6 +55,15 @@ BUILTIN: Mapping[str, tuple[Kind, str]] = {
         "qcflow.postprocessing.tasks.slice_trending:SliceTrendingTask",
     ),
     f"{_COMMON}QualityTask": ("task", "qcflow.postprocessing.tasks.quality:QualityTask"),
+    f"{_COMMON}ReferenceComparatorTask": (
+        "task",
+        "qcflow.postprocessing.tasks.reference_comparator:ReferenceComparatorTask",
+    ),
+    f"{_COMMON}CcdbInspectorTask": (
+        "task",
+        "qcflow.postprocessing.tasks.ccdb_inspector:CcdbInspectorTask",
+    ),
+    f"{_COMMON}BigScreen": ("task", "qcflow.postprocessing.tasks.big_screen:BigScreen"),
     f"{_COMMON}TH1Reductor": ("reductor", "qcflow.postprocessing.reductors:TH1Reductor"),
     f"{_COMMON}TH2Reductor": ("reductor", "qcflow.postprocessing.reductors:TH2Reductor"),
     f"{_COMMON}QualityReductor": ("reductor", "qcflow.postprocessing.reductors:QualityReductor"),

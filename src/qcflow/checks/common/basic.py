@@ -12,6 +12,9 @@ Registered under their O2 names (``o2::quality_control_modules::common::MeanIsAb
   ``nBadCyclesLimit`` faults in a row make the quality Bad with a flag (``NoDetectorData``
   "Number of entries stopped increasing." or ``Unknown`` "Number of entries has increased.").
   ``beautify``: a red label on the faulty objects.
+- **CcdbInspectorCheck** -- CcdbInspectorTask's ``ObjectsStatus``: Good when every source was
+  found valid, Bad when one was not, with an ``Unknown`` flag ``"<source> is <status>"`` for each
+  problem; Null for any other object.
 - **EverIncreasingGraph** -- the first graph of the first object (a plot) must never decrease:
   Good, else Bad; not a plot with a graph: Null. ``beautify``: "No anomalies" on green or
   "Values are not always increasing" on red.
@@ -39,7 +42,13 @@ from qcflow.postprocessing.overlays import HLine, Label, Overlay
 from qcflow.postprocessing.reductors import TH1Reductor
 from qcflow.postprocessing.values import parse_float
 
-__all__ = ["EverIncreasingGraph", "IncreasingEntries", "MeanIsAbove", "NonEmpty"]
+__all__ = [
+    "CcdbInspectorCheck",
+    "EverIncreasingGraph",
+    "IncreasingEntries",
+    "MeanIsAbove",
+    "NonEmpty",
+]
 
 #: MeanIsAbove's line colours (QC: kGreen, kOrange, kRed; anything else white).
 LINE_COLORS = {"Good": 416, "Medium": 800, "Bad": 632}
@@ -155,3 +164,26 @@ class EverIncreasingGraph(Check):
         good = quality == Quality.GOOD
         text = "No anomalies" if good else "Values are not always increasing"
         return [Label(text, 1, x=0.32, y=0.88, size=12, fill=416 if good else 632)]
+
+
+class CcdbInspectorCheck(Check):
+    """See the module docstring."""
+
+    def check(self, objects: Mapping[str, Any], activity: Activity) -> Quality:
+        result = Quality.NULL
+        for name, h in sorted(objects.items()):
+            if name.rsplit("/", 1)[-1] != "ObjectsStatus" or not isinstance(h, Histogram):
+                continue
+            result = Quality.GOOD
+            labels = h.axes[0].labels or [str(i) for i in range(1, h.values.shape[0] - 1)]
+            statuses = h.axes[1].labels or ["ok", "invalid", "too old", "not found"]
+            for column, source in enumerate(labels, start=1):
+                if h.values[column, 1] <= 0:
+                    result = result.as_level(Quality.BAD)
+                for row in range(2, h.values.shape[1] - 1):
+                    if h.values[column, row] > 0:
+                        status = statuses[row - 1]
+                        result = result.as_level(Quality.BAD).with_flag(
+                            "Unknown", f"{source} is {status}"
+                        )
+        return result
