@@ -66,6 +66,10 @@ class BigScreen(Task):
         paths = [(f"{config.path}.dataSources", path) for path in (config.options or {}).values()]
         return task_reads(config) + paths
 
+    def configure(self, config: TaskConfig) -> None:
+        super().configure(config)
+        self.options = config.options
+
     def initialize(self, trigger: Trigger, services: Services) -> None:
         p, a = self.config.parameters, trigger.activity
         self.rows, self.columns = p.get_int("nRows", 1, a), p.get_int("nCols", 1, a)

@@ -77,6 +77,10 @@ class CcdbInspectorTask(Task):
         paths = [(f"{config.path}.dataSources", s.path) for s in config.options or ()]
         return task_reads(config) + (paths if qcdb else [])
 
+    def configure(self, config: TaskConfig) -> None:
+        super().configure(config)
+        self.options = config.options
+
     def initialize(self, trigger: Trigger, services: Services) -> None:
         params = self.config.parameters
         self.qcdb = (params.get("databaseType") or "ccdb") == "qcdb"
