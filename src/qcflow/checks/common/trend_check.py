@@ -13,7 +13,8 @@ of the error of that mean combined with the last point's error); ``nPointsForAve
 or ``all``) limits how many earlier points the mean uses (at least 2, and 3 points in all).
 
 ``beautify`` draws the Medium (orange) and Bad (red) thresholds of every judged point as dashed
-lines, and the quality's name at ``qualityLabelPosition`` (``"x,y"``, pad coordinates).
+lines (across the pad while only one point was judged), and the quality's name at
+``qualityLabelPosition`` (``"x,y"``, pad coordinates).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from qcflow.checks.common.thresholds import Limits, thresholds_for
 from qcflow.objects.activity import Activity
 from qcflow.objects.quality import Quality
 from qcflow.postprocessing.images import GraphData, PlotImage
-from qcflow.postprocessing.overlays import QUALITY_COLORS, Label, Overlay, Polyline
+from qcflow.postprocessing.overlays import QUALITY_COLORS, HLine, Label, Overlay, Polyline
 
 __all__ = ["INTERACTION_RATE", "TrendCheck"]
 
@@ -160,7 +161,10 @@ def _threshold_lines(history: _History) -> list[Overlay]:
             continue
         for side in (0, 1):
             y = tuple(float(limit[side]) for limit in limits if limit is not None)
-            lines.append(Polyline(x, y, color=color, style=2, pad=history.pad))
+            if len(y) == 1:  # one point judged so far: a line across the pad
+                lines.append(HLine(y[0], color=color, style=2, pad=history.pad))
+            else:
+                lines.append(Polyline(x, y, color=color, style=2, pad=history.pad))
     return lines
 
 
