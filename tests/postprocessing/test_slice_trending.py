@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from qcflow.demo.emc import CELL_OBJECTS, CLUSTER_OBJECTS, fill_emc
 from qcflow.demo.store import store_histograms
@@ -383,3 +385,27 @@ def test_qcflows_emc_runs_on_the_same_data(repo: LocalRepository) -> None:
     columns = decode(repo.download(info.id).data, info)
     np.testing.assert_array_equal(np.diff(columns["meta.runNumber"]) > 0, [True, True])
     assert not np.isnan(columns["cellTimeSupermodule_PHYS.meanX"]).any()
+
+
+SLICE_KEYS = ["axisDivision", "sliceLabels", "names", "reductorName", "type", "varexp",
+              "graphErrors", "graphYRange", "legendNColums", "legendTextSize", "plots",
+              "dataSources", "legendCentmodeX", "name"]  # fmt: skip
+values = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 5) | st.text(max_size=6)
+    | st.sampled_from(["h1.meanX:run", "0:1", "errMeanX:0.5", "1.5.", "-0.5"]),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=4), children, max_size=2),
+    max_leaves=8,
+)  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(SLICE_KEYS), values), max_size=4), st.integers(0, 2))
+def test_a_mangled_config_gives_diagnostics_never_a_crash(
+    changes: list[tuple[str, object]], where: int
+) -> None:
+    config = task()
+    target = [config, config["dataSources"][1], config["plots"][0]][where]
+    for key, value in changes:
+        target[key] = value
+    parsed_config = parsed(with_tasks({"Slices": config}))  # must not raise
+    assert all(d.path for d in parsed_config.diagnostics.items)
