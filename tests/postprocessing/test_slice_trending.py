@@ -23,13 +23,9 @@ from qcflow.postprocessing.decoding import decode
 from qcflow.postprocessing.engine import Engine, EngineOptions
 from qcflow.postprocessing.images import PlotImage
 from qcflow.postprocessing.slicing import FIELDS
-from qcflow.postprocessing.tasks.slice_plots import (
-    SliceSeries,
-    draw_slice_plot,
-    legend_name,
-    slice_plot_image,
-)
-from qcflow.postprocessing.tasks.slice_trending_config import SliceLegend, SlicePlot
+from qcflow.postprocessing.tasks.slice_legend import legend_name
+from qcflow.postprocessing.tasks.slice_plot_config import SliceLegend, SlicePlot
+from qcflow.postprocessing.tasks.slice_plots import SliceSeries, draw_slice_plot, slice_plot_image
 from qcflow.qcdb.local import LocalRepository
 
 from ._configs import messages, parsed, with_tasks

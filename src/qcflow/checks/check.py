@@ -66,8 +66,9 @@ from qcflow.objects.quality import Quality
 from qcflow.postprocessing.check_config import CheckConfig
 from qcflow.postprocessing.parameters import CustomParameters
 from qcflow.postprocessing.services import Services
+from qcflow.postprocessing.trend_table import TrendTable
 
-__all__ = ["Check", "MonitorObject"]
+__all__ = ["Check", "MonitorObject", "check_input"]
 
 
 @dataclass(frozen=True)
@@ -123,3 +124,18 @@ class Check:
 
     def end_of_activity(self, activity: Activity) -> None:
         """Called after the last check of an activity."""
+
+
+def check_input(obj: Any) -> Any:
+    """What a check receives for a published object (see :mod:`.check`)."""
+    from qcflow.objects.root import Histogram
+
+    if isinstance(obj, TrendTable):
+        return obj.columns()
+    if (
+        not isinstance(obj, Histogram)
+        and hasattr(obj, "axes")
+        and callable(getattr(obj, "values", None))
+    ):
+        return Histogram.from_hist(obj)
+    return obj

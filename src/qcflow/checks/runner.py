@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from qcflow.checks.check import MonitorObject
+from qcflow.checks.check import MonitorObject, check_input
 from qcflow.checks.policies import RevisionClock, UpdatePolicy
 from qcflow.checks.quality_objects import (
     max_cycle,
@@ -43,32 +43,16 @@ from qcflow.postprocessing.check_config import CheckConfig
 from qcflow.postprocessing.object_manager import Publication, Published, encode_object
 from qcflow.postprocessing.overlays import HLine, Label, Polyline, to_json
 from qcflow.postprocessing.services import Services
-from qcflow.postprocessing.trend_table import TrendTable
 
 if TYPE_CHECKING:
     from qcflow.postprocessing.engine import Engine
     from qcflow.postprocessing.schema import QcConfig
     from qcflow.qcdb.repository import Repository
 
-__all__ = ["CheckRunner", "attach", "check_input"]
+__all__ = ["CheckRunner", "attach"]
 
 log = logging.getLogger("qcflow.qc")
 OVERLAYS = (HLine, Label, Polyline)
-
-
-def check_input(obj: Any) -> Any:
-    """What a check receives for a published object (see :mod:`.check`)."""
-    from qcflow.objects.root import Histogram
-
-    if isinstance(obj, TrendTable):
-        return obj.columns()
-    if (
-        not isinstance(obj, Histogram)
-        and hasattr(obj, "axes")
-        and callable(getattr(obj, "values", None))
-    ):
-        return Histogram.from_hist(obj)
-    return obj
 
 
 @dataclass

@@ -33,6 +33,7 @@ written in a fraction of the time one branch per slice would take. Slice titles 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import partial
 from itertools import pairwise
 from typing import Any
@@ -46,6 +47,7 @@ from qcflow.postprocessing.services import Services
 from qcflow.postprocessing.slice_reductors import TITLES, SliceReductor, split_titles
 from qcflow.postprocessing.slicing import FIELDS
 from qcflow.postprocessing.task import Task, task_reads
+from qcflow.postprocessing.tasks.slice_plot_config import parse_plots
 from qcflow.postprocessing.tasks.slice_plots import SliceSeries, draw_slice_plot, render_slice_plot
 from qcflow.postprocessing.tasks.slice_trending_config import (
     SliceSource,
@@ -76,7 +78,8 @@ class SliceTrendingTask(Task):
 
     @classmethod
     def parse_options(cls, node: Node, config: TaskConfig) -> SliceTrendingConfig:
-        return parse_slice_trending(node, config)
+        options = parse_slice_trending(node, config)
+        return replace(options, plots=parse_plots(node, options.data_sources))
 
     @classmethod
     def reads(cls, config: TaskConfig) -> list[tuple[str, str]]:

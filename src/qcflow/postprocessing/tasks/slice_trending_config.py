@@ -1,53 +1,36 @@
-"""SliceTrendingTask's config keys, read and checked before anything runs.
+"""SliceTrendingTask's config keys (but ``plots``: :mod:`.slice_plot_config`), checked first.
 
 Keys of ``qc.postprocessing.<id>`` besides the common ones: ``producePlotsOnUpdate`` (true),
-``resumeTrend`` (false), ``trendingTimestamp`` (as TrendingTask), ``dataSources[]`` and
-``plots[]``.
+``resumeTrend`` (false), ``trendingTimestamp`` (as TrendingTask), ``dataSources[]``, ``plots[]``.
 
 ``dataSources[]``: ``type`` (``repository``), ``path``, ``names[]`` or ``name``,
 ``reductorName`` (a slice reductor: ``…common::TH1SliceReductor``, ``…TH2SliceReductor``),
 ``moduleName``, ``axisDivision`` (``[[x edges…], [y edges…]]``; ``[]``, ``[[]]`` or an axis with
 fewer than two edges: that axis is not sliced), ``sliceLabels`` (``[[label per slice…]]``).
 
-``plots[]``: ``name``, ``title``, ``varexp`` (``"<source>.<field>:<mode>"``, mode ``time``,
-``run``, ``multigraphtime``, ``multigraphrun``, ``slices``, ``slices2D``), ``option``,
-``graphErrors`` (``"errY:errX"``, each a field name or a number), ``graphYRange``,
-``graphXRange`` (``"min:max"``), ``graphAxisLabel`` (``"Y:X"``), ``legendNColums`` (QC's
-spelling; ``legendNColumns`` is accepted too), ``legendTextSize``, ``legendObservableX/Y``,
-``legendUnitX/Y``, ``legendCentmodeX/Y`` (``"True"`` enables), ``selection`` (ignored, as in QC).
-
 Checked here where QC crashes, reads out of range or silently ignores (each an error or warning
 naming its JSON path): edges that are not numbers or do not increase, an ``axisDivision`` with
-more axes than the reductor slices, a TH2 source with one axis, a varexp naming an unknown
-source, field or mode, ``graphErrors`` naming an unknown field, a plot name used twice (the
-second replaces the first, as in QC), labels that do not match the slices. Edges are read as
-C++'s ``std::stof`` reads them: ``"19.5."`` (O2DPG's ``emc.json``) is 19.5, with a warning.
+more axes than the reductor slices, a TH2 source with one axis, labels that do not match the
+slices, a name used twice. Edges are read as C++'s ``std::stof`` reads them: ``"19.5."``
+(O2DPG's ``emc.json``) is 19.5, with a warning.
 """
 
 from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from qcflow._hints import did_you_mean
 from qcflow.errors import InvalidInput
 from qcflow.postprocessing.classes import REGISTRY
 from qcflow.postprocessing.schema import TaskConfig
-from qcflow.postprocessing.slicing import FIELDS
 from qcflow.postprocessing.tasks.trending_config import read_timestamp, source_names
-from qcflow.postprocessing.values import Node, parse_float, parse_leading_float
+from qcflow.postprocessing.values import Node, parse_leading_float
 
-__all__ = [
-    "MODES",
-    "SliceLegend",
-    "SlicePlot",
-    "SliceSource",
-    "SliceTrendingConfig",
-    "parse_slice_trending",
-]
+if TYPE_CHECKING:  # the plots are read by slice_plot_config, which needs SliceSource from here
+    from qcflow.postprocessing.tasks.slice_plot_config import SlicePlot
 
-MODES = ("time", "run", "multigraphtime", "multigraphrun", "slices", "slices2D")
+__all__ = ["SliceSource", "SliceTrendingConfig", "parse_slice_trending"]
 
 Division = tuple[tuple[float, ...], ...]
 
@@ -81,36 +64,6 @@ class SliceSource:
 
 
 @dataclass(frozen=True)
-class SliceLegend:
-    """The legend of the multigraph modes and how slice ranges are named in it."""
-
-    n_columns: int = 2
-    text_size: float = 2.0
-    observable_x: str = ""
-    observable_y: str = ""
-    unit_x: str = ""
-    unit_y: str = ""
-    centmode_x: bool = False
-    centmode_y: bool = False
-
-
-@dataclass(frozen=True)
-class SlicePlot:
-    name: str
-    varexp: str
-    source: str
-    variable: str
-    mode: str
-    title: str = ""
-    option: str = ""
-    errors: tuple[str, str] = ("", "")  # (errY, errX): a field name, a number or ""
-    y_range: str = ""
-    x_range: str = ""
-    axis_label: str = ""
-    legend: SliceLegend = field(default_factory=SliceLegend)
-
-
-@dataclass(frozen=True)
 class SliceTrendingConfig:
     produce_plots_on_update: bool = True
     resume_trend: bool = False
@@ -123,14 +76,13 @@ class SliceTrendingConfig:
 
 
 def parse_slice_trending(node: Node, config: TaskConfig) -> SliceTrendingConfig:
+    """Every key but ``plots`` (:func:`.slice_plot_config.parse_plots` reads them)."""
     sources = _sources(node)
-    plots = _plots(node, sources)
     return SliceTrendingConfig(
         produce_plots_on_update=node.flag("producePlotsOnUpdate", True),
         resume_trend=node.flag("resumeTrend", False),
         trending_timestamp=read_timestamp(node),
         data_sources=sources,
-        plots=plots,
     )
 
 
@@ -232,109 +184,3 @@ def _label_texts(node: Node) -> list[str]:
         node.error(None, "expected a JSON array of labels")
         return []
     return [str(v) for v in node.value]
-
-
-# -- plots -----------------------------------------------------------------------------------------
-
-
-def _plots(node: Node, sources: tuple[SliceSource, ...]) -> tuple[SlicePlot, ...]:
-    plots: list[SlicePlot] = []
-    for item in node.items("plots", required=True):
-        plot = _plot(item, sources)
-        if plot is None:
-            continue
-        if any(p.name == plot.name for p in plots):
-            item.warn("name", f"plot {plot.name!r} is defined twice: this definition replaces "
-                      "the first, as in QC")  # fmt: skip
-            plots = [p for p in plots if p.name != plot.name]
-        plots.append(plot)
-    return tuple(plots)
-
-
-def _plot(item: Node, sources: tuple[SliceSource, ...]) -> SlicePlot | None:
-    name = item.required_text("name")
-    varexp = item.required_text("varexp")
-    parsed = _varexp(item, varexp, sources)
-    if item.text("selection", "").strip():
-        item.warn("selection", "ignored by SliceTrendingTask, as in QC")
-    errors = _errors(item, item.text("graphErrors", ""))
-    plot = SlicePlot(
-        name=name, varexp=varexp, source=parsed[0], variable=parsed[1], mode=parsed[2],
-        title=item.text("title", ""), option=item.text("option", ""), errors=errors,
-        y_range=_range(item, "graphYRange"), x_range=_range(item, "graphXRange"),
-        axis_label=item.text("graphAxisLabel", ""), legend=_legend(item),
-    )  # fmt: skip
-    if plot.mode == "slices2D" and parsed[0]:
-        _check_2d(item, next(s for s in sources if s.name == parsed[0]))
-    item.finish()
-    return plot if all(parsed) and name else None
-
-
-def _varexp(item: Node, varexp: str, sources: tuple[SliceSource, ...]) -> tuple[str, str, str]:
-    """``"<source>.<field>:<mode>"`` split and checked; empty parts where it is wrong."""
-    if not varexp:
-        return "", "", ""
-    head, _, mode = varexp.partition(":")
-    source, _, variable = head.partition(".")
-    names = [s.name for s in sources]
-    problems = []
-    if source not in names:
-        hint = did_you_mean(source, names) or f" (sources: {', '.join(names)})"
-        problems.append(f"no data source {source!r}{hint}")
-    if variable not in FIELDS:
-        problems.append(f"{variable!r} is not a slice field{did_you_mean(variable, FIELDS)} "
-                        f"({', '.join(FIELDS)})")  # fmt: skip
-    if mode not in MODES:
-        problems.append(f"{mode!r} is not a mode{did_you_mean(mode, MODES)} ({', '.join(MODES)})")
-    if problems:
-        item.error("varexp", f"{varexp!r}: " + "; ".join(problems))
-        return "", "", ""
-    return source, variable, mode
-
-
-def _errors(item: Node, text: str) -> tuple[str, str]:
-    """``graphErrors`` ``"errY:errX"``: each side a field name or a number (one side: both)."""
-    if not text.strip():
-        return "", ""
-    err_y, colon, err_x = text.partition(":")
-    if not colon:
-        err_x = err_y
-    for side in (err_y.strip(), err_x.strip()):
-        if side and side not in FIELDS and parse_float(side) is None:
-            hint = did_you_mean(side, FIELDS)
-            item.error("graphErrors", f"{side!r} is neither a number nor a slice field{hint}")
-    return err_y.strip(), err_x.strip()
-
-
-def _range(item: Node, key: str) -> str:
-    text = item.text(key, "")
-    if text.strip():
-        low, colon, high = text.partition(":")
-        if not colon or parse_float(low) is None or parse_float(high) is None:
-            item.warn(key, f"{text!r} is not 'min:max' (two numbers); ignored")
-            return ""
-    return text
-
-
-def _legend(item: Node) -> SliceLegend:
-    key = "legendNColums" if item.has("legendNColums") or not item.has("legendNColumns") else (
-        "legendNColumns")  # fmt: skip
-    item.mark_read("legendNColums", "legendNColumns")
-    return SliceLegend(
-        n_columns=item.integer(key, 2),
-        text_size=item.number("legendTextSize", 2.0),
-        observable_x=item.text("legendObservableX", ""),
-        observable_y=item.text("legendObservableY", ""),
-        unit_x=item.text("legendUnitX", ""),
-        unit_y=item.text("legendUnitY", ""),
-        centmode_x=item.text("legendCentmodeX", "False") == "True",
-        centmode_y=item.text("legendCentmodeY", "False") == "True",
-    )
-
-
-def _check_2d(item: Node, source: SliceSource) -> None:
-    if getattr(source.reductor_class, "axes", 1) != 2 or any(
-        len(source.edges(a)) < 2 for a in (0, 1)
-    ):
-        item.warn("varexp", f"slices2D draws a map of the slices of both axes; {source.name!r} "
-                  "is not sliced on two axes, so an unsliced axis gets a single bin")  # fmt: skip
