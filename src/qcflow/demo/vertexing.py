@@ -26,10 +26,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from qcflow._types import TimestampMs
+from qcflow.demo.store import store_histograms
 from qcflow.objects.activity import Activity
-from qcflow.objects.metadata import mo_metadata
-from qcflow.objects.paths import mo_path
-from qcflow.objects.root import Axis, Histogram, encode_histogram, upload_file_name
+from qcflow.objects.root import Axis, Histogram
 from qcflow.qcdb.repository import Repository
 
 __all__ = ["DemoRun", "fill_vertexing", "vertexing_runs"]
@@ -116,22 +115,10 @@ def _objects(run: DemoRun, resolution: float, rng: np.random.Generator) -> dict[
     }
 
 
-def _store(
-    repo: Repository, run: DemoRun, activity: Activity, objects: dict[str, Histogram]
-) -> int:
-    for name, histogram in objects.items():
-        meta = mo_metadata(activity, detector=DETECTOR, task_name=TASK, task_class=TASK_CLASS,
-                           object_type=histogram.class_name, cycle=1)  # fmt: skip
-        repo.store(
-            mo_path(activity.provenance, DETECTOR, TASK, name),
-            encode_histogram(histogram),
-            valid_from=run.sor,
-            valid_until=run.eor,
-            metadata=meta,
-            content_type="application/root",
-            file_name=upload_file_name(histogram.class_name, run.sor),
-        )
-    return len(objects)
+def _store(repo: Repository, run: DemoRun, activity: Activity,
+           objects: dict[str, Histogram]) -> int:  # fmt: skip
+    return store_histograms(repo, activity, (run.sor, run.eor), detector=DETECTOR, task=TASK,
+                            task_class=TASK_CLASS, objects=objects)  # fmt: skip
 
 
 def fill_vertexing(

@@ -31,6 +31,7 @@ __all__ = [
     "encode_histogram",
     "object_class",
     "read_root",
+    "stats_from_bins",
     "upload_file_name",
     "write_root",
 ]
@@ -190,7 +191,7 @@ class Histogram:
         title = title or str(getattr(h, "label", "") or "")
         hist_out = cls(class_name or f"TH{ndim}D", name, title, axes, values, variances)
         hist_out.entries = float(values.sum())
-        hist_out.stats = _stats_from_bins(hist_out)
+        hist_out.stats = stats_from_bins(hist_out)
         return hist_out
 
 
@@ -215,7 +216,8 @@ def _with_flow(h: Any, array: FloatArray) -> FloatArray:
     return np.pad(array, pads)
 
 
-def _stats_from_bins(h: Histogram) -> dict[str, float]:
+def stats_from_bins(h: Histogram) -> dict[str, float]:
+    """ROOT's stored sums (``fTsumw``…) as the bin contents and centres give them."""
     w = h.inner()
     w2 = h.inner(h.variances) if h.variances is not None else w
     stats = {"fTsumw": float(w.sum()), "fTsumw2": float(w2.sum())}
