@@ -26,7 +26,7 @@ from qcflow.qcdb.repository import Repository
 from qcflow.runner import RunOptions, run_workflow
 
 PERIOD, PASS, RUNS = "LHC24ab", "apass1", 8
-WORKFLOWS = ("example", "MCH")
+WORKFLOWS = ("example", "EMC", "MCH", "ZDC")
 OUTPUTS = ("qc_async/TST/MO/BeamSpotTrending", "qc_async/MCH/MO", "qc_async/MCH/QO",
            "qc_async/ZDC/MO/RecPP", "qc_async/ZDC/QO", "qc_async/EMC/MO/CellTrend")  # fmt: skip
 

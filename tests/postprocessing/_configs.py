@@ -31,6 +31,20 @@ class Reader(Task):
 REGISTRY.add("task", "test::Reader", Reader)
 
 
+class Check:
+    """Stands for a check class in configs that are only read, never run."""
+
+    kind = "check"
+
+
+class Aggregator:
+    kind = "aggregator"
+
+
+REGISTRY.add("check", "c", Check)
+REGISTRY.add("aggregator", "a", Aggregator)
+
+
 def base(host: str = "") -> dict[str, Any]:
     return {
         "qc": {

@@ -13,6 +13,7 @@ from qcflow.postprocessing.schema import parse_config
 from ._configs import messages, parsed, trending_task, with_tasks
 
 CHECK = {"className": "c", "moduleName": "m", "detectorName": "TST", "policy": "OnAny"}
+AGGREGATOR = {**CHECK, "className": "a"}
 
 
 def reader(
@@ -39,8 +40,8 @@ def test_a_check_naming_a_missing_task() -> None:
 def test_aggregators_must_name_existing_checks_and_not_shadow_them() -> None:
     checks = {"C": {**CHECK, "dataSource": [{"type": "PostProcessing", "name": "Trend"}]}}
     aggregators = {
-        "A": {**CHECK, "dataSource": [{"type": "Check", "name": "D"}]},
-        "C": {**CHECK, "dataSource": [{"type": "Aggregator", "name": "A"}]},
+        "A": {**AGGREGATOR, "dataSource": [{"type": "Check", "name": "D"}]},
+        "C": {**AGGREGATOR, "dataSource": [{"type": "Aggregator", "name": "A"}]},
     }
     config = parsed(with_tasks({"Trend": trending_task()}, checks=checks, aggregators=aggregators))
     assert messages(config) == [
@@ -84,7 +85,7 @@ def test_o2dpg_zdc_quality_task_reads_a_check_that_does_not_exist(reference_conf
 
 def test_stages_put_consumers_after_producers() -> None:
     checks = {"C": {**CHECK, "dataSource": [{"type": "PostProcessing", "name": "Trend"}]}}
-    aggregators = {"A": {**CHECK, "dataSource": [{"type": "Check", "name": "C"}]}}
+    aggregators = {"A": {**AGGREGATOR, "dataSource": [{"type": "Check", "name": "C"}]}}
     tasks = {
         "Late": reader("TST/QO/A/A", trigger="once"),
         "Trend": trending_task(),

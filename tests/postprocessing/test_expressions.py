@@ -144,7 +144,7 @@ def _combine(
             value = _OPS[op](a[1], b[1])
         except ZeroDivisionError:
             sign = math.copysign(1.0, a[1]) * math.copysign(1.0, b[1])  # IEEE: 1/-0 = -inf
-            value = sign * math.inf if a[1] else math.nan
+            value = sign * math.inf if a[1] and not math.isnan(a[1]) else math.nan
         return f"({a[0]} {op} {b[0]})", value
 
     def unary(a: tuple[str, float], op: str) -> tuple[str, float]:

@@ -129,6 +129,10 @@ def _run(config: Any, args: argparse.Namespace) -> int:
         )
         for path in task.published:
             print(f"  {path}")
+    if summary.quality_objects:
+        print(f"checks and aggregators: {len(summary.quality_objects)} quality objects")
+        for path, quality in sorted(summary.quality_objects.items()):
+            print(f"  {path}: {quality}")
     return 0
 
 

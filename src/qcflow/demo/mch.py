@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from qcflow.demo._objects import MoWriter
+from qcflow.demo.store import store_object
 from qcflow.demo.vertexing import DemoRun, vertexing_runs
 from qcflow.modules.mch.mapping import CHANNELS, NUM_DE, ElecMapping, load_mapping
 from qcflow.objects.activity import Activity
@@ -182,15 +182,16 @@ def fill_mch(
     """Store the MCH objects of ``runs`` runs for each pass; return the runs."""
     schedule = vertexing_runs(runs, seed)
     task_class = "o2::quality_control_modules::muonchambers::{}Task"
-    writers = {t: MoWriter(repo, "MCH", t, task_class.format(t)) for t in ("Digits", "Preclusters")}
     for index, pass_name in enumerate(passes):
         rng = np.random.default_rng([seed, 13, index])
         for number, run in enumerate(schedule):
-            activity = Activity(run.number, "PHYSICS", period, pass_name, provenance,
-                                run.sor, run.eor)  # fmt: skip
+            activity = Activity(run.number, "PHYSICS", period, pass_name, provenance)
             for task, objects in mch_objects(rng, run, MCH_ISSUES.get(number)).items():
                 for name, obj in objects.items():
-                    writers[task].store(activity, name, *_payload(obj))
+                    data, object_type = _payload(obj)
+                    store_object(repo, activity, (run.sor, run.eor), detector="MCH", task=task,
+                                 task_class=task_class.format(task), name=name, data=data,
+                                 object_type=object_type)  # fmt: skip
         if progress:
             progress(f"MCH {pass_name}: {len(schedule)} runs of {period} stored")
     return schedule

@@ -26,9 +26,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from qcflow._types import TimestampMs
-from qcflow.demo._objects import MoWriter, th1_from_values
+from qcflow.demo.shapes import th1_from_values
+from qcflow.demo.store import store_histograms
 from qcflow.objects.activity import Activity
-from qcflow.objects.root import Axis, Histogram, encode_histogram
+from qcflow.objects.root import Axis, Histogram
 from qcflow.qcdb.repository import Repository
 
 __all__ = ["DemoRun", "fill_vertexing", "vertexing_runs"]
@@ -104,13 +105,10 @@ def _objects(run: DemoRun, resolution: float, rng: np.random.Generator) -> dict[
     }
 
 
-def _store(
-    writer: MoWriter, run: DemoRun, activity: Activity, objects: dict[str, Histogram]
-) -> int:
-    for name, histogram in objects.items():
-        writer.store(activity.with_validity(run.sor, run.eor), name,
-                     encode_histogram(histogram), histogram.class_name)  # fmt: skip
-    return len(objects)
+def _store(repo: Repository, run: DemoRun, activity: Activity,
+           objects: dict[str, Histogram]) -> int:  # fmt: skip
+    return store_histograms(repo, activity, (run.sor, run.eor), detector=DETECTOR, task=TASK,
+                            task_class=TASK_CLASS, objects=objects)  # fmt: skip
 
 
 def fill_vertexing(
@@ -125,7 +123,6 @@ def fill_vertexing(
 ) -> list[DemoRun]:
     """Store the vertexing objects of ``runs`` runs for each pass; return the runs."""
     schedule = vertexing_runs(runs, seed)
-    writer = MoWriter(repo, DETECTOR, TASK, TASK_CLASS)
     stored = 0
     for index, pass_name in enumerate(passes):
         rng = np.random.default_rng([seed, index])
@@ -134,8 +131,8 @@ def fill_vertexing(
             activity = Activity(run.number, "PHYSICS", period, pass_name, provenance)
             objects = _objects(run, resolution, rng)
             if index == 0 and run.number % 7 == 0:  # an older upload, replaced below
-                stored += _store(writer, run, activity, _objects(run, 3.0, rng))
-            stored += _store(writer, run, activity, objects)
+                stored += _store(repo, run, activity, _objects(run, 3.0, rng))
+            stored += _store(repo, run, activity, objects)
         if progress:
             progress(f"{pass_name}: {len(schedule)} runs of {period} stored")
     if progress:

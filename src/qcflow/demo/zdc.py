@@ -24,10 +24,11 @@ from pathlib import Path
 
 import numpy as np
 
-from qcflow.demo._objects import MoWriter, th1_from_values
+from qcflow.demo.shapes import th1_from_values
+from qcflow.demo.store import store_histograms
 from qcflow.demo.vertexing import DemoRun, vertexing_runs
 from qcflow.objects.activity import Activity
-from qcflow.objects.root import Histogram, encode_histogram
+from qcflow.objects.root import Histogram
 from qcflow.qcdb.repository import Repository
 
 __all__ = ["ZDC_ISSUES", "expected_values", "fill_zdc", "zdc_objects"]
@@ -109,15 +110,20 @@ def fill_zdc(
     """Store the ZDC objects of ``runs`` runs for each pass; return the runs."""
     schedule = vertexing_runs(runs, seed)
     expected = expected_values()
-    writer = MoWriter(repo, DETECTOR, TASK, TASK_CLASS)
     for index, pass_name in enumerate(passes):
         rng = np.random.default_rng([seed, 7, index])
         for number, run in enumerate(schedule):
-            activity = Activity(run.number, "PHYSICS", period, pass_name, provenance,
-                                run.sor, run.eor)  # fmt: skip
+            activity = Activity(run.number, "PHYSICS", period, pass_name, provenance)
             issue = ZDC_ISSUES.get(number, ("", ""))[0]
-            for name, h in zdc_objects(rng, expected, issue).items():
-                writer.store(activity, name, encode_histogram(h), h.class_name)
+            store_histograms(
+                repo,
+                activity,
+                (run.sor, run.eor),
+                detector=DETECTOR,
+                task=TASK,
+                task_class=TASK_CLASS,
+                objects=zdc_objects(rng, expected, issue),
+            )
         if progress:
             progress(f"ZDC {pass_name}: {len(schedule)} runs of {period} stored")
     return schedule

@@ -34,6 +34,7 @@ __all__ = [
     "histogram_to_uproot",
     "object_class",
     "read_root",
+    "stats_from_bins",
     "upload_file_name",
     "write_root",
 ]
@@ -165,7 +166,7 @@ class Histogram:
         from the bin centres (as ROOT leaves a histogram filled with ``SetBinContent``)."""
         values = np.pad(np.asarray(inner, dtype=np.float64), 1)
         h = cls(class_name, name, title, axes, values, entries=float(np.count_nonzero(inner)))
-        h.stats = _stats_from_bins(h)
+        h.stats = stats_from_bins(h)
         return h
 
     # --- hist conversion --------------------------------------------------------------------
@@ -203,7 +204,7 @@ class Histogram:
         title = title or str(getattr(h, "label", "") or "")
         hist_out = cls(class_name or f"TH{ndim}D", name, title, axes, values, variances)
         hist_out.entries = float(values.sum())
-        hist_out.stats = _stats_from_bins(hist_out)
+        hist_out.stats = stats_from_bins(hist_out)
         return hist_out
 
 
@@ -228,7 +229,8 @@ def _with_flow(h: Any, array: FloatArray) -> FloatArray:
     return np.pad(array, pads)
 
 
-def _stats_from_bins(h: Histogram) -> dict[str, float]:
+def stats_from_bins(h: Histogram) -> dict[str, float]:
+    """ROOT's stored sums (``fTsumw``…) as the bin contents and centres give them."""
     w = h.inner()
     w2 = h.inner(h.variances) if h.variances is not None else w
     stats = {"fTsumw": float(w.sum()), "fTsumw2": float(w2.sum())}

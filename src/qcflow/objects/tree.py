@@ -3,7 +3,8 @@
 :func:`write_tree` writes columns grouped by branch -- ``{"meta": {"runNumber": ...},
 "time": ..., "vertex_X": {"mean": ..., "stddev": ...}}`` -- as a TTree whose leaves are named
 ``meta.runNumber``, ``time``, ``vertex_X.mean`` (uproot ``mktree`` with a ``field_name`` that
-joins with a dot; ``f[name] = dict`` would write an RNTuple since uproot 5.7).
+joins with a dot; ``f[name] = dict`` would write an RNTuple since uproot 5.7). A 2-D column is
+a fixed-size array per entry (``meanX[20]/D``) and reads back as a 2-D array.
 :func:`read_tree` reads any such tree back into flat ``{"vertex_X.mean": array}`` columns.
 """
 
@@ -43,6 +44,14 @@ def _as_arrays(columns: Columns) -> dict[str, Any]:
     return out
 
 
+def _branch_type(array: Any) -> Any:
+    """The type ``mktree`` wants: awkward records' content, a numpy dtype -- with the row shape
+    for a 2-D array (a fixed-size array per entry, leaf ``x[n]/D``)."""
+    if hasattr(array, "layout"):
+        return array.type.content
+    return np.dtype((array.dtype, array.shape[1:])) if array.ndim > 1 else array.dtype
+
+
 def write_tree(columns: Columns, *, name: str = CCDB_KEY, title: str = "") -> bytes:
     """A ROOT file (bytes) with one TTree ``name`` holding ``columns``."""
     import uproot
@@ -50,9 +59,7 @@ def write_tree(columns: Columns, *, name: str = CCDB_KEY, title: str = "") -> by
     arrays = _as_arrays(columns)
     sink = _MemorySink()
     with uproot.recreate(sink) as file:
-        types = {
-            k: (v.type.content if hasattr(v, "layout") else v.dtype) for k, v in arrays.items()
-        }
+        types = {k: _branch_type(v) for k, v in arrays.items()}
         tree = file.mktree(name, types, title=title,
                            field_name=lambda outer, inner: f"{outer}.{inner}")  # fmt: skip
         if any(len(v) for v in arrays.values()):

@@ -37,11 +37,16 @@ Running
 
 Trending
 - :mod:`.reductors` -- the Reductor interface and TH1/TH2/Quality reductors (ROOT statistics).
+- :mod:`.slicing` -- histogram slices (QC's SliceInfo); :mod:`.slice_reductors` -- TH1/TH2
+  slice reductors.
+- :mod:`.prefetch` -- the inputs of upcoming updates reduced in one batch.
 - :mod:`.trend_table` -- the trend table and its TTree form.
 - :mod:`.expressions` -- safe ``varexp``/``selection`` evaluation over numpy columns.
 - :mod:`.plot_spec` -- what a plot is made of; :mod:`.plotting` -- drawing it with matplotlib;
-  :mod:`.root_style` -- ROOT colours, markers, TLatex.
-- :mod:`.tasks` -- QC's task classes (TrendingTask).
+  :mod:`.images` -- plots as publishable images (PNG, graphs, redraw); :mod:`.overlays` -- what
+  checks draw on them; :mod:`.root_style` -- ROOT colours, markers, TLatex.
+- :mod:`.tasks` -- QC's task classes (TrendingTask, SliceTrendingTask, QualityTask, the common
+  module's tasks).
 
 The public names below are what plugins need: subclass :class:`Task` or :class:`Reductor`,
 decorate with :func:`register`.

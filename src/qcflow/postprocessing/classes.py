@@ -50,9 +50,31 @@ _COMMON = "o2::quality_control_modules::common::"
 #: qcflow's own classes: O2 name -> (kind, "module:attribute"), imported on first use.
 BUILTIN: Mapping[str, tuple[Kind, str]] = {
     f"{_TASKS}TrendingTask": ("task", "qcflow.postprocessing.tasks.trending:TrendingTask"),
+    f"{_TASKS}SliceTrendingTask": (
+        "task",
+        "qcflow.postprocessing.tasks.slice_trending:SliceTrendingTask",
+    ),
+    f"{_COMMON}QualityTask": ("task", "qcflow.postprocessing.tasks.quality:QualityTask"),
+    f"{_COMMON}ReferenceComparatorTask": (
+        "task",
+        "qcflow.postprocessing.tasks.reference_comparator:ReferenceComparatorTask",
+    ),
+    f"{_COMMON}CcdbInspectorTask": (
+        "task",
+        "qcflow.postprocessing.tasks.ccdb_inspector:CcdbInspectorTask",
+    ),
+    f"{_COMMON}BigScreen": ("task", "qcflow.postprocessing.tasks.big_screen:BigScreen"),
     f"{_COMMON}TH1Reductor": ("reductor", "qcflow.postprocessing.reductors:TH1Reductor"),
     f"{_COMMON}TH2Reductor": ("reductor", "qcflow.postprocessing.reductors:TH2Reductor"),
     f"{_COMMON}QualityReductor": ("reductor", "qcflow.postprocessing.reductors:QualityReductor"),
+    f"{_COMMON}TH1SliceReductor": (
+        "reductor",
+        "qcflow.postprocessing.slice_reductors:TH1SliceReductor",
+    ),
+    f"{_COMMON}TH2SliceReductor": (
+        "reductor",
+        "qcflow.postprocessing.slice_reductors:TH2SliceReductor",
+    ),
 }
 
 T = TypeVar("T")

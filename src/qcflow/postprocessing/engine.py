@@ -84,6 +84,8 @@ class TaskSummary:
 class RunSummary:
     tasks: list[TaskSummary] = field(default_factory=list)
     publications: list[Publication] = field(default_factory=list)
+    #: Quality objects stored by checks and aggregators: path -> latest quality name.
+    quality_objects: dict[str, str] = field(default_factory=dict)
     interrupted: bool = False
     timed_out: bool = False
 

@@ -18,13 +18,16 @@ black when alone (ROOT's default) and take colours from ``colorPalette`` when th
 
 Problems that O2 only logs (a malformed ``graphYRange``) are returned as warnings; a varexp naming
 a missing branch raises :class:`~.expressions.UnknownBranch`.
+
+:func:`plot_image` returns a :class:`PlotImage`: the PNG, the points of each graph drawn (what
+checks such as TrendCheck judge) and a way to draw it again with a check's annotations
+(:meth:`PlotImage.annotated`). The helpers :func:`new_figure`, :func:`png`, :func:`draw_points`,
+:func:`date_axis`, :func:`run_axis` and :func:`parse_limits` are shared with other tasks' plots.
 """
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,68 +36,70 @@ import numpy.typing as npt
 
 from qcflow.postprocessing import root_style
 from qcflow.postprocessing.expressions import Expression, parse_expression, parse_varexp
-from qcflow.postprocessing.object_manager import Payload
+from qcflow.postprocessing.images import GraphData, PlotImage, new_figure, png
 from qcflow.postprocessing.plot_spec import GraphSpec, LegendSpec, PlotSpec
 
-__all__ = ["PlotImage", "new_figure", "png", "render_plot"]
+__all__ = [
+    "GraphData",
+    "PlotImage",
+    "date_axis",
+    "draw_points",
+    "new_figure",
+    "palette_colors",
+    "parse_limits",
+    "plot_image",
+    "png",
+    "render_plot",
+    "run_axis",
+]
 
 Array = npt.NDArray[Any]
-WIDTH, HEIGHT, DPI = 7.0, 5.0, 100
-
-
-@dataclass(frozen=True)
-class PlotImage:
-    """A rendered plot, publishable as a PNG object (``ObjectType`` and content type
-    ``image/png``: uproot cannot write ROOT's TCanvas)."""
-
-    name: str
-    data: bytes
-
-    def encode(self) -> Payload:
-        return Payload(self.data, "image/png", "image/png", "png")
-
-
-def new_figure() -> Any:
-    """A matplotlib figure of ROOT's default canvas size, on the Agg canvas (no pyplot state)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(WIDTH, HEIGHT), dpi=DPI)
-    FigureCanvasAgg(figure)
-    return figure
-
-
-def png(figure: Any) -> bytes:
-    """The figure as PNG bytes."""
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", metadata={"Software": None})
-    return buffer.getvalue()
 
 
 def render_plot(plot: PlotSpec, columns: Mapping[str, Array]) -> tuple[bytes, list[str]]:
     """PNG bytes of ``plot`` drawn from ``columns``, and warnings about its settings."""
+    image, warnings = plot_image(plot, columns)
+    return image.data, warnings
+
+
+def plot_image(plot: PlotSpec, columns: Mapping[str, Array]) -> tuple[PlotImage, list[str]]:
+    """``plot`` drawn from ``columns`` as a :class:`PlotImage`, and warnings about it."""
+    warnings: list[str] = []
+    graphs: list[GraphData] = []
+    figure = _figure(plot, columns, warnings, graphs)
+    image = PlotImage(plot.name, png(figure), tuple(graphs),
+                      lambda: _figure(plot, columns, [], []))  # fmt: skip
+    return image, warnings
+
+
+def _figure(plot: PlotSpec, columns: Mapping[str, Array], warnings: list[str],
+            graphs: list[GraphData]) -> Any:  # fmt: skip
     figure = new_figure()
     axes = figure.add_subplot()
     size = len(next(iter(columns.values()))) if columns else 0
-    warnings: list[str] = []
     colors = _auto_colors(plot)
     labels: tuple[str, str] = ("", "")
     for index, graph in enumerate(plot.graphs):
-        drawn = _draw_graph(axes, graph, columns, size, colors[index], warnings, plot.name)
+        drawn = _draw_graph(axes, graph, columns, size, colors[index], (warnings, graphs), plot)
         labels = labels if index else drawn
     _decorate(figure, axes, plot, labels, warnings)
-    return png(figure), warnings
+    return figure
 
 
 def _auto_colors(plot: PlotSpec) -> list[tuple[float, ...]]:
     count = len(plot.graphs)
     if count <= 1:
         return [(0.0, 0.0, 0.0)] * count
+    return palette_colors(count, plot.color_palette)
+
+
+def palette_colors(count: int, palette: int = 0) -> list[tuple[float, ...]]:
+    """``count`` colours spread over a ROOT palette (0: ROOT's default), as ``PLC``/``PMC``."""
     from matplotlib import colormaps
 
-    cmap = colormaps[root_style.palette(plot.color_palette)]
+    cmap = colormaps[root_style.palette(palette)]
     # The palette's last tenth is too light to see on white (viridis: yellow).
-    return [tuple(cmap(0.85 * i / (count - 1))) for i in range(count)]
+    return [tuple(cmap(0.85 * i / max(count - 1, 1))) for i in range(count)]
 
 
 def _values(expr: Expression, columns: Mapping[str, Array], size: int, mask: Array) -> Array:
@@ -107,10 +112,13 @@ def _draw_graph(
     columns: Mapping[str, Array],
     size: int,
     auto: tuple[float, ...],
-    warnings: list[str],
-    plot: str,
+    found: tuple[list[str], list[GraphData]],
+    spec: PlotSpec,
 ) -> tuple[str, str]:
-    """Draw one graph; returns the default (x, y) axis titles it implies."""
+    """Draw one graph (warnings and its points go to ``found``); returns the default axis
+    titles."""
+    warnings, graphs = found
+    plot = spec.name
     exprs = parse_varexp(graph.varexp)
     mask = np.ones(size, dtype=bool)
     if graph.selection.strip():
@@ -132,7 +140,8 @@ def _draw_graph(
             warnings.append(f"plot {plot!r}: graphErrors {graph.errors!r} is not 'ex:ey'")
         else:
             errors = tuple(np.abs(_values(e, columns, size, mask)) for e in parts)
-    _draw_points(axes, graph, x, y, errors, auto)
+    draw_points(axes, graph, x, y, errors, auto)
+    graphs.append(GraphData(graph.name, x, y, None if errors is None else errors[1]))
     return exprs[1].text, exprs[0].text
 
 
@@ -170,7 +179,7 @@ def _style_kwargs(graph: GraphSpec, auto: tuple[float, ...]) -> dict[str, Any]:
     }
 
 
-def _draw_points(
+def draw_points(
     axes: Any,
     graph: GraphSpec,
     x: Array,
@@ -178,6 +187,7 @@ def _draw_points(
     errors: tuple[Array, ...] | None,
     auto: tuple[float, ...],
 ) -> None:
+    """Draw ``y`` vs ``x`` with ``graph``'s option and style; ``errors`` is ``(ex, ey)``."""
     kwargs = _style_kwargs(graph, auto)
     label = root_style.mathtext(graph.title or graph.name)
     if "b" in graph.option.lower():
@@ -224,17 +234,29 @@ def _decorate(
 
 
 def _format_x(axes: Any, varexp: str) -> None:
-    from matplotlib.ticker import FuncFormatter, MaxNLocator, ScalarFormatter
-
     if ":time" in varexp:
-        axes.xaxis.set_major_locator(MaxNLocator(5))
-        axes.xaxis.set_major_formatter(FuncFormatter(_date_label))
-        axes.tick_params(axis="x", labelrotation=20)
+        date_axis(axes)
     elif ":meta.runNumber" in varexp and ":meta.runNumberStr" not in varexp:
-        formatter = ScalarFormatter(useOffset=False)
-        formatter.set_scientific(False)
-        axes.xaxis.set_major_formatter(formatter)
-        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+        run_axis(axes)
+
+
+def date_axis(axes: Any) -> None:
+    """x in seconds since the epoch, labelled ``%Y-%m-%d %H:%M`` (UTC)."""
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    axes.xaxis.set_major_locator(MaxNLocator(5))
+    axes.xaxis.set_major_formatter(FuncFormatter(_date_label))
+    axes.tick_params(axis="x", labelrotation=20)
+
+
+def run_axis(axes: Any) -> None:
+    """x is a run number: integer ticks, no offset or exponent."""
+    from matplotlib.ticker import MaxNLocator, ScalarFormatter
+
+    formatter = ScalarFormatter(useOffset=False)
+    formatter.set_scientific(False)
+    axes.xaxis.set_major_formatter(formatter)
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
 def _date_label(seconds: float, _position: Any) -> str:
@@ -244,16 +266,24 @@ def _date_label(seconds: float, _position: Any) -> str:
         return ""
 
 
-def _y_range(axes: Any, plot: PlotSpec, warnings: list[str]) -> None:
-    if not plot.y_range:
-        return
-    parts = plot.y_range.split(":")
+def parse_limits(text: str) -> tuple[float, float] | None:
+    """``"min:max"`` as two numbers, or None."""
+    parts = text.split(":")
     try:
         low, high = (float(p) for p in parts)
     except ValueError:
+        return None
+    return low, high
+
+
+def _y_range(axes: Any, plot: PlotSpec, warnings: list[str]) -> None:
+    if not plot.y_range:
+        return
+    limits = parse_limits(plot.y_range)
+    if limits is None:
         warnings.append(f"plot {plot.name!r}: graphYRange {plot.y_range!r} is not 'min:max'")
         return
-    axes.set_ylim(low, high)
+    axes.set_ylim(*limits)
 
 
 def _legend(figure: Any, axes: Any, legend: LegendSpec) -> None:

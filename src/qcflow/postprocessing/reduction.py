@@ -21,7 +21,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from qcflow._types import TimestampMs
 from qcflow.errors import QcflowError
@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     from qcflow.qcdb.repository import Fetched, Repository
 
 __all__ = ["ReduceRequest", "ReduceResult", "Reducer"]
+
+T = TypeVar("T")
 
 #: Below this many objects a process pool costs more than it saves.
 PARALLEL_THRESHOLD = 48
@@ -157,6 +159,13 @@ class Reducer:
         if not self.parallel:
             return 1
         return FETCH_THREADS if repo.url.startswith(("http://", "https://")) else 1
+
+    def map(self, function: Callable[[Any], T], items: Sequence[Any]) -> list[T]:
+        """``function`` applied to each item, in worker processes when running in parallel
+        (``function`` and the items must be picklable; drawing plots is the use)."""
+        if not self.parallel or len(items) < 2:
+            return [function(item) for item in items]
+        return list(self._executor().map(function, items))
 
     def close(self) -> None:
         if self._pool is not None:

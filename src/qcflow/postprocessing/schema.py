@@ -134,8 +134,8 @@ def parse_config(
         task = _task(task_id, node, common, registry)
         if task is not None:
             tasks[task_id] = task
-    checks = parse_checks(qc.child("checks"))
-    aggregators = parse_aggregators(qc.child("aggregators"))
+    checks = parse_checks(qc.child("checks"), registry)
+    aggregators = parse_aggregators(qc.child("aggregators"), registry)
     _note_foreign_sections(qc)
     qc.finish()
     root.finish()

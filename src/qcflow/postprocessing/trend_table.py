@@ -9,6 +9,9 @@ Columns (QC's trend tree, flattened the way ``TTree::Draw`` names leaves):
 ``<source>.<leaf>``  float64 one per reductor field; NaN when the source's object was missing
 ==================== ======= ====================================================================
 
+A column may hold a fixed-size array per row (type ``"(20,)f8"``): SliceTrendingTask stores one
+value per slice that way, written as a TTree leaf ``meanX[20]/D``.
+
 The tree is written by :func:`qcflow.objects.tree.write_tree` under the key ``ccdb_object`` (as
 QC stores every object), with the task name as the tree's title; each column is a branch named
 ``<branch>.<leaf>``; :func:`qcflow.objects.tree.read_tree` reads it back.
@@ -71,7 +74,7 @@ class TrendTable:
         self._rows[TIME].append(time)
         for column, kind in self.types.items():
             if column not in (META_RUN, TIME):
-                self._rows[column].append(values.get(column, "" if kind == TEXT else np.nan))
+                self._rows[column].append(values.get(column, _missing(kind)))
 
     def clear(self) -> None:
         for values in self._rows.values():
@@ -79,17 +82,14 @@ class TrendTable:
 
     def columns(self) -> dict[str, Array]:
         """Every column as an array, plus the derived ``meta.runNumberStr``."""
-        out = {
-            n: np.asarray(self._rows[n], dtype=object if t == TEXT else np.dtype(t))
-            for n, t in self.types.items()
-        }
+        out = {n: _array(self._rows[n], t) for n, t in self.types.items()}
         out[META_RUN_TEXT] = np.asarray([str(r) for r in self._rows[META_RUN]], dtype=object)
         return out
 
     def to_root(self) -> bytes:
         """A ROOT file with the table as a TTree (:func:`qcflow.objects.tree.write_tree`)."""
         columns = self.columns()
-        stored = {n: np.asarray(columns[n], dtype=np.dtype(t)) for n, t in self.stored.items()}
+        stored = {n: columns[n] for n in self.stored}
         return write_tree(stored, title=self.name)
 
     def encode(self) -> Payload:
@@ -102,10 +102,27 @@ class TrendTable:
         for name, kind in self.types.items():
             values = columns.get(name)
             if values is None:
-                self._rows[name] = [""] * size if kind == TEXT else [np.nan] * size
+                self._rows[name] = [_missing(kind)] * size
             else:
                 self._rows[name] = list(values)
 
     def same_layout(self, stored: Sequence[str]) -> bool:
         """True when a tree with these stored branches can be continued by this table."""
         return set(stored) == set(self.stored)
+
+
+def _array(values: list[Any], kind: str) -> Array:
+    """A column's rows as one array (``(rows, n)`` for a fixed-size array type)."""
+    if kind == TEXT:
+        return np.asarray(values, dtype=object)
+    dtype = np.dtype(kind)
+    array = np.asarray(values, dtype=dtype.base)
+    return array.reshape((len(values), *dtype.shape)) if dtype.shape else array
+
+
+def _missing(kind: str) -> Any:
+    """The value of a column for a missing input: empty text, NaN, or an array of NaN."""
+    if kind == TEXT:
+        return ""
+    shape = np.dtype(kind).shape
+    return np.full(shape, np.nan) if shape else np.nan

@@ -37,12 +37,14 @@ __all__ = [
     "parse_bool",
     "parse_float",
     "parse_int",
+    "parse_leading_float",
 ]
 
 T = TypeVar("T")
 # re.ASCII: C's white space and digits, not Unicode's.
 _INT = re.compile(r"\s*[+-]?\d+\s*", re.ASCII)
 _FLOAT = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*", re.ASCII)
+_LEADING_FLOAT = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", re.ASCII)
 _INT_LIMIT = 2**63
 
 
@@ -65,6 +67,18 @@ def parse_float(text: str) -> float | None:
         return None
     value = float(text)
     return value if math.isfinite(value) else None
+
+
+def parse_leading_float(text: str) -> tuple[float | None, bool]:
+    """C++ ``std::stof``: the number at the start of ``text`` (None if there is none), and
+    whether it was the whole text (``"19.5."`` -> ``(19.5, False)``)."""
+    match = _LEADING_FLOAT.match(text)
+    if match is None:
+        return None, False
+    value = float(match.group(0))
+    if not math.isfinite(value):
+        return None, False
+    return value, not text[match.end() :].strip()
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ Lifecycle (QC's, with qcflow's changes marked *qcflow*):
 - ``finalize``: publish the table (if not already) and draw the plots, published once each.
 
 Speed (*qcflow*): at the first update of a ``foreach*`` sequence, the objects of the next
-``PREFETCH`` firings are fetched concurrently and reduced in parallel (:mod:`..reduction`); with
+``PREFETCH`` firings are fetched concurrently and reduced in parallel (:mod:`..prefetch`); with
 ``producePlotsOnUpdate: false`` plots are drawn once, at the end.
 """
 
@@ -27,7 +27,8 @@ from typing import Any
 
 from qcflow.objects.activity import Activity
 from qcflow.postprocessing.object_manager import PublicationPolicy
-from qcflow.postprocessing.plotting import PlotImage, render_plot
+from qcflow.postprocessing.plotting import plot_image
+from qcflow.postprocessing.prefetch import PREFETCH, Prefetcher
 from qcflow.postprocessing.reduction import ReduceRequest, ReduceResult
 from qcflow.postprocessing.schema import TaskConfig
 from qcflow.postprocessing.services import Services
@@ -37,17 +38,39 @@ from qcflow.postprocessing.trend_table import TrendTable
 from qcflow.postprocessing.triggers import Trigger
 from qcflow.postprocessing.values import Node
 
-__all__ = ["PREFETCH", "TrendingTask"]
+__all__ = ["PREFETCH", "TrendingTask", "stored_trend", "trend_time"]
 
-#: How many upcoming firings are fetched and reduced in one batch.
-PREFETCH = 1024
 _UINT32_MAX = 2**32 - 1
 
-TriggerKey = tuple[Any, ...]
+
+def trend_time(trigger: Trigger, choice: str) -> int:
+    """The ``time`` of a trend row, in s: the trigger's timestamp (``trigger``) or the start
+    (``validFrom``) or end (``validUntil``) of its validity, as an unsigned 32-bit number."""
+    if choice == "trigger":
+        ms = trigger.timestamp
+    elif choice == "validFrom":
+        ms = trigger.activity.valid_from
+    else:
+        ms = trigger.activity.valid_until
+    return min(max(ms // 1000, 0), _UINT32_MAX)
 
 
-def _key(trigger: Trigger) -> TriggerKey:
-    return (trigger.timestamp, trigger.activity.key, tuple(sorted(trigger.metadata.items())))
+def stored_trend(task: Any, services: Services) -> dict[str, Any] | None:
+    """The columns of the latest stored trend of ``task`` (``<prov>/<DET>/MO/<task>/<task>``
+    for the task's activity, in the destination QCDB) if it has the branches of the task's
+    ``table``; else None, with a warning saying why."""
+    name = task.config.task_name
+    path = f"{task.config.detector_name}/MO/{name}/{name}"
+    activity: Activity = task.config.common.activity
+    found = services.retrieve_latest(path, activity, services.destination)
+    if found is None or not isinstance(found.obj, dict):
+        task.log.warning("%s: could not retrieve an existing trend to continue", name)
+        return None
+    if not task.table.same_layout(list(found.obj)):
+        task.log.warning("%s: the stored trend has other branches than this config; "
+                         "a new trend is started", name)  # fmt: skip
+        return None
+    return dict(found.obj)
 
 
 class TrendingTask(Task):
@@ -80,13 +103,13 @@ class TrendingTask(Task):
         self.table = TrendTable.for_sources(config.task_name, fields)
         self.missing = 0
         self._warned: set[str] = set()
-        self._prefetched: dict[TriggerKey, list[ReduceResult]] = {}
+        self._prefetcher = Prefetcher(self._requests)
 
     # -- lifecycle -----------------------------------------------------------------------------
 
     def initialize(self, trigger: Trigger, services: Services) -> None:
         self.table.clear()
-        self._prefetched.clear()
+        self._prefetcher.clear()
         if self.options.resume_trend:
             self._resume(services)
         if self.options.produce_plots_on_update:
@@ -112,21 +135,8 @@ class TrendingTask(Task):
 
     # -- trending ------------------------------------------------------------------------------
 
-    def _time(self, trigger: Trigger) -> int:
-        choice = self.options.trending_timestamp
-        if choice == "trigger":
-            ms = trigger.timestamp
-        elif choice == "validFrom":
-            ms = trigger.activity.valid_from
-        else:
-            ms = trigger.activity.valid_until
-        return min(max(ms // 1000, 0), _UINT32_MAX)
-
     def _trend(self, trigger: Trigger, services: Services) -> bool:
-        key = _key(trigger)
-        if key not in self._prefetched:
-            self._prefetch([trigger, *services.lookahead(PREFETCH)], services)
-        results = self._prefetched.pop(key)
+        results = self._prefetcher.results(trigger, services)
         values: dict[str, Any] = {}
         complete = True
         for source, result in zip(self.options.data_sources, results, strict=True):
@@ -136,7 +146,8 @@ class TrendingTask(Task):
                 continue
             values.update({f"{source.name}.{leaf}": v for leaf, v in result.values.items()})
         if complete or not self.options.trend_if_all_inputs:
-            self.table.append(trigger.activity.number, self._time(trigger), values)
+            time = trend_time(trigger, self.options.trending_timestamp)
+            self.table.append(trigger.activity.number, time, values)
         return complete
 
     def _requests(self, trigger: Trigger) -> list[ReduceRequest]:
@@ -154,17 +165,6 @@ class TrendingTask(Task):
             out.append(ReduceRequest(source.type, path, trigger.timestamp, reductor, filters))
         return out
 
-    def _prefetch(self, triggers: list[Trigger], services: Services) -> None:
-        wanted: dict[TriggerKey, Trigger] = {}
-        for trigger in triggers:
-            if _key(trigger) not in self._prefetched:
-                wanted.setdefault(_key(trigger), trigger)
-        requests = [r for t in wanted.values() for r in self._requests(t)]
-        results = services.reduce_many(requests)
-        count = len(self.options.data_sources)
-        for index, key in enumerate(wanted):
-            self._prefetched[key] = results[index * count : (index + 1) * count]
-
     def _report_missing(self, source: DataSource, trigger: Trigger, result: ReduceResult) -> None:
         self.missing += 1
         request = self._requests(trigger)[self.options.data_sources.index(source)]
@@ -175,17 +175,10 @@ class TrendingTask(Task):
 
     def _resume(self, services: Services) -> None:
         name = self.config.task_name
-        path = f"{self.config.detector_name}/MO/{name}/{name}"
-        activity: Activity = self.config.common.activity
-        found = services.retrieve_latest(path, activity, services.destination)
-        if found is None or not isinstance(found.obj, dict):
-            self.log.warning("%s: could not retrieve an existing trend to continue", name)
+        stored = stored_trend(self, services)
+        if stored is None:
             return
-        if not self.table.same_layout(list(found.obj)):
-            self.log.warning("%s: the stored trend has other branches than this config; "
-                             "a new trend is started", name)  # fmt: skip
-            return
-        columns = dict(found.obj)
+        columns = dict(stored)
         for source in self.options.data_sources:
             leaves = {
                 leaf: columns.get(f"{source.name}.{leaf}")
@@ -204,10 +197,8 @@ class TrendingTask(Task):
             return
         columns = self.table.columns()
         for plot in self.options.plots:
-            image, warnings = render_plot(plot, columns)
+            image, warnings = plot_image(plot, columns)
             for warning in set(warnings) - self._warned:
                 self._warned.add(warning)
                 self.log.warning("%s: %s", self.config.task_name, warning)
-            self.objects.start_publishing(
-                PlotImage(plot.name, image), plot.name, PublicationPolicy.ONCE
-            )
+            self.objects.start_publishing(image, plot.name, PublicationPolicy.ONCE)

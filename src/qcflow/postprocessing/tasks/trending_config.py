@@ -28,7 +28,14 @@ from qcflow.postprocessing.schema import TaskConfig
 from qcflow.postprocessing.trend_table import META_RUN, META_RUN_TEXT, TIME
 from qcflow.postprocessing.values import Node
 
-__all__ = ["SOURCE_TYPES", "DataSource", "TrendingConfig", "parse_trending"]
+__all__ = [
+    "SOURCE_TYPES",
+    "DataSource",
+    "TrendingConfig",
+    "parse_trending",
+    "read_timestamp",
+    "source_names",
+]
 
 SOURCE_TYPES = {"repository": "object", "repository-quality": "quality", "condition": "condition"}
 TIMESTAMPS = ("trigger", "validFrom", "validUntil")
@@ -72,12 +79,26 @@ class TrendingConfig:
         return [META_RUN, META_RUN_TEXT, TIME, *leaves]
 
 
-def parse_trending(node: Node, config: TaskConfig) -> TrendingConfig:
+def read_timestamp(node: Node) -> str:
+    """``trendingTimestamp``: ``trigger``, ``validFrom`` or ``validUntil`` (default, fallback)."""
     timestamp = node.text("trendingTimestamp", "validUntil")
     if timestamp not in TIMESTAMPS:
         node.warn("trendingTimestamp", f"{timestamp!r} is not one of {', '.join(TIMESTAMPS)}; "
                   "validUntil is used, as in QC")  # fmt: skip
         timestamp = "validUntil"
+    return timestamp
+
+
+def source_names(item: Node) -> list[str]:
+    """A data source's ``names`` list or its ``name`` (an error when there is neither)."""
+    names = item.strings("names") if item.has("names") else [item.text("name", "")]
+    if not any(names):
+        item.error(None, "has no 'name' value or 'names' list")
+    return [name for name in names if name]
+
+
+def parse_trending(node: Node, config: TaskConfig) -> TrendingConfig:
+    timestamp = read_timestamp(node)
     sources = _sources(node)
     partial = TrendingConfig(
         produce_plots_on_update=node.flag("producePlotsOnUpdate", True),
@@ -96,9 +117,7 @@ def parse_trending(node: Node, config: TaskConfig) -> TrendingConfig:
 def _sources(node: Node) -> tuple[DataSource, ...]:
     out: list[DataSource] = []
     for item in node.items("dataSources", required=True):
-        names = item.strings("names") if item.has("names") else [item.text("name", "")]
-        if not any(names):
-            item.error(None, "has no 'name' value or 'names' list")
+        names = source_names(item)
         kind = item.choice("type", "repository", tuple(SOURCE_TYPES))
         reductor = item.required_text("reductorName")
         cls = _reductor(item, reductor, kind)
@@ -106,7 +125,7 @@ def _sources(node: Node) -> tuple[DataSource, ...]:
         parameters = CustomParameters(read_extended(raw)) if raw is not None else CustomParameters()
         path = item.required_text("path")
         module = item.required_text("moduleName")
-        for name in filter(None, names):
+        for name in names:
             if any(ds.name == name for ds in out):
                 item.error(
                     "names",

@@ -1,0 +1,267 @@
+"""SliceTrendingTask's plots: the six ``varexp`` modes, drawn with matplotlib.
+
+``varexp`` is ``"<source>.<field>:<mode>"``; ``graphErrors`` ``"errY:errX"`` (each a slice field
+or a number, applied per slice). One function per mode:
+
+=================== ===================================================================
+``time``, ``run``   one pad per slice (a near-square grid, ROOT's ``DivideSquare``), the
+                    field of that slice against time (date axis) or run number
+``multigraphtime``, every slice in one pad, a legend pad beside it naming the slices
+``multigraphrun``   (``legendObservable*``, ``legendUnit*``, ``legendCentmode*``, see
+                    :func:`legend_name`), one palette colour per slice
+``slices``          the latest entry: the field against each slice's ``sliceLabelX``
+``slices2D``        the latest entry as a 2-D map over the ``axisDivision`` edges (colour scale
+                    ``graphYRange``)
+=================== ===================================================================
+
+``graphAxisLabel`` ``"Y:X"``, ``graphYRange``/``graphXRange`` ``"min:max"`` and ``option`` (as
+TrendingTask's plots) apply. qcflow draws graphs without ``graphErrors`` too (QC draws nothing
+then), colours the slices of a multigraph even when the option has no ``PLC``/``PMC`` (QC draws
+them all black), and gives each pad of the ``run`` mode its slice's name (QC repeats the plot
+title).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from qcflow.postprocessing import root_style
+from qcflow.postprocessing.images import GraphData, PlotImage, new_figure, png
+from qcflow.postprocessing.plot_spec import GraphSpec
+from qcflow.postprocessing.plotting import (
+    date_axis,
+    draw_points,
+    palette_colors,
+    parse_limits,
+    run_axis,
+)
+from qcflow.postprocessing.tasks.slice_legend import legend_name, text_size
+from qcflow.postprocessing.tasks.slice_plot_config import SlicePlot
+from qcflow.postprocessing.values import parse_float
+
+__all__ = [
+    "SliceSeries",
+    "draw_slice_plot",
+    "render_slice_plot",
+    "slice_plot_image",
+]
+
+Array = npt.NDArray[Any]
+BLACK = (0.0, 0.0, 0.0)
+
+
+@dataclass(frozen=True)
+class SliceSeries:
+    """What a plot draws from: per entry its time and run, per field an (entries, slices)
+    array, per slice its display name (label or title), and the source's slice edges."""
+
+    time: Array
+    run: Array
+    fields: Mapping[str, Array]
+    names: tuple[str, ...]
+    division: tuple[tuple[float, ...], ...] = ()
+
+    @property
+    def slices(self) -> int:
+        return len(self.names)
+
+
+def slice_plot_image(plot: SlicePlot, series: SliceSeries) -> PlotImage:
+    """The plot as a publishable image, with its graphs and a redraw function."""
+    data, graphs = render_slice_plot((plot, series))
+    return PlotImage(plot.name, data, tuple(graphs), lambda: draw_slice_plot(plot, series)[0])
+
+
+def render_slice_plot(job: tuple[SlicePlot, SliceSeries]) -> tuple[bytes, list[GraphData]]:
+    """PNG and graphs of one plot; picklable in and out, so plots can be drawn in parallel
+    (:meth:`~qcflow.postprocessing.reduction.Reducer.map`)."""
+    figure, graphs = draw_slice_plot(*job)
+    return png(figure), graphs
+
+
+def draw_slice_plot(plot: SlicePlot, series: SliceSeries) -> tuple[Any, list[GraphData]]:
+    """The figure of ``plot`` and the graphs drawn in it."""
+    draw = {"time": _pads, "run": _pads, "multigraphtime": _multigraph,
+            "multigraphrun": _multigraph, "slices": _slices, "slices2D": _slices_2d}  # fmt: skip
+    return draw[plot.mode](plot, series)
+
+
+# -- values --------------------------------------------------------------------------------------
+
+
+def _errors(series: SliceSeries, spec: str) -> Array:
+    """One side of ``graphErrors`` as an (entries, slices) array: a field, a number or 0."""
+    shape = series.fields["entries"].shape
+    if not spec:
+        return np.zeros(shape)
+    if spec in series.fields:
+        return np.abs(series.fields[spec])
+    return np.full(shape, abs(parse_float(spec) or 0.0))
+
+
+def _x(series: SliceSeries, mode: str) -> Array:
+    return series.time if mode.endswith("time") else series.run
+
+
+def _graph(plot: SlicePlot, name: str) -> GraphSpec:
+    return GraphSpec(name=name, title=name, varexp=plot.varexp, option=plot.option)
+
+
+# -- the modes -----------------------------------------------------------------------------------
+
+
+def _grid(count: int) -> tuple[int, int]:
+    """ROOT's ``DivideSquare``: columns, rows."""
+    columns = math.ceil(math.sqrt(count))
+    rows = math.floor(math.sqrt(count))
+    return columns, rows + 1 if columns * rows < count else rows
+
+
+def _pads(plot: SlicePlot, series: SliceSeries) -> tuple[Any, list[GraphData]]:
+    columns, rows = _grid(series.slices)
+    figure = new_figure(*((7.0, 5.0) if series.slices == 1 else (3.2 * columns, 2.5 * rows)))
+    x = _x(series, plot.mode)
+    y, ey, ex = (series.fields[plot.variable], _errors(series, plot.errors[0]),
+                 _errors(series, plot.errors[1]))  # fmt: skip
+    graphs = []
+    for pad in range(series.slices):
+        axes = figure.add_subplot(rows, columns, pad + 1)
+        name = series.names[pad]
+        draw_points(axes, _graph(plot, name), x, y[:, pad], (ex[:, pad], ey[:, pad]), BLACK)
+        graphs.append(GraphData(name, x, y[:, pad], ey[:, pad], pad))
+        _axes(axes, plot, small=series.slices > 1)
+        axes.set_title(root_style.mathtext(plot.title if series.slices == 1 else name),
+                       fontsize="medium" if series.slices == 1 else "small")  # fmt: skip
+    if series.slices > 1:
+        figure.suptitle(root_style.mathtext(plot.title))
+        figure.subplots_adjust(left=0.07, right=0.98, bottom=0.08, top=0.9, wspace=0.35,
+                               hspace=0.6)  # fmt: skip
+    else:
+        _margins(figure)
+    return figure, graphs
+
+
+def _multigraph(plot: SlicePlot, series: SliceSeries) -> tuple[Any, list[GraphData]]:
+    figure = new_figure(10.0, 5.0)
+    grid = figure.add_gridspec(1, 2, width_ratios=(2.3, 1))
+    axes, legend_pad = figure.add_subplot(grid[0]), figure.add_subplot(grid[1])
+    x = _x(series, plot.mode)
+    y, ey, ex = (series.fields[plot.variable], _errors(series, plot.errors[0]),
+                 _errors(series, plot.errors[1]))  # fmt: skip
+    colors = palette_colors(series.slices)
+    graphs = []
+    for index, title in enumerate(series.names):
+        name = legend_name(title, plot.legend)
+        graph = _graph(plot, name) if plot.option else _graph_default(plot, name)
+        draw_points(axes, graph, x, y[:, index], (ex[:, index], ey[:, index]), colors[index])
+        graphs.append(GraphData(name, x, y[:, index], ey[:, index]))
+    _axes(axes, plot)
+    axes.set_title(root_style.mathtext(plot.title))
+    legend_pad.axis("off")
+    handles, labels = axes.get_legend_handles_labels()
+    # The data line of an error-bar container: drawing the bars in the legend doubles the cost.
+    handles = [h[0] if isinstance(h, tuple) else h for h in handles]
+    legend_pad.legend(handles, labels, loc="center left", bbox_to_anchor=(0.0, 0.5),
+                      frameon=False, ncols=max(plot.legend.n_columns, 1), handlelength=1.5,
+                      columnspacing=0.8, borderaxespad=0.0,
+                      fontsize=text_size(plot.legend, labels))  # fmt: skip
+    figure.subplots_adjust(left=0.09, right=0.99, bottom=0.12, top=0.9, wspace=0.05)
+    return figure, graphs
+
+
+def _graph_default(plot: SlicePlot, name: str) -> GraphSpec:
+    """QC's multigraph option when none is given: ``A*L PMC PLC``."""
+    return GraphSpec(name=name, title=name, varexp=plot.varexp, option="*L")
+
+
+def _slices(plot: SlicePlot, series: SliceSeries) -> tuple[Any, list[GraphData]]:
+    figure = new_figure()
+    axes = figure.add_subplot()
+    if len(series.run):
+        x = series.fields["sliceLabelX"][-1]
+        y = series.fields[plot.variable][-1]
+        ey = _errors(series, plot.errors[0])[-1]
+        draw_points(axes, _graph(plot, plot.name), x, y, (_errors(series, plot.errors[1])[-1], ey),
+                    BLACK)  # fmt: skip
+        graphs = [GraphData(plot.name, x, y, ey)]
+    else:
+        graphs = []
+    _axes(axes, plot)
+    axes.set_title(root_style.mathtext(plot.title))
+    _margins(figure)
+    return figure, graphs
+
+
+def _edges(series: SliceSeries, axis: int, labels: Array) -> Array:
+    """The map's bin edges on ``axis``: the slice edges, or one bin around the label."""
+    edges = series.division[axis] if axis < len(series.division) else ()
+    if len(edges) >= 2:
+        return np.asarray(edges, dtype=np.float64)
+    centre = float(labels[0]) if len(labels) else 0.0
+    return np.asarray([centre - 0.5, centre + 0.5])
+
+
+def _slices_2d(plot: SlicePlot, series: SliceSeries) -> tuple[Any, list[GraphData]]:
+    figure = new_figure()
+    axes = figure.add_subplot()
+    graphs = []
+    if len(series.run):
+        lx, ly = series.fields["sliceLabelX"][-1], series.fields["sliceLabelY"][-1]
+        values = series.fields[plot.variable][-1]
+        x_edges, y_edges = _edges(series, 0, lx), _edges(series, 1, ly)
+        counts, _, _ = np.histogram2d(lx, ly, bins=(x_edges, y_edges), weights=values)
+        limits = parse_limits(plot.y_range) if plot.y_range else None
+        mesh = axes.pcolormesh(x_edges, y_edges, counts.T, cmap=root_style.palette(57),
+                               vmin=limits[0] if limits else None,
+                               vmax=limits[1] if limits else None)  # fmt: skip
+        figure.colorbar(mesh, ax=axes)
+        graphs.append(GraphData(plot.name, lx, values, pad=0))
+    _labels(axes, plot)
+    axes.set_title(root_style.mathtext(plot.title))
+    _margins(figure)
+    return figure, graphs
+
+
+# -- decoration ----------------------------------------------------------------------------------
+
+
+def _margins(figure: Any) -> None:
+    """Fixed margins for one pad (``tight_layout`` costs as much as drawing the plot)."""
+    figure.subplots_adjust(left=0.14, right=0.96, bottom=0.14, top=0.9)
+
+
+def _labels(axes: Any, plot: SlicePlot) -> None:
+    if ":" in plot.axis_label:
+        y_title, _, x_title = plot.axis_label.partition(":")
+        axes.set_xlabel(root_style.mathtext(x_title))
+        axes.set_ylabel(root_style.mathtext(y_title))
+
+
+def _axes(axes: Any, plot: SlicePlot, *, small: bool = False) -> None:
+    """Axis titles, ranges and the time or run axis."""
+    _labels(axes, plot)
+    if small:
+        axes.xaxis.label.set_fontsize("small")
+        axes.yaxis.label.set_fontsize("small")
+        axes.tick_params(labelsize="x-small")
+    if plot.y_range and (limits := parse_limits(plot.y_range)):
+        axes.set_ylim(*limits)
+    if plot.x_range and (limits := parse_limits(plot.x_range)):
+        axes.set_xlim(*limits)
+    if plot.mode.endswith("time"):
+        date_axis(axes)
+    elif plot.mode.endswith("run"):
+        run_axis(axes)
+    if small:
+        from matplotlib.ticker import MaxNLocator
+
+        axes.xaxis.set_major_locator(MaxNLocator(3, integer=plot.mode.endswith("run")))
+
+
+# -- legend names --------------------------------------------------------------------------------

@@ -1,0 +1,218 @@
+"""SliceTrendingTask: per trigger, cut each source's histogram into slices, describe each slice,
+append a row to the trend table, and draw the configured plots.
+
+Lifecycle (QC's ``o2::quality_control::postprocessing::SliceTrendingTask``):
+
+- ``initialize``: an empty table, or -- ``resumeTrend`` -- the latest stored trend of this task
+  if its branches are the expected ones (as TrendingTask); with ``producePlotsOnUpdate`` the
+  table is published from now on.
+- ``update(t)``: each source's object at ``t.timestamp`` matching ``t``'s activity is sliced by
+  its slice reductor (:mod:`..slice_reductors`); if any source is missing, the whole point is
+  skipped, as in QC -- with a warning naming the source, path and filters (QC logs one line
+  without saying which). Plots are redrawn if ``producePlotsOnUpdate``.
+- ``finalize``: publish the table (if not already) and draw the plots (:mod:`.slice_plots`).
+
+The trend table (a TTree named after the task, stored at ``<prov>/<DET>/MO/<task>/<task>``):
+
+======================== ===============================================================
+``meta.runNumber``       the run of the trigger's activity
+``time``                 seconds (``trendingTimestamp``)
+``<source>.<field>``     one branch per source and slice field (``entries``, ``meanX``,
+                         ``stddevX``, ``errMeanX``, ``meanY``, ``stddevY``, ``errMeanY``,
+                         ``sliceLabelX``, ``sliceLabelY``): a number for a one-slice source,
+                         else a fixed-size array with one element per slice (leaf
+                         ``meanX[20]/D``; for a TH2, slice ``i = ix * ny + iy``)
+======================== ===============================================================
+
+QC stores a ``std::vector<SliceInfo>`` branch per source; qcflow's layout holds the same values,
+is readable by uproot, pandas and ROOT alike (``TTree::Draw("src.meanX[3]:time")``), and is
+written in a fraction of the time one branch per slice would take. Slice titles are not stored
+(uproot writes no text leaves): plots use those of the latest update, or rebuild them from the
+``axisDivision`` for a resumed trend.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from functools import partial
+from itertools import pairwise
+from typing import Any
+
+from qcflow.postprocessing.images import PlotImage
+from qcflow.postprocessing.object_manager import PublicationPolicy
+from qcflow.postprocessing.prefetch import Prefetcher
+from qcflow.postprocessing.reduction import ReduceRequest, ReduceResult
+from qcflow.postprocessing.schema import TaskConfig
+from qcflow.postprocessing.services import Services
+from qcflow.postprocessing.slice_reductors import TITLES, SliceReductor, split_titles
+from qcflow.postprocessing.slicing import FIELDS
+from qcflow.postprocessing.task import Task, task_reads
+from qcflow.postprocessing.tasks.slice_plot_config import parse_plots
+from qcflow.postprocessing.tasks.slice_plots import SliceSeries, draw_slice_plot, render_slice_plot
+from qcflow.postprocessing.tasks.slice_trending_config import (
+    SliceSource,
+    SliceTrendingConfig,
+    parse_slice_trending,
+)
+from qcflow.postprocessing.tasks.trending import stored_trend, trend_time
+from qcflow.postprocessing.trend_table import META_RUN, TIME, TrendTable
+from qcflow.postprocessing.triggers import Trigger
+from qcflow.postprocessing.values import Node
+
+__all__ = ["SliceTrendingTask", "slice_table"]
+
+
+def slice_table(name: str, sources: tuple[SliceSource, ...]) -> TrendTable:
+    """The trend table of these sources: ``<source>.<field>``, an array per row when sliced."""
+    types = {}
+    for source in sources:
+        kind = "f8" if source.count == 1 else f"({source.count},)f8"
+        types.update({f"{source.name}.{field}": kind for field in FIELDS})
+    return TrendTable(name, types)
+
+
+class SliceTrendingTask(Task):
+    """QC's ``o2::quality_control::postprocessing::SliceTrendingTask``."""
+
+    options: SliceTrendingConfig
+
+    @classmethod
+    def parse_options(cls, node: Node, config: TaskConfig) -> SliceTrendingConfig:
+        options = parse_slice_trending(node, config)
+        return replace(options, plots=parse_plots(node, options.data_sources))
+
+    @classmethod
+    def reads(cls, config: TaskConfig) -> list[tuple[str, str]]:
+        out = task_reads(config)
+        options: SliceTrendingConfig | None = config.options
+        for index, source in enumerate(options.data_sources if options else ()):
+            out.append((f"{config.path}.dataSources[{index}]", source.object_path()))
+        return out
+
+    def configure(self, config: TaskConfig) -> None:
+        super().configure(config)
+        self.options = config.options
+        self.reductors: dict[str, SliceReductor] = {}
+        for source in self.options.data_sources:
+            reductor = source.reductor_class()
+            reductor.configure_slices(source.division)
+            self.reductors[source.name] = reductor
+        self.table = slice_table(config.task_name, self.options.data_sources)
+        self.titles: dict[str, list[str]] = {}
+        self.skipped = 0
+        self._prefetcher = Prefetcher(self._requests)
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def initialize(self, trigger: Trigger, services: Services) -> None:
+        self.table.clear()
+        self._prefetcher.clear()
+        if self.options.resume_trend and (stored := stored_trend(self, services)) is not None:
+            self.table.load(stored)
+            self.log.info("%s: continuing the stored trend (%d entries)",
+                          self.config.task_name, len(self.table))  # fmt: skip
+        if self.options.produce_plots_on_update:
+            self.objects.start_publishing(
+                self.table, self.config.task_name, PublicationPolicy.THROUGH_STOP
+            )
+
+    def update(self, trigger: Trigger, services: Services) -> None:
+        results = self._prefetcher.results(trigger, services)
+        missing = [(s, r) for s, r in zip(self.options.data_sources, results, strict=True)
+                   if r.values is None]  # fmt: skip
+        if missing:
+            self._skip(trigger, missing)
+            return
+        values: dict[str, Any] = {}
+        for source, result in zip(self.options.data_sources, results, strict=True):
+            assert result.values is not None
+            one = source.count == 1  # a number per row, not an array of one
+            values.update({f"{source.name}.{f}": result.values[f][0] if one else result.values[f]
+                           for f in FIELDS})  # fmt: skip
+            self.titles[source.name] = split_titles(str(result.values[TITLES]))
+        time = trend_time(trigger, self.options.trending_timestamp)
+        self.table.append(trigger.activity.number, time, values)
+        if self.options.produce_plots_on_update:
+            self._plots(services)
+
+    def finalize(self, trigger: Trigger, services: Services) -> None:
+        if not self.options.produce_plots_on_update:
+            self.objects.start_publishing(self.table, self.config.task_name)
+        self._plots(services)
+        if self.skipped:
+            self.log.warning("%s: %d points skipped because a source was missing",
+                             self.config.task_name, self.skipped)  # fmt: skip
+
+    # -- trending ------------------------------------------------------------------------------
+
+    def _requests(self, trigger: Trigger) -> list[ReduceRequest]:
+        activity = trigger.activity
+        filters = {**activity.filters(), **trigger.metadata}
+        out = []
+        for source in self.options.data_sources:
+            path = f"{activity.provenance}/{source.object_path()}"
+            reductor = self.reductors[source.name]
+            out.append(ReduceRequest("repository", path, trigger.timestamp, reductor, filters))
+        return out
+
+    def _skip(self, trigger: Trigger, missing: list[tuple[SliceSource, ReduceResult]]) -> None:
+        self.skipped += 1
+        requests = self._requests(trigger)
+        for source, result in missing:
+            request = requests[self.options.data_sources.index(source)]
+            self.log.warning("%s: source %r: %s: %s; the point is skipped, as in QC",
+                             self.config.task_name, source.name, request.describe(),
+                             result.problem)  # fmt: skip
+
+    # -- plots ---------------------------------------------------------------------------------
+
+    def _names(self, source: SliceSource) -> tuple[str, ...]:
+        """Display names of the slices: labels, else titles (latest, or from the config)."""
+        if source.labels:
+            return source.labels
+        titles = self.titles.get(source.name)
+        if titles and len(titles) == source.count:
+            return tuple(titles)
+        return _config_titles(source)
+
+    def _series(self, source: SliceSource, columns: dict[str, Any]) -> SliceSeries:
+        rows = len(self.table)
+        fields = {f: columns[f"{source.name}.{f}"].reshape(rows, source.count) for f in FIELDS}
+        return SliceSeries(columns[TIME].astype(float), columns[META_RUN].astype(float), fields,
+                           self._names(source), source.division)  # fmt: skip
+
+    def _plots(self, services: Services) -> None:
+        """Draw every plot -- in the engine's worker processes unless ``--no-IPC``."""
+        if not len(self.table):
+            self.log.info("%s: no entries in the trend so far, no plots", self.config.task_name)
+            return
+        columns = self.table.columns()
+        jobs = [
+            (p, self._series(self.options.source(p.source), columns)) for p in self.options.plots
+        ]
+        for (plot, series), (data, graphs) in zip(
+            jobs, services.reducer.map(render_slice_plot, jobs), strict=True
+        ):
+            image = PlotImage(plot.name, data, tuple(graphs),
+                              partial(_redraw, plot, series))  # fmt: skip
+            self.objects.start_publishing(image, plot.name, PublicationPolicy.ONCE)
+
+
+def _redraw(plot: Any, series: SliceSeries) -> Any:
+    return draw_slice_plot(plot, series)[0]
+
+
+def _config_titles(source: SliceSource) -> tuple[str, ...]:
+    """Slice titles rebuilt from the config (no histogram title, no default ranges)."""
+    axes = getattr(source.reductor_class, "axes", 1)
+    parts: list[list[str]] = []
+    for axis, letter in zip(range(axes), "XY", strict=False):
+        edges = source.edges(axis)
+        if len(edges) < 2:
+            parts.append([f"Range{letter} (default)"])
+        else:
+            parts.append([f"Range{letter}: [{a:.1f}, {b:.1f}]" for a, b in pairwise(edges)])
+    combos: list[str] = [""]
+    for options in parts:
+        combos = [f"{c} and {o}" if c else o for c in combos for o in options]
+    return tuple(f"{source.name} - {c}" for c in combos)

@@ -1,0 +1,174 @@
+"""QualityTask: lookups, age cut, summary text and JSON, distributions, trends, replays."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import pytest
+
+from qcflow.objects.activity import Activity
+from qcflow.objects.quality import Quality, QualityObject
+from qcflow.postprocessing.decoding import decode
+from qcflow.postprocessing.engine import Engine, EngineOptions
+from qcflow.postprocessing.tasks.quality_summary import Finding, summary_lines
+from qcflow.qcdb.local import LocalRepository
+
+from ._configs import messages, parsed, with_tasks
+
+HOUR = 3_600_000
+T0 = 1_714_521_600_000
+FUTURE = 4_102_444_800_000  # 2100: a trigger far after the quality objects were created
+QUALITY_TASK = "o2::quality_control_modules::common::QualityTask"
+QUALITIES = {1: Quality.GOOD, 2: Quality.BAD.with_flag("BadPID", "pions").with_flag("Unknown"),
+             3: Quality.MEDIUM.with_flag("NoDetectorData", "sector 3")}  # fmt: skip
+JSON = "qc_async/TST/MO/Quality/QualitySummaryJSON"
+
+
+def store_qo(repo: LocalRepository, name: str, run: int, quality: Quality) -> None:
+    activity = Activity(run, "PHYSICS", "LHC24ab", "apass1", "qc_async", T0 + run * HOUR,
+                        T0 + run * HOUR + HOUR // 2)  # fmt: skip
+    qo = QualityObject(quality, name, "TST", "OnAny", activity=activity)
+    repo.store(qo.path, qo.encode(), valid_from=activity.valid_from,
+               valid_until=activity.valid_until, metadata=qo.metadata(),
+               content_type="application/json")  # fmt: skip
+
+
+def store_seed(repo: LocalRepository, run: int, start: int) -> None:
+    activity = Activity(run, "PHYSICS", "LHC24ab", "apass1", "qc_async")
+    repo.store("qc_async/TST/MO/Seed/seed", b"x", valid_from=start, valid_until=start + HOUR,
+               metadata={**activity.metadata(), "ObjectType": "TH1F"})  # fmt: skip
+
+
+@pytest.fixture
+def filled(repo: LocalRepository) -> LocalRepository:
+    for run, quality in QUALITIES.items():
+        store_qo(repo, "Check", run, quality)
+        store_seed(repo, run, T0 + run * HOUR)
+    store_qo(repo, "Agg/Agg", 1, Quality.GOOD)
+    return repo
+
+
+def task(max_age: str = "0", **extra: Any) -> dict[str, Any]:
+    config = {
+        "className": QUALITY_TASK, "moduleName": "QualityControl", "detectorName": "TST",
+        "taskParameters": {"maxObjectAgeSeconds": max_age},
+        "qualityGroups": [
+            {"name": "global", "title": "GLOBAL", "path": "TST/QO",
+             "ignoreQualitiesDetails": ["Null", "Good", "Medium", "Bad"],
+             "inputObjects": [{"name": "Check", "title": "The check", "messageBad": "Call expert",
+                               "messageMedium": "Add a bookkeeping entry"}]},
+            {"name": "details", "title": "DETAILS", "path": "TST/QO",
+             "inputObjects": [{"name": "Check"}, {"name": "Agg/Agg", "title": "Aggregated"},
+                              {"name": "Missing"}]},
+        ],
+        "initTrigger": ["userorcontrol"], "updateTrigger": ["foreachlatest:qcdb:TST/MO/Seed/seed"],
+        "stopTrigger": ["userorcontrol"],
+    }  # fmt: skip
+    config.update(extra)
+    return config
+
+
+def run(repo: LocalRepository, config: dict[str, Any]) -> None:
+    parsed_config = parsed(with_tasks({"Quality": config}, host=str(repo.root)))
+    assert messages(parsed_config) == []
+    Engine(parsed_config, EngineOptions(parallel=False, now_ms=T0)).run()
+
+
+def latest(repo: LocalRepository, path: str) -> Any:
+    info = repo.latest(path)[0]
+    return repo.download(info.id)
+
+
+def summary(repo: LocalRepository) -> dict[str, Any]:
+    return json.loads(latest(repo, JSON).data)  # type: ignore[no-any-return]
+
+
+def test_the_summary_json(filled: LocalRepository) -> None:
+    run(filled, task())
+    document = summary(filled)
+    assert document["_typename"] == "qcflow::QualitySummary" and document["task"] == "Quality"
+    assert document["trigger"]["runNumber"] == 3
+    glob, details = document["groups"]
+    [check] = glob["objects"]
+    assert (check["quality"], check["level"], check["message"]) == (
+        "Medium",
+        2,
+        "Add a bookkeeping entry",
+    )
+    assert check["flagsShown"] is False and check["flags"][0]["comment"] == "sector 3"
+    assert check["path"] == "qc_async/TST/QO/Check" and check["activity"]["runNumber"] == 3
+    check2, agg, missing = details["objects"]
+    assert check2["flagsShown"] is True
+    assert agg["found"] is False and agg["reason"] == "missing"  # only run 1 has one
+    assert missing["found"] is False
+    assert [h["qualities"]["global/Check"] for h in document["history"]] == [
+        "Good",
+        "Bad",
+        "Medium",
+    ]
+    assert [h["qualities"]["details/Agg/Agg"] for h in document["history"]] == ["Good", None, None]
+    texts = [line["text"] for line in document["lines"]]
+    assert texts == ["GLOBAL", "The check : Medium", "Add a bookkeeping entry", "", "DETAILS",
+                     "Check : Medium", "#rightarrow Flag: No Detector Data: sector 3",
+                     "Aggregated : quality missing!", "Missing : quality missing!"]  # fmt: skip
+
+
+def test_distributions_and_trends(filled: LocalRepository) -> None:
+    run(filled, task())
+    fetched = latest(filled, "qc_async/TST/MO/Quality/Distributions/global/Check")
+    histogram = decode(fetched.data, fetched.info)
+    np.testing.assert_array_equal(histogram.values[1:-1], [0, 1, 1, 1])  # Null Bad Medium Good
+    assert histogram.title == "The check"
+    trend = latest(filled, "qc_async/TST/MO/Quality/Trends/global/Check")
+    assert trend.info.content_type == "image/png" and trend.data.startswith(b"\x89PNG")
+    png = latest(filled, "qc_async/TST/MO/Quality/QualitySummary")
+    assert png.data.startswith(b"\x89PNG")
+
+
+def test_a_replay_gives_identical_output(filled: LocalRepository) -> None:
+    run(filled, task())
+    first = {p: latest(filled, p).data for p in (JSON, "qc_async/TST/MO/Quality/QualitySummary")}
+    run(filled, task())
+    second = {p: latest(filled, p).data for p in first}
+    assert len(filled.browse(JSON)) == 2 * 4  # both runs stored their versions
+    assert first == second
+
+
+def test_age_is_measured_against_the_trigger(repo: LocalRepository) -> None:
+    for run_number, quality in QUALITIES.items():
+        store_qo(repo, "Check", run_number, quality)
+        store_seed(repo, run_number, FUTURE + run_number * HOUR)
+    run(repo, task(max_age="600"))
+    check = summary(repo)["groups"][0]["objects"][0]
+    assert (check["found"], check["reason"]) == (False, "too old")
+    run(repo, task(max_age="0"))  # no age cut
+    assert summary(repo)["groups"][0]["objects"][0]["quality"] == "Medium"
+
+
+def test_unknown_quality_names_are_null_with_a_warning() -> None:
+    config = task()
+    config["qualityGroups"][0]["ignoreQualitiesDetails"] = ["Bda"]
+    warnings = messages(parsed(with_tasks({"Quality": config})), "warning")
+    assert warnings[0] == ("qc.postprocessing.Quality.qualityGroups[0].ignoreQualitiesDetails[0]: "
+                           "'Bda' is not a quality name; read as Null, as QC does")  # fmt: skip
+
+
+def test_reads_lists_the_quality_objects() -> None:
+    config = parsed(with_tasks({"Quality": task()})).tasks["Quality"]
+    assert [p for _, p in config.task_class.reads(config)] == [
+        "TST/MO/Seed/seed", "TST/QO/Check", "TST/QO/Check", "TST/QO/Agg/Agg", "TST/QO/Missing",
+    ]  # fmt: skip
+
+
+def test_summary_lines_without_title_or_objects() -> None:
+    assert summary_lines([]) == []
+    from qcflow.postprocessing.tasks.quality_config import QualityGroup, QualityInput
+
+    group = QualityGroup("g", "TST/QO", inputs=(QualityInput("x"),))
+    finding = Finding(group, group.inputs[0], "qc/TST/QO/x", Quality.NULL.with_flag("Unknown"))
+    assert [line.text for line in summary_lines([finding])] == [
+        "x : Null",
+        "#rightarrow Flag: Unknown",
+    ]
