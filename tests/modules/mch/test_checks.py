@@ -79,8 +79,12 @@ def test_digits_check_reads_the_named_plots_and_skips_empty_ratios() -> None:
     flags = check.beautify("Digits/QualityFlagPerDE", objects["Digits/QualityFlagPerDE"], quality)
     rows = flags.inner().argmax(axis=1)
     assert rows[de_index(505)] == 0 and rows[de_index(100)] == 2  # Bad row, Good row
-    assert check.beautify("Digits/RatesSignal/MeanRate", objects["Digits/Rates/MeanRate"],
-                          quality) is None  # fmt: skip
+    lines = check.beautify("Digits/RatesSignal/MeanRate", objects["Digits/Rates/MeanRate"],
+                           quality)  # fmt: skip
+    assert [line.y for line in lines] == [0.01, 10.0]  # MinRate, MaxRate
+    assert (
+        check.beautify("Digits/Rates/MeanRate", objects["Digits/Rates/MeanRate"], quality) is None
+    )
 
 
 def test_a_filled_ratio_plot_is_checked_both_ways() -> None:

@@ -133,3 +133,17 @@ def test_the_demo_runs_get_the_verdicts_they_were_made_for(store: LocalRepositor
         }
         quality = c.check(objects, ACTIVITY)
         assert quality.name == ZDC_ISSUES.get(index, ("", "Good"))[1], (index, quality.flags)
+
+
+def test_beautify_writes_qcs_message_at_the_familys_position() -> None:
+    tdc = [0.0] * 10
+    tdc[0] = 5.0
+    c = check({**ALL_ZERO, "TDC_POS_MSG_X": "0.3", "TDC_POS_MSG_Y": "0.8"})
+    objects = summaries(TDC=tdc)
+    quality = c.check(objects, ACTIVITY)
+    [label] = c.beautify("RecPP/h_summary_TDC", objects["RecPP/h_summary_TDC"], quality)
+    assert label.text == "Error TDC value in the channels: TDC_ZNAC is not correct. Call the expert"
+    assert (label.x, label.y, label.color) == (0.3, 0.8, 632)
+    [ok] = c.beautify("RecPP/h_summary_ADC", objects["RecPP/h_summary_ADC"], quality)
+    assert (ok.text, ok.color, ok.x) == ("ADC OK", 416, 0.15)
+    assert c.beautify("RecPP/other", None, quality) is None

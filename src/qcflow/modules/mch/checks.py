@@ -22,9 +22,11 @@ PreclustersCheck: ``MeanEffHistNameB``/``NB`` (``Efficiency/LastCycle/MeanEffici
 ``MeanEffRatioHistNameB``/``NB`` (``…RefRatioB``/``NB``), ``MinEfficiency`` (0.8),
 ``MaxEfficiencyDelta`` (0.2), ``MaxBadDE_*``: efficiency >= MinEfficiency on each cathode.
 
-``beautify`` fills ``QualityFlagPerDE`` (y bin 3 Good, 2 Medium, 1 Bad) as QC does. qcflow adds
-flags (type ``Unknown``) naming the bad DEs and why the verdict is not Good (QC writes the bad
-DEs on the plot only); the plot-styling parts of QC's beautify (ranges, lines, colours) are not
+``beautify`` fills ``QualityFlagPerDE`` (y bin 3 Good, 2 Medium, 1 Bad) as QC does, and gives
+each checked plot its thresholds as overlay lines (blue, dashed, as QC draws them: MinRate and
+MaxRate, MinGoodFraction, MinEfficiency, 1 +- delta on ratios), which the check runner records
+with the histogram. qcflow adds flags (type ``Unknown``) naming the bad DEs and why the verdict
+is not Good (QC writes the bad DEs on the plot only); plot ranges and fill colours are not
 reproduced: the objects are histograms, not canvases.
 """
 
@@ -41,10 +43,24 @@ from qcflow.modules.mch.mapping import NUM_DE, de_position, load_mapping
 from qcflow.objects.activity import Activity
 from qcflow.objects.quality import Quality
 from qcflow.objects.root import Histogram
+from qcflow.postprocessing.overlays import HLine
 
-__all__ = ["DigitsCheck", "PreclustersCheck", "QualityChecker", "Verdict"]
+__all__ = ["DigitsCheck", "PreclustersCheck", "QualityChecker", "Rule", "Verdict"]
 
 Predicate = Callable[[float], bool]
+#: ROOT's kBlue and dashed line style: QC's threshold lines.
+_LINE_COLOR, _LINE_STYLE = 600, 2
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A checked plot: its name suffix, the per-DE test, whether it is a ratio plot (checked
+    only when filled), and the thresholds to draw."""
+
+    suffix: str
+    passes: Predicate
+    ratio: bool = False
+    lines: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -112,7 +128,7 @@ def judge(values: np.ndarray, passes: Predicate) -> list[Quality]:
 class _DeCheck(Check):
     """A check of per-DE plots: subclasses list (name parameter, default, predicate, ratio?)."""
 
-    def rules(self, activity: Activity) -> list[tuple[str, Predicate, bool]]:
+    def rules(self, activity: Activity) -> list[Rule]:
         raise NotImplementedError
 
     def check(self, objects: Mapping[str, Any], activity: Activity) -> Quality:
@@ -124,10 +140,11 @@ class _DeCheck(Check):
             values = _values(obj)
             if values is None:
                 continue
-            for suffix, passes, is_ratio in rules:
-                if suffix and key.endswith(suffix) and (not is_ratio or obj.entries > 0):
-                    checker.add(judge(values, passes))
+            for rule in rules:
+                if rule.suffix and key.endswith(rule.suffix) and (not rule.ratio or obj.entries):
+                    checker.add(judge(values, rule.passes))
         self.de_qualities = list(checker.qualities)
+        self.checked_rules = rules
         verdict = checker.verdict()
         quality = verdict.quality
         bad = checker.bad_des()
@@ -138,7 +155,12 @@ class _DeCheck(Check):
         return quality
 
     def beautify(self, name: str, obj: Any, quality: Quality) -> Any:
-        if not name.endswith("QualityFlagPerDE") or not isinstance(obj, Histogram):
+        if not isinstance(obj, Histogram):
+            return None
+        for rule in getattr(self, "checked_rules", []):
+            if rule.suffix and name.endswith(rule.suffix) and rule.lines:
+                return [HLine(y, _LINE_COLOR, _LINE_STYLE) for y in rule.lines]
+        if not name.endswith("QualityFlagPerDE"):
             return None
         qualities = getattr(self, "de_qualities", [Quality.NULL] * NUM_DE)
         rows = {Quality.BAD: 1, Quality.MEDIUM: 2, Quality.GOOD: 3}
@@ -150,42 +172,45 @@ class _DeCheck(Check):
         return replace(obj, values=values, entries=float(values.sum()))
 
 
-def _ratio_rule(delta: float) -> Predicate:
-    return lambda v: abs(v - 1.0) <= delta
+def _ratio_rule(suffix: str, delta: float) -> Rule:
+    return Rule(suffix, lambda v: abs(v - 1.0) <= delta, True, (1 - delta, 1 + delta))
 
 
 class DigitsCheck(_DeCheck):
     """QC's ``o2::quality_control_modules::muonchambers::DigitsCheck`` (2024)."""
 
-    def rules(self, activity: Activity) -> list[tuple[str, Predicate, bool]]:
+    def rules(self, activity: Activity) -> list[Rule]:
         p = self.parameters
+
+        def name(key: str, default: str) -> str:
+            return p.get(key, activity, f"RatesSignal/LastCycle/{default}") or ""
+
         low, high = p.get_float("MinRate", 0.001, activity), p.get_float("MaxRate", 10, activity)
-        min_fraction = p.get_float("MinGoodFraction", 0.9, activity)
-        name = "RatesSignal/LastCycle/"
+        fraction = p.get_float("MinGoodFraction", 0.9, activity)
         return [
-            (p.get("MeanRateHistName", activity, f"{name}MeanRate") or "",
-             lambda v: low <= v <= high, False),
-            (p.get("MeanRateRatioHistName", activity, f"{name}MeanRateRefRatio") or "",
-             _ratio_rule(p.get_float("MaxRateDelta", 0.2, activity)), True),
-            (p.get("GoodChanFracHistName", activity, f"{name}GoodChannelsFraction") or "",
-             lambda v: v >= min_fraction, False),
-            (p.get("GoodChanFracRatioHistName", activity, f"{name}GoodChannelsFractionRefRatio")
-             or "", _ratio_rule(p.get_float("MaxGoodFractionDelta", 0.2, activity)), True),
+            Rule(name("MeanRateHistName", "MeanRate"), lambda v: low <= v <= high, False,
+                 (low, high)),
+            _ratio_rule(name("MeanRateRatioHistName", "MeanRateRefRatio"),
+                        p.get_float("MaxRateDelta", 0.2, activity)),
+            Rule(name("GoodChanFracHistName", "GoodChannelsFraction"), lambda v: v >= fraction,
+                 False, (fraction,)),
+            _ratio_rule(name("GoodChanFracRatioHistName", "GoodChannelsFractionRefRatio"),
+                        p.get_float("MaxGoodFractionDelta", 0.2, activity)),
         ]  # fmt: skip
 
 
 class PreclustersCheck(_DeCheck):
     """QC's ``o2::quality_control_modules::muonchambers::PreclustersCheck`` (2024)."""
 
-    def rules(self, activity: Activity) -> list[tuple[str, Predicate, bool]]:
+    def rules(self, activity: Activity) -> list[Rule]:
         p = self.parameters
         minimum = p.get_float("MinEfficiency", 0.8, activity)
-        ratio = _ratio_rule(p.get_float("MaxEfficiencyDelta", 0.2, activity))
-        name = "Efficiency/LastCycle/"
-        out: list[tuple[str, Predicate, bool]] = []
+        delta = p.get_float("MaxEfficiencyDelta", 0.2, activity)
+        out = []
         for c in ("B", "NB"):
-            out.append((p.get(f"MeanEffHistName{c}", activity, f"{name}MeanEfficiency{c}") or "",
-                        lambda v: v >= minimum, False))  # fmt: skip
-            out.append((p.get(f"MeanEffRatioHistName{c}", activity,
-                              f"{name}MeanEfficiencyRefRatio{c}") or "", ratio, True))  # fmt: skip
+            plot = p.get(f"MeanEffHistName{c}", activity, f"Efficiency/LastCycle/MeanEfficiency{c}")
+            ratio = p.get(f"MeanEffRatioHistName{c}", activity,
+                          f"Efficiency/LastCycle/MeanEfficiencyRefRatio{c}")  # fmt: skip
+            out.append(Rule(plot or "", lambda v: v >= minimum, False, (minimum,)))
+            out.append(_ratio_rule(ratio or "", delta))
         return out

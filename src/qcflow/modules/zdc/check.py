@@ -5,7 +5,8 @@ Parameters (``checkParameters``, run/beam type aware): one per channel, ``"<expe
 <error>"`` -- e.g. ``"ADC_ZNAC": "40.2;10;20"``: outside [30.2, 50.2] is a warning, outside
 [20.2, 60.2] an error. Channels are fixed, in bin order (:data:`CHANNELS`): ``ADC_*`` (26),
 ``TDC_*`` (10), ``TDCA_*`` (10), ``PEAK1N_*`` (4), ``PEAK1P_*`` (4). ``<F>_POS_MSG_X/Y`` place
-each family's message on its plot (NDC); they are read and kept in the quality's metadata.
+each family's message on its plot (NDC, default 0.15/0.92 for ADC, 0.01/0.92 for the others) and
+are kept in the quality's metadata.
 
 Per summary (``h_summary_ADC``, ``_TDC``, ``_TDCA``, ``_Peak1n``, ``_Peak1p``): a bin is an
 *error* below ``expected - error`` or above ``expected + error``, a *warning* below
@@ -18,11 +19,17 @@ Bad if ADC or TDC has an error, or TDCA, Peak1n and Peak1p all have one; Medium 
 error in TDCA alone is Medium, and a family not checked prevents Good). Flags (type
 ``Unknown``) say which channels are in the bad or medium range.
 
+``beautify`` gives each summary QC's message as an overlay label (``ADC OK`` in green, ``Error ADC
+value in the channels: ADC_ZNAC is not correct. Call the expert`` in red, ``Warning …. Send mail
+to the expert`` in orange) at its family's ``<F>_POS_MSG_X/Y``; the check runner records it with
+the histogram (``qc_annotations``).
+
 Where qcflow differs from QC (see docs/modules.md): flag texts give the right count and channel
 list for every family (QC prints the warning count in its "bad" texts and loses the lists of
 TDC, Peak1n and Peak1p); a missing channel parameter means "not checked" (QC reads
 uninitialised limits); each family's state comes from this call's objects (QC keeps the state of
-a family absent from the call); a missing summary adds a flag.
+a family absent from the call); a missing summary adds a flag; each message sits at its own
+family's position (QC uses the ADC one for all) and has no time stamp.
 """
 
 from __future__ import annotations
@@ -37,6 +44,7 @@ from qcflow.checks.check import Check
 from qcflow.objects.activity import Activity
 from qcflow.objects.quality import Quality
 from qcflow.objects.root import Histogram
+from qcflow.postprocessing.overlays import Label
 
 __all__ = ["CHANNELS", "FamilyResult", "Limits", "RecDataCheck", "classify", "parse_limits"]
 
@@ -140,6 +148,8 @@ class RecDataCheck(Check):
             if not isinstance(h, Histogram) or h.ndim != 1 or h.inner().size != len(limits):
                 return Quality.NULL
             results[family] = classify(family, [float(v) for v in h.inner()], limits)
+        self.results = results
+        self.activity = activity
         return self._verdict(results, activity)
 
     def _verdict(self, results: Mapping[str, FamilyResult], activity: Activity) -> Quality:
@@ -158,6 +168,19 @@ class RecDataCheck(Check):
                 quality = quality.with_flag("Unknown", text)
         return self._positions(quality, activity)
 
+    def beautify(self, name: str, obj: Any, quality: Quality) -> list[Label] | None:
+        """QC's message for the summary ``name`` (see the module docstring)."""
+        short = name.rsplit("/", 1)[-1]
+        family = next((f for f, spec in CHANNELS.items() if spec[0] == short), None)
+        result = getattr(self, "results", {}).get(family)
+        if family is None or result is None or result.state == NOT_CHECKED:
+            return None
+        text, color = _message(result)
+        x = self.parameters.get_float(f"{family}_POS_MSG_X", 0.15 if family == "ADC" else 0.01,
+                                      self.activity)  # fmt: skip
+        y = self.parameters.get_float(f"{family}_POS_MSG_Y", 0.92, self.activity)
+        return [Label(text, color, x, y, size=10.0)]
+
     def _positions(self, quality: Quality, activity: Activity) -> Quality:
         for family in CHANNELS:
             for axis in ("X", "Y"):
@@ -166,6 +189,21 @@ class RecDataCheck(Check):
                 if value is not None:
                     quality = quality.with_metadata(key, value)
         return quality
+
+
+#: ROOT's kGreen, kOrange and kRed, the colours QC's ZDC check uses.
+_COLORS = {OK: 416, WARNING: 800, ERROR: 632}
+
+
+def _message(result: FamilyResult) -> tuple[str, int]:
+    title = CHANNELS[result.family][3]
+    if result.state == OK:
+        return f"{title} OK", _COLORS[OK]
+    names = " ".join(result.errors if result.state == ERROR else result.warnings)
+    what = f"{title} value in the channels: {names} is not correct."
+    if result.state == ERROR:
+        return f"Error {what} Call the expert", _COLORS[ERROR]
+    return f"Warning {what} Send mail to the expert", _COLORS[WARNING]
 
 
 def _flag_text(result: FamilyResult, quality: Quality) -> str:
