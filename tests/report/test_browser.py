@@ -12,8 +12,8 @@ import pytest
 from qcflow.demo.vertexing import DemoRun
 from qcflow.qcdb.local import LocalRepository
 from qcflow.report import build_report
+from tests._judged import PASS, PERIOD
 from tests.report._chromium import load
-from tests.report.conftest import PASS, PERIOD
 
 pytestmark = pytest.mark.browser
 

@@ -11,8 +11,8 @@ from qcflow.demo.vertexing import DemoRun
 from qcflow.demo.zdc import ZDC_ISSUES
 from qcflow.qcdb.local import LocalRepository
 from qcflow.report import build_report
+from tests._judged import PASS, PERIOD
 from tests.report._html import Cells
-from tests.report.conftest import PASS, PERIOD
 
 
 def test_the_report_shows_the_bad_runs_as_bad(judged: tuple[Path, list[DemoRun]],
