@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench clean help
+.PHONY: demo test lint typecheck pytest bench browser clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -15,8 +15,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-demo: $(STAMP)  ## fill an embedded QCDB with synthetic data and run the QC post-processing on it
+demo: $(STAMP)  ## the four QC post-processing workflows on synthetic data, with an HTML report
 	$(BIN)/qcflow demo --workdir demo-output
+
+browser:  ## install headless Chromium (Debian) for the report's browser tests, if missing
+	@if command -v chromium >/dev/null 2>&1; then echo "chromium: $$(command -v chromium)"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -qq --no-install-recommends chromium; \
+	else echo "run as root: apt-get install chromium (browser tests are skipped without it)"; \
+	  exit 1; fi
 
 test: lint typecheck pytest  ## lint, type-check and run the test suite
 

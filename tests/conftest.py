@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -40,3 +41,11 @@ def subprocess_env() -> dict[str, str]:
     paths = [str(REPO / "src"), *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))]
     env["PYTHONPATH"] = os.pathsep.join(paths)
     return env
+
+
+@pytest.fixture(scope="session")
+def judged(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Any]]:
+    """An embedded QCDB with 12 runs of ZDC and MCH, processed and judged (tests/_judged.py)."""
+    from tests._judged import judged_store
+
+    return judged_store(tmp_path_factory.mktemp("judged") / "qcdb")

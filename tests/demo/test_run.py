@@ -1,14 +1,15 @@
-"""``qcflow demo`` end to end: fill, generate, run with the runner, export."""
+"""``qcflow demo`` end to end: fill, generate the four workflows, run them, report."""
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import pytest
 
 from qcflow.cli import main
+from qcflow.demo.datasets import issues
 from qcflow.demo.vertexing import vertexing_runs
+from tests.report._html import Cells
 
 
 @pytest.mark.slow
@@ -16,20 +17,21 @@ def test_demo(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     workdir = tmp_path / "demo-output"
     assert main(["demo", "--workdir", str(workdir)]) == 0
     out = capsys.readouterr().out
-    assert "qc_async/TST/MO/BeamSpotTrending/BeamSpotTrending" in out
-    plots = sorted(p.name for p in (workdir / "plots").iterdir())
-    assert plots == ["BeamSpotTrending.csv", "Vertex_X_trend.png", "Vertex_Y_trend.png",
-                     "Vertex_Z_trend.png"]  # fmt: skip
-    assert (workdir / "plots" / "Vertex_X_trend.png").read_bytes().startswith(b"\x89PNG")
-    with (workdir / "plots" / "BeamSpotTrending.csv").open() as handle:
-        rows = list(csv.DictReader(handle))
-    runs = vertexing_runs(50)
-    assert [int(r["meta.runNumber"]) for r in rows] == [r.number for r in runs]
-    for row, run in zip(rows, runs, strict=True):
-        assert abs(float(row["vertex_X.mean"]) - run.beam_spot[0]) < 0.001
-    assert (workdir / "workflow.json").is_file()
-    assert (workdir / "QC" / "example.log").is_file()
-    # A second demo in the same directory starts afresh and gives the same trend.
-    assert main(["demo", "--workdir", str(workdir)]) == 0
-    with (workdir / "plots" / "BeamSpotTrending.csv").open() as handle:
-        assert list(csv.DictReader(handle)) == rows
+    index = workdir / "report" / "index.html"
+    assert f"open {index.as_uri()}" in out
+    for name in ("example", "EMC", "MCH", "ZDC"):
+        assert (workdir / "QC" / f"{name}.log").is_file()
+    parser = Cells()
+    parser.feed(index.read_text())
+    cells = parser.by_detector()
+    runs = [r.number for r in vertexing_runs(50)]
+    assert sorted(cells) == runs
+    assert {"EMC", "MCH", "TST", "ZDC"} <= set(parser.columns)
+    expected = {(i.run, i.detector): i.verdict for i in issues()}
+    for run in runs:
+        for detector in ("MCH", "ZDC"):
+            assert cells[run][detector] == expected.get((run, detector), "Good"), (run, detector)
+    bad = {(run, d) for run, row in cells.items() for d, q in row.items() if q == "Bad"}
+    assert bad == {key for key, verdict in expected.items() if verdict == "Bad"}
+    for issue in issues():
+        assert f"run {issue.run} {issue.detector}: {issue.verdict}" in out

@@ -11,6 +11,7 @@ import uproot
 
 from qcflow.errors import InvalidInput
 from qcflow.objects.root import (
+    Axis,
     Histogram,
     decode_histogram,
     encode_histogram,
@@ -93,3 +94,14 @@ def test_not_a_histogram() -> None:
 def test_upload_file_name() -> None:
     name = upload_file_name("o2::quality_control::core::QualityObject", 17)
     assert name == "o2-quality_control-core-QualityObject_17.root"
+
+
+def test_bin_labels_round_trip_with_root_unique_ids() -> None:
+    labels = ["ZNAC", "ZNA1", "ZNA2"]
+    axis = Axis(np.arange(4.0), "channel", labels)
+    h = Histogram("TH1F", "h_summary_ADC", "Summary ADC", (axis,), np.arange(5.0))
+    data = encode_histogram(h)
+    assert decode_histogram(data).axes[0].labels == labels
+    stored = uproot.open(io.BytesIO(data))["ccdb_object"].member("fXaxis").member("fLabels")
+    # ROOT's TAxis finds a label by the unique id of its TObjString: the bin number.
+    assert [s.member("@fUniqueID") for s in stored] == [1, 2, 3]

@@ -46,13 +46,14 @@ class Recorder(Task):
 
 
 def runner(repo: LocalRepository, init: list[str], update: list[str], stop: list[str],
+           task_class: type[Recorder] | None = None, activity: Activity = ACTIVITY,
            **extra: Any) -> tuple[TaskRunner, list[Publication]]:  # fmt: skip
     config = TaskConfig(
         id="T", task_name="T", class_name="test::Recorder", module_name="m", detector_name="TST",
         init_triggers=tuple(map(parse_trigger, init)),
         update_triggers=tuple(map(parse_trigger, update)),
         stop_triggers=tuple(map(parse_trigger, stop)),
-        common=CommonConfig(activity=ACTIVITY), **extra,
+        common=CommonConfig(activity=activity), **extra,
     )  # fmt: skip
     published: list[Publication] = []
     services = Services(source=lambda: repo, destination=lambda: repo, conditions=lambda: repo)
@@ -63,7 +64,8 @@ def runner(repo: LocalRepository, init: list[str], update: list[str], stop: list
             task_activity(activity, False), lambda: repo, lambda: repo, ManualClock(), T0
         )
 
-    return TaskRunner(config, Recorder(), services, objects, context), published
+    task = (task_class or Recorder)()
+    return TaskRunner(config, task, services, objects, context), published
 
 
 def fill(repo: LocalRepository, runs: int = 3) -> None:
@@ -158,3 +160,36 @@ def test_validity_from_last_trigger_only(repo: LocalRepository) -> None:
     assert [(p.validity.start, p.validity.end) for p in published[:3]] == [
         (T0 + r * HOUR, T0 + r * HOUR + HOUR // 2) for r in (1, 2, 3)
     ]
+
+
+class RunScoped(Recorder):
+    run_scoped = True
+
+
+def test_a_run_scoped_task_of_a_run0_config_publishes_each_update_under_its_run(
+    repo: LocalRepository,
+) -> None:
+    fill(repo)
+    task, published = runner(repo, ["userorcontrol"], ["foreachlatest:qcdb:GLO/MO/V/spot"],
+                             ["userorcontrol"], RunScoped)  # fmt: skip
+    task.start(T0)
+    drive(task)
+    task.stop(T0 + 10 * HOUR)
+    scopes = [(p.activity.number, p.validity.start, p.validity.end) for p in published]
+    per_run = [(r, T0 + r * HOUR, T0 + r * HOUR + HOUR // 2) for r in (1, 2, 3)]
+    # Three updates, one per run; the finalize publication keeps the last run's scope.
+    assert scopes == [*per_run, per_run[-1]]
+    stored = repo.latest("qc_async/TST/MO/T/counter")[0]
+    assert stored.metadata["RunNumber"] == "3"
+    assert (stored.valid_from, stored.valid_until) == per_run[-1][1:]
+
+
+def test_run_scoped_tasks_of_a_run_specific_config_keep_the_config_activity(
+    repo: LocalRepository,
+) -> None:
+    fill(repo)
+    task, published = runner(repo, ["userorcontrol"], ["foreachlatest:qcdb:GLO/MO/V/spot"], [],
+                             RunScoped, replace(ACTIVITY, number=2))  # fmt: skip
+    task.start(T0)
+    drive(task)
+    assert {p.activity.number for p in published} == {2}

@@ -23,7 +23,15 @@ from qcflow.errors import QcflowError
 __all__ = ["build_parser", "main"]
 
 #: Sub-command modules in the order ``qcflow --help`` lists them.
-COMMAND_MODULES: tuple[str, ...] = ("generate", "workflow", "run", "qc", "qcdb", "demo")
+COMMAND_MODULES: tuple[str, ...] = (
+    "generate",
+    "workflow",
+    "run",
+    "qc",
+    "qcdb",
+    "demo",
+    "report",
+)
 
 _DESCRIPTION = """\
 qcflow does ALICE-style asynchronous Quality Control post-processing end to end:

@@ -18,7 +18,18 @@ import numpy.typing as npt
 
 from qcflow.objects.root import Axis, Histogram, stats_from_bins
 
-__all__ = ["Shape", "counts", "falling", "gamma", "gauss", "spectrum", "th1", "th2", "uniform"]
+__all__ = [
+    "Shape",
+    "counts",
+    "falling",
+    "gamma",
+    "gauss",
+    "spectrum",
+    "th1",
+    "th1_from_values",
+    "th2",
+    "uniform",
+]
 
 FloatArray = npt.NDArray[np.float64]
 Shape = Callable[[FloatArray], FloatArray]
@@ -78,3 +89,18 @@ def spectrum(rng: np.random.Generator, edges: FloatArray, total: int, shape: Sha
     """``total`` entries over the bins of ``edges`` following ``shape``."""
     centres = (edges[:-1] + edges[1:]) / 2
     return counts(rng, total, shape(centres))
+
+
+def th1_from_values(name: str, title: str, values: FloatArray, bins: int, low: float,
+                    high: float, x_title: str = "") -> Histogram:  # fmt: skip
+    """A TH1F filled with ``values`` as ROOT fills it: flow bins, sums of the true values."""
+    edges = np.linspace(low, high, bins + 1)
+    inside = values[(values >= low) & (values < high)]
+    counts, _ = np.histogram(inside, bins=edges)  # ROOT: x == high is overflow
+    contents = np.concatenate(([np.sum(values < low)], counts, [np.sum(values >= high)]))
+    contents = contents.astype(np.float64)
+    stats = {"fTsumw": float(inside.size), "fTsumw2": float(inside.size),
+             "fTsumwx": float(inside.sum()), "fTsumwx2": float((inside**2).sum())}  # fmt: skip
+    axis = Axis(edges, x_title)
+    return Histogram("TH1F", name, title, (axis,), contents, contents.copy(), float(values.size),
+                     stats)  # fmt: skip

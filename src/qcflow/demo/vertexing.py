@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qcflow._types import TimestampMs
+from qcflow.demo.shapes import th1_from_values
 from qcflow.demo.store import store_histograms
 from qcflow.objects.activity import Activity
 from qcflow.objects.root import Axis, Histogram
@@ -74,18 +75,7 @@ def vertexing_runs(count: int = 50, seed: int = 2024) -> list[DemoRun]:
 
 
 def _th1(name: str, values: np.ndarray, bins: int, low: float, high: float) -> Histogram:
-    """A TH1F filled with ``values`` as ROOT fills it (sums of the true values in range)."""
-    edges = np.linspace(low, high, bins + 1)
-    inside = values[(values >= low) & (values < high)]
-    counts, _ = np.histogram(inside, bins=edges)  # ROOT: x == high is overflow
-    flow = [np.sum(values < low)], counts, [np.sum(values >= high)]
-    contents = np.concatenate(flow).astype(float)
-    stats = {"fTsumw": float(inside.size), "fTsumw2": float(inside.size),
-             "fTsumwx": float(inside.sum()), "fTsumwx2": float((inside**2).sum())}  # fmt: skip
-    axis = Axis(edges, f"{name[-1].lower()} [cm]")
-    return Histogram(
-        "TH1F", name, name, (axis,), contents, contents.copy(), float(values.size), stats
-    )
+    return th1_from_values(name, name, values, bins, low, high, f"{name[-1].lower()} [cm]")
 
 
 def _th2(name: str, x: np.ndarray, y: np.ndarray) -> Histogram:

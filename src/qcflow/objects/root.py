@@ -8,7 +8,8 @@ the statistics ROOT stores (``fEntries``, ``fTsumw``, ``fTsumw2``, ``fTsumwx``, 
 :meth:`Histogram.to_hist` / :meth:`Histogram.from_hist` convert to and from ``hist.Hist``.
 
 uproot does the ROOT I/O (about 1.8 ms per decoded object, so decode in parallel or once).
-Bin labels are read but not written: uproot cannot write them.
+Bin labels are read and written (a ``THashList`` of ``TObjString`` whose unique ids are the bin
+numbers, as ``TAxis::SetBinLabel`` makes them).
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ __all__ = [
     "Histogram",
     "decode_histogram",
     "encode_histogram",
+    "histogram_from_file",
+    "histogram_to_uproot",
     "object_class",
     "read_root",
     "stats_from_bins",
@@ -156,6 +159,16 @@ class Histogram:
         out["integral"] = float(self.inner().sum())
         return out
 
+    @classmethod
+    def from_counts(cls, class_name: str, name: str, title: str, axes: tuple[Axis, ...],
+                    inner: FloatArray) -> Histogram:  # fmt: skip
+        """From in-range contents (no flow bins): one entry per non-empty bin, statistics
+        from the bin centres (as ROOT leaves a histogram filled with ``SetBinContent``)."""
+        values = np.pad(np.asarray(inner, dtype=np.float64), 1)
+        h = cls(class_name, name, title, axes, values, entries=float(np.count_nonzero(inner)))
+        h.stats = stats_from_bins(h)
+        return h
+
     # --- hist conversion --------------------------------------------------------------------
 
     def to_hist(self) -> Any:
@@ -240,7 +253,11 @@ def stats_from_bins(h: Histogram) -> dict[str, float]:
 
 def decode_histogram(data: bytes, key: str = CCDB_KEY) -> Histogram:
     """The TH1*/TH2* stored under ``key`` in ROOT file bytes."""
-    file = read_root(data)
+    return histogram_from_file(read_root(data), key)
+
+
+def histogram_from_file(file: Any, key: str = CCDB_KEY) -> Histogram:
+    """The TH1*/TH2* stored under ``key`` in an open uproot file."""
     try:
         obj = file[key]
     except Exception as err:
@@ -281,12 +298,29 @@ def _write_axis(axis: Axis, name: str) -> Any:
 
     n = len(axis.edges) - 1
     bins = None if axis.uniform else np.asarray(axis.edges, dtype=np.float64)
+    labels = _write_labels(axis.labels) if axis.labels else None
     return identify.to_TAxis(name, axis.title, n, float(axis.edges[0]), float(axis.edges[-1]),
-                             fXbins=bins)  # fmt: skip
+                             fXbins=bins, fLabels=labels)  # fmt: skip
+
+
+def _write_labels(labels: list[str]) -> Any:
+    from uproot.writing import identify
+
+    strings = []
+    for number, label in enumerate(labels, start=1):
+        string = identify.to_TObjString(label)
+        string._bases[0]._members["@fUniqueID"] = number  # ROOT finds a label by its bin
+        strings.append(string)
+    return identify.to_THashList(strings)
 
 
 def encode_histogram(h: Histogram, key: str = CCDB_KEY) -> bytes:
     """ROOT file bytes holding ``h`` under ``key``; ``F`` classes are written as float32."""
+    return write_root({key: histogram_to_uproot(h)})
+
+
+def histogram_to_uproot(h: Histogram) -> Any:
+    """The uproot-writable TH1/TH2 of ``h`` (for files holding several objects)."""
     from uproot.writing import identify
 
     dtype = np.float32 if h.class_name.endswith("F") else np.float64
@@ -300,7 +334,5 @@ def encode_histogram(h: Histogram, key: str = CCDB_KEY) -> bytes:
     common = (h.name, h.title, data, h.entries, s["fTsumw"], s["fTsumw2"], s["fTsumwx"],
               s["fTsumwx2"])  # fmt: skip
     if h.ndim == 1:
-        obj = identify.to_TH1x(*common, sumw2, x, y, z)
-    else:
-        obj = identify.to_TH2x(*common, s["fTsumwy"], s["fTsumwy2"], s["fTsumwxy"], sumw2, x, y, z)
-    return write_root({key: obj})
+        return identify.to_TH1x(*common, sumw2, x, y, z)
+    return identify.to_TH2x(*common, s["fTsumwy"], s["fTsumwy2"], s["fTsumwxy"], sumw2, x, y, z)

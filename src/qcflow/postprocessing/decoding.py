@@ -3,6 +3,8 @@
 - a quality object (``ObjectType`` QC's QualityObject, JSON payload) -> :class:`QualityObject`;
 - a ROOT file with a TH1*/TH2* under ``ccdb_object`` -> :class:`qcflow.objects.root.Histogram`
   (with ROOT's stored statistics);
+- QC's ratio histograms (``ObjectType`` ``…::TH2FRatio`` etc.) ->
+  :class:`qcflow.objects.ratio.HistogramRatio` (ratio, numerator, denominator);
 - a ROOT file with a TTree -> its columns (``{"vertex_X.mean": array, ...}``);
 - another ROOT object -> the uproot object;
 - anything else -> the bytes.
@@ -35,10 +37,13 @@ def decode(data: bytes, info: ObjectInfo) -> Any:
 
 
 def _decode_root(data: bytes, object_type: str) -> Any:
+    from qcflow.objects.ratio import decode_ratio, is_ratio_class
     from qcflow.objects.root import CCDB_KEY, decode_histogram, object_class, read_root
     from qcflow.objects.tree import read_tree
 
     kind = object_type or object_class(data) or ""
+    if is_ratio_class(kind):
+        return decode_ratio(data)
     if kind.startswith(("TH1", "TH2")):
         return decode_histogram(data)
     if kind == "TTree":

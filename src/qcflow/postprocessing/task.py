@@ -22,6 +22,12 @@ Class-level hooks let a task take part in validation without being instantiated:
   ``(json_path, object_path)`` pairs, for cross-reference checks and ordering the tasks of one
   config; the default lists the paths of its ``qcdb`` triggers.
 
+A class attribute ``run_scoped = True`` says the task's objects describe one run at a time
+(QC's run-specific tasks: MCH, ZDC). O2DPG runs such a task once per run; when qcflow runs it
+with run 0 (any run) over a period, each update is published under the activity and validity of
+the trigger that fired it (its run), and the final publication under those of the last update,
+so one run over a period stores what one run-specific run per run would.
+
 A minimal task::
 
     @register("task", "mylab::RunCounter")
@@ -52,6 +58,8 @@ class Task:
     """Base class of post-processing tasks; override what you need."""
 
     kind: ClassVar[str] = "task"
+    #: Objects describe one run: with a run-0 config, publish each update under its run.
+    run_scoped: ClassVar[bool] = False
 
     config: TaskConfig
     objects: ObjectManager

@@ -18,6 +18,10 @@ Validity: starts invalid; each trigger's validity widens it unless the trigger i
 or its validity is invalid or full (``validityFromLastTriggerOnly`` resets it first). After each
 ``update`` and at ``finalize`` the registered objects are published if the validity is valid;
 then ``ONCE`` objects are dropped (and ``THROUGH_STOP`` ones at finalize).
+
+Run-scoped tasks (``task.run_scoped``, *qcflow*) in a config whose run is 0: an update whose
+trigger names a run is published with the trigger's activity and validity, and the finalize
+publication with those of the last such update (see :mod:`.task`).
 """
 
 from __future__ import annotations
@@ -79,6 +83,8 @@ class TaskRunner:
         self.state = TaskState.CREATED
         self.activity = config.common.activity
         self.validity = INVALID
+        #: The activity and validity of the last run-scoped update (see the module docstring).
+        self._run_scope: tuple[Activity, Validity] | None = None
         self.updates = 0
         self.now: TimestampMs = 0
         self.init: list[TriggerSource] = []
@@ -205,10 +211,22 @@ class TaskRunner:
             if not on_numeric_limit(bound):
                 self.validity = self.validity.widen(bound)
 
+    def _scope(self, trigger: Trigger) -> tuple[Activity, Validity]:
+        """The activity and validity to publish under after ``trigger``."""
+        if not getattr(self.task, "run_scoped", False) or self.activity.number != 0:
+            return self.activity, self.validity
+        given = trigger.activity
+        if trigger.type is not TriggerType.USER_OR_CONTROL and given.number != 0:
+            valid = Validity(given.valid_from, given.valid_until)
+            if valid.is_valid and valid != FULL:
+                self._run_scope = (given, valid)
+        return self._run_scope or (self.activity, self.validity)
+
     def _publish(self, trigger: Trigger) -> None:
-        if not self.validity.is_valid:
+        activity, validity = self._scope(trigger)
+        if not validity.is_valid:
             if self.objects.names:
                 reason = "no trigger with a validity fired"
                 log.warning("%s: objects not published: %s", self.config.task_name, reason)
             return
-        self.objects.publish(trigger, self.activity, self.validity)
+        self.objects.publish(trigger, activity, validity)

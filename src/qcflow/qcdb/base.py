@@ -71,6 +71,14 @@ class RepositoryBase(ABC):
     @abstractmethod
     def _truncate(self, pattern: ObjectPath) -> int: ...
 
+    def _find(self, query: Query) -> ObjectInfo | None:
+        """Resolve ``query`` without content, None if nothing matches (no near-miss hints:
+        backends override it when building hints costs more than the lookup)."""
+        try:
+            return self._get(query, content=False).info
+        except ObjectNotFound:
+            return None
+
     def close(self) -> None:  # noqa: B027 -- optional hook, not abstract
         """Release connections and files (nothing by default)."""
 
@@ -106,9 +114,8 @@ class RepositoryBase(ABC):
         """Cut the end of validity of the version valid just before ``info`` starts."""
         before = info.valid_from - 1
         match = {ADJUSTABLE_EOV: info.metadata[ADJUSTABLE_EOV]}
-        try:
-            previous = self._get(Query(info.path, before, match), content=False).info
-        except ObjectNotFound:
+        previous = self._find(Query(info.path, before, match))
+        if previous is None:
             return
         if previous.id != info.id and previous.valid_until > info.valid_from:
             self._update(Query(info.path, before, uuid=previous.id), {}, info.valid_from)

@@ -188,6 +188,9 @@ class LocalRepository(RepositoryBase):
         nearby = [] if versions else self.index.paths_under(conn, parent)
         return ObjectNotFound(query, near_misses(query, versions, nearby))
 
+    def _find(self, query: Query) -> ObjectInfo | None:
+        return self.index.resolve(self.index.connection, query)
+
     def _get(self, query: Query, *, content: bool) -> Fetched:
         info = self._resolve(self.index.connection, query)
         return Fetched(info, self._read_content(info) if content else b"")

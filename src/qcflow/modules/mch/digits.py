@@ -1,0 +1,243 @@
+"""``o2::quality_control_modules::muonchambers::DigitsPostProcessing`` (QC's 2024 version, whose
+object names O2DPG's ``mch.json`` checks): channel rates per detection element.
+
+Sources (``dataSources`` names ``"<key>:<object>"``): ``rate`` and ``rate_signal`` -- rate maps
+(``TH2FRatio``, x = global DS index, y = channel, ratio = digits / (orbits x 0.0891 ms) = kHz),
+``orbits`` and ``orbits_signal`` -- digit orbit maps (TH2F, x = DS index, y = orbit in the TF).
+
+Parameters: ``ChannelRateMin`` (0) and ``ChannelRateMax`` (100) kHz -- a pad outside them is a
+bad channel; ``ReferenceTimeStamp`` (0: none) -- the rate maps valid then (any run) are the
+reference; ``FullHistos`` (accepted; the per-DE XY maps need pad geometry, which qcflow's
+reduced mapping does not have).
+
+Outputs, for P in ``Rates/``, ``Rates/LastCycle/``, ``RatesSignal/``, ``RatesSignal/LastCycle/``
+(``Rates`` from ``rate``, ``RatesSignal`` from ``rate_signal``; ``LastCycle`` from the
+difference with the previous input of the run):
+
+- ``P+MeanRate`` (mean rate of the DE's pads with statistics, kHz), ``P+GoodChannelsFraction``
+  (pads with statistics and a rate strictly inside the limits / pads): per-DE TH1F;
+- ``P+MeanRateRef``, ``P+GoodChannelsFractionRef`` (with a reference), and
+  ``P+MeanRateRefRatio``, ``P+GoodChannelsFractionRefRatio`` (empty without a reference);
+- ``P+RatesDistribution`` (not for ``LastCycle``): TH2F, 100 log bins of rate x station;
+- ``Orbits/DigitOrbitInTFDE``, ``OrbitsSignal/DigitOrbitInTFDE`` (+ ``LastCycle/``): TH2F 156 x
+  768, digits per DE index and orbit;
+- ``Trends/Rates/ChamberRates``, ``Trends/RatesSignal/ChamberRates`` (mean rate per chamber) and
+  ``Trends/Rates/Orbits`` against time: PNG plots, drawn at the last update;
+- ``QualityFlagPerDE``: TH2F 156 x 3 (Bad, Medium, Good) that the check fills.
+
+Where QC publishes ``MeanRate`` as a canvas holding ``MeanRateHist`` and ``MeanRateRef``, qcflow
+publishes the histograms themselves (``MeanRate`` and ``MeanRateRef``). No global XY maps
+(``Rate_ST12``...): no pad geometry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from qcflow.modules._histograms import th2, uniform_axis
+from qcflow.modules._sources import RunTracker, SourceHelper
+from qcflow.modules._trends import Trend
+from qcflow.modules.mch.config import MchOptions, parse_mch
+from qcflow.modules.mch.elecmap import ElecMapSummary, reduce_elec_map
+from qcflow.modules.mch.mapping import NUM_DE, ElecMapping, load_mapping
+from qcflow.modules.mch.plots import OnCycle, de_histogram, empty_de_histogram, reference_ratio
+from qcflow.objects.activity import Activity
+from qcflow.objects.ratio import HistogramRatio
+from qcflow.objects.root import Axis, Histogram
+from qcflow.postprocessing import PublicationPolicy, Task, TaskConfig, Trigger
+from qcflow.postprocessing.services import Services
+from qcflow.postprocessing.task import task_reads
+from qcflow.postprocessing.values import Node
+
+__all__ = ["DigitsPostProcessing", "orbit_map", "quality_flag_holder", "rates_distribution"]
+
+KEYS = ("rate", "rate_signal", "orbits", "orbits_signal")
+RATE_PREFIX = {"rate": "Rates", "rate_signal": "RatesSignal"}
+ORBIT_PREFIX = {"orbits": "Orbits", "orbits_signal": "OrbitsSignal"}
+ORBIT_BINS, ORBIT_RANGE = 768, 384.0
+
+
+def rates_distribution(name: str, values: Any, stations: Any, low: float, high: float) -> Histogram:
+    """Rates of every pad (clamped into the axis) against station: 100 log bins, 5 stations."""
+    x_max = 10 * high
+    x_min = low / 10 if low > 0 else x_max / 1e6  # QC 2024 takes log10(0) here; QC now does this
+    edges = np.logspace(np.log10(x_min), np.log10(x_max), 101)
+    centers = np.sqrt(edges[1:] * edges[:-1])
+    clamped = np.clip(values, centers[0], centers[-1])
+    counts, _, _ = np.histogram2d(clamped, stations, bins=(edges, np.arange(1.0, 7.0)))
+    x = Axis(edges, "rate (kHz)")
+    y = uniform_axis(5, 1, 6, "station", [f"ST{s}" for s in range(1, 6)])
+    return th2(name, "Rates distribution", x, y, counts)
+
+
+def orbit_map(name: str, source: Histogram, mapping: ElecMapping) -> Histogram:
+    """Digits per DE index and orbit: each (DS, orbit bin) of ``source`` added at its DE."""
+    counts = source.inner()
+    if counts.shape[0] != mapping.num_ds:
+        counts = np.zeros((mapping.num_ds, counts.shape[1]))
+    per_de = np.zeros((NUM_DE, counts.shape[1]))
+    np.add.at(per_de, mapping.ds_de_index, counts)
+    out = np.zeros((NUM_DE, ORBIT_BINS))
+    target = np.floor(source.axes[1].centers + ORBIT_RANGE).astype(np.int64)
+    inside = (target >= 0) & (target < ORBIT_BINS)
+    np.add.at(out.T, target[inside], per_de.T[inside])
+    x = uniform_axis(NUM_DE, 0, NUM_DE, "DE index")
+    y = uniform_axis(ORBIT_BINS, -ORBIT_RANGE, ORBIT_RANGE, "orbit")
+    return th2(name, "Digit orbits vs DE", x, y, out)
+
+
+def quality_flag_holder(mapping: ElecMapping) -> Histogram:
+    """The empty ``QualityFlagPerDE`` (y bins Bad, Medium, Good) a check fills."""
+    x = uniform_axis(NUM_DE, 0, NUM_DE, "DE index")
+    y = uniform_axis(3, 0, 3, "quality", ["Bad", "Medium", "Good"])
+    return th2("QualityFlagPerDE", "Quality Flag vs DE", x, y, np.zeros((NUM_DE, 3)))
+
+
+@dataclass
+class _RateInput:
+    key: str
+    helper: SourceHelper
+    on_cycle: OnCycle
+    reference: ElecMapSummary | None = None
+
+
+class DigitsPostProcessing(Task):
+    """QC's ``DigitsPostProcessing`` (see the module docstring)."""
+
+    run_scoped: ClassVar[bool] = True
+    options: MchOptions
+
+    @classmethod
+    def parse_options(cls, node: Node, config: TaskConfig) -> MchOptions:
+        return parse_mch(node, config, KEYS)
+
+    @classmethod
+    def reads(cls, config: TaskConfig) -> list[tuple[str, str]]:
+        options: MchOptions | None = config.options
+        out = task_reads(config)
+        for source in options.sources.values() if options else ():
+            out.append((f"{config.path}.dataSources", source.object_path))
+        return out
+
+    def configure(self, config: TaskConfig) -> None:
+        super().configure(config)
+        self.options = config.options
+        self.mapping = load_mapping()
+        self.low = self.options.number(config, "ChannelRateMin", 0.0)
+        self.high = self.options.number(config, "ChannelRateMax", 100.0)
+        self.rates = [_RateInput(k, SourceHelper(s), OnCycle())
+                      for k, s in self.options.sources.items() if k in RATE_PREFIX]  # fmt: skip
+        self.orbits = [(k, SourceHelper(s), OnCycle())
+                       for k, s in self.options.sources.items() if k in ORBIT_PREFIX]  # fmt: skip
+        self.runs = RunTracker()
+        chambers = [f"CH{c}" for c in range(1, 11)]
+        self.trends = {k: Trend(f"Trends/{p}/ChamberRates", "Chamber Rates", "rate (kHz)",
+                                chambers) for k, p in RATE_PREFIX.items()}  # fmt: skip
+        self.orbit_trend = Trend("Trends/Rates/Orbits", "Orbits", "orbits", ["orbits"])
+        self.drawn = False
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def initialize(self, trigger: Trigger, services: Services) -> None:
+        self._publish(quality_flag_holder(self.mapping))
+        stamp = self.options.integer(self.config, "ReferenceTimeStamp", 0)
+        if stamp > 0:
+            self._load_references(stamp, services)
+
+    def update(self, trigger: Trigger, services: Services) -> None:
+        if self.runs.changed(trigger):
+            for rate in self.rates:
+                rate.helper.reset()
+                rate.on_cycle.reset()
+            for _, helper, cycle in self.orbits:
+                helper.reset()
+                cycle.reset()
+        for rate in self.rates:
+            self._update_rates(rate, trigger, services)
+        for key, helper, cycle in self.orbits:
+            found = helper.fetch_if_new(trigger, services)
+            if found is not None and isinstance(found.obj, Histogram) and found.obj.ndim == 2:
+                prefix = ORBIT_PREFIX[key]
+                self._publish(orbit_map(f"{prefix}/DigitOrbitInTFDE", found.obj, self.mapping))
+                last = cycle.update(found.obj)
+                assert isinstance(last, Histogram)
+                name = f"{prefix}/LastCycle/DigitOrbitInTFDE"
+                self._publish(orbit_map(name, last, self.mapping))
+        if trigger.last:
+            self._draw_trends()
+
+    def finalize(self, trigger: Trigger, services: Services) -> None:
+        if not self.drawn:
+            self._draw_trends()
+
+    # -- rates ---------------------------------------------------------------------------------
+
+    def _update_rates(self, rate: _RateInput, trigger: Trigger, services: Services) -> None:
+        found = rate.helper.fetch_if_new(trigger, services)
+        if found is None or not isinstance(found.obj, HistogramRatio):
+            return
+        prefix = RATE_PREFIX[rate.key]
+        summary = reduce_elec_map(found.obj, self.mapping, self.low, self.high)
+        self._rate_plots(f"{prefix}/", summary, rate.reference)
+        self._publish(self._distribution(f"{prefix}/RatesDistribution", found.obj))
+        last = rate.on_cycle.update(found.obj)
+        assert isinstance(last, HistogramRatio)
+        last_summary = reduce_elec_map(last, self.mapping, self.low, self.high)
+        self._rate_plots(f"{prefix}/LastCycle/", last_summary, rate.reference)
+        time_s = found.info.valid_from / 1000  # qcflow: QC uses Created (docs)
+        self.trends[rate.key].add(time_s, last_summary.chamber_mean)
+        if rate.key == "rate":
+            self.orbit_trend.add(time_s, [last_summary.orbits / 0.0891])
+
+    def _rate_plots(self, prefix: str, summary: ElecMapSummary, ref: ElecMapSummary | None) -> None:
+        for name, title, values, ref_values in (
+            ("MeanRate", "Mean Rate", summary.mean, ref.mean if ref else None),
+            ("GoodChannelsFraction", "Good channels fraction", summary.good_fraction(),
+             ref.good_fraction() if ref else None),
+        ):  # fmt: skip
+            self._publish(de_histogram(f"{prefix}{name}", title, values))
+            ratio_name = f"{prefix}{name}RefRatio"
+            ratio_title = f"{title} - ratio wrt reference"
+            if ref_values is None:
+                self._publish(empty_de_histogram(ratio_name, ratio_title))
+                continue
+            self._publish(de_histogram(f"{prefix}{name}Ref", f"{title}, reference", ref_values,
+                                       error=0.0))  # fmt: skip
+            ratio, errors = reference_ratio(values, ref_values)
+            histogram = de_histogram(ratio_name, ratio_title, ratio)
+            if histogram.variances is not None:
+                histogram.variances[1:-1] = errors**2
+            self._publish(histogram)
+
+    def _distribution(self, name: str, ratio: HistogramRatio) -> Histogram:
+        pads = self.mapping.connected
+        values = ratio.ratio.inner()[pads]
+        stations = np.broadcast_to(
+            self.mapping.station_of_index()[self.mapping.ds_de_index][:, None], pads.shape
+        )[pads]
+        return rates_distribution(name, values, stations.astype(np.float64), self.low, self.high)
+
+    def _load_references(self, stamp: int, services: Services) -> None:
+        anywhere = Activity(provenance=self.config.common.activity.provenance)
+        for rate in self.rates:
+            source = rate.helper.source
+            found = services.retrieve_mo(source.path, source.name, stamp, anywhere)
+            if found is None or not isinstance(found.obj, HistogramRatio):
+                self.log.warning("%s: no reference %s at %d", self.config.task_name,
+                                 source.object_path, stamp)  # fmt: skip
+                continue
+            rate.reference = reduce_elec_map(found.obj, self.mapping, self.low, self.high)
+
+    # -- publishing ----------------------------------------------------------------------------
+
+    def _publish(self, h: Histogram) -> None:
+        self.objects.start_publishing(h, h.name, PublicationPolicy.THROUGH_STOP)
+
+    def _draw_trends(self) -> None:
+        self.drawn = True
+        for trend in (*self.trends.values(), self.orbit_trend):
+            if len(trend):
+                self.objects.start_publishing(trend.image(), trend.name, PublicationPolicy.ONCE)

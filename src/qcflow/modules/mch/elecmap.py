@@ -1,0 +1,97 @@
+"""Per-DE averages of an electronics map (QC's ``TH2ElecMapReductor``), vectorised.
+
+Input: a ratio map (:class:`~qcflow.objects.ratio.HistogramRatio`) with x = global DS index and
+y = channel, and the thresholds ``(min, max)``. For every connected channel (pad):
+
+- *no statistics* when its denominator is 0 (per cell, or the single uniform one);
+- otherwise its value is the ratio; *bad* when ``value <= min`` or ``value >= max`` -- bad pads
+  still count in the averages, as in QC.
+
+Results, per DE index: the mean over pads with statistics of the bending pads, of the
+non-bending pads and of all of them (0 without any), the numbers of pads, bad pads and pads
+without statistics per cathode; per chamber the mean over its pads; ``orbits``, the mean
+denominator over pads with statistics (for rate maps: orbits x 0.0891 ms).
+
+Good-channel fraction (QC's plotter): (pads - bad - no statistics) / pads, 0 without pads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from qcflow.errors import InvalidInput
+from qcflow.modules.mch.mapping import CHANNELS, NUM_DE, ElecMapping
+from qcflow.objects.ratio import HistogramRatio
+
+__all__ = ["ElecMapSummary", "reduce_elec_map"]
+
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class ElecMapSummary:
+    """What :func:`reduce_elec_map` computes; arrays are indexed by DE index (or chamber - 1)."""
+
+    mean_bending: FloatArray
+    mean_non_bending: FloatArray
+    mean: FloatArray
+    pads: npt.NDArray[np.int64]  # (2, NUM_DE)
+    bad: npt.NDArray[np.int64]
+    no_stat: npt.NDArray[np.int64]
+    chamber_mean: FloatArray
+    orbits: float
+
+    def good_fraction(self) -> FloatArray:
+        pads = self.pads.sum(axis=0)
+        good = pads - self.bad.sum(axis=0) - self.no_stat.sum(axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(pads > 0, good / np.maximum(pads, 1), 0.0)
+
+
+def _means(sums: FloatArray, counts: FloatArray) -> FloatArray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(counts > 0, sums / np.maximum(counts, 1), 0.0)
+
+
+def reduce_elec_map(
+    ratio: HistogramRatio, mapping: ElecMapping, low: float, high: float
+) -> ElecMapSummary:
+    """Reduce one ratio map (see the module docstring)."""
+    values = ratio.ratio.inner()
+    if values.shape != (mapping.num_ds, CHANNELS):
+        msg = (f"{ratio.ratio.name}: a {values.shape[0]} x {values.shape[1]} map does not fit the "
+               f"MCH mapping ({mapping.num_ds} boards x {CHANNELS} channels)")  # fmt: skip
+        raise InvalidInput(msg)
+    stat = ratio.denominators()
+    pads = mapping.connected
+    with_stat = pads & (stat != 0)
+    bad = with_stat & ((values <= low) | (values >= high))
+    group = np.broadcast_to((mapping.ds_de_index * 2 + mapping.ds_cathode)[:, None], pads.shape)
+
+    def per_group(mask: npt.NDArray[np.bool_], weights: FloatArray | None = None) -> FloatArray:
+        counted = np.bincount(group[mask], weights=None if weights is None else weights[mask],
+                              minlength=2 * NUM_DE)  # fmt: skip
+        return np.asarray(counted, dtype=np.float64).reshape(NUM_DE, 2).T
+
+    n_stat, sums = per_group(with_stat), per_group(with_stat, values)
+    chamber = np.broadcast_to(_chamber_of_ds(mapping)[:, None], pads.shape)
+    ch_sum = np.bincount(chamber[with_stat], weights=values[with_stat], minlength=11)[1:]
+    ch_n = np.bincount(chamber[with_stat], minlength=11)[1:]
+    stat_sum, stat_n = float(stat[with_stat].sum()), int(with_stat.sum())
+    return ElecMapSummary(
+        mean_bending=_means(sums[0], n_stat[0]),
+        mean_non_bending=_means(sums[1], n_stat[1]),
+        mean=_means(sums.sum(axis=0), n_stat.sum(axis=0)),
+        pads=per_group(pads).astype(np.int64),
+        bad=per_group(bad).astype(np.int64),
+        no_stat=per_group(pads & ~with_stat).astype(np.int64),
+        chamber_mean=_means(np.asarray(ch_sum, np.float64), ch_n.astype(np.float64)),
+        orbits=stat_sum / stat_n if stat_n else 0.0,
+    )
+
+
+def _chamber_of_ds(mapping: ElecMapping) -> npt.NDArray[np.int64]:
+    return mapping.chamber_of_index()[mapping.ds_de_index]

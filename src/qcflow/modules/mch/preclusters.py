@@ -1,0 +1,201 @@
+"""``o2::quality_control_modules::muonchambers::PreclustersPostProcessing`` (QC's 2024 version):
+pseudo-efficiency, cluster charge and cluster size per detection element.
+
+Sources (``dataSources`` names ``"<key>:<object>"``): ``eff`` -- the pseudo-efficiency map
+(``TH2FRatio`` with a denominator per cell, x = global DS index, y = channel), ``clcharge`` --
+cluster charge per DE index (TH2F, x = DE index, y = charge), ``clsize`` -- cluster size (TH2F,
+x = 3 x DE index + c, c = 0 bending, 1 non-bending, 2 both; y = number of pads).
+
+Parameters: ``ReferenceTimeStamp`` (0: none), ``FullHistos`` (accepted; no per-DE XY maps).
+
+Outputs, for P in ``Efficiency/`` and ``Efficiency/LastCycle/``:
+
+- ``P+MeanEfficiencyB``, ``P+MeanEfficiencyNB``: mean pseudo-efficiency of the DE's bending /
+  non-bending pads with statistics; ``P+MeanEfficiencyRef{B,NB}`` with a reference;
+  ``P+MeanEfficiencyRefRatio{B,NB}`` (empty without a reference);
+- ``ClusterCharge/[LastCycle/]ClusterChargeMPV``: centre of the highest charge bin per DE ("MPV",
+  no fit), with ``…ChargeRef`` and ``…ClusterChargeMPVRefRatio``;
+- ``ClusterSize/[LastCycle/]MeanClusterSize{B,NB,}``: mean cluster size per DE, with
+  ``…ClusterSizeRef{B,NB,}`` and ``…MeanClusterSizeRefRatio{B,NB,}``;
+- ``Trends/Efficiency/ChamberEfficiency``: mean pseudo-efficiency per chamber against time (PNG,
+  drawn at the last update; qcflow's, QC 2024 trended per DE only with ``FullHistos``);
+- ``QualityFlagPerDE``, filled by the check.
+
+As for digits, QC's canvases (``MeanEfficiencyB`` holding ``MeanEfficiencyBHist`` and its
+reference) are published as the histograms themselves.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+from qcflow.modules._sources import RunTracker, SourceHelper
+from qcflow.modules._trends import Trend
+from qcflow.modules.mch.config import MchOptions, parse_mch
+from qcflow.modules.mch.digits import quality_flag_holder
+from qcflow.modules.mch.elecmap import reduce_elec_map
+from qcflow.modules.mch.mapping import NUM_DE, load_mapping
+from qcflow.modules.mch.plots import (
+    FloatArray,
+    OnCycle,
+    de_histogram,
+    empty_de_histogram,
+    reference_ratio,
+)
+from qcflow.objects.activity import Activity
+from qcflow.objects.ratio import HistogramRatio
+from qcflow.objects.root import Histogram
+from qcflow.postprocessing import PublicationPolicy, Task, TaskConfig, Trigger
+from qcflow.postprocessing.services import Services
+from qcflow.postprocessing.task import task_reads
+from qcflow.postprocessing.values import Node
+
+__all__ = ["PreclustersPostProcessing", "charge_mpv", "cluster_sizes"]
+
+KEYS = ("eff", "clcharge", "clsize")
+SIZE_SUFFIX = ("B", "NB", "")
+SIZE_TITLE = ("Cluster Size vs DE (B)", "Cluster Size vs DE (NB)", "Cluster Size vs DE")
+
+
+def charge_mpv(h: Histogram) -> FloatArray:
+    """Per DE index: the centre of the highest charge bin (0 for an empty column)."""
+    counts = h.inner()[:NUM_DE]
+    peaks = h.axes[1].centers[np.argmax(counts, axis=1)]
+    return np.where(counts.sum(axis=1) > 0, peaks, 0.0)
+
+
+def cluster_sizes(h: Histogram) -> list[FloatArray]:
+    """Mean cluster size per DE index: bending, non-bending, both."""
+    counts = h.inner()[: 3 * NUM_DE].reshape(NUM_DE, 3, -1)
+    sizes = h.axes[1].centers
+    total = counts.sum(axis=2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        means = np.where(total > 0, (counts * sizes).sum(axis=2) / np.maximum(total, 1e-300), 0.0)
+    return [means[:, c] for c in range(3)]
+
+
+class PreclustersPostProcessing(Task):
+    """QC's ``PreclustersPostProcessing`` (see the module docstring)."""
+
+    run_scoped: ClassVar[bool] = True
+    options: MchOptions
+
+    @classmethod
+    def parse_options(cls, node: Node, config: TaskConfig) -> MchOptions:
+        return parse_mch(node, config, KEYS)
+
+    @classmethod
+    def reads(cls, config: TaskConfig) -> list[tuple[str, str]]:
+        options: MchOptions | None = config.options
+        out = task_reads(config)
+        for source in options.sources.values() if options else ():
+            out.append((f"{config.path}.dataSources", source.object_path))
+        return out
+
+    def configure(self, config: TaskConfig) -> None:
+        super().configure(config)
+        self.options = config.options
+        self.mapping = load_mapping()
+        self.inputs = {k: (SourceHelper(s), OnCycle()) for k, s in self.options.sources.items()}
+        self.references: dict[str, list[FloatArray]] = {}
+        self.runs = RunTracker()
+        chambers = [f"CH{c}" for c in range(1, 11)]
+        self.trend = Trend("Trends/Efficiency/ChamberEfficiency", "Chamber pseudo-efficiency",
+                           "efficiency", chambers)  # fmt: skip
+        self.drawn = False
+
+    def initialize(self, trigger: Trigger, services: Services) -> None:
+        self._publish(quality_flag_holder(self.mapping))
+        stamp = self.options.integer(self.config, "ReferenceTimeStamp", 0)
+        if stamp > 0:
+            self._load_references(stamp, services)
+
+    def update(self, trigger: Trigger, services: Services) -> None:
+        if self.runs.changed(trigger):
+            for helper, cycle in self.inputs.values():
+                helper.reset()
+                cycle.reset()
+        for key, (helper, cycle) in self.inputs.items():
+            found = helper.fetch_if_new(trigger, services)
+            if found is None or not isinstance(found.obj, Histogram | HistogramRatio):
+                continue
+            self._plots(key, "", found.obj)
+            last = cycle.update(found.obj)
+            self._plots(key, "LastCycle/", last)
+            if key == "eff" and isinstance(last, HistogramRatio):
+                summary = reduce_elec_map(last, self.mapping, -np.inf, np.inf)
+                self.trend.add(found.info.valid_from / 1000, summary.chamber_mean)
+        if trigger.last:
+            self._draw_trend()
+
+    def finalize(self, trigger: Trigger, services: Services) -> None:
+        if not self.drawn:
+            self._draw_trend()
+
+    # -- plots ---------------------------------------------------------------------------------
+
+    def _values(self, key: str, obj: Histogram | HistogramRatio) -> list[FloatArray] | None:
+        if key == "eff" and isinstance(obj, HistogramRatio):
+            summary = reduce_elec_map(obj, self.mapping, -np.inf, np.inf)
+            return [summary.mean_bending, summary.mean_non_bending]
+        if key == "clcharge" and isinstance(obj, Histogram) and obj.ndim == 2:
+            return [charge_mpv(obj)]
+        if key == "clsize" and isinstance(obj, Histogram) and obj.ndim == 2:
+            return cluster_sizes(obj)
+        return None
+
+    def _plots(self, key: str, cycle: str, obj: Histogram | HistogramRatio) -> None:
+        values = self._values(key, obj)
+        if values is None:
+            return
+        refs = self.references.get(key)
+        for index, (name, ref_name, ratio_name, title) in enumerate(_names(key, cycle)):
+            self._publish(de_histogram(name, title, values[index]))
+            if refs is None:
+                self._publish(empty_de_histogram(ratio_name, f"{title}, ratio wrt reference"))
+                continue
+            self._publish(de_histogram(ref_name, f"{title}, reference", refs[index], 0.0))
+            ratio, errors = reference_ratio(values[index], refs[index])
+            histogram = de_histogram(ratio_name, f"{title}, ratio wrt reference", ratio)
+            if histogram.variances is not None:
+                histogram.variances[1:-1] = errors**2
+            self._publish(histogram)
+
+    def _load_references(self, stamp: int, services: Services) -> None:
+        anywhere = Activity(provenance=self.config.common.activity.provenance)
+        for key, (helper, _) in self.inputs.items():
+            source = helper.source
+            found = services.retrieve_mo(source.path, source.name, stamp, anywhere)
+            values = None if found is None else self._values(key, found.obj)
+            if values is None:
+                self.log.warning("%s: no reference %s at %d", self.config.task_name,
+                                 source.object_path, stamp)  # fmt: skip
+                continue
+            self.references[key] = values
+
+    def _publish(self, h: Histogram) -> None:
+        self.objects.start_publishing(h, h.name, PublicationPolicy.THROUGH_STOP)
+
+    def _draw_trend(self) -> None:
+        self.drawn = True
+        if len(self.trend):
+            self.objects.start_publishing(self.trend.image(), self.trend.name,
+                                          PublicationPolicy.ONCE)  # fmt: skip
+
+
+def _names(key: str, cycle: str) -> list[tuple[str, str, str, str]]:
+    """(plot, reference, ratio, title) names of each output of a source."""
+    if key == "eff":
+        p = f"Efficiency/{cycle}"
+        return [(f"{p}MeanEfficiency{c}", f"{p}MeanEfficiencyRef{c}",
+                 f"{p}MeanEfficiencyRefRatio{c}", f"Mean Efficiency vs DE ({c})")
+                for c in ("B", "NB")]  # fmt: skip
+    if key == "clcharge":
+        p = f"ClusterCharge/{cycle}"
+        return [(f"{p}ClusterChargeMPV", f"{p}ChargeRef", f"{p}ClusterChargeMPVRefRatio",
+                 "Charge vs DE")]  # fmt: skip
+    p = f"ClusterSize/{cycle}"
+    return [(f"{p}MeanClusterSize{s}", f"{p}ClusterSizeRef{s}", f"{p}MeanClusterSizeRefRatio{s}",
+             t) for s, t in zip(SIZE_SUFFIX, SIZE_TITLE, strict=True)]  # fmt: skip

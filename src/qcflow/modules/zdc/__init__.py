@@ -1,0 +1,5 @@
+"""ZDC: reconstructed-data summaries and their check.
+
+- :mod:`.postprocessing` -- ``o2::quality_control_modules::zdc::ZDCRecDataPostProcessing``.
+- :mod:`.check` -- ``o2::quality_control_modules::zdc::ZDCRecDataCheck``.
+"""

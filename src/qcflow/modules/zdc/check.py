@@ -1,0 +1,222 @@
+"""``o2::quality_control_modules::zdc::ZDCRecDataCheck``: each summary bin against an expected
+value with absolute warning and error bands.
+
+Parameters (``checkParameters``, run/beam type aware): one per channel, ``"<expected>;<warning>;
+<error>"`` -- e.g. ``"ADC_ZNAC": "40.2;10;20"``: outside [30.2, 50.2] is a warning, outside
+[20.2, 60.2] an error. Channels are fixed, in bin order (:data:`CHANNELS`): ``ADC_*`` (26),
+``TDC_*`` (10), ``TDCA_*`` (10), ``PEAK1N_*`` (4), ``PEAK1P_*`` (4). ``<F>_POS_MSG_X/Y`` place
+each family's message on its plot (NDC, default 0.15/0.92 for ADC, 0.01/0.92 for the others) and
+are kept in the quality's metadata.
+
+Per summary (``h_summary_ADC``, ``_TDC``, ``_TDCA``, ``_Peak1n``, ``_Peak1p``): a bin is an
+*error* below ``expected - error`` or above ``expected + error``, a *warning* below
+``expected - warning`` or above ``expected + warning`` otherwise (QC's comparisons, boundary
+asymmetry included). The family's state is OK, warning or error. A summary whose bin count
+differs from its channel list makes the whole check Null, as in QC.
+
+Verdict (QC's, including the precedence of its condition): Good if all five families are OK;
+Bad if ADC or TDC has an error, or TDCA, Peak1n and Peak1p all have one; Medium otherwise (so an
+error in TDCA alone is Medium, and a family not checked prevents Good). Flags (type
+``Unknown``) say which channels are in the bad or medium range.
+
+``beautify`` gives each summary QC's message as an overlay label (``ADC OK`` in green, ``Error ADC
+value in the channels: ADC_ZNAC is not correct. Call the expert`` in red, ``Warning …. Send mail
+to the expert`` in orange) at its family's ``<F>_POS_MSG_X/Y``; the check runner records it with
+the histogram (``qc_annotations``).
+
+Where qcflow differs from QC (see docs/modules.md): flag texts give the right count and channel
+list for every family (QC prints the warning count in its "bad" texts and loses the lists of
+TDC, Peak1n and Peak1p); a missing channel parameter means "not checked" (QC reads
+uninitialised limits); each family's state comes from this call's objects (QC keeps the state of
+a family absent from the call); a missing summary adds a flag; each message sits at its own
+family's position (QC uses the ADC one for all) and has no time stamp.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from qcflow.checks.check import Check
+from qcflow.objects.activity import Activity
+from qcflow.objects.quality import Quality
+from qcflow.objects.root import Histogram
+from qcflow.postprocessing.overlays import Label
+
+__all__ = ["CHANNELS", "FamilyResult", "Limits", "RecDataCheck", "classify", "parse_limits"]
+
+_ZN = ("ZNAC", "ZNAS", "ZPAC", "ZPAS", "ZEM1", "ZEM2", "ZNCC", "ZNCS", "ZPCC", "ZPCS")
+_ADC = (
+    *(f"ZNA{c}" for c in ("C", "1", "2", "3", "4", "S")),
+    *(f"ZPA{c}" for c in ("C", "1", "2", "3", "4", "S")),
+    "ZEM1",
+    "ZEM2",
+    *(f"ZNC{c}" for c in ("C", "1", "2", "3", "4", "S")),
+    *(f"ZPC{c}" for c in ("C", "1", "2", "3", "4", "S")),
+)
+
+#: Family -> (summary object, parameter prefix, channel names in bin order, message title).
+CHANNELS: Mapping[str, tuple[str, str, tuple[str, ...], str]] = {
+    "ADC": ("h_summary_ADC", "ADC", _ADC, "ADC"),
+    "TDC": ("h_summary_TDC", "TDC", _ZN, "TDC"),
+    "TDCA": ("h_summary_TDCA", "TDCA", _ZN, "TDC Amplitude"),
+    "PEAK1N": ("h_summary_Peak1n", "PEAK1N", ("ZNAC", "ZNAS", "ZNCC", "ZNCS"),
+               "TDC Amplitude Peak1n"),
+    "PEAK1P": ("h_summary_Peak1p", "PEAK1P", ("ZPAC", "ZPAS", "ZPCC", "ZPCS"),
+               "TDC Amplitude Peak1p"),
+}  # fmt: skip
+OK, WARNING, ERROR, NOT_CHECKED = 1, 2, 3, 0
+
+
+@dataclass(frozen=True)
+class Limits:
+    """One channel's expected value and absolute bands; infinite bands: not checked."""
+
+    channel: str
+    expected: float = 0.0
+    warning: float = np.inf
+    error: float = np.inf
+
+    def classify(self, value: float) -> int:
+        """ERROR, WARNING or OK, with QC's comparisons (in single precision)."""
+        v = np.float32(value)
+        low_e, high_e = (
+            np.float32(self.expected - self.error),
+            np.float32(self.expected + self.error),
+        )
+        low_w = np.float32(self.expected - self.warning)
+        high_w = np.float32(self.expected + self.warning)
+        if v < low_e or v > high_e:
+            return ERROR
+        if (low_e <= v < low_w) or (high_w < v < high_e):
+            return WARNING
+        return OK
+
+
+def parse_limits(channel: str, text: str | None) -> Limits:
+    """``"expected;warning;error"`` -> :class:`Limits`; missing or unreadable: not checked."""
+    if not text:
+        return Limits(channel)
+    try:
+        expected, warning, error = (float(part) for part in text.split(";")[:3])
+    except ValueError:
+        return Limits(channel)
+    return Limits(channel, expected, abs(warning), abs(error))
+
+
+@dataclass(frozen=True)
+class FamilyResult:
+    """A family's state and the channels in the warning and error ranges."""
+
+    family: str
+    state: int
+    warnings: tuple[str, ...] = ()
+    errors: tuple[str, ...] = ()
+
+
+def classify(family: str, values: Sequence[float], limits: Sequence[Limits]) -> FamilyResult:
+    """The state of one summary's bins against its channels' limits."""
+    states = [lim.classify(v) for v, lim in zip(values, limits, strict=True)]
+    warnings = tuple(lim.channel for lim, s in zip(limits, states, strict=True) if s == WARNING)
+    errors = tuple(lim.channel for lim, s in zip(limits, states, strict=True) if s == ERROR)
+    state = ERROR if errors else WARNING if warnings else OK
+    return FamilyResult(family, state, warnings, errors)
+
+
+class RecDataCheck(Check):
+    """QC's ``ZDCRecDataCheck`` (see the module docstring)."""
+
+    def limits(self, family: str, activity: Activity | None) -> list[Limits]:
+        _, prefix, channels, _ = CHANNELS[family]
+        return [
+            parse_limits(f"{prefix}_{c}", self.parameters.get(f"{prefix}_{c}", activity))
+            for c in channels
+        ]
+
+    def check(self, objects: Mapping[str, Any], activity: Activity) -> Quality:
+        by_name = {key.rsplit("/", 1)[-1]: obj for key, obj in objects.items()}
+        results: dict[str, FamilyResult] = {}
+        for family, (name, _, _, _) in CHANNELS.items():
+            h = by_name.get(name)
+            if h is None:
+                results[family] = FamilyResult(family, NOT_CHECKED)
+                continue
+            limits = self.limits(family, activity)
+            if not isinstance(h, Histogram) or h.ndim != 1 or h.inner().size != len(limits):
+                return Quality.NULL
+            results[family] = classify(family, [float(v) for v in h.inner()], limits)
+        self.results = results
+        self.activity = activity
+        return self._verdict(results, activity)
+
+    def _verdict(self, results: Mapping[str, FamilyResult], activity: Activity) -> Quality:
+        state = {f: r.state for f, r in results.items()}
+        if all(s == OK for s in state.values()):
+            quality = Quality.GOOD
+        elif ERROR in (state["ADC"], state["TDC"]) or all(
+            state[f] == ERROR for f in ("TDCA", "PEAK1N", "PEAK1P")
+        ):
+            quality = Quality.BAD
+        else:
+            quality = Quality.MEDIUM
+        for result in results.values():
+            text = _flag_text(result, quality)
+            if text:
+                quality = quality.with_flag("Unknown", text)
+        return self._positions(quality, activity)
+
+    def beautify(self, name: str, obj: Any, quality: Quality) -> list[Label] | None:
+        """QC's message for the summary ``name`` (see the module docstring)."""
+        short = name.rsplit("/", 1)[-1]
+        family = next((f for f, spec in CHANNELS.items() if spec[0] == short), None)
+        result = getattr(self, "results", {}).get(family)
+        if family is None or result is None or result.state == NOT_CHECKED:
+            return None
+        text, color = _message(result)
+        x = self.parameters.get_float(f"{family}_POS_MSG_X", 0.15 if family == "ADC" else 0.01,
+                                      self.activity)  # fmt: skip
+        y = self.parameters.get_float(f"{family}_POS_MSG_Y", 0.92, self.activity)
+        return [Label(text, color, x, y, size=10.0)]
+
+    def _positions(self, quality: Quality, activity: Activity) -> Quality:
+        for family in CHANNELS:
+            for axis in ("X", "Y"):
+                key = f"{family}_POS_MSG_{axis}"
+                value = self.parameters.get(key, activity)
+                if value is not None:
+                    quality = quality.with_metadata(key, value)
+        return quality
+
+
+#: ROOT's kGreen, kOrange and kRed, the colours QC's ZDC check uses.
+_COLORS = {OK: 416, WARNING: 800, ERROR: 632}
+
+
+def _message(result: FamilyResult) -> tuple[str, int]:
+    title = CHANNELS[result.family][3]
+    if result.state == OK:
+        return f"{title} OK", _COLORS[OK]
+    names = " ".join(result.errors if result.state == ERROR else result.warnings)
+    what = f"{title} value in the channels: {names} is not correct."
+    if result.state == ERROR:
+        return f"Error {what} Call the expert", _COLORS[ERROR]
+    return f"Warning {what} Send mail to the expert", _COLORS[WARNING]
+
+
+def _flag_text(result: FamilyResult, quality: Quality) -> str:
+    title = CHANNELS[result.family][3]
+    if result.state == NOT_CHECKED:
+        return f"{title} Summary not checked: {CHANNELS[result.family][0]} is missing"
+    if quality == Quality.BAD and result.state == ERROR:
+        names, what = result.errors, "bad"
+    elif quality == Quality.MEDIUM and result.state in (WARNING, ERROR):
+        names = result.errors + result.warnings
+        what = "bad" if result.errors else "medium"
+    else:
+        return ""
+    lead = "Task quality is" if result.family == "ADC" else "It is"
+    return (f"{lead} {quality.name.lower()} because in {title} Summary {len(names)} channels: "
+            f"{' '.join(names)} have a value in the {what} range")  # fmt: skip

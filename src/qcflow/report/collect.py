@@ -1,0 +1,141 @@
+"""What a report shows, read from any QCDB through the Repository protocol.
+
+For one provenance, period and pass (the listings' ``PeriodName``/``PassName`` filters):
+
+- **qualities**: every quality object under ``<prov>/<DET>/QO/...``; per (path, run) the most
+  recently created version (a check that ran twice for a run counts once). Objects of run 0
+  (a verdict about the whole period) go to a "period" row;
+- **runs**: the runs of those qualities and of the monitor objects of every detector (so a
+  detector without checks still shows its runs, as "no check");
+- **plots**: the newest PNG object of each path under ``<prov>/<DET>/MO/...`` (trend plots of
+  TrendingTask, SliceTrendingTask, QualityTask, MCH...).
+
+A detector is shown when it has quality objects or plots (``GLO``, which only holds the
+vertexing inputs of the beam-spot trending, is not; ``TST``, its output, is).
+
+Which qualities a cell shows: every quality object of the detector for the run -- for qcflow's
+configs ZDC's ``RecCheck`` and its aggregate ``ZDCQuality/ZDCQuality``, MCH's ``DigitsCheck`` and
+``PreclustersCheck``; EMC's and the example's configs have no checks. The cell's colour is the
+worst of them (QC's order: Good < Medium < Bad < Null).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from qcflow.objects.quality import Quality, QualityObject
+from qcflow.qcdb.model import ObjectInfo
+from qcflow.qcdb.repository import Repository
+
+__all__ = ["PlotEntry", "QualityEntry", "ReportData", "collect", "worst"]
+
+PNG = "image/png"
+
+
+@dataclass(frozen=True)
+class QualityEntry:
+    """One quality object: its detector, name (path after ``QO/``), run and verdict."""
+
+    detector: str
+    name: str
+    run: int
+    qo: QualityObject
+    info: ObjectInfo
+
+    @property
+    def quality(self) -> Quality:
+        return self.qo.quality
+
+
+@dataclass(frozen=True)
+class PlotEntry:
+    detector: str
+    name: str  # the path after MO/
+    info: ObjectInfo
+
+
+@dataclass
+class ReportData:
+    """Everything a report page is made of."""
+
+    qcdb: str
+    provenance: str
+    period: str
+    pass_name: str
+    detectors: list[str] = field(default_factory=list)
+    runs: dict[int, tuple[int, int]] = field(default_factory=dict)  # run -> (SOR, EOR)
+    qualities: dict[tuple[int, str], list[QualityEntry]] = field(default_factory=dict)
+    plots: list[PlotEntry] = field(default_factory=list)
+    checked: set[str] = field(default_factory=set)  # detectors with quality objects
+
+    def cell(self, run: int, detector: str) -> list[QualityEntry]:
+        return self.qualities.get((run, detector), [])
+
+
+def worst(qualities: list[Quality]) -> Quality:
+    """The worst level (Null is the worst, as in QC)."""
+    out = qualities[0]
+    for quality in qualities[1:]:
+        if quality.is_worse_than(out):
+            out = quality
+    return out
+
+
+def _run(info: ObjectInfo) -> int:
+    text = info.metadata.get("RunNumber", "0")
+    return int(text) if text.isdigit() else 0
+
+
+def collect(
+    repo: Repository,
+    period: str,
+    pass_name: str,
+    *,
+    provenance: str = "qc_async",
+    read: Callable[[ObjectInfo], bytes] | None = None,
+) -> ReportData:
+    """Read the qualities, runs and plots of a period and pass (see the module docstring)."""
+    data = ReportData(repo.url, provenance, period, pass_name)
+    filters = {"PeriodName": period, "PassName": pass_name}
+    fetch = read or (lambda info: repo.download(info.id).data)
+    for folder in repo.subfolders(provenance):
+        detector = folder.rsplit("/", 1)[-1]
+        judged = _qualities(repo, data, detector, filters, fetch)
+        plotted = _monitor_objects(repo, data, detector, filters)
+        if judged or plotted:
+            data.detectors.append(detector)
+    data.runs = dict(sorted(data.runs.items()))
+    return data
+
+
+def _qualities(repo: Repository, data: ReportData, detector: str, filters: dict[str, str],
+               fetch: Callable[[ObjectInfo], bytes]) -> bool:  # fmt: skip
+    prefix = f"{data.provenance}/{detector}/QO/"
+    newest: dict[tuple[str, int], ObjectInfo] = {}
+    for info in repo.browse(prefix + ".*", filters):  # newest first
+        newest.setdefault((info.path, _run(info)), info)
+    for (path, run), info in sorted(newest.items()):
+        qo = QualityObject.decode(fetch(info), path)
+        entry = QualityEntry(detector, path.removeprefix(prefix), run, qo, info)
+        data.qualities.setdefault((run, detector), []).append(entry)
+        if run:
+            data.runs.setdefault(run, (info.valid_from, info.valid_until))
+        data.checked.add(detector)
+    return bool(newest)
+
+
+def _monitor_objects(repo: Repository, data: ReportData, detector: str,
+                     filters: dict[str, str]) -> bool:  # fmt: skip
+    prefix = f"{data.provenance}/{detector}/MO/"
+    listing = repo.browse(prefix + ".*", filters)
+    newest_plot: dict[str, ObjectInfo] = {}
+    for info in listing:
+        run = _run(info)
+        if run:
+            data.runs.setdefault(run, (info.valid_from, info.valid_until))
+        if info.content_type == PNG:
+            newest_plot.setdefault(info.path, info)
+    for path, info in sorted(newest_plot.items()):
+        data.plots.append(PlotEntry(detector, path.removeprefix(prefix), info))
+    return bool(newest_plot)
