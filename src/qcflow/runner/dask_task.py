@@ -64,8 +64,9 @@ __all__ = ["EndOrphans", "TaskResult", "TaskSpec", "run_task", "signal_task", "s
 _BASH = "/bin/bash"
 _SH = "/bin/sh"
 _NICE = shutil.which("nice")
-#: The watcher: reads the task's group id, then a line means the task ended (leave) and end of
-#: file that the worker died (kill the group).
+#: The watcher: reads the task's group id (the task's shell writes it first thing), then a line
+#: from the worker means the task ended (leave) and end of file that the worker died (kill the
+#: group).
 _WATCH = 'read -r g && [ -n "$g" ] && { read -r _ || kill -KILL -"$g"; }'
 #: Worker task states after ``executing`` that mean the future was let go while it ran.
 _RELEASED = frozenset({"released", "cancelled", "forgotten"})
@@ -146,13 +147,15 @@ def run_task(spec: TaskSpec) -> TaskResult:
 def _run(spec: TaskSpec) -> TaskResult:
     start = time.time()
     watcher = _watch()  # first: the task is never without one
-    try:
-        pid = _spawn(spec)
-    except (OSError, ValueError) as err:  # ValueError: a NUL byte in the text or the env
-        _dismiss(watcher)
-        return TaskResult(None, start, time.time(), f"cannot start: {_why(err)}")
-    _tell(watcher, f"{pid}\n")
-    running = _register(spec, pid)
+    # Spawn and register under the lock: a signal sent as soon as the task's shell shows signs
+    # of life must find it, not race its registration.
+    with _LOCK:
+        try:
+            pid = _spawn(spec, watcher[1] if watcher is not None else None)
+        except (OSError, ValueError) as err:  # ValueError: a NUL byte in the text or the env
+            _dismiss(watcher)
+            return TaskResult(None, start, time.time(), f"cannot start: {_why(err)}")
+        running = _register(spec, pid)
     monitor, watch_key = _monitor(spec.monitor_interval), next(_KEYS)
     if monitor is not None:
         monitor.add(watch_key, spec.token, pid)
@@ -167,10 +170,9 @@ def _run(spec: TaskSpec) -> TaskResult:
 
 
 def _register(spec: TaskSpec, pid: int) -> _Running:
-    """Make the task findable by :func:`signal_task`; arm its timeout."""
+    """Make the task findable by :func:`signal_task`; arm its timeout. Called holding _LOCK."""
     running = _Running(pid, spec.grace)
-    with _LOCK:
-        _RUNNING[spec.token] = running
+    _RUNNING[spec.token] = running
     if spec.timeout is not None:
         reason = f"timeout after {spec.timeout:g} s"
         running.timers.append(_later(spec.timeout, running.end, reason))
@@ -235,15 +237,23 @@ class EndOrphans(WorkerPlugin):
 # -- processes ------------------------------------------------------------------------------------
 
 
-def _spawn(spec: TaskSpec) -> int:
-    """``posix_spawn`` the task's shell as a session leader; return its pid."""
+def _spawn(spec: TaskSpec, watcher_pipe: int | None) -> int:
+    """``posix_spawn`` the task's shell as a session leader; return its pid.
+
+    With a watcher, the shell's first act is to write its own pid (its group) to the watcher on
+    fd 3 and close it: the watcher knows what to kill before the task does anything, whenever
+    the worker dies.
+    """
     Path(spec.cwd).mkdir(parents=True, exist_ok=True)
-    argv = [_BASH, "-c", spec.text]
+    text = spec.text if watcher_pipe is None else f"echo $$ >&3; exec 3>&-; {spec.text}"
+    argv = [_BASH, "-c", text]
     if spec.nice and _NICE:
         argv = [_NICE, "-n", str(spec.nice), *argv]
     env = {**_worker_environ(), **spec.env}
     devnull_r, devnull_w = _devnull()
     actions = [(os.POSIX_SPAWN_DUP2, devnull_r, 0), (os.POSIX_SPAWN_DUP2, devnull_w, 1)]
+    if watcher_pipe is not None:
+        actions.append((os.POSIX_SPAWN_DUP2, watcher_pipe, 3))
     return os.posix_spawn(argv[0], argv, env, file_actions=actions, setsid=True)
 
 
@@ -342,6 +352,7 @@ def _monitor(interval: float) -> Monitor | None:
     return Monitor(JsonLinesLog(None), interval) if interval > 0 else None
 
 
+@cache
 @cache
 def _devnull() -> tuple[int, int]:
     """``/dev/null`` for reading and for writing, opened once per worker process."""
