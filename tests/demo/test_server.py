@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -65,7 +64,6 @@ def run(workdir: Path, qcdb: str) -> None:
         generate("workflow.json", period=PERIOD, pass_name=PASS, qcdb_url=qcdb, only=WORKFLOWS)
     finally:
         os.chdir(previous)
-    os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
     result = run_workflow(workdir / "workflow.json", RunOptions(workdir=workdir, cpu_limit=4))
     assert result.ok, [p.read_text()[-2000:] for p in (workdir / "QC").glob("*.log")]
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -93,9 +92,6 @@ def _generate(base: Path, period: str, pass_name: str, store: Path) -> Path:
 def _run(base: Path, workflow: Path, say: Callable[[str], None]) -> None:
     from qcflow.runner import RunOptions, run_workflow
 
-    # The workflow's tasks call `qcflow`: make sure it is this installation's.
-    bin_dir = str(Path(sys.executable).parent)
-    os.environ["PATH"] = os.pathsep.join([bin_dir, os.environ.get("PATH", "")])
     # Four tasks of one CPU each, all at once: they spend much of their time in I/O.
     options = RunOptions(workdir=base, cpu_limit=4, progress="auto")
     result = run_workflow(workflow, options)
