@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from qcflow.errors import InvalidInput
-from qcflow.generators.registry import load_registry
+from qcflow.generators.registry import DEFAULT_REGISTRY, load_registry
 
 GOOD = """
 [[workflow]]
@@ -29,10 +31,27 @@ def test_a_typo_is_named_with_a_hint(tmp_path: Path) -> None:
     path = write(tmp_path, GOOD.replace("period-specific", "period-specifc"))
     with pytest.raises(InvalidInput) as info:
         load_registry(path)
+    assert str(info.value) == (
+        f"registry {path}: "
+        "workflow[0] (A): unknown key 'period-specifc' (did you mean 'period-specific'?)"
+    )
+
+
+def test_a_missing_key_without_a_near_miss_is_reported(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD.replace("pass-specific = true\n", "colour = 1\n"))
+    with pytest.raises(InvalidInput) as info:
+        load_registry(path)
     text = str(info.value)
-    assert str(path) in text
-    assert "workflow[0] (A): unknown key 'period-specifc' (did you mean 'period-specific'?)" in text
-    assert "workflow[0] (A): missing key 'period-specific'" in text
+    assert text.startswith(f"registry {path}: 2 problems")
+    assert "workflow[0] (A): unknown key 'colour'" in text
+    assert "workflow[0] (A): missing key 'pass-specific'" in text
+
+
+@pytest.mark.parametrize("name", ["a b", "x/y", "it's", "$HOME"])
+def test_a_name_that_cannot_name_a_log_file_is_refused(tmp_path: Path, name: str) -> None:
+    path = write(tmp_path, GOOD.replace('"A"', json.dumps(name)))
+    with pytest.raises(InvalidInput, match="'name' may hold only letters, digits"):
+        load_registry(path)
 
 
 def test_every_problem_at_once(tmp_path: Path) -> None:
@@ -94,3 +113,27 @@ def test_json_registry_and_defaults(tmp_path: Path) -> None:
     assert entry.needs == ()
     assert entry.run_specific
     assert entry.registry == path
+
+
+def data_sources(config: dict[str, Any]) -> set[tuple[str, ...]]:
+    """Every (section, id, type, path, object names) a config reads, checks included."""
+    found = set()
+    for section in ("postprocessing", "checks"):
+        for ident, item in config["qc"].get(section, {}).items():
+            for source in item.get("dataSources", item.get("dataSource", [])):
+                names = source.get("names", source.get("MOs", source.get("name")))
+                found.add((section, ident, source.get("type"), source.get("path"), repr(names)))
+    return found
+
+
+def test_the_default_configs_read_what_o2dpgs_read(reference_configs: Path) -> None:
+    """qcflow's own configs: O2DPG's tasks, checks, data sources and object names."""
+    entries = load_registry()
+    for entry in entries:
+        own = json.loads((DEFAULT_REGISTRY.parent / entry.config).read_text())
+        original = reference_configs / Path(entry.o2_config).name
+        reference = json.loads(original.read_text())
+        for section in ("postprocessing", "checks", "aggregators"):
+            assert own["qc"].get(section, {}).keys() == reference["qc"].get(section, {}).keys()
+        assert data_sources(own) == data_sources(reference), entry.name
+        assert entry.o2_config.startswith("json://${O2DPG_ROOT}/DATA/production/qc-postproc-async/")
