@@ -15,6 +15,7 @@ from qcflow.errors import InvalidInput
 from qcflow.generators.qc_postproc import generate, override_values, qc_postprocessing_workflow
 from qcflow.generators.registry import Entry, load_registry
 from qcflow.workflow import Workflow, validate
+from qcflow.workflow.o2dpg import createTask, dump_workflow
 
 
 def o2dpg_stage(name: str, config: str, run: str) -> dict[str, object]:
@@ -331,3 +332,16 @@ def test_the_qcflow_command_is_what_qcflow_qc_parses(no_ipc: bool) -> None:
         assert args.no_ipc is no_ipc
         assert Path(args.config.removeprefix("json://")).is_file()
         assert args.override_values.startswith("qc.config.database.host=h:1;")
+
+
+def test_tasks_can_be_included_in_another_workflow(tmp_path: Path) -> None:
+    """As O2DPG's MC workflow includes QC finalization: the tasks are plain O2DPG dicts."""
+    sim = createTask(name="sim_1", tf=1, cwd="tf1")
+    sim["cmd"] = "true"
+    (zdc,) = qc_postprocessing_workflow(550123, "LHC24ab", "apass1", "h:1", only=["ZDC"])
+    zdc["needs"].append("sim_1")
+    dump_workflow([sim, zdc], tmp_path / "mc", taskwrapper=False)
+    workflow = Workflow.read(tmp_path / "mc.json")
+    assert validate(workflow).ok
+    assert workflow.task("ZDC").needs == ["sim_1"]
+    assert workflow.task("ZDC").cmd == zdc["cmd"]

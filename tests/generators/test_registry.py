@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from qcflow.errors import InvalidInput
 from qcflow.generators.registry import DEFAULT_REGISTRY, load_registry
@@ -137,3 +140,26 @@ def test_the_default_configs_read_what_o2dpgs_read(reference_configs: Path) -> N
             assert own["qc"].get(section, {}).keys() == reference["qc"].get(section, {}).keys()
         assert data_sources(own) == data_sources(reference), entry.name
         assert entry.o2_config.startswith("json://${O2DPG_ROOT}/DATA/production/qc-postproc-async/")
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner),
+    max_leaves=6,
+)
+entry_keys = st.sampled_from(
+    ["name", "config", "needs", "run-specific", "period_specific", "pass-specific", "o2-config"]
+)
+
+
+@given(st.lists(st.dictionaries(entry_keys | st.text(max_size=6), json_values), max_size=3))
+def test_any_registry_loads_or_is_refused_cleanly(rows: list[dict[str, Any]]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "reg.json"
+        path.write_text(json.dumps({"workflow": rows}))
+        try:
+            entries = load_registry(path)
+        except InvalidInput as err:
+            assert str(err).startswith(f"registry {path}: ")  # noqa: PT017
+        else:
+            assert [e.name for e in entries] == [row["name"] for row in rows]
