@@ -104,6 +104,15 @@ def test_syntax_errors(tmp_path: Path, name: str, text: str, message: str) -> No
         load_registry(write(tmp_path, text, name))
 
 
+def test_a_misspelt_table_is_one_problem(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD.replace("[[workflow]]", "[[workflows]]"))
+    with pytest.raises(InvalidInput) as info:
+        load_registry(path)
+    assert str(info.value) == (
+        f"registry {path}: unknown top-level key 'workflows' (did you mean 'workflow'?)"
+    )
+
+
 def test_json_registry_and_defaults(tmp_path: Path) -> None:
     path = write(
         tmp_path,

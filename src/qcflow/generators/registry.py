@@ -88,10 +88,15 @@ def _entries_of(document: Any, problems: list[str]) -> list[Any]:
     if not isinstance(document, dict):
         problems.append("the file must hold a 'workflow' list of entries")
         return []
+    misspelt = False
     for key in document:
         if key != "workflow":
-            problems.append(f"unknown top-level key {key!r}{did_you_mean(key, ['workflow'])}")
+            hint = did_you_mean(key, ["workflow"])
+            misspelt = misspelt or bool(hint)
+            problems.append(f"unknown top-level key {key!r}{hint}")
     entries = document.get("workflow")
+    if "workflow" not in document and misspelt:
+        return []  # the misspelt key says it all
     if not isinstance(entries, list) or not entries:
         problems.append("'workflow' must be a non-empty list of entries ([[workflow]] in TOML)")
         return []
