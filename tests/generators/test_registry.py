@@ -104,6 +104,12 @@ def test_syntax_errors(tmp_path: Path, name: str, text: str, message: str) -> No
         load_registry(write(tmp_path, text, name))
 
 
+def test_an_unknown_key_is_named_as_written(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD.replace("run-specific", "run_specifc"))
+    with pytest.raises(InvalidInput, match=r"unknown key 'run_specifc' \(did you mean 'run-spec"):
+        load_registry(path)
+
+
 def test_a_misspelt_table_is_one_problem(tmp_path: Path) -> None:
     path = write(tmp_path, GOOD.replace("[[workflow]]", "[[workflows]]"))
     with pytest.raises(InvalidInput) as info:

@@ -112,7 +112,7 @@ def _entry(raw: Any, index: int, file: Path, problems: list[str]) -> Entry | Non
         f" ({values['name']})" if isinstance(values.get("name"), str) else ""
     )
     before = len(problems)
-    problems += _key_problems(values, label)
+    problems += _key_problems(values, label, spelt={k.replace("_", "-"): k for k in raw})
     for key in ("name", "config", "o2-config", "description"):
         if key in values and (not isinstance(values[key], str) or not values[key].strip()):
             problems.append(f"{label}: {key!r} must be a non-empty string, got {values[key]!r}")
@@ -140,8 +140,11 @@ def _entry(raw: Any, index: int, file: Path, problems: list[str]) -> Entry | Non
     )
 
 
-def _key_problems(values: dict[str, Any], label: str) -> list[str]:
-    """Unknown and missing keys; a misspelt key is one problem, not also a missing one."""
+def _key_problems(values: dict[str, Any], label: str, spelt: dict[str, str]) -> list[str]:
+    """Unknown and missing keys; a misspelt key is one problem, not also a missing one.
+
+    ``spelt`` maps each key of ``values`` to the key as the file writes it.
+    """
     known = (*_REQUIRED, *_OPTIONAL)
     missing = [key for key in _REQUIRED if key not in values]
     problems = []
@@ -151,7 +154,7 @@ def _key_problems(values: dict[str, Any], label: str) -> list[str]:
             if match in missing:
                 missing.remove(match)
             hint = f" (did you mean {match!r}?)" if match else ""
-            problems.append(f"{label}: unknown key {key!r}{hint}")
+            problems.append(f"{label}: unknown key {spelt[key]!r}{hint}")
     problems += [f"{label}: missing key {key!r}" for key in missing]
     return problems
 
