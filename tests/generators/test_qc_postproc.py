@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import shlex
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ from qcflow.errors import InvalidInput
 from qcflow.generators.qc_postproc import generate, override_values, qc_postprocessing_workflow
 from qcflow.generators.registry import Entry, load_registry
 from qcflow.workflow import Workflow, validate
+from qcflow.workflow.o2dpg import createTask, dump_workflow
 
 
 def o2dpg_stage(name: str, config: str, run: str) -> dict[str, object]:
@@ -286,3 +289,59 @@ def test_generated_file_round_trips(tmp_path: Path) -> None:
     path, workflow = generate("wf.json", run=1, period="P", pass_name="p")
     again = Workflow.read(path)
     assert again.to_json() == workflow.to_json() == json.loads(path.read_text())
+
+
+@given(st.text(max_size=12))
+def test_any_run_text_is_a_number_or_a_one_line_error(text: str) -> None:
+    if re.fullmatch(r"\s*[0-9]+\s*", text):
+        tasks = qc_postprocessing_workflow(run=text, only=["MCH"])
+        assert f"qc.config.Activity.number={int(text)};" in tasks[0]["cmd"]
+    else:
+        with pytest.raises(InvalidInput, match=r"\A--run must be a run number[^\n]*\Z"):
+            qc_postprocessing_workflow(run=text, only=["MCH"])
+
+
+def test_only_must_name_something() -> None:
+    with pytest.raises(InvalidInput, match="--only names no entry"):
+        qc_postprocessing_workflow(only=["", " "])
+
+
+def test_qc_that_is_a_file_is_one_error_and_nothing_is_written(tmp_path: Path) -> None:
+    (tmp_path / "QC").write_text("not a directory")
+    with pytest.raises(InvalidInput, match="cannot create the tasks' directory"):
+        generate("wf.json")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["QC"]
+
+
+def test_a_failed_write_leaves_no_qc_directory_behind(tmp_path: Path) -> None:
+    with pytest.raises(InvalidInput, match="cannot write"):
+        generate(tmp_path / "no" / "such" / "wf.json")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("no_ipc", [False, True])
+def test_the_qcflow_command_is_what_qcflow_qc_parses(no_ipc: bool) -> None:
+    """The generated command line, split as bash splits it, is a valid ``qcflow qc`` call."""
+    from qcflow.cli import build_parser
+
+    tasks = qc_postprocessing_workflow(550123, "LHC24ab", "apass1", "h:1", no_ipc=no_ipc)
+    for task in tasks:
+        words = shlex.split(task["cmd"])
+        assert words[:2] == ["qcflow", "qc"]
+        args = build_parser().parse_args(words[1:])
+        assert args.no_ipc is no_ipc
+        assert Path(args.config.removeprefix("json://")).is_file()
+        assert args.override_values.startswith("qc.config.database.host=h:1;")
+
+
+def test_tasks_can_be_included_in_another_workflow(tmp_path: Path) -> None:
+    """As O2DPG's MC workflow includes QC finalization: the tasks are plain O2DPG dicts."""
+    sim = createTask(name="sim_1", tf=1, cwd="tf1")
+    sim["cmd"] = "true"
+    (zdc,) = qc_postprocessing_workflow(550123, "LHC24ab", "apass1", "h:1", only=["ZDC"])
+    zdc["needs"].append("sim_1")
+    dump_workflow([sim, zdc], tmp_path / "mc", taskwrapper=False)
+    workflow = Workflow.read(tmp_path / "mc.json")
+    assert validate(workflow).ok
+    assert workflow.task("ZDC").needs == ["sim_1"]
+    assert workflow.task("ZDC").cmd == zdc["cmd"]

@@ -77,3 +77,13 @@ def test_a_failed_write_keeps_the_old_file(tmp_path: Path, monkeypatch: pytest.M
         Workflow([Task("a", "true")]).write(target)
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["wf.json"]
+
+
+def test_an_o2dpg_file_round_trips_through_read_and_write(tmp_path: Path) -> None:
+    source = Path(__file__).parent / "data" / "mc_like.json"
+    written = Workflow.read(source).write(tmp_path / "copy")
+    assert written == tmp_path / "copy.json"
+    assert json.loads(written.read_text()) == json.loads(source.read_text())
+    again = Workflow.read(written)
+    assert again.task("grpcreate").resources.mem == 200  # "200" in the file, a number here
+    assert json.loads(again.dumps()) == json.loads(source.read_text())

@@ -54,6 +54,8 @@ DPL_OPTIONS = "-b --run --driver-client-backend ws:// "
 
 # Characters that would end the quoted override string, split it, or be expanded by bash.
 _UNSAFE = re.compile(r"[\s;\"'`$\\]")
+# ASCII digits only: str.isdigit() accepts '²', which int() refuses.
+_RUN = re.compile(r"[0-9]+")
 
 
 def override_values(entry: Entry, run: int, period: str, pass_name: str, qcdb_url: str) -> str:
@@ -74,6 +76,9 @@ def select_entries(entries: Sequence[Entry], only: Iterable[str] | None) -> list
         return list(entries)
     by_name = {e.name: e for e in entries}
     wanted = [name.strip() for name in only if name.strip()]
+    if not wanted:
+        msg = f"--only names no entry; the registry has {sorted(by_name)}"
+        raise InvalidInput(msg)
     unknown = [name for name in wanted if name not in by_name]
     if unknown:
         msg = f"--only names unknown entries {unknown}; the registry has {sorted(by_name)}"
@@ -153,7 +158,7 @@ def _config_uri(entry: Entry, config: str) -> str:
 
 def _run_number(run: int | str) -> int:
     text = str(run).strip()
-    if not text.isdigit():
+    if not _RUN.fullmatch(text):
         msg = f"--run must be a run number (0 for any run), got {run!r}"
         raise InvalidInput(msg)
     return int(text)
@@ -209,6 +214,24 @@ def generate(
     stages = prepare_stages(tasks, taskwrapper=engine == "o2-qc")
     workflow = Workflow.from_json({"stages": stages, "meta": meta}, source=str(output))
     validate(workflow).raise_for_errors(f"workflow generated from {registry or DEFAULT_REGISTRY}")
-    written = workflow.write(output)
-    Path(QC_DIR).mkdir(exist_ok=True)
+    created = _make_qc_dir()
+    try:
+        written = workflow.write(output)
+    except InvalidInput:
+        if created:
+            Path(QC_DIR).rmdir()  # leave the directory as it was
+        raise
     return written, workflow
+
+
+def _make_qc_dir() -> bool:
+    """Create ``QC/`` (the tasks' ``cwd``) as O2DPG does; return whether it was created."""
+    qc_dir = Path(QC_DIR)
+    if qc_dir.is_dir():
+        return False
+    try:
+        qc_dir.mkdir()
+    except OSError as err:
+        msg = f"cannot create the tasks' directory {qc_dir.resolve()}: {err.strerror or err}"
+        raise InvalidInput(msg) from err
+    return True

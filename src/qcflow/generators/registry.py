@@ -13,12 +13,13 @@ entry. Keys may be written ``run-specific`` or ``run_specific``.
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from qcflow._hints import did_you_mean
+from qcflow._hints import closest, did_you_mean
 from qcflow.errors import InvalidInput
 
 __all__ = ["DEFAULT_REGISTRY", "Entry", "load_registry"]
@@ -28,6 +29,8 @@ DEFAULT_REGISTRY = Path(__file__).resolve().parents[1] / "data" / "qc-postproc.t
 _REQUIRED = ("name", "config", "run-specific", "period-specific", "pass-specific")
 _OPTIONAL = ("o2-config", "needs", "description")
 _FLAGS = ("run-specific", "period-specific", "pass-specific")
+# A task name is also a log file name and a word on the taskwrapper's command line.
+_NAME = re.compile(r"[A-Za-z0-9_.+-]+")
 
 
 @dataclass(frozen=True)
@@ -54,8 +57,12 @@ def load_registry(path: str | Path | None = None) -> list[Entry]:
     raw_entries = _entries_of(document, problems)
     entries = [e for i, raw in enumerate(raw_entries) if (e := _entry(raw, i, file, problems))]
     _check_names(entries, problems)
+    if len(problems) == 1:  # the usual case, a typo: one line
+        msg = f"registry {file}: {problems[0]}"
+        raise InvalidInput(msg)
     if problems:
-        raise InvalidInput("\n  ".join([f"registry {file}: {len(problems)} problem(s)", *problems]))
+        msg = "\n  ".join([f"registry {file}: {len(problems)} problems", *problems])
+        raise InvalidInput(msg)
     return entries
 
 
@@ -81,10 +88,15 @@ def _entries_of(document: Any, problems: list[str]) -> list[Any]:
     if not isinstance(document, dict):
         problems.append("the file must hold a 'workflow' list of entries")
         return []
+    misspelt = False
     for key in document:
         if key != "workflow":
-            problems.append(f"unknown top-level key {key!r}{did_you_mean(key, ['workflow'])}")
+            hint = did_you_mean(key, ["workflow"])
+            misspelt = misspelt or bool(hint)
+            problems.append(f"unknown top-level key {key!r}{hint}")
     entries = document.get("workflow")
+    if "workflow" not in document and misspelt:
+        return []  # the misspelt key says it all
     if not isinstance(entries, list) or not entries:
         problems.append("'workflow' must be a non-empty list of entries ([[workflow]] in TOML)")
         return []
@@ -100,16 +112,13 @@ def _entry(raw: Any, index: int, file: Path, problems: list[str]) -> Entry | Non
         f" ({values['name']})" if isinstance(values.get("name"), str) else ""
     )
     before = len(problems)
-    known = (*_REQUIRED, *_OPTIONAL)
-    for key in values:
-        if key not in known:
-            problems.append(f"{label}: unknown key {key!r}{did_you_mean(key, known)}")
-    for key in _REQUIRED:
-        if key not in values:
-            problems.append(f"{label}: missing key {key!r}")
+    problems += _key_problems(values, label, spelt={k.replace("_", "-"): k for k in raw})
     for key in ("name", "config", "o2-config", "description"):
         if key in values and (not isinstance(values[key], str) or not values[key].strip()):
             problems.append(f"{label}: {key!r} must be a non-empty string, got {values[key]!r}")
+    name = values.get("name")
+    if isinstance(name, str) and name.strip() and not _NAME.fullmatch(name):
+        problems.append(f"{label}: 'name' may hold only letters, digits and '_.+-', got {name!r}")
     for key in _FLAGS:
         if key in values and not isinstance(values[key], bool):
             problems.append(f"{label}: {key!r} must be true or false, got {values[key]!r}")
@@ -129,6 +138,25 @@ def _entry(raw: Any, index: int, file: Path, problems: list[str]) -> Entry | Non
         description=values.get("description", ""),
         registry=file,
     )
+
+
+def _key_problems(values: dict[str, Any], label: str, spelt: dict[str, str]) -> list[str]:
+    """Unknown and missing keys; a misspelt key is one problem, not also a missing one.
+
+    ``spelt`` maps each key of ``values`` to the key as the file writes it.
+    """
+    known = (*_REQUIRED, *_OPTIONAL)
+    missing = [key for key in _REQUIRED if key not in values]
+    problems = []
+    for key in values:
+        if key not in known:
+            match = closest(key, missing) or closest(key, known)
+            if match in missing:
+                missing.remove(match)
+            hint = f" (did you mean {match!r}?)" if match else ""
+            problems.append(f"{label}: unknown key {spelt[key]!r}{hint}")
+    problems += [f"{label}: missing key {key!r}" for key in missing]
+    return problems
 
 
 def _check_names(entries: list[Entry], problems: list[str]) -> None:
