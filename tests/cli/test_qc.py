@@ -124,6 +124,11 @@ def test_silent_o2_fallbacks_are_reported(
         in err
     )
     assert "qc.postprocessing.T.resumeTrend: 'maybe' is not a boolean" in err
+    tree["qc"]["postprocessing"]["T"]["updateTrigger"] = ["sometimes"]  # now an error too
+    assert main(["qc", "validate", "--config", str(write(tmp_path, tree))]) == 2
+    warning, error = capsys.readouterr().err.strip().split("\n")[-2:]
+    assert warning.startswith("qcflow: warning: qc.postprocessing.T.resumeTrend: 'maybe'")
+    assert error.startswith("qcflow: error: ") and "unknown trigger 'sometimes'" in error
 
 
 def test_input_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
