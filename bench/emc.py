@@ -1,6 +1,6 @@
 """EMC slice-trending benchmark: qcflow's emc.json over synthetic EMCAL data.
 
-    python bench/emc.py [--runs 50] [--store DIR]
+    python bench/emc.py [--runs 50] [--store DIR] [--tree-layouts]
 
 1. Fills an embedded store with ``qcflow.demo.emc.fill_emc`` (41 histograms per run: cells
    and clusters, 20 supermodule slices for the TH2s) for RUNS runs of one pass; an existing
@@ -9,6 +9,9 @@
    in parallel (worker processes reduce the objects and draw the plots) and with ``--no-IPC``.
 3. Prints seconds, objects/s, and the floor of QC's C++ runner design for the same work: one
    update per ``periodSeconds`` tick (0.1 s in O2DPG's configs) per task, i.e. 2 x RUNS x 0.1 s.
+4. With ``--tree-layouts``: times writing each stored trend table as qcflow stores it (one
+   array branch per source and field, ``meanX[20]/D``) and with one scalar branch per field per
+   slice (``meanX_0`` ... ``meanX_19``) -- the reason for qcflow's layout (docs/postprocessing.md).
 """
 
 from __future__ import annotations
@@ -20,7 +23,10 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 from qcflow.demo.emc import CELL_OBJECTS, CLUSTER_OBJECTS, fill_emc
+from qcflow.objects.tree import read_tree, write_tree
 from qcflow.postprocessing.api import load
 from qcflow.postprocessing.engine import Engine, EngineOptions
 from qcflow.qcdb import LocalRepository
@@ -50,10 +56,32 @@ def run(store: Path, parallel: bool) -> float:
     return time.perf_counter() - start
 
 
+def tree_layouts(store: Path) -> None:
+    """Write each task's stored trend table in both layouts and print the times."""
+    repo = LocalRepository(store, fsync=False)
+    for task in ("CellTrend", "ClustersTrend"):
+        path = f"qc_async/EMC/MO/{task}/{task}"
+        columns = read_tree(repo.get(path, repo.latest(path)[0].valid_from).data)
+        per_slice: dict[str, np.ndarray] = {}
+        for name, values in columns.items():
+            if values.ndim == 1:
+                per_slice[name] = values
+            else:
+                per_slice.update({f"{name}_{i}": values[:, i] for i in range(values.shape[1])})
+        for label, layout in (("array per field", columns), ("scalar per slice", per_slice)):
+            start = time.perf_counter()
+            write_tree(layout, title=task)
+            print(f"{task:>13} tree, {label:<16}: {len(layout):5d} branches, "
+                  f"written in {time.perf_counter() - start:5.1f} s")  # fmt: skip
+    repo.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--store", type=Path)
+    parser.add_argument("--tree-layouts", action="store_true",
+                        help="also time the trend tables' two possible layouts")  # fmt: skip
     args = parser.parse_args()
     logging.getLogger("qcflow.qc").setLevel(logging.ERROR)
     store = args.store or Path(tempfile.mkdtemp()) / "qcdb"
@@ -67,6 +95,8 @@ def main() -> None:
         label = "parallel" if parallel else "--no-IPC"
         print(f"{label:>9}: {seconds:6.1f} s  {objects / seconds:7.0f} objects/s  "
               f"{floor / seconds:5.1f}x the floor")  # fmt: skip
+    if args.tree_layouts:
+        tree_layouts(store)
 
 
 if __name__ == "__main__":

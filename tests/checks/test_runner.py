@@ -96,6 +96,24 @@ def test_quality_objects_are_stored_where_qc_stores_them(repo: LocalRepository) 
     assert summary.quality_objects == {"qc_async/TST/QO/Check": "Good"}
 
 
+@pytest.mark.parametrize(
+    ("extended", "qualities"),
+    [
+        # the config's run type (PHYSICS) picks its own threshold over the default one
+        ({"PHYSICS": {"default": {"minEntries": "3"}}, "default": {"default": {"minEntries": "9"}}},
+         ["Bad", "Bad", "Good", "Good"]),
+        # another run type is not looked at: default/default applies
+        ({"COSMICS": {"default": {"minEntries": "3"}}, "default": {"default": {"minEntries": "9"}}},
+         ["Bad"] * 4),
+    ],
+)  # fmt: skip
+def test_extended_check_parameters_follow_the_run_type(
+    repo: LocalRepository, extended: dict[str, Any], qualities: list[str]
+) -> None:
+    run(repo, {"Check": check("OnAny", ["a", "b"], extendedCheckParameters=extended)})
+    assert [qo.quality.name for qo in versions(repo, "qc_async/TST/QO/Check")] == qualities
+
+
 def test_on_each_separately_paths(repo: LocalRepository) -> None:
     run(repo, {"Each": check("OnEachSeparately", ["a", "b"])})
     paths = sorted({i.path for i in repo.latest("qc_async/TST/QO/Each/.*")})

@@ -57,6 +57,80 @@ def test_config_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert message in one_error(capsys, ["qc", "--config", str(path)])
 
 
+COMMON = "o2::quality_control_modules::common::"
+
+
+def quality_config(**changes: dict[str, Any]) -> dict[str, Any]:
+    """A trending task sliced by TH1SliceReductor, a check on it, an aggregator of the check."""
+    sliced = trending_task(className="o2::quality_control::postprocessing::SliceTrendingTask")
+    sliced["dataSources"][0].update(reductorName=f"{COMMON}TH1SliceReductor",
+                                    axisDivision=[["0", "1", "2"]])  # fmt: skip
+    sliced["plots"] = [{"name": "p", "varexp": "vertex_X.meanX:run"}]
+    check = {"className": f"{COMMON}NonEmpty", "moduleName": "QcCommon", "policy": "OnAny",
+             "dataSource": [{"type": "PostProcessing", "name": "T", "MOs": ["p"]}]}  # fmt: skip
+    aggregator = {"className": f"{COMMON}WorstOfAllAggregator", "moduleName": "QcCommon",
+                  "policy": "OnAll", "dataSource": [{"type": "Check", "name": "C"}]}  # fmt: skip
+    tree = with_tasks({"T": sliced}, checks={"C": check}, aggregators={"A": aggregator})
+    for key, change in changes.items():
+        section, name, *rest = key.split(".")
+        target = tree["qc"][section][name]
+        for part in rest:
+            target = target[int(part)] if isinstance(target, list) else target[part]
+        target.update(change)
+    return tree
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"checks.C.dataSource.0": {"name": "Nope"}},
+         "qc.checks.C.dataSource[0].name: no post-processing task 'Nope' in this config"),
+        ({"aggregators.A.dataSource.0": {"name": "Nope"}},
+         "qc.aggregators.A.dataSource[0].name: no check 'Nope' in this config"),
+        ({"checks.C": {"policy": "onany"}}, "qc.checks.C.policy: 'onany' is not one of"),
+        ({"aggregators.A": {"policy": "OnSometimes"}},
+         "qc.aggregators.A.policy: 'OnSometimes' is not one of"),
+        ({"postprocessing.T.dataSources.0": {"axisDivision": [["0", "x"]]}},
+         "qc.postprocessing.T.dataSources[0].axisDivision[0][1]: 'x' is not a number"),
+        ({"postprocessing.T.dataSources.0": {"axisDivision": "0,1"}},
+         "qc.postprocessing.T.dataSources[0].axisDivision: expected a JSON array"),
+        ({"postprocessing.T.dataSources.0": {"axisDivision": [["2", "1"]]}},
+         "qc.postprocessing.T.dataSources[0].axisDivision[0]: edges [2.0, 1.0] do not increase"),
+    ],
+)  # fmt: skip
+def test_quality_config_errors_are_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], changes: dict[str, Any], message: str
+) -> None:
+    assert main(["qc", "validate", "--config", str(write(tmp_path, quality_config()))]) == 0
+    capsys.readouterr()
+    path = write(tmp_path, quality_config(**changes))
+    store = tmp_path / "qcdb"
+    for argv in (["qc", "validate", "--config", str(path)],
+                 ["qc", "--config", str(path), "--override-values",
+                  f"qc.config.database.host={store}"]):  # fmt: skip
+        assert message in one_error(capsys, argv)
+    assert not store.exists()  # nothing half-written
+
+
+def test_silent_o2_fallbacks_are_reported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tree = with_tasks({"T": trending_task(resumeTrend="maybe")})
+    tree["qc"]["config"]["Activity"]["number"] = "abc"
+    assert main(["qc", "validate", "--config", str(write(tmp_path, tree))]) == 0
+    err = capsys.readouterr().err
+    assert (
+        "qc.config.Activity.number: 'abc' is not an integer; O2 silently uses the default (0)"
+        in err
+    )
+    assert "qc.postprocessing.T.resumeTrend: 'maybe' is not a boolean" in err
+    tree["qc"]["postprocessing"]["T"]["updateTrigger"] = ["sometimes"]  # now an error too
+    assert main(["qc", "validate", "--config", str(write(tmp_path, tree))]) == 2
+    warning, error = capsys.readouterr().err.strip().split("\n")[-2:]
+    assert warning.startswith("qcflow: warning: qc.postprocessing.T.resumeTrend: 'maybe'")
+    assert error.startswith("qcflow: error: ") and "unknown trigger 'sometimes'" in error
+
+
 def test_input_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text('{"qc": }')

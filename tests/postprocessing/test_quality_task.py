@@ -147,6 +147,18 @@ def test_age_is_measured_against_the_trigger(repo: LocalRepository) -> None:
     assert summary(repo)["groups"][0]["objects"][0]["quality"] == "Medium"
 
 
+@pytest.mark.parametrize(("after_s", "found"), [(500, True), (700, False)])
+def test_the_age_cut_is_relative_to_the_trigger_time(
+    repo: LocalRepository, after_s: int, found: bool
+) -> None:
+    store_qo(repo, "Check", 1, Quality.GOOD)
+    created = repo.latest("qc_async/TST/QO/Check")[0].created
+    store_seed(repo, 1, created + after_s * 1000)  # the trigger fires at the seed's validFrom
+    run(repo, task(max_age="600"))
+    check = summary(repo)["groups"][0]["objects"][0]
+    assert check["found"] is found
+
+
 def test_unknown_quality_names_are_null_with_a_warning() -> None:
     config = task()
     config["qualityGroups"][0]["ignoreQualitiesDetails"] = ["Bda"]

@@ -41,6 +41,14 @@ def test_o2dpg_example(reference_configs: Path) -> None:
     assert options.plots[0].graphs[0].errors == "0:vertex_X.stddev/pow(vertex_X.entries,0.5)"
 
 
+@pytest.mark.parametrize(
+    ("graph", "error"), [({}, "is required"), ({"varexp": " "}, "must not be empty")]
+)
+def test_a_missing_varexp_is_one_error(graph: dict[str, str], error: str) -> None:
+    config = parsed(with_tasks({"T": trending_task(plots=[{"name": "p", **graph}])}))
+    assert messages(config) == [f"qc.postprocessing.T.plots[0].varexp: {error}"]
+
+
 def test_every_error_at_once_with_its_path() -> None:
     broken = trending_task(
         updateTrigger=["foreachlatest:qcdb:GLO/MO/Vertexing/beamSpot", "whenever"],

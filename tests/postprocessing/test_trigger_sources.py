@@ -117,6 +117,21 @@ def test_newobject_ignores_what_exists_and_fires_on_new_versions(repo: LocalRepo
     assert not source.poll()  # another run: filtered out on the server
 
 
+def test_newobject_on_ccdb_uses_the_path_as_is_without_activity_filters(
+    repo: LocalRepository,
+) -> None:
+    path = "GRP/Calib/LHCIF"
+    put_th1(repo, path, np.zeros(1), Activity(7, "COSMICS", "X", "Y"), T0, T0 + HOUR)
+    wanted = Activity(1, "PHYSICS", "P", "a1", "qc_async")
+    source = create_trigger(parse_trigger(f"newobject:CCDB:{path}"), context(repo, wanted))
+    assert not source.poll()  # the version present at creation is ignored
+    put_th1(repo, path, np.zeros(1), Activity(8, "COSMICS", "X", "Y"), T0 + HOUR, T0 + 2 * HOUR)
+    trigger = source.poll()  # another run, type, period and pass: still fires
+    assert trigger.type is TriggerType.NEW_OBJECT
+    assert trigger.timestamp == T0 + 2 * HOUR - 1
+    assert not source.poll()
+
+
 def test_periodic_fires_after_each_period_and_collapses_missed_ones(repo: LocalRepository) -> None:
     clock = ManualClock(T0)
     source = create_trigger(parse_trigger("10 sec"), context(repo, Activity(), clock))
@@ -141,8 +156,9 @@ def test_once_always_userorcontrol_and_run_events(repo: LocalRepository) -> None
     assert create_trigger(parse_trigger("always"), ctx).poll().type is TriggerType.ALWAYS
     user = create_trigger(parse_trigger("userorcontrol"), ctx).poll()
     assert (bool(user), user.last) == (False, True)
-    sor = create_trigger(parse_trigger("sor"), ctx).poll()
-    assert (bool(sor), sor.last) == (False, False)
+    for text in ("sor", "eor", "sof", "eof"):  # run events come from Kafka; fills: never
+        event = create_trigger(parse_trigger(text), ctx).poll()
+        assert (bool(event), event.last) == (False, False), text
 
 
 def test_match_any_run_number(repo: LocalRepository) -> None:

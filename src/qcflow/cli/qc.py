@@ -87,8 +87,14 @@ def register(subparsers: Any) -> None:
 
 def _qc(args: argparse.Namespace) -> int:
     from qcflow.postprocessing.api import load
+    from qcflow.postprocessing.values import ConfigInvalid
 
-    config = load(args.config, args.override_values)
+    try:
+        config = load(args.config, args.override_values)
+    except ConfigInvalid as err:
+        for diagnostic in err.warnings:  # before the errors, as for a valid config
+            warn(str(diagnostic))
+        raise
     for diagnostic in config.diagnostics.warnings:
         warn(str(diagnostic))
     if args.action == "validate":

@@ -94,11 +94,15 @@ class Diagnostic:
 
 
 class ConfigInvalid(InvalidInput):
-    """A config has errors; ``problems`` holds every one (one line each)."""
+    """A config has errors; ``problems`` holds every one (one line each), ``warnings`` the
+    warnings found with them (so that a silent O2 fallback is not hidden behind an error)."""
 
-    def __init__(self, source: str, problems: Sequence[Diagnostic]) -> None:
+    def __init__(
+        self, source: str, problems: Sequence[Diagnostic], warnings: Sequence[Diagnostic] = ()
+    ) -> None:
         self.source = source
         self.problems = list(problems)
+        self.warnings = list(warnings)
         if len(self.problems) == 1:
             text = f"{source}: {self.problems[0]}"
         else:
@@ -132,7 +136,7 @@ class Diagnostics:
 
     def raise_if_errors(self, source: str) -> None:
         if self.errors:
-            raise ConfigInvalid(source, self.errors)
+            raise ConfigInvalid(source, self.errors, self.warnings)
 
 
 _MISSING: Any = object()

@@ -182,6 +182,8 @@ def _graph(node: Node, default_name: str, branches: list[str], legacy: bool) -> 
         errors=node.text("graphErrors", ""),
         style=_style(node.child("style")),
     )
+    if not graph.varexp.strip():
+        return graph  # already reported as required / empty
     key = "varexp"
     try:
         for expression in graph.expressions():
