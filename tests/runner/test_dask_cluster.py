@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import socket
+import subprocess
 import sys
 
 import pytest
@@ -67,6 +68,25 @@ def test_a_bad_address_is_invalid_input(tmp_path, options):
     bad = dataclasses.replace(options, executor="dask", scheduler_address="nowhere://x")
     with pytest.raises(InvalidInput, match="--scheduler-address 'nowhere://x'"):
         run_workflow(wf, bad)
+
+
+@pytest.mark.parametrize("address", ["host:port", "tcp://host"])
+def test_a_malformed_address_is_one_line_and_nothing_lingers(tmp_path, subprocess_env, address):
+    """No half-made Dask client left to print a traceback when it is collected at exit."""
+    write_workflow(tmp_path / "wf.json", [task("a", "touch ran")])
+    argv = [sys.executable, "-m", "qcflow", "run", "-f", "wf.json", "--executor", "dask"]
+    done = subprocess.run(
+        [*argv, "--scheduler-address", address],
+        cwd=tmp_path,
+        env=subprocess_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"qcflow: error: --scheduler-address {address!r} is not a Dask")
+    assert len(done.stderr.splitlines()) == 1, done.stderr
+    assert not (tmp_path / "ran").exists()
 
 
 @pytest.fixture

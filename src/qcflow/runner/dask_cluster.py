@@ -193,6 +193,7 @@ def _connect(distributed: ModuleType, options: RunOptions) -> Cluster:
     if not address:
         msg = "--executor dask needs --scheduler-address tcp://HOST:PORT"
         raise InvalidInput(msg)
+    _check_address(address)
     timeout = options.dask_timeout
     try:
         client = distributed.Client(address, timeout=timeout, set_as_default=False)
@@ -211,6 +212,21 @@ def _connect(distributed: ModuleType, options: RunOptions) -> Cluster:
         msg = f"only {joined} of {wanted} Dask workers joined {address} within {timeout:g} s"
         raise QcflowError(msg) from err
     return Cluster(client, address)
+
+
+def _check_address(address: str) -> None:
+    """Refuse an address Dask cannot parse before a ``Client`` exists (a failed one lingers)."""
+    from distributed.comm.addressing import parse_address
+    from distributed.comm.registry import get_backend
+
+    try:
+        scheme, location = parse_address(address)
+        backend = get_backend(scheme)
+        if scheme in {"tcp", "tls", "ws", "wss"}:
+            backend.get_address_host_port(location)
+    except ValueError as err:
+        msg = f"--scheduler-address {address!r} is not a Dask address: {err}"
+        raise InvalidInput(msg) from None
 
 
 def _start_local(distributed: ModuleType, options: RunOptions, smallest_cpu: float) -> Cluster:
