@@ -39,6 +39,29 @@ def test_without_distributed_the_error_says_what_to_install(tmp_path, monkeypatc
     assert not (tmp_path / "a.log").exists()
 
 
+def test_a_local_run_never_imports_dask(tmp_path, subprocess_env):
+    """The extra is optional: only ``--executor dask…`` imports it (installed or not)."""
+    write_workflow(tmp_path / "wf.json", [task("a", "touch ran")])
+    script = (
+        "import sys\n"
+        "from qcflow.cli import main\n"
+        "code = main(['run', '-f', 'wf.json', '--progress', 'none', '--dry-run'])\n"
+        "code = code or main(['run', '-f', 'wf.json', '--progress', 'none'])\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed'))\n"
+        "print(code, loaded)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        env=subprocess_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.stdout.splitlines()[-1] == "0 []", done.stdout + done.stderr
+    assert (tmp_path / "ran").exists()
+
+
 @pytest.mark.parametrize(
     ("flags", "message"),
     [
