@@ -231,7 +231,8 @@ class Engine:
         self.s.actions.write(
             "done" if ok else "failed", task=planned.name, rc=outcome.rc, reason=reason
         )
-        self._tell(ok, reason, record, ok or not sch.retries_left(state, i))
+        # A lost executor stops the run (its Stop is handled with these outcomes): no retry.
+        self._tell(ok, reason, record, ok or bool(self.lost) or not sch.retries_left(state, i))
         if not ok and self.options.stdout_on_failure:
             self._print_log(planned)
         events: list[sch.Event] = [sch.Finished(i, ok, reason)]
