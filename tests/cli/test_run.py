@@ -109,6 +109,29 @@ def test_bad_input_exits_2_with_one_clear_line(tmp_path, capsys, monkeypatch):
     assert main(["run", "-f", str(wf), "--rerun-from", "zzz", "--allow-dangling", *QUIET]) == 2
 
 
+@pytest.mark.parametrize(
+    ("flag", "where", "what"),
+    [
+        ("--summary-file", "wf.json/summary.json", "the summary"),
+        ("--summary-file", "sub", "the summary"),
+        ("--action-logfile", "wf.json/actions.log", "the action log"),
+        ("--metric-logfile", "wf.json/metrics.log", "the metric log"),
+        ("--workdir", "wf.json", "the summary"),
+    ],
+)
+def test_an_output_that_cannot_be_written_stops_before_anything_runs(
+    workflow, capsys, tmp_path, flag, where, what
+):
+    (tmp_path / "sub").mkdir()
+    before = sorted(p.name for p in tmp_path.iterdir())
+    assert main(["run", "-f", str(workflow), "-tt", "c", flag, where, *QUIET]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"qcflow: error: cannot write {what} ")
+    assert len(err.splitlines()) == 1
+    after = sorted(p.name for p in tmp_path.iterdir() if p.name != ".qcflow-run")
+    assert after == before  # no task ran, no log was left behind
+
+
 def test_o2dpg_only_flags_are_accepted_with_a_warning(workflow, capsys):
     args = ["--cgroup", "8coregrid", "--webhook", "x", "--scheduler-policy", "best-fit"]
     assert main(["run", "-f", str(workflow), "-tt", "c", *args, *QUIET]) == 0

@@ -217,6 +217,9 @@ def test_allow_dangling_leaves_the_affected_tasks_out(tmp_path, options):
     assert result.exit_code == 0
     assert statuses(result) == {"a": "done", "b": "excluded", "c": "excluded"}
     assert "missing" in result.records[1].reason
+    assert result.warnings == [
+        "task 'b': needs 'missing', which is not a task of this workflow (might be added later)"
+    ]
 
 
 def test_cycle_is_refused(tmp_path, options):

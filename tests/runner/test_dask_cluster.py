@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import socket
+import subprocess
 import sys
 
 import pytest
@@ -38,6 +39,29 @@ def test_without_distributed_the_error_says_what_to_install(tmp_path, monkeypatc
     assert not (tmp_path / "a.log").exists()
 
 
+def test_a_local_run_never_imports_dask(tmp_path, subprocess_env):
+    """The extra is optional: only ``--executor dask…`` imports it (installed or not)."""
+    write_workflow(tmp_path / "wf.json", [task("a", "touch ran")])
+    script = (
+        "import sys\n"
+        "from qcflow.cli import main\n"
+        "code = main(['run', '-f', 'wf.json', '--progress', 'none', '--dry-run'])\n"
+        "code = code or main(['run', '-f', 'wf.json', '--progress', 'none'])\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed'))\n"
+        "print(code, loaded)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        env=subprocess_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.stdout.splitlines()[-1] == "0 []", done.stdout + done.stderr
+    assert (tmp_path / "ran").exists()
+
+
 @pytest.mark.parametrize(
     ("flags", "message"),
     [
@@ -67,6 +91,25 @@ def test_a_bad_address_is_invalid_input(tmp_path, options):
     bad = dataclasses.replace(options, executor="dask", scheduler_address="nowhere://x")
     with pytest.raises(InvalidInput, match="--scheduler-address 'nowhere://x'"):
         run_workflow(wf, bad)
+
+
+@pytest.mark.parametrize("address", ["host:port", "tcp://host"])
+def test_a_malformed_address_is_one_line_and_nothing_lingers(tmp_path, subprocess_env, address):
+    """No half-made Dask client left to print a traceback when it is collected at exit."""
+    write_workflow(tmp_path / "wf.json", [task("a", "touch ran")])
+    argv = [sys.executable, "-m", "qcflow", "run", "-f", "wf.json", "--executor", "dask"]
+    done = subprocess.run(
+        [*argv, "--scheduler-address", address],
+        cwd=tmp_path,
+        env=subprocess_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"qcflow: error: --scheduler-address {address!r} is not a Dask")
+    assert len(done.stderr.splitlines()) == 1, done.stderr
+    assert not (tmp_path / "ran").exists()
 
 
 @pytest.fixture

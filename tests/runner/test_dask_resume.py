@@ -5,6 +5,7 @@ finishes the work from the completion markers, and no task outlives its run."""
 from __future__ import annotations
 
 import json
+import re
 import signal
 import socket
 import subprocess
@@ -157,7 +158,8 @@ def test_scheduler_lost_then_resume(tmp_path, subprocess_env):
     cluster = Cluster(subprocess_env, tmp_path)
     try:
         flags = ["--executor", "dask", "--scheduler-address", cluster.address]
-        runner = start_runner(tmp_path, subprocess_env, *flags)
+        # b could be retried, but not once the run stops for the lost scheduler
+        runner = start_runner(tmp_path, subprocess_env, *flags, "--retry-on-failure", "1")
         try:
             wait_for(tmp_path / "b-child.pid", limit=60)
             cluster.scheduler.send_signal(signal.SIGKILL)
@@ -171,6 +173,9 @@ def test_scheduler_lost_then_resume(tmp_path, subprocess_env):
     assert runner.returncode == 1, out
     assert f"qcflow: error: lost the Dask scheduler at {cluster.address}; run again" in out
     assert "Traceback" not in out  # Dask's own complaints are kept quiet
+    lost_line = r"^\[\d/4\] FAILED b: interrupted: lost the Dask scheduler"
+    assert re.search(lost_line, out, re.MULTILINE), out
+    assert "to be retried" not in out
     summary = json.loads((tmp_path / "summary.json").read_text())
     by_name = {t["name"]: t for t in summary["tasks"]}
     assert by_name["a"]["status"] == "done"

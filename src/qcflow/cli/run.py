@@ -25,7 +25,8 @@ markers; the task directories must be on a file system the workers share), and w
 
 Exit codes: 0 all tasks done (also --list-tasks, --produce-script, --dry-run), 1 a task failed
 or the run was interrupted (or the Dask scheduler went away: run again to resume), 2 invalid
-input (bad file or flag, --rerun-from matching nothing, a task no worker can hold).
+input (bad file or flag, --rerun-from matching nothing, a task no worker can hold, a summary
+or log file that cannot be written).
 """
 
 _EPILOG = """\

@@ -24,7 +24,9 @@ It only runs commands; it never imports the QC packages. Map (core first, I/O ou
 - :mod:`~qcflow.runner.dask_task` -- what a Dask worker runs: the task's group, ended with it.
 - :mod:`~qcflow.runner.dask_cluster` -- connect to or start a cluster, check its workers.
 - :mod:`~qcflow.runner.dask_workers` -- what workers declare; the environment sent to them.
-  (``dask_executor`` and ``dask_task`` import ``distributed``; ``dask_cluster`` imports them
+- :mod:`~qcflow.runner.dask_scheduler` -- on the scheduler: Dask's retries off during a run.
+  (``dask_executor``, ``dask_task`` and ``dask_scheduler`` import ``distributed``;
+  ``dask_cluster`` imports them
   only when a Dask executor is chosen.)
 - :mod:`~qcflow.runner.engine` -- the event loop tying all of it together.
 - :mod:`~qcflow.runner.lock` -- one runner per directory; ends what a killed runner left.

@@ -16,13 +16,18 @@ reaches or starts the cluster first and plans against its workers
 
 from __future__ import annotations
 
+import dataclasses
+import errno
 import os
+import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from qcflow._types import JSONObject
+from qcflow.errors import InvalidInput
 from qcflow.runner.engine import Engine, Services
 from qcflow.runner.executor import DryExecutor, Executor
 from qcflow.runner.local import LocalExecutor
@@ -171,29 +176,70 @@ def _dry_run(plan: Plan, options: RunOptions) -> RunResult:
 
 
 def _real_run(plan: Plan, options: RunOptions, executor: Executor, progress: Progress) -> RunResult:
+    summary = options.summary_file or plan.base / "summary.json"
+    with _writing("the summary", summary):
+        _check_writable(summary)
     lock = RunLock(plan.base)
-    lock.acquire()
+    with _writing("the run's state in", lock.dir):
+        lock.acquire()
     try:
+        actions, metrics = _open_logs(options)
         left = lock.end_leftovers(options.kill_grace)
         if left:
             progress.line(f"ended processes left running by an earlier run: {', '.join(left)}")
         lock.open_journal()
         for name in forget(plan):
             progress.line(f"Marking task {name} as to be done again")
-        return _execute(plan, options, executor, progress, lock)
+        services = Services(executor, progress, actions, None, lock)
+        return _execute(plan, options, services, metrics, summary)
     finally:
         lock.release()
 
 
+@contextmanager
+def _writing(what: str, path: Path) -> Iterator[None]:
+    """The run's own files go where the user said: failing to write there is their input."""
+    try:
+        yield
+    except OSError as err:
+        msg = f"cannot write {what} {path}: {err.strerror or err}"
+        raise InvalidInput(msg) from None
+
+
+def _check_writable(path: Path) -> None:
+    """Raise ``OSError`` unless a file can be written at ``path`` (its directory is created)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+    with tempfile.TemporaryFile(dir=path.parent):  # the real test (permissions lie to root)
+        pass
+
+
+def _open_logs(options: RunOptions) -> tuple[JsonLinesLog, JsonLinesLog]:
+    """The action and metric logs, both open, or ``InvalidInput`` (before any task runs)."""
+    opened: list[JsonLinesLog] = []
+    try:
+        for kind, given in (("action", options.action_logfile), ("metric", options.metric_logfile)):
+            path = options.log_path(given, kind)
+            with _writing(f"the {kind} log", path):
+                opened.append(JsonLinesLog(path))
+    except InvalidInput:
+        for log in opened:
+            log.close()
+            if log.path is not None:
+                log.path.unlink(missing_ok=True)
+        raise
+    return opened[0], opened[1]
+
+
 def _execute(
-    plan: Plan, options: RunOptions, executor: Executor, progress: Progress, lock: RunLock
+    plan: Plan, options: RunOptions, services: Services, metrics: JsonLinesLog, summary_path: Path
 ) -> RunResult:
-    actions = JsonLinesLog(options.log_path(options.action_logfile, "action"))
-    metrics = JsonLinesLog(options.log_path(options.metric_logfile, "metric"))
+    actions, progress = services.actions, services.progress
     limits = plan.limits
     metrics.write("limits", cpu_limit=limits.cpu, mem_limit=limits.mem, workflow=plan.source)
     monitor = Monitor(metrics, options.monitor_interval)
-    services = Services(executor, progress, actions, monitor, lock)
+    services = dataclasses.replace(services, monitor=monitor)
     engine = Engine(plan, options, services)
     started = time.time()
     actions.write("run", workflow=plan.source, tasks=len(plan.tasks), pid=os.getpid())
@@ -208,6 +254,7 @@ def _execute(
     actions.close()
     metrics.close()
     summary = build_summary(plan.source, engine.records, plan.limits, started, ended, code)
-    path = options.summary_file or plan.base / "summary.json"
-    write_summary(path, summary)
-    return RunResult(code, engine.records, summary, engine.order, path, plan.warnings, engine.lost)
+    write_summary(summary_path, summary)
+    return RunResult(
+        code, engine.records, summary, engine.order, summary_path, plan.warnings, engine.lost
+    )

@@ -13,9 +13,10 @@
 - **dask-local**: ``--workers`` processes (default: Dask's own split of the cores) share
   ``--cpu-limit`` and ``--mem-limit`` equally, each with enough threads that threads never
   limit what runs before resources do.
-- **Retries stay qcflow's**: the scheduler's ``allowed-failures`` is set to 0 for the run (and
-  restored after): a task whose worker dies fails at once and qcflow retries it, counted,
-  instead of Dask re-running it unseen up to three times.
+- **Retries stay qcflow's**: the scheduler's ``allowed-failures`` is 0 during the run (and
+  comes back after, even when the runner dies: :mod:`~qcflow.runner.dask_scheduler`): a task
+  whose worker dies fails at once and qcflow retries it, counted, instead of Dask re-running
+  it unseen up to three times.
 - **Remote workers are checked** before anything runs: each must import qcflow and read a probe
   file in the working directory. Tasks write their logs and markers where the runner reads
   them, so the file system must be shared.
@@ -73,7 +74,8 @@ class Cluster:
         self.shares: list[WorkerShare] = []
         #: What the runner should say before it starts (partial resources, few threads, ...).
         self.warnings: list[str] = []
-        self._allowed_failures: int | None = None
+        #: Whether the scheduler keeps Dask's retries off for this run (:mod:`dask_scheduler`).
+        self._holding = False
 
     @property
     def hosts(self) -> tuple[tuple[float, float], ...]:
@@ -107,8 +109,11 @@ class Cluster:
         self._check_resources()
         if self.local is None:
             self._check_workers_see(base)
+        from qcflow.runner import dask_scheduler
+
         try:
-            self._allowed_failures = self.client.run_on_scheduler(_swap_allowed_failures, 0)
+            self.client.run_on_scheduler(dask_scheduler.hold, self.client.id)
+            self._holding = True
         except Exception as err:  # e.g. a scheduler that cannot import qcflow
             self.warnings.append(
                 f"cannot set allowed-failures to 0 on the Dask scheduler ({_message(err)}): "
@@ -160,10 +165,11 @@ class Cluster:
 
     def close(self) -> None:
         """Give the scheduler its ``allowed-failures`` back; close the client (and cluster)."""
-        previous = self._allowed_failures
-        if self.local is None and previous is not None and self.client.status == "running":
+        from qcflow.runner import dask_scheduler
+
+        if self.local is None and self._holding and self.client.status == "running":
             with contextlib.suppress(Exception):  # the scheduler may be gone by now
-                self.client.run_on_scheduler(_swap_allowed_failures, previous)
+                self.client.run_on_scheduler(dask_scheduler.release, self.client.id)
         self.client.close(timeout=5)
         if self.local is not None:
             self.local.close(timeout=10)
@@ -193,6 +199,7 @@ def _connect(distributed: ModuleType, options: RunOptions) -> Cluster:
     if not address:
         msg = "--executor dask needs --scheduler-address tcp://HOST:PORT"
         raise InvalidInput(msg)
+    _check_address(address)
     timeout = options.dask_timeout
     try:
         client = distributed.Client(address, timeout=timeout, set_as_default=False)
@@ -211,6 +218,21 @@ def _connect(distributed: ModuleType, options: RunOptions) -> Cluster:
         msg = f"only {joined} of {wanted} Dask workers joined {address} within {timeout:g} s"
         raise QcflowError(msg) from err
     return Cluster(client, address)
+
+
+def _check_address(address: str) -> None:
+    """Refuse an address Dask cannot parse before a ``Client`` exists (a failed one lingers)."""
+    from distributed.comm.addressing import parse_address
+    from distributed.comm.registry import get_backend
+
+    try:
+        scheme, location = parse_address(address)
+        backend = get_backend(scheme)
+        if scheme in {"tcp", "tls", "ws", "wss"}:
+            backend.get_address_host_port(location)
+    except ValueError as err:
+        msg = f"--scheduler-address {address!r} is not a Dask address: {err}"
+        raise InvalidInput(msg) from None
 
 
 def _start_local(distributed: ModuleType, options: RunOptions, smallest_cpu: float) -> Cluster:
@@ -260,14 +282,6 @@ def _quiet_logs() -> Iterator[None]:
     finally:
         for logger, level in zip(loggers, levels, strict=True):
             logger.setLevel(level)
-
-
-def _swap_allowed_failures(value: int, dask_scheduler: Any = None) -> int:
-    """On the scheduler (Dask passes it as ``dask_scheduler``): set ``allowed_failures``,
-    return what it was."""
-    previous = int(dask_scheduler.allowed_failures)
-    dask_scheduler.allowed_failures = value
-    return previous
 
 
 def _probe(path: str, text: str) -> str:

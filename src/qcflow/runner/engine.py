@@ -109,6 +109,7 @@ class Engine:
             names=plan.graph.names,
         )
         self.stamps = {i: s for i, s in stamps.items() if state.status[i] == "cached"}
+        self._n_ended = len(self.stamps)  # the progress counter counts cached tasks as finished
         for i in sorted(self.stamps):
             self.s.actions.write("cached", task=plan.tasks[i].name)
         with self._signals():
@@ -230,7 +231,8 @@ class Engine:
         self.s.actions.write(
             "done" if ok else "failed", task=planned.name, rc=outcome.rc, reason=reason
         )
-        self._tell(ok, reason, record)
+        # A lost executor stops the run (its Stop is handled with these outcomes): no retry.
+        self._tell(ok, reason, record, ok or bool(self.lost) or not sch.retries_left(state, i))
         if not ok and self.options.stdout_on_failure:
             self._print_log(planned)
         events: list[sch.Event] = [sch.Finished(i, ok, reason)]
@@ -266,8 +268,12 @@ class Engine:
             archive_log(archive, planned.log, member)
         return True, ""
 
-    def _tell(self, ok: bool, reason: str, record: TaskRecord) -> None:
-        """One progress line per ended attempt."""
+    def _tell(self, ok: bool, reason: str, record: TaskRecord, final: bool) -> None:
+        """One progress line per ended attempt; only a task's last one moves the counter."""
+        if not final:
+            line = f"FAILED {record.name} (attempt {record.attempts}, to be retried): {reason}"
+            self.s.progress.line(line, "yellow")
+            return
         self._n_ended += 1
         total = len(self.records)
         duration = f"{record.duration:.2f} s" if record.duration is not None else ""

@@ -17,7 +17,9 @@ that have not started yet.
 from __future__ import annotations
 
 import json
+import math
 import re
+import reprlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,7 +57,7 @@ def read_estimates(path: Path) -> dict[str, Estimate]:
         msg = f"--update-resources: {path} is not valid JSON: {err}"
         raise InvalidInput(msg) from err
     if isinstance(data, dict) and isinstance(data.get("tasks"), list):
-        return _from_summary(data["tasks"])
+        return _from_summary(data["tasks"], path)
     if not isinstance(data, dict):
         msg = f"--update-resources: {path} must hold an object of task name -> resources"
         raise InvalidInput(msg)
@@ -68,17 +70,19 @@ def _number(value: Any, where: str) -> float | None:
     try:
         number = float(value)
     except (TypeError, ValueError) as err:
-        msg = f"--update-resources: {where}: expected a number, got {value!r}"
+        msg = f"--update-resources: {where}: expected a number, got {reprlib.repr(value)}"
         raise InvalidInput(msg) from err
-    if number < 0:
-        msg = f"--update-resources: {where}: expected a non-negative number, got {value!r}"
+    if not math.isfinite(number) or number < 0:
+        shown = reprlib.repr(value)
+        msg = f"--update-resources: {where}: expected a non-negative number, got {shown}"
         raise InvalidInput(msg)
     return number
 
 
 def _estimate(value: Any, where: str) -> Estimate:
     if not isinstance(value, dict):
-        msg = f"--update-resources: {where}: expected an object with cpu/mem, got {value!r}"
+        shown = reprlib.repr(value)
+        msg = f"--update-resources: {where}: expected an object with cpu/mem, got {shown}"
         raise InvalidInput(msg)
     return Estimate(
         cpu=_number(value.get("cpu"), f"{where}.cpu"),
@@ -87,16 +91,20 @@ def _estimate(value: Any, where: str) -> Estimate:
     )
 
 
-def _from_summary(rows: list[Any]) -> dict[str, Estimate]:
+def _from_summary(rows: list[Any], path: Path) -> dict[str, Estimate]:
     out = {}
-    for row in rows:
+    for n, row in enumerate(rows):
         if not isinstance(row, dict) or row.get("status") != "done":
             continue
-        cpu = row.get("cpu_mean_percent")
-        out[str(row["name"])] = Estimate(
-            cpu=None if cpu is None else round(float(cpu) / 100, 3),
-            mem=row.get("peak_pss_mb"),
-            walltime=row.get("duration"),
+        where = f"{path}: tasks[{n}]"
+        if not isinstance(row.get("name"), str):
+            msg = f"--update-resources: {where}: a task without a name"
+            raise InvalidInput(msg)
+        cpu = _number(row.get("cpu_mean_percent"), f"{where}.cpu_mean_percent")
+        out[row["name"]] = Estimate(
+            cpu=None if cpu is None else round(cpu / 100, 3),
+            mem=_number(row.get("peak_pss_mb"), f"{where}.peak_pss_mb"),
+            walltime=_number(row.get("duration"), f"{where}.duration"),
         )
     return out
 

@@ -83,6 +83,7 @@ __all__ = [
     "counts",
     "handle",
     "is_finished",
+    "retries_left",
     "start_state",
 ]
 
@@ -285,12 +286,17 @@ def finish_task(state: State, event: Finished) -> list[Action]:
         state.status[i] = "killed"
         state.why[i] = event.reason or state.stop_reason
         return []
-    if state.attempts[i] < state.max_attempts[i]:
+    if retries_left(state, i):
         state.status[i] = "retry-wait"
         state.retrying.add(i)
         delay = _backoff(state.settings, state.attempts[i])
         return [RetryLater(i, delay, state.attempts[i] + 1)]
     return fail(state, i, event.reason or "failed")
+
+
+def retries_left(state: State, i: int) -> bool:
+    """Whether a failure of running task ``i`` reported now would be retried."""
+    return not state.stopping and state.attempts[i] < state.max_attempts[i]
 
 
 def _backoff(settings: Settings, attempts_made: int) -> float:
