@@ -305,13 +305,41 @@ def _truncate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_serve_options(args: argparse.Namespace) -> None:
+    """Refuse values uvicorn would misread (a port over 65535 wraps round) or ignore."""
+    problems = [
+        (not 1 <= args.port <= 65535, f"--port {args.port} is not a TCP port (1-65535)"),
+        (args.workers < 1, f"--workers {args.workers} must be at least 1"),
+        (not args.max_body_mb > 0, f"--max-body-mb {args.max_body_mb} must be positive"),
+        (not args.cache_mb >= 0, f"--cache-mb {args.cache_mb} must not be negative"),
+    ]
+    for bad, msg in problems:
+        if bad:
+            raise InvalidInput(msg)
+
+
+def _check_can_listen(host: str, port: int) -> None:
+    """Fail with one line now rather than with uvicorn's log lines and exit code 3."""
+    import socket
+
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((host, port))
+    except OSError as err:  # in use, not an address of this machine, unknown host
+        msg = f"cannot listen on {host}:{port}: {err.strerror or err}"
+        raise InvalidInput(msg) from err
+
+
 def _serve(args: argparse.Namespace) -> int:
-    from qcflow.qcdb.open import default_url, is_remote
+    from qcflow.qcdb.open import absolute_url, open_repository
     from qcflow.qcdb.server import ServeConfig, serve
 
-    qcdb = args.qcdb or default_url()
-    if not is_remote(qcdb):
-        qcdb = str(Path(qcdb).absolute())
+    _check_serve_options(args)
+    qcdb = absolute_url(args.qcdb)
+    open_repository(qcdb).close()  # a bad store fails here, before "serving ..."
+    _check_can_listen(args.host, args.port)
     config = ServeConfig(qcdb=qcdb, host=args.host, port=args.port, workers=args.workers,
                          read_only=args.read_only, token=args.token,
                          max_body=int(args.max_body_mb * 1024 * 1024), redirect=args.redirect,
