@@ -273,10 +273,11 @@ def _put(args: argparse.Namespace) -> int:
         raise InvalidInput(msg) from err
     metadata = parse_metadata(args.metadata)
     content_type = args.content_type or _CONTENT_TYPES.get(file.suffix, "application/octet-stream")
-    if file.suffix == ".root" and "ObjectType" not in metadata:
+    if file.suffix == ".root":
+        from qcflow.objects.metadata import OBJECT_TYPE
         from qcflow.objects.root import object_class
 
-        metadata["ObjectType"] = object_class(data) or "TObject"
+        metadata.setdefault(OBJECT_TYPE, object_class(data) or "TObject")
     with _open(args) as repo:
         info = repo.store(args.path, data, metadata=metadata, content_type=content_type,
                           valid_from=parse_time(args.valid_from, option="--valid-from"),

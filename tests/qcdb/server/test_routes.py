@@ -169,6 +169,9 @@ def test_openapi_and_root(client: TestClient) -> None:
         f"/{P}/2000/1000",  # from > until
         f"/{P}/1000/2000/3000",  # a third timestamp
         f"/{P}/1000/2000/not-a-uuid",
+        f"/{P}/1000/2e3",  # a non-numeric validUntil
+        f"/{P}/1000/1.5",
+        f"/{P}/1000/-",
         f"/{P}/1000/2000/{'0' * 8}-0000-1000-8000-{'0' * 12}",  # a UUID in a POST
         "/qc/%2E%2E/etc/1000/2000",
         "/qc/..%2F..%2Fetc/1000/2000",
