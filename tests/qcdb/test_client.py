@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from qcflow.errors import InvalidInput
+from qcflow.qcdb import Query, fetch_many
 from qcflow.qcdb.client import HttpRepository, server_urls
-from qcflow.qcdb.errors import AccessDenied, QcdbUnavailable
+from qcflow.qcdb.errors import AccessDenied, ObjectNotFound, QcdbUnavailable
 from qcflow.qcdb.local import LocalRepository
 from tests.qcdb.conftest import LiveServer, running_server_app
 
@@ -43,7 +44,7 @@ async def slow(scope: Any, receive: Any, send: Any) -> None:
 
 def test_dead_server_gives_a_clear_error_after_retries() -> None:
     url = dead_url()
-    client = HttpRepository(url, retries=2, backoff=0.01)
+    client = HttpRepository(url, retries=2, backoff=0.1)
     start = time.monotonic()
     with pytest.raises(
         QcdbUnavailable, match=r"cannot reach the QCDB at .* after 3 attempt"
@@ -51,8 +52,50 @@ def test_dead_server_gives_a_clear_error_after_retries() -> None:
         client.get(P, 1000)
     assert url in str(err.value)
     assert "ConnectError" in str(err.value)
-    assert time.monotonic() - start < 5
+    assert 0.1 + 0.2 <= time.monotonic() - start < 5  # backoff doubles between rounds
     client.close()
+
+
+class Recorder:
+    """An ASGI app answering 404 after a pause, noting client ports and requests in flight."""
+
+    def __init__(self, pause: float) -> None:
+        self.pause = pause
+        self.ports: set[int] = set()
+        self.in_flight = 0
+        self.most_in_flight = 0
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        self.ports.add(scope["client"][1])
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        await asyncio.sleep(self.pause)
+        self.in_flight -= 1
+        await send({"type": "http.response.start", "status": 404, "headers": []})
+        await send({"type": "http.response.body", "body": b"No matching objects found"})
+
+
+def test_connections_are_pooled() -> None:
+    recorder = Recorder(pause=0)
+    with running_server_app(recorder) as url:
+        client = HttpRepository(url, retries=0)
+        for at in range(5):
+            with pytest.raises(ObjectNotFound, match="No matching objects found"):
+                client.get(P, at)
+        client.close()
+    assert len(recorder.ports) == 1  # one kept-alive connection for sequential requests
+
+
+def test_fetch_many_is_concurrent() -> None:
+    recorder = Recorder(pause=0.2)
+    with running_server_app(recorder) as url:
+        client = HttpRepository(url, retries=0)
+        found = fetch_many(client, [Query(P, at) for at in range(8)], max_workers=8)
+        client.close()
+    assert found == [None] * 8
+    assert recorder.most_in_flight > 1
 
 
 def test_fail_over_to_the_next_server(live_server: LiveServer, store: LocalRepository) -> None:

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import signal
 import socket
+import subprocess
+import sys
+import time
 from urllib.parse import quote, urlparse
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -227,6 +232,45 @@ def test_literal_dot_dot_over_a_socket(live_server: object, store: LocalReposito
     assert reply.startswith("HTTP/1.1 400")
     assert "'..' element" in reply
     assert store.latest(".*") == []
+
+
+_HALF_UPLOAD = """
+import socket, sys, time
+host, port = sys.argv[1], int(sys.argv[2])
+head = b"--b\\r\\nContent-Disposition: form-data; name=send; filename=x.root\\r\\n\\r\\n"
+sock = socket.create_connection((host, port))
+sock.sendall(b"POST /qc/K/h/1000/2000 HTTP/1.1\\r\\nHost: x\\r\\n"
+             b"Content-Type: multipart/form-data; boundary=b\\r\\n"
+             b"Content-Length: 10000000\\r\\n\\r\\n" + head + b"x" * 500_000)
+print("sent", flush=True)
+time.sleep(60)
+"""
+
+
+def test_client_killed_mid_upload_stores_nothing(
+    live_server: object, store: LocalRepository
+) -> None:
+    """SIGKILL a client half-way through its body: nothing stored, the server keeps serving."""
+    url = urlparse(live_server.serve(store))  # type: ignore[attr-defined]
+    proc = subprocess.Popen([sys.executable, "-c", _HALF_UPLOAD, str(url.hostname), str(url.port)],
+                            stdout=subprocess.PIPE)  # fmt: skip
+    assert proc.stdout is not None
+    assert proc.stdout.readline() == b"sent\n"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    proc.stdout.close()
+    with httpx.Client(base_url=url.geturl()) as http:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:  # the server notices the dead connection
+            files = {"send": ("x.root", b"whole", "application/root")}
+            if http.post("/qc/K/h2/1000/2000", files=files).status_code == 201:
+                break
+            time.sleep(0.05)
+        assert http.get("/qc/K/h2/1500").content == b"whole"
+        assert http.get("/qc/K/h/1500").status_code == 404
+    assert [i.path for i in store.browse("qc/.*")] == ["qc/K/h2"]
+    assert list((store.root / "tmp").iterdir()) == []
+    assert store.check().ok
 
 
 _URL_TEXT = st.text(st.characters(codec="utf-8", blacklist_categories=("Cs",)), max_size=60)
