@@ -111,6 +111,10 @@ def test_download_and_ranges(client: TestClient) -> None:
     assert client.get(f"/download/{uuid}", headers={"Range": "bytes=7-"}).content == b"789"
     assert client.get(f"/download/{uuid}", headers={"Range": "bytes=20-"}).status_code == 416
     assert client.get("/download/not-a-uuid").status_code == 400
+    etag = full.headers["etag"]
+    assert client.get(f"/download/{uuid}", headers={"If-None-Match": etag}).status_code == 304
+    head = client.head(f"/download/{uuid}", headers={"Range": "bytes=0-3"})
+    assert (head.status_code, head.content, head.headers["content-length"]) == (206, b"", "4")
     assert client.get("/download/6f4e1f19-e97d-11f1-ae51-7d14c8e75821").status_code == 404
 
 
@@ -162,6 +166,11 @@ def test_openapi_and_root(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     assert spec["openapi"].startswith("3.")
     assert {"/{rest}", "/browse/{rest}", "/latest/{rest}", "/download/{rest}"} <= set(spec["paths"])
+    assert set(spec["paths"]["/{rest}"]) == {"get", "head", "post", "put", "delete", "options"}
+    assert {"200", "206", "304", "400", "404", "416"} <= set(
+        spec["paths"]["/download/{rest}"]["get"]["responses"]
+    )
+    assert "MOVE" in spec["info"]["description"]
     assert "openapi.json" in client.get("/").text
 
 
