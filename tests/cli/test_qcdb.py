@@ -155,10 +155,16 @@ def test_urls_that_are_not_stores(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    for argv in (["ls", "--qcdb", "ftp://x:1"], ["serve", "--root", "ftp://x"]):
+    for argv, message in (
+        (["ls", "--qcdb", "ftp://x:1"], "only http://, https:// and file: URLs"),
+        (["serve", "--root", "ftp://x"], "only http://, https:// and file: URLs"),
+        (["ls", "--qcdb", "http://[::1"], "is not host:port or an http(s):// URL"),
+        (["get", P, "--qcdb", "localhost:99999"], "is not host:port or an http(s):// URL"),
+    ):
         code, _, err = run(capsys, "qcdb", *argv)
         assert code == 2
-        assert "only http://, https:// and file: URLs" in err
+        assert message in err
+        assert err.count("\n") == 1
     assert list(tmp_path.iterdir()) == []  # no directory named "ftp:"
 
 

@@ -162,13 +162,19 @@ def test_body_limit_is_bad_input(live_server: LiveServer, store: LocalRepository
         ("localhost:8080", ["http://localhost:8080"]),
         ("http://a:1, https://b/", ["http://a:1", "https://b"]),
         (["a:1", "b:2"], ["http://a:1", "http://b:2"]),
+        ("http://[::1]:8080,10.0.0.1:80", ["http://[::1]:8080", "http://10.0.0.1:80"]),
+        ("alice-ccdb.cern.ch:8080/prefix/", ["http://alice-ccdb.cern.ch:8080/prefix"]),
     ],
 )
 def test_server_urls(given: Any, expected: list[str]) -> None:
     assert server_urls(given) == expected
 
 
-@pytest.mark.parametrize("bad", ["", " , ", "ftp://x:1", "http://"])
+@pytest.mark.parametrize(
+    "bad",
+    ["", " , ", "ftp://x:1", "http://", "http://[::1", "http://a:99999", "localhost:99999",
+     "http://a b:1", "a:0", "http://a:x"],
+)  # fmt: skip
 def test_bad_server_urls(bad: str) -> None:
-    with pytest.raises(InvalidInput):
+    with pytest.raises(InvalidInput, match="QCDB server"):
         server_urls(bad)

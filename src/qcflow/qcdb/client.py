@@ -17,9 +17,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import time
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -35,6 +37,8 @@ from qcflow.qcdb.urls import build
 
 __all__ = ["HttpRepository", "server_urls"]
 
+#: A host name, IPv4 or (bracket-less, as urlsplit gives it) IPv6 address.
+_HOST = re.compile(r"[A-Za-z0-9_.-]+|[0-9A-Fa-f:.]+")
 _REDIRECTS = (301, 302, 303, 307, 308)
 _UNAVAILABLE = (502, 503, 504)
 _MAX_BACKOFF = 5.0
@@ -44,19 +48,31 @@ TOKEN_ENV = "QCFLOW_QCDB_TOKEN"  # noqa: S105 -- the variable's name, not a secr
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout)
 
 
+def _server_url(item: str) -> str:
+    """One ``host:port`` or URL as ``http(s)://host:port[/prefix]``; InvalidInput if malformed."""
+    url = item if "://" in item else f"http://{item}"
+    problem = ""
+    try:
+        parsed = urlsplit(url)
+        port = parsed.port  # ValueError: not a number or outside 0-65535
+        httpx.URL(url)
+    except (ValueError, httpx.InvalidURL) as err:
+        problem = f": {err}"
+    else:
+        if (
+            parsed.scheme in ("http", "https")
+            and _HOST.fullmatch(parsed.hostname or "")
+            and port != 0
+        ):
+            return url.rstrip("/")
+    msg = f"QCDB server {item!r} is not host:port or an http(s):// URL{problem}"
+    raise InvalidInput(msg)
+
+
 def server_urls(servers: str | Sequence[str]) -> list[str]:
     """Normalise ``host:port`` / URLs (comma-separated or a list) to ``http(s)://host:port``."""
     items = servers.split(",") if isinstance(servers, str) else list(servers)
-    urls = []
-    for item in (s.strip() for s in items):
-        if not item:
-            continue
-        url = item if "://" in item else f"http://{item}"
-        parsed = httpx.URL(url)
-        if parsed.scheme not in ("http", "https") or not parsed.host:
-            msg = f"QCDB server {item!r} is not host:port or an http(s):// URL"
-            raise InvalidInput(msg)
-        urls.append(url.rstrip("/"))
+    urls = [_server_url(item) for item in (s.strip() for s in items) if item]
     if not urls:
         msg = f"no QCDB server in {servers!r}"
         raise InvalidInput(msg)
