@@ -7,7 +7,10 @@ import socket
 import time
 from typing import Any
 
+import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from qcflow.errors import InvalidInput
 from qcflow.qcdb import Query, fetch_many
@@ -178,3 +181,16 @@ def test_server_urls(given: Any, expected: list[str]) -> None:
 def test_bad_server_urls(bad: str) -> None:
     with pytest.raises(InvalidInput, match="QCDB server"):
         server_urls(bad)
+
+
+@given(st.text(max_size=40) | st.from_regex(r"(https?://)?[a-z0-9.:\[\]-]{0,20}(:[0-9]{0,6})?"))
+def test_any_server_text_is_urls_or_a_one_line_reason(text: str) -> None:
+    try:
+        urls = server_urls(text)
+    except InvalidInput as err:
+        message = str(err)
+    else:
+        assert all(httpx.URL(u).scheme in ("http", "https") and httpx.URL(u).host for u in urls)
+        return
+    assert message.startswith(("QCDB server", "no QCDB server"))
+    assert "\n" not in message
