@@ -17,6 +17,7 @@ from qcflow.qcdb import Query, fetch_many
 from qcflow.qcdb.client import HttpRepository, server_urls
 from qcflow.qcdb.errors import AccessDenied, ObjectNotFound, QcdbUnavailable
 from qcflow.qcdb.local import LocalRepository
+from qcflow.qcdb.server import create_app
 from tests.qcdb.conftest import LiveServer, running_server_app
 
 P = "qc/TST/MO/Task/h1"
@@ -135,6 +136,30 @@ def test_follows_303_to_download(live_server: LiveServer, store: LocalRepository
     assert (info.id, info.size) == (stored.id, 10)
     assert client.info(P, 1500).size == 10
     client.close()
+
+
+def test_skips_replicas_it_cannot_fetch(store: LocalRepository) -> None:
+    """ALICE's CCDB may name an ``alien://`` replica first; the HTTP one is taken."""
+    stored = store.store(P, b"on a replica", valid_from=1000, valid_until=2000)
+    inner = create_app(store, redirect=True)
+
+    async def alien_first(scope: Any, receive: Any, send: Any) -> None:
+        async def rewrite(message: Any) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 303:
+                kept = [(k, v) for k, v in message["headers"] if k not in (b"location",
+                        b"content-location")]  # fmt: skip
+                alien = f"alien:///alice/data/CCDB/{stored.id}".encode()
+                kept += [(b"location", alien), (b"content-location", alien),
+                         (b"content-location", f"/download/{stored.id}".encode())]  # fmt: skip
+                message = {**message, "headers": kept}
+            await send(message)
+
+        await inner(scope, receive, rewrite)
+
+    with running_server_app(alien_first) as url:
+        client = HttpRepository(url, retries=0)
+        assert client.get(P, 1500).data == b"on a replica"
+        client.close()
 
 
 def test_write_refusals(live_server: LiveServer, store: LocalRepository) -> None:

@@ -7,7 +7,8 @@ the next server, and whole rounds are retried with exponential backoff before
 may already have reached a server (a ``POST`` that timed out while reading) are not repeated.
 
 Object ``GET`` answered with ``303 See Other`` (the CCDB's redirect to ``/download/<uuid>`` or a
-replica) is followed by hand, keeping the object headers of the 303. One pooled ``httpx.Client``
+replica) is followed by hand to the first HTTP replica (``Location``, then ``Content-Location``;
+``alien://`` ones are skipped), keeping the object headers of the 303. One pooled ``httpx.Client``
 serves all threads, so :func:`~qcflow.qcdb.repository.fetch_many` fetches concurrently. Writes
 send ``Authorization: Bearer <token>`` when a token is given or ``$QCFLOW_QCDB_TOKEN`` is set.
 """
@@ -87,6 +88,18 @@ def _headers_of(response: httpx.Response) -> list[tuple[str, str]]:
 def _reason(response: httpx.Response) -> str:
     text = response.text.strip().splitlines()
     return text[0] if text else f"HTTP {response.status_code}"
+
+
+def _replica(response: httpx.Response, info: ObjectInfo) -> str:
+    """Where a redirect's content can be fetched over HTTP: ``Location``, then each
+    ``Content-Location`` (the CCDB lists ``alien://`` and ``file://`` replicas there too)."""
+    candidates = response.headers.get_list("location") + response.headers.get_list(
+        "content-location", split_commas=True
+    )
+    for url in (c.strip() for c in candidates):
+        if url.startswith(("/", "http://", "https://")):
+            return url
+    return info.download_url
 
 
 class HttpRepository(RepositoryBase):
@@ -218,8 +231,7 @@ class HttpRepository(RepositoryBase):
         return Fetched(info, response.content if content else b"")
 
     def _follow(self, response: httpx.Response, info: ObjectInfo, *, content: bool) -> Fetched:
-        location = response.headers.get("location") or info.download_url
-        reply = self._request("GET" if content else "HEAD", location)
+        reply = self._request("GET" if content else "HEAD", _replica(response, info))
         self._check(reply, Query(info.path, uuid=info.id), 200)
         size = len(reply.content) if content else int(reply.headers.get("content-length", 0))
         info = dataclasses.replace(info, size=size)
