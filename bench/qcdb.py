@@ -62,11 +62,16 @@ def fill(root: Path, paths: int, versions: int) -> LocalRepository:
         return repo
     payload = random.Random(1).randbytes(2048)
     start = time.perf_counter()
+    terminal = sys.stdout.isatty()  # a log file gets a plain line every 10 %, not \r redraws
     for v in range(versions):
         for i in range(paths):
             repo.store(path_of(i), payload, valid_from=T0 + v * RUN_MS,
                        valid_until=T0 + (v + 1) * RUN_MS, metadata=activity(v))  # fmt: skip
-        print(f"\rfilling: {(v + 1) * paths:,} / {paths * versions:,}", end="", flush=True)
+        done = f"filling: {(v + 1) * paths:,} / {paths * versions:,}"
+        if terminal:
+            print(f"\r{done}", end="", flush=True)
+        elif (v + 1) % max(1, versions // 10) == 0:
+            print(done, flush=True)
     for i in range(10_000):
         repo.store(f"{BIG_FOLDER}/h{i}", payload, valid_from=T0, valid_until=T0 + RUN_MS)
     took = time.perf_counter() - start

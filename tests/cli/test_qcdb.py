@@ -69,6 +69,14 @@ def test_put_ls_browse_get_rm(
     assert summary["class"] == "TH1F"
     assert summary["x mean"] == pytest.approx(5.0)
 
+    code, _, err = run(capsys, "qcdb", "get", P, "--qcdb", qcdb, "--at", "1500", "--id",
+                       stored["id"], "-o", str(tmp_path / "x.txt"))  # fmt: skip
+    assert code == 0
+    code, _, err = run(capsys, "qcdb", "put", P, __file__, "--qcdb", qcdb, "--valid-from", "3000")
+    code, _, err = run(capsys, "qcdb", "get", P, "--qcdb", qcdb, "--at", "3000", "--hist")
+    assert (code, err.count("\n")) == (2, 1)
+    assert err.startswith("qcflow: error: not a readable ROOT file")
+
     code, out, _ = run(capsys, "qcdb", "rm", P, "--qcdb", qcdb, "--at", "1500", "--json")
     assert json.loads(out)[0]["id"] == stored["id"]
     code, _, err = run(capsys, "qcdb", "get", P, "--qcdb", qcdb, "--at", "1500")
@@ -90,6 +98,9 @@ def test_truncate_needs_yes(capsys: pytest.CaptureFixture[str], qcdb: str, root_
     [
         (["get", P, "--at", "yesterday"], "--at 'yesterday' is neither"),
         (["get", P, "-m", "novalue"], "expected KEY=VALUE"),
+        (["get", P, "--id", "nope"], "id 'nope' is not a UUID"),
+        (["browse", P, "--limit", "-1"], "limit -1 is not a count"),
+        (["put", "/qc/x", __file__], "is absolute"),
         (["put", "qc/../x", "missing.root"], "cannot read missing.root"),
         (["put", "qc/../x", __file__], "'..' element"),
         (["put", P, __file__, "--valid-from", "5", "--valid-until", "4"], "after its end"),
@@ -103,6 +114,58 @@ def test_bad_input_is_one_line_exit_2(
     assert message in err
     assert err.count("\n") == 1
     assert not Path(qcdb).exists() or LocalRepository(qcdb).latest(".*") == []
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--port", "99999"], "--port 99999 is not a TCP port"),  # uvicorn would wrap it round
+        (["--workers", "0"], "--workers 0 must be at least 1"),
+        (["--max-body-mb", "-1"], "--max-body-mb -1.0 must be positive"),
+        (["--cache-mb", "-1"], "--cache-mb -1.0 must not be negative"),
+        (["--host", "nosuchhost.invalid"], "cannot listen on nosuchhost.invalid:"),
+    ],
+)
+def test_serve_bad_options_are_one_line_exit_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, argv: list[str], message: str
+) -> None:
+    code, _, err = run(capsys, "qcdb", "serve", "--root", str(tmp_path / "s"), *argv)
+    assert code == 2
+    assert err.startswith(f"qcflow: error: {message}")
+    assert err.count("\n") == 1
+
+
+def test_serve_refuses_a_busy_port_and_a_bad_store(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, root_file: Path
+) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = str(busy.getsockname()[1])
+        code, _, err = run(capsys, "qcdb", "serve", "--root", str(tmp_path / "s"), "--port", port)
+    assert code == 2
+    assert err == f"qcflow: error: cannot listen on 127.0.0.1:{port}: Address already in use\n"
+    code, _, err = run(capsys, "qcdb", "serve", "--root", str(root_file))
+    assert code == 2
+    assert err.startswith(f"qcflow: error: cannot open the QCDB at {root_file}")
+    assert "serving" not in err
+
+
+def test_urls_that_are_not_stores(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for argv, message in (
+        (["ls", "--qcdb", "ftp://x:1"], "only http://, https:// and file: URLs"),
+        (["serve", "--root", "ftp://x"], "only http://, https:// and file: URLs"),
+        (["ls", "--qcdb", "http://[::1"], "is not host:port or an http(s):// URL"),
+        (["get", P, "--qcdb", "localhost:99999"], "is not host:port or an http(s):// URL"),
+    ):
+        code, _, err = run(capsys, "qcdb", *argv)
+        assert code == 2
+        assert message in err
+        assert err.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []  # no directory named "ftp:"
 
 
 def test_iso_times(capsys: pytest.CaptureFixture[str], qcdb: str, root_file: Path) -> None:

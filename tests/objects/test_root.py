@@ -80,9 +80,27 @@ def test_to_hist_keeps_flow_and_variances(h1: hist.Hist) -> None:
     np.testing.assert_allclose(back.variances(flow=True), h1.variances(flow=True), rtol=1e-12)
 
 
+@pytest.mark.parametrize(
+    ("dtype", "cls"), [(np.int32, "TH1I"), (np.int16, "TH1S"), (np.int8, "TH1C")]
+)
+def test_integer_histograms_are_read(dtype: type, cls: str) -> None:
+    """QC's TH1I/TH1S/TH1C (written here through uproot's own TH1 builder) decode too."""
+    from uproot.writing import identify
+
+    counts = np.array([0, 1, 2, 0, 0, 0])  # underflow, 4 bins, overflow: x = 0.5, 1.5, 1.5
+    axis = identify.to_TAxis("xaxis", "", 4, 0.0, 4.0)
+    th1 = identify.to_TH1x("h", "t", counts.astype(dtype), 3.0, 3.0, 3.0, 3.5, 5.75,
+                           counts.astype(float), axis)  # fmt: skip
+    decoded = decode_histogram(write_root({"ccdb_object": th1}))
+    assert decoded.class_name == cls
+    np.testing.assert_array_equal(decoded.to_hist().values(), [1, 2, 0, 0])
+    assert decoded.mean() == pytest.approx(3.5 / 3)
+
+
 def test_not_a_histogram() -> None:
-    with pytest.raises(InvalidInput, match="not a readable ROOT file"):
+    with pytest.raises(InvalidInput, match="not a readable ROOT file") as err:
         decode_histogram(b"garbage")
+    assert "\n" not in str(err.value)  # uproot's message spans lines: the CLI prints one
     graph = write_root({"ccdb_object": "a TObjString"})
     with pytest.raises(InvalidInput, match="not a TH1 or TH2"):
         decode_histogram(graph)

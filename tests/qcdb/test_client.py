@@ -7,12 +7,17 @@ import socket
 import time
 from typing import Any
 
+import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from qcflow.errors import InvalidInput
+from qcflow.qcdb import Query, fetch_many
 from qcflow.qcdb.client import HttpRepository, server_urls
-from qcflow.qcdb.errors import AccessDenied, QcdbUnavailable
+from qcflow.qcdb.errors import AccessDenied, ObjectNotFound, QcdbUnavailable
 from qcflow.qcdb.local import LocalRepository
+from qcflow.qcdb.server import create_app
 from tests.qcdb.conftest import LiveServer, running_server_app
 
 P = "qc/TST/MO/Task/h1"
@@ -43,7 +48,7 @@ async def slow(scope: Any, receive: Any, send: Any) -> None:
 
 def test_dead_server_gives_a_clear_error_after_retries() -> None:
     url = dead_url()
-    client = HttpRepository(url, retries=2, backoff=0.01)
+    client = HttpRepository(url, retries=2, backoff=0.1)
     start = time.monotonic()
     with pytest.raises(
         QcdbUnavailable, match=r"cannot reach the QCDB at .* after 3 attempt"
@@ -51,8 +56,50 @@ def test_dead_server_gives_a_clear_error_after_retries() -> None:
         client.get(P, 1000)
     assert url in str(err.value)
     assert "ConnectError" in str(err.value)
-    assert time.monotonic() - start < 5
+    assert 0.1 + 0.2 <= time.monotonic() - start < 5  # backoff doubles between rounds
     client.close()
+
+
+class Recorder:
+    """An ASGI app answering 404 after a pause, noting client ports and requests in flight."""
+
+    def __init__(self, pause: float) -> None:
+        self.pause = pause
+        self.ports: set[int] = set()
+        self.in_flight = 0
+        self.most_in_flight = 0
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        self.ports.add(scope["client"][1])
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        await asyncio.sleep(self.pause)
+        self.in_flight -= 1
+        await send({"type": "http.response.start", "status": 404, "headers": []})
+        await send({"type": "http.response.body", "body": b"No matching objects found"})
+
+
+def test_connections_are_pooled() -> None:
+    recorder = Recorder(pause=0)
+    with running_server_app(recorder) as url:
+        client = HttpRepository(url, retries=0)
+        for at in range(5):
+            with pytest.raises(ObjectNotFound, match="No matching objects found"):
+                client.get(P, at)
+        client.close()
+    assert len(recorder.ports) == 1  # one kept-alive connection for sequential requests
+
+
+def test_fetch_many_is_concurrent() -> None:
+    recorder = Recorder(pause=0.2)
+    with running_server_app(recorder) as url:
+        client = HttpRepository(url, retries=0)
+        found = fetch_many(client, [Query(P, at) for at in range(8)], max_workers=8)
+        client.close()
+    assert found == [None] * 8
+    assert recorder.most_in_flight > 1
 
 
 def test_fail_over_to_the_next_server(live_server: LiveServer, store: LocalRepository) -> None:
@@ -91,6 +138,30 @@ def test_follows_303_to_download(live_server: LiveServer, store: LocalRepository
     client.close()
 
 
+def test_skips_replicas_it_cannot_fetch(store: LocalRepository) -> None:
+    """ALICE's CCDB may name an ``alien://`` replica first; the HTTP one is taken."""
+    stored = store.store(P, b"on a replica", valid_from=1000, valid_until=2000)
+    inner = create_app(store, redirect=True)
+
+    async def alien_first(scope: Any, receive: Any, send: Any) -> None:
+        async def rewrite(message: Any) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 303:
+                kept = [(k, v) for k, v in message["headers"] if k not in (b"location",
+                        b"content-location")]  # fmt: skip
+                alien = f"alien:///alice/data/CCDB/{stored.id}".encode()
+                kept += [(b"location", alien), (b"content-location", alien),
+                         (b"content-location", f"/download/{stored.id}".encode())]  # fmt: skip
+                message = {**message, "headers": kept}
+            await send(message)
+
+        await inner(scope, receive, rewrite)
+
+    with running_server_app(alien_first) as url:
+        client = HttpRepository(url, retries=0)
+        assert client.get(P, 1500).data == b"on a replica"
+        client.close()
+
+
 def test_write_refusals(live_server: LiveServer, store: LocalRepository) -> None:
     url = live_server.serve(store, token="t0k")
     anonymous = HttpRepository(url, retries=0)
@@ -119,13 +190,32 @@ def test_body_limit_is_bad_input(live_server: LiveServer, store: LocalRepository
         ("localhost:8080", ["http://localhost:8080"]),
         ("http://a:1, https://b/", ["http://a:1", "https://b"]),
         (["a:1", "b:2"], ["http://a:1", "http://b:2"]),
+        ("http://[::1]:8080,10.0.0.1:80", ["http://[::1]:8080", "http://10.0.0.1:80"]),
+        ("alice-ccdb.cern.ch:8080/prefix/", ["http://alice-ccdb.cern.ch:8080/prefix"]),
     ],
 )
 def test_server_urls(given: Any, expected: list[str]) -> None:
     assert server_urls(given) == expected
 
 
-@pytest.mark.parametrize("bad", ["", " , ", "ftp://x:1", "http://"])
+@pytest.mark.parametrize(
+    "bad",
+    ["", " , ", "ftp://x:1", "http://", "http://[::1", "http://a:99999", "localhost:99999",
+     "http://a b:1", "a:0", "http://a:x"],
+)  # fmt: skip
 def test_bad_server_urls(bad: str) -> None:
-    with pytest.raises(InvalidInput):
+    with pytest.raises(InvalidInput, match="QCDB server"):
         server_urls(bad)
+
+
+@given(st.text(max_size=40) | st.from_regex(r"(https?://)?[a-z0-9.:\[\]-]{0,20}(:[0-9]{0,6})?"))
+def test_any_server_text_is_urls_or_a_one_line_reason(text: str) -> None:
+    try:
+        urls = server_urls(text)
+    except InvalidInput as err:
+        message = str(err)
+    else:
+        assert all(httpx.URL(u).scheme in ("http", "https") and httpx.URL(u).host for u in urls)
+        return
+    assert message.startswith(("QCDB server", "no QCDB server"))
+    assert "\n" not in message

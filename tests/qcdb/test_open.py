@@ -73,6 +73,11 @@ def test_empty_url_means_the_default(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert absolute_url(None) == "h:1,h:2"
 
 
-def test_bad_urls() -> None:
+def test_bad_urls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(InvalidInput, match="must not name a host"):
         open_repository("file://host/x")
+    monkeypatch.chdir(tmp_path)
+    for other in ("ftp://x:1", "s3://bucket/qcdb"):  # a URL, never a directory to create
+        with pytest.raises(InvalidInput, match="only http://, https:// and file:"):
+            open_repository(other)
+    assert list(tmp_path.iterdir()) == []

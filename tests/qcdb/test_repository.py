@@ -101,6 +101,16 @@ def test_uuid_selects_one_version(repo: Repository) -> None:
     assert repo.download(first.id).data == b"1"
     with pytest.raises(NotFound):
         repo.download(str(uuid.uuid1()))
+    assert repo.get(P, 2000, uuid=first.id.upper()).data == b"1"  # any spelling of the UUID
+
+
+@pytest.mark.parametrize("bad", ["not-a-uuid", "", "1234"])
+def test_ids_must_be_uuids(repo: Repository, bad: str) -> None:
+    put(repo, b"1", 1000, 9000)
+    with pytest.raises(InvalidInput, match="UUID"):
+        repo.get(P, 2000, uuid=bad)
+    with pytest.raises(InvalidInput, match="UUID"):
+        repo.download(bad)
 
 
 def test_default_timestamp_is_now(repo: Repository) -> None:
@@ -240,6 +250,9 @@ def test_listing_filters_timestamp_and_limit(repo: Repository) -> None:
     at_1500 = repo.browse("qc/TPC/MO/A/h1", timestamp=1500)
     assert [i.metadata["RunNumber"] for i in at_1500] == ["1"]
     assert len(repo.browse("qc/.*", limit=2)) == 2
+    assert repo.browse("qc/.*", limit=0) == []
+    with pytest.raises(InvalidInput, match="limit -1"):
+        repo.browse("qc/.*", limit=-1)
     # Listings ignore filters on keys no object has (the CCDB drops unknown keys).
     assert len(repo.browse("qc/.*", {"NeverSeen": "x"})) == 4
 

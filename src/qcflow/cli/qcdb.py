@@ -273,10 +273,11 @@ def _put(args: argparse.Namespace) -> int:
         raise InvalidInput(msg) from err
     metadata = parse_metadata(args.metadata)
     content_type = args.content_type or _CONTENT_TYPES.get(file.suffix, "application/octet-stream")
-    if file.suffix == ".root" and "ObjectType" not in metadata:
+    if file.suffix == ".root":
+        from qcflow.objects.metadata import OBJECT_TYPE
         from qcflow.objects.root import object_class
 
-        metadata["ObjectType"] = object_class(data) or "TObject"
+        metadata.setdefault(OBJECT_TYPE, object_class(data) or "TObject")
     with _open(args) as repo:
         info = repo.store(args.path, data, metadata=metadata, content_type=content_type,
                           valid_from=parse_time(args.valid_from, option="--valid-from"),
@@ -305,13 +306,41 @@ def _truncate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_serve_options(args: argparse.Namespace) -> None:
+    """Refuse values uvicorn would misread (a port over 65535 wraps round) or ignore."""
+    problems = [
+        (not 1 <= args.port <= 65535, f"--port {args.port} is not a TCP port (1-65535)"),
+        (args.workers < 1, f"--workers {args.workers} must be at least 1"),
+        (not args.max_body_mb > 0, f"--max-body-mb {args.max_body_mb} must be positive"),
+        (not args.cache_mb >= 0, f"--cache-mb {args.cache_mb} must not be negative"),
+    ]
+    for bad, msg in problems:
+        if bad:
+            raise InvalidInput(msg)
+
+
+def _check_can_listen(host: str, port: int) -> None:
+    """Fail with one line now rather than with uvicorn's log lines and exit code 3."""
+    import socket
+
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((host, port))
+    except OSError as err:  # in use, not an address of this machine, unknown host
+        msg = f"cannot listen on {host}:{port}: {err.strerror or err}"
+        raise InvalidInput(msg) from err
+
+
 def _serve(args: argparse.Namespace) -> int:
-    from qcflow.qcdb.open import default_url, is_remote
+    from qcflow.qcdb.open import absolute_url, open_repository
     from qcflow.qcdb.server import ServeConfig, serve
 
-    qcdb = args.qcdb or default_url()
-    if not is_remote(qcdb):
-        qcdb = str(Path(qcdb).absolute())
+    _check_serve_options(args)
+    qcdb = absolute_url(args.qcdb)
+    open_repository(qcdb).close()  # a bad store fails here, before "serving ..."
+    _check_can_listen(args.host, args.port)
     config = ServeConfig(qcdb=qcdb, host=args.host, port=args.port, workers=args.workers,
                          read_only=args.read_only, token=args.token,
                          max_body=int(args.max_body_mb * 1024 * 1024), redirect=args.redirect,

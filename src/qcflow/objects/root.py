@@ -30,6 +30,7 @@ __all__ = [
     "Histogram",
     "decode_histogram",
     "encode_histogram",
+    "first_line",
     "histogram_from_file",
     "histogram_to_uproot",
     "object_class",
@@ -74,8 +75,14 @@ def read_root(data: bytes) -> Any:
         size = max(len(data), 403)
         return uproot.open(io.BytesIO(data), use_threads=False, begin_chunk_size=size)
     except Exception as err:  # uproot raises many types for corrupt input
-        msg = f"not a readable ROOT file ({len(data)} bytes): {err}"
+        msg = f"not a readable ROOT file ({len(data)} bytes): {first_line(err)}"
         raise InvalidInput(msg) from err
+
+
+def first_line(err: BaseException) -> str:
+    """The first line of a library's error message (uproot's span several lines)."""
+    lines = str(err).strip().splitlines()
+    return lines[0] if lines else type(err).__name__
 
 
 def object_class(data: bytes, key: str = CCDB_KEY) -> str | None:

@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from qcflow.errors import InvalidInput
-from qcflow.objects.root import CCDB_KEY, _MemorySink, read_root
+from qcflow.objects.root import CCDB_KEY, _MemorySink, first_line, read_root
 
 __all__ = ["read_tree", "write_tree"]
 
@@ -77,5 +77,5 @@ def read_tree(data: bytes, *, name: str = CCDB_KEY) -> dict[str, npt.NDArray[Any
     except InvalidInput:
         raise
     except Exception as err:
-        msg = f"ROOT file has no readable TTree {name!r}: {err}"
+        msg = f"ROOT file has no readable TTree {name!r}: {first_line(err)}"
         raise InvalidInput(msg) from err

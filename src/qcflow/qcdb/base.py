@@ -18,7 +18,7 @@ from qcflow.qcdb.errors import ObjectNotFound
 from qcflow.qcdb.model import ObjectInfo
 from qcflow.qcdb.query import Query, normalize_validity, now_ms
 from qcflow.qcdb.repository import Fetched
-from qcflow.qcdb.urls import check_metadata, check_path, check_time
+from qcflow.qcdb.urls import check_metadata, check_path, check_time, check_uuid
 
 __all__ = ["ADJUSTABLE_EOV", "RepositoryBase"]
 
@@ -136,7 +136,8 @@ class RepositoryBase(ABC):
         for value, what in ((timestamp, "timestamp"), (not_before, "not_before"),
                             (not_after, "not_after")):  # fmt: skip
             check_time(value, f"{path}: {what}")
-        return Query(path, timestamp, checked, not_before, not_after, uuid)
+        ident = check_uuid(uuid, f"{path}: id")
+        return Query(path, timestamp, checked, not_before, not_after, ident)
 
     def get(
         self,
@@ -167,7 +168,7 @@ class RepositoryBase(ABC):
         return self._get(query, content=False).info
 
     def download(self, uuid: str) -> Fetched:
-        return self._download(uuid)
+        return self._download(check_uuid(uuid, "download: id") or "")
 
     def browse(
         self,
@@ -179,6 +180,11 @@ class RepositoryBase(ABC):
         not_after: TimestampMs | None = None,
         limit: int | None = None,
     ) -> list[ObjectInfo]:
+        if limit is not None and (
+            isinstance(limit, bool) or not isinstance(limit, int) or limit < 0
+        ):
+            msg = f"browse {pattern}: limit {limit!r} is not a count (an integer >= 0)"
+            raise InvalidInput(msg)
         query = self._query(pattern, timestamp, filters, not_before, not_after, pattern=True)
         return self._list(query, latest=False, limit=limit)
 

@@ -7,7 +7,8 @@ the next server, and whole rounds are retried with exponential backoff before
 may already have reached a server (a ``POST`` that timed out while reading) are not repeated.
 
 Object ``GET`` answered with ``303 See Other`` (the CCDB's redirect to ``/download/<uuid>`` or a
-replica) is followed by hand, keeping the object headers of the 303. One pooled ``httpx.Client``
+replica) is followed by hand to the first HTTP replica (``Location``, then ``Content-Location``;
+``alien://`` ones are skipped), keeping the object headers of the 303. One pooled ``httpx.Client``
 serves all threads, so :func:`~qcflow.qcdb.repository.fetch_many` fetches concurrently. Writes
 send ``Authorization: Bearer <token>`` when a token is given or ``$QCFLOW_QCDB_TOKEN`` is set.
 """
@@ -17,9 +18,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import time
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -35,6 +38,8 @@ from qcflow.qcdb.urls import build
 
 __all__ = ["HttpRepository", "server_urls"]
 
+#: A host name, IPv4 or (bracket-less, as urlsplit gives it) IPv6 address.
+_HOST = re.compile(r"[A-Za-z0-9_.-]+|[0-9A-Fa-f:.]+")
 _REDIRECTS = (301, 302, 303, 307, 308)
 _UNAVAILABLE = (502, 503, 504)
 _MAX_BACKOFF = 5.0
@@ -44,19 +49,31 @@ TOKEN_ENV = "QCFLOW_QCDB_TOKEN"  # noqa: S105 -- the variable's name, not a secr
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout)
 
 
+def _server_url(item: str) -> str:
+    """One ``host:port`` or URL as ``http(s)://host:port[/prefix]``; InvalidInput if malformed."""
+    url = item if "://" in item else f"http://{item}"
+    problem = ""
+    try:
+        parsed = urlsplit(url)
+        port = parsed.port  # ValueError: not a number or outside 0-65535
+        httpx.URL(url)
+    except (ValueError, httpx.InvalidURL) as err:
+        problem = f": {err}"
+    else:
+        if (
+            parsed.scheme in ("http", "https")
+            and _HOST.fullmatch(parsed.hostname or "")
+            and port != 0
+        ):
+            return url.rstrip("/")
+    msg = f"QCDB server {item!r} is not host:port or an http(s):// URL{problem}"
+    raise InvalidInput(msg)
+
+
 def server_urls(servers: str | Sequence[str]) -> list[str]:
     """Normalise ``host:port`` / URLs (comma-separated or a list) to ``http(s)://host:port``."""
     items = servers.split(",") if isinstance(servers, str) else list(servers)
-    urls = []
-    for item in (s.strip() for s in items):
-        if not item:
-            continue
-        url = item if "://" in item else f"http://{item}"
-        parsed = httpx.URL(url)
-        if parsed.scheme not in ("http", "https") or not parsed.host:
-            msg = f"QCDB server {item!r} is not host:port or an http(s):// URL"
-            raise InvalidInput(msg)
-        urls.append(url.rstrip("/"))
+    urls = [_server_url(item) for item in (s.strip() for s in items) if item]
     if not urls:
         msg = f"no QCDB server in {servers!r}"
         raise InvalidInput(msg)
@@ -71,6 +88,18 @@ def _headers_of(response: httpx.Response) -> list[tuple[str, str]]:
 def _reason(response: httpx.Response) -> str:
     text = response.text.strip().splitlines()
     return text[0] if text else f"HTTP {response.status_code}"
+
+
+def _replica(response: httpx.Response, info: ObjectInfo) -> str:
+    """Where a redirect's content can be fetched over HTTP: ``Location``, then each
+    ``Content-Location`` (the CCDB lists ``alien://`` and ``file://`` replicas there too)."""
+    candidates = response.headers.get_list("location") + response.headers.get_list(
+        "content-location", split_commas=True
+    )
+    for url in (c.strip() for c in candidates):
+        if url.startswith(("/", "http://", "https://")):
+            return url
+    return info.download_url
 
 
 class HttpRepository(RepositoryBase):
@@ -202,8 +231,7 @@ class HttpRepository(RepositoryBase):
         return Fetched(info, response.content if content else b"")
 
     def _follow(self, response: httpx.Response, info: ObjectInfo, *, content: bool) -> Fetched:
-        location = response.headers.get("location") or info.download_url
-        reply = self._request("GET" if content else "HEAD", location)
+        reply = self._request("GET" if content else "HEAD", _replica(response, info))
         self._check(reply, Query(info.path, uuid=info.id), 200)
         size = len(reply.content) if content else int(reply.headers.get("content-length", 0))
         info = dataclasses.replace(info, size=size)

@@ -31,6 +31,8 @@ __all__ = [
 
 ENV_VAR = "QCFLOW_QCDB"
 DEFAULT_QCDB = "qcdb"
+#: ``scheme://`` at the start: a URL, never a directory name (``ftp://x`` must not create ``ftp:``).
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 _HOST_PORT = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?:[0-9]{1,5}")
 
 
@@ -53,6 +55,9 @@ def local_path(url: str) -> Path:
             msg = f"QCDB URL {url!r}: file URLs must not name a host"
             raise InvalidInput(msg)
         return Path(unquote(parsed.path or url.removeprefix("file:")))
+    if _SCHEME.match(url):
+        msg = f"QCDB URL {url!r}: only http://, https:// and file: URLs, host:port or a path"
+        raise InvalidInput(msg)
     return Path(url).expanduser()
 
 

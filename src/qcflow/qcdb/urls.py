@@ -32,6 +32,7 @@ __all__ = [
     "check_metadata",
     "check_path",
     "check_time",
+    "check_uuid",
     "is_pattern",
     "parse",
 ]
@@ -124,6 +125,17 @@ def check_time(value: int | None, what: str) -> int | None:
         msg = f"{what} {value!r} is not a time in ms (a 64-bit integer)"
         raise InvalidInput(msg)
     return value
+
+
+def check_uuid(value: str | None, what: str) -> str | None:
+    """``value`` as a canonical lower-case UUID (None stays None); InvalidInput otherwise."""
+    if value is None:
+        return None
+    try:
+        return str(uuid.UUID(value))
+    except (ValueError, TypeError, AttributeError) as err:
+        msg = f"{what} {value!r} is not a UUID"
+        raise InvalidInput(msg) from err
 
 
 def check_metadata(

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
+from urllib.parse import urlparse
+
+import pytest
 
 from qcflow.qcdb.local import LocalRepository
+from tests.qcdb.conftest import LiveServer
 from tests.qcdb.server.conftest import ClientFactory, upload
 
 P = "qc/TST/MO/Task/h1"
@@ -63,3 +68,25 @@ def test_body_limit_streamed(make_client: ClientFactory, store: LocalRepository)
     )
     assert response.status_code == 413
     assert store.latest(".*") == []
+
+
+def raw_get(url: str, target: str) -> str:
+    """GET ``target`` exactly as written (HTTP clients would normalise ``//``); the status line."""
+    where = urlparse(url)
+    with socket.create_connection((where.hostname, where.port)) as sock:
+        sock.sendall(f"GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+        reply = b""
+        while chunk := sock.recv(4096):
+            reply += chunk
+    return reply.decode().split("\r\n", 1)[0]
+
+
+@pytest.mark.parametrize("options", [{"read_only": True}, {"token": "s3cret"}])
+@pytest.mark.parametrize("target", ["/truncate/qc/.*", "//truncate/qc/.*", "///truncate/qc"])
+def test_no_spelling_of_truncate_passes_the_guard(
+    live_server: LiveServer, store: LocalRepository, options: dict[str, object], target: str
+) -> None:
+    store.store(P, b"x", valid_from=1000, valid_until=2000)
+    status = raw_get(live_server.serve(store, **options), target)
+    assert status.split()[1] in ("401", "403")
+    assert len(store.browse(P)) == 1

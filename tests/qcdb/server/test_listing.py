@@ -27,7 +27,7 @@ def test_json_has_both_key_styles(filled: TestClient) -> None:
     for key in ("path", "id", "validFrom", "validUntil", "createTime", "lastModified", "MD5",
                 "fileName", "contentType", "size", "Valid-From", "Valid-Until", "Created",
                 "Last-Modified", "ETag", "Content-MD5", "Content-Type", "Content-Length",
-                "initialValidity", "replicas"):  # fmt: skip
+                "initialValidity", "replicas", "UploadedFrom"):  # fmt: skip
         assert key in first, key
     assert first["RunNumber"] == "2"
     assert first["Valid-From"] == first["validFrom"] == 2000

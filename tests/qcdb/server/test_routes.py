@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import signal
 import socket
+import subprocess
+import sys
+import time
 from urllib.parse import quote, urlparse
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -106,6 +111,10 @@ def test_download_and_ranges(client: TestClient) -> None:
     assert client.get(f"/download/{uuid}", headers={"Range": "bytes=7-"}).content == b"789"
     assert client.get(f"/download/{uuid}", headers={"Range": "bytes=20-"}).status_code == 416
     assert client.get("/download/not-a-uuid").status_code == 400
+    etag = full.headers["etag"]
+    assert client.get(f"/download/{uuid}", headers={"If-None-Match": etag}).status_code == 304
+    head = client.head(f"/download/{uuid}", headers={"Range": "bytes=0-3"})
+    assert (head.status_code, head.content, head.headers["content-length"]) == (206, b"", "4")
     assert client.get("/download/6f4e1f19-e97d-11f1-ae51-7d14c8e75821").status_code == 404
 
 
@@ -157,6 +166,11 @@ def test_openapi_and_root(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     assert spec["openapi"].startswith("3.")
     assert {"/{rest}", "/browse/{rest}", "/latest/{rest}", "/download/{rest}"} <= set(spec["paths"])
+    assert set(spec["paths"]["/{rest}"]) == {"get", "head", "post", "put", "delete", "options"}
+    assert {"200", "206", "304", "400", "404", "416"} <= set(
+        spec["paths"]["/download/{rest}"]["get"]["responses"]
+    )
+    assert "MOVE" in spec["info"]["description"]
     assert "openapi.json" in client.get("/").text
 
 
@@ -169,6 +183,9 @@ def test_openapi_and_root(client: TestClient) -> None:
         f"/{P}/2000/1000",  # from > until
         f"/{P}/1000/2000/3000",  # a third timestamp
         f"/{P}/1000/2000/not-a-uuid",
+        f"/{P}/1000/2e3",  # a non-numeric validUntil
+        f"/{P}/1000/1.5",
+        f"/{P}/1000/-",
         f"/{P}/1000/2000/{'0' * 8}-0000-1000-8000-{'0' * 12}",  # a UUID in a POST
         "/qc/%2E%2E/etc/1000/2000",
         "/qc/..%2F..%2Fetc/1000/2000",
@@ -224,6 +241,45 @@ def test_literal_dot_dot_over_a_socket(live_server: object, store: LocalReposito
     assert reply.startswith("HTTP/1.1 400")
     assert "'..' element" in reply
     assert store.latest(".*") == []
+
+
+_HALF_UPLOAD = """
+import socket, sys, time
+host, port = sys.argv[1], int(sys.argv[2])
+head = b"--b\\r\\nContent-Disposition: form-data; name=send; filename=x.root\\r\\n\\r\\n"
+sock = socket.create_connection((host, port))
+sock.sendall(b"POST /qc/K/h/1000/2000 HTTP/1.1\\r\\nHost: x\\r\\n"
+             b"Content-Type: multipart/form-data; boundary=b\\r\\n"
+             b"Content-Length: 10000000\\r\\n\\r\\n" + head + b"x" * 500_000)
+print("sent", flush=True)
+time.sleep(60)
+"""
+
+
+def test_client_killed_mid_upload_stores_nothing(
+    live_server: object, store: LocalRepository
+) -> None:
+    """SIGKILL a client half-way through its body: nothing stored, the server keeps serving."""
+    url = urlparse(live_server.serve(store))  # type: ignore[attr-defined]
+    proc = subprocess.Popen([sys.executable, "-c", _HALF_UPLOAD, str(url.hostname), str(url.port)],
+                            stdout=subprocess.PIPE)  # fmt: skip
+    assert proc.stdout is not None
+    assert proc.stdout.readline() == b"sent\n"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    proc.stdout.close()
+    with httpx.Client(base_url=url.geturl()) as http:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:  # the server notices the dead connection
+            files = {"send": ("x.root", b"whole", "application/root")}
+            if http.post("/qc/K/h2/1000/2000", files=files).status_code == 201:
+                break
+            time.sleep(0.05)
+        assert http.get("/qc/K/h2/1500").content == b"whole"
+        assert http.get("/qc/K/h/1500").status_code == 404
+    assert [i.path for i in store.browse("qc/.*")] == ["qc/K/h2"]
+    assert list((store.root / "tmp").iterdir()) == []
+    assert store.check().ok
 
 
 _URL_TEXT = st.text(st.characters(codec="utf-8", blacklist_categories=("Cs",)), max_size=60)

@@ -24,7 +24,7 @@ from qcflow.qcdb.repository import Repository
 from qcflow.qcdb.server import routes
 from qcflow.qcdb.server.cache import ResponseCache
 from qcflow.qcdb.server.guards import BodyLimit, WriteGuard, send_reply
-from qcflow.qcdb.server.http import Reply, error_reply
+from qcflow.qcdb.server.http import Reply, error_reply, split_target
 from qcflow.qcdb.server.openapi import openapi
 
 __all__ = ["QcdbApp", "create_app"]
@@ -114,9 +114,7 @@ class QcdbApp:
 
     async def dispatch(self, request: Request) -> Reply:  # noqa: PLR0911 -- a routing table
         method = request.method
-        raw = request.scope.get("raw_path") or request.scope["path"].encode()
-        path = raw.decode("latin-1").split("?", 1)[0]
-        first, _, rest = path.lstrip("/").partition("/")
+        path, first, rest = split_target(request.scope)
         if method == "OPTIONS":
             return Reply(200, {"Allow": routes.ALLOW, "Access-Control-Allow-Methods": routes.ALLOW})
         if first in _ENDPOINTS:

@@ -14,7 +14,7 @@ import hmac
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qcflow.qcdb.errors import AccessDenied, PayloadTooLarge
-from qcflow.qcdb.server.http import Reply, error_reply
+from qcflow.qcdb.server.http import Reply, error_reply, split_target
 
 __all__ = ["BodyLimit", "WriteGuard", "is_write", "send_reply"]
 
@@ -22,8 +22,8 @@ _WRITE_METHODS = frozenset({"POST", "PUT", "DELETE", "MOVE", "PATCH"})
 
 
 def is_write(scope: Scope) -> bool:
-    """True for requests that change the store."""
-    return scope["method"] in _WRITE_METHODS or scope["path"].startswith("/truncate/")
+    """True for requests that change the store (``/truncate`` read exactly as the router does)."""
+    return scope["method"] in _WRITE_METHODS or split_target(scope)[1] == "truncate"
 
 
 async def send_reply(send: Send, reply: Reply, *, head: bool = False) -> None:

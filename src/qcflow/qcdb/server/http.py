@@ -3,7 +3,8 @@
 :class:`Reply` is a status, raw header pairs and a body, sent with two ASGI messages: cheaper
 than a general response class on the hot ``GET`` path. Header values are sent as UTF-8 bytes
 (metadata may hold any text). :func:`parse_range` reads a ``Range`` header (one range; several
-ranges are answered with the whole object, which RFC 9110 allows).
+ranges are answered with the whole object, which RFC 9110 allows). :func:`split_target` is the one
+place that reads which endpoint a request names: the router and the write guard must agree.
 """
 
 from __future__ import annotations
@@ -19,9 +20,20 @@ from qcflow.qcdb.errors import RangeNotSatisfiable, http_status
 from qcflow.qcdb.model import ObjectInfo, to_headers
 from qcflow.qcdb.urls import check_time
 
-__all__ = ["Reply", "error_reply", "int_header", "object_headers", "parse_range"]
+__all__ = ["Reply", "error_reply", "int_header", "object_headers", "parse_range", "split_target"]
 
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+
+
+def split_target(scope: Mapping[str, Any]) -> tuple[str, str, str]:
+    """The raw URL path (still percent-encoded), its first element and the rest after it.
+
+    Leading slashes are dropped (``//truncate/x`` names ``/truncate``, as for the router).
+    """
+    raw = scope.get("raw_path") or scope["path"].encode()
+    path = raw.decode("latin-1").split("?", 1)[0]
+    first, _, rest = path.lstrip("/").partition("/")
+    return path, first, rest
 
 
 @dataclass(slots=True)

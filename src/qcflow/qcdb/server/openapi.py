@@ -79,7 +79,9 @@ def openapi() -> JSONObject:
                                       {"200": "listing (JSON, XML, HTML, text)", **_BAD})},
         "/download/{rest}": {"get": _op("an object's content by UUID (Range supported)",
                                         {"200": "content", "206": "partial content",
-                                         "404": "unknown UUID", "416": "bad range"})},
+                                         "304": "If-None-Match equals the UUID",
+                                         "400": "not a UUID", "404": "unknown UUID",
+                                         "416": "bad range"})},
         "/truncate/{rest}": {"get": _op("delete every matching version",
                                         {"204": "deleted (header Deleted: N objects)",
                                          "304": "nothing matched", **_WRITE})},
@@ -89,7 +91,9 @@ def openapi() -> JSONObject:
         "info": {
             "title": "qcflow QCDB (CCDB REST API)",
             "version": __version__,
-            "description": "A CCDB-compatible versioned object store. Times are ms since epoch.",
+            "description": "A CCDB-compatible versioned object store. Times are ms since epoch. "
+            "Also MOVE /<path>/<validFrom>/<uuid> with a Destination header (200, 400, 404), "
+            "which OpenAPI cannot describe as an operation.",
         },
         "paths": paths,
     }
