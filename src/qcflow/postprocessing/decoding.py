@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from qcflow.objects.metadata import OBJECT_TYPE
 from qcflow.objects.quality import QUALITY_OBJECT_CLASS, QualityObject
 
 if TYPE_CHECKING:
@@ -26,7 +27,7 @@ _ROOT_MAGIC = b"root"
 
 def decode(data: bytes, info: ObjectInfo) -> Any:
     """The value of an object's bytes, by its ``ObjectType`` and content."""
-    object_type = info.metadata.get("ObjectType", "")
+    object_type = info.metadata.get(OBJECT_TYPE, "")
     if object_type == QUALITY_OBJECT_CLASS or (
         info.content_type.startswith("application/json") and b'"quality"' in data[:4096]
     ):

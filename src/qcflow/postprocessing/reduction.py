@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from qcflow._types import TimestampMs
 from qcflow.errors import QcflowError
+from qcflow.objects.metadata import OBJECT_TYPE
 from qcflow.postprocessing.decoding import decode
 from qcflow.postprocessing.reductors import Reductor
 
@@ -81,7 +82,7 @@ def _reduce_one(
         return None, f"cannot decode it: {err}"
     values = reductor.reduce(obj)
     if values is None:
-        kind = info.metadata.get("ObjectType") or type(obj).__name__
+        kind = info.metadata.get(OBJECT_TYPE) or type(obj).__name__
         return None, f"{type(reductor).__name__} cannot reduce a {kind}"
     return dict(values), ""
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from qcflow.objects.metadata import PASS_NAME, PERIOD_NAME, RUN_NUMBER
 from qcflow.objects.quality import Quality, QualityObject
 from qcflow.qcdb.model import ObjectInfo
 from qcflow.qcdb.repository import Repository
@@ -83,7 +84,7 @@ def worst(qualities: list[Quality]) -> Quality:
 
 
 def _run(info: ObjectInfo) -> int:
-    text = info.metadata.get("RunNumber", "0")
+    text = info.metadata.get(RUN_NUMBER, "0")
     return int(text) if text.isdigit() else 0
 
 
@@ -97,7 +98,7 @@ def collect(
 ) -> ReportData:
     """Read the qualities, runs and plots of a period and pass (see the module docstring)."""
     data = ReportData(repo.url, provenance, period, pass_name)
-    filters = {"PeriodName": period, "PassName": pass_name}
+    filters = {PERIOD_NAME: period, PASS_NAME: pass_name}
     fetch = read or (lambda info: repo.download(info.id).data)
     for folder in repo.subfolders(provenance):
         detector = folder.rsplit("/", 1)[-1]
