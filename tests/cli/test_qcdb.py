@@ -97,6 +97,8 @@ def test_truncate_needs_yes(capsys: pytest.CaptureFixture[str], qcdb: str, root_
     ("argv", "message"),
     [
         (["get", P, "--at", "yesterday"], "--at 'yesterday' is neither"),
+        (["get", P, "--at", "²"], "--at '²' is neither"),
+        (["get", P, "--at=--5"], "--at '--5' is neither"),
         (["get", P, "-m", "novalue"], "expected KEY=VALUE"),
         (["get", P, "--id", "nope"], "id 'nope' is not a UUID"),
         (["browse", P, "--limit", "-1"], "limit -1 is not a count"),

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from qcflow.objects.activity import RUN_TYPES, Activity, run_type_name
@@ -18,6 +20,7 @@ from qcflow.objects.activity import RUN_TYPES, Activity, run_type_name
         ("18", "CALIBRATION_VRESETD"),
         ("34", "NONE"),
         ("-134", "-134"),
+        ("²", "²"),  # a digit to str.isdigit(), not to int(): a name, not a code
         ("PHYSICS", "PHYSICS"),
         ("", "NONE"),
         (None, "NONE"),
@@ -58,3 +61,12 @@ def test_metadata_round_trip_and_filters(activity: Activity) -> None:
     # a filter built from an activity selects exactly the metadata that activity matches
     assert all(activity.metadata()[k] == v for k, v in filters.items())
     assert Activity.from_metadata(filters, activity.provenance).matches(activity)
+
+
+@example("²")
+@given(st.text(max_size=6))
+def test_any_metadata_text_reads_as_an_activity(text: str) -> None:
+    """Stored metadata is anybody's text: an unreadable run number is "any run", never an error."""
+    found = Activity.from_metadata({"RunNumber": text, "RunType": text}, "qc")
+    digits = re.fullmatch(r"\s*([0-9]+)\s*", text)
+    assert found.number == (int(digits[1]) if digits else 0)

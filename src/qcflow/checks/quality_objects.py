@@ -73,7 +73,8 @@ def overlapping_activity(activities: Sequence[Activity], name: str = "") -> Acti
 
 def max_cycle(metadata: Iterable[Mapping[str, str]]) -> int | None:
     """The largest ``CycleNumber`` among the inputs' metadata, if any has one."""
-    cycles = [int(m[CYCLE_NUMBER]) for m in metadata if m.get(CYCLE_NUMBER, "").isdigit()]
+    texts = [m.get(CYCLE_NUMBER, "") for m in metadata]
+    cycles = [int(t) for t in texts if t.isascii() and t.isdigit()]
     return max(cycles) if cycles else None
 
 

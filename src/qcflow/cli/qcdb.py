@@ -155,7 +155,8 @@ def parse_time(text: str | None, *, option: str) -> int | None:
     """A time from the command line: ms since the epoch or an ISO date (UTC unless stated)."""
     if text is None:
         return None
-    if text.lstrip("-").isdigit():
+    digits = text.removeprefix("-")
+    if digits.isascii() and digits.isdigit():  # isdigit() alone takes '²'; int() does not
         return int(text)
     try:
         moment = dt.datetime.fromisoformat(text)

@@ -61,7 +61,7 @@ def run_type_name(value: str | int | None) -> str:
     text = str(value).strip()
     if not text:
         return ANY_RUN_TYPE
-    if text.isdigit():
+    if text.isascii() and text.isdigit():  # isdigit() alone takes '²', which int() refuses
         code = int(text)
         return RUN_TYPES[code] if code < len(RUN_TYPES) else ANY_RUN_TYPE
     return text
@@ -142,7 +142,7 @@ class Activity:
         """The activity of a stored object, from its metadata (missing keys are wildcards)."""
         run = str(metadata.get(RUN_NUMBER, "0")).strip()
         return cls(
-            number=int(run) if run.isdigit() else 0,
+            number=int(run) if run.isascii() and run.isdigit() else 0,
             type=run_type_name(metadata.get(RUN_TYPE)),
             period_name=str(metadata.get(PERIOD_NAME, "")),
             pass_name=str(metadata.get(PASS_NAME, "")),

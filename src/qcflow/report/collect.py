@@ -85,7 +85,7 @@ def worst(qualities: list[Quality]) -> Quality:
 
 def _run(info: ObjectInfo) -> int:
     text = info.metadata.get(RUN_NUMBER, "0")
-    return int(text) if text.isdigit() else 0
+    return int(text) if text.isascii() and text.isdigit() else 0
 
 
 def collect(
