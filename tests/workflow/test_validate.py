@@ -48,6 +48,9 @@ def test_all_problems_at_once() -> None:
     assert [str(p) for p in report.warnings] == [
         "warning: task 'f' (stages[6].color): unknown task key 'color' (kept as it is)"
     ]
+    assert [p.detail for p in report.warnings] == [
+        "task 'f' (stages[6].color): unknown task key 'color' (kept as it is)"
+    ]
     with pytest.raises(WorkflowInvalid) as info:
         report.raise_for_errors("wf.json")
     assert "wf.json: 5 problems found" in str(info.value)

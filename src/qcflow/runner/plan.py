@@ -110,8 +110,7 @@ def build_plan(
     selected = select_targets(full, options.target_labels, options.target_tasks, set(excluded))
     graph = full if len(selected) == len(full) else Graph([full.tasks[i] for i in sorted(selected)])
     limits = _limits(options, hosts)
-    # Shown as "qcflow: warning: <text>": without the severity each problem starts with.
-    warnings = [str(p).removeprefix(f"{p.severity}: ") for p in report.warnings]
+    warnings = [p.detail for p in report.warnings]  # shown as "qcflow: warning: <detail>"
     base_env = _base_environ(os.environ if environ is None else environ)
     estimates = read_estimates(options.update_resources) if options.update_resources else {}
     builder = _TaskBuilder(options, limits, base_env, workflow.global_env(), warnings)

@@ -24,15 +24,18 @@ class Problem:
     where: str | None = None
 
     def __str__(self) -> str:
+        return f"{self.severity}: {self.detail}"
+
+    @property
+    def detail(self) -> str:
+        """Where and what, without the severity (for a caller that shows it its own way)."""
         place = []
         if self.task is not None:
             place.append(f"task {self.task!r}")
         if self.where is not None:
             place.append(f"({self.where})" if place else self.where)
         prefix = " ".join(place)
-        if not prefix:
-            return f"{self.severity}: {self.message}"
-        return f"{self.severity}: {prefix}: {self.message}"
+        return f"{prefix}: {self.message}" if prefix else self.message
 
     @property
     def is_error(self) -> bool:
