@@ -9,13 +9,14 @@ Hierarchy::
 
 Messages name what is wrong and where (file, key, task name) and include the offending value;
 the command line prints them as ``qcflow: error: <message>`` without a traceback.
+:func:`first_line` keeps the first line of a library's message for them (and for HTTP replies).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-__all__ = ["InvalidInput", "NotFound", "QcflowError", "WorkflowInvalid"]
+__all__ = ["InvalidInput", "NotFound", "QcflowError", "WorkflowInvalid", "first_line"]
 
 
 class QcflowError(Exception):
@@ -43,3 +44,9 @@ class WorkflowInvalid(InvalidInput):
 
 class NotFound(QcflowError, LookupError):
     """Something the user asked for does not exist."""
+
+
+def first_line(err: BaseException) -> str:
+    """The first line of an error's message (uproot's span several), or its class name."""
+    lines = str(err).strip().splitlines()
+    return lines[0] if lines else type(err).__name__

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from qcflow.errors import InvalidInput
+from qcflow.errors import InvalidInput, first_line
 
 __all__ = [
     "CCDB_KEY",
@@ -30,7 +30,6 @@ __all__ = [
     "Histogram",
     "decode_histogram",
     "encode_histogram",
-    "first_line",
     "histogram_from_file",
     "histogram_to_uproot",
     "object_class",
@@ -77,12 +76,6 @@ def read_root(data: bytes) -> Any:
     except Exception as err:  # uproot raises many types for corrupt input
         msg = f"not a readable ROOT file ({len(data)} bytes): {first_line(err)}"
         raise InvalidInput(msg) from err
-
-
-def first_line(err: BaseException) -> str:
-    """The first line of a library's error message (uproot's span several lines)."""
-    lines = str(err).strip().splitlines()
-    return lines[0] if lines else type(err).__name__
 
 
 def object_class(data: bytes, key: str = CCDB_KEY) -> str | None:

@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from qcflow.errors import InvalidInput
-from qcflow.objects.root import CCDB_KEY, _MemorySink, first_line, read_root
+from qcflow.errors import InvalidInput, first_line
+from qcflow.objects.root import CCDB_KEY, _MemorySink, read_root
 
 __all__ = ["read_tree", "write_tree"]
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from qcflow._types import TimestampMs
-from qcflow.errors import InvalidInput, QcflowError
+from qcflow.errors import InvalidInput, QcflowError, first_line
 from qcflow.qcdb.errors import RangeNotSatisfiable, http_status
 from qcflow.qcdb.model import ObjectInfo, to_headers
 from qcflow.qcdb.urls import check_time
@@ -85,7 +85,7 @@ def object_headers(info: ObjectInfo) -> list[tuple[bytes, bytes]]:
 def error_reply(error: QcflowError) -> Reply:
     """A one-line ``text/plain`` reply for ``error``, with the status the error maps to."""
     status = http_status(error)
-    line = str(error).splitlines()[0] if str(error) else type(error).__name__
+    line = first_line(error)
     headers = {"content-type": "text/plain; charset=utf-8"}
     if status == 401:
         headers["www-authenticate"] = "Bearer"
