@@ -18,7 +18,7 @@ from qcflow.qcdb.errors import ObjectNotFound
 from qcflow.qcdb.model import ObjectInfo
 from qcflow.qcdb.query import Query, normalize_validity, now_ms
 from qcflow.qcdb.repository import Fetched
-from qcflow.qcdb.urls import check_metadata, check_path, check_time, check_uuid
+from qcflow.qcdb.urls import check_count, check_metadata, check_path, check_time, check_uuid
 
 __all__ = ["ADJUSTABLE_EOV", "RepositoryBase"]
 
@@ -180,11 +180,7 @@ class RepositoryBase(ABC):
         not_after: TimestampMs | None = None,
         limit: int | None = None,
     ) -> list[ObjectInfo]:
-        if limit is not None and (
-            isinstance(limit, bool) or not isinstance(limit, int) or limit < 0
-        ):
-            msg = f"browse {pattern}: limit {limit!r} is not a count (an integer >= 0)"
-            raise InvalidInput(msg)
+        check_count(limit, f"browse {pattern}: limit")
         query = self._query(pattern, timestamp, filters, not_before, not_after, pattern=True)
         return self._list(query, latest=False, limit=limit)
 

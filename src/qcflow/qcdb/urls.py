@@ -7,8 +7,9 @@ validFrom), the second validUntil; ``key=value`` tokens are metadata filters; an
 be a UUID. :func:`parse` does the splitting, :func:`build` the reverse (the client uses it).
 
 The rules for names live here too: :func:`check_path` (no ``..``, no empty or numeric elements,
-no absolute paths, 1-10 elements, no reserved first element) and :func:`check_metadata`. Object
-paths are names in an index, never filesystem paths.
+no absolute paths, 1-10 elements, no reserved first element) and :func:`check_metadata`, and of
+the other arguments a repository takes (:func:`check_time`, :func:`check_count`,
+:func:`check_uuid`). Object paths are names in an index, never filesystem paths.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ __all__ = [
     "RESERVED",
     "ParsedUrl",
     "build",
+    "check_count",
     "check_metadata",
     "check_path",
     "check_time",
@@ -123,6 +125,16 @@ def check_time(value: int | None, what: str) -> int | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or not -MAX_TIME <= value <= MAX_TIME:
         msg = f"{what} {value!r} is not a time in ms (a 64-bit integer)"
+        raise InvalidInput(msg)
+    return value
+
+
+def check_count(value: int | None, what: str) -> int | None:
+    """``value`` if it is None or an integer >= 0; InvalidInput otherwise."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        msg = f"{what} {value!r} is not a count (an integer >= 0)"
         raise InvalidInput(msg)
     return value
 
