@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
-__all__ = ["closest", "did_you_mean"]
+__all__ = ["closest", "did_you_mean", "suggestion"]
 
 
 def closest(word: str, choices: Iterable[str]) -> str | None:
@@ -23,5 +23,9 @@ def closest(word: str, choices: Iterable[str]) -> str | None:
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """``" (did you mean 'x'?)"`` for the closest choice, or ``""`` when nothing is close."""
-    match = closest(word, choices)
+    return suggestion(closest(word, choices))
+
+
+def suggestion(match: str | None) -> str:
+    """``" (did you mean 'x'?)"`` for a ``match`` already chosen, ``""`` for None."""
     return f" (did you mean {match!r}?)" if match is not None else ""

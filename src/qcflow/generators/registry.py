@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from qcflow._hints import closest, did_you_mean
+from qcflow._hints import closest, did_you_mean, suggestion
 from qcflow.errors import InvalidInput
 
 __all__ = ["DEFAULT_REGISTRY", "Entry", "load_registry"]
@@ -153,8 +153,7 @@ def _key_problems(values: dict[str, Any], label: str, spelt: dict[str, str]) -> 
             match = closest(key, missing) or closest(key, known)
             if match in missing:
                 missing.remove(match)
-            hint = f" (did you mean {match!r}?)" if match else ""
-            problems.append(f"{label}: unknown key {spelt[key]!r}{hint}")
+            problems.append(f"{label}: unknown key {spelt[key]!r}{suggestion(match)}")
     problems += [f"{label}: missing key {key!r}" for key in missing]
     return problems
 
