@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from qcflow.cli import main
+from qcflow.generators.registry import load_registry
 
 REGISTRY = """
 [[workflow]]
@@ -58,7 +59,8 @@ def test_o2_qc_keeps_o2dpg_root_for_run_time(
     assert generate("--engine", "o2-qc", "-o", "wf.json") == 0
     text = (tmp_path / "wf.json").read_text()
     assert "/should/not/appear" not in text
-    assert text.count("json://${O2DPG_ROOT}/DATA/production/qc-postproc-async/") == 4
+    o2dpg_configs = text.count("json://${O2DPG_ROOT}/DATA/production/qc-postproc-async/")
+    assert o2dpg_configs == len(load_registry())  # one per entry of the default registry
 
 
 BAD_REGISTRIES = {

@@ -73,6 +73,7 @@ def test_put_ls_browse_get_rm(
                        stored["id"], "-o", str(tmp_path / "x.txt"))  # fmt: skip
     assert code == 0
     code, _, err = run(capsys, "qcdb", "put", P, __file__, "--qcdb", qcdb, "--valid-from", "3000")
+    assert code == 0, err
     code, _, err = run(capsys, "qcdb", "get", P, "--qcdb", qcdb, "--at", "3000", "--hist")
     assert (code, err.count("\n")) == (2, 1)
     assert err.startswith("qcflow: error: not a readable ROOT file")
