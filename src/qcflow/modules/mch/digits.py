@@ -33,24 +33,22 @@ publishes the histograms themselves (``MeanRate`` and ``MeanRateRef``). No globa
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 
 from qcflow.modules._histograms import th2, uniform_axis
 from qcflow.modules._sources import RunTracker, SourceHelper
 from qcflow.modules._trends import Trend
-from qcflow.modules.mch.config import MchOptions, parse_mch
 from qcflow.modules.mch.elecmap import ElecMapSummary, reduce_elec_map
-from qcflow.modules.mch.mapping import NUM_DE, ElecMapping, load_mapping
+from qcflow.modules.mch.mapping import NUM_DE, ElecMapping
 from qcflow.modules.mch.plots import OnCycle, de_histogram, empty_de_histogram, reference_ratio
+from qcflow.modules.mch.task import MchTask
 from qcflow.objects.activity import Activity
 from qcflow.objects.ratio import HistogramRatio
 from qcflow.objects.root import Axis, Histogram
-from qcflow.postprocessing import PublicationPolicy, Task, TaskConfig, Trigger
+from qcflow.postprocessing import PublicationPolicy, TaskConfig, Trigger
 from qcflow.postprocessing.services import Services
-from qcflow.postprocessing.task import task_reads
-from qcflow.postprocessing.values import Node
 
 __all__ = ["DigitsPostProcessing", "orbit_map", "quality_flag_holder", "rates_distribution"]
 
@@ -104,28 +102,13 @@ class _RateInput:
     reference: ElecMapSummary | None = None
 
 
-class DigitsPostProcessing(Task):
+class DigitsPostProcessing(MchTask):
     """QC's ``DigitsPostProcessing`` (see the module docstring)."""
 
-    run_scoped: ClassVar[bool] = True
-    options: MchOptions
-
-    @classmethod
-    def parse_options(cls, node: Node, config: TaskConfig) -> MchOptions:
-        return parse_mch(node, config, KEYS)
-
-    @classmethod
-    def reads(cls, config: TaskConfig) -> list[tuple[str, str]]:
-        options: MchOptions | None = config.options
-        out = task_reads(config)
-        for source in options.sources.values() if options else ():
-            out.append((f"{config.path}.dataSources", source.object_path))
-        return out
+    keys = KEYS
 
     def configure(self, config: TaskConfig) -> None:
         super().configure(config)
-        self.options = config.options
-        self.mapping = load_mapping()
         self.low = self.options.number(config, "ChannelRateMin", 0.0)
         self.high = self.options.number(config, "ChannelRateMax", 100.0)
         self.rates = [_RateInput(k, SourceHelper(s), OnCycle())

@@ -27,16 +27,13 @@ reference) are published as the histograms themselves.
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 import numpy as np
 
 from qcflow.modules._sources import RunTracker, SourceHelper
 from qcflow.modules._trends import Trend
-from qcflow.modules.mch.config import MchOptions, parse_mch
 from qcflow.modules.mch.digits import quality_flag_holder
 from qcflow.modules.mch.elecmap import reduce_elec_map
-from qcflow.modules.mch.mapping import NUM_DE, load_mapping
+from qcflow.modules.mch.mapping import NUM_DE
 from qcflow.modules.mch.plots import (
     FloatArray,
     OnCycle,
@@ -44,13 +41,12 @@ from qcflow.modules.mch.plots import (
     empty_de_histogram,
     reference_ratio,
 )
+from qcflow.modules.mch.task import MchTask
 from qcflow.objects.activity import Activity
 from qcflow.objects.ratio import HistogramRatio
 from qcflow.objects.root import Histogram
-from qcflow.postprocessing import PublicationPolicy, Task, TaskConfig, Trigger
+from qcflow.postprocessing import PublicationPolicy, TaskConfig, Trigger
 from qcflow.postprocessing.services import Services
-from qcflow.postprocessing.task import task_reads
-from qcflow.postprocessing.values import Node
 
 __all__ = ["PreclustersPostProcessing", "charge_mpv", "cluster_sizes"]
 
@@ -76,28 +72,13 @@ def cluster_sizes(h: Histogram) -> list[FloatArray]:
     return [means[:, c] for c in range(3)]
 
 
-class PreclustersPostProcessing(Task):
+class PreclustersPostProcessing(MchTask):
     """QC's ``PreclustersPostProcessing`` (see the module docstring)."""
 
-    run_scoped: ClassVar[bool] = True
-    options: MchOptions
-
-    @classmethod
-    def parse_options(cls, node: Node, config: TaskConfig) -> MchOptions:
-        return parse_mch(node, config, KEYS)
-
-    @classmethod
-    def reads(cls, config: TaskConfig) -> list[tuple[str, str]]:
-        options: MchOptions | None = config.options
-        out = task_reads(config)
-        for source in options.sources.values() if options else ():
-            out.append((f"{config.path}.dataSources", source.object_path))
-        return out
+    keys = KEYS
 
     def configure(self, config: TaskConfig) -> None:
         super().configure(config)
-        self.options = config.options
-        self.mapping = load_mapping()
         self.inputs = {k: (SourceHelper(s), OnCycle()) for k, s in self.options.sources.items()}
         self.references: dict[str, list[FloatArray]] = {}
         self.runs = RunTracker()
