@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from qcflow.demo.datasets import DATASETS, Recording, _attribute
+from qcflow.demo.datasets import Recording, available
 from qcflow.generators.qc_postproc import generate
 from qcflow.objects.quality import QualityObject
 from qcflow.objects.ratio import HistogramRatio
@@ -32,9 +32,10 @@ OUTPUTS = ("qc_async/TST/MO/BeamSpotTrending", "qc_async/MCH/MO", "qc_async/MCH/
 
 def fill(root: Path) -> None:
     repo = LocalRepository(root, fsync=False)
+    fillers = available()
     for name in WORKFLOWS:
         recording = Recording()
-        _attribute(DATASETS[name])(recording, period=PERIOD, passes=(PASS,), runs=RUNS)
+        fillers[name](recording, period=PERIOD, passes=(PASS,), runs=RUNS)
         recording.replay(repo)
     repo.close()
 
