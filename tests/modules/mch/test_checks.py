@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from qcflow.modules.mch.checks import DigitsCheck, PreclustersCheck, QualityChecker
-from qcflow.modules.mch.digits import quality_flag_holder
 from qcflow.modules.mch.mapping import NUM_DE, de_index, load_mapping
 from qcflow.modules.mch.plots import de_histogram, empty_de_histogram
+from qcflow.modules.mch.task import quality_flag_holder
 from qcflow.objects.activity import Activity
 from qcflow.objects.quality import Quality
 from qcflow.postprocessing.check_config import CheckConfig

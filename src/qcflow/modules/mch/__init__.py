@@ -5,7 +5,7 @@
 - :mod:`.elecmap` -- per-DE means of an electronics map (QC's ``TH2ElecMapReductor``).
 - :mod:`.plots` -- per-DE histograms, reference ratios, last-cycle differences.
 - :mod:`.config` -- ``dataSources``/``customization`` and parameters.
-- :mod:`.task` -- the base both post-processing tasks share (options, reads, mapping).
+- :mod:`.task` -- the base both post-processing tasks share (options, reads, start, publishing).
 - :mod:`.digits` -- ``…::muonchambers::DigitsPostProcessing``.
 - :mod:`.preclusters` -- ``…::muonchambers::PreclustersPostProcessing``.
 - :mod:`.checks` -- ``…::muonchambers::DigitsCheck`` and ``PreclustersCheck`` (QC's

@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from qcflow.modules._histograms import th2, uniform_axis
-from qcflow.modules._sources import RunTracker, SourceHelper
+from qcflow.modules._sources import SourceHelper
 from qcflow.modules._trends import Trend
 from qcflow.modules.mch.elecmap import ElecMapSummary, reduce_elec_map
 from qcflow.modules.mch.mapping import NUM_DE, ElecMapping
@@ -50,7 +50,7 @@ from qcflow.objects.root import Axis, Histogram
 from qcflow.postprocessing import PublicationPolicy, TaskConfig, Trigger
 from qcflow.postprocessing.services import Services
 
-__all__ = ["DigitsPostProcessing", "orbit_map", "quality_flag_holder", "rates_distribution"]
+__all__ = ["DigitsPostProcessing", "orbit_map", "rates_distribution"]
 
 KEYS = ("rate", "rate_signal", "orbits", "orbits_signal")
 RATE_PREFIX = {"rate": "Rates", "rate_signal": "RatesSignal"}
@@ -87,13 +87,6 @@ def orbit_map(name: str, source: Histogram, mapping: ElecMapping) -> Histogram:
     return th2(name, "Digit orbits vs DE", x, y, out)
 
 
-def quality_flag_holder(mapping: ElecMapping) -> Histogram:
-    """The empty ``QualityFlagPerDE`` (y bins Bad, Medium, Good) a check fills."""
-    x = uniform_axis(NUM_DE, 0, NUM_DE, "DE index")
-    y = uniform_axis(3, 0, 3, "quality", ["Bad", "Medium", "Good"])
-    return th2("QualityFlagPerDE", "Quality Flag vs DE", x, y, np.zeros((NUM_DE, 3)))
-
-
 @dataclass
 class _RateInput:
     key: str
@@ -115,20 +108,12 @@ class DigitsPostProcessing(MchTask):
                       for k, s in self.options.sources.items() if k in RATE_PREFIX]  # fmt: skip
         self.orbits = [(k, SourceHelper(s), OnCycle())
                        for k, s in self.options.sources.items() if k in ORBIT_PREFIX]  # fmt: skip
-        self.runs = RunTracker()
         chambers = [f"CH{c}" for c in range(1, 11)]
         self.trends = {k: Trend(f"Trends/{p}/ChamberRates", "Chamber Rates", "rate (kHz)",
                                 chambers) for k, p in RATE_PREFIX.items()}  # fmt: skip
         self.orbit_trend = Trend("Trends/Rates/Orbits", "Orbits", "orbits", ["orbits"])
-        self.drawn = False
 
     # -- lifecycle -----------------------------------------------------------------------------
-
-    def initialize(self, trigger: Trigger, services: Services) -> None:
-        self._publish(quality_flag_holder(self.mapping))
-        stamp = self.options.integer(self.config, "ReferenceTimeStamp", 0)
-        if stamp > 0:
-            self._load_references(stamp, services)
 
     def update(self, trigger: Trigger, services: Services) -> None:
         if self.runs.changed(trigger):
@@ -215,9 +200,6 @@ class DigitsPostProcessing(MchTask):
             rate.reference = reduce_elec_map(found.obj, self.mapping, self.low, self.high)
 
     # -- publishing ----------------------------------------------------------------------------
-
-    def _publish(self, h: Histogram) -> None:
-        self.objects.start_publishing(h, h.name, PublicationPolicy.THROUGH_STOP)
 
     def _draw_trends(self) -> None:
         self.drawn = True

@@ -29,9 +29,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from qcflow.modules._sources import RunTracker, SourceHelper
+from qcflow.modules._sources import SourceHelper
 from qcflow.modules._trends import Trend
-from qcflow.modules.mch.digits import quality_flag_holder
 from qcflow.modules.mch.elecmap import reduce_elec_map
 from qcflow.modules.mch.mapping import NUM_DE
 from qcflow.modules.mch.plots import (
@@ -81,17 +80,9 @@ class PreclustersPostProcessing(MchTask):
         super().configure(config)
         self.inputs = {k: (SourceHelper(s), OnCycle()) for k, s in self.options.sources.items()}
         self.references: dict[str, list[FloatArray]] = {}
-        self.runs = RunTracker()
         chambers = [f"CH{c}" for c in range(1, 11)]
         self.trend = Trend("Trends/Efficiency/ChamberEfficiency", "Chamber pseudo-efficiency",
                            "efficiency", chambers)  # fmt: skip
-        self.drawn = False
-
-    def initialize(self, trigger: Trigger, services: Services) -> None:
-        self._publish(quality_flag_holder(self.mapping))
-        stamp = self.options.integer(self.config, "ReferenceTimeStamp", 0)
-        if stamp > 0:
-            self._load_references(stamp, services)
 
     def update(self, trigger: Trigger, services: Services) -> None:
         if self.runs.changed(trigger):
@@ -155,9 +146,6 @@ class PreclustersPostProcessing(MchTask):
                                  source.object_path, stamp)  # fmt: skip
                 continue
             self.references[key] = values
-
-    def _publish(self, h: Histogram) -> None:
-        self.objects.start_publishing(h, h.name, PublicationPolicy.THROUGH_STOP)
 
     def _draw_trend(self) -> None:
         self.drawn = True

@@ -1,17 +1,31 @@
 """What MCH's two post-processing tasks share: their config parsing, the objects they declare
-they read (for ``qcflow qc validate``), the electronics mapping, and being run-scoped."""
+they read (for ``qcflow qc validate``), the electronics mapping, being run-scoped, and their
+start (the empty ``QualityFlagPerDE`` the checks fill, the reference run's values)."""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
+import numpy as np
+
+from qcflow.modules._histograms import th2, uniform_axis
+from qcflow.modules._sources import RunTracker
 from qcflow.modules.mch.config import MchOptions, parse_mch
-from qcflow.modules.mch.mapping import load_mapping
-from qcflow.postprocessing import Task, TaskConfig
+from qcflow.modules.mch.mapping import NUM_DE, ElecMapping, load_mapping
+from qcflow.objects.root import Histogram
+from qcflow.postprocessing import PublicationPolicy, Task, TaskConfig, Trigger
+from qcflow.postprocessing.services import Services
 from qcflow.postprocessing.task import task_reads
 from qcflow.postprocessing.values import Node
 
-__all__ = ["MchTask"]
+__all__ = ["MchTask", "quality_flag_holder"]
+
+
+def quality_flag_holder(mapping: ElecMapping) -> Histogram:
+    """The empty ``QualityFlagPerDE`` (y bins Bad, Medium, Good) a check fills."""
+    x = uniform_axis(NUM_DE, 0, NUM_DE, "DE index")
+    y = uniform_axis(3, 0, 3, "quality", ["Bad", "Medium", "Good"])
+    return th2("QualityFlagPerDE", "Quality Flag vs DE", x, y, np.zeros((NUM_DE, 3)))
 
 
 class MchTask(Task):
@@ -38,3 +52,19 @@ class MchTask(Task):
         super().configure(config)
         self.options = config.options
         self.mapping = load_mapping()
+        self.runs = RunTracker()
+        self.drawn = False
+
+    def initialize(self, trigger: Trigger, services: Services) -> None:
+        self._publish(quality_flag_holder(self.mapping))
+        stamp = self.options.integer(self.config, "ReferenceTimeStamp", 0)
+        if stamp > 0:
+            self._load_references(stamp, services)
+
+    def _publish(self, h: Histogram) -> None:
+        """Publish ``h`` at every cycle until the task stops."""
+        self.objects.start_publishing(h, h.name, PublicationPolicy.THROUGH_STOP)
+
+    def _load_references(self, stamp: int, services: Services) -> None:
+        """Read the reference run's objects valid at ``stamp`` (``ReferenceTimeStamp``)."""
+        raise NotImplementedError
