@@ -21,10 +21,12 @@ import itertools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from qcflow.errors import InvalidInput
-from qcflow.postprocessing.classes import REGISTRY
 from qcflow.postprocessing.schema import TaskConfig
-from qcflow.postprocessing.tasks.trending_config import read_timestamp, source_names
+from qcflow.postprocessing.tasks.trending_config import (
+    read_timestamp,
+    resolve_reductor,
+    source_names,
+)
 from qcflow.postprocessing.values import Node, parse_leading_float
 
 if TYPE_CHECKING:  # the plots are read by slice_plot_config, which needs SliceSource from here
@@ -108,12 +110,8 @@ def _sources(node: Node) -> tuple[SliceSource, ...]:
 
 
 def _reductor(item: Node, name: str) -> Any:
-    if not name:
-        return None
-    try:
-        cls = REGISTRY.resolve("reductor", name, item.at("reductorName"))
-    except InvalidInput as err:
-        item.error_from("reductorName", err)
+    cls = resolve_reductor(item, name)
+    if cls is None:
         return None
     if getattr(cls, "source", None) != "slices":
         item.error("reductorName", f"{name} is not a slice reductor (TH1SliceReductor, "

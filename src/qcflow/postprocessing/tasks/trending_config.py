@@ -34,6 +34,7 @@ __all__ = [
     "TrendingConfig",
     "parse_trending",
     "read_timestamp",
+    "resolve_reductor",
     "source_names",
 ]
 
@@ -136,13 +137,21 @@ def _sources(node: Node) -> tuple[DataSource, ...]:
     return tuple(out)
 
 
-def _reductor(item: Node, name: str, kind: str) -> Any:
+def resolve_reductor(item: Node, name: str) -> Any:
+    """The reductor class ``reductorName`` names, or None (an empty name, or an error recorded
+    at ``item.reductorName``)."""
     if not name:
         return None
     try:
-        cls = REGISTRY.resolve("reductor", name, item.at("reductorName"))
+        return REGISTRY.resolve("reductor", name, item.at("reductorName"))
     except InvalidInput as err:
         item.error_from("reductorName", err)
+        return None
+
+
+def _reductor(item: Node, name: str, kind: str) -> Any:
+    cls = resolve_reductor(item, name)
+    if cls is None:
         return None
     wanted = SOURCE_TYPES[kind]
     if getattr(cls, "source", "object") != wanted:
