@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import numpy as np
@@ -125,6 +126,24 @@ def test_distributions_and_trends(filled: LocalRepository) -> None:
     assert trend.info.content_type == "image/png" and trend.data.startswith(b"\x89PNG")
     png = latest(filled, "qc_async/TST/MO/Quality/QualitySummary")
     assert png.data.startswith(b"\x89PNG")
+
+
+def test_qualities_created_within_one_millisecond_each_count(
+    repo: LocalRepository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The clock stands still while the checks store: one creation ms, three updates."""
+    frozen = time.time_ns()
+    with monkeypatch.context() as patch:
+        patch.setattr(time, "time_ns", lambda: frozen)
+        for run_number, quality in QUALITIES.items():
+            store_qo(repo, "Check", run_number, quality)
+            store_seed(repo, run_number, T0 + run_number * HOUR)
+    created = {info.created for info in repo.browse("qc_async/TST/QO/Check")}
+    assert len(created) == 1
+    run(repo, task())
+    fetched = latest(repo, "qc_async/TST/MO/Quality/Distributions/global/Check")
+    histogram = decode(fetched.data, fetched.info)
+    np.testing.assert_array_equal(histogram.values[1:-1], [0, 1, 1, 1])
 
 
 def test_a_replay_gives_identical_output(filled: LocalRepository) -> None:

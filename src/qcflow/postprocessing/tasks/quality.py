@@ -19,6 +19,8 @@ Differences from QC, on purpose:
   creation time (when the check happened to run);
 - a quality object that is not newer than the last one seen still shows in the summary but does
   not count again in the distribution or trend -- as in QC.
+- "newer" is the store's order (creation ms, then the UUID's ticks), not the ms alone: two runs'
+  quality objects created in one millisecond are two updates.
 
 In one ``qcflow qc`` run, a QualityTask reading the quality objects of the config's own checks
 and aggregators runs after them (:meth:`QualityTask.reads` lists those paths; the engine orders
@@ -49,6 +51,7 @@ from qcflow.postprocessing.tasks.quality_summary import (
 )
 from qcflow.postprocessing.triggers import Trigger
 from qcflow.postprocessing.values import Node
+from qcflow.qcdb.model import order_key
 
 __all__ = ["DISTRIBUTION_BINS", "QualityTask"]
 
@@ -80,7 +83,7 @@ class QualityTask(Task):
         super().configure(config)
         self.options = config.options
         self.max_age_ms = 0
-        self.last_created: dict[str, int] = {}
+        self.last_created: dict[str, tuple[int, int, str]] = {}  # order_key of the last seen
         self.fresh: set[str] = set()  # inputs whose object is newer than the last one seen
         self.distributions: dict[str, Histogram] = {}
         self.points: dict[str, list[tuple[float, str]]] = {}
@@ -136,9 +139,13 @@ class QualityTask(Task):
         return Finding(group, item, full, found.obj.quality, activity=found.activity)
 
     def _note_created(self, key: str, found: Retrieved) -> None:
-        """Remember whether this object is newer than the last one seen (QC's "updated")."""
-        created = found.info.created
-        if created > self.last_created.get(key, -1):
+        """Remember whether this object is newer than the last one seen (QC's "updated").
+
+        Newer in the store's own order (creation ms, then the UUID's 100 ns ticks): quality
+        objects of two runs checked within one millisecond are two updates, not one."""
+        created = order_key(found.info)
+        last = self.last_created.get(key)
+        if last is None or created > last:
             self.last_created[key] = created
             self.fresh.add(key)
 
