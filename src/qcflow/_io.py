@@ -13,7 +13,7 @@ from pathlib import Path
 
 from qcflow.errors import InvalidInput
 
-__all__ = ["atomic_write_bytes", "atomic_write_text"]
+__all__ = ["atomic_write_bytes", "atomic_write_text", "writable_dir"]
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, *, fsync: bool = True) -> Path:
@@ -49,3 +49,22 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, *, fsync: bool
 def atomic_write_text(path: str | os.PathLike[str], text: str, *, fsync: bool = True) -> Path:
     """Write ``text`` (UTF-8) to ``path`` atomically."""
     return atomic_write_bytes(path, text.encode("utf-8"), fsync=fsync)
+
+
+def writable_dir(path: str | os.PathLike[str], what: str) -> Path:
+    """``path`` as a directory one can write in (created with its parents if missing), or
+    :class:`InvalidInput` naming ``what`` it is for and why not."""
+    folder = Path(path)
+    if "\0" in str(folder):
+        msg = f"cannot use {path!r} as {what}: a path has no NUL character"
+        raise InvalidInput(msg)
+    try:
+        if folder.exists() and not folder.is_dir():
+            raise NotADirectoryError(20, "exists and is not a directory")
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):  # the real test: permissions lie to root
+            pass
+    except OSError as err:
+        msg = f"cannot use {path} as {what}: {err.strerror or err}"
+        raise InvalidInput(msg) from None
+    return folder

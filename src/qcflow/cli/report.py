@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from qcflow.cli._common import add_command
@@ -13,6 +18,9 @@ quality objects (colour-coded, with their flags and links to the objects) and, p
 detector, its trend plots. The folder opens from disk: no network, no script.
 
 The QCDB is an embedded store (a directory) or a server (host:port or http://...).
+The folder -o is written beside as <folder>.tmp and renamed into place; it may be new, empty
+or an earlier report (nothing else is replaced). A period and pass the QCDB holds nothing of
+is an error (exit 2) naming the periods and passes it does hold; no report is written then.
 
 example:
   qcflow report --qcdb demo-output/qcdb --period LHC24ab --pass apass1 -o report
@@ -44,11 +52,29 @@ def _report(args: argparse.Namespace) -> int:
         raise InvalidInput(msg)
     repo = open_repository(url)
     try:
-        result = build_report(repo, args.period, args.pass_name, args.output,
-                              provenance=args.provenance)  # fmt: skip
+        with _sigterm_as_exit():
+            result = build_report(repo, args.period, args.pass_name, args.output,
+                                  provenance=args.provenance)  # fmt: skip
     finally:
         repo.close()
     data = result.data
     print(f"qcflow report: {len(data.runs)} runs, detectors: {', '.join(data.detectors) or 'none'}")
     print(f"qcflow report: {result.url}")
     return 0
+
+
+@contextmanager
+def _sigterm_as_exit() -> Iterator[None]:
+    """SIGTERM ends the report as Ctrl-C does, through the clean-up of its staging folder."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, _frame: object) -> None:
+        sys.exit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -8,12 +8,15 @@ a ``redraw`` function, so that a check's overlays (:mod:`.overlays`) can be draw
 (:meth:`PlotImage.annotated`).
 
 :func:`new_figure` (ROOT's default canvas size, 700×500, Agg, no pyplot state) and :func:`png`
-are what every plot is drawn with.
+are what every plot is drawn with. A pad whose x is a run number or a time (:func:`tag_x_axis`,
+which ``run_axis``/``date_axis`` call) is described in the PNG's ``qcflow:x-axes`` text chunk
+(its pixel box and x range), so that the report can mark bad runs on it.
 """
 
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -23,10 +26,14 @@ import numpy.typing as npt
 from qcflow.postprocessing import overlays
 from qcflow.postprocessing.object_manager import Payload
 
-__all__ = ["GraphData", "PlotImage", "new_figure", "png"]
+__all__ = ["X_AXES_KEY", "GraphData", "PlotImage", "new_figure", "png", "tag_x_axis", "x_axes"]
 
 Array = npt.NDArray[Any]
 WIDTH, HEIGHT, DPI = 7.0, 5.0, 100
+#: The PNG text chunk listing the plot's run and time axes (:func:`x_axes`), JSON: what lets the
+#: report mark runs on a plot it did not draw.
+X_AXES_KEY = "qcflow:x-axes"
+_GID = "qcflow-x:"
 
 
 @dataclass(frozen=True)
@@ -72,7 +79,37 @@ def new_figure(width: float = WIDTH, height: float = HEIGHT) -> Any:
 
 
 def png(figure: Any) -> bytes:
-    """The figure as PNG bytes (no software tag: the same figure gives the same bytes)."""
+    """The figure as PNG bytes (no software tag: the same figure gives the same bytes), with
+    where its run and time axes are (:data:`X_AXES_KEY`)."""
+    metadata: dict[str, str | None] = {"Software": None}
+    axes = x_axes(figure)
+    if axes:
+        metadata[X_AXES_KEY] = json.dumps(axes, separators=(",", ":"))
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", metadata={"Software": None})
+    figure.savefig(buffer, format="png", metadata=metadata)
     return buffer.getvalue()
+
+
+def tag_x_axis(axes: Any, kind: str) -> None:
+    """Say that ``axes``' x is a run number (``"run"``) or a time in seconds (``"time"``)."""
+    axes.set_gid(f"{_GID}{kind}")
+
+
+def x_axes(figure: Any) -> list[dict[str, Any]]:
+    """Every tagged axes of ``figure`` (:func:`tag_x_axis`): its kind, its box in pixels of
+    the PNG (left, top, right, bottom; origin top left) and its x range."""
+    width, height = figure.get_figwidth() * DPI, figure.get_figheight() * DPI
+    out = []
+    for axes in figure.get_axes():
+        gid = axes.get_gid() or ""
+        if not gid.startswith(_GID):
+            continue
+        box = axes.get_position()
+        low, high = axes.get_xlim()
+        out.append({
+            "kind": gid.removeprefix(_GID),
+            "box": [round(box.x0 * width, 1), round((1 - box.y1) * height, 1),
+                    round(box.x1 * width, 1), round((1 - box.y0) * height, 1)],
+            "xlim": [float(low), float(high)],
+        })  # fmt: skip
+    return out

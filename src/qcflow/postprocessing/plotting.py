@@ -14,7 +14,8 @@ expressions, as ``TTree::Draw`` sets them), ``graphAxisLabel`` ``"Y:X"`` overrid
 graph's x is ``time``, plain run numbers on ``meta.runNumber``, evenly spaced labels for a text x
 (``meta.runNumberStr``). TLatex in titles becomes mathtext. Graphs without explicit colours are
 black when alone (ROOT's default) and take colours from ``colorPalette`` when there are several
-(qcflow: ROOT would draw them all black unless ``PLC``/``PMC`` is given).
+(qcflow: ROOT would draw them all black unless ``PLC``/``PMC`` is given); without a
+``colorPalette``, up to 20 graphs get distinct qualitative colours (:func:`palette_colors`).
 
 Problems that O2 only logs (a malformed ``graphYRange``) are returned as warnings; a varexp naming
 a missing branch raises :class:`~.expressions.UnknownBranch`.
@@ -36,7 +37,7 @@ import numpy.typing as npt
 
 from qcflow.postprocessing import root_style
 from qcflow.postprocessing.expressions import Expression, parse_expression, parse_varexp
-from qcflow.postprocessing.images import GraphData, PlotImage, new_figure, png
+from qcflow.postprocessing.images import GraphData, PlotImage, new_figure, png, tag_x_axis
 from qcflow.postprocessing.plot_spec import GraphSpec, LegendSpec, PlotSpec
 
 __all__ = [
@@ -94,9 +95,16 @@ def _auto_colors(plot: PlotSpec) -> list[tuple[float, ...]]:
 
 
 def palette_colors(count: int, palette: int = 0) -> list[tuple[float, ...]]:
-    """``count`` colours spread over a ROOT palette (0: ROOT's default), as ``PLC``/``PMC``."""
+    """``count`` colours telling graphs apart, as ``PLC``/``PMC`` do: without a palette
+    (``0``) and up to 20 graphs a qualitative palette (tab10, tab20), else spread over the
+    ROOT palette (kBird for more than 20)."""
     from matplotlib import colormaps
 
+    if palette == 0 and count <= 20:
+        # A sequential palette gives neighbouring graphs (20 supermodules) near-identical hues.
+        # An integer indexes a listed colormap's colours.
+        qualitative = colormaps["tab10" if count <= 10 else "tab20"]
+        return [tuple(qualitative(i)) for i in range(count)]
     cmap = colormaps[root_style.palette(palette)]
     # The palette's last tenth is too light to see on white (viridis: yellow).
     return [tuple(cmap(0.85 * i / max(count - 1, 1))) for i in range(count)]
@@ -244,6 +252,7 @@ def date_axis(axes: Any) -> None:
     """x in seconds since the epoch, labelled ``%Y-%m-%d %H:%M`` (UTC)."""
     from matplotlib.ticker import FuncFormatter, MaxNLocator
 
+    tag_x_axis(axes, "time")
     axes.xaxis.set_major_locator(MaxNLocator(5))
     axes.xaxis.set_major_formatter(FuncFormatter(_date_label))
     axes.tick_params(axis="x", labelrotation=20)
@@ -253,6 +262,7 @@ def run_axis(axes: Any) -> None:
     """x is a run number: integer ticks, no offset or exponent."""
     from matplotlib.ticker import MaxNLocator, ScalarFormatter
 
+    tag_x_axis(axes, "run")
     formatter = ScalarFormatter(useOffset=False)
     formatter.set_scientific(False)
     axes.xaxis.set_major_formatter(formatter)

@@ -17,6 +17,8 @@ Which qualities a cell shows: every quality object of the detector for the run -
 configs ZDC's ``RecCheck`` and its aggregate ``ZDCQuality/ZDCQuality``, MCH's ``DigitsCheck`` and
 ``PreclustersCheck``; EMC's and the example's configs have no checks. The cell's colour is the
 worst of them (QC's order: Good < Medium < Bad < Null).
+
+Nothing for the period and pass: :func:`nothing_found` says so and what the store does hold.
 """
 
 from __future__ import annotations
@@ -29,9 +31,10 @@ from qcflow.objects.quality import Quality, QualityObject
 from qcflow.qcdb.model import ObjectInfo
 from qcflow.qcdb.repository import Repository
 
-__all__ = ["PlotEntry", "QualityEntry", "ReportData", "collect", "worst"]
+__all__ = ["PlotEntry", "QualityEntry", "ReportData", "collect", "nothing_found", "worst"]
 
 PNG = "image/png"
+_HINTS = 10  # periods named in the hint of an empty report
 
 
 @dataclass(frozen=True)
@@ -140,3 +143,23 @@ def _monitor_objects(repo: Repository, data: ReportData, detector: str,
     for path, info in sorted(newest_plot.items()):
         data.plots.append(PlotEntry(detector, path.removeprefix(prefix), info))
     return bool(newest_plot)
+
+
+def nothing_found(repo: Repository, data: ReportData) -> str:
+    """Why a report of ``data``'s period and pass would be empty, with what the store holds
+    (its periods and their passes under the provenance, else its top folders) as a hint."""
+    where = (f"no objects of period {data.period!r}, pass {data.pass_name!r} under "
+             f"{data.provenance}/ in QCDB {data.qcdb}")  # fmt: skip
+    held: dict[str, set[str]] = {}
+    for info in repo.browse(f"{data.provenance}/.*"):
+        period = info.metadata.get(PERIOD_NAME, "")
+        if period:
+            held.setdefault(period, set()).add(info.metadata.get(PASS_NAME, "") or "no pass")
+    if held:
+        shown = [f"{p} ({', '.join(sorted(held[p]))})" for p in sorted(held)[:_HINTS]]
+        more = f" and {len(held) - _HINTS} more" if len(held) > _HINTS else ""
+        return f"{where}; it has periods (passes): {'; '.join(shown)}{more}"
+    tops = repo.subfolders("")
+    if tops:
+        return f"{where}; nothing under {data.provenance}/, its top folders: {', '.join(tops)}"
+    return f"{where}; the store is empty"

@@ -4,13 +4,14 @@
 detector quality table (``id="quality-table"``; a cell per detector: the worst quality as its
 colour, one line per quality object with its flags in a ``<details>`` and as a tooltip, links to
 the object's JSON copy and, for a server, to the QCDB), then per detector its plots (``<img>``
-of the PNG copies, each linking to the copy and naming its QCDB path).
+of the PNG copies, each linking to the copy and naming its QCDB path; where the detector's
+checks found Bad or Medium runs, the copy with those runs marked, and which they are).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from html import escape
 
 from qcflow.report.collect import PlotEntry, QualityEntry, ReportData, worst
@@ -20,6 +21,7 @@ __all__ = ["LEVEL_CLASS", "index_page"]
 #: CSS class of each quality name.
 LEVEL_CLASS = {"Good": "good", "Medium": "medium", "Bad": "bad", "Null": "null"}
 Link = Callable[[QualityEntry | PlotEntry], str]
+Marked = Mapping[str, tuple[str, str]]  # plot path -> (marked copy, what is marked)
 
 
 def _time(ms: int) -> str:
@@ -73,21 +75,25 @@ def _legend() -> str:
             "hover or open the details for flags)</p>")  # fmt: skip
 
 
-def _plots(data: ReportData, local: Link, remote: Link) -> str:
+def _plots(data: ReportData, local: Link, remote: Link, marked: Marked) -> str:
     out = []
     for detector in data.detectors:
         plots = [p for p in data.plots if p.detector == detector]
-        figures = "".join(_figure(p, local(p), remote(p)) for p in plots)
+        figures = "".join(_figure(p, local(p), remote(p), marked.get(p.info.path))
+                          for p in plots)  # fmt: skip
         body = figures or "<p>no plots</p>"
         head = f'<section class="detector" id="det-{escape(detector)}"><h2>{escape(detector)}</h2>'
         out.append(f'{head}<div class="plots">{body}</div></section>')
     return "".join(out)
 
 
-def _figure(plot: PlotEntry, local: str, remote: str) -> str:
+def _figure(plot: PlotEntry, local: str, remote: str, marked: tuple[str, str] | None) -> str:
     src = escape(local, quote=True)
+    shown = escape(marked[0], quote=True) if marked else src
     extra = f' <a href="{escape(remote, quote=True)}">qcdb</a>' if remote else ""
-    return (f'<figure><a href="{src}"><img src="{src}" alt="{escape(plot.name, quote=True)}" '
+    if marked:
+        extra += f' <a href="{src}">unmarked</a><br><span class="marks">{escape(marked[1])}</span>'
+    return (f'<figure><a href="{shown}"><img src="{shown}" alt="{escape(plot.name, quote=True)}" '
             f"></a><figcaption>{escape(plot.name)}<br><code>"
             f"{escape(plot.info.path)}</code>{extra}</figcaption></figure>")  # fmt: skip
 
@@ -108,8 +114,10 @@ def _header(data: ReportData, title: str, generated: str, nav: str) -> str:
             f"<nav>Plots: {nav}</nav></header>")  # fmt: skip
 
 
-def index_page(data: ReportData, *, local: Link, remote: Link, generated: str) -> str:
-    """The whole ``index.html``; ``local``/``remote`` give an object's copy and QCDB URL."""
+def index_page(data: ReportData, *, local: Link, remote: Link, generated: str,
+               marked: Marked | None = None) -> str:  # fmt: skip
+    """The whole ``index.html``; ``local``/``remote`` give an object's copy and QCDB URL,
+    ``marked`` a plot's (by QCDB path) marked copy and what it marks."""
     title = f"QC report: {data.period} {data.pass_name}"
     nav = " ".join(f'<a href="#det-{escape(d)}">{escape(d)}</a>' for d in data.detectors)
     return "\n".join(
@@ -123,7 +131,7 @@ def index_page(data: ReportData, *, local: Link, remote: Link, generated: str) -
             _summary(data),
             _legend(),
             _table(data, local, remote),
-            _plots(data, local, remote),
+            _plots(data, local, remote, marked or {}),
             "</body></html>",
         ]
     )

@@ -28,4 +28,5 @@ nav a { margin-right: 0.8em; }
 figure { margin: 0; width: 360px; }
 figure img { width: 100%; border: 1px solid #ccc; }
 figcaption { font-size: 0.8em; overflow-wrap: anywhere; }
+figcaption .marks { color: #555; }
 """
