@@ -9,7 +9,8 @@ Filling is split by data set and pass over worker processes, which make and enco
 processes writing one SQLite index at once wait on each other more than they gain).
 
 Deliberately bad runs, by run index in the period (:func:`issues`): ZDC (:data:`~.zdc.ZDC_ISSUES`),
-MCH (:data:`~.mch.MCH_ISSUES`), EMC (its generator's ``EMC_ISSUES``, when it declares them).
+MCH (:data:`~.mch.MCH_ISSUES`), EMC (:func:`~.emc.emc_issues`: a dead supermodule, which no check
+judges -- EMC has none, as in O2DPG -- so its verdict is :data:`~.emc.NOT_JUDGED`).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ class Issue:
     detector: str
     run: int
     description: str
-    verdict: str  # the worst verdict the detector's checks must give
+    verdict: str  # the worst verdict the detector's checks must give (EMC: NOT_JUDGED)
 
 
 def _attribute(target: str) -> Any:
@@ -109,6 +110,7 @@ def fill_all(store: str, period: str, passes: tuple[str, ...], *, runs: int = 50
 
 def issues(runs: int = 50, seed: int = 2024) -> list[Issue]:
     """Every deliberately bad run of the period, with the verdict it must get."""
+    from qcflow.demo.emc import emc_issues
     from qcflow.demo.mch import MCH_ISSUES
     from qcflow.demo.zdc import ZDC_ISSUES
 
@@ -122,8 +124,6 @@ def issues(runs: int = 50, seed: int = 2024) -> list[Issue]:
             worst = next(v for v in ("Bad", "Medium", "Good")
                          if v in (issue.digits, issue.preclusters))  # fmt: skip
             out.append(Issue("MCH", schedule[index].number, issue.description, worst))
-    emc: Mapping[int, tuple[str, str]] = _attribute("qcflow.demo.emc:EMC_ISSUES") or {}
-    for index, (text, verdict) in emc.items():
-        if index < runs:
-            out.append(Issue("EMC", schedule[index].number, text, verdict))
+    for index, (text, verdict) in emc_issues(runs).items():
+        out.append(Issue("EMC", schedule[index].number, text, verdict))
     return sorted(out, key=lambda i: (i.run, i.detector))

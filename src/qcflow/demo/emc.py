@@ -15,10 +15,11 @@ Distributions are drawn bin by bin (multinomial counts of the expected shape: no
 loop), the stored sums (``fTsumw``…) follow from the bins. From run to run the event count
 follows the run length, the multiplicity drifts slowly, the time calibration jitters and jumps
 once (a recalibration in the middle of the period), the energy scale drifts by a few per mille,
-and a DCAL supermodule (14) is off in a few runs. ``apass2`` has a better time calibration
-than ``apass1``. Runs, SOR/EOR and run numbers are those of :func:`.vertexing.vertexing_runs`,
-so the EMC and vertexing data of one demo describe the same runs. Seeded: the same arguments
-give the same objects.
+and a DCAL supermodule (14) is off in a few runs (:func:`dead_supermodule`; listed by
+:func:`emc_issues`, judged by no check: EMC has none, as in O2DPG). ``apass2`` has a better
+time calibration than ``apass1``. Runs, SOR/EOR and run numbers are those of
+:func:`.vertexing.vertexing_runs`, so the EMC and vertexing data of one demo describe the same
+runs. Seeded: the same arguments give the same objects.
 
     fill_emc(repository, period="LHC24ab", passes=("apass1", "apass2"), runs=50, seed=2024)
 """
@@ -58,7 +59,15 @@ from qcflow.objects.activity import Activity
 from qcflow.objects.root import Axis, Histogram
 from qcflow.qcdb.repository import Repository
 
-__all__ = ["CELL_OBJECTS", "CLUSTER_OBJECTS", "fill_emc"]
+__all__ = [
+    "CELL_OBJECTS",
+    "CLUSTER_OBJECTS",
+    "DEAD_SUPERMODULE",
+    "NOT_JUDGED",
+    "dead_supermodule",
+    "emc_issues",
+    "fill_emc",
+]
 
 DETECTOR = "EMC"
 TASK_CLASSES = {
@@ -66,6 +75,22 @@ TASK_CLASSES = {
     "Clusters": "o2::quality_control_modules::emcal::ClusterTask",
 }
 FloatArray = npt.NDArray[np.float64]
+DEAD_SUPERMODULE = 14
+#: The "verdict" of a planted problem no check judges.
+NOT_JUDGED = "not judged (no EMC check)"
+
+
+def dead_supermodule(index: int) -> int | None:
+    """The supermodule off in the ``index``-th run of the period: 14, every 11th run from the
+    8th (indices 7, 18, 29, 40)."""
+    return DEAD_SUPERMODULE if index % 11 == 7 else None
+
+
+def emc_issues(runs: int) -> dict[int, tuple[str, str]]:
+    """The planted EMC problems of ``runs`` runs, by index: what, and the verdict (none: EMC
+    has no check, as in O2DPG -- the report shows them on the per-supermodule trends only)."""
+    text = f"DCAL supermodule {DEAD_SUPERMODULE} off: no cells or clusters in it"
+    return {i: (text, NOT_JUDGED) for i in range(runs) if dead_supermodule(i) is not None}
 
 
 def _state(index: int, run: DemoRun, pass_index: int, rng: np.random.Generator) -> RunState:
@@ -77,7 +102,7 @@ def _state(index: int, run: DemoRun, pass_index: int, rng: np.random.Generator) 
         time_offset=jump + float(rng.normal(0.0, 1.2 if pass_index == 0 else 0.5)),
         time_width=14.0 if pass_index == 0 else 11.0,
         energy_scale=1.0 + 0.004 * math.cos(phase) + float(rng.normal(0, 0.002)),
-        sm_dead=14 if index % 11 == 7 else None,
+        sm_dead=dead_supermodule(index),
     )
 
 

@@ -23,12 +23,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from qcflow._io import writable_dir
 from qcflow.demo.datasets import Issue, fill_all, issues
-from qcflow.errors import QcflowError
+from qcflow.errors import InvalidInput, QcflowError
 from qcflow.qcdb.open import open_repository
 from qcflow.report import ReportResult, build_report
 
-__all__ = ["DemoResult", "run_demo"]
+__all__ = ["PASSES", "DemoResult", "run_demo"]
+
+#: The passes the demo's data have (both are filled; the report is of one).
+PASSES = ("apass1", "apass2")
 
 
 @dataclass
@@ -50,9 +54,13 @@ def run_demo(
     runs: int = 50,
     say: Callable[[str], None] = print,
 ) -> DemoResult:
-    """Do the four steps of the module docstring; raise :class:`QcflowError` if one fails."""
-    base = Path(workdir).resolve()
-    base.mkdir(parents=True, exist_ok=True)
+    """Do the four steps of the module docstring; raise :class:`QcflowError` if one fails,
+    :class:`InvalidInput` (before doing anything) for a pass the data do not have or a working
+    directory that cannot be one."""
+    if pass_name not in PASSES:
+        msg = f"pass {pass_name!r}: the demo's data have passes {' and '.join(PASSES)}"
+        raise InvalidInput(msg)
+    base = writable_dir(workdir, "the demo's working directory").resolve()
     store = base / "qcdb"
     # A fresh start: the runner would otherwise skip tasks its completion markers in QC/ say are
     # done, and the store would keep the objects of an earlier demo.
@@ -60,7 +68,7 @@ def run_demo(
         shutil.rmtree(old, ignore_errors=True)
     timings: dict[str, float] = {}
     start = time.monotonic()
-    filled = fill_all(str(store), period, ("apass1", "apass2"), runs=runs, seed=seed,
+    filled = fill_all(str(store), period, PASSES, runs=runs, seed=seed,
                       progress=lambda m: say(f"qcdb: {m}"))  # fmt: skip
     timings["fill"] = time.monotonic() - start
     workflow = _generate(base, period, pass_name, store)
@@ -113,7 +121,10 @@ def _tell(result: DemoResult, say: Callable[[str], None]) -> None:
     data = result.report.data
     say(f"report: {len(data.runs)} runs x {len(data.detectors)} detectors "
         f"({', '.join(data.detectors)})")  # fmt: skip
-    say("deliberately bad runs (the report shows them so):")
+    if not data.runs:
+        return
+    say("deliberately bad runs (the verdicts the report shows; EMC has no check, as in O2DPG:")
+    say("  its dead supermodule shows on the per-supermodule trend plots):")
     for issue in result.issues:
         say(f"  run {issue.run} {issue.detector}: {issue.verdict} -- {issue.description}")
     figures = ", ".join(f"{k} {v:.1f} s" for k, v in result.timings.items())
