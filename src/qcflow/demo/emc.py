@@ -77,7 +77,7 @@ TASK_CLASSES = {
 FloatArray = npt.NDArray[np.float64]
 DEAD_SUPERMODULE = 14
 #: The "verdict" of a planted problem no check judges.
-NOT_JUDGED = "not judged (no EMC check)"
+NOT_JUDGED = "not judged"
 
 
 def dead_supermodule(index: int) -> int | None:
@@ -89,7 +89,7 @@ def dead_supermodule(index: int) -> int | None:
 def emc_issues(runs: int) -> dict[int, tuple[str, str]]:
     """The planted EMC problems of ``runs`` runs, by index: what, and the verdict (none: EMC
     has no check, as in O2DPG -- the report shows them on the per-supermodule trends only)."""
-    text = f"DCAL supermodule {DEAD_SUPERMODULE} off: no cells or clusters in it"
+    text = f"DCAL supermodule {DEAD_SUPERMODULE} off (shows on the per-supermodule trends)"
     return {i: (text, NOT_JUDGED) for i in range(runs) if dead_supermodule(i) is not None}
 
 

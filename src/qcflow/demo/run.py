@@ -123,8 +123,7 @@ def _tell(result: DemoResult, say: Callable[[str], None]) -> None:
         f"({', '.join(data.detectors)})")  # fmt: skip
     if not data.runs:
         return
-    say("deliberately bad runs (the verdicts the report shows; EMC has no check, as in O2DPG:")
-    say("  its dead supermodule shows on the per-supermodule trend plots):")
+    say("deliberately bad runs (the verdicts the report shows; EMC has no check, as in O2DPG):")
     for issue in result.issues:
         say(f"  run {issue.run} {issue.detector}: {issue.verdict} -- {issue.description}")
     figures = ", ".join(f"{k} {v:.1f} s" for k, v in result.timings.items())
