@@ -3,6 +3,7 @@
 - :mod:`.collect` -- reads qualities, runs and plots of a period and pass from any Repository.
 - :mod:`.html` -- builds ``index.html`` (plain strings, :func:`html.escape`).
 - :mod:`.style` -- the style sheet.
+- :mod:`.marks` -- Bad and Medium runs marked on copies of the trend plots.
 - :mod:`.build` -- writes the self-contained folder (:func:`build_report`).
 
 ``qcflow report --qcdb URL --period P --pass A -o DIR`` is the command; ``qcflow demo`` calls
