@@ -4,8 +4,11 @@ files."""
 
 from __future__ import annotations
 
+import os
+import signal
 import string
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from qcflow.cli import main
+from qcflow.cli.report import _sigterm_as_exit
 from qcflow.errors import InvalidInput
 from qcflow.qcdb.local import LocalRepository
 from qcflow.report import build_report
@@ -101,6 +105,35 @@ def test_an_interrupted_report_leaves_no_staging_folder_and_the_previous_report(
         repo.close()
     assert not (tmp_path / "report.tmp").exists()
     assert (out / "index.html").read_text() == before
+
+
+class _TerminatedAtPlots(_InterruptedAtPlots):
+    """A store whose reader gets SIGTERM while the report copies the plots."""
+
+    def download(self, uuid: str) -> Any:
+        fetched = self.repo.download(uuid)
+        # Only with a handler installed: the default action would end the test run.
+        if fetched.info.content_type == "image/png" and callable(signal.getsignal(signal.SIGTERM)):
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)  # the handler runs at once and ends the sleep by raising; 5 s: never
+        return fetched
+
+
+def test_sigterm_ends_the_report_command_through_the_same_clean_up(
+    judged: tuple[Path, Any], tmp_path: Path
+) -> None:
+    root, _ = judged
+    before = signal.getsignal(signal.SIGTERM)
+    repo = LocalRepository(root)
+    try:
+        with pytest.raises(SystemExit) as stopped, _sigterm_as_exit():
+            build_report(_TerminatedAtPlots(repo), PERIOD, PASS,  # type: ignore[arg-type]
+                         tmp_path / "report")  # fmt: skip
+    finally:
+        repo.close()
+    assert stopped.value.code == 128 + signal.SIGTERM
+    assert not (tmp_path / "report.tmp").exists()
+    assert signal.getsignal(signal.SIGTERM) == before
 
 
 def test_an_empty_report_says_why_with_what_the_store_holds(
