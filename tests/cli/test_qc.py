@@ -169,3 +169,61 @@ def test_run_with_o2dpg_options(tmp_path: Path, capsys: pytest.CaptureFixture[st
     out = capsys.readouterr().out
     assert "BeamSpotTrending: finished after 2 updates; 2 objects published" in out
     assert "qc_async/TST/MO/BeamSpotTrending/x_trend" in out
+
+
+def test_no_input_is_said_on_stderr_and_in_the_task_notes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = tmp_path / "qcdb"
+    LocalRepository(store, fsync=False).close()  # a store, empty
+    notes = tmp_path / "notes.txt"
+    monkeypatch.setenv("QCFLOW_TASK_NOTES", str(notes))
+    path = write(tmp_path, with_tasks({"BeamSpotTrending": trending_task()}))
+    overrides = f"qc.config.database.host={store};qc.config.Activity.number=550123"
+    assert main(["qc", "--config", str(path), "--override-values", overrides, "--no-IPC"]) == 0
+    line = (
+        f"published nothing: no input objects for run 550123, period LHC24ab, pass apass1 "
+        f"in {store}"
+    )
+    assert f"qcflow: warning: {line}\n" in capsys.readouterr().err
+    assert notes.read_text(encoding="utf-8") == line + "\n"
+
+
+def test_inputs_of_other_runs_are_no_input_for_this_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = tmp_path / "qcdb"
+    repo = LocalRepository(store, fsync=False)
+    activity = Activity(1, "PHYSICS", "LHC24ab", "apass1", "qc_async")
+    for name in ("vertex_X", "vertex_Y", "beamSpot"):
+        put_th1(repo, f"qc_async/GLO/MO/Vertexing/{name}", np.zeros(3), activity, 1000, 2000)
+    repo.close()
+    path = write(tmp_path, with_tasks({"BeamSpotTrending": trending_task()}))
+    overrides = f"qc.config.database.host={store};qc.config.Activity.number=2"
+    assert main(["qc", "--config", str(path), "--override-values", overrides, "--no-IPC"]) == 0
+    assert (
+        "published nothing: no input objects for run 2, period LHC24ab" in capsys.readouterr().err
+    )
+
+
+def test_an_unwritable_notes_file_is_a_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = tmp_path / "qcdb"
+    LocalRepository(store, fsync=False).close()
+    monkeypatch.setenv("QCFLOW_TASK_NOTES", str(tmp_path / "no" / "such" / "dir" / "notes"))
+    path = write(tmp_path, with_tasks({"BeamSpotTrending": trending_task()}))
+    argv = ["qc", "--config", str(path), "--override-values", f"qc.config.database.host={store}"]
+    assert main([*argv, "--no-IPC"]) == 0
+    err = capsys.readouterr().err
+    assert "published nothing: no input objects" in err
+    assert "cannot write the task note to $QCFLOW_TASK_NOTES=" in err
+
+
+def test_a_run_that_publishes_writes_no_note(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    notes = tmp_path / "notes.txt"
+    monkeypatch.setenv("QCFLOW_TASK_NOTES", str(notes))
+    test_run_with_o2dpg_options(tmp_path, capsys)
+    assert not notes.exists()
