@@ -49,6 +49,12 @@ def test_validate_o2dpg_example(
         ({"className": "o2::nope::Task"}, "qc.postprocessing.T.className: unknown task class 'o2::nope::Task'"),
         ({"plots": [{"name": "p", "varexp": "vertex_W.mean:time"}]},
          "qc.postprocessing.T.plots[0].varexp: expression 'vertex_W.mean': no branch 'vertex_W.mean'"),
+        ({"plots": [{"name": "p", "varexp": "vertex_X.mean:time", "selection": "vertex_W.mean>0"}]},
+         "qc.postprocessing.T.plots[0].selection: expression 'vertex_W.mean>0': no branch 'vertex_W.mean'"),
+        ({"plots": [{"name": "p", "varexp": "vertex_X.mean:time", "graphErrors": "vertex_W.stddev:0"}]},
+         "qc.postprocessing.T.plots[0].graphErrors: expression 'vertex_W.stddev': no branch"),
+        ({"plots": [{"name": "p", "varexp": "vertex_X.mean:time", "graphErrors": "(("}]},
+         "qc.postprocessing.T.plots[0].graphErrors: "),
     ],
 )  # fmt: skip
 def test_config_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
