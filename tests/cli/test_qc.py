@@ -233,3 +233,23 @@ def test_a_run_that_publishes_writes_no_note(
     monkeypatch.setenv("QCFLOW_TASK_NOTES", str(notes))
     test_run_with_o2dpg_options(tmp_path, capsys)
     assert not notes.exists()
+
+
+def test_inputs_that_exist_are_not_called_missing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = tmp_path / "qcdb"
+    repo = LocalRepository(store, fsync=False)
+    activity = Activity(1, "PHYSICS", "LHC24ab", "apass1", "qc_async")
+    for name in ("vertex_X", "vertex_Y", "beamSpot"):
+        put_th1(repo, f"qc_async/GLO/MO/Vertexing/{name}", np.zeros(3), activity, 1000, 2000)
+    repo.close()
+    # 'once' fires with no validity: the task updates but publishes nothing, as in QC
+    path = write(tmp_path, with_tasks({"T": trending_task(updateTrigger=["once"])}))
+    overrides = f"qc.config.database.host={store}"
+    assert main(["qc", "--config", str(path), "--override-values", overrides, "--no-IPC"]) == 0
+    err = capsys.readouterr().err
+    assert (
+        "published nothing: 1 update although input objects for period LHC24ab, pass apass1 exist"
+        in err
+    )

@@ -35,12 +35,13 @@ def nothing_published(task: TaskConfig, source: Repository, updates: int) -> str
     filters.pop("RunType", None)  # as the triggers: objects rarely carry it
     paths = sorted({f"{activity.provenance}/{path}" for _, path in task_inputs(task)})
     scope = describe_scope(activity)
+    done = f"{updates} update{'' if updates == 1 else 's'}"
     try:
         found = any(source.browse(path, filters, limit=1) for path in paths)
     except QcflowError:  # an unreachable store or an odd path: claim nothing about the inputs
-        return f"{updates} updates"
+        return done
     if paths and not found:
         return f"no input objects {f'for {scope} ' if scope else ''}in {source.url}"
     if paths:
-        return f"{updates} updates although input objects {f'for {scope} ' if scope else ''}exist"
-    return f"{updates} updates"
+        return f"{done} although input objects {f'for {scope} ' if scope else ''}exist"
+    return done
