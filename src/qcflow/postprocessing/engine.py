@@ -234,7 +234,7 @@ class Engine:
 
     def _why_nothing(self, runner: TaskRunner) -> str:
         task = runner.config
-        return nothing_published(task, self.repository(_source_url(task)), runner.updates)
+        return nothing_published(task, lambda: self.repository(_source_url(task)), runner.updates)
 
     def _warn_unhandled_sections(self) -> None:
         if self.options.extensions and any(True for _ in entry_points(group=EXTENSION_GROUP)):

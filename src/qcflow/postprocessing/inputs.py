@@ -8,6 +8,8 @@ source store holds no object of the task's activity (``no input objects for run 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from qcflow.errors import QcflowError
 from qcflow.objects.activity import Activity
 from qcflow.postprocessing.crossref import task_inputs
@@ -28,8 +30,9 @@ def describe_scope(activity: Activity) -> str:
     return ", ".join(parts)
 
 
-def nothing_published(task: TaskConfig, source: Repository, updates: int) -> str:
-    """One line saying why ``task``, which published nothing, did so (``source``: its store)."""
+def nothing_published(task: TaskConfig, source: Callable[[], Repository], updates: int) -> str:
+    """One line saying why ``task``, which published nothing, did so (``source``: opens its
+    store)."""
     activity = task_activity(task.common.activity, task.common.match_any_run_number)
     filters = activity.filters()
     filters.pop("RunType", None)  # as the triggers: objects rarely carry it
@@ -37,11 +40,12 @@ def nothing_published(task: TaskConfig, source: Repository, updates: int) -> str
     scope = describe_scope(activity)
     done = f"{updates} update{'' if updates == 1 else 's'}"
     try:
-        found = any(source.browse(path, filters, limit=1) for path in paths)
+        repo = source()
+        found = any(repo.browse(path, filters, limit=1) for path in paths)
     except QcflowError:  # an unreachable store or an odd path: claim nothing about the inputs
         return done
     if paths and not found:
-        return f"no input objects {f'for {scope} ' if scope else ''}in {source.url}"
+        return f"no input objects {f'for {scope} ' if scope else ''}in {repo.url}"
     if paths:
         return f"{done} although input objects {f'for {scope} ' if scope else ''}exist"
     return done
