@@ -8,9 +8,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from qcflow.cli import main
 from qcflow.qcdb import LocalRepository
+from qcflow.qcdb.model import iso_time
 
 P = "qc_async/TST/MO/Task/a_rather_long_histogram_name_of_forty"
 DAY = 86_400_000
@@ -111,3 +114,10 @@ def test_json_is_unchanged_when_piped(capsys: pytest.CaptureFixture[str], qcdb: 
     code, out, _ = run(capsys, "qcdb", "browse", P, "--qcdb", qcdb, "--json")
     assert code == 0
     assert [e["RunNumber"] for e in json.loads(out)] == ["3", "2", "1", "3", "2", "1"]
+
+
+@given(st.integers(min_value=-(2**63), max_value=2**63 - 1))
+def test_any_time_in_ms_prints(ms: int) -> None:
+    # validities run to 2**63 - 1 ms, far past the calendar: the number then, never a traceback
+    text = iso_time(ms)
+    assert text == str(ms) or re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", text)
