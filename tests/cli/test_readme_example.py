@@ -7,6 +7,7 @@ one whose ZDC the demo broke), so the example's commands run as written.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -48,9 +49,11 @@ def test_the_readme_example_publishes_and_judges_run_550008(
     assert "4 tasks: 4 done" in capsys.readouterr().out
     zdc = (cwd / "QC" / "ZDC.log").read_text()
     assert "qc_async/ZDC/QO/RecCheck: Bad" in zdc
+    summary = {t["name"]: t for t in json.loads((cwd / "summary.json").read_text())["tasks"]}
     for name in ("example", "EMC", "MCH", "ZDC"):
         log = (cwd / "QC" / f"{name}.log").read_text()
         assert "published nothing" not in log, name
+        assert summary[name].get("notes", []) == [], name
 
 
 @pytest.mark.slow
@@ -63,5 +66,8 @@ def test_a_run_the_store_does_not_hold_says_so_per_task(
     _generate_and_run("../demo-output/qcdb", 550123, "--only", "MCH,ZDC")
     store = demo_output / "demo-output" / "qcdb"
     why = f"published nothing: no input objects for run 550123, period LHC24ab, pass apass1 in {store}"
+    summary = {t["name"]: t for t in json.loads((cwd / "summary.json").read_text())["tasks"]}
     for name in ("MCH", "ZDC"):
         assert why in (cwd / "QC" / f"{name}.log").read_text(), name
+        if "notes" in summary[name]:  # the runner's side of the contract (its branch "runner")
+            assert summary[name]["notes"] == [why], name
