@@ -63,6 +63,32 @@ def test_o2_qc_keeps_o2dpg_root_for_run_time(
     assert o2dpg_configs == len(load_registry())  # one per entry of the default registry
 
 
+def test_o2_qc_says_what_its_tasks_need_before_suggesting_a_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))  # no o2-qc
+    monkeypatch.delenv("O2DPG_ROOT", raising=False)
+    assert generate("--engine", "o2-qc", "-o", "wf.json") == 0
+    out = capsys.readouterr().out
+    assert "next: qcflow run" not in out
+    assert "its tasks run o2-qc, which needs O2: missing here: o2-qc in PATH" in out
+    assert "$O2DPG_ROOT" in out
+    assert "next, on a machine with O2: qcflow run -f wf.json" in out
+
+    o2_qc = tmp_path / "bin" / "o2-qc"  # a site with O2: then run it
+    o2_qc.parent.mkdir()
+    o2_qc.write_text("#!/bin/sh\n")
+    o2_qc.chmod(0o755)
+    monkeypatch.setenv("O2DPG_ROOT", str(tmp_path))
+    assert generate("--engine", "o2-qc", "-o", "wf.json") == 0
+    assert "next: qcflow run -f wf.json   (its tasks run o2-qc)" in capsys.readouterr().out
+
+
+def test_the_qcflow_engine_suggests_the_run(capsys: pytest.CaptureFixture[str]) -> None:
+    assert generate("-o", "wf.json") == 0
+    assert "  next: qcflow run -f wf.json\n" in capsys.readouterr().out
+
+
 BAD_REGISTRIES = {
     "needs-unknown.toml": REGISTRY + 'needs = ["B"]\n',
     "typo.toml": REGISTRY.replace("pass-specific", "pass-specifc"),

@@ -49,6 +49,12 @@ def test_validate_o2dpg_example(
         ({"className": "o2::nope::Task"}, "qc.postprocessing.T.className: unknown task class 'o2::nope::Task'"),
         ({"plots": [{"name": "p", "varexp": "vertex_W.mean:time"}]},
          "qc.postprocessing.T.plots[0].varexp: expression 'vertex_W.mean': no branch 'vertex_W.mean'"),
+        ({"plots": [{"name": "p", "varexp": "vertex_X.mean:time", "selection": "vertex_W.mean>0"}]},
+         "qc.postprocessing.T.plots[0].selection: expression 'vertex_W.mean>0': no branch 'vertex_W.mean'"),
+        ({"plots": [{"name": "p", "varexp": "vertex_X.mean:time", "graphErrors": "vertex_W.stddev:0"}]},
+         "qc.postprocessing.T.plots[0].graphErrors: expression 'vertex_W.stddev': no branch"),
+        ({"plots": [{"name": "p", "varexp": "vertex_X.mean:time", "graphErrors": "(("}]},
+         "qc.postprocessing.T.plots[0].graphErrors: "),
     ],
 )  # fmt: skip
 def test_config_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
@@ -169,3 +175,81 @@ def test_run_with_o2dpg_options(tmp_path: Path, capsys: pytest.CaptureFixture[st
     out = capsys.readouterr().out
     assert "BeamSpotTrending: finished after 2 updates; 2 objects published" in out
     assert "qc_async/TST/MO/BeamSpotTrending/x_trend" in out
+
+
+def test_no_input_is_said_on_stderr_and_in_the_task_notes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = tmp_path / "qcdb"
+    LocalRepository(store, fsync=False).close()  # a store, empty
+    notes = tmp_path / "notes.txt"
+    monkeypatch.setenv("QCFLOW_TASK_NOTES", str(notes))
+    path = write(tmp_path, with_tasks({"BeamSpotTrending": trending_task()}))
+    overrides = f"qc.config.database.host={store};qc.config.Activity.number=550123"
+    assert main(["qc", "--config", str(path), "--override-values", overrides, "--no-IPC"]) == 0
+    line = (
+        f"published nothing: no input objects for run 550123, period LHC24ab, pass apass1 "
+        f"in {store}"
+    )
+    assert f"qcflow: warning: {line}\n" in capsys.readouterr().err
+    assert notes.read_text(encoding="utf-8") == line + "\n"
+
+
+def test_inputs_of_other_runs_are_no_input_for_this_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = tmp_path / "qcdb"
+    repo = LocalRepository(store, fsync=False)
+    activity = Activity(1, "PHYSICS", "LHC24ab", "apass1", "qc_async")
+    for name in ("vertex_X", "vertex_Y", "beamSpot"):
+        put_th1(repo, f"qc_async/GLO/MO/Vertexing/{name}", np.zeros(3), activity, 1000, 2000)
+    repo.close()
+    path = write(tmp_path, with_tasks({"BeamSpotTrending": trending_task()}))
+    overrides = f"qc.config.database.host={store};qc.config.Activity.number=2"
+    assert main(["qc", "--config", str(path), "--override-values", overrides, "--no-IPC"]) == 0
+    assert (
+        "published nothing: no input objects for run 2, period LHC24ab" in capsys.readouterr().err
+    )
+
+
+def test_an_unwritable_notes_file_is_a_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = tmp_path / "qcdb"
+    LocalRepository(store, fsync=False).close()
+    monkeypatch.setenv("QCFLOW_TASK_NOTES", str(tmp_path / "no" / "such" / "dir" / "notes"))
+    path = write(tmp_path, with_tasks({"BeamSpotTrending": trending_task()}))
+    argv = ["qc", "--config", str(path), "--override-values", f"qc.config.database.host={store}"]
+    assert main([*argv, "--no-IPC"]) == 0
+    err = capsys.readouterr().err
+    assert "published nothing: no input objects" in err
+    assert "cannot write the task note to $QCFLOW_TASK_NOTES=" in err
+
+
+def test_a_run_that_publishes_writes_no_note(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    notes = tmp_path / "notes.txt"
+    monkeypatch.setenv("QCFLOW_TASK_NOTES", str(notes))
+    test_run_with_o2dpg_options(tmp_path, capsys)
+    assert not notes.exists()
+
+
+def test_inputs_that_exist_are_not_called_missing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = tmp_path / "qcdb"
+    repo = LocalRepository(store, fsync=False)
+    activity = Activity(1, "PHYSICS", "LHC24ab", "apass1", "qc_async")
+    for name in ("vertex_X", "vertex_Y", "beamSpot"):
+        put_th1(repo, f"qc_async/GLO/MO/Vertexing/{name}", np.zeros(3), activity, 1000, 2000)
+    repo.close()
+    # 'once' fires with no validity: the task updates but publishes nothing, as in QC
+    path = write(tmp_path, with_tasks({"T": trending_task(updateTrigger=["once"])}))
+    overrides = f"qc.config.database.host={store}"
+    assert main(["qc", "--config", str(path), "--override-values", overrides, "--no-IPC"]) == 0
+    err = capsys.readouterr().err
+    assert (
+        "published nothing: 1 update although input objects for period LHC24ab, pass apass1 exist"
+        in err
+    )

@@ -53,8 +53,8 @@ def test_put_ls_browse_get_rm(
 
     code, out, _ = run(capsys, "qcdb", "ls", "qc/TST", "--qcdb", qcdb, "--json")
     assert [o["path"] for o in json.loads(out)] == [P]
-    code, out, _ = run(capsys, "qcdb", "ls", "qc/TST", "--qcdb", qcdb)
-    assert "1 object(s) under qc/TST" in out
+    code, out, err = run(capsys, "qcdb", "ls", "qc/TST", "--qcdb", qcdb)
+    assert "1 object(s) under qc/TST" in err  # not a terminal: the title on stderr
     assert "RunNumber=5" in out
 
     code, out, _ = run(capsys, "qcdb", "browse", P, "--qcdb", qcdb, "-m", "RunNumber=6", "--json")

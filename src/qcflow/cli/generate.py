@@ -121,5 +121,28 @@ def _qc_postproc(args: argparse.Namespace) -> int:
         f"  run {meta['run'] or 'any'}, period {meta['periodName'] or 'any'}, "
         f"pass {meta['passName'] or 'any'}, engine {meta['engine']}"
     )
-    print(f"  next: qcflow run -f {path}")
+    for line in _next_steps(str(path), meta["engine"]):
+        print(f"  {line}")
     return 0
+
+
+def _next_steps(path: str, engine: str) -> list[str]:
+    """What to do with the workflow: run it, or first get what o2-qc tasks need."""
+    if engine != "o2-qc":
+        return [f"next: qcflow run -f {path}"]
+    import os
+    import shutil
+
+    missing = [
+        *(["o2-qc in PATH (O2 and QualityControl, e.g. alienv enter O2PDPSuite)"]
+          if shutil.which("o2-qc") is None else []),
+        *(["$O2DPG_ROOT (the configs are json://${O2DPG_ROOT}/...)"]
+          if not os.environ.get("O2DPG_ROOT") else []),
+    ]  # fmt: skip
+    if not missing:
+        return [f"next: qcflow run -f {path}   (its tasks run o2-qc)"]
+    return [
+        "its tasks run o2-qc, which needs O2: missing here: " + "; ".join(missing),
+        f"next, on a machine with O2: qcflow run -f {path}",
+        "without O2, generate without --engine o2-qc: the tasks then run 'qcflow qc'",
+    ]

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from qcflow.cli._common import add_command, warn
+
+#: The runner gives each task a file to write one-line notes to, shown in its end-of-run table.
+TASK_NOTES_VARIABLE = "QCFLOW_TASK_NOTES"
 
 _HELP = """\
 Run the post-processing tasks of an o2-qc configuration to completion, as o2-qc does for
@@ -139,7 +144,35 @@ def _run(config: Any, args: argparse.Namespace) -> int:
         print(f"checks and aggregators: {len(summary.quality_objects)} quality objects")
         for path, quality in sorted(summary.quality_objects.items()):
             print(f"  {path}: {quality}")
+    note = _nothing_published(summary)
+    if note:
+        warn(note)
+        _task_note(note)
     return 0
+
+
+def _nothing_published(summary: Any) -> str:
+    """``published nothing: <why>`` when no task published an object, else ""."""
+    if any(task.published for task in summary.tasks) or summary.quality_objects:
+        return ""
+    if not summary.tasks:
+        return "published nothing: no post-processing task ran"
+    reasons = {task.note for task in summary.tasks}
+    if len(reasons) == 1:
+        return f"published nothing: {reasons.pop()}"
+    return "published nothing: " + "; ".join(f"{t.task_name}: {t.note}" for t in summary.tasks)
+
+
+def _task_note(line: str) -> None:
+    """Append ``line`` to the runner's notes file ($QCFLOW_TASK_NOTES), when it gives one."""
+    path = os.environ.get(TASK_NOTES_VARIABLE)
+    if not path:
+        return
+    try:
+        with Path(path).open("a", encoding="utf-8") as notes:
+            notes.write(line + "\n")
+    except OSError as err:  # the note is a courtesy: the run itself succeeded
+        warn(f"cannot write the task note to ${TASK_NOTES_VARIABLE}={path}: {err.strerror or err}")
 
 
 def _logging(*, quiet: bool) -> None:

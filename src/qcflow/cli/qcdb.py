@@ -77,7 +77,8 @@ def _register_listings(sub: Any) -> None:
 def _register_get(sub: Any) -> None:
     get = add_command(sub, "get", help="fetch the object valid at a time",
                       description="Fetch the object valid at --at (default now) whose metadata "
-                      "match every -m filter; the most recently created match wins.\n\n"
+                      "match every -m filter; the most recently created match wins. With -m "
+                      "and no --at: the most recently created match, whenever it is valid.\n\n"
                       "examples:\n  qcflow qcdb get qc/TST/MO/Task/h1 -o h1.root\n"
                       "  qcflow qcdb get qc/TST/MO/Task/h1 --info --json")  # fmt: skip
     get.add_argument("path", help="object path")
@@ -186,29 +187,49 @@ def _open(args: argparse.Namespace) -> Any:
     return open_repository(args.qcdb)
 
 
-def _iso(ms: int) -> str:
-    moment = dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC)
-    return moment.strftime("%Y-%m-%d %H:%M:%S")
+#: What a listing table needs beside its path column: three dates, a size, some metadata.
+_TABLE_COLUMNS_WIDTH = 3 * 13 + 8 + 16 + 6 * 3
 
 
 def _print_infos(infos: list[Any], *, as_json: bool, title: str) -> None:
-    from qcflow.qcdb.model import to_listing_entry
+    """JSON; at a terminal a table whose paths stay whole; else one tab-separated line per
+    object (path, valid from, valid until, created, size, metadata) and the title on stderr."""
+    from qcflow.qcdb.model import iso_time, to_listing_entry
 
     if as_json:
         print(json.dumps([to_listing_entry(i) for i in infos], indent=2))
         return
+    rows = [
+        (info.path, iso_time(info.valid_from), iso_time(info.valid_until), iso_time(info.created),
+         str(info.size), ",".join(f"{k}={v}" for k, v in sorted(info.metadata.items())))
+        for info in infos
+    ]  # fmt: skip
+    if not sys.stdout.isatty():  # for grep, cut and awk: nothing wrapped, no frame
+        print(title, file=sys.stderr)
+        for row in rows:
+            print("\t".join(row))
+        return
     from rich.console import Console
     from rich.table import Table
 
+    console = Console()
+    longest = max((len(r[0]) for r in rows), default=4)
+    if longest + _TABLE_COLUMNS_WIDTH > console.width:  # a table would fold the dates to bits
+        console.print(title, style="italic", highlight=False)
+        for path, start, end, created, size, meta in rows:
+            console.print(path, highlight=False, soft_wrap=True)  # whole, for copying
+            console.print(f"    valid [{start}, {end}) UTC, created {created}, {size} bytes",
+                          highlight=False)  # fmt: skip
+            console.print(f"    {meta.replace(',', ', ')}", highlight=False)
+        return
     table = Table(title=title, title_justify="left")
-    for column in ("path", "valid from (UTC)", "valid until (UTC)", "created (UTC)", "size",
-                   "metadata"):  # fmt: skip
+    # The path is what users copy: never folded; the other columns give way to it.
+    table.add_column("path", no_wrap=True, min_width=longest)
+    for column in ("valid from (UTC)", "valid until (UTC)", "created (UTC)", "size", "metadata"):
         table.add_column(column, overflow="fold")
-    for info in infos:
-        meta = ", ".join(f"{k}={v}" for k, v in sorted(info.metadata.items()))
-        table.add_row(info.path, _iso(info.valid_from), _iso(info.valid_until),
-                      _iso(info.created), str(info.size), meta)  # fmt: skip
-    Console().print(table)
+    for row in rows:
+        table.add_row(*row[:5], row[5].replace(",", ", "))
+    console.print(table)
 
 
 # --- handlers -----------------------------------------------------------------------------------
@@ -238,8 +259,11 @@ def _browse(args: argparse.Namespace) -> int:
 
 def _get(args: argparse.Namespace) -> int:
     at = parse_time(args.at, option="--at")
+    filters = parse_metadata(args.metadata)
     with _open(args) as repo:
-        info, data = repo.get(args.path, at, parse_metadata(args.metadata), uuid=args.id)
+        if at is None and filters and args.id is None:
+            at = _newest_match_time(repo, args.path, filters)
+        info, data = repo.get(args.path, at, filters, uuid=args.id)
     if args.output:
         from qcflow._io import atomic_write_bytes
 
@@ -252,6 +276,20 @@ def _get(args: argparse.Namespace) -> int:
     elif not args.output:
         sys.stdout.buffer.write(data)
     return 0
+
+
+def _newest_match_time(repo: Any, path: str, filters: dict[str, str]) -> int | None:
+    """A time at which the newest version of ``path`` matching ``filters`` is valid, or None
+    (then "now", as without filters): a filter names a run, which is rarely valid now."""
+    from qcflow.qcdb.urls import is_pattern
+
+    if is_pattern(path):
+        return None  # get refuses it with its own message
+    for info in repo.browse(path, filters, limit=1):
+        # browse ignores filters on keys no version has: check that this one really matches
+        if info.path == path and all(info.metadata.get(k) == v for k, v in filters.items()):
+            return int(info.valid_from)
+    return None
 
 
 def _describe_histogram(data: bytes, *, as_json: bool) -> None:

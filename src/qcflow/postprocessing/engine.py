@@ -39,6 +39,7 @@ from qcflow.errors import InvalidInput
 from qcflow.objects.activity import Activity
 from qcflow.postprocessing.clock import Clock, SystemClock
 from qcflow.postprocessing.crossref import task_stages
+from qcflow.postprocessing.inputs import nothing_published
 from qcflow.postprocessing.object_manager import Listener, ObjectManager, Publication
 from qcflow.postprocessing.reduction import Reducer
 from qcflow.postprocessing.schema import QcConfig, TaskConfig
@@ -78,6 +79,8 @@ class TaskSummary:
     state: str
     updates: int
     published: list[str] = field(default_factory=list)
+    #: Why the task published nothing (empty when it published): see :mod:`.inputs`.
+    note: str = ""
 
 
 @dataclass
@@ -148,7 +151,7 @@ class Engine:
 
     def _runner(self, task: TaskConfig, now: TimestampMs) -> TaskRunner:
         common = task.common
-        source_url = task.source_repo.host if task.source_repo else common.database.host
+        source_url = _source_url(task)
         services = Services(
             source=lambda: self.repository(source_url),
             destination=lambda: self.repository(common.database.host),
@@ -206,7 +209,10 @@ class Engine:
                 log.warning(
                     "%s: never initialized (no init trigger fired)", runner.config.task_name
                 )
-            self.summary.tasks.append(_summarize(runner, self.summary.publications))
+            summary = _summarize(runner, self.summary.publications)
+            if not summary.published:
+                summary.note = self._why_nothing(runner)
+            self.summary.tasks.append(summary)
 
     def _loop(self, runners: list[TaskRunner], deadline: float | None) -> None:
         period = self.config.common.period_seconds
@@ -226,6 +232,10 @@ class Engine:
                 return
             self.clock.sleep(period)
 
+    def _why_nothing(self, runner: TaskRunner) -> str:
+        task = runner.config
+        return nothing_published(task, lambda: self.repository(_source_url(task)), runner.updates)
+
     def _warn_unhandled_sections(self) -> None:
         if self.options.extensions and any(True for _ in entry_points(group=EXTENSION_GROUP)):
             return
@@ -240,6 +250,11 @@ class Engine:
         for repository in self._repositories.values():
             repository.close()
         self._repositories.clear()
+
+
+def _source_url(task: TaskConfig) -> str:
+    """Where the task reads from: its ``sourceRepo``, else the config's database."""
+    return task.source_repo.host if task.source_repo else task.common.database.host
 
 
 def _summarize(runner: TaskRunner, publications: list[Publication]) -> TaskSummary:

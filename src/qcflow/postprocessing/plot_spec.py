@@ -12,7 +12,14 @@ from dataclasses import dataclass, field
 
 from qcflow.postprocessing.expressions import Expression, parse_expression, parse_varexp
 
-__all__ = ["GraphSpec", "GraphStyle", "LegendSpec", "PlotSpec", "plot_branches"]
+__all__ = [
+    "GRAPH_EXPRESSION_KEYS",
+    "GraphSpec",
+    "GraphStyle",
+    "LegendSpec",
+    "PlotSpec",
+    "plot_branches",
+]
 
 
 @dataclass(frozen=True)
@@ -29,6 +36,10 @@ class GraphStyle:
     fill_style: int = -1
 
 
+#: The config keys of a graph that hold expressions, in evaluation order.
+GRAPH_EXPRESSION_KEYS = ("varexp", "selection", "graphErrors")
+
+
 @dataclass(frozen=True)
 class GraphSpec:
     name: str
@@ -41,12 +52,14 @@ class GraphSpec:
 
     def expressions(self) -> list[Expression]:
         """Every expression the graph evaluates (varexp, selection, errors)."""
-        out = parse_varexp(self.varexp)
-        if self.selection.strip():
-            out.append(parse_expression(self.selection))
-        if self.errors.strip():
-            out.extend(parse_varexp(self.errors))
-        return out
+        return [e for key in GRAPH_EXPRESSION_KEYS for e in self.expressions_of(key)]
+
+    def expressions_of(self, key: str) -> list[Expression]:
+        """The expressions of one config key of :data:`GRAPH_EXPRESSION_KEYS` (errors name it)."""
+        text = {"varexp": self.varexp, "selection": self.selection, "graphErrors": self.errors}[key]
+        if not text.strip():
+            return []
+        return [parse_expression(text)] if key == "selection" else parse_varexp(text)
 
 
 @dataclass(frozen=True)

@@ -19,10 +19,10 @@ into them, so a repository behaves the same embedded or remote.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from qcflow.errors import InvalidInput, NotFound, QcflowError
-from qcflow.qcdb.model import ObjectInfo
+from qcflow.qcdb.model import ObjectInfo, iso_time
 from qcflow.qcdb.query import Query
 
 __all__ = [
@@ -86,24 +86,44 @@ def http_status(error: QcflowError) -> int:
 
 
 def near_misses(query: Query, versions: list[ObjectInfo], nearby_paths: Iterable[str]) -> list[str]:
-    """Hints for an :class:`ObjectNotFound`: close paths, or why the path's versions missed."""
+    """Hints for an :class:`ObjectNotFound`: close paths, or why the path's versions missed.
+
+    Versions whose metadata match the filters come first: when some exist but none is valid at
+    the time asked, the hint names the nearest of those (as dates), not of any version.
+    """
     if not versions:
         close = difflib.get_close_matches(query.path, list(nearby_paths), n=3, cutoff=0.6)
         return [f"no version of this path; close paths: {', '.join(close)}"] if close else []
     hints = [f"{len(versions)} version(s) of this path exist"]
+    matching = [v for v in versions if _has(v, query.filters)]
+    at = query.timestamp
+    if at is not None and matching and not any(v.is_valid_at(at) for v in matching):
+        nearest = min(matching, key=lambda v: _distance(v, at))
+        with_filters = " with " + _filters(query.filters) if query.filters else ""
+        start, end = nearest.valid_from, nearest.valid_until
+        hints.append(f"none{with_filters} valid then; nearest valid [{iso_time(start)}, "
+                     f"{iso_time(end)}) UTC ({start}, {end})")  # fmt: skip
+        return hints
     if query.timestamp is not None:
         valid = [v for v in versions if v.is_valid_at(query.timestamp)]
-        if not valid:
-            nearest = min(versions, key=lambda v: _distance(v, query.timestamp or 0))
-            hints.append(f"none valid then; nearest [{nearest.valid_from}, {nearest.valid_until})")
-            return hints
-        versions = valid
+        if valid:
+            versions = valid  # the filters' hints: the values of the versions valid then
+        else:
+            hints.append("none valid then")
     for key, wanted in query.filters.items():
         seen = sorted({v.metadata[key] for v in versions if key in v.metadata})
         if wanted not in seen:
             shown = ", ".join(seen[:8]) + (", ..." if len(seen) > 8 else "")
             hints.append(f"{key} has values {shown}" if seen else f"no version has key {key}")
     return hints
+
+
+def _has(info: ObjectInfo, filters: Mapping[str, str]) -> bool:
+    return all(info.metadata.get(key) == value for key, value in filters.items())
+
+
+def _filters(filters: Mapping[str, str]) -> str:
+    return ", ".join(f"{key}={value}" for key, value in filters.items())
 
 
 def _distance(info: ObjectInfo, timestamp: int) -> int:

@@ -15,6 +15,7 @@ the id, and its 100 ns ticks break ties between objects created in the same mill
 
 from __future__ import annotations
 
+import datetime as dt
 import email.utils
 import json
 import secrets
@@ -31,6 +32,7 @@ __all__ = [
     "from_headers",
     "from_listing_entry",
     "http_date",
+    "iso_time",
     "new_id",
     "order_key",
     "ticks_ms",
@@ -111,6 +113,16 @@ def order_key(info: ObjectInfo) -> tuple[int, int, str]:
 def http_date(ms: TimestampMs) -> str:
     """An HTTP date (RFC 9110) for a time in ms."""
     return email.utils.formatdate(ms / 1000, usegmt=True)
+
+
+def iso_time(ms: TimestampMs) -> str:
+    """``2024-05-07 03:44:23`` (UTC) for a time in ms; the number itself when out of the
+    calendar's range (validities run to 2**63 - 1 ms)."""
+    try:
+        moment = dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC)
+    except (OverflowError, OSError, ValueError):
+        return str(ms)
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _parse_http_date(text: str) -> TimestampMs:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from qcflow._types import ObjectPath, TimestampMs
 from qcflow.errors import InvalidInput
-from qcflow.qcdb.model import ObjectInfo, order_key
+from qcflow.qcdb.model import ObjectInfo, iso_time, order_key
 
 __all__ = [
     "TEN_YEARS_MS",
@@ -65,11 +65,14 @@ class Query:
         """One line for error messages: path, timestamp, filters, bounds."""
         parts = [self.path]
         if self.timestamp is not None:
-            parts.append(f"at {self.timestamp}")
+            parts.append(f"at {self.timestamp} ({iso_time(self.timestamp)} UTC)")
         if self.filters:
             parts.append("with " + ", ".join(f"{k}={v}" for k, v in self.filters.items()))
         if self.not_before is not None or self.not_after is not None:
-            parts.append(f"created in [{self.not_before}, {self.not_after}]")
+            first, last = (
+                "-" if t is None else iso_time(t) for t in (self.not_before, self.not_after)
+            )
+            parts.append(f"created in [{first}, {last}] UTC")
         if self.uuid:
             parts.append(f"id {self.uuid}")
         return " ".join(parts)

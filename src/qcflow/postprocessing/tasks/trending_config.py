@@ -23,7 +23,13 @@ from qcflow.errors import InvalidInput
 from qcflow.postprocessing.classes import REGISTRY
 from qcflow.postprocessing.expressions import check_branches
 from qcflow.postprocessing.parameters import CustomParameters, read_extended
-from qcflow.postprocessing.plot_spec import GraphSpec, GraphStyle, LegendSpec, PlotSpec
+from qcflow.postprocessing.plot_spec import (
+    GRAPH_EXPRESSION_KEYS,
+    GraphSpec,
+    GraphStyle,
+    LegendSpec,
+    PlotSpec,
+)
 from qcflow.postprocessing.schema import TaskConfig
 from qcflow.postprocessing.trend_table import META_RUN, META_RUN_TEXT, TIME
 from qcflow.postprocessing.values import Node
@@ -193,12 +199,12 @@ def _graph(node: Node, default_name: str, branches: list[str], legacy: bool) -> 
     )
     if not graph.varexp.strip():
         return graph  # already reported as required / empty
-    key = "varexp"
-    try:
-        for expression in graph.expressions():
-            check_branches(expression, branches)
-    except InvalidInput as err:
-        node.error(key, str(err))
+    for key in GRAPH_EXPRESSION_KEYS:  # each error names the key it is in
+        try:
+            for expression in graph.expressions_of(key):
+                check_branches(expression, branches)
+        except InvalidInput as err:
+            node.error(key, str(err))
     return graph
 
 
