@@ -78,7 +78,7 @@ def build_report(
     _write(staging / "assets" / "report.css", CSS)
     for entries in data.qualities.values():
         for entry in entries:
-            _write(staging / _json_name(entry), entry.qo.encode())
+            _write(staging / _json_name(entry), entry.qo.to_json_bytes())
     for plot in data.plots:
         _write(staging / _png_name(plot), repo.download(plot.info.id).data)
     server = _remote(repo)
