@@ -37,7 +37,6 @@ qcflow never imports ROOT: the tests compare these bytes and values with ROOT's 
 
 from __future__ import annotations
 
-import io
 import struct
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -46,7 +45,7 @@ from typing import TYPE_CHECKING, Any
 from qcflow.errors import InvalidInput, first_line
 from qcflow.objects.activity import VALIDITY_MAX, VALIDITY_MIN, Activity
 from qcflow.objects.metadata import QUALITY_OBJECT_CLASS
-from qcflow.objects.root import CCDB_KEY, ROOT_MAGIC, read_root
+from qcflow.objects.root import CCDB_KEY, ROOT_MAGIC, _MemorySink, read_root
 
 if TYPE_CHECKING:
     from qcflow.objects.quality import QualityObject
@@ -290,7 +289,8 @@ def _strings(values: Sequence[str]) -> bytes:
 def _memberwise(pair: str, count: int, columns: Iterable[bytes]) -> bytes:
     """A collection of ``pair`` streamed member-wise: header, value class, count, columns."""
     head = struct.pack(">HIi", 0, class_checksum(pair), count)
-    return _versioned(_MEMBERWISE | _STRING_VERSION, head + b"".join(columns))
+    body = b"".join(columns) if count else b""  # an empty one has no columns, not empty ones
+    return _versioned(_MEMBERWISE | _STRING_VERSION, head + body)
 
 
 def _quality_bytes(qo: QualityObject) -> bytes:
@@ -351,20 +351,17 @@ def _object_bytes(qo: QualityObject) -> bytes:
     )
 
 
-class _MemorySink(io.BytesIO):
-    """A BytesIO that survives uproot closing it."""
-
-    def close(self) -> None:
-        pass
-
-
 def encode(qo: QualityObject) -> bytes:
     """The ROOT file QC would store for ``qo`` (zlib-compressed as uproot's default)."""
     import uproot
     import uproot.compression
     from uproot.writing._cascade import RawStreamerInfo
 
-    data = _object_bytes(qo)
+    try:
+        data = _object_bytes(qo)
+    except struct.error as err:  # a run number beyond int32, a level beyond uint32...
+        msg = f"quality object {qo.path}: a value does not fit QC's QualityObject ({err})"
+        raise InvalidInput(msg) from err
     sink = _MemorySink()
     with uproot.recreate(sink) as file:
         # uproot writes the key, directory and streamer list; the object is ours.
@@ -441,6 +438,14 @@ class _Reader:
         msg = f"no streamer info for {class_name} version {version}"
         raise ValueError(msg)
 
+    def value_info(self, class_name: str, version: int, checksum: int) -> Any:
+        """A member-wise collection's value class: by version, else by checksum, else name."""
+        if version:
+            return self.info(class_name, version)
+        if checksum in self.by_checksum:
+            return self.by_checksum[checksum]
+        return self.info(class_name, -1)
+
     def object(self, class_name: str) -> dict[str, Any]:
         end, version = self.header()
         members = self.members(self.info(class_name, version))
@@ -489,13 +494,13 @@ class _Reader:
         end, version = self.header()
         if version & _MEMBERWISE:
             class_version = self.unpack("H")
-            if class_version:
-                info = self.info(value, class_version)
-            else:
-                info = self.by_checksum[self.unpack("I")]
+            checksum = 0 if class_version else self.unpack("I")
             count = self.unpack("i")
+            # ROOT leaves out the value class's streamer info when no file object uses it.
+            info = None if not count else self.value_info(value, class_version, checksum)
             columns = {
-                str(e.member("fName")): self.column(e, count) for e in info.member("fElements")
+                str(e.member("fName")): self.column(e, count)
+                for e in (info.member("fElements") if info is not None else ())
             }
             items: list[Any] = [
                 {name: column[i] for name, column in columns.items()} for i in range(count)
@@ -520,13 +525,29 @@ class _Reader:
         return [self.value(kind, element) for _ in range(count)]
 
 
+_STREAMERS: dict[bytes, Any] = {}
+_STREAMERS_KEPT = 16
+
+
 def _raw_object(data: bytes) -> tuple[str, bytes, Any]:
     """The class name, uncompressed bytes and the file's streamer infos of ``ccdb_object``."""
     file = read_root(data)
     key = file.key(CCDB_KEY)
     chunk, cursor = key.get_uncompressed_chunk_cursor()
     raw = chunk.get(cursor.index, cursor.index + key.data_uncompressed_bytes, cursor, {})
-    return str(key.fClassName), bytes(raw), file.file.streamers
+    # Parsing the streamer list is most of the cost (~6 of ~7 ms); QOs written by one program
+    # share it byte for byte, so the parsed infos are kept per distinct list.
+    # The key's header is skipped: it holds the time of writing.
+    start = int(file.file.fSeekInfo)
+    (key_length,) = struct.unpack_from(">h", data, start + 14)
+    record = data[start + key_length : start + int(file.file.fNbytesInfo)]
+    infos = _STREAMERS.get(record)
+    if infos is None:
+        infos = file.file.streamers
+        if len(_STREAMERS) >= _STREAMERS_KEPT:
+            _STREAMERS.pop(next(iter(_STREAMERS)))
+        _STREAMERS[record] = infos
+    return str(key.fClassName), bytes(raw), infos
 
 
 def _activity(members: Mapping[str, Any] | None) -> Activity:
@@ -540,7 +561,7 @@ def _activity(members: Mapping[str, Any] | None) -> Activity:
         period_name=str(members.get("mPeriodName", "")),
         pass_name=str(members.get("mPassName", "")),
         provenance=str(members.get("mProvenance", "qc")),
-        valid_from=max(low, VALIDITY_MIN),
+        valid_from=min(low, VALIDITY_MAX),
         valid_until=min(high, VALIDITY_MAX),
         beam_type=str(members.get("mBeamType", "")),
     )
