@@ -119,14 +119,16 @@ class _Element:
     stl: tuple[int, int] | None = None  # (fSTLtype, fCtype) of TStreamerSTL*
     base_version: int = 0
 
+    def _base_checksum(self) -> int:
+        return class_checksum(self.name) if self.kind == "TStreamerBase" else 0
+
     def serialise(self) -> bytes:
         element = _versioned(
             4,
             _versioned(1, _tobject() + _tstring(self.name) + _tstring(self.title))
             + struct.pack(">iiii", self.type_code, self.size, 0, 0)
-            # fMaxIndex[5]; a base keeps its class's checksum in the first
-            + struct.pack(">I", class_checksum(self.name) if self.kind == "TStreamerBase" else 0)
-            + bytes(16)
+            # fMaxIndex[5]; a base keeps its class's checksum in the second
+            + struct.pack(">iIiii", 0, self._base_checksum(), 0, 0, 0)
             + _tstring(self.type_name),
         )
         if self.kind == "TStreamerBase":
