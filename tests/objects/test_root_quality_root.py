@@ -166,8 +166,9 @@ def test_root_reads_what_qcflow_writes_without_qcs_classes(build: Path, tmp_path
     for i, qo in enumerate(SAMPLES):
         files.append(tmp_path / f"{i}.root")
         files[-1].write_bytes(qo.encode())
-    root(build, "read-nodict", str(tmp_path / "out.json"), *map(str, files))
+    done = root(build, "read-nodict", str(tmp_path / "out.json"), *map(str, files))
     assert json.loads((tmp_path / "out.json").read_text()) == [plain(qo) for qo in SAMPLES]
+    assert "Warning" not in done.stderr and "Error" not in done.stderr, done.stderr
 
 
 def test_quality_task_and_report_on_quality_objects_cpp_wrote(

@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from qcflow.errors import InvalidInput, first_line
-from qcflow.objects.activity import VALIDITY_MAX, VALIDITY_MIN, Activity
+from qcflow.objects.activity import VALIDITY_MAX, VALIDITY_MIN, Activity, run_type_name
 from qcflow.objects.metadata import QUALITY_OBJECT_CLASS
 from qcflow.objects.root import CCDB_KEY, ROOT_MAGIC, _MemorySink, read_root
 
@@ -556,10 +556,11 @@ def _activity(members: Mapping[str, Any] | None) -> Activity:
     if not members:
         return Activity()
     validity = members.get("mValidity") or {}
+    kind = members.get("mType", "NONE")  # older Activity versions: an int code
     low, high = int(validity.get("mMin", VALIDITY_MIN)), int(validity.get("mMax", VALIDITY_MAX))
     return Activity(
         number=int(members.get("mId", 0)),
-        type=str(members.get("mType", "NONE")),
+        type=run_type_name(kind) if isinstance(kind, int) else str(kind),
         period_name=str(members.get("mPeriodName", "")),
         pass_name=str(members.get("mPassName", "")),
         provenance=str(members.get("mProvenance", "qc")),
