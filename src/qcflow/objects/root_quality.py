@@ -17,12 +17,14 @@ ROOT streams it member-wise (facts in ``shared/spec/ccdb-api.md``)::
     o2::quality_control::FlagType v1: unsigned short mId, string mName, bool mBad
 
 :func:`encode` writes that file with the TStreamerInfo records of every class involved
-(including ``pair<…>``), so ROOT and JSROOT read it without QC's dictionary; the checksums are
-ROOT's (:func:`class_checksum`), so ROOT *with* QC's classes loaded reads it silently too.
-:func:`decode` reads any version through the file's own streamer infos (uproot), so older QC
-layouts work as long as the members it finds are named as above; absent members take QC's
-defaults. uproot writes the file around the object (keys, directory, streamer list); the
-streamer records and the object's bytes are serialised here, from ROOT's rules:
+(including ``pair<…>``), so ROOT reads it without QC's dictionary (JSROOT reads the same
+records); the checksums are ROOT's (:func:`class_checksum`), so ROOT *with* QC's classes loaded
+reads it silently too. :func:`decode` follows the file's own streamer infos (parsed by uproot,
+interpreted here: uproot cannot read a member-wise ``vector<pair<object,string>>`` of more than
+one element), so other QC versions read as long as their members are named as above; absent
+members take QC's defaults. uproot writes the file around the object (keys, directory,
+streamer list); the streamer records and the object's bytes are serialised here, by ROOT's
+rules:
 
 - every object and member starts with ``bytecount | 0x40000000`` (uint32) and its class
   version (uint16), except TObject (version only) and basic types;
@@ -37,6 +39,7 @@ qcflow never imports ROOT: the tests compare these bytes and values with ROOT's 
 
 from __future__ import annotations
 
+import functools
 import struct
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -81,7 +84,7 @@ def _versioned(version: int, payload: bytes) -> bytes:
 
 
 def _tstring(text: str) -> bytes:
-    raw = text.encode()
+    raw = text.encode(errors="replace")  # a lone surrogate (JSON allows them) becomes "?"
     if len(raw) < 255:
         return struct.pack(">B", len(raw)) + raw
     return struct.pack(">BI", 255, len(raw)) + raw
@@ -241,6 +244,7 @@ def _hash(value: int, text: str) -> int:
     return value
 
 
+@functools.cache
 def class_checksum(name: str) -> int:
     """ROOT's checksum of one of these classes (``TClass::GetCheckSum``, current rule).
 
@@ -274,9 +278,10 @@ def _streamer_info(cls: _Class) -> bytes:
     return _object_any("TStreamerInfo", info) + b"\0"
 
 
-def streamer_infos() -> list[tuple[None, bytes, str, int]]:
+@functools.cache
+def streamer_infos() -> tuple[tuple[None, bytes, str, int], ...]:
     """The streamer records a QualityObject file needs, as uproot's raw streamer tuples."""
-    return [(None, _streamer_info(c), c.name, c.version) for c in _CLASSES]
+    return tuple((None, _streamer_info(c), c.name, c.version) for c in _CLASSES)
 
 
 # -- the object --------------------------------------------------------------------------------
