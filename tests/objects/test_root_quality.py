@@ -129,3 +129,10 @@ def test_damaged_payloads_are_invalid_input(data: st.DataObject) -> None:
     else:
         return  # a flipped byte in a name or padding still reads
     assert message.startswith("qc/X/QO/c: ") and "\n" not in message
+
+
+def test_a_lone_surrogate_is_written_as_a_question_mark() -> None:
+    """JSON configs may hold one (``"\\ud800"``); UTF-8 cannot, so it is replaced, not fatal."""
+    qo = QualityObject(Quality.GOOD.with_metadata("k", "a\ud800b"), "C\ud800")
+    back = QualityObject.decode(qo.encode())
+    assert back.check_name == "C?" and back.quality.metadata == {"k": "a?b"}
