@@ -18,7 +18,15 @@ from qcflow.errors import InvalidInput
 from qcflow.objects import root_quality
 from qcflow.objects.activity import VALIDITY_MAX, Activity
 from qcflow.objects.quality import FLAG_TYPES, Flag, Quality, QualityObject
-from qcflow.objects.root import Axis, Histogram, encode_histogram, object_class, read_root
+from qcflow.objects.root import (
+    CCDB_KEY,
+    Axis,
+    Histogram,
+    encode_histogram,
+    object_class,
+    read_root,
+)
+from qcflow.objects.streamed import read_key
 
 ACTIVITY = Activity(550123, "PHYSICS", "LHC24ab", "apass1", "qc_async", 1_700_000_000_000,
                     1_700_003_600_000, "PbPb")  # fmt: skip
@@ -68,7 +76,7 @@ def test_json_payloads_of_earlier_stores_are_still_read() -> None:
 def test_open_validity_is_qcs_full_interval() -> None:
     qo = QualityObject(Quality.GOOD, "C", activity=Activity(valid_until=VALIDITY_MAX))
     data = qo.encode()
-    assert struct.pack(">Q", 2**64 - 1) in root_quality._raw_object(data)[1]
+    assert struct.pack(">Q", 2**64 - 1) in read_key(data, CCDB_KEY)[1]
     assert QualityObject.decode(data).activity.valid_until == VALIDITY_MAX
 
 

@@ -19,10 +19,10 @@ from typing import Any
 
 import pytest
 
-from qcflow.objects import root_quality
 from qcflow.objects.activity import VALIDITY_MAX, Activity
 from qcflow.objects.quality import Quality, QualityObject
-from qcflow.objects.root import read_root
+from qcflow.objects.root import CCDB_KEY, read_root
+from qcflow.objects.streamed import read_key
 from qcflow.qcdb.local import LocalRepository
 from qcflow.report.collect import collect
 from tests.postprocessing.test_quality_task import (
@@ -146,7 +146,7 @@ def test_qcflow_writes_the_bytes_root_writes(build: Path, tmp_path: Path) -> Non
     )
     root(build, "write", str(tmp_path / "specs.json"))
     theirs, ours = (tmp_path / "root.root").read_bytes(), qo.encode()
-    assert root_quality._raw_object(ours)[1] == root_quality._raw_object(theirs)[1]
+    assert read_key(ours, CCDB_KEY)[1] == read_key(theirs, CCDB_KEY)[1]
     assert streamer_records(ours) == streamer_records(theirs)
 
 
