@@ -1,6 +1,7 @@
 """Runs CERN ROOT for the quality object tests, in its own process (ROOT installs signal handlers).
 
     python _root_qc.py BUILD_DIR write SPECS.json       # ROOT writes each spec's QO to its path
+    python _root_qc.py BUILD_DIR write-older SPECS.json # the same in _root_qc_older.h's layout
     python _root_qc.py BUILD_DIR read-dict OUT.json FILE...    # ROOT with QC's classes reads
     python _root_qc.py BUILD_DIR read-nodict OUT.json FILE...  # ROOT with streamer infos only
 
@@ -20,9 +21,9 @@ HERE = Path(__file__).parent
 CLASS = "o2::quality_control::core::QualityObject"
 
 
-def load_classes(root: Any, build: str) -> None:
+def load_classes(root: Any, build: str, header: str = "_root_qc.h") -> None:
     root.gSystem.SetBuildDir(build, True)
-    if root.gROOT.ProcessLine(f".L {HERE / '_root_qc.h'}+") != 0:
+    if root.gROOT.ProcessLine(f".L {HERE / header}+") != 0:
         sys.exit("ACLiC could not build the QC stand-in classes")
 
 
@@ -56,6 +57,33 @@ def write(root: Any, specs: list[dict[str, Any]]) -> None:
         )
         a.mPartitionName, a.mFillNumber = act["partitionName"], act["fillNumber"]
         a.mOriginalId = act["originalId"]
+        a.mValidity.mMin, a.mValidity.mMax = act["validFrom"], act["validUntil"]
+        out = root.TFile.Open(spec["path"], "RECREATE")
+        out.WriteObjectAny(qo, CLASS, "ccdb_object")
+        out.Close()
+
+
+def write_older(root: Any, specs: list[dict[str, Any]]) -> None:
+    """As :func:`write`, for ``_root_qc_older.h``'s layout (no flags; an integer run type)."""
+    entry = root.std.pair[root.std.string, root.std.string]
+    for spec in specs:
+        plain, qo = spec["qo"], root.o2.quality_control.core.QualityObject()
+        qo.mQuality.mLevel, qo.mQuality.mName = plain["level"], plain["name"]
+        for key, value in plain["metadata"].items():
+            qo.mQuality.mUserMetadata.insert(entry(key, value))
+        qo.mCheckName, qo.mDetectorName = plain["checkName"], plain["detectorName"]
+        qo.mPolicy = plain["policyName"]
+        for name in plain["inputs"]:
+            qo.mInputs.push_back(name)
+        for name in plain["monitorObjectsNames"]:
+            qo.mMonitorObjects.push_back(name)
+        a, act = qo.mActivity, plain["activity"]
+        a.mId, a.mType, a.mPeriodName = act["id"], act["type"], act["periodName"]
+        a.mPassName, a.mProvenance, a.mBeamType = (
+            act["passName"],
+            act["provenance"],
+            act["beamType"],
+        )
         a.mValidity.mMin, a.mValidity.mMax = act["validFrom"], act["validUntil"]
         out = root.TFile.Open(spec["path"], "RECREATE")
         out.WriteObjectAny(qo, CLASS, "ccdb_object")
@@ -116,6 +144,10 @@ def main(build: str, command: str, *args: str) -> None:
     if command == "write":
         load_classes(ROOT, build)
         write(ROOT, json.loads(Path(args[0]).read_text()))
+        return
+    if command == "write-older":
+        load_classes(ROOT, build, "_root_qc_older.h")
+        write_older(ROOT, json.loads(Path(args[0]).read_text()))
         return
     if command == "read-dict":
         load_classes(ROOT, build)

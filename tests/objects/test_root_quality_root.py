@@ -204,3 +204,23 @@ def test_quality_task_and_report_on_quality_objects_cpp_wrote(
                      3: [("Check", "Medium")]}  # fmt: skip
     [bad] = report.cell(2, "TST")
     assert [f.type.name for f in bad.qo.quality.flags] == ["Bad PID", "Unknown"]
+
+
+def test_another_layout_is_read_through_its_streamer_infos(build: Path, tmp_path: Path) -> None:
+    """A smaller, older-style layout (``_root_qc_older.h``): renamed members are found, absent
+    ones take QC's defaults, an integer run type is translated (1 = PHYSICS)."""
+    qo = QualityObject(
+        Quality.MEDIUM.with_metadata("k", "v"), "Old", "TPC", "OnAll", ("In",), ("mo",),
+        Activity(42, "PHYSICS", "LHC22f", "apass4", "qc", 10, 20, "pp"),
+    )  # fmt: skip
+    spec = plain(qo)
+    spec["activity"]["type"] = 1
+    specs = [{"path": str(tmp_path / "old.root"), "qo": spec}]
+    (tmp_path / "specs.json").write_text(json.dumps(specs))
+    root(build, "write-older", str(tmp_path / "specs.json"))
+    data = (tmp_path / "old.root").read_bytes()
+    assert {n: sorted(v) for n, v in read_root(data).file.streamers.items()}[
+        "o2::quality_control::core::QualityObject"
+    ] == [6]
+    back = QualityObject.decode(data, "old.root")
+    assert back == qo and back.quality.metadata == {"k": "v"} and back.quality.flags == ()
