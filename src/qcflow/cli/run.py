@@ -282,9 +282,21 @@ def _run(args: argparse.Namespace) -> int:
         _print_dry_run(plan, result.order)
         return 0
     print_table(result.summary)
+    _name_failed_logs(result.summary)
     if result.lost:
         print(f"qcflow: error: {result.lost}; run again to resume", file=sys.stderr)
     return result.exit_code
+
+
+#: Statuses of a task that ran and did not succeed: its log says why.
+_FAILED = frozenset({"failed", "killed", "out-of-memory"})
+
+
+def _name_failed_logs(summary: Any) -> None:
+    """One line per failed task with its log, last thing printed: where to look next."""
+    for row in summary["tasks"]:
+        if row["status"] in _FAILED and row.get("log"):
+            print(f"qcflow: task {row['name']} {row['status']}: see {row['log']}", file=sys.stderr)
 
 
 def _visualize(plan: Any, done: dict[int, str]) -> None:

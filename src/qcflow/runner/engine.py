@@ -35,6 +35,7 @@ from pathlib import Path
 from types import FrameType
 
 from qcflow.errors import QcflowError
+from qcflow.runner import notes
 from qcflow.runner import scheduler as sch
 from qcflow.runner.estimates import SiblingLearner, group_of
 from qcflow.runner.executor import Executor, ExecutorLost, Job, Outcome
@@ -170,6 +171,7 @@ class Engine:
         job = self._job(planned, action)
         if self.s.real:
             remove_marker(planned.marker)
+            notes.clear(planned.notes)
             job = dataclasses.replace(
                 job, marker=planned.marker, marker_text=self._marker(action, now)
             )
@@ -203,7 +205,7 @@ class Engine:
             name=planned.name,
             command=planned.shell_text,
             cwd=planned.cwd,
-            env=self.plan.process_env(planned),
+            env={**self.plan.process_env(planned), notes.NOTES_ENV: str(planned.notes)},
             log=planned.log,
             nice=19 if action.lane == "backfill" else 0,
             timeout=self.options.task_timeout,
@@ -223,6 +225,8 @@ class Engine:
         if outcome.pid is not None and self.s.lock is not None:
             self.s.lock.ended(outcome.pid)
         self._record(record, state.attempts[i], outcome, usage)
+        if self.s.real:
+            record.notes = notes.read(planned.notes)
         ok, reason = outcome.ok, outcome.reason
         if ok and self.s.real:
             ok, reason = self._mark_done(i)

@@ -9,7 +9,7 @@
      "tasks": [{"name": "a", "status": "done", "attempts": 1, "retries": 0, "rc": 0,
                 "start": "...Z", "end": "...Z", "duration": 0.4, "lane": "normal",
                 "peak_pss_mb": 12.5, "peak_uss_mb": 9.1, "cpu_mean_percent": 97.0,
-                "reason": "", "log": "/abs/QC/a.log"}, ...],
+                "reason": "", "log": "/abs/QC/a.log", "notes": []}, ...],
      "not_run": [{"name": "c", "status": "cancelled", "reason": "task b failed"}, ...]}
 
 Every task of the run is in ``tasks``; those that never started (cached, blocked, cancelled,
@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +58,8 @@ class TaskRecord:
     peak_uss_mb: float | None = None
     cpu_mean_percent: float | None = None
     log: str | None = None
+    #: What the task's last attempt wrote to its notes file (:mod:`~qcflow.runner.notes`).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def duration(self) -> float | None:
@@ -81,6 +83,7 @@ class TaskRecord:
             "cpu_mean_percent": _round(self.cpu_mean_percent),
             "reason": self.reason,
             "log": self.log,
+            "notes": list(self.notes),
         }
 
 
@@ -145,15 +148,20 @@ _STYLE = {"done": "green", "cached": "green", "failed": "bold red", "killed": "r
 
 
 def print_table(summary: JSONObject, console: Console | None = None) -> None:
-    """The end-of-run table: every task of a small run, else only those that did not succeed."""
+    """The end-of-run table: every task of a small run, else those that did not succeed or left
+    notes; a "notes" column when a task left some."""
     console = console or Console()
     rows: list[Any] = summary["tasks"]
     if len(rows) > _TABLE_ALL_UP_TO:
-        rows = [r for r in rows if r["status"] not in {"done", "cached"}]
+        rows = [r for r in rows if r["status"] not in {"done", "cached"} or r.get("notes")]
+    shown = rows[:_TABLE_MAX_ROWS]
+    with_notes = any(row.get("notes") for row in shown)
     table = Table(title=f"qcflow run: {summary['workflow']}", title_justify="left")
-    for column in ("task", "status", "tries", "time s", "rc", "PSS MB", "reason"):
+    columns = ["task", "status", "tries", "time s", "rc", "PSS MB", "reason"]
+    for column in columns + (["notes"] if with_notes else []):
         table.add_column(column, justify="right" if column in {"tries", "time s", "rc"} else "left")
-    for row in rows[:_TABLE_MAX_ROWS]:
+    for row in shown:
+        extra = ["\n".join(row.get("notes") or [])] if with_notes else []
         table.add_row(
             row["name"],
             f"[{_STYLE.get(row['status'], 'yellow')}]{row['status']}[/]",
@@ -162,6 +170,7 @@ def print_table(summary: JSONObject, console: Console | None = None) -> None:
             "" if row["rc"] is None else str(row["rc"]),
             "" if row["peak_pss_mb"] is None else f"{row['peak_pss_mb']:.0f}",
             row["reason"],
+            *extra,
         )
     if rows:
         console.print(table)
