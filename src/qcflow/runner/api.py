@@ -246,6 +246,7 @@ def _execute(
     monitor = Monitor(metrics, options.monitor_interval)
     services = dataclasses.replace(services, monitor=monitor)
     engine = Engine(plan, options, services)
+    monitor.on_over = engine.on_over_memory
     started = time.time()
     actions.write("run", workflow=plan.source, tasks=len(plan.tasks), pid=os.getpid())
     try:

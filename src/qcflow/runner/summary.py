@@ -9,7 +9,8 @@
      "tasks": [{"name": "a", "status": "done", "attempts": 1, "retries": 0, "rc": 0,
                 "start": "...Z", "end": "...Z", "duration": 0.4, "lane": "normal",
                 "peak_pss_mb": 12.5, "peak_uss_mb": 9.1, "cpu_mean_percent": 97.0,
-                "reason": "", "log": "/abs/QC/a.log", "notes": []}, ...],
+                "reason": "", "log": "/abs/QC/a.log", "notes": [],
+                "booked_mem_mb": 100, "warnings": []}, ...],
      "not_run": [{"name": "c", "status": "cancelled", "reason": "task b failed"}, ...]}
 
 Every task of the run is in ``tasks``; those that never started (cached, blocked, cancelled,
@@ -60,6 +61,12 @@ class TaskRecord:
     log: str | None = None
     #: What the task's last attempt wrote to its notes file (:mod:`~qcflow.runner.notes`).
     notes: list[str] = field(default_factory=list)
+    #: The memory the last attempt booked, MB.
+    booked_mem_mb: float | None = None
+    #: The last attempt was ended by --enforce-memory.
+    out_of_memory: bool = False
+    #: What went wrong without failing the task (a peak over the booking).
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def duration(self) -> float | None:
@@ -84,6 +91,8 @@ class TaskRecord:
             "reason": self.reason,
             "log": self.log,
             "notes": list(self.notes),
+            "booked_mem_mb": _round(self.booked_mem_mb),
+            "warnings": list(self.warnings),
         }
 
 
@@ -144,7 +153,13 @@ def dumps_by_line(summary: JSONObject) -> str:
     return "{\n " + ",\n ".join(lines) + "\n}\n"
 
 
-_STYLE = {"done": "green", "cached": "green", "failed": "bold red", "killed": "red"}
+_STYLE = {
+    "done": "green",
+    "cached": "green",
+    "failed": "bold red",
+    "killed": "red",
+    "out-of-memory": "bold red",
+}
 
 
 def print_table(summary: JSONObject, console: Console | None = None) -> None:
@@ -169,7 +184,7 @@ def print_table(summary: JSONObject, console: Console | None = None) -> None:
             "" if row["duration"] is None else f"{row['duration']:.2f}",
             "" if row["rc"] is None else str(row["rc"]),
             "" if row["peak_pss_mb"] is None else f"{row['peak_pss_mb']:.0f}",
-            row["reason"],
+            "; ".join(filter(None, [row["reason"], *(row.get("warnings") or [])])),
             *extra,
         )
     if rows:
