@@ -40,7 +40,7 @@ from pathlib import Path
 
 import psutil
 
-__all__ = ["TASK_ID_ENV", "Adoptions"]
+__all__ = ["TASK_ID_ENV", "Adoptions", "end_later", "tagged"]
 
 TASK_ID_ENV = "QCFLOW_TASK_ID"
 _PR_SET_CHILD_SUBREAPER = 36
@@ -121,6 +121,45 @@ def _owner_tag(pid: int) -> str | None:
         if entry.startswith(prefix):
             return entry[len(prefix) :].decode(errors="replace")
     return None
+
+
+def tagged(tag: str) -> list[psutil.Process]:
+    """Every process this user may read whose environment holds ``QCFLOW_TASK_ID=<tag>``.
+
+    A scan of ``/proc`` (a few ms for a few hundred processes): for executors that cannot be a
+    subreaper (a Dask worker), it finds what a task left anywhere, init's adoptees included.
+    """
+    want = f"{TASK_ID_ENV}={tag}".encode()
+    found: list[psutil.Process] = []
+    try:
+        entries = [e.name for e in os.scandir("/proc") if e.name.isdigit()]
+    except OSError:
+        return found
+    for name in entries:
+        try:
+            environ = Path(f"/proc/{name}/environ").read_bytes()
+        except OSError:
+            continue  # gone, or another user's
+        if want in environ.split(b"\0"):
+            with contextlib.suppress(psutil.Error):
+                found.append(psutil.Process(int(name)))
+    return found
+
+
+def end_later(procs: list[psutil.Process], grace: float) -> None:
+    """SIGTERM each process now and SIGKILL it after ``grace`` seconds (from a timer thread)."""
+    for proc in procs:
+        with contextlib.suppress(psutil.Error):
+            proc.send_signal(signal.SIGTERM)
+
+    def kill() -> None:
+        for proc in procs:
+            with contextlib.suppress(psutil.Error):
+                proc.send_signal(signal.SIGKILL)  # psutil checks the pid is still this process
+
+    timer = threading.Timer(grace, kill)
+    timer.daemon = True
+    timer.start()
 
 
 class Adoptions:
