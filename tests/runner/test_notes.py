@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import json
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from rich.console import Console
+
 from qcflow.cli import main
-from qcflow.runner import run_workflow
-from qcflow.runner.notes import MAX_CHARS, MAX_LINES
+from qcflow.runner import notes, run_workflow
+from qcflow.runner.notes import MAX_BYTES, MAX_CHARS, MAX_LINES
+from qcflow.runner.summary import print_table
 from tests.cli.test_run import QUIET
 from tests.runner.conftest import task, write_workflow
 
@@ -69,3 +74,26 @@ def test_a_failed_run_names_each_failed_tasks_log(tmp_path, monkeypatch, capsys)
     assert f"qcflow: task a failed: see {tmp_path / 'A' / 'a.log'}" in err
     assert f"qcflow: task b failed: see {tmp_path / 'B' / 'b.log'}" in err
     assert "task c" not in err
+
+
+@given(st.binary(max_size=3 * MAX_BYTES))
+@settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_bytes_make_bounded_notes(tmp_path, data: bytes):
+    path = tmp_path / "t.notes"
+    path.write_bytes(data)
+    got = notes.read(path)
+    assert len(got) <= MAX_LINES
+    assert all(line and line == line.strip() and len(line) <= MAX_CHARS for line in got)
+    notes.clear(path)
+    assert notes.read(path) == []
+
+
+def test_a_large_run_lists_tasks_that_succeeded_with_notes(tmp_path, options):
+    tasks = [task(f"t{i}", "true") for i in range(40)]
+    tasks.append(task("said", 'echo "no input" > "$QCFLOW_TASK_NOTES"'))
+    result = run_workflow(write_workflow(tmp_path / "wf.json", tasks), options)
+    console = Console(record=True, width=200)
+    print_table(result.summary, console)
+    text = console.export_text()
+    assert "said" in text and "no input" in text
+    assert "t12" not in text

@@ -162,13 +162,18 @@ _STYLE = {
 }
 
 
+def _worth_a_row(row: Any) -> bool:
+    """A task that succeeded is still shown in a large run when it left notes or a warning."""
+    return bool(row.get("notes") or row.get("warnings"))
+
+
 def print_table(summary: JSONObject, console: Console | None = None) -> None:
     """The end-of-run table: every task of a small run, else those that did not succeed or left
-    notes; a "notes" column when a task left some."""
+    notes or a warning; a "notes" column when a task left some."""
     console = console or Console()
     rows: list[Any] = summary["tasks"]
     if len(rows) > _TABLE_ALL_UP_TO:
-        rows = [r for r in rows if r["status"] not in {"done", "cached"} or r.get("notes")]
+        rows = [r for r in rows if r["status"] not in {"done", "cached"} or _worth_a_row(r)]
     shown = rows[:_TABLE_MAX_ROWS]
     with_notes = any(row.get("notes") for row in shown)
     table = Table(title=f"qcflow run: {summary['workflow']}", title_justify="left")
