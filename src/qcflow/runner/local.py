@@ -111,6 +111,10 @@ class LocalExecutor:
         os.set_blocking(self._chld_w, False)
         self._selector.register(self._chld_r, selectors.EVENT_READ, -1)
         self._old_chld: object = None
+        #: SIGCHLDs received, and how many had been when the last scan started: a SIGCHLD
+        #: that a scan (at a task's end) already followed needs no scan of its own.
+        self._chld_seen = 0
+        self._chld_scanned = 0
         if self._adopt.enabled and threading.current_thread() is threading.main_thread():
             # An adopted process that ends must be reaped: SIGCHLD wakes the loop to do it.
             self._old_chld = signal.signal(signal.SIGCHLD, self._on_sigchld)
@@ -160,7 +164,8 @@ class LocalExecutor:
                     woke = self._drain_wake()
                 elif key.data == -1:
                     _drain(self._chld_r)
-                    self._end_orphans()
+                    if self._chld_scanned != self._chld_seen:
+                        self._end_orphans()
                 else:
                     self._reap(key.data)
             if not self._use_pidfd:
@@ -210,11 +215,13 @@ class LocalExecutor:
         return {proc.pid for proc in self._procs.values()}
 
     def _on_sigchld(self, signum: int, frame: object) -> None:
+        self._chld_seen += 1
         with contextlib.suppress(BlockingIOError, OSError):
             os.write(self._chld_w, b"!")
 
     def _end_orphans(self) -> None:
         """Reap adopted processes that ended; end those whose task no longer runs."""
+        self._chld_scanned = self._chld_seen
         found = self._adopt.scan(self._leaders())
         running = set(self._procs)
         # Unmarked ones (env -i) cannot be traced to a task: they are ended at close.
