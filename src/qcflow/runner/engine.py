@@ -86,8 +86,8 @@ class Engine:
         self.lost = ""
         self._learner = SiblingLearner()
         self._pending: dict[int, tuple[str, str]] = {}
-        #: Tasks whose tree passed --enforce-memory: (key, PSS MB), appended by the monitor.
-        self._over: list[tuple[int, float]] = []
+        #: Tasks whose tree passed --enforce-memory: (key, pid, PSS MB), from the monitor.
+        self._over: list[tuple[int, int, float]] = []
         self._over_lock = threading.Lock()
         #: Running tasks being ended for memory: key -> the reason.
         self._out_of_memory: dict[int, str] = {}
@@ -282,19 +282,20 @@ class Engine:
         if text not in record.warnings:
             record.warnings.append(text)
 
-    def on_over_memory(self, key: int, pss_mb: float) -> None:
+    def on_over_memory(self, key: int, pid: int, pss_mb: float) -> None:
         """From the monitor's thread: a task passed --enforce-memory; the loop ends it."""
         with self._over_lock:
-            self._over.append((key, pss_mb))
+            self._over.append((key, pid, pss_mb))
         self.s.executor.wake()
 
     def _enforce_memory(self, state: sch.State) -> None:
         with self._over_lock:
             over, self._over = self._over, []
         factor = self.options.enforce_memory or 0.0
-        for key, pss in over:
-            if key not in state.lanes or key in self._out_of_memory:
-                continue  # ended meanwhile, or already being ended
+        pids = self.s.executor.pids()
+        for key, pid, pss in over:
+            if pids.get(key) != pid or key in self._out_of_memory:
+                continue  # that attempt ended meanwhile, or is already being ended
             booked = state.demands[key].mem
             reason = (
                 f"out of memory: PSS {pss:.0f} MB passed {factor:g} x its booking of "

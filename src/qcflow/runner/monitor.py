@@ -9,7 +9,7 @@ summary and ``--dynamic-resources``. A task shorter than one interval has no sam
 
 The engine calls :meth:`Monitor.add` when a task starts and :meth:`Monitor.remove` when it ends;
 both are cheap and thread-safe. A task added with ``limit_mb`` (``--enforce-memory``) whose tree's
-PSS passes it in a sample is reported once to ``on_over(key, pss_mb)``, called from the
+PSS passes it in a sample is reported once to ``on_over(key, pid, pss_mb)``, called from the
 sampling thread (the engine only records it and wakes its loop).
 """
 
@@ -62,7 +62,7 @@ class Monitor:
         self,
         log: JsonLinesLog,
         interval: float = 1.0,
-        on_over: Callable[[int, float], None] | None = None,
+        on_over: Callable[[int, int, float], None] | None = None,
     ) -> None:
         self.log = log
         self.interval = interval
@@ -130,7 +130,7 @@ class Monitor:
         limit = watched.limit_mb
         if limit is not None and pss > limit and not watched.reported and self.on_over:
             watched.reported = True
-            self.on_over(watched.key, pss)
+            self.on_over(watched.key, watched.pid, pss)
 
     @staticmethod
     def _tree(watched: _Watched) -> list[psutil.Process]:
