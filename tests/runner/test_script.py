@@ -27,6 +27,19 @@ def test_script_runs_the_workflow(tmp_path, options):
     assert not list(tmp_path.rglob("*.log_done"))
 
 
+def test_script_gives_each_task_its_notes_file(tmp_path, options):
+    wf = write_workflow(
+        tmp_path / "wf.json", [task("n", 'echo "nothing to do" > "$QCFLOW_TASK_NOTES"', cwd="Q")]
+    )
+    (tmp_path / "Q").mkdir()
+    (tmp_path / "Q" / "n.notes").write_text("stale\n")
+    script = tmp_path / "run.sh"
+    write_script(prepare(wf, options), script)
+    run = subprocess.run([str(script)], cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stderr
+    assert (tmp_path / "Q" / "n.notes").read_text() == "nothing to do\n"
+
+
 def test_script_stops_at_the_first_failure(tmp_path, options):
     tasks = [task("a", "exit 4"), task("b", "touch ran", ["a"])]
     wf = write_workflow(tmp_path / "wf.json", tasks)

@@ -73,6 +73,7 @@ POSITIVE = _number("a positive number", minimum=1e-12)
 SECONDS = _number("a number of seconds >= 0")
 COUNT = _number("an integer >= 0", integer=True)
 JOBS = _number("an integer >= 1", integer=True, minimum=1)
+FACTOR = _number("a factor >= 1", minimum=1)
 
 
 def register(subparsers: Any) -> None:
@@ -157,6 +158,13 @@ def _qcflow_flags(p: argparse.ArgumentParser) -> None:
         help="auto: a live panel on a terminal, plain lines otherwise",
     )
     p.add_argument("--workdir", metavar="DIR", help="task cwds are relative to it (default .)")
+    p.add_argument(
+        "--enforce-memory",
+        type=FACTOR,
+        metavar="FACTOR",
+        help="end a task whose process tree's PSS passes FACTOR x its memory booking "
+        "(status out-of-memory); default: only a warning when a task's peak passes its booking",
+    )
 
 
 def _dask_flags(p: argparse.ArgumentParser) -> None:
@@ -232,6 +240,7 @@ def _options(args: argparse.Namespace) -> Any:
         scheduler_address=args.scheduler_address,
         workers=args.workers,
         dask_timeout=args.dask_timeout,
+        enforce_memory=args.enforce_memory,
     )
 
 
@@ -282,9 +291,21 @@ def _run(args: argparse.Namespace) -> int:
         _print_dry_run(plan, result.order)
         return 0
     print_table(result.summary)
+    _name_failed_logs(result.summary)
     if result.lost:
         print(f"qcflow: error: {result.lost}; run again to resume", file=sys.stderr)
     return result.exit_code
+
+
+#: Statuses of a task that ran and did not succeed: its log says why.
+_FAILED = frozenset({"failed", "killed", "out-of-memory"})
+
+
+def _name_failed_logs(summary: Any) -> None:
+    """One line per failed task with its log, last thing printed: where to look next."""
+    for row in summary["tasks"]:
+        if row["status"] in _FAILED and row.get("log"):
+            print(f"qcflow: task {row['name']} {row['status']}: see {row['log']}", file=sys.stderr)
 
 
 def _visualize(plan: Any, done: dict[int, str]) -> None:

@@ -115,7 +115,7 @@ def run_plan(
     try:
         if options.dry_run:
             return _dry_run(plan, options)
-        return _real_run(plan, options, executor or LocalExecutor(options.kill_grace), progress)
+        return _real_run(plan, options, executor, progress)
     finally:
         progress.close()
 
@@ -175,7 +175,9 @@ def _dry_run(plan: Plan, options: RunOptions) -> RunResult:
     return RunResult(code, engine.records, summary, engine.order, warnings=plan.warnings)
 
 
-def _real_run(plan: Plan, options: RunOptions, executor: Executor, progress: Progress) -> RunResult:
+def _real_run(
+    plan: Plan, options: RunOptions, executor: Executor | None, progress: Progress
+) -> RunResult:
     summary = options.summary_file or plan.base / "summary.json"
     with _writing("the summary", summary):
         _check_writable(summary)
@@ -190,6 +192,9 @@ def _real_run(plan: Plan, options: RunOptions, executor: Executor, progress: Pro
         lock.open_journal()
         for name in forget(plan):
             progress.line(f"Marking task {name} as to be done again")
+        # Made only now: a local executor makes this process a subreaper until it is closed,
+        # which the engine does; an input error above must not leave it so.
+        executor = executor or LocalExecutor(options.kill_grace)
         services = Services(executor, progress, actions, None, lock)
         return _execute(plan, options, services, metrics, summary)
     finally:
@@ -241,6 +246,7 @@ def _execute(
     monitor = Monitor(metrics, options.monitor_interval)
     services = dataclasses.replace(services, monitor=monitor)
     engine = Engine(plan, options, services)
+    monitor.on_over = engine.on_over_memory
     started = time.time()
     actions.write("run", workflow=plan.source, tasks=len(plan.tasks), pid=os.getpid())
     try:

@@ -15,6 +15,14 @@ The runner submits :func:`run_task` with a :class:`TaskSpec`, one future per att
   timer here. The future then completes with the exit status, as a local process would. When
   the task's shell ends, whatever it left in its group gets SIGTERM, then SIGKILL after the
   grace period.
+- **What left the group** (``setsid``, a double-forked daemon): the task's environment carries
+  ``QCFLOW_TASK_ID=dask:<token>``; when the task's shell has ended, every process of this user
+  still carrying it (:func:`~qcflow.runner.contain.tagged`, a ``/proc`` scan) gets SIGTERM, then
+  SIGKILL after the grace period. The worker is not made a subreaper as the local runner is
+  (:mod:`~qcflow.runner.contain`): it is Dask's long-lived process, running other clients'
+  tasks and Dask's own children, whose orphans it could neither attribute nor reap safely; init
+  adopts and reaps them instead. A process that empties its environment (``env -i``) and left
+  the group is therefore not found here.
 - **Nobody waits for it any more**: :class:`EndOrphans`, a worker plugin, ends the group of a task
   whose future is released while it runs (the runner exited, was killed or lost the scheduler),
   and of every task when the worker closes.
@@ -55,6 +63,7 @@ from typing import Any
 import dask.config
 from distributed import WorkerPlugin, get_worker
 
+from qcflow.runner.contain import TASK_ID_ENV, end_later, tagged
 from qcflow.runner.local import exit_reason, signal_group
 from qcflow.runner.logs import JsonLinesLog
 from qcflow.runner.monitor import Monitor, Usage
@@ -249,7 +258,7 @@ def _spawn(spec: TaskSpec, watcher_pipe: int | None) -> int:
     argv = [_BASH, "-c", text]
     if spec.nice and _NICE:
         argv = [_NICE, "-n", str(spec.nice), *argv]
-    env = {**_worker_environ(), **spec.env}
+    env = {**_worker_environ(), **spec.env, TASK_ID_ENV: _tag(spec.token)}
     devnull_r, devnull_w = _devnull()
     actions = [(os.POSIX_SPAWN_DUP2, devnull_r, 0), (os.POSIX_SPAWN_DUP2, devnull_w, 1)]
     if watcher_pipe is not None:
@@ -310,7 +319,15 @@ def _reap(token: str, running: _Running) -> tuple[int, Any] | None:
         return None
     if _group_alive(pgid):
         _later(running.grace, signal_group, pgid, signal.SIGKILL)
+    escaped = tagged(_tag(token))
+    if escaped:
+        end_later(escaped, running.grace)
     return status, usage
+
+
+def _tag(token: str) -> str:
+    """The ``QCFLOW_TASK_ID`` of an attempt, which its processes inherit."""
+    return f"dask:{token}"
 
 
 def _publish(topic: str, token: str, result: TaskResult) -> None:

@@ -35,6 +35,7 @@ from pathlib import Path
 from types import FrameType
 
 from qcflow.errors import QcflowError
+from qcflow.runner import notes
 from qcflow.runner import scheduler as sch
 from qcflow.runner.estimates import SiblingLearner, group_of
 from qcflow.runner.executor import Executor, ExecutorLost, Job, Outcome
@@ -85,6 +86,11 @@ class Engine:
         self.lost = ""
         self._learner = SiblingLearner()
         self._pending: dict[int, tuple[str, str]] = {}
+        #: Tasks whose tree passed --enforce-memory: (key, pid, PSS MB), from the monitor.
+        self._over: list[tuple[int, int, float]] = []
+        self._over_lock = threading.Lock()
+        #: Running tasks being ended for memory: key -> the reason.
+        self._out_of_memory: dict[int, str] = {}
         self._groups: dict[str, list[int]] = defaultdict(list)
         if options.dynamic_resources:
             for i, t in enumerate(plan.tasks):
@@ -131,6 +137,7 @@ class Engine:
                 outcomes = self.s.executor.wait(self._next_timer())
             except ExecutorLost as err:
                 outcomes, events = self._executor_lost(state, str(err))
+            self._enforce_memory(state)
             for outcome in outcomes:
                 events += self._ended(state, outcome)
             events += self._due_retries()
@@ -153,7 +160,7 @@ class Engine:
     def _perform(self, state: sch.State, actions: list[sch.Action]) -> None:
         for action in actions:
             if isinstance(action, sch.Start):
-                self._start(action)
+                self._start(action, state.demands[action.task].mem)
             elif isinstance(action, sch.Kill):
                 self.s.actions.write("kill", task=self.plan.tasks[action.task].name)
                 self.s.executor.kill(action.task, f"killed: {state.stop_reason}")
@@ -163,18 +170,21 @@ class Engine:
                 self.s.actions.write("retry", task=name, delay=action.delay, attempt=action.attempt)
                 self.s.progress.line(f"retry {name} in {action.delay:g} s", "yellow")
 
-    def _start(self, action: sch.Start) -> None:
+    def _start(self, action: sch.Start, booked_mb: float) -> None:
         planned = self.plan.tasks[action.task]
         record = self.records[action.task]
         now = time.time()
         job = self._job(planned, action)
         if self.s.real:
             remove_marker(planned.marker)
+            notes.clear(planned.notes)
             job = dataclasses.replace(
                 job, marker=planned.marker, marker_text=self._marker(action, now)
             )
         record.start = record.start or now
         record.lane = action.lane
+        record.booked_mem_mb = booked_mb
+        record.out_of_memory = False
         self.order.append(planned.name)
         self.s.executor.start(job)
         pid = self.s.executor.pids().get(action.task)
@@ -183,7 +193,9 @@ class Engine:
         )
         if pid is not None:
             if self.s.monitor is not None:
-                self.s.monitor.add(action.task, planned.name, pid)
+                factor = self.options.enforce_memory
+                limit = None if factor is None else factor * booked_mb
+                self.s.monitor.add(action.task, planned.name, pid, limit)
             if self.s.lock is not None:
                 self.s.lock.started(pid, planned.name, now)
 
@@ -203,7 +215,7 @@ class Engine:
             name=planned.name,
             command=planned.shell_text,
             cwd=planned.cwd,
-            env=self.plan.process_env(planned),
+            env={**self.plan.process_env(planned), notes.NOTES_ENV: str(planned.notes)},
             log=planned.log,
             nice=19 if action.lane == "backfill" else 0,
             timeout=self.options.task_timeout,
@@ -223,7 +235,14 @@ class Engine:
         if outcome.pid is not None and self.s.lock is not None:
             self.s.lock.ended(outcome.pid)
         self._record(record, state.attempts[i], outcome, usage)
+        if self.s.real:
+            record.notes = notes.read(planned.notes)
+        self._check_booking(record, usage)
         ok, reason = outcome.ok, outcome.reason
+        ended_for_memory = self._out_of_memory.pop(i, None)
+        if ended_for_memory is not None and not ok:  # it may have finished before the kill
+            reason = record.reason = ended_for_memory
+            record.out_of_memory = True
         if ok and self.s.real:
             ok, reason = self._mark_done(i)
         else:
@@ -251,6 +270,40 @@ class Engine:
                 setattr(record, attr, max(getattr(record, attr) or 0.0, value))
         if usage.cpu_mean is not None:
             record.cpu_mean_percent = usage.cpu_mean
+
+    def _check_booking(self, record: TaskRecord, usage: Usage) -> None:
+        """Warn (progress, action log, summary) when an attempt's peak PSS passed its booking."""
+        peak, booked = usage.pss_max, record.booked_mem_mb
+        if peak is None or booked is None or peak <= booked:
+            return
+        text = f"peak PSS {peak:.0f} MB over its memory booking of {booked:g} MB"
+        self.s.progress.line(f"warning: {record.name}: {text}", "yellow")
+        self.s.actions.write("memory", task=record.name, peak_pss_mb=round(peak, 2), mem=booked)
+        if text not in record.warnings:
+            record.warnings.append(text)
+
+    def on_over_memory(self, key: int, pid: int, pss_mb: float) -> None:
+        """From the monitor's thread: a task passed --enforce-memory; the loop ends it."""
+        with self._over_lock:
+            self._over.append((key, pid, pss_mb))
+        self.s.executor.wake()
+
+    def _enforce_memory(self, state: sch.State) -> None:
+        with self._over_lock:
+            over, self._over = self._over, []
+        factor = self.options.enforce_memory or 0.0
+        pids = self.s.executor.pids()
+        for key, pid, pss in over:
+            if pids.get(key) != pid or key in self._out_of_memory:
+                continue  # that attempt ended meanwhile, or is already being ended
+            booked = state.demands[key].mem
+            reason = (
+                f"out of memory: PSS {pss:.0f} MB passed {factor:g} x its booking of "
+                f"{booked:g} MB (--enforce-memory)"
+            )
+            self._out_of_memory[key] = reason
+            self.s.actions.write("kill", task=self.plan.tasks[key].name, reason=reason)
+            self.s.executor.kill(key, reason)
 
     def _mark_done(self, i: int) -> tuple[bool, str]:
         """Adopt the stamp of the marker the task wrote, or write it if the task could not."""
@@ -368,6 +421,8 @@ class Engine:
             record.status = state.status[i]
             if record.status == "cached":
                 record.reason = "already done"
+            elif record.status == "failed" and record.out_of_memory:
+                record.status = "out-of-memory"
             elif i in state.why:
                 record.reason = state.why[i]
         ok = all(r.status in {"done", "cached"} for r in self.records) and not state.stopping

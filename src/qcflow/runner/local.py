@@ -17,6 +17,11 @@
   after ``grace`` seconds, or at once when ``kill`` is called again. When a task's main process
   ends on its own, whatever it left running in its group gets the same treatment, so no task
   leaves processes behind, failed or not.
+- **Escaped processes** (Linux): the executor makes this process a child subreaper
+  (:mod:`~qcflow.runner.contain`), so what a task started in a session of its own is adopted
+  here when its parent ends; each job's environment carries ``QCFLOW_TASK_ID``, by which an
+  adopted process is traced to its task and ended with it (at the latest when the executor
+  closes), and reaped (on ``SIGCHLD``).
 - **Timeouts**: a job with ``timeout`` is killed that many seconds after it started.
 """
 
@@ -37,6 +42,7 @@ from typing import Literal
 
 import psutil
 
+from qcflow.runner.contain import TASK_ID_ENV, Adoptions
 from qcflow.runner.executor import Job, Outcome, shell_text
 
 __all__ = ["LocalExecutor", "exit_reason", "signal_group"]
@@ -99,6 +105,19 @@ class LocalExecutor:
         self._made: set[Path] = set()
         self._devnull = os.open(os.devnull, os.O_RDONLY)
         self._devnull_w = os.open(os.devnull, os.O_WRONLY)
+        self._adopt = Adoptions()
+        self._chld_r, self._chld_w = os.pipe()
+        os.set_blocking(self._chld_r, False)
+        os.set_blocking(self._chld_w, False)
+        self._selector.register(self._chld_r, selectors.EVENT_READ, -1)
+        self._old_chld: object = None
+        #: SIGCHLDs received, and how many had been when the last scan started: a SIGCHLD
+        #: that a scan (at a task's end) already followed needs no scan of its own.
+        self._chld_seen = 0
+        self._chld_scanned = 0
+        if self._adopt.enabled and threading.current_thread() is threading.main_thread():
+            # An adopted process that ends must be reaped: SIGCHLD wakes the loop to do it.
+            self._old_chld = signal.signal(signal.SIGCHLD, self._on_sigchld)
 
     # -- the Executor protocol ---------------------------------------------------------------
 
@@ -128,6 +147,8 @@ class LocalExecutor:
         proc.escaped = _descendants(proc.pid)
         signal_group(proc.pid, signal.SIGTERM)
         _signal_all(proc.escaped, signal.SIGTERM)
+        adopted = self._adopt.scan(self._leaders()).get(key, [])
+        proc.escaped += self._adopt.end(adopted, signal.SIGTERM)
         self._add_timer(self.grace, "sigkill", proc.pid, proc.escaped)
 
     def wait(self, timeout: float | None) -> list[Outcome]:
@@ -141,6 +162,10 @@ class LocalExecutor:
             for key, _ in self._selector.select(self._pause(deadline)):
                 if key.data is None:
                     woke = self._drain_wake()
+                elif key.data == -1:
+                    _drain(self._chld_r)
+                    if self._chld_scanned != self._chld_seen:
+                        self._end_orphans()
                 else:
                     self._reap(key.data)
             if not self._use_pidfd:
@@ -170,14 +195,56 @@ class LocalExecutor:
             self._forget(proc)
         for _, _, kind, pgid, escaped in self._timers:
             if kind == "sigkill":
-                signal_group(pgid, signal.SIGKILL)
+                if pgid > 0:
+                    signal_group(pgid, signal.SIGKILL)
                 _signal_all(escaped, signal.SIGKILL)
         self._timers.clear()
+        self._end_adopted()
+        if self._old_chld is not None:
+            signal.signal(signal.SIGCHLD, self._old_chld)  # type: ignore[arg-type]
+        self._adopt.close()
         self._selector.close()
-        os.close(self._devnull)
-        os.close(self._devnull_w)
-        os.close(self._wake_r)
-        os.close(self._wake_w)
+        for fd in (self._devnull, self._devnull_w, self._wake_r, self._wake_w):
+            os.close(fd)
+        os.close(self._chld_r)
+        os.close(self._chld_w)
+
+    # -- adopted processes (see qcflow.runner.contain) ---------------------------------------
+
+    def _leaders(self) -> set[int]:
+        return {proc.pid for proc in self._procs.values()}
+
+    def _on_sigchld(self, signum: int, frame: object) -> None:
+        self._chld_seen += 1
+        with contextlib.suppress(BlockingIOError, OSError):
+            os.write(self._chld_w, b"!")
+
+    def _end_orphans(self) -> None:
+        """Reap adopted processes that ended; end those whose task no longer runs."""
+        self._chld_scanned = self._chld_seen
+        found = self._adopt.scan(self._leaders())
+        running = set(self._procs)
+        # Unmarked ones (env -i) cannot be traced to a task: they are ended at close.
+        stray = [
+            p for owner, procs in found.items() if owner not in running | {None} for p in procs
+        ]
+        if stray:
+            signalled = self._adopt.end(stray, signal.SIGTERM)
+            if signalled:
+                self._add_timer(self.grace, "sigkill", -1, signalled)
+
+    def _end_adopted(self) -> None:
+        """At close: end every adopted process, whatever its marker, and reap it."""
+        deadline = time.monotonic() + self.grace
+        for _ in range(100):  # each round ends a generation; a fork bomb is not waited out
+            alive = [p for procs in self._adopt.scan(set()).values() for p in procs]
+            if not alive:
+                return
+            now = time.monotonic()
+            hard = now >= deadline
+            signalled = self._adopt.end(alive, signal.SIGKILL if hard else signal.SIGTERM)
+            wait = 1.0 if hard else min(max(deadline - now, 0.05), 1.0)
+            psutil.wait_procs(signalled or alive, timeout=wait)
 
     # -- processes ---------------------------------------------------------------------------
 
@@ -189,10 +256,12 @@ class LocalExecutor:
         argv = ["/bin/bash", "-c", shell_text(job)]
         if job.nice and _NICE:
             argv = [_NICE, "-n", str(job.nice), *argv]
+        env = dict(job.env)
+        env[TASK_ID_ENV] = self._adopt.tag(job.key)
         return os.posix_spawn(
             argv[0],
             argv,
-            job.env,
+            env,
             file_actions=[
                 (os.POSIX_SPAWN_DUP2, self._devnull, 0),
                 (os.POSIX_SPAWN_DUP2, self._devnull_w, 1),
@@ -232,6 +301,7 @@ class LocalExecutor:
             self._add_timer(self.grace, "sigkill", pgid)
         rc = _reap_pid(proc)
         self._forget(proc)
+        self._end_orphans()
         end = time.time()
         reason = proc.kill_reason or exit_reason(rc)
         self._ended.append(Outcome(key, rc if rc >= 0 else None, proc.start, end, reason, pgid))
@@ -244,9 +314,7 @@ class LocalExecutor:
             proc.pidfd = None
 
     def _drain_wake(self) -> bool:
-        with contextlib.suppress(BlockingIOError):
-            while os.read(self._wake_r, 4096):
-                pass
+        _drain(self._wake_r)
         return True
 
     # -- timers ------------------------------------------------------------------------------
@@ -270,13 +338,20 @@ class LocalExecutor:
                 if proc is not None and proc.job.timeout is not None:
                     self.kill(target, f"timeout after {proc.job.timeout:g} s")
             else:
-                signal_group(target, signal.SIGKILL)
+                if target > 0:  # -1: no group, only the processes listed
+                    signal_group(target, signal.SIGKILL)
                 _signal_all(escaped, signal.SIGKILL)
 
     def _pause(self, deadline: float | None) -> float | None:
         next_timer = self._timers[0][0] if self._timers else None
         candidates = [t for t in (deadline, next_timer) if t is not None]
         return max(0.0, min(candidates) - time.monotonic()) if candidates else None
+
+
+def _drain(fd: int) -> None:
+    with contextlib.suppress(BlockingIOError):
+        while os.read(fd, 4096):
+            pass
 
 
 def _reap_pid(proc: _Proc) -> int:

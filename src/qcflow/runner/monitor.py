@@ -8,13 +8,16 @@ Each sample becomes one metric-log line; per task the peaks and the CPU mean are
 summary and ``--dynamic-resources``. A task shorter than one interval has no sample.
 
 The engine calls :meth:`Monitor.add` when a task starts and :meth:`Monitor.remove` when it ends;
-both are cheap and thread-safe.
+both are cheap and thread-safe. A task added with ``limit_mb`` (``--enforce-memory``) whose tree's
+PSS passes it in a sample is reported once to ``on_over(key, pid, pss_mb)``, called from the
+sampling thread (the engine only records it and wakes its loop).
 """
 
 from __future__ import annotations
 
 import contextlib
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import psutil
@@ -47,14 +50,23 @@ class _Watched:
     pid: int
     usage: Usage = field(default_factory=Usage)
     procs: dict[int, psutil.Process] = field(default_factory=dict)
+    key: int = 0
+    limit_mb: float | None = None
+    reported: bool = False
 
 
 class Monitor:
     """A sampling thread; ``interval <= 0`` disables sampling (tasks still get empty usage)."""
 
-    def __init__(self, log: JsonLinesLog, interval: float = 1.0) -> None:
+    def __init__(
+        self,
+        log: JsonLinesLog,
+        interval: float = 1.0,
+        on_over: Callable[[int, int, float], None] | None = None,
+    ) -> None:
         self.log = log
         self.interval = interval
+        self.on_over = on_over
         self._watched: dict[int, _Watched] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -64,9 +76,9 @@ class Monitor:
             self._thread = threading.Thread(target=self._loop, name="qcflow-monitor", daemon=True)
             self._thread.start()
 
-    def add(self, key: int, name: str, pid: int) -> None:
+    def add(self, key: int, name: str, pid: int, limit_mb: float | None = None) -> None:
         with self._lock:
-            self._watched[key] = _Watched(name, pid)
+            self._watched[key] = _Watched(name, pid, key=key, limit_mb=limit_mb)
 
     def remove(self, key: int) -> Usage:
         with self._lock:
@@ -115,6 +127,10 @@ class Monitor:
             uss_mb=round(uss, 2),
             swap_mb=round(swap, 2),
         )
+        limit = watched.limit_mb
+        if limit is not None and pss > limit and not watched.reported and self.on_over:
+            watched.reported = True
+            self.on_over(watched.key, watched.pid, pss)
 
     @staticmethod
     def _tree(watched: _Watched) -> list[psutil.Process]:

@@ -86,6 +86,8 @@ class RunOptions:
     workers: int | None = None
     #: Seconds to wait for the Dask scheduler and the workers (and for a task no worker can hold).
     dask_timeout: float = 60.0
+    #: End a task whose tree's PSS passes this factor x its memory booking (None: never).
+    enforce_memory: float | None = None
 
     @property
     def base(self) -> Path:
@@ -124,5 +126,21 @@ def _check_executor(options: RunOptions) -> None:
         problem = "--workers goes with --executor dask or dask-local"
     elif options.workers is not None and options.workers < 1:
         problem = f"--workers must be at least 1, got {options.workers}"
+    elif options.enforce_memory is not None:
+        problem = _enforce_memory_problem(options)
     if problem:
         raise InvalidInput(problem)
+
+
+def _enforce_memory_problem(options: RunOptions) -> str:
+    """Why ``--enforce-memory`` cannot apply ("" when it can)."""
+    factor = options.enforce_memory
+    if factor is None:
+        return ""
+    if not (math.isfinite(factor) and factor >= 1):
+        return f"--enforce-memory must be a factor >= 1, got {factor}"
+    if options.monitor_interval <= 0:
+        return "--enforce-memory needs the resource monitor (--monitor-interval > 0)"
+    if options.executor != "local":
+        return "--enforce-memory works with --executor local only (Dask workers measure remotely)"
+    return ""

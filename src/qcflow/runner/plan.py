@@ -36,6 +36,7 @@ from pathlib import Path
 from qcflow.errors import InvalidInput
 from qcflow.runner.estimates import Estimate, lookup, read_estimates
 from qcflow.runner.markers import MARKER_SUFFIX, fingerprint
+from qcflow.runner.notes import NOTES_SUFFIX
 from qcflow.runner.options import RunOptions, default_cpu_limit, default_mem_limit
 from qcflow.runner.policy import SortKey, priority_keys
 from qcflow.runner.resources import Demand, Limits
@@ -65,6 +66,11 @@ class PlannedTask:
     @property
     def name(self) -> str:
         return self.task.name
+
+    @property
+    def notes(self) -> Path:
+        """Where the task may leave notes (:mod:`~qcflow.runner.notes`), next to its log."""
+        return self.cwd / f"{self.task.name}{NOTES_SUFFIX}"
 
     @property
     def shell_text(self) -> str:

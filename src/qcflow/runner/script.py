@@ -6,7 +6,8 @@ task environment (values using the shell are expanded by bash there, as in the r
 command with ``/bin/bash -c`` and sends its output to ``<cwd>/<name>.log``. It stops at the first
 task that fails, naming it. A taskwrapper'd command is decided when the script runs: as is when
 ``O2_ROOT`` is set, its inner command otherwise. The script reads and writes no completion
-markers: it always runs every task it contains.
+markers: it always runs every task it contains. Each task gets ``QCFLOW_TASK_NOTES`` as from the
+runner (``<cwd>/<name>.notes``, removed first); nobody reads the notes back.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from qcflow._io import atomic_write_text
+from qcflow.runner.notes import NOTES_ENV, NOTES_SUFFIX
 from qcflow.runner.plan import Plan, PlannedTask
 from qcflow.runner.policy import SortKey
 from qcflow.workflow.shell import is_wrapped, unwrap_taskwrapper
@@ -60,6 +62,8 @@ def _task_block(planned: PlannedTask) -> str:
     lines = [f"# --- {task.name}", "(", f"  mkdir -p {cwd} && cd {cwd} || exit 1"]
     lines += [f"  export {k}={shlex.quote(v)}" for k, v in planned.env.items()]
     lines += [f"  {line}" for line in planned.exports.splitlines()]
+    notes = shlex.quote(f"{task.name}{NOTES_SUFFIX}")
+    lines.append(f'  export {NOTES_ENV}="$PWD"/{notes}; rm -f "${NOTES_ENV}"')
     lines.append(f"  {_run_line(task.name, task.cmd)}")
     lines.append(f") || qcflow_failed {shlex.quote(task.name)} $? {cwd}")
     return "\n".join(lines) + "\n"

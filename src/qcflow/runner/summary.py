@@ -9,7 +9,8 @@
      "tasks": [{"name": "a", "status": "done", "attempts": 1, "retries": 0, "rc": 0,
                 "start": "...Z", "end": "...Z", "duration": 0.4, "lane": "normal",
                 "peak_pss_mb": 12.5, "peak_uss_mb": 9.1, "cpu_mean_percent": 97.0,
-                "reason": "", "log": "/abs/QC/a.log"}, ...],
+                "reason": "", "log": "/abs/QC/a.log", "notes": [],
+                "booked_mem_mb": 100, "warnings": []}, ...],
      "not_run": [{"name": "c", "status": "cancelled", "reason": "task b failed"}, ...]}
 
 Every task of the run is in ``tasks``; those that never started (cached, blocked, cancelled,
@@ -22,7 +23,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,14 @@ class TaskRecord:
     peak_uss_mb: float | None = None
     cpu_mean_percent: float | None = None
     log: str | None = None
+    #: What the task's last attempt wrote to its notes file (:mod:`~qcflow.runner.notes`).
+    notes: list[str] = field(default_factory=list)
+    #: The memory the last attempt booked, MB.
+    booked_mem_mb: float | None = None
+    #: The last attempt was ended by --enforce-memory.
+    out_of_memory: bool = False
+    #: What went wrong without failing the task (a peak over the booking).
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def duration(self) -> float | None:
@@ -81,6 +90,9 @@ class TaskRecord:
             "cpu_mean_percent": _round(self.cpu_mean_percent),
             "reason": self.reason,
             "log": self.log,
+            "notes": list(self.notes),
+            "booked_mem_mb": _round(self.booked_mem_mb),
+            "warnings": list(self.warnings),
         }
 
 
@@ -141,19 +153,35 @@ def dumps_by_line(summary: JSONObject) -> str:
     return "{\n " + ",\n ".join(lines) + "\n}\n"
 
 
-_STYLE = {"done": "green", "cached": "green", "failed": "bold red", "killed": "red"}
+_STYLE = {
+    "done": "green",
+    "cached": "green",
+    "failed": "bold red",
+    "killed": "red",
+    "out-of-memory": "bold red",
+}
+
+
+def _worth_a_row(row: Any) -> bool:
+    """A task that succeeded is still shown in a large run when it left notes or a warning."""
+    return bool(row.get("notes") or row.get("warnings"))
 
 
 def print_table(summary: JSONObject, console: Console | None = None) -> None:
-    """The end-of-run table: every task of a small run, else only those that did not succeed."""
+    """The end-of-run table: every task of a small run, else those that did not succeed or left
+    notes or a warning; a "notes" column when a task left some."""
     console = console or Console()
     rows: list[Any] = summary["tasks"]
     if len(rows) > _TABLE_ALL_UP_TO:
-        rows = [r for r in rows if r["status"] not in {"done", "cached"}]
+        rows = [r for r in rows if r["status"] not in {"done", "cached"} or _worth_a_row(r)]
+    shown = rows[:_TABLE_MAX_ROWS]
+    with_notes = any(row.get("notes") for row in shown)
     table = Table(title=f"qcflow run: {summary['workflow']}", title_justify="left")
-    for column in ("task", "status", "tries", "time s", "rc", "PSS MB", "reason"):
+    columns = ["task", "status", "tries", "time s", "rc", "PSS MB", "reason"]
+    for column in columns + (["notes"] if with_notes else []):
         table.add_column(column, justify="right" if column in {"tries", "time s", "rc"} else "left")
-    for row in rows[:_TABLE_MAX_ROWS]:
+    for row in shown:
+        extra = ["\n".join(row.get("notes") or [])] if with_notes else []
         table.add_row(
             row["name"],
             f"[{_STYLE.get(row['status'], 'yellow')}]{row['status']}[/]",
@@ -161,7 +189,8 @@ def print_table(summary: JSONObject, console: Console | None = None) -> None:
             "" if row["duration"] is None else f"{row['duration']:.2f}",
             "" if row["rc"] is None else str(row["rc"]),
             "" if row["peak_pss_mb"] is None else f"{row['peak_pss_mb']:.0f}",
-            row["reason"],
+            "; ".join(filter(None, [row["reason"], *(row.get("warnings") or [])])),
+            *extra,
         )
     if rows:
         console.print(table)

@@ -2,7 +2,10 @@
 
 Errors: duplicate names, dangling needs (unless ``allow_dangling``, O2DPG's "might be added
 later" leniency, which makes them warnings), cycles (printed), bad resource values and malformed
-keys (found while reading), a second global-init task, a name with ``/``. Warnings: unknown
+keys (found while reading), a second global-init task, a name with ``/``, and strings that
+cannot reach the operating system (:func:`_os_string_problem`: a NUL byte, a lone surrogate, an
+environment variable name that is empty or holds ``=``) in a task's name, ``cmd``, ``cwd`` or
+``env``. Warnings: unknown
 keys, a global-init task not at index 0 (O2DPG would ignore it; qcflow honours it).
 
 O2DPG only prints its checks and skips the name check when the dependency check fails; qcflow
@@ -50,6 +53,7 @@ def validate(workflow: Workflow, *, allow_dangling: bool = False) -> Report:
     """Check a workflow; never raises for a problem, returns them all."""
     problems = list(workflow.parse_problems)
     problems += _check_names(workflow)
+    problems += _check_os_strings(workflow)
     graph = Graph(workflow.tasks)
     problems += _check_needs(graph, allow_dangling=allow_dangling)
     problems += _check_cycles(graph)
@@ -80,6 +84,39 @@ def _check_names(workflow: Workflow) -> list[Problem]:
         problems.append(
             Problem("warning", msg, "__global_init_task__", f"stages[{init_positions[0]}]")
         )
+    return problems
+
+
+def _os_string_problem(text: str) -> str:
+    """Why ``text`` cannot become an argument, an environment entry or a path ("" if it can).
+
+    The kernel takes NUL-terminated bytes, and a lone surrogate has no UTF-8 encoding: either
+    would make the run fail when it starts the task, after ``validate`` said the file was fine.
+    """
+    if "\0" in text:
+        return "contains a NUL byte"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as err:
+        return f"contains {text[err.start]!r}, which has no UTF-8 encoding"
+    return ""
+
+
+def _check_os_strings(workflow: Workflow) -> list[Problem]:
+    """Name, cmd, cwd and env go to the OS as paths, argv and environment: they must fit."""
+    problems: list[Problem] = []
+    for i, task in enumerate(workflow.tasks):
+        label = task.name  # shown with repr(): a NUL or a surrogate in it comes out escaped
+        fields = [("name", task.name), ("cmd", task.cmd), ("cwd", task.cwd)]
+        for key, value in (task.env or {}).items():
+            if not key or "=" in key:
+                msg = f"environment variable name {key!r} is empty or contains '='"
+                problems.append(Problem("error", msg, label, f"stages[{i}].env"))
+            fields += [("env", key), (f"env.{ascii(key)[1:-1]}", value)]
+        for where, value in fields:
+            why = _os_string_problem(value)
+            if why:
+                problems.append(Problem("error", why, label, f"stages[{i}].{where}"))
     return problems
 
 

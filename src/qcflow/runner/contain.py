@@ -1,0 +1,264 @@
+"""Containment on Linux: the runner as a child subreaper, so no task's process escapes it.
+
+A task runs in its own session and process group, and ``killpg`` ends that group; but a task
+can leave it (``setsid sleep 100 &``, a daemon that double-forks) and, once its parent is gone,
+such a process used to be adopted by init and outlive the task, a failure and the runner itself.
+With ``prctl(PR_SET_CHILD_SUBREAPER)`` the kernel gives every orphan among the runner's
+descendants to the runner instead, whatever session it made. :class:`Adoptions` then:
+
+- **attributes** each adopted process to the task it came from by an environment marker,
+  ``QCFLOW_TASK_ID=<runner pid>:<task key>``, that the task's shell and everything it starts
+  inherit (read from ``/proc/<pid>/environ``);
+- **ends** it (SIGTERM, then SIGKILL after the grace period, with everything below it) once its
+  task is no longer running: when the task's main process has ended, when the task is killed,
+  and, for everything adopted whatever its marker, when the executor closes (end of the run,
+  failure, SIGINT/SIGTERM/SIGHUP);
+- **reaps** every adopted process that has ended (on ``SIGCHLD`` when the runner runs in the main
+  thread, else at the next task end and at close), so no zombie accumulates.
+
+What counts as adopted: a child of this process that is not a task's main process, did not exist
+when the executor started, and is not in this process's own session (a task's descendants never
+are: each task starts a new session, and no process can join another session; a ``subprocess``
+child of the program embedding the runner normally is). Only those are ever signalled or reaped.
+
+Limits (documented in ``docs/runner.md``): Linux only (elsewhere, or when ``prctl`` fails, the
+process-group behaviour stays); a process that empties its environment (``env -i``) is ended at
+close, not when its task ends; a runner killed with SIGKILL cannot end anything (the next
+runner ends the process groups it journaled, not processes that left them); the resource monitor
+measures the task's main process and its descendants, not processes already adopted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+import psutil
+
+__all__ = ["TASK_ID_ENV", "Adoptions", "end_later", "tagged"]
+
+TASK_ID_ENV = "QCFLOW_TASK_ID"
+_PR_SET_CHILD_SUBREAPER = 36
+_PR_GET_CHILD_SUBREAPER = 37
+
+
+class _Subreaper:
+    """This process's subreaper flag, shared by every executor in it (counted)."""
+
+    lock = threading.Lock()
+    users = 0
+    #: The flag as it was before the first user (restored after the last).
+    previous = 0
+
+
+def _prctl(option: int, arg: int | ctypes.c_int | ctypes._Pointer[ctypes.c_int]) -> bool:
+    libc = ctypes.CDLL(None, use_errno=True)
+    return int(libc.prctl(option, arg, 0, 0, 0)) == 0
+
+
+def _acquire() -> bool:
+    """Make this process a child subreaper (counted: several executors may share it)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    with _Subreaper.lock:
+        if _Subreaper.users == 0:
+            flag = ctypes.c_int(0)
+            try:
+                if not _prctl(_PR_GET_CHILD_SUBREAPER, ctypes.pointer(flag)):
+                    return False
+                if not _prctl(_PR_SET_CHILD_SUBREAPER, 1):
+                    return False
+            except (OSError, AttributeError):  # no libc prctl
+                return False
+            _Subreaper.previous = flag.value
+        _Subreaper.users += 1
+        return True
+
+
+def _release() -> None:
+    with _Subreaper.lock:
+        _Subreaper.users -= 1
+        if _Subreaper.users == 0 and not _Subreaper.previous:
+            with contextlib.suppress(OSError, AttributeError):
+                _prctl(_PR_SET_CHILD_SUBREAPER, 0)
+
+
+def _children() -> list[int]:
+    """Pids of this process's children, from ``/proc/self/task/*/children`` (fast), or psutil.
+
+    Plain ``os`` calls: this runs at every task end, and pathlib would double its cost.
+    """
+    pids: list[int] = []
+    try:
+        threads = os.listdir("/proc/self/task")  # noqa: PTH208 (speed, see above)
+    except OSError:
+        return [p.pid for p in psutil.Process().children()]
+    for tid in threads:
+        try:
+            fd = os.open(f"/proc/self/task/{tid}/children", os.O_RDONLY)
+        except OSError:  # the thread ended, or no such file (an old kernel)
+            if not os.path.exists(f"/proc/self/task/{tid}"):  # noqa: PTH110
+                continue
+            return [p.pid for p in psutil.Process().children()]
+        try:
+            pids += [int(p) for p in os.read(fd, 1 << 16).split()]
+        finally:
+            os.close(fd)
+    return pids
+
+
+def _stat(pid: int) -> tuple[str, int, int] | None:
+    """State letter, session id and start time (clock ticks) of a process, or ``None``."""
+    try:
+        fd = os.open(f"/proc/{pid}/stat", os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        text = os.read(fd, 4096)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    fields = text[text.rindex(b")") + 2 :].split()
+    return fields[0].decode(), int(fields[3]), int(fields[19])
+
+
+def _owner_tag(pid: int) -> str | None:
+    """The process's ``QCFLOW_TASK_ID``, or ``None`` (none, or unreadable)."""
+    try:
+        environ = Path(f"/proc/{pid}/environ").read_bytes()
+    except OSError:
+        return None
+    prefix = f"{TASK_ID_ENV}=".encode()
+    for entry in environ.split(b"\0"):
+        if entry.startswith(prefix):
+            return entry[len(prefix) :].decode(errors="replace")
+    return None
+
+
+def tagged(tag: str) -> list[psutil.Process]:
+    """Every process this user may read whose environment holds ``QCFLOW_TASK_ID=<tag>``.
+
+    A scan of ``/proc`` (a few ms for a few hundred processes): for executors that cannot be a
+    subreaper (a Dask worker), it finds what a task left anywhere, init's adoptees included.
+    """
+    want = f"{TASK_ID_ENV}={tag}".encode()
+    found: list[psutil.Process] = []
+    try:
+        entries = [e.name for e in os.scandir("/proc") if e.name.isdigit()]
+    except OSError:
+        return found
+    for name in entries:
+        try:
+            environ = Path(f"/proc/{name}/environ").read_bytes()
+        except OSError:
+            continue  # gone, or another user's
+        if want in environ.split(b"\0"):
+            with contextlib.suppress(psutil.Error):
+                found.append(psutil.Process(int(name)))
+    return found
+
+
+def end_later(procs: list[psutil.Process], grace: float) -> None:
+    """SIGTERM each process now and SIGKILL it after ``grace`` seconds (from a timer thread)."""
+    for proc in procs:
+        with contextlib.suppress(psutil.Error):
+            proc.send_signal(signal.SIGTERM)
+
+    def kill() -> None:
+        for proc in procs:
+            with contextlib.suppress(psutil.Error):
+                proc.send_signal(signal.SIGKILL)  # psutil checks the pid is still this process
+
+    timer = threading.Timer(grace, kill)
+    timer.daemon = True
+    timer.start()
+
+
+class Adoptions:
+    """The orphans this process adopts as a subreaper; see the module docstring."""
+
+    def __init__(self) -> None:
+        self.enabled = _acquire()
+        self._me = os.getpid()
+        self._session = os.getsid(0)
+        self._foreign: set[tuple[int, int]] = set()
+        #: Processes already sent SIGTERM: pid -> process (SIGKILL follows from a timer).
+        self.ending: dict[int, psutil.Process] = {}
+        if self.enabled:
+            for pid in _children():
+                stat = _stat(pid)
+                if stat is not None:
+                    self._foreign.add((pid, stat[2]))
+
+    def tag(self, key: int) -> str:
+        """The marker value for task ``key`` of this runner."""
+        return f"{self._me}:{key}"
+
+    def owner(self, tag: str | None) -> int | None:
+        """The task key a marker names, if this runner set it."""
+        if tag is None:
+            return None
+        runner, _, key = tag.partition(":")
+        if runner != str(self._me) or not key.isdigit():
+            return None
+        return int(key)
+
+    def scan(self, leaders: set[int]) -> dict[int | None, list[psutil.Process]]:
+        """Reap the adopted processes that ended; return the living ones by owner task.
+
+        ``leaders``: the pids of the tasks' main processes (reaped by the executor itself).
+        ``None`` collects the adopted processes without a marker of this runner.
+        """
+        found: dict[int | None, list[psutil.Process]] = {}
+        if not self.enabled:
+            return found
+        for pid in _children():
+            if pid in leaders:
+                continue
+            stat = _stat(pid)
+            if stat is None:
+                continue
+            state, session, start = stat
+            if session == self._session or (pid, start) in self._foreign:
+                continue  # not from a task: the embedding program's own child
+            if state in {"Z", "X"}:
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(pid, os.WNOHANG)
+                self.ending.pop(pid, None)
+                continue
+            with contextlib.suppress(psutil.Error):
+                found.setdefault(self.owner(_owner_tag(pid)), []).append(psutil.Process(pid))
+        return found
+
+    def end(self, procs: list[psutil.Process], sig: signal.Signals) -> list[psutil.Process]:
+        """Send ``sig`` to each process and everything below it; return what was signalled.
+
+        SIGTERM goes once per process (:attr:`ending` remembers); SIGKILL always.
+        """
+        self.ending = {pid: p for pid, p in self.ending.items() if p.is_running()}
+        tree: dict[int, psutil.Process] = {}
+        for proc in procs:
+            with contextlib.suppress(psutil.Error):
+                tree[proc.pid] = proc
+                tree.update((c.pid, c) for c in proc.children(recursive=True))
+        signalled = []
+        for pid, proc in tree.items():
+            if sig == signal.SIGTERM and pid in self.ending:
+                continue
+            with contextlib.suppress(psutil.Error):
+                proc.send_signal(sig)  # psutil checks the pid still names this process
+                signalled.append(proc)
+                if sig == signal.SIGTERM:
+                    self.ending[pid] = proc
+        return signalled
+
+    def close(self) -> None:
+        if self.enabled:
+            self.enabled = False
+            _release()

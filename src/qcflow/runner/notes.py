@@ -1,0 +1,42 @@
+"""Task notes: a few lines a task leaves for the end-of-run table and ``summary.json``.
+
+The contract (any task may use it, not only ``qcflow qc``): before each attempt the runner
+removes ``<cwd>/<name>.notes`` and sets ``QCFLOW_TASK_NOTES`` to its absolute path in the task's
+environment; the task may write UTF-8 lines there (say, why it succeeded without doing
+anything). When the attempt ended, the runner reads at most :data:`MAX_LINES` non-empty lines
+from the first :data:`MAX_BYTES` bytes, each cut to :data:`MAX_CHARS` characters, invalid UTF-8
+replaced; they go into the summary (``"notes": [...]``) and the table. A missing or unreadable
+file means no notes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+__all__ = ["MAX_BYTES", "MAX_CHARS", "MAX_LINES", "NOTES_ENV", "NOTES_SUFFIX", "clear", "read"]
+
+NOTES_ENV = "QCFLOW_TASK_NOTES"
+NOTES_SUFFIX = ".notes"
+MAX_LINES = 5
+MAX_BYTES = 4096
+MAX_CHARS = 200
+
+
+def clear(path: Path) -> None:
+    """Remove a previous attempt's notes (so stale ones are never shown)."""
+    with contextlib.suppress(FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        path.unlink()
+
+
+def read(path: Path) -> list[str]:
+    """The notes a task wrote, bounded (see the module docstring); ``[]`` when none."""
+    try:
+        with path.open("rb") as file:
+            data = file.read(MAX_BYTES)
+    except OSError:
+        return []
+    text = data.decode("utf-8", errors="replace")
+    lines = [line.strip() for line in text.splitlines()]
+    notes = [line for line in lines if line][:MAX_LINES]
+    return [n if len(n) <= MAX_CHARS else n[: MAX_CHARS - 1] + "…" for n in notes]
