@@ -6,8 +6,8 @@
   ``Valid-From``, ``createTime`` and ``Created`` -- because real clients read one or the other;
   older servers send numbers as strings, so :func:`from_listing_entry` parses leniently;
 - in the response headers of ``GET``/``HEAD``/``POST`` (:func:`to_headers`, :func:`from_headers`),
-  where every metadata key is a header of its own (qcflow also sends them as JSON in
-  ``Qcflow-Object``, because header names lose their case on the way).
+  where every metadata key is a header of its own, named exactly as the key (qcflow also sends
+  them as JSON in ``Qcflow-Object``: a proxy or HTTP/2 may lower-case header names on the way).
 
 Object ids are time-based UUIDs (version 1), as the CCDB's: the creation time can be read back from
 the id, and its 100 ns ticks break ties between objects created in the same millisecond.
@@ -217,7 +217,7 @@ def from_listing_entry(entry: Mapping[str, Any]) -> ObjectInfo:
 
 #: qcflow's server adds one header with what other headers cannot carry exactly, as JSON:
 #: ``{"path", "initialValidity", "metadata"}`` -- HTTP header names are case-insensitive
-#: (uvicorn and HTTP/2 lower-case them) but metadata keys are not.
+#: (HTTP/2 and some proxies lower-case them) but metadata keys are not.
 EXTRA_HEADER = "Qcflow-Object"
 #: Response headers that are never metadata (lower case).
 STANDARD_HEADERS = frozenset(
