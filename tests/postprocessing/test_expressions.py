@@ -224,6 +224,17 @@ def test_empty_subscripts_run_in_step_over_the_shortest() -> None:
     ]  # fmt: skip
 
 
+def test_the_kth_empty_subscript_of_every_name_shares_one_index() -> None:
+    """ROOT's ``fMatrix[][] - fVector[]`` is ``fMatrix[i][j] - fVector[i]``, i and j each up
+    to the smallest size of their dimension."""
+    columns = {"m": np.arange(12, dtype=np.float64).reshape(1, 3, 4),  # 3 x 4 per entry
+               "v": np.array([[100.0, 200.0]])}  # 2 per entry  # fmt: skip
+    values = evaluate_together([parse_expression("m[][] + v[]")], columns, 1)[0]
+    assert list(values) == [100, 101, 102, 103, 204, 205, 206, 207]
+    ((first,),) = [evaluate_together([parse_expression("m[][2]-v[]")], columns, 1)]
+    assert list(first) == [-98, -194]
+
+
 def test_a_fixed_index_past_a_short_array_skips_the_entry() -> None:
     assert draw("N_Clusters.mean[2]", "time") == [[3], [10]]
     assert draw("N_Clusters.mean[1]", "Other.values[]") == [[2, 2, 6, 6], [10, 20, 50, 60]]

@@ -19,7 +19,9 @@ column of arrays) take ``TTree::Draw``'s subscripts: ``a.b[2]`` is one element, 
 empty. Every ``[]`` of the expressions drawn together (:func:`evaluate_together`: varexp parts,
 selection, errors) runs over the elements *in step*, for as many elements as the shortest of
 them has in that entry; values of one entry (scalars, fixed elements, ``Entry$``) repeat for
-each. An entry whose array is too short for a fixed index gives no values, as in ROOT.
+each. With several ``[]`` on one name the k-th ``[]`` of every name shares one index (ROOT's
+``fMatrix[][] - fVector[]`` is ``fMatrix[i][j] - fVector[i]``). An entry whose array is too
+short for a fixed index gives no values, as in ROOT.
 
 C semantics where they differ from Python's: ``!`` binds tightest, comparisons do not chain
 (``a < b < c`` is ``(a < b) < c``), ``%`` is ``fmod``, booleans are 1.0/0.0. Overflow gives
@@ -376,52 +378,50 @@ class _Draw:
 
 
 class _Element:
-    """One subscripted reference to an array branch, read entry by entry."""
+    """One reference to an array branch: per entry, the array of what its subscripts leave free
+    (0-D for a fixed element; None where a fixed index is past a short array)."""
 
     def __init__(self, text: str, name: str, column: Array) -> None:
-        self.name = name
         branch, subscripts = split_reference(name)
-        self.fixed_shape = column.ndim >= 2  # numpy arrays of one shape, not per-entry lists
+        fixed_shape = column.ndim >= 2  # numpy arrays of one shape, not per-entry lists
         self.per_entry: list[Array | None] = []
-        self.loops = False
         for value in column:
             element = np.asarray(value, dtype=np.float64)
-            wanted = list(subscripts) + [None] * (element.ndim - len(subscripts))
             if len(subscripts) > element.ndim:
                 why = f"branch {branch!r} has {element.ndim} dimension(s); {name!r} has more"
                 raise _fail(text, why)
-            self.loops = None in wanted
-            self.per_entry.append(self._select(text, branch, element, wanted))
-
-    def _select(
-        self, text: str, branch: str, element: Array, wanted: list[int | None]
-    ) -> Array | None:
-        for axis, index in enumerate(wanted):
-            if index is not None and index >= element.shape[axis]:
-                if self.fixed_shape:
-                    why = (
-                        f"index {index} of {branch!r} is out of range (size {element.shape[axis]})"
-                    )
-                    raise _fail(text, why)
-                return None  # a short variable-size array: the entry draws nothing (ROOT)
-        picked = element[tuple(slice(None) if i is None else i for i in wanted)]
-        return np.ravel(picked)
-
-    def count(self, entry: int) -> int | None:
-        """How many values the entry offers: None for no limit (fixed element), 0 for none."""
-        values = self.per_entry[entry]
-        if values is None:
-            return 0
-        return len(values) if self.loops else None
+            wanted = list(subscripts) + [None] * (element.ndim - len(subscripts))
+            picked: Array | None = element
+            for axis, index in enumerate(wanted):
+                if index is not None and index >= element.shape[axis]:
+                    if fixed_shape:
+                        size = element.shape[axis]
+                        raise _fail(text, f"index {index} of {branch!r} is out of range ({size})")
+                    picked = None  # a short variable-size array: the entry draws nothing (ROOT)
+                    break
+            if picked is not None:
+                picked = element[tuple(slice(None) if i is None else i for i in wanted)]
+            self.per_entry.append(picked)
 
 
-def evaluate_together(
-    exprs: Sequence[Expression], columns: Mapping[str, Array], size: int
-) -> list[Array]:
-    """The values of ``exprs`` drawn together, as ``TTree::Draw`` loops over one varexp, its
-    selection and errors: one value per entry, or per element where array branches are read
-    (every ``[]`` in step, as many as the shortest has in that entry). All results have the
-    same length."""
+def _loop_shape(arrays: Sequence[Array]) -> tuple[int, ...]:
+    """TTree::Draw's loop for one entry: the k-th free dimension of every array shares one
+    index, running to the smallest size among the arrays that have a k-th dimension."""
+    depth = max((a.ndim for a in arrays), default=0)
+    return tuple(min(a.shape[d] for a in arrays if a.ndim > d) for d in range(depth))
+
+
+def _spread(array: Array, loop: tuple[int, ...]) -> Array:
+    """``array`` cut to ``loop`` and repeated over the loop's further dimensions, flat."""
+    cut = array[tuple(slice(0, n) for n in loop[: array.ndim])]
+    cut = cut.reshape(cut.shape + (1,) * (len(loop) - array.ndim))
+    return np.broadcast_to(cut, loop).ravel()
+
+
+def _array_references(
+    exprs: Sequence[Expression], columns: Mapping[str, Array]
+) -> dict[str, _Element]:
+    """The references of ``exprs`` to array branches (checking every branch exists)."""
     elements: dict[str, _Element] = {}
     for expr in exprs:
         for name in sorted(expr.references):
@@ -436,32 +436,40 @@ def evaluate_together(
             elif subscripts:
                 why = f"branch {branch!r} holds one value per entry: {name!r} has no element"
                 raise _fail(expr.text, why)
+    return elements
+
+
+def evaluate_together(
+    exprs: Sequence[Expression], columns: Mapping[str, Array], size: int
+) -> list[Array]:
+    """The values of ``exprs`` drawn together, as ``TTree::Draw`` loops over one varexp, its
+    selection and errors: one value per entry, or per element where array branches are read
+    (the k-th ``[]`` of every name in step, as far as the shortest goes in that entry; values
+    with fewer ``[]`` repeat). All results have the same length."""
+    elements = _array_references(exprs, columns)
     if not elements:
         return [expr._values(columns, size, None) for expr in exprs]
-    counts = np.ones(size, dtype=np.int64)
+    counts = np.zeros(size, dtype=np.int64)
+    pieces: dict[str, list[Array]] = {name: [] for name in elements}
     for entry in range(size):
-        found = [c for c in (e.count(entry) for e in elements.values()) if c is not None]
-        counts[entry] = min(found) if found else 1
+        arrays = [e.per_entry[entry] for e in elements.values()]
+        if any(a is None for a in arrays):
+            continue
+        loop = _loop_shape([a for a in arrays if a is not None])
+        counts[entry] = math.prod(loop)
+        for name, array in zip(elements, arrays, strict=True):
+            assert array is not None
+            pieces[name].append(_spread(array, loop))
     entry_of = np.repeat(np.arange(size), counts)
-    within = np.arange(len(entry_of)) - np.repeat(np.cumsum(counts) - counts, counts)
-    resolved: dict[str, Array] = {}
+    resolved: dict[str, Array] = {
+        name: np.concatenate(parts) if parts else np.zeros(0) for name, parts in pieces.items()
+    }
     for expr in exprs:
         for name in expr.references:
-            if name in elements:
-                resolved[name] = _flatten(elements[name], entry_of, within)
-            elif name in columns and name not in resolved:
+            if name not in resolved:
                 resolved[name] = np.asarray(columns[name])[entry_of]
     draw = _Draw(entry_of, size)
     return [expr._values(resolved, len(entry_of), draw) for expr in exprs]
-
-
-def _flatten(element: _Element, entry_of: Array, within: Array) -> Array:
-    out = np.empty(len(entry_of), dtype=np.float64)
-    for i, (entry, k) in enumerate(zip(entry_of, within, strict=True)):
-        values = element.per_entry[entry]
-        assert values is not None  # entries without values draw nothing
-        out[i] = values[k] if element.loops else values[0]
-    return out
 
 
 def _unknown_branch(
