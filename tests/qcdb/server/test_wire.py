@@ -22,7 +22,7 @@ import pytest
 from qcflow.qcdb.client import HttpRepository
 from qcflow.qcdb.local import LocalRepository
 from qcflow.qcdb.server import create_app
-from qcflow.qcdb.server.protocol import CaseKeepingHttpToolsProtocol, restore_names
+from qcflow.qcdb.server.protocol import CaseKeepingHttpToolsProtocol, restore, restore_names
 from tests.qcdb.conftest import running_server_app
 
 PATH = "qc/TST/MO/Task/h1"
@@ -315,3 +315,13 @@ def test_qcflow_qcdb_serve_with_workers_spells_headers(
         proc.communicate(timeout=30)
     assert raw.status == 200
     raw.assert_spelled(*OBJECT_HEADERS, b"RunNumber", b"qc_version", b"Date")
+
+
+def test_fast_restore_agrees_with_the_line_by_line_one() -> None:
+    block = b'HTTP/1.1 200 OK\r\nvalid-from: 1\r\netag: "u"\r\nrunnumber: 5\r\ndate: x'
+    names = [b"Valid-From", b"ETag", b"RunNumber"]
+    assert restore(block, names) == restore_names(block, names)
+    assert restore(block, names).count(b"\r\nETag: ") == 1
+    twice = [b"Valid-From", b"ETag", b"runNumber"]  # equal but for case: positional fallback
+    mixed = b"HTTP/1.1 200 OK\r\nvalid-from: 1\r\netag: 2\r\nrunnumber: 5"
+    assert restore(mixed, [*twice, b"RunNumber"]) == restore_names(mixed, [*twice, b"RunNumber"])

@@ -20,12 +20,19 @@ httptools is installed (fast), else ``"h11"`` (correct as it is).
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable
 from typing import Any, cast
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["CaseKeepingHttpToolsProtocol", "http_protocol", "restore_names", "uvicorn_options"]
+__all__ = [
+    "CaseKeepingHttpToolsProtocol",
+    "http_protocol",
+    "restore",
+    "restore_names",
+    "uvicorn_options",
+]
 
 
 def restore_names(block: bytes, names: list[bytes]) -> bytes:
@@ -39,6 +46,32 @@ def restore_names(block: bytes, names: list[bytes]) -> bytes:
         if colon and written != name and written == name.lower():
             lines[index] = name + colon + value
     return b"\r\n".join(lines)
+
+
+@functools.lru_cache(maxsize=4096)
+def _replacements(names: tuple[bytes, ...]) -> tuple[tuple[bytes, bytes], ...] | None:
+    """``(b"\\r\\nname:", b"\\r\\nName:")`` for each name that is not lower case; None when two
+    names are equal but for case (then only the line-by-line :func:`restore_names` is exact)."""
+    lowered = [name.lower() for name in names]
+    if len(set(lowered)) != len(lowered):
+        return None
+    return tuple(
+        (b"\r\n" + low + b":", b"\r\n" + name + b":")
+        for name, low in zip(names, lowered, strict=True)
+        if name != low
+    )
+
+
+def restore(block: bytes, names: list[bytes]) -> bytes:
+    """:func:`restore_names`, faster: a line-anchored ``bytes.replace`` per name (a value
+    never holds ``\\r\\n``, so ``\\r\\nname:`` only matches the start of that header's line);
+    the plan is cached by the tuple of names (the same objects are served again and again)."""
+    plan = _replacements(tuple(names))
+    if plan is None:
+        return restore_names(block, names)
+    for lowered, spelled in plan:
+        block = block.replace(lowered, spelled, 1)
+    return block
 
 
 class _Pending:
@@ -62,7 +95,7 @@ class _CaseKeepingTransport:
         if names is not None and bytes(data[:5]) == b"HTTP/":
             self._pending.names = None
             head, sep, rest = bytes(data).partition(b"\r\n\r\n")
-            data = restore_names(head, names) + sep + rest
+            data = restore(head, names) + sep + rest
         self._transport.write(data)
 
     def __getattr__(self, name: str) -> Any:  # everything else is the real transport's
