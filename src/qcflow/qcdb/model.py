@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+import re
 import secrets
 import uuid
 from collections.abc import Iterable, Mapping
@@ -272,8 +273,15 @@ STANDARD_HEADERS = frozenset(
 )  # fmt: skip
 
 
+#: What an HTTP header name may be (RFC 9110 ``token``). Metadata keys outside it (``键``,
+#: ``Läufe``) travel in :data:`EXTRA_HEADER` only: uvicorn's h11 refuses them, and a name that
+#: is not Latin-1 cannot be written at all.
+_HTTP_TOKEN = re.compile(r"[-!#$%&'*+.^_`|~0-9A-Za-z]+")
+
+
 def to_headers(info: ObjectInfo) -> dict[str, str]:
-    """The CCDB object response headers of ``info`` (metadata keys as headers of their own)."""
+    """The CCDB object response headers of ``info`` (metadata keys as headers of their own,
+    spelled as uploaded, where they can be header names)."""
     headers = {
         "Valid-From": str(info.valid_from),
         "Valid-Until": str(info.valid_until),
@@ -286,7 +294,13 @@ def to_headers(info: ObjectInfo) -> dict[str, str]:
         "Content-Disposition": f'inline;filename="{info.file_name}"',
         "Content-Location": info.download_url,
     }
-    headers.update({k: v for k, v in info.metadata.items() if k.lower() not in STANDARD_HEADERS})
+    headers.update(
+        {
+            k: v
+            for k, v in info.metadata.items()
+            if k.lower() not in STANDARD_HEADERS and _HTTP_TOKEN.fullmatch(k)
+        }
+    )
     extra = {"path": info.path, "initialValidity": info.initial_valid_until or info.valid_until,
              "metadata": info.metadata}  # fmt: skip
     headers[EXTRA_HEADER] = json.dumps(extra, separators=(",", ":"))

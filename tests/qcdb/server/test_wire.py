@@ -325,3 +325,16 @@ def test_fast_restore_agrees_with_the_line_by_line_one() -> None:
     twice = [b"Valid-From", b"ETag", b"runNumber"]  # equal but for case: positional fallback
     mixed = b"HTTP/1.1 200 OK\r\nvalid-from: 1\r\netag: 2\r\nrunnumber: 5"
     assert restore(mixed, [*twice, b"RunNumber"]) == restore_names(mixed, [*twice, b"RunNumber"])
+
+
+def test_keys_that_cannot_be_header_names_travel_in_qcflow_object(
+    connect: Any, store: LocalRepository
+) -> None:
+    """A metadata key that is no HTTP token was a 500 (not Latin-1) or refused by h11."""
+    metadata = {"键": "1", "Läufe": "2", "PassName": "apass1 é"}
+    store.store(PATH, b"x", valid_from=1000, valid_until=2000, metadata=metadata)
+    raw = connect().request("GET", f"/{PATH}/1500/")
+    assert raw.status == 200
+    assert raw.get(b"PassName") == "apass1 é".encode()
+    assert json.loads(raw.get(b"Qcflow-Object"))["metadata"] == metadata
+    assert all(name.isascii() for name in raw.names())
