@@ -10,8 +10,9 @@ uvicorn's two HTTP/1.1 implementations differ here: the h11 one writes the names
 gives (h11 keeps each name's raw spelling), the httptools one lower-cases every name before
 writing the header block. :class:`CaseKeepingHttpToolsProtocol` is uvicorn's httptools protocol
 with one addition: each connection's transport puts the app's spelling back into the header
-block, line by line, where the lower-cased line is the one uvicorn made of the app's header (so a
-uvicorn that writes headers differently degrades to lower case, never to wrong headers).
+block, at the start of the line uvicorn made of each of the app's headers (where a line does not
+look as expected, it stays as uvicorn wrote it: a uvicorn that writes headers differently
+degrades to lower case, never to wrong headers; ``test_wire.py`` would fail).
 
 :func:`http_protocol` is what ``qcflow qcdb serve`` and the tests hand to uvicorn: this class when
 httptools is installed (fast), else ``"h11"`` (correct as it is).
