@@ -20,7 +20,7 @@ streamer infos), through the same internal calls as ``WritableDirectory.mktree``
 
 from __future__ import annotations
 
-import datetime
+import datetime as dt
 import struct
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -60,7 +60,8 @@ _MAP_OFFSET = 2  # ROOT's kMapOffset: object references count from 2
 _BIG_KEY = struct.Struct(">ihiIhhqq")  # TKey header with 64-bit seeks
 _BASKET = struct.Struct(">Hiiii")  # TBasket: fVersion, fBufferSize, fNevBufSize, fNevBuf, fLast
 _MAX_BASKETS = 10
-_EMPTY_OBJARRAY = b"@\x00\x00\x15\x00\x03\x00\x01\x00\x00\x00\x00\x03\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"  # fmt: skip
+#: an empty TObjArray v3 (TObject v1, fBits 0x03000000, fName "", fSize 0, fLowerBound 0)
+_EMPTY_OBJARRAY = b"@\x00\x00\x15\x00\x03\x00\x01" + bytes(4) + b"\x03" + bytes(12)
 _IO_FEATURES = b"@\x00\x00\x07\x00\x00\x1a\xa1/\x10\x00"
 _ATT_FILL = b"@\x00\x00\x06\x00\x02\x00\x00\x03\xe9"  # TAttFill v2: color 0, style 1001
 #: TAttLine v2 (602, 1, 1), TAttFill v2 (0, 1001), TAttMarker v2 (1, 1, 1.0): ROOT's defaults.
@@ -255,10 +256,11 @@ def _write_basket(
     compressed = uproot.compression.compress(raw, file.compression)
     nbytes = keylen + len(compressed)
     location = cascading._freesegments.allocate(nbytes, dry_run=False)
+    now = dt.datetime.now()  # noqa: DTZ005 -- ROOT's TDatime is local time, as uproot writes it
+    date = uproot._util.datetime_to_code(now)
     record = _BIG_KEY.pack(
-        nbytes, 1004, len(raw), uproot._util.datetime_to_code(datetime.datetime.now()),
-        keylen, 0, location, cascading.key.location,
-    )  # fmt: skip
+        nbytes, 1004, len(raw), date, keylen, 0, location, cascading.key.location
+    )
     record += head + _BASKET.pack(3, 32000, nev_buf_size, size, last) + b"\x00" + compressed
     sink = file.sink
     sink.write(location, record)
@@ -314,6 +316,11 @@ def _stream_branch(
     out.end(start)
 
 
+def _count(values: Mapping[str, npt.ArrayLike], leaf: Leaf) -> int:
+    column = values.get(leaf.name, ())
+    return len(np.asarray(column, dtype=object if leaf.type == "C" else None))
+
+
 def write_leaflist_tree(
     directory: Any,
     key: str,
@@ -329,9 +336,7 @@ def write_leaflist_tree(
     import uproot
 
     tree_name = key if name is None else name
-    sizes = {len(np.asarray(v, dtype=object if leaf_is_c else None))
-             for b in branches for leaf in b.leaves
-             for v, leaf_is_c in [(data.get(b.name, {}).get(leaf.name, ()), leaf.type == "C")]}  # fmt: skip
+    sizes = {_count(data.get(b.name, {}), leaf) for b in branches for leaf in b.leaves}
     if len(sizes) > 1:
         msg = f"tree {tree_name!r}: leaves have different numbers of entries: {sorted(sizes)}"
         raise ValueError(msg)
