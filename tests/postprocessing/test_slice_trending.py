@@ -18,6 +18,7 @@ from qcflow.generators.qc_postproc import override_values
 from qcflow.generators.registry import load_registry
 from qcflow.objects.activity import Activity
 from qcflow.objects.root import Axis, Histogram
+from qcflow.objects.tree import tree_branches
 from qcflow.postprocessing.api import load
 from qcflow.postprocessing.decoding import decode
 from qcflow.postprocessing.engine import Engine, EngineOptions
@@ -287,9 +288,14 @@ def test_the_trend_table_layout(repo: LocalRepository) -> None:
     fill(repo, range(1, 4))
     run_slices(repo, task())
     columns = trend(repo)
-    assert set(columns) == {"meta.runNumber", "time"} | {
+    assert set(columns) == {"meta.runNumber", "meta.runNumberStr", "time"} | {
         f"{s}.{f}" for s in ("h1", "h2") for f in FIELDS
     }
+    # one leaf-list branch per source, an array leaf per field: src.meanX[i] in TTree::Draw
+    assert tree_branches(repo.get(TREND, repo.latest(TREND)[0].valid_from).data) == {
+        "meta": ["runNumber", "runNumberStr"], "time": ["time"],
+        "h1": list(FIELDS), "h2": list(FIELDS),
+    }  # fmt: skip
     np.testing.assert_array_equal(columns["meta.runNumber"], [1, 2, 3])
     # h1 slices [2.3, 5.7) -> bins 3..6 and [5.7, 8) -> bins 7..8; contents (bin) * run
     np.testing.assert_array_equal(columns["h1.entries"], [[18 * r, 15 * r] for r in (1, 2, 3)])

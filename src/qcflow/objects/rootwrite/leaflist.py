@@ -426,14 +426,19 @@ def read_leaflist_branch(branch: Any) -> dict[str, npt.NDArray[Any]]:
     from the baskets' bytes and entry offsets."""
     leaves = branch_leaves(branch)
     if not any(leaf.type == "C" for leaf in leaves):
-        records = branch.array(library="np")
-        if len(leaves) == 1 and records.dtype.names is None:
-            return {leaves[0].name: np.asarray(records)}
-        return {leaf.name: np.asarray(records[leaf.name]) for leaf in leaves}
-    rows: dict[str, list[Any]] = {leaf.name: [] for leaf in leaves}
+        # fixed-size entries: the baskets' bytes are records (uproot's own interpretation
+        # mis-shapes leaf lists holding arrays)
+        record = np.dtype([(leaf.name, leaf.dtype) for leaf in leaves])
+        chunks = [
+            np.frombuffer(_basket_bytes(branch, i), record) for i in range(branch.num_baskets)
+        ]
+        rows = np.concatenate(chunks) if chunks else np.empty(0, record)
+        return {leaf.name: rows[leaf.name].astype(leaf.dtype.base.newbyteorder("="))
+                  for leaf in leaves}  # fmt: skip
+    texts: dict[str, list[Any]] = {leaf.name: [] for leaf in leaves}
     for index in range(branch.num_baskets):
         basket = branch.basket(index)
-        data = bytes(np.asarray(basket.data, dtype=np.uint8))
+        data = _basket_bytes(branch, index)
         offsets = basket.byte_offsets
         for entry in range(basket.num_entries):
             position = int(offsets[entry])
@@ -445,12 +450,18 @@ def read_leaflist_branch(branch: Any) -> dict[str, npt.NDArray[Any]]:
                         (size,) = struct.unpack_from(">I", data, position)
                         position += 4
                     text = data[position : position + size].decode("utf-8", "surrogateescape")
-                    rows[leaf.name].append(text)
+                    texts[leaf.name].append(text)
                     position += size
                 else:
                     value = np.frombuffer(data, leaf.dtype.base, leaf.length, position)
-                    rows[leaf.name].append(value if leaf.length > 1 else value[0])
+                    texts[leaf.name].append(value if leaf.length > 1 else value[0])
                     position += value.nbytes
-    return {leaf.name: np.asarray(rows[leaf.name], dtype=object if leaf.type == "C" else
+    return {leaf.name: np.asarray(texts[leaf.name], dtype=object if leaf.type == "C" else
                                   leaf.dtype.base.newbyteorder("="))
             for leaf in leaves}  # fmt: skip
+
+
+def _basket_bytes(branch: Any, index: int) -> bytes:
+    """The entries' bytes of one basket (without its entry-offset table)."""
+    basket = branch.basket(index)
+    return bytes(np.asarray(basket.data, dtype=np.uint8)[: basket.border])
