@@ -222,3 +222,19 @@ def test_qcflow_continues_a_trend_cpp_qc_wrote(repo: LocalRepository, tmp_path: 
     assert seen["entries"] == 5
     assert seen["leaves"]["meta.runNumberStr"] == ["500000", "500001", "500002", "1", "2"]
     np.testing.assert_array_equal(seen["leaves"]["vertex_Y.entries"], columns["vertex_Y.entries"])
+
+
+def test_what_a_root_user_types_for_a_slice_trend(repo: LocalRepository, tmp_path: Path) -> None:
+    """QC's ``"h1.meanX:run"`` reads its ``vector<SliceInfo>``; on qcflow's slice trend a ROOT
+    user draws slice ``i`` with ``"h1.meanX[i]:meta.runNumber"`` (docs/postprocessing.md)."""
+    from . import test_slice_trending as slices
+
+    slices.fill(repo, range(1, 4))
+    slices.run_slices(repo, slices.task())
+    file, columns = _stored_tree(repo, tmp_path, slices.TREND)
+    specs = [(f"h1.meanX[{i}]:meta.runNumber", "", f"0:h1.errMeanX[{i}]") for i in (0, 1)]
+    drawn = root_python(DRAW, str(file), json.dumps(specs))
+    for i, graph in enumerate(drawn):
+        np.testing.assert_array_equal(graph["x"], [1, 2, 3])
+        np.testing.assert_allclose(graph["y"], columns["h1.meanX"][:, i], rtol=1e-12)
+        np.testing.assert_allclose(graph["ey"], columns["h1.errMeanX"][:, i], rtol=1e-12)
