@@ -29,6 +29,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from qcflow.objects.rootwrite._stream import Buffer as _Buffer
+from qcflow.objects.rootwrite._stream import put_object
+from qcflow.objects.rootwrite._stream import string as _string
+
 __all__ = [
     "Branch",
     "Leaf",
@@ -54,9 +58,6 @@ _TYPES: dict[str, tuple[str, str, str]] = {
     "C": ("", "C", ">ii"),
 }
 
-_BYTECOUNT = 0x40000000
-_NEW_CLASS = 0xFFFFFFFF
-_MAP_OFFSET = 2  # ROOT's kMapOffset: object references count from 2
 _BIG_KEY = struct.Struct(">ihiIhhqq")  # TKey header with 64-bit seeks
 _BASKET = struct.Struct(">Hiiii")  # TBasket: fVersion, fBufferSize, fNevBufSize, fNevBuf, fLast
 _MAX_BASKETS = 10
@@ -131,13 +132,6 @@ def leaf_list(leaves: Sequence[Leaf]) -> str:
 # -- entries -------------------------------------------------------------------------------------
 
 
-def _string(text: str) -> bytes:
-    """A ``/C`` value or a TNamed string as ROOT streams it: length byte(s), then the bytes."""
-    raw = text.encode("utf-8", errors="surrogateescape")
-    head = struct.pack(">B", len(raw)) if len(raw) < 255 else struct.pack(">BI", 255, len(raw))
-    return head + raw
-
-
 def _entries(
     branch: Branch, data: Mapping[str, npt.ArrayLike], size: int
 ) -> tuple[bytes, list[int] | None]:
@@ -184,42 +178,6 @@ def _c_length(branch: Branch, data: Mapping[str, npt.ArrayLike], leaf: Leaf) -> 
 
 
 # -- streaming -----------------------------------------------------------------------------------
-
-
-class _Buffer:
-    """A growing byte buffer with ROOT's byte-count headers patched in when a record closes."""
-
-    def __init__(self, origin: int) -> None:
-        self.data = bytearray()
-        self.origin = origin  # the key's length: object references count from the key's start
-
-    def begin(self, version: int) -> int:
-        start = len(self.data)
-        self.data += struct.pack(">Ih", 0, version)
-        return start
-
-    def end(self, start: int) -> None:
-        count = len(self.data) - start - 4
-        self.data[start : start + 4] = struct.pack(">I", count | _BYTECOUNT)
-
-    def begin_object(self, classname: str) -> tuple[int, int]:
-        """Start an object written with its class name (``TObjArray`` elements); returns its
-        byte-count position and its reference number."""
-        start = len(self.data)
-        self.data += struct.pack(">II", 0, _NEW_CLASS) + classname.encode() + b"\x00"
-        return start, self.origin + start + _MAP_OFFSET
-
-    def named(self, name: str, title: str, bits: int) -> None:
-        """TNamed v1 holding TObject v1."""
-        start = self.begin(1)
-        self.data += struct.pack(">hII", 1, 0, bits)
-        self.data += _string(name) + _string(title)
-        self.end(start)
-
-    def objarray_header(self, size: int) -> int:
-        start = self.begin(3)
-        self.data += struct.pack(">hII", 1, 0, 0x03000000) + b"\x00" + struct.pack(">ii", size, 0)
-        return start
 
 
 @dataclass
@@ -377,23 +335,13 @@ def write_leaflist_tree(
     out.data += b"\x00" * 28  # no fAliases, fIndexValues, fIndex, fTreeIndex, fFriends, ...
     out.end(tree)
     raw = bytes(out.data)
-    directory._cascading.add_object(
-        directory._file.sink, "TTree", key, title, raw, len(raw), big=True
-    )
-    streamers = []
-    seen = set()
     models = uproot.models
-    for model in (
+    put_object(directory, "TTree", key, title, raw, (
         models.TLeaf.Model_TLeafB_v1, models.TLeaf.Model_TLeafS_v1, models.TLeaf.Model_TLeafI_v1,
         models.TLeaf.Model_TLeafL_v1, models.TLeaf.Model_TLeafF_v1, models.TLeaf.Model_TLeafD_v1,
         models.TLeaf.Model_TLeafC_v1, models.TLeaf.Model_TLeafO_v1,
         models.TBranch.Model_TBranch_v13, models.TTree.Model_TTree_v20,
-    ):  # fmt: skip
-        for rawstreamer in model.class_rawstreamers:
-            if (rawstreamer[-2], rawstreamer[-1]) not in seen:
-                seen.add((rawstreamer[-2], rawstreamer[-1]))
-                streamers.append(uproot.writing._cascade.RawStreamerInfo(*rawstreamer))
-    directory._file._cascading.streamers.update_streamers(directory._file.sink, streamers)
+    ))  # fmt: skip
 
 
 # -- reading -------------------------------------------------------------------------------------
