@@ -49,7 +49,12 @@ from qcflow.postprocessing.slice_reductors import TITLES, SliceReductor, split_t
 from qcflow.postprocessing.slicing import FIELDS
 from qcflow.postprocessing.task import Task, task_reads
 from qcflow.postprocessing.tasks.slice_plot_config import parse_plots
-from qcflow.postprocessing.tasks.slice_plots import SliceSeries, draw_slice_plot, render_slice_plot
+from qcflow.postprocessing.tasks.slice_plots import (
+    SliceSeries,
+    draw_slice_plot,
+    render_slice_plot,
+    slice_frame,
+)
 from qcflow.postprocessing.tasks.slice_trending_config import (
     SliceSource,
     SliceTrendingConfig,
@@ -195,7 +200,7 @@ class SliceTrendingTask(Task):
             jobs, services.reducer.map(render_slice_plot, jobs), strict=True
         ):
             image = PlotImage(plot.name, data, tuple(graphs),
-                              partial(_redraw, plot, series))  # fmt: skip
+                              partial(_redraw, plot, series), slice_frame(plot))  # fmt: skip
             self.objects.start_publishing(image, plot.name, PublicationPolicy.ONCE)
 
 
