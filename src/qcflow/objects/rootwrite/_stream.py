@@ -63,18 +63,25 @@ class Buffer:
 
 
 def put_object(
-    directory: Any, classname: str, key: str, title: str, raw: bytes, models: Sequence[Any]
+    directory: Any,
+    classname: str,
+    key: str,
+    title: str,
+    raw: bytes,
+    models: Sequence[Any],
+    extra: Sequence[tuple[Any, ...]] = (),
 ) -> None:
     """Store a streamed object under ``key`` in an ``uproot.recreate`` file (or directory), and
-    the streamer infos of ``models`` (uproot model classes) in the file."""
+    the streamer infos of ``models`` (uproot model classes) and ``extra`` (raw streamer infos
+    as uproot's models carry them: ``(None, bytes, class name, version)``) in the file."""
     import uproot
 
     directory._cascading.add_object(
         directory._file.sink, classname, key, title, raw, len(raw), big=True
     )
     streamers, seen = [], set()
-    for model in models:
-        for rawstreamer in model.class_rawstreamers:
+    for rawstreamers in [*(m.class_rawstreamers for m in models), extra]:
+        for rawstreamer in rawstreamers:
             if (rawstreamer[-2], rawstreamer[-1]) not in seen:
                 seen.add((rawstreamer[-2], rawstreamer[-1]))
                 streamers.append(uproot.writing._cascade.RawStreamerInfo(*rawstreamer))

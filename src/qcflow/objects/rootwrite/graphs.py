@@ -27,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from qcflow.objects.rootwrite._stream import Buffer, put_object
+from qcflow.objects.rootwrite._tmultigraph import RAW as TMULTIGRAPH_STREAMER
 
 __all__ = ["Frame", "Graph", "Style", "write_graphs"]
 
@@ -257,5 +258,6 @@ def write_graphs(directory: Any, key: str, name: str, graphs: Sequence[Graph], f
     y_min, y_max = frame.y_range if frame.y_range is not None else (_NO_LIMIT, _NO_LIMIT)
     out.data += struct.pack(">dd", y_max, y_min)  # fMaximum, then fMinimum
     out.end(record)
-    put_object(directory, "TMultiGraph", key, frame.title, bytes(out.data), models)
+    streamer = (None, TMULTIGRAPH_STREAMER, "TMultiGraph", 2)
+    put_object(directory, "TMultiGraph", key, frame.title, bytes(out.data), models, (streamer,))
     return "TMultiGraph"
