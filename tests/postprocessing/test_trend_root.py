@@ -129,6 +129,33 @@ def test_root_reads_the_trend_and_draws_qcflows_points(
         assert graph.ey is not None
         np.testing.assert_allclose(root_graph["ey"], graph.ey, rtol=1e-12)
 
+    # the plots qcflow published at QC's paths are ROOT graphs holding those same points
+    files = []
+    for plot in task.plots:
+        path = f"qc_async/TST/MO/BeamSpotTrending/{plot.name}"
+        info = repo.latest(path)[0]
+        files.append(tmp_path / f"{plot.name}.root")
+        files[-1].write_bytes(repo.get(path, info.valid_from, uuid=info.id).data)
+    published = root_python(PUBLISHED, *map(str, files))
+    for file, plot, root_graph in zip(files, task.plots, drawn, strict=True):
+        seen = published[str(file)]
+        assert seen["class"] == "TGraphErrors" and seen["title"] == plot.title.split(";")[0]
+        np.testing.assert_allclose(seen["x"], root_graph["x"], rtol=1e-12)
+        np.testing.assert_allclose(seen["y"], root_graph["y"], rtol=1e-12)
+        np.testing.assert_allclose(seen["ey"], root_graph["ey"], rtol=1e-12)
+
+
+PUBLISHED = """
+out = {}
+for path in sys.argv[1:]:
+    g = ROOT.TFile.Open(path).Get("ccdb_object")
+    out[path] = {"class": g.ClassName(), "title": g.GetTitle(),
+                 "x": [g.GetX()[i] for i in range(g.GetN())],
+                 "y": [g.GetY()[i] for i in range(g.GetN())],
+                 "ey": [g.GetErrorY(i) for i in range(g.GetN())]}
+emit(out)
+"""
+
 
 #: C++ doing what QC's TrendingTask does with its trend: structs behind leaf-list branches,
 #: ``canContinueTrend`` (the branch names exactly), SetBranchAddress and Fill to continue.
