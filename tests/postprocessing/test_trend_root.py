@@ -265,3 +265,67 @@ def test_what_a_root_user_types_for_a_slice_trend(repo: LocalRepository, tmp_pat
         np.testing.assert_array_equal(graph["x"], [1, 2, 3])
         np.testing.assert_allclose(graph["y"], columns["h1.meanX"][:, i], rtol=1e-12)
         np.testing.assert_allclose(graph["ey"], columns["h1.errMeanX"][:, i], rtol=1e-12)
+
+
+QC_QUALITY = """
+ROOT.gInterpreter.Declare(r'''
+struct QcMetaQ { Long64_t runNumber; char runNumberStr[24]; };
+struct QcQuality { UInt_t level; char name[7]; };
+void qc_write_quality(const char* path) {
+  TFile f(path, "RECREATE");
+  TTree* t = new TTree("BeamSpotTrending", "BeamSpotTrending");
+  QcMetaQ meta; UInt_t time; QcQuality q;
+  t->Branch("meta", &meta, "runNumber/L:runNumberStr/C");
+  t->Branch("time", &time);
+  t->Branch("Check", &q, "level/i:name/C");
+  const char* names[] = {"Good", "Bad"};
+  for (int i = 0; i < 2; ++i) {
+    meta.runNumber = 400 + i;
+    snprintf(meta.runNumberStr, sizeof meta.runNumberStr, "%lld", meta.runNumber);
+    time = 1500000000 + i; q.level = i == 0 ? 1 : 3; snprintf(q.name, 7, "%s", names[i]);
+    t->Fill();
+  }
+  f.WriteObject(t, "ccdb_object");
+}
+''')
+ROOT.qc_write_quality(sys.argv[1])
+emit(True)
+"""
+
+
+def test_qcflow_continues_a_quality_trend_cpp_qc_wrote(repo: LocalRepository,
+                                                       tmp_path: Path) -> None:  # fmt: skip
+    """QualityReductor's branch as QC declares it (``level/i:name/C``), both ways."""
+    from qcflow.objects.quality import Quality, QualityObject
+
+    from ._configs import trending_task
+
+    qc_file = tmp_path / "qc.root"
+    assert root_python(QC_QUALITY, str(qc_file))
+    activity = Activity(0, "PHYSICS", "LHC24ab", "apass1", "qc_async")
+    repo.store(TREND, qc_file.read_bytes(), valid_from=T0, valid_until=T0 + HOUR,
+               metadata={**activity.metadata(), "ObjectType": "TTree"},
+               content_type="application/root")  # fmt: skip
+    for run, quality in {1: Quality.MEDIUM, 2: Quality.GOOD}.items():
+        qo_activity = Activity(run, "PHYSICS", "LHC24ab", "apass1", "qc_async",
+                               T0 + run * HOUR, T0 + run * HOUR + 10)  # fmt: skip
+        qo = QualityObject(quality, "Check", "TST", activity=qo_activity)
+        repo.store(qo.path, qo.encode(), valid_from=qo_activity.valid_from,
+                   valid_until=qo_activity.valid_until, metadata=qo.metadata(),
+                   content_type="application/json")  # fmt: skip
+    task = trending_task(
+        dataSources=[{"type": "repository-quality", "path": "TST/QO", "names": ["Check"],
+                      "reductorName": "o2::quality_control_modules::common::QualityReductor",
+                      "moduleName": "QcCommon"}],
+        plots=[{"name": "q", "varexp": "Check.level:meta.runNumberStr"}],
+        updateTrigger=["foreachlatest:qcdb:TST/QO/Check"], resumeTrend="true",
+    )  # fmt: skip
+    run_task(repo, task)
+    file, columns = _stored_tree(repo, tmp_path)
+    np.testing.assert_array_equal(columns["meta.runNumber"], [400, 401, 1, 2])
+    np.testing.assert_array_equal(columns["Check.level"], [1, 3, 2, 1])
+    assert list(columns["Check.name"]) == ["Good", "Bad", "Medium", "Good"]
+    seen = root_python(READ_TREE, str(file))
+    assert seen["branches"]["Check"] == "level/i:name/C"
+    assert seen["leaves"]["Check.name"] == ["Good", "Bad", "Medium", "Good"]
+    assert seen["leaves"]["Check.level"] == [1, 3, 2, 1]
