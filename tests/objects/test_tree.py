@@ -96,3 +96,19 @@ def test_empty_tree_and_bad_input() -> None:
         read_tree(write_tree({"a": np.zeros(1)}), name="missing")
     with pytest.raises(InvalidInput, match="no ROOT leaf type"):
         write_tree({"a": np.zeros(1, dtype=np.complex128)})
+
+
+def test_the_leaf_list_writer_refuses_what_root_cannot_hold() -> None:
+    from qcflow.objects.rootwrite import Branch, Leaf, leaf_list, write_leaflist_tree
+
+    with pytest.raises(ValueError, match="unknown ROOT leaf type"):
+        Leaf("x", "Q")
+    with pytest.raises(ValueError, match="bad length"):
+        Leaf("s", "C", 3)
+    assert leaf_list((Leaf("a", "D"), Leaf("b", "D"), Leaf("n", "i"), Leaf("v", "D", 4))) == (
+        "a/D:b:n/i:v[4]/D"
+    )
+    sink = _MemorySink()
+    with uproot.recreate(sink) as file, pytest.raises(ValueError, match="different numbers"):
+        write_leaflist_tree(file, "t", [Branch("b", (Leaf("x", "D"), Leaf("y", "D")))],
+                            {"b": {"x": [1.0], "y": [1.0, 2.0]}})  # fmt: skip
