@@ -22,6 +22,7 @@ from qcflow.qcdb.client import HttpRepository
 from qcflow.qcdb.local import LocalRepository
 from qcflow.qcdb.repository import Repository
 from qcflow.qcdb.server import create_app
+from tests._wait import DEADLINE
 
 
 @contextmanager
@@ -42,7 +43,7 @@ def running_server_app(app: Any) -> Iterator[str]:
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + DEADLINE
     while not server.started:
         if time.monotonic() > deadline:
             raise RuntimeError("test server did not start")
