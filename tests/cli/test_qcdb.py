@@ -15,6 +15,7 @@ import pytest
 from qcflow.cli import main
 from qcflow.objects.root import Histogram, encode_histogram
 from qcflow.qcdb import HttpRepository, LocalRepository
+from tests._wait import DEADLINE
 
 P = "qc/TST/MO/Task/h1"
 
@@ -200,6 +201,6 @@ def test_serve_over_a_socket(tmp_path: Path, qcflow_cmd: list[str]) -> None:
         client.close()
     finally:
         proc.terminate()
-        _, err = proc.communicate(timeout=20)
+        _, err = proc.communicate(timeout=DEADLINE)
     assert b"token-protected writes" in err
     assert LocalRepository(store).get(P, 5).data == b"over http"

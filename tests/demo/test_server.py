@@ -23,6 +23,7 @@ from qcflow.qcdb.client import HttpRepository
 from qcflow.qcdb.local import LocalRepository
 from qcflow.qcdb.repository import Repository
 from qcflow.runner import RunOptions, run_workflow
+from tests._wait import DEADLINE
 
 PERIOD, PASS, RUNS = "LHC24ab", "apass1", 8
 WORKFLOWS = ("example", "EMC", "MCH", "ZDC")
@@ -54,7 +55,7 @@ def server(tmp_path: Path, qcflow_cmd: list[str]) -> Iterator[str]:
         yield f"127.0.0.1:{port}"
     finally:
         proc.terminate()
-        proc.wait(timeout=20)
+        proc.wait(timeout=DEADLINE)
 
 
 def run(workdir: Path, qcdb: str) -> None:

@@ -23,6 +23,7 @@ from qcflow.qcdb.local import LocalRepository
 from qcflow.qcdb.repository import Repository
 from qcflow.qcdb.server import create_app
 from qcflow.qcdb.server.protocol import uvicorn_options
+from tests._wait import DEADLINE
 
 
 @contextmanager
@@ -48,7 +49,7 @@ def running_server_app(app: Any, http: Any = None) -> Iterator[str]:
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + DEADLINE
     while not server.started:
         if time.monotonic() > deadline:
             raise RuntimeError("test server did not start")

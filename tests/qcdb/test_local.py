@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from qcflow.qcdb import query as q
 from qcflow.qcdb.local import LocalRepository
 from qcflow.qcdb.model import ObjectInfo
+from tests._wait import DEADLINE
 
 PATHS = ["qc/A/h1", "qc/A/h2", "qc/B/sub/h3"]
 _VERSIONS = st.lists(
@@ -99,9 +100,9 @@ def test_eight_writer_processes_and_readers_lose_nothing(tmp_path: Path) -> None
         writers = [pool.apply_async(_writer, (root, w)) for w in range(N_WRITERS)]
         readers = [pool.apply_async(_reader, (root, 20)) for _ in range(2)]
         for job in writers:
-            job.get(timeout=120)
+            job.get(timeout=DEADLINE)
         for job in readers:
-            job.get(timeout=120)
+            job.get(timeout=DEADLINE)
     repo = LocalRepository(root)
     everything = repo.browse("qc/.*")
     assert len(everything) == N_WRITERS * N_PER_WRITER
@@ -134,7 +135,7 @@ def test_sigkill_mid_store_leaves_a_consistent_store(tmp_path: Path) -> None:
     for delay in (0.0, 0.013, 0.031):
         before = len(watcher.browse("qc/.*"))
         proc = subprocess.Popen([sys.executable, "-c", _KILLED_WRITER, str(root)])
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + DEADLINE
         while len(watcher.browse("qc/.*")) < before + 2 and time.monotonic() < deadline:
             time.sleep(0.005)  # wait until it is storing in a loop, then kill it somewhere
         time.sleep(delay)
