@@ -14,12 +14,18 @@ Hierarchy (the bases are in :mod:`qcflow.errors`)::
 
 The server turns these into responses with :func:`http_status`; the client turns responses back
 into them, so a repository behaves the same embedded or remote.
+
+Near-miss hints can cost (comparing a path with every path of a large folder), so a caller that
+must answer quickly -- the server's event loop -- asks for misses :func:`without_hints`, and
+repeats a miss in a worker thread to explain it.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from qcflow.errors import InvalidInput, NotFound, QcflowError
 from qcflow.qcdb.model import ObjectInfo
@@ -31,9 +37,28 @@ __all__ = [
     "PayloadTooLarge",
     "QcdbUnavailable",
     "RangeNotSatisfiable",
+    "hints_wanted",
     "http_status",
     "near_misses",
+    "without_hints",
 ]
+
+_HINTS: ContextVar[bool] = ContextVar("qcflow_qcdb_hints", default=True)
+
+
+@contextmanager
+def without_hints() -> Iterator[None]:
+    """Within this block, repositories report a miss at once, without near-miss hints."""
+    token = _HINTS.set(False)
+    try:
+        yield
+    finally:
+        _HINTS.reset(token)
+
+
+def hints_wanted() -> bool:
+    """False inside :func:`without_hints`."""
+    return _HINTS.get()
 
 
 class ObjectNotFound(NotFound):

@@ -30,7 +30,7 @@ from qcflow._types import ObjectPath, TimestampMs
 from qcflow.errors import InvalidInput
 from qcflow.qcdb._index import COLUMNS, Index, row_to_info
 from qcflow.qcdb.base import RepositoryBase, apply_metadata, new_validity_end
-from qcflow.qcdb.errors import ObjectNotFound, near_misses
+from qcflow.qcdb.errors import ObjectNotFound, hints_wanted, near_misses
 from qcflow.qcdb.model import ObjectInfo, new_id, ticks_ms
 from qcflow.qcdb.query import Query, now_ms
 from qcflow.qcdb.repository import Fetched
@@ -62,14 +62,20 @@ class LocalRepository(RepositoryBase):
     """A QCDB in a local directory; safe for many threads and processes at once.
 
     ``fsync=False`` skips flushing contents to disk: still atomic against a crashed process,
-    not against a power cut (useful to fill large test stores quickly).
+    not against a power cut (useful to fill large test stores quickly). ``create=False`` opens
+    an existing store only (readers: a mistyped path is an error, not a new empty store).
     """
 
-    def __init__(self, root: str | os.PathLike[str], *, fsync: bool = True) -> None:
+    def __init__(
+        self, root: str | os.PathLike[str], *, fsync: bool = True, create: bool = True
+    ) -> None:
         self.root = Path(root).absolute()
         self.url = str(self.root)
         self.fsync = fsync
         self._objects = str(self.root / "objects")
+        if not create and not (self.root / "index.sqlite").is_file():
+            msg = f"no QCDB at {self.root}"
+            raise InvalidInput(msg)
         try:
             for sub in ("objects", "tmp"):
                 (self.root / sub).mkdir(parents=True, exist_ok=True)
@@ -183,6 +189,8 @@ class LocalRepository(RepositoryBase):
         return info
 
     def _not_found(self, conn: sqlite3.Connection, query: Query) -> ObjectNotFound:
+        if not hints_wanted():
+            return ObjectNotFound(query)
         versions = self.index.listing(conn, Query(query.path), latest=False, limit=200)
         parent = query.path.rsplit("/", 1)[0] if "/" in query.path else ""
         nearby = [] if versions else self.index.paths_under(conn, parent)
