@@ -139,7 +139,7 @@ def _compile(body: str, pattern: str) -> Any:
         reason = err.args[0] if err.args else err
         if isinstance(reason, bytes):
             reason = reason.decode(errors="replace")
-        msg = f"bad path pattern {pattern!r}: {reason} (RE2 syntax: no back-references)"
+        msg = f"bad path pattern {pattern!r}: {reason} (patterns are RE2 syntax)"
         raise InvalidInput(msg) from err
 
 
