@@ -15,9 +15,10 @@ Hierarchy (the bases are in :mod:`qcflow.errors`)::
 The server turns these into responses with :func:`http_status`; the client turns responses back
 into them, so a repository behaves the same embedded or remote.
 
-Near-miss hints can cost (comparing a path with every path of a large folder), so a caller that
-must answer quickly -- the server's event loop -- asks for misses :func:`without_hints`, and
-repeats a miss in a worker thread to explain it.
+Some answers take long: explaining a miss (comparing a path with every path of a large folder)
+or reading a large content. A caller that must answer quickly -- the server's event loop -- asks
+within :func:`quick_only`; a repository then raises :class:`WouldTakeLong` instead, and the
+caller asks again in a worker thread.
 """
 
 from __future__ import annotations
@@ -37,28 +38,33 @@ __all__ = [
     "PayloadTooLarge",
     "QcdbUnavailable",
     "RangeNotSatisfiable",
-    "hints_wanted",
+    "WouldTakeLong",
     "http_status",
+    "in_a_hurry",
     "near_misses",
-    "without_hints",
+    "quick_only",
 ]
 
-_HINTS: ContextVar[bool] = ContextVar("qcflow_qcdb_hints", default=True)
+_QUICK: ContextVar[bool] = ContextVar("qcflow_qcdb_quick", default=False)
+
+
+class WouldTakeLong(QcflowError):
+    """Raised within :func:`quick_only` when an answer would take long: ask again elsewhere."""
 
 
 @contextmanager
-def without_hints() -> Iterator[None]:
-    """Within this block, repositories report a miss at once, without near-miss hints."""
-    token = _HINTS.set(False)
+def quick_only() -> Iterator[None]:
+    """Within this block, repositories answer only what is quick (else :class:`WouldTakeLong`)."""
+    token = _QUICK.set(True)
     try:
         yield
     finally:
-        _HINTS.reset(token)
+        _QUICK.reset(token)
 
 
-def hints_wanted() -> bool:
-    """False inside :func:`without_hints`."""
-    return _HINTS.get()
+def in_a_hurry() -> bool:
+    """True within :func:`quick_only`."""
+    return _QUICK.get()
 
 
 class ObjectNotFound(NotFound):

@@ -13,7 +13,7 @@ from urllib.parse import quote, urlparse
 import httpx
 import pytest
 
-from qcflow.qcdb.local import LocalRepository
+from qcflow.qcdb.local import QUICK_CONTENT_BYTES, LocalRepository
 from qcflow.qcdb.urls import MAX_PATH_LENGTH
 from tests.qcdb.conftest import LiveServer
 from tests.qcdb.server.conftest import ClientFactory, upload
@@ -261,3 +261,15 @@ def test_move_to_an_overlong_destination_is_refused(
     assert len(fits) <= MAX_PATH_LENGTH
     assert client.request("MOVE", f"/{P}/1000/{uuid}", headers={"Destination": fits}).is_success
     assert client.get(f"/{fits}/1500").content == b"payload"
+
+
+def test_large_contents_and_explained_misses_are_served(client: httpx.Client) -> None:
+    """Both are computed in a worker thread (the event loop would wait on them)."""
+    big = bytes(range(256)) * (QUICK_CONTENT_BYTES // 256 + 1)
+    uuid = upload(client, f"/{P}/1000/2000", data=big).headers["etag"].strip('"')
+    assert client.get(f"/{P}/1500").content == big
+    assert client.get(f"/download/{uuid}").content == big
+    assert client.head(f"/{P}/1500").headers["content-length"] == str(len(big))
+    missing = client.get(f"/{P[:-1]}/1500")
+    assert missing.status_code == 404
+    assert f"close paths: {P}" in missing.text

@@ -6,7 +6,9 @@ the URL path after the endpoint prefix (still percent-encoded), and returns a
 turns them into status codes in one place (:func:`~qcflow.qcdb.errors.http_status`).
 
 Reads of one object run on the event loop when the repository says they are cheap (the embedded
-store: an indexed SQLite query), otherwise in a worker thread; listings (pattern matching, long
+store: an indexed SQLite query), otherwise -- or when the store finds the answer would take long
+(a miss to explain, a content over 1 MB: :class:`~qcflow.qcdb.errors.WouldTakeLong`) -- in a
+worker thread; listings (pattern matching, long
 answers) and writes always run in a worker thread, so no request holds the event loop for long.
 """
 
@@ -23,7 +25,7 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
 from qcflow.errors import InvalidInput
-from qcflow.qcdb.errors import ObjectNotFound, without_hints
+from qcflow.qcdb.errors import WouldTakeLong, quick_only
 from qcflow.qcdb.model import ObjectInfo
 from qcflow.qcdb.repository import Repository
 from qcflow.qcdb.server.http import Reply, int_header, object_headers, parse_range
@@ -62,10 +64,10 @@ class Context:
     async def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         if self.options.inline_reads:
             try:
-                with without_hints():
+                with quick_only():
                     return fn(*args, **kwargs)
-            except ObjectNotFound:
-                pass  # explaining a miss may take long: again in a worker thread, with hints
+            except WouldTakeLong:
+                pass  # a miss to explain or a large content: again in a worker thread
         return await run_in_threadpool(functools.partial(fn, *args, **kwargs))
 
     async def write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
