@@ -31,6 +31,7 @@ __all__ = [
     "MAX_PATH_ELEMENTS",
     "MAX_PATH_LENGTH",
     "MAX_TIME",
+    "MAX_URL_LENGTH",
     "RESERVED",
     "ParsedUrl",
     "build",
@@ -48,6 +49,8 @@ MAX_PATH_ELEMENTS = 10
 #: Characters in an object path or pattern: room for the rest of a URL within common 8 kB limits
 #: even when every character is percent-encoded UTF-8 (4 bytes -> 12 characters).
 MAX_PATH_LENGTH = 512
+#: Characters in a URL path a server parses (common HTTP servers' limit).
+MAX_URL_LENGTH = 8192
 #: First path elements that name endpoints, so no object may live under them.
 RESERVED = frozenset({"browse", "latest", "download", "truncate", "openapi.json"})
 #: An all-numeric URL token (a timestamp, or a numeric path element, which is refused).
@@ -207,12 +210,18 @@ def parse(raw: str, *, pattern: bool = False, max_timestamps: int = 2) -> Parsed
     """Parse a percent-encoded URL path (without the endpoint prefix) into its pieces.
 
     One leading and trailing ``/`` are dropped; more (``//etc/passwd``) are an empty element.
+    At most :data:`MAX_URL_LENGTH` characters; the work is linear in the length (the server
+    parses on its event loop).
     """
+    if len(raw) > MAX_URL_LENGTH:
+        msg = f"URL {raw[:60]!r}... has {len(raw)} characters, at most {MAX_URL_LENGTH}"
+        raise InvalidInput(msg)
     text = raw.removeprefix("/").removesuffix("/")
     tokens = [_decode(t, raw) for t in text.split("/")] if text else []
-    path_elements: list[str] = []
-    while tokens and not _NUMBER.fullmatch(tokens[0]) and "=" not in tokens[0]:
-        path_elements.append(tokens.pop(0))
+    n = 0
+    while n < len(tokens) and not _NUMBER.fullmatch(tokens[n]) and "=" not in tokens[n]:
+        n += 1
+    path_elements, tokens = tokens[:n], tokens[n:]
     if not path_elements:
         msg = f"URL {raw!r} names no object path"
         raise InvalidInput(msg)
@@ -228,7 +237,7 @@ def parse(raw: str, *, pattern: bool = False, max_timestamps: int = 2) -> Parsed
             timestamps.append(_timestamp(token, raw))
         elif "=" in token:
             key, _, value = token.partition("=")
-            filters.update(check_metadata({key: value}, what="filter", of=f"URL {raw!r}"))
+            filters[key] = value
         elif ident is None:
             ident = _check_uuid(token, raw)
         else:
@@ -237,14 +246,16 @@ def parse(raw: str, *, pattern: bool = False, max_timestamps: int = 2) -> Parsed
     if len(timestamps) > max_timestamps:
         msg = f"URL {raw!r} has {len(timestamps)} timestamps, at most {max_timestamps}"
         raise InvalidInput(msg)
+    filters = check_metadata(filters, what="filter", of=f"URL {raw!r}")  # once: the text is long
     return ParsedUrl(path, tuple(timestamps), filters, ident)
 
 
 def _timestamp(token: str, raw: str) -> int:
-    if len(token.removeprefix("-")) > 19:  # int() of thousands of digits costs (and is refused)
-        msg = f"URL {raw[:80]!r}: timestamp {token[:40]!r} is not a time in ms (a 64-bit integer)"
+    value = int(token) if len(token) <= 20 else MAX_TIME + 1  # int() of 4,300 digits is refused
+    if not -MAX_TIME <= value <= MAX_TIME:
+        msg = f"URL {raw!r}: timestamp {token[:40]!r} is not a time in ms (a 64-bit integer)"
         raise InvalidInput(msg)
-    return check_time(int(token), f"URL {raw!r}: timestamp") or 0
+    return value
 
 
 def _check_uuid(token: str, raw: str) -> str:

@@ -273,3 +273,17 @@ def test_large_contents_and_explained_misses_are_served(client: httpx.Client) ->
     missing = client.get(f"/{P[:-1]}/1500")
     assert missing.status_code == 404
     assert f"close paths: {P}" in missing.text
+
+
+@pytest.mark.parametrize("tail", ["/k=v" * 15_000, "/1" * 30_000, "/a" * 30_000, "/%41" * 15_000])
+def test_a_huge_url_is_refused_at_once(
+    client: httpx.Client, store: LocalRepository, tail: str
+) -> None:
+    """Parsing was quadratic (every filter's error context held the whole URL: 100,000
+    ``k=v`` tokens kept the event loop busy for minutes); now over 8192 characters is a 400.
+    (httpx sends at most 64 kB of URL.)"""
+    for method in ("GET", "POST"):
+        response = client.request(method, f"/qc/x/1000{tail}")
+        assert response.status_code in (400, 414, 431), response.text[:200]
+    assert store.browse(".*") == []
+    assert client.get("/browse/qc/x.*").status_code == 200
