@@ -12,6 +12,8 @@ from urllib.parse import quote, urlparse
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from qcflow.qcdb.local import QUICK_CONTENT_BYTES, LocalRepository
 from qcflow.qcdb.urls import MAX_PATH_LENGTH
@@ -189,6 +191,44 @@ def test_control_characters_in_file_name_or_type_are_refused(
     assert "control characters" in response.text
     assert store.browse(".*") == []
     assert client.get(f"/{P}/1500").status_code == 404  # and the server still answers
+
+
+_counter = iter(range(10**9))
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    key=st.text(max_size=6),
+    value=st.text(max_size=6),
+    filename=st.binary(max_size=8),
+    content_type=st.binary(max_size=8),
+)
+def test_whatever_is_stored_can_be_served(
+    live_server: LiveServer,
+    store: LocalRepository,
+    key: str,
+    value: str,
+    filename: bytes,
+    content_type: bytes,
+) -> None:
+    """Over a real socket: any upload the server accepts (201) is then served (200), and no
+    upload is a 5xx. (Non-ASCII keys were stored then a 500; control characters in the file
+    name or type were stored then no reply at all.)"""
+    path = f"qc/fz/h{next(_counter)}"
+    meta = f"/{quote(key, safe='')}={quote(value, safe='')}" if key else ""
+    with httpx.Client(base_url=live_server.serve(store), timeout=PATIENCE) as client:
+        posted = post_raw_multipart(
+            client, f"/{path}/1000/2000{meta}", multipart(filename, content_type)
+        )
+        assert posted.status_code in (201, 400), posted.text
+        if posted.status_code == 201:
+            got = client.get(f"/{path}/1500")
+            assert got.status_code == 200
+            assert got.content == b"payload"
+            assert client.head(f"/{path}/1500").status_code == 200
+            assert client.get(f"/browse/{path}", headers={"Accept": "application/json"}).is_success
 
 
 # --- items 4-7: validity, paths and destinations out of range are a 400 --------------------------
