@@ -107,7 +107,7 @@ def _old_like_match(pattern: str, path: str) -> bool:
 
 
 @settings(max_examples=400, deadline=None)
-@given(_REGEXES, st.sampled_from([".*", "*", "(/.*)?$*", "/*"]), _PATHS)
+@given(_REGEXES, st.sampled_from([".*", "*", "(/.*)?$*", "/*", "(/.*)?$"]), _PATHS)
 def test_regex_patterns_mean_what_python_re_meant(body: str, tail: str, path: str) -> None:
     pattern = body + tail
     # '{1,2}*' (a repeated repetition) is no benign pattern: RE2 refuses it (tested below)
@@ -119,6 +119,25 @@ def test_regex_patterns_mean_what_python_re_meant(body: str, tail: str, path: st
 @given(st.text(alphabet="ab/_%.x-", max_size=8).filter(lambda p: "%" in p), _PATHS)
 def test_like_patterns_mean_what_they_meant(pattern: str, path: str) -> None:
     assert q.PathMatcher(pattern)(path) is _old_like_match(pattern, path)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="abc/_-0.x", max_size=6), st.sampled_from([".*", "*", "(/.*)?$", "%"]),
+       _PATHS)  # fmt: skip
+def test_literal_folder_patterns_are_string_comparisons(folder: str, tail: str, path: str) -> None:
+    """``qc/TPC/.*``, ``qc/TPC%`` and ``qc/TPC(/.*)?$`` skip RE2 and mean what they meant."""
+    pattern = folder + tail
+    if tail == "%":
+        assume("_" not in folder)
+        expected = _old_like_match(pattern, path)
+    else:
+        assume("." not in folder)
+        expected = _old_regex_match(pattern, path)
+    matcher = q.PathMatcher(pattern)
+    assert matcher.regex is None
+    assert matcher(path) is expected
+    if matcher.prefix_only:
+        assert path.startswith(matcher.prefix) is expected
 
 
 def test_catastrophic_backtracking_patterns_answer() -> None:
