@@ -187,27 +187,29 @@ def test_bad_paths_are_rejected_and_nothing_stored(repo: Repository, path: str) 
 @pytest.mark.parametrize("time_", [2**63, -(2**63), 1.5, "5"])
 def test_times_must_be_64_bit_integers(repo: Repository, time_: object) -> None:
     with pytest.raises(InvalidInput, match="not a time in ms"):
-        repo.store(P, b"x", valid_from=time_, valid_until=None)  # type: ignore[arg-type]
+        repo.store(P, b"x", valid_from=time_, valid_until=None)
     with pytest.raises(InvalidInput, match="not a time in ms"):
-        repo.get(P, time_)  # type: ignore[arg-type]
+        repo.get(P, time_)
     assert repo.latest(".*") == []
 
 
 @pytest.mark.parametrize("key", ["", "a b", "a/b", "a=b", "a.b", 'a"b', "кл", "Kéy", "a\u00a0"])
 def test_bad_metadata_keys_are_rejected(repo: Repository, key: str) -> None:
-    """Keys become header names, which are ASCII: a non-ASCII key was stored, then a 500."""
-    with pytest.raises(InvalidInput):
+    """Keys become header names, which are ASCII: a non-ASCII key was stored, then a 500.
+    (A ValueError for Python callers, InvalidInput -- exit 2 -- for the command line.)"""
+    with pytest.raises(InvalidInput) as refused:
         repo.store(P, b"x", valid_from=1, valid_until=2, metadata={key: "v"})
+    assert isinstance(refused.value, ValueError)
     assert repo.latest(".*") == []
 
 
 @pytest.mark.parametrize("bad", ["a\x00b", "a\x01", "\x7f", "a\r\nX-Evil: 1"])
 def test_file_names_and_content_types_must_be_header_text(repo: Repository, bad: str) -> None:
     """Both become response headers: stored with a control character, no reply was ever sent."""
-    with pytest.raises(InvalidInput, match="control characters"):
-        repo.store(P, b"x", valid_from=1, valid_until=2, file_name=bad)
-    with pytest.raises(InvalidInput, match="control characters"):
-        repo.store(P, b"x", valid_from=1, valid_until=2, content_type=bad)
+    for field in ("file_name", "content_type"):
+        with pytest.raises(InvalidInput, match="control characters") as refused:
+            repo.store(P, b"x", valid_from=1, valid_until=2, **{field: bad})
+        assert isinstance(refused.value, ValueError), field
     assert repo.latest(".*") == []
 
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from urllib.parse import quote, unquote
 
 from qcflow._types import ObjectPath, TimestampMs
-from qcflow.errors import InvalidInput
+from qcflow.errors import BadValue, InvalidInput
 
 __all__ = [
     "MAX_PATH_ELEMENTS",
@@ -136,13 +136,13 @@ MAX_TIME = 2**63 - 1
 
 
 def check_header_text(value: str, what: str) -> str:
-    """``value`` if it can be sent as a response header value; InvalidInput otherwise.
+    """``value`` if it can be sent as a response header value; BadValue otherwise.
 
     (Control characters -- NUL, ``\\x01``, DEL, line breaks -- make HTTP servers drop the reply.)
     """
     if not isinstance(value, str) or _CONTROL.search(value):
         msg = f"{what} {value!r} must be text without control characters"
-        raise InvalidInput(msg)
+        raise BadValue(msg)
     return value
 
 
@@ -188,10 +188,10 @@ def check_metadata(
     for key, value in metadata.items():
         if not isinstance(key, str) or not key or _BAD_KEY.search(key):
             msg = f"{what} of {of}: bad key {key!r} (letters, digits, '_' and '-' only)"
-            raise InvalidInput(msg)
+            raise BadValue(msg)
         if not isinstance(value, str) or _CONTROL.search(value):
             msg = f"{what} of {of}: value of {key!r} must be a string without control characters"
-            raise InvalidInput(msg)
+            raise BadValue(msg)
         out[key] = value
     return out
 
