@@ -330,9 +330,11 @@ def test_fast_restore_agrees_with_the_line_by_line_one() -> None:
 def test_keys_that_cannot_be_header_names_travel_in_qcflow_object(
     connect: Any, store: LocalRepository
 ) -> None:
-    """A metadata key that is no HTTP token was a 500 (not Latin-1) or refused by h11."""
+    """A metadata key that is no HTTP token was a 500 (not Latin-1) or refused by h11. Such keys
+    are refused at upload now (test_hostile); a store written before that still holds them, so
+    the object is stored here through the backend's unchecked ``_store``, as an older qcflow did."""
     metadata = {"键": "1", "Läufe": "2", "PassName": "apass1 é"}
-    store.store(PATH, b"x", valid_from=1000, valid_until=2000, metadata=metadata)
+    store._store(PATH, b"x", (1000, 2000), metadata, "application/octet-stream", "h1")
     raw = connect().request("GET", f"/{PATH}/1500/")
     assert raw.status == 200
     assert raw.get(b"PassName") == "apass1 é".encode()
