@@ -123,7 +123,8 @@ def iso_time(ms: TimestampMs) -> str:
         moment = dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC)
     except (OverflowError, OSError, ValueError):
         return str(ms)
-    return moment.strftime("%Y-%m-%d %H:%M:%S")
+    # strftime's %Y drops the leading zeros of years before 1000 on glibc: format it ourselves.
+    return f"{moment.year:04d}-{moment:%m-%d %H:%M:%S}"
 
 
 def _parse_http_date(text: str) -> TimestampMs:
