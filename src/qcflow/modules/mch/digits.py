@@ -40,9 +40,15 @@ import numpy as np
 from qcflow.modules._histograms import th2, uniform_axis
 from qcflow.modules._sources import SourceHelper
 from qcflow.modules._trends import Trend
-from qcflow.modules.mch.elecmap import ElecMapSummary, reduce_elec_map
+from qcflow.modules.mch.elecmap import ElecMapSummary, layout_error, reduce_elec_map
 from qcflow.modules.mch.mapping import NUM_DE, ElecMapping
-from qcflow.modules.mch.plots import OnCycle, de_histogram, empty_de_histogram, reference_ratio
+from qcflow.modules.mch.plots import (
+    OnCycle,
+    de_histogram,
+    empty_de_histogram,
+    reference_ratio,
+    unread_histogram,
+)
 from qcflow.modules.mch.task import MchTask
 from qcflow.objects.activity import Activity
 from qcflow.objects.ratio import HistogramRatio
@@ -79,7 +85,8 @@ def orbit_map(name: str, source: Histogram, mapping: ElecMapping) -> Histogram:
     per_de = np.zeros((NUM_DE, counts.shape[1]))
     np.add.at(per_de, mapping.ds_de_index, counts)
     out = np.zeros((NUM_DE, ORBIT_BINS))
-    target = np.floor(source.axes[1].centers + ORBIT_RANGE).astype(np.int64)
+    # QC converts the bin centre to int (truncation toward zero), then finds its bin.
+    target = np.trunc(source.axes[1].centers).astype(np.int64) + int(ORBIT_RANGE)
     inside = (target >= 0) & (target < ORBIT_BINS)
     np.add.at(out.T, target[inside], per_de.T[inside])
     x = uniform_axis(NUM_DE, 0, NUM_DE, "DE index")
@@ -104,6 +111,10 @@ class DigitsPostProcessing(MchTask):
         super().configure(config)
         self.low = self.options.number(config, "ChannelRateMin", 0.0)
         self.high = self.options.number(config, "ChannelRateMax", 100.0)
+        for key, value in sorted(self.options.customization.items()):
+            self.log.warning("%s: customization %s=%s is not read (QC reads taskParameters "
+                             "only); using %s", config.task_name, key, value,
+                             self.options.text(config, key) or "the default")  # fmt: skip
         self.rates = [_RateInput(k, SourceHelper(s), OnCycle())
                       for k, s in self.options.sources.items() if k in RATE_PREFIX]  # fmt: skip
         self.orbits = [(k, SourceHelper(s), OnCycle())
@@ -111,7 +122,13 @@ class DigitsPostProcessing(MchTask):
         chambers = [f"CH{c}" for c in range(1, 11)]
         self.trends = {k: Trend(f"Trends/{p}/ChamberRates", "Chamber Rates", "rate (kHz)",
                                 chambers) for k, p in RATE_PREFIX.items()}  # fmt: skip
-        self.orbit_trend = Trend("Trends/Rates/Orbits", "Orbits", "orbits", ["orbits"])
+        self.orbit_trends = {k: Trend(f"Trends/{p}/Orbits", "Orbits", "orbits", ["orbits"])
+                             for k, p in RATE_PREFIX.items()}  # fmt: skip
+        self.chamber_trends = {
+            k: [Trend(f"Trends/{p}/ST{(c + 1) // 2}/Rates_CH{c}", f"CH{c} Rates", "rate (kHz)",
+                      [f"CH{c}"]) for c in range(1, 11)]
+            for k, p in RATE_PREFIX.items()
+        }  # fmt: skip
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -148,6 +165,17 @@ class DigitsPostProcessing(MchTask):
         if found is None or not isinstance(found.obj, HistogramRatio):
             return
         prefix = RATE_PREFIX[rate.key]
+        error = layout_error(found.obj, self.mapping)
+        if error:
+            # QC would read nothing either; say so in the log and on the checked plots.
+            self.log.error("%s: %s", self.config.task_name, error)
+            for cycle in ("", "LastCycle/"):
+                for name, title in (
+                    ("MeanRate", "Mean Rate"),
+                    ("GoodChannelsFraction", "Good channels fraction"),
+                ):
+                    self._publish(unread_histogram(f"{prefix}/{cycle}{name}", title, error))
+            return
         summary = reduce_elec_map(found.obj, self.mapping, self.low, self.high)
         self._rate_plots(f"{prefix}/", summary, rate.reference)
         self._publish(self._distribution(f"{prefix}/RatesDistribution", found.obj))
@@ -157,8 +185,10 @@ class DigitsPostProcessing(MchTask):
         self._rate_plots(f"{prefix}/LastCycle/", last_summary, rate.reference)
         time_s = found.info.valid_from / 1000  # qcflow: QC uses Created (docs)
         self.trends[rate.key].add(time_s, last_summary.chamber_mean)
-        if rate.key == "rate":
-            self.orbit_trend.add(time_s, [last_summary.orbits / 0.0891])
+        for chamber, trend in enumerate(self.chamber_trends[rate.key]):
+            trend.add(time_s, [last_summary.chamber_mean[chamber]])
+        # QC trends the reductor's mean denominator as it is: orbits x 0.0891 for rate maps.
+        self.orbit_trends[rate.key].add(time_s, [last_summary.orbits])
 
     def _rate_plots(self, prefix: str, summary: ElecMapSummary, ref: ElecMapSummary | None) -> None:
         for name, title, values, ref_values in (
@@ -203,6 +233,7 @@ class DigitsPostProcessing(MchTask):
 
     def _draw_trends(self) -> None:
         self.drawn = True
-        for trend in (*self.trends.values(), self.orbit_trend):
+        chambers = [t for trends in self.chamber_trends.values() for t in trends]
+        for trend in (*self.trends.values(), *self.orbit_trends.values(), *chambers):
             if len(trend):
                 self.objects.start_publishing(trend.image(), trend.name, PublicationPolicy.ONCE)

@@ -26,7 +26,10 @@ from qcflow.errors import InvalidInput
 from qcflow.modules.mch.mapping import CHANNELS, NUM_DE, ElecMapping
 from qcflow.objects.ratio import HistogramRatio
 
-__all__ = ["ElecMapSummary", "reduce_elec_map"]
+__all__ = ["O2_BOARDS", "ElecMapSummary", "layout_error", "reduce_elec_map"]
+
+#: The number of dual-SAMPA boards of O2's full MCH electronics mapping.
+O2_BOARDS = 16820
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -61,10 +64,9 @@ def reduce_elec_map(
 ) -> ElecMapSummary:
     """Reduce one ratio map (see the module docstring)."""
     values = ratio.ratio.inner()
-    if values.shape != (mapping.num_ds, CHANNELS):
-        msg = (f"{ratio.ratio.name}: a {values.shape[0]} x {values.shape[1]} map does not fit the "
-               f"MCH mapping ({mapping.num_ds} boards x {CHANNELS} channels)")  # fmt: skip
-        raise InvalidInput(msg)
+    error = layout_error(ratio, mapping)
+    if error:
+        raise InvalidInput(error)
     stat = ratio.denominators()
     pads = mapping.connected
     with_stat = pads & (stat != 0)
@@ -91,6 +93,23 @@ def reduce_elec_map(
         chamber_mean=_means(np.asarray(ch_sum, np.float64), ch_n.astype(np.float64)),
         orbits=stat_sum / stat_n if stat_n else 0.0,
     )
+
+
+def layout_error(ratio: HistogramRatio, mapping: ElecMapping) -> str | None:
+    """Why the map cannot be read with ``mapping`` (None when it fits)."""
+    shape = ratio.ratio.inner().shape
+    if (
+        len(shape) == 2
+        and shape == (mapping.num_ds, CHANNELS)
+        and (ratio.uniform or ratio.den.inner().shape == shape)
+    ):
+        return None
+    size = " x ".join(str(n) for n in shape)
+    msg = (f"{ratio.ratio.name}: a {size} map does not fit the MCH mapping ({mapping.num_ds} "
+           f"boards x {CHANNELS} channels)")  # fmt: skip
+    if shape[0] == O2_BOARDS:
+        msg += "; it has O2's full layout, which needs O2's full mapping (docs/modules.md)"
+    return msg
 
 
 def _chamber_of_ds(mapping: ElecMapping) -> npt.NDArray[np.int64]:

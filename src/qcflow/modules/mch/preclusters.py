@@ -31,7 +31,7 @@ import numpy as np
 
 from qcflow.modules._sources import SourceHelper
 from qcflow.modules._trends import Trend
-from qcflow.modules.mch.elecmap import reduce_elec_map
+from qcflow.modules.mch.elecmap import layout_error, reduce_elec_map
 from qcflow.modules.mch.mapping import NUM_DE
 from qcflow.modules.mch.plots import (
     FloatArray,
@@ -39,6 +39,7 @@ from qcflow.modules.mch.plots import (
     de_histogram,
     empty_de_histogram,
     reference_ratio,
+    unread_histogram,
 )
 from qcflow.modules.mch.task import MchTask
 from qcflow.objects.activity import Activity
@@ -55,10 +56,10 @@ SIZE_TITLE = ("Cluster Size vs DE (B)", "Cluster Size vs DE (NB)", "Cluster Size
 
 
 def charge_mpv(h: Histogram) -> FloatArray:
-    """Per DE index: the centre of the highest charge bin (0 for an empty column)."""
+    """Per DE index: the centre of the highest charge bin, the first of equal ones (ROOT's
+    ``GetMaximumBin``); an empty column gives the centre of bin 1, as in QC."""
     counts = h.inner()[:NUM_DE]
-    peaks = h.axes[1].centers[np.argmax(counts, axis=1)]
-    return np.where(counts.sum(axis=1) > 0, peaks, 0.0)
+    return np.asarray(h.axes[1].centers[np.argmax(counts, axis=1)], dtype=np.float64)
 
 
 def cluster_sizes(h: Histogram) -> list[FloatArray]:
@@ -93,6 +94,14 @@ class PreclustersPostProcessing(MchTask):
             found = helper.fetch_if_new(trigger, services)
             if found is None or not isinstance(found.obj, Histogram | HistogramRatio):
                 continue
+            obj = found.obj
+            error = layout_error(obj, self.mapping) if isinstance(obj, HistogramRatio) else None
+            if key == "eff" and error:
+                self.log.error("%s: %s", self.config.task_name, error)
+                for cycle_path in ("", "LastCycle/"):
+                    for name, _, _, title in _names(key, cycle_path):
+                        self._publish(unread_histogram(name, title, error))
+                continue
             self._plots(key, "", found.obj)
             last = cycle.update(found.obj)
             self._plots(key, "LastCycle/", last)
@@ -125,11 +134,15 @@ class PreclustersPostProcessing(MchTask):
         refs = self.references.get(key)
         for index, (name, ref_name, ratio_name, title) in enumerate(_names(key, cycle)):
             self._publish(de_histogram(name, title, values[index]))
-            if refs is None:
+            if refs is None and key == "eff":
                 self._publish(empty_de_histogram(ratio_name, f"{title}, ratio wrt reference"))
                 continue
-            self._publish(de_histogram(ref_name, f"{title}, reference", refs[index], 0.0))
-            ratio, errors = reference_ratio(values[index], refs[index])
+            if refs is not None:
+                self._publish(de_histogram(ref_name, f"{title}, reference", refs[index], 0.0))
+            # QC's charge and size plotters divide by an all-zero reference without one, and
+            # set 1 (error 0) where the reference is 0: a ratio of 1 everywhere.
+            reference = refs[index] if refs is not None else np.zeros(NUM_DE)
+            ratio, errors = reference_ratio(values[index], reference)
             histogram = de_histogram(ratio_name, f"{title}, ratio wrt reference", ratio)
             if histogram.variances is not None:
                 histogram.variances[1:-1] = errors**2
