@@ -167,6 +167,7 @@ class DigitsPostProcessing(MchTask):
         prefix = RATE_PREFIX[rate.key]
         error = layout_error(found.obj, self.mapping)
         if error:
+            error = f"{rate.helper.source.object_path}: {error}"
             # QC would read nothing either; say so in the log and on the checked plots.
             self.log.error("%s: %s", self.config.task_name, error)
             for cycle in ("", "LastCycle/"):

@@ -66,7 +66,8 @@ def reduce_elec_map(
     values = ratio.ratio.inner()
     error = layout_error(ratio, mapping)
     if error:
-        raise InvalidInput(error)
+        msg = f"{ratio.ratio.name}: {error}"
+        raise InvalidInput(msg)
     stat = ratio.denominators()
     pads = mapping.connected
     with_stat = pads & (stat != 0)
@@ -105,7 +106,7 @@ def layout_error(ratio: HistogramRatio, mapping: ElecMapping) -> str | None:
     ):
         return None
     size = " x ".join(str(n) for n in shape)
-    msg = (f"{ratio.ratio.name}: a {size} map does not fit the MCH mapping ({mapping.num_ds} "
+    msg = (f"a {size} map does not fit the MCH mapping ({mapping.num_ds} "
            f"boards x {CHANNELS} channels)")  # fmt: skip
     if shape[0] == O2_BOARDS:
         msg += "; it has O2's full layout, which needs O2's full mapping (docs/modules.md)"

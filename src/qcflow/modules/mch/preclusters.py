@@ -97,6 +97,7 @@ class PreclustersPostProcessing(MchTask):
             obj = found.obj
             error = layout_error(obj, self.mapping) if isinstance(obj, HistogramRatio) else None
             if key == "eff" and error:
+                error = f"{helper.source.object_path}: {error}"
                 self.log.error("%s: %s", self.config.task_name, error)
                 for cycle_path in ("", "LastCycle/"):
                     for name, _, _, title in _names(key, cycle_path):
