@@ -18,8 +18,8 @@ from qcflow.demo.mch import fill_mch
 from qcflow.demo.store import store_object
 from qcflow.modules.mch.checks import DigitsCheck
 from qcflow.modules.mch.digits import DigitsPostProcessing, orbit_map
-from qcflow.modules.mch.elecmap import O2_BOARDS, layout_error
-from qcflow.modules.mch.mapping import CHANNELS, NUM_DE, load_mapping
+from qcflow.modules.mch.elecmap import O2_BOARDS, elec_mapping, reduce_elec_map
+from qcflow.modules.mch.mapping import CHANNELS, NUM_DE, load_mapping, load_o2_mapping
 from qcflow.modules.mch.plots import de_histogram
 from qcflow.modules.mch.preclusters import charge_mpv
 from qcflow.objects.activity import Activity
@@ -32,7 +32,10 @@ from tests.modules.mch.test_tasks import outputs
 
 ACTIVITY = Activity(0, "PHYSICS", "LHC24ab", "apass1", "qc_async")
 HERE = "tests.modules.mch.test_cpp_fidelity"
-FIT = "a 100 x 64 map does not fit the MCH mapping (572 boards x 64 channels)"
+FIT = (
+    "a 100 x 64 map fits neither MCH mapping (O2's 16820 boards, qcflow's reduced 572; x 64 "
+    "channels, a denominator of one cell or of the map's shape)"
+)
 
 
 class RecordingDigits(DigitsPostProcessing):
@@ -188,8 +191,17 @@ def test_a_map_of_another_layout_is_an_error_in_the_log_and_the_flag(
     store.close()
 
 
-def test_o2s_full_layout_is_named_in_the_error() -> None:
+def test_a_map_of_o2s_layout_is_read_with_o2s_mapping(tmp_path: Any) -> None:
+    # QC's maps: x = O2's DsIndex (16,820 boards), y = channel; a pad counts only where O2's
+    # mapping connects a channel (TH2ElecMapReductor: findPadByFEE < 0 -> skipped).
+    mapping = load_o2_mapping()
+    counts = np.where(mapping.connected, 3.0, 7.0)  # unconnected channels: noise to ignore
+    de505 = next(d for d in mapping.des if d.id == 505)
+    counts[mapping.ds_de_index == de505.index] *= 2
     axes = (Axis(np.arange(O2_BOARDS + 1.0)), Axis(np.arange(CHANNELS + 1.0)))
-    ratio = HistogramRatio.from_counts("Occupancy_Elec", "", axes, np.zeros((O2_BOARDS, 64)), 1.0)
-    error = layout_error(ratio, load_mapping())
-    assert error is not None and "O2's full layout" in error
+    ratio = HistogramRatio.from_counts("Occupancy_Elec", "", axes, counts, 3.0)
+    assert elec_mapping(ratio) is mapping
+    summary = reduce_elec_map(ratio, mapping, 0.0, 100.0)
+    assert summary.mean[de505.index] == 2.0
+    assert np.count_nonzero(summary.mean == 1.0) == NUM_DE - 1
+    assert int(summary.pads.sum()) == 1063528

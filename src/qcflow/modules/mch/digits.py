@@ -37,11 +37,12 @@ from typing import Any
 
 import numpy as np
 
+from qcflow.errors import InvalidInput
 from qcflow.modules._histograms import th2, uniform_axis
 from qcflow.modules._sources import SourceHelper
 from qcflow.modules._trends import Trend
-from qcflow.modules.mch.elecmap import ElecMapSummary, layout_error, reduce_elec_map
-from qcflow.modules.mch.mapping import NUM_DE, ElecMapping
+from qcflow.modules.mch.elecmap import ElecMapSummary, elec_mapping, reduce_elec_map
+from qcflow.modules.mch.mapping import NUM_DE, ElecMapping, mapping_for
 from qcflow.modules.mch.plots import (
     OnCycle,
     de_histogram,
@@ -145,12 +146,19 @@ class DigitsPostProcessing(MchTask):
         for key, helper, cycle in self.orbits:
             found = helper.fetch_if_new(trigger, services)
             if found is not None and isinstance(found.obj, Histogram) and found.obj.ndim == 2:
+                mapping = mapping_for(found.obj.inner().shape[0])
+                if mapping is None:
+                    rows, columns = found.obj.inner().shape
+                    self.log.error("%s: %s: a %d x %d orbit map fits neither MCH mapping",
+                                   self.config.task_name, helper.source.object_path, rows,
+                                   columns)  # fmt: skip
+                    continue
                 prefix = ORBIT_PREFIX[key]
-                self._publish(orbit_map(f"{prefix}/DigitOrbitInTFDE", found.obj, self.mapping))
+                self._publish(orbit_map(f"{prefix}/DigitOrbitInTFDE", found.obj, mapping))
                 last = cycle.update(found.obj)
                 assert isinstance(last, Histogram)
                 name = f"{prefix}/LastCycle/DigitOrbitInTFDE"
-                self._publish(orbit_map(name, last, self.mapping))
+                self._publish(orbit_map(name, last, mapping))
         if trigger.last:
             self._draw_trends()
 
@@ -165,10 +173,11 @@ class DigitsPostProcessing(MchTask):
         if found is None or not isinstance(found.obj, HistogramRatio):
             return
         prefix = RATE_PREFIX[rate.key]
-        error = layout_error(found.obj, self.mapping)
-        if error:
-            error = f"{rate.helper.source.object_path}: {error}"
+        try:
+            mapping = elec_mapping(found.obj)
+        except InvalidInput as err:
             # QC would read nothing either; say so in the log and on the checked plots.
+            error = f"{rate.helper.source.object_path}: {err}"
             self.log.error("%s: %s", self.config.task_name, error)
             for cycle in ("", "LastCycle/"):
                 for name, title in (
@@ -177,12 +186,12 @@ class DigitsPostProcessing(MchTask):
                 ):
                     self._publish(unread_histogram(f"{prefix}/{cycle}{name}", title, error))
             return
-        summary = reduce_elec_map(found.obj, self.mapping, self.low, self.high)
+        summary = reduce_elec_map(found.obj, mapping, self.low, self.high)
         self._rate_plots(f"{prefix}/", summary, rate.reference)
-        self._publish(self._distribution(f"{prefix}/RatesDistribution", found.obj))
+        self._publish(self._distribution(f"{prefix}/RatesDistribution", found.obj, mapping))
         last = rate.on_cycle.update(found.obj)
         assert isinstance(last, HistogramRatio)
-        last_summary = reduce_elec_map(last, self.mapping, self.low, self.high)
+        last_summary = reduce_elec_map(last, mapping, self.low, self.high)
         self._rate_plots(f"{prefix}/LastCycle/", last_summary, rate.reference)
         time_s = found.info.valid_from / 1000  # qcflow: QC uses Created (docs)
         self.trends[rate.key].add(time_s, last_summary.chamber_mean)
@@ -211,11 +220,11 @@ class DigitsPostProcessing(MchTask):
                 histogram.variances[1:-1] = errors**2
             self._publish(histogram)
 
-    def _distribution(self, name: str, ratio: HistogramRatio) -> Histogram:
-        pads = self.mapping.connected
+    def _distribution(self, name: str, ratio: HistogramRatio, mapping: ElecMapping) -> Histogram:
+        pads = mapping.connected
         values = ratio.ratio.inner()[pads]
         stations = np.broadcast_to(
-            self.mapping.station_of_index()[self.mapping.ds_de_index][:, None], pads.shape
+            mapping.station_of_index()[mapping.ds_de_index][:, None], pads.shape
         )[pads]
         return rates_distribution(name, values, stations.astype(np.float64), self.low, self.high)
 
@@ -228,7 +237,13 @@ class DigitsPostProcessing(MchTask):
                 self.log.warning("%s: no reference %s at %d", self.config.task_name,
                                  source.object_path, stamp)  # fmt: skip
                 continue
-            rate.reference = reduce_elec_map(found.obj, self.mapping, self.low, self.high)
+            try:
+                mapping = elec_mapping(found.obj)
+            except InvalidInput as err:
+                self.log.error("%s: reference %s: %s", self.config.task_name,
+                               source.object_path, err)  # fmt: skip
+                continue
+            rate.reference = reduce_elec_map(found.obj, mapping, self.low, self.high)
 
     # -- publishing ----------------------------------------------------------------------------
 

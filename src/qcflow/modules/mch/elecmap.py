@@ -23,10 +23,10 @@ import numpy as np
 import numpy.typing as npt
 
 from qcflow.errors import InvalidInput
-from qcflow.modules.mch.mapping import CHANNELS, NUM_DE, ElecMapping
+from qcflow.modules.mch.mapping import CHANNELS, NUM_DE, ElecMapping, load_mapping, mapping_for
 from qcflow.objects.ratio import HistogramRatio
 
-__all__ = ["O2_BOARDS", "ElecMapSummary", "layout_error", "reduce_elec_map"]
+__all__ = ["O2_BOARDS", "ElecMapSummary", "elec_mapping", "layout_error", "reduce_elec_map"]
 
 #: The number of dual-SAMPA boards of O2's full MCH electronics mapping.
 O2_BOARDS = 16820
@@ -106,11 +106,19 @@ def layout_error(ratio: HistogramRatio, mapping: ElecMapping) -> str | None:
     ):
         return None
     size = " x ".join(str(n) for n in shape)
-    msg = (f"a {size} map does not fit the MCH mapping ({mapping.num_ds} "
-           f"boards x {CHANNELS} channels)")  # fmt: skip
-    if shape[0] == O2_BOARDS:
-        msg += "; it has O2's full layout, which needs O2's full mapping (docs/modules.md)"
-    return msg
+    return (f"a {size} map fits neither MCH mapping (O2's {O2_BOARDS} boards, qcflow's reduced "
+            f"{load_mapping().num_ds}; x {CHANNELS} channels, a denominator of one cell or of "
+            "the map's shape)")  # fmt: skip
+
+
+def elec_mapping(ratio: HistogramRatio) -> ElecMapping:
+    """The mapping of an electronics map, by its number of boards (O2's or qcflow's reduced
+    one); InvalidInput saying why when it fits neither."""
+    mapping = mapping_for(ratio.ratio.inner().shape[0]) or load_mapping()
+    error = layout_error(ratio, mapping)
+    if error:
+        raise InvalidInput(error)
+    return mapping
 
 
 def _chamber_of_ds(mapping: ElecMapping) -> npt.NDArray[np.int64]:

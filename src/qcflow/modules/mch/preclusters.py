@@ -29,9 +29,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from qcflow.errors import InvalidInput
 from qcflow.modules._sources import SourceHelper
 from qcflow.modules._trends import Trend
-from qcflow.modules.mch.elecmap import layout_error, reduce_elec_map
+from qcflow.modules.mch.elecmap import elec_mapping, reduce_elec_map
 from qcflow.modules.mch.mapping import NUM_DE
 from qcflow.modules.mch.plots import (
     FloatArray,
@@ -94,20 +95,21 @@ class PreclustersPostProcessing(MchTask):
             found = helper.fetch_if_new(trigger, services)
             if found is None or not isinstance(found.obj, Histogram | HistogramRatio):
                 continue
-            obj = found.obj
-            error = layout_error(obj, self.mapping) if isinstance(obj, HistogramRatio) else None
-            if key == "eff" and error:
-                error = f"{helper.source.object_path}: {error}"
-                self.log.error("%s: %s", self.config.task_name, error)
-                for cycle_path in ("", "LastCycle/"):
-                    for name, _, _, title in _names(key, cycle_path):
-                        self._publish(unread_histogram(name, title, error))
-                continue
+            if key == "eff" and isinstance(found.obj, HistogramRatio):
+                try:
+                    elec_mapping(found.obj)
+                except InvalidInput as err:
+                    error = f"{helper.source.object_path}: {err}"
+                    self.log.error("%s: %s", self.config.task_name, error)
+                    for cycle_path in ("", "LastCycle/"):
+                        for name, _, _, title in _names(key, cycle_path):
+                            self._publish(unread_histogram(name, title, error))
+                    continue
             self._plots(key, "", found.obj)
             last = cycle.update(found.obj)
             self._plots(key, "LastCycle/", last)
             if key == "eff" and isinstance(last, HistogramRatio):
-                summary = reduce_elec_map(last, self.mapping, -np.inf, np.inf)
+                summary = reduce_elec_map(last, elec_mapping(last), -np.inf, np.inf)
                 self.trend.add(found.info.valid_from / 1000, summary.chamber_mean)
         if trigger.last:
             self._draw_trend()
@@ -120,7 +122,7 @@ class PreclustersPostProcessing(MchTask):
 
     def _values(self, key: str, obj: Histogram | HistogramRatio) -> list[FloatArray] | None:
         if key == "eff" and isinstance(obj, HistogramRatio):
-            summary = reduce_elec_map(obj, self.mapping, -np.inf, np.inf)
+            summary = reduce_elec_map(obj, elec_mapping(obj), -np.inf, np.inf)
             return [summary.mean_bending, summary.mean_non_bending]
         if key == "clcharge" and isinstance(obj, Histogram) and obj.ndim == 2:
             return [charge_mpv(obj)]
@@ -154,7 +156,12 @@ class PreclustersPostProcessing(MchTask):
         for key, (helper, _) in self.inputs.items():
             source = helper.source
             found = services.retrieve_mo(source.path, source.name, stamp, anywhere)
-            values = None if found is None else self._values(key, found.obj)
+            try:
+                values = None if found is None else self._values(key, found.obj)
+            except InvalidInput as err:
+                self.log.error("%s: reference %s: %s", self.config.task_name,
+                               source.object_path, err)  # fmt: skip
+                continue
             if values is None:
                 self.log.warning("%s: no reference %s at %d", self.config.task_name,
                                  source.object_path, stamp)  # fmt: skip
