@@ -6,7 +6,7 @@ handlers), writing QC's objects as QC's tasks would.
 Each spec writes one ROOT file (``path``) holding one object under ``ccdb_object``:
 
 - ``{"kind": "ratio", "class": "TH2Ratio<TH2F>", "x": [n, lo, hi], "y": [...], "num": NPY,
-  "den": NPY | number}``: QC's ratio (``tests/objects/_root_ratio.h``, built with ACLiC), its
+  "den": NPY | number}`` (also ``TH2Ratio<TH2D>``, ``TH1Ratio<TH1F>`` without ``y``...): QC's ratio (``tests/objects/_root_ratio.h``, built with ACLiC), its
   numerator and denominator filled with those counts (sumw2 = counts, as ``Fill`` leaves them)
   and the ratio computed as QC's ``TH2Ratio::update`` does (``Add`` + ``Scale(1 / den)`` for a
   uniform denominator, ``Divide`` per cell);
@@ -32,14 +32,16 @@ HEADER = HERE.parent / "objects" / "_root_ratio.h"
 
 def with_flow(np: Any, inner: Any) -> Any:
     """The cell array ROOT keeps (flow bins included, x fastest)."""
-    full = np.zeros((inner.shape[0] + 2, inner.shape[1] + 2))
-    full[1:-1, 1:-1] = inner
+    full = np.zeros(tuple(n + 2 for n in inner.shape))
+    full[(slice(1, -1),) * inner.ndim] = inner
     return np.ascontiguousarray(full.ravel(order="F"))
 
 
-def filled(root: Any, np: Any, name: str, title: str, x: list[float], y: list[float],
-           inner: Any) -> Any:  # fmt: skip
-    h = root.TH2F(name, title, int(x[0]), x[1], x[2], int(y[0]), y[1], y[2])
+def filled(root: Any, np: Any, cls: str, name: str, title: str, x: list[float],
+           y: list[float] | None, inner: Any) -> Any:  # fmt: skip
+    """A ``cls`` histogram (TH1F/TH1D/TH2F/TH2D) with these counts, as ``Fill`` leaves it."""
+    axes = [int(x[0]), x[1], x[2]] + ([int(y[0]), y[1], y[2]] if y else [])
+    h = getattr(root, cls)(name, title, *axes)
     h.Sumw2()
     cells = with_flow(np, inner)
     h.SetContent(cells)
@@ -71,25 +73,30 @@ def main() -> None:
     for spec in specs:
         name, title, x = spec["name"], spec.get("title", spec["name"]), spec["x"]
         if spec["kind"] == "ratio":
-            y = spec["y"]
-            num = filled(root, np, f"{name}_num", title, x, y, np.load(spec["num"]))
+            template, cls = spec["class"].rstrip(">").split("<")  # TH2Ratio<TH2F>
+            y = spec.get("y")
+            num = filled(root, np, cls, f"{name}_num", title, x, y, np.load(spec["num"]))
             uniform = not isinstance(spec["den"], str)
             if uniform:
-                den = root.TH2F(f"{name}_den", title, 1, -1, 1, 1, -1, 1)
+                den = getattr(root, cls)(f"{name}_den", title, *([1, -1, 1] * (2 if y else 1)))
                 den.Sumw2()
-                den.SetBinContent(1, 1, float(spec["den"]))
+                if y:
+                    den.SetBinContent(1, 1, float(spec["den"]))
+                else:
+                    den.SetBinContent(1, float(spec["den"]))
                 den.SetEntries(1)
             else:
-                den = filled(root, np, f"{name}_den", title, x, y, np.load(spec["den"]))
-            ratio = common.TH2Ratio[spec["class"].split("<")[1].rstrip(">")]()
+                den = filled(root, np, cls, f"{name}_den", title, x, y, np.load(spec["den"]))
+            ratio = getattr(common, template)[cls]()
             ratio.SetName(name)
             ratio.SetTitle(title)
-            ratio.SetBins(int(x[0]), x[1], x[2], int(y[0]), y[1], y[2])
+            ratio.SetBins(*([int(x[0]), x[1], x[2]] + ([int(y[0]), y[1], y[2]] if y else [])))
             ratio.Sumw2()
             ratio.mUniformScaling = uniform
+            ratio.mTreatMeAs = cls
             if uniform:  # TH2Ratio::update with uniform scaling
                 ratio.Add(num)
-                value = den.GetBinContent(1, 1)
+                value = den.GetBinContent(1, 1) if y else den.GetBinContent(1)
                 ratio.Scale(1.0 / value if value > 0 else 0.0)
             else:
                 ratio.Divide(num, den, 1.0, 1.0, "")
@@ -97,7 +104,7 @@ def main() -> None:
             write(root, spec["path"], ratio)
             results.append({})
         elif spec["kind"] == "th2":
-            h = filled(root, np, name, title, x, spec["y"], np.load(spec["values"]))
+            h = filled(root, np, "TH2F", name, title, x, spec["y"], np.load(spec["values"]))
             write(root, spec["path"], h)
             results.append({})
         else:
