@@ -2,13 +2,17 @@
 object names O2DPG's ``mch.json`` checks): channel rates per detection element.
 
 Sources (``dataSources`` names ``"<key>:<object>"``): ``rate`` and ``rate_signal`` -- rate maps
-(``TH2FRatio``, x = global DS index, y = channel, ratio = digits / (orbits x 0.0891 ms) = kHz),
-``orbits`` and ``orbits_signal`` -- digit orbit maps (TH2F, x = DS index, y = orbit in the TF).
+(QC's ``TH2Ratio<TH2F>``, x = global DS index, y = channel, ratio = digits / (orbits x 0.0891
+ms) = kHz), ``orbits`` and ``orbits_signal`` -- digit orbit maps (TH2F, x = DS index, y = orbit
+in the TF). A map is read with O2's mapping (16,820 boards) or qcflow's reduced one, by its
+board count; one fitting neither is logged as an error and its checked plots are published
+empty with the reason in their title (the check flags it).
 
-Parameters: ``ChannelRateMin`` (0) and ``ChannelRateMax`` (100) kHz -- a pad outside them is a
-bad channel; ``ReferenceTimeStamp`` (0: none) -- the rate maps valid then (any run) are the
+Parameters (``taskParameters`` only, as QC; ``customization`` values are logged as unused):
+``ChannelRateMin`` (0) and ``ChannelRateMax`` (100) kHz -- a pad outside them is a bad
+channel; ``ReferenceTimeStamp`` (0: none) -- the rate maps valid then (any run) are the
 reference; ``FullHistos`` (accepted; the per-DE XY maps need pad geometry, which qcflow's
-reduced mapping does not have).
+mappings do not have).
 
 Outputs, for P in ``Rates/``, ``Rates/LastCycle/``, ``RatesSignal/``, ``RatesSignal/LastCycle/``
 (``Rates`` from ``rate``, ``RatesSignal`` from ``rate_signal``; ``LastCycle`` from the
@@ -20,9 +24,10 @@ difference with the previous input of the run):
   ``P+MeanRateRefRatio``, ``P+GoodChannelsFractionRefRatio`` (empty without a reference);
 - ``P+RatesDistribution`` (not for ``LastCycle``): TH2F, 100 log bins of rate x station;
 - ``Orbits/DigitOrbitInTFDE``, ``OrbitsSignal/DigitOrbitInTFDE`` (+ ``LastCycle/``): TH2F 156 x
-  768, digits per DE index and orbit;
-- ``Trends/Rates/ChamberRates``, ``Trends/RatesSignal/ChamberRates`` (mean rate per chamber) and
-  ``Trends/Rates/Orbits`` against time: PNG plots, drawn at the last update;
+  768, digits per DE index and orbit (QC's ``int(bin centre)``: truncated toward zero);
+- for P in ``Trends/Rates/``, ``Trends/RatesSignal/``: ``P+ChamberRates`` (mean rate per
+  chamber), ``P+ST{s}/Rates_CH{c}`` (one chamber each) and ``P+Orbits`` (the mean denominator,
+  orbits x 0.0891, as QC plots it) against time: PNG plots, drawn at the last update;
 - ``QualityFlagPerDE``: TH2F 156 x 3 (Bad, Medium, Good) that the check fills.
 
 Where QC publishes ``MeanRate`` as a canvas holding ``MeanRateHist`` and ``MeanRateRef``, qcflow

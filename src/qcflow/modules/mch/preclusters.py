@@ -13,10 +13,13 @@ Outputs, for P in ``Efficiency/`` and ``Efficiency/LastCycle/``:
 - ``P+MeanEfficiencyB``, ``P+MeanEfficiencyNB``: mean pseudo-efficiency of the DE's bending /
   non-bending pads with statistics; ``P+MeanEfficiencyRef{B,NB}`` with a reference;
   ``P+MeanEfficiencyRefRatio{B,NB}`` (empty without a reference);
-- ``ClusterCharge/[LastCycle/]ClusterChargeMPV``: centre of the highest charge bin per DE ("MPV",
-  no fit), with ``…ChargeRef`` and ``…ClusterChargeMPVRefRatio``;
+- ``ClusterCharge/[LastCycle/]ClusterChargeMPV``: centre of the first highest charge bin per DE
+  ("MPV", no fit; an empty DE gives bin 1's centre, as ROOT's ``GetMaximumBin``), with
+  ``…ChargeRef`` and ``…ClusterChargeMPVRefRatio``;
 - ``ClusterSize/[LastCycle/]MeanClusterSize{B,NB,}``: mean cluster size per DE, with
-  ``…ClusterSizeRef{B,NB,}`` and ``…MeanClusterSizeRefRatio{B,NB,}``;
+  ``…ClusterSizeRef{B,NB,}`` and ``…MeanClusterSizeRefRatio{B,NB,}``; without a reference the
+  charge and size ratios are 1 everywhere (QC divides by an all-zero reference and sets 1
+  where it is 0), the efficiency ratios stay empty;
 - ``Trends/Efficiency/ChamberEfficiency``: mean pseudo-efficiency per chamber against time (PNG,
   drawn at the last update; qcflow's, QC 2024 trended per DE only with ``FullHistos``);
 - ``QualityFlagPerDE``, filled by the check.

@@ -18,6 +18,11 @@ Outputs (TH1F, one bin per source over [0, n), published until the task stops):
 | ``h_summary_Peak1n`` | Summary TDC Amplitude Peak 1n | centre of the highest bin, [1, 200] |
 | ``h_summary_Peak1p`` | Summary TDC Amplitude Peak 1p | idem, [minBin1p, maxBin1p] |
 
+Means are ROOT's ``GetMean``/``GetMeanError`` (recomputed from the bins when ``fTsumw`` is 0 but
+there are entries); peaks follow ``SetRangeUser`` + ``GetMaximumBin``, flow bins included when
+the range reaches beyond the axis. The peak summaries store no errors (QC sets none; ROOT shows
+sqrt(content)). QC searches Peak-1p in [2, 250] whatever ``minBin1p``/``maxBin1p`` say; qcflow
+uses them (the defaults give QC's range; docs/modules.md).
 A bin keeps its value when its source did not change (same ``Created``) or is missing, as in QC.
 The task is run-scoped (:attr:`~qcflow.postprocessing.task.Task.run_scoped`): over a period, each
 run starts with empty summaries, as a run-specific job of O2DPG would.
