@@ -205,3 +205,26 @@ def test_a_map_of_o2s_layout_is_read_with_o2s_mapping(tmp_path: Any) -> None:
     assert summary.mean[de505.index] == 2.0
     assert np.count_nonzero(summary.mean == 1.0) == NUM_DE - 1
     assert int(summary.pads.sum()) == 1063528
+
+
+def test_an_object_that_is_no_ratio_map_is_an_error_in_the_log_and_the_flag(
+    tmp_path: Any, caplog: Any
+) -> None:
+    store = LocalRepository(tmp_path / "qcdb", fsync=False)
+    run = fill_mch(store, runs=1, passes=("apass1",))[0]
+    older = "o2::quality_control_modules::common::MergeableTH2Ratio"  # QC's class before 2022
+    plain = Histogram.from_counts("TH2F", "OccupancySignal_Elec", "", (Axis(np.arange(3.0)),
+                                  Axis(np.arange(3.0))), np.ones((2, 2)))  # fmt: skip
+    activity = Activity(run.number, "PHYSICS", "LHC24ab", "apass1", "qc_async")
+    store_object(store, activity, (run.sor, run.eor), detector="MCH", task="Digits",
+                 task_class="DigitsTask", name="OccupancySignal_Elec",
+                 data=encode_histogram(plain), object_type=older)  # fmt: skip
+    with caplog.at_level(logging.ERROR):
+        run_engine(shipped("mch", store, "qc.postprocessing.Preclusters.active=false;"))
+    why = f"MCH/MO/Digits/OccupancySignal_Elec: a {older}, not one of QC's ratio maps"
+    assert why in caplog.text
+    published = {f"Digits/{k}": v for k, v in outputs(store, "Digits", run).items()}
+    quality = make(DigitsCheck).check(published, ACTIVITY)
+    assert quality.name == "Null"
+    assert all(why in f.comment for f in quality.flags) and len(quality.flags) == 2
+    store.close()

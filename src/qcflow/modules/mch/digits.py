@@ -46,7 +46,7 @@ from qcflow.errors import InvalidInput
 from qcflow.modules._histograms import th2, uniform_axis
 from qcflow.modules._sources import SourceHelper
 from qcflow.modules._trends import Trend
-from qcflow.modules.mch.elecmap import ElecMapSummary, elec_mapping, reduce_elec_map
+from qcflow.modules.mch.elecmap import ElecMapSummary, elec_mapping, ratio_map, reduce_elec_map
 from qcflow.modules.mch.mapping import NUM_DE, ElecMapping, mapping_for
 from qcflow.modules.mch.plots import (
     OnCycle,
@@ -175,11 +175,11 @@ class DigitsPostProcessing(MchTask):
 
     def _update_rates(self, rate: _RateInput, trigger: Trigger, services: Services) -> None:
         found = rate.helper.fetch_if_new(trigger, services)
-        if found is None or not isinstance(found.obj, HistogramRatio):
+        if found is None:
             return
         prefix = RATE_PREFIX[rate.key]
         try:
-            mapping = elec_mapping(found.obj)
+            mapping = elec_mapping(ratio_map(found))
         except InvalidInput as err:
             # QC would read nothing either; say so in the log and on the checked plots.
             error = f"{rate.helper.source.object_path}: {err}"
@@ -191,6 +191,7 @@ class DigitsPostProcessing(MchTask):
                 ):
                     self._publish(unread_histogram(f"{prefix}/{cycle}{name}", title, error))
             return
+        assert isinstance(found.obj, HistogramRatio)
         summary = reduce_elec_map(found.obj, mapping, self.low, self.high)
         self._rate_plots(f"{prefix}/", summary, rate.reference)
         self._publish(self._distribution(f"{prefix}/RatesDistribution", found.obj, mapping))

@@ -24,9 +24,18 @@ import numpy.typing as npt
 
 from qcflow.errors import InvalidInput
 from qcflow.modules.mch.mapping import CHANNELS, NUM_DE, ElecMapping, load_mapping, mapping_for
+from qcflow.objects.metadata import OBJECT_TYPE
 from qcflow.objects.ratio import HistogramRatio
+from qcflow.postprocessing.services import Retrieved
 
-__all__ = ["O2_BOARDS", "ElecMapSummary", "elec_mapping", "layout_error", "reduce_elec_map"]
+__all__ = [
+    "O2_BOARDS",
+    "ElecMapSummary",
+    "elec_mapping",
+    "layout_error",
+    "ratio_map",
+    "reduce_elec_map",
+]
 
 #: The number of dual-SAMPA boards of O2's full MCH electronics mapping.
 O2_BOARDS = 16820
@@ -109,6 +118,16 @@ def layout_error(ratio: HistogramRatio, mapping: ElecMapping) -> str | None:
     return (f"a {size} map fits neither MCH mapping (O2's {O2_BOARDS} boards, qcflow's reduced "
             f"{load_mapping().num_ds}; x {CHANNELS} channels, a denominator of one cell or of "
             "the map's shape)")  # fmt: skip
+
+
+def ratio_map(found: Retrieved) -> HistogramRatio:
+    """The fetched object as a ratio map; InvalidInput naming what it is otherwise (e.g. a
+    class qcflow does not read as QC's ratio, such as the older ``MergeableTH2Ratio``)."""
+    if isinstance(found.obj, HistogramRatio):
+        return found.obj
+    kind = found.info.metadata.get(OBJECT_TYPE) or type(found.obj).__name__
+    msg = f"a {kind}, not one of QC's ratio maps (TH2Ratio<TH2F>...)"
+    raise InvalidInput(msg)
 
 
 def elec_mapping(ratio: HistogramRatio) -> ElecMapping:

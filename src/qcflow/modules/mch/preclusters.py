@@ -35,7 +35,7 @@ import numpy as np
 from qcflow.errors import InvalidInput
 from qcflow.modules._sources import SourceHelper
 from qcflow.modules._trends import Trend
-from qcflow.modules.mch.elecmap import elec_mapping, reduce_elec_map
+from qcflow.modules.mch.elecmap import elec_mapping, ratio_map, reduce_elec_map
 from qcflow.modules.mch.mapping import NUM_DE
 from qcflow.modules.mch.plots import (
     FloatArray,
@@ -96,11 +96,11 @@ class PreclustersPostProcessing(MchTask):
                 cycle.reset()
         for key, (helper, cycle) in self.inputs.items():
             found = helper.fetch_if_new(trigger, services)
-            if found is None or not isinstance(found.obj, Histogram | HistogramRatio):
+            if found is None:
                 continue
-            if key == "eff" and isinstance(found.obj, HistogramRatio):
+            if key == "eff":
                 try:
-                    elec_mapping(found.obj)
+                    elec_mapping(ratio_map(found))
                 except InvalidInput as err:
                     error = f"{helper.source.object_path}: {err}"
                     self.log.error("%s: %s", self.config.task_name, error)
@@ -108,6 +108,8 @@ class PreclustersPostProcessing(MchTask):
                         for name, _, _, title in _names(key, cycle_path):
                             self._publish(unread_histogram(name, title, error))
                     continue
+            if not isinstance(found.obj, Histogram | HistogramRatio):
+                continue
             self._plots(key, "", found.obj)
             last = cycle.update(found.obj)
             self._plots(key, "LastCycle/", last)
