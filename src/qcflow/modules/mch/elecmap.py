@@ -23,7 +23,14 @@ import numpy as np
 import numpy.typing as npt
 
 from qcflow.errors import InvalidInput
-from qcflow.modules.mch.mapping import CHANNELS, NUM_DE, ElecMapping, load_mapping, mapping_for
+from qcflow.modules.mch.mapping import (
+    CHANNELS,
+    NUM_DE,
+    O2_BOARDS,
+    ElecMapping,
+    load_mapping,
+    mapping_for,
+)
 from qcflow.objects.metadata import OBJECT_TYPE
 from qcflow.objects.ratio import HistogramRatio
 from qcflow.postprocessing.services import Retrieved
@@ -37,8 +44,6 @@ __all__ = [
     "reduce_elec_map",
 ]
 
-#: The number of dual-SAMPA boards of O2's full MCH electronics mapping.
-O2_BOARDS = 16820
 
 FloatArray = npt.NDArray[np.float64]
 
