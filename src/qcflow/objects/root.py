@@ -32,6 +32,7 @@ __all__ = [
     "decode_histogram",
     "encode_histogram",
     "histogram_from_file",
+    "histogram_from_model",
     "histogram_to_uproot",
     "object_class",
     "read_root",
@@ -266,9 +267,14 @@ def histogram_from_file(file: Any, key: str = CCDB_KEY) -> Histogram:
     except Exception as err:
         msg = f"ROOT file has no {key!r} (keys: {', '.join(file.keys()) or 'none'})"
         raise InvalidInput(msg) from err
+    return histogram_from_model(obj, repr(key))
+
+
+def histogram_from_model(obj: Any, where: str = "object") -> Histogram:
+    """A TH1*/TH2* that uproot read (a key's object, or a member or base of another object)."""
     name = obj.classname
     if not (name.startswith(("TH1", "TH2")) and name[3:4] in ("F", "D", "I", "S", "C")):
-        msg = f"{key!r} is a {name}, not a TH1 or TH2 histogram"
+        msg = f"{where} is a {name}, not a TH1 or TH2 histogram"
         raise InvalidInput(msg)
     ndim = int(name[2])
     axes = tuple(_read_axis(obj.member(f"f{c}axis")) for c in "XY"[:ndim])
