@@ -17,7 +17,7 @@ from qcflow.demo.store import store_histograms
 from qcflow.generators.qc_postproc import override_values
 from qcflow.generators.registry import load_registry
 from qcflow.objects.activity import Activity
-from qcflow.objects.root import Axis, Histogram
+from qcflow.objects.root import Axis, Histogram, decode_histogram
 from qcflow.objects.tree import tree_branches
 from qcflow.postprocessing.api import load
 from qcflow.postprocessing.decoding import decode
@@ -231,6 +231,14 @@ def test_slices_2d_fills_a_map_over_the_division() -> None:
     [mesh] = figure.axes[0].collections
     np.testing.assert_array_equal(mesh.get_array().reshape(2, 2), [[21, 23], [22, 24]])
     assert mesh.get_clim() == (0, 100)
+    # published as the map's TH2F, drawn colz by QCG, with the PNG next to it
+    payload = slice_plot_image(plot("slices2D", axis_label="y title:x title"), data).encode()
+    assert (payload.object_type, payload.draw_options) == ("TH2F", "colz")
+    assert [p.content_type for _, p in payload.companions] == ["image/png"]
+    histogram = decode_histogram(payload.data)
+    np.testing.assert_array_equal(histogram.inner(), [[21, 22], [23, 24]])  # [x][y]
+    assert [a.title for a in histogram.axes] == ["x title", "y title"]
+    np.testing.assert_array_equal(histogram.axes[1].edges, [0.0, 1.0, 2.0])
 
 
 def test_legend_names_follow_qcs_rules() -> None:

@@ -29,6 +29,7 @@ checks such as TrendCheck judge) and a way to draw it again with a check's annot
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,6 +37,7 @@ import numpy as np
 import numpy.typing as npt
 
 from qcflow.objects.plots import Frame, Style
+from qcflow.objects.root import Axis, Histogram
 from qcflow.postprocessing import root_style
 from qcflow.postprocessing.expressions import (
     Expression,
@@ -73,9 +75,18 @@ def plot_image(plot: PlotSpec, columns: Mapping[str, Array]) -> tuple[PlotImage,
     """``plot`` drawn from ``columns`` as a :class:`PlotImage`, and warnings about it."""
     warnings: list[str] = []
     graphs: list[GraphData] = []
-    figure = _figure(plot, columns, warnings, graphs)
+    histograms: list[Histogram] = []
+    figure = _figure(plot, columns, warnings, graphs, histograms)
+    histogram = None
+    if histograms and not graphs:
+        # a histogram plot: its TH1F, titled as the PNG (ROOT: the first graph's histogram)
+        first = histograms[0]
+        title, x_title, _ = _titles(plot, (first.axes[0].title, ""))
+        axis = replace(first.axes[0], title=x_title)
+        histogram = replace(first, name=plot.name, title=title, axes=(axis,))
     image = PlotImage(plot.name, png(figure), tuple(graphs),
-                      lambda: _figure(plot, columns, [], []), _frame(plot, graphs))  # fmt: skip
+                      lambda: _figure(plot, columns, [], [], []), _frame(plot, graphs),
+                      histogram)  # fmt: skip
     return image, warnings
 
 
@@ -104,14 +115,15 @@ def _titles(plot: PlotSpec, labels: tuple[str, str]) -> tuple[str, str, str]:
 
 
 def _figure(plot: PlotSpec, columns: Mapping[str, Array], warnings: list[str],
-            graphs: list[GraphData]) -> Any:  # fmt: skip
+            graphs: list[GraphData], histograms: list[Histogram]) -> Any:  # fmt: skip
     figure = new_figure()
     axes = figure.add_subplot()
     size = len(next(iter(columns.values()))) if columns else 0
     colors = _auto_colors(plot)
     labels: tuple[str, str] = ("", "")
     for index, graph in enumerate(plot.graphs):
-        drawn = _draw_graph(axes, graph, columns, size, colors[index], (warnings, graphs), plot)
+        found = (warnings, graphs, histograms)
+        drawn = _draw_graph(axes, graph, columns, size, colors[index], found, plot)
         labels = labels if index else drawn
     _decorate(figure, axes, plot, labels, warnings)
     return figure
@@ -146,12 +158,12 @@ def _draw_graph(
     columns: Mapping[str, Array],
     size: int,
     auto: tuple[float, ...],
-    found: tuple[list[str], list[GraphData]],
+    found: tuple[list[str], list[GraphData], list[Histogram]],
     spec: PlotSpec,
 ) -> tuple[str, str]:
-    """Draw one graph (warnings and its points go to ``found``); returns the default axis
-    titles."""
-    warnings, graphs = found
+    """Draw one graph (warnings, its points or its histogram go to ``found``); returns the
+    default axis titles."""
+    warnings, graphs, histograms = found
     plot = spec.name
     exprs = parse_varexp(graph.varexp)
     if len(exprs) > 2:
@@ -163,7 +175,9 @@ def _draw_graph(
         error_parts = []
     values = _drawn(exprs, graph.selection, error_parts, columns, size)
     if len(exprs) == 1:
-        _draw_histogram(axes, graph, values[0], auto)
+        counts, edges = _draw_histogram(axes, graph, values[0], auto)
+        histograms.append(Histogram.from_counts(
+            "TH1F", graph.name, graph.title, (Axis(edges, exprs[0].text),), counts))  # fmt: skip
         if graph.errors.strip():
             warnings.append(f"plot {plot!r}: graphErrors given for a histogram, ignored")
         return exprs[0].text, ""
@@ -274,16 +288,20 @@ def draw_points(
                   elinewidth=0.8, capsize=0, **kwargs)  # fmt: skip
 
 
-def _draw_histogram(axes: Any, graph: GraphSpec, values: Array, auto: tuple[float, ...]) -> None:
+def _draw_histogram(
+    axes: Any, graph: GraphSpec, values: Array, auto: tuple[float, ...]
+) -> tuple[Array, Array]:
+    """Draw the values' histogram (100 bins); returns its counts and bin edges."""
     finite = values[np.isfinite(values)] if values.dtype.kind == "f" else values
     style = graph.style
     edge = root_style.color(style.line_color) if style.line_color >= 0 else auto
     fill = root_style.color(style.fill_color) if style.fill_color > 0 else None
     label = root_style.mathtext(graph.title or graph.name)
     kind = "stepfilled" if fill else "step"
-    axes.hist(
+    counts, edges, _ = axes.hist(
         finite, bins=100, histtype=kind, edgecolor=edge, facecolor=fill or "none", label=label
     )
+    return np.asarray(counts, dtype=np.float64), np.asarray(edges, dtype=np.float64)
 
 
 def _decorate(
