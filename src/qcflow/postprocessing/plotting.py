@@ -176,8 +176,7 @@ def _draw_graph(
     values = _drawn(exprs, graph.selection, error_parts, columns, size)
     if len(exprs) == 1:
         counts, edges = _draw_histogram(axes, graph, values[0], auto)
-        histograms.append(Histogram.from_counts(
-            "TH1F", graph.name, graph.title, (Axis(edges, exprs[0].text),), counts))  # fmt: skip
+        histograms.append(_filled(graph, exprs[0].text, values[0], counts, edges))
         if graph.errors.strip():
             warnings.append(f"plot {plot!r}: graphErrors given for a histogram, ignored")
         return exprs[0].text, ""
@@ -286,6 +285,19 @@ def draw_points(
         return
     axes.errorbar(x, y, xerr=errors[0], yerr=errors[1], ecolor=kwargs["color"], label=label,
                   elinewidth=0.8, capsize=0, **kwargs)  # fmt: skip
+
+
+def _filled(graph: GraphSpec, x_title: str, values: Array, counts: Array, edges: Array
+            ) -> Histogram:  # fmt: skip
+    """The TH1F ``TTree::Draw`` fills: one entry per finite value, statistics from the values
+    themselves (as ``Fill`` keeps them), the histogram's bins as drawn."""
+    h = Histogram.from_counts("TH1F", graph.name, graph.title, (Axis(edges, x_title),), counts)
+    h.variances = h.values.copy()
+    inside = values[np.isfinite(values)].astype(np.float64)
+    h.entries = float(len(inside))
+    h.stats = {"fTsumw": h.entries, "fTsumw2": h.entries, "fTsumwx": float(inside.sum()),
+               "fTsumwx2": float((inside * inside).sum())}  # fmt: skip
+    return h
 
 
 def _draw_histogram(
