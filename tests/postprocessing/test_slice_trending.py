@@ -427,3 +427,16 @@ def test_a_mangled_config_gives_diagnostics_never_a_crash(
         target[key] = value
     parsed_config = parsed(with_tasks({"Slices": config}))  # must not raise
     assert all(d.path for d in parsed_config.diagnostics.items)
+
+
+def test_the_task_publishes_a_slices2d_map_as_its_th2f(repo: LocalRepository) -> None:
+    fill(repo, range(1, 3))
+    plots = [{"name": "p_map", "title": "map", "varexp": "h2.entries:slices2D",
+              "graphAxisLabel": "y:x"}]  # fmt: skip
+    run_slices(repo, task(plots=plots))
+    info = repo.latest("qc_async/EMC/MO/Slices/p_map")[0]
+    assert (info.metadata["ObjectType"], info.metadata["drawOptions"]) == ("TH2F", "colz")
+    histogram = decode_histogram(repo.get(info.path, info.valid_from).data)
+    # the last run (2): x slices [0, 2) and [2, 4), one y slice, 4 bins of content 2 each
+    np.testing.assert_array_equal(histogram.inner(), [[8.0], [8.0]])
+    assert repo.latest("qc_async/EMC/MO/Slices/p_map.png")[0].content_type == "image/png"

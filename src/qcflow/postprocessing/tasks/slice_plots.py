@@ -24,7 +24,7 @@ title).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,6 +51,7 @@ from qcflow.postprocessing.values import parse_float
 __all__ = [
     "SliceSeries",
     "draw_slice_plot",
+    "publishable",
     "render_slice_plot",
     "slice_plot_image",
 ]
@@ -79,9 +80,15 @@ def slice_plot_image(plot: SlicePlot, series: SliceSeries) -> PlotImage:
     """The plot as a publishable image, with its graphs and a redraw function; a ``slices2D``
     map with its TH2F (QCG draws it ``colz``, as QC draws the map)."""
     data, graphs = render_slice_plot((plot, series))
+    return publishable(plot, series, data, graphs, lambda: draw_slice_plot(plot, series)[0])
+
+
+def publishable(plot: SlicePlot, series: SliceSeries, data: bytes, graphs: Sequence[GraphData],
+                redraw: Callable[[], Any]) -> PlotImage:  # fmt: skip
+    """The drawn plot (PNG ``data``, its ``graphs``) with its ROOT object: the graphs in a
+    TMultiGraph (:func:`slice_frame`), or a ``slices2D`` map's TH2F."""
     histogram = _map_histogram(plot, series) if plot.mode == "slices2D" else None
-    return PlotImage(plot.name, data, tuple(graphs), lambda: draw_slice_plot(plot, series)[0],
-                     slice_frame(plot), histogram,
+    return PlotImage(plot.name, data, tuple(graphs), redraw, slice_frame(plot), histogram,
                      draw_options="colz" if histogram is not None else "")  # fmt: skip
 
 
