@@ -21,8 +21,10 @@ Problems that O2 only logs (a malformed ``graphYRange``) are returned as warning
 a missing branch raises :class:`~.expressions.UnknownBranch`.
 
 :func:`plot_image` returns a :class:`PlotImage`: the PNG, the points of each graph drawn (what
-checks such as TrendCheck judge) and a way to draw it again with a check's annotations
-(:meth:`PlotImage.annotated`). The helpers :func:`new_figure`, :func:`png`, :func:`draw_points`,
+checks such as TrendCheck judge), the ROOT object's frame -- or, for a histogram plot, the TH1F
+``TTree::Draw`` fills (the values' entries and statistics, the PNG's 100 bins) -- and a way to
+draw it again with a check's annotations (:meth:`PlotImage.annotated`). The helpers
+:func:`new_figure`, :func:`png`, :func:`draw_points`,
 :func:`date_axis`, :func:`run_axis` and :func:`parse_limits` are shared with other tasks' plots.
 """
 
