@@ -296,7 +296,7 @@ STANDARD_HEADERS = frozenset(
         "keep-alive", "transfer-encoding", "vary", "access-control-allow-origin", "allow",
         "initialvalidity", "uploadedfrom", "path", "file-name", "x-powered-by", "expires",
         "pragma", "content-encoding", "set-cookie", "strict-transport-security", "via", "age",
-        "deleted", "replicas", "qcflow-object",
+        "deleted", "replicas", "qcflow-object", "cache-valid-until",
     }
 )  # fmt: skip
 

@@ -126,8 +126,9 @@ async def _cache_valid_until(
     at = now_ms() if url.timestamp is None else url.timestamp
     if url.uuid is not None:  # a version named by id never changes
         return str(info.valid_until)
-    versions = await ctx.read(ctx.repo.browse, url.path, url.filters,
-                              not_before=bounds.get("not_before"),
+    # only versions created since this one can take over (and the listing stays short)
+    since = max(info.created, bounds.get("not_before") or 0)
+    versions = await ctx.read(ctx.repo.browse, url.path, url.filters, not_before=since,
                               not_after=bounds.get("not_after"))  # fmt: skip
     return str(cache_valid_until(info, at, versions))
 
