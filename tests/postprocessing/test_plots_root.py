@@ -31,6 +31,8 @@ for path, option in zip(sys.argv[1::2], sys.argv[2::2]):
         entry["contents"] = [[obj.GetBinContent(i, j) for j in range(1, obj.GetNbinsY() + 1)]
                              for i in range(1, obj.GetNbinsX() + 1)]
         entry["entries"] = obj.GetEntries()
+        entry["range"] = [obj.GetMinimum(), obj.GetMaximum()]
+        entry["option"] = obj.GetOption()
     else:
         graphs = list(obj.GetListOfGraphs()) if obj.InheritsFrom("TMultiGraph") else [obj]
         entry["y"] = [[g.GetY()[i] for i in range(g.GetN())] for g in graphs]
@@ -53,7 +55,7 @@ def test_root_reads_and_draws_the_new_plot_objects(tmp_path: Path) -> None:
     series = SliceSeries(np.array([1.7e9]), np.array([5.0]), fields, ("a", "b", "c", "d"),
                          ((0.0, 1.0, 2.0), (0.0, 1.0, 2.0)))  # fmt: skip
     spec = SlicePlot(name="m", varexp="h.meanX:slices2D", source="h", variable="meanX",
-                     mode="slices2D", title="Map", axis_label="Y:X")  # fmt: skip
+                     mode="slices2D", title="Map", axis_label="Y:X", y_range="0:10")  # fmt: skip
     trend = Trend("Trends/Rates", "Rates", "rate", ("A", "B"))
     trend.add(1.7e9, [1.0, 2.0])
     trend.add(1.7e9 + 60, [3.0, 4.0])
@@ -76,6 +78,7 @@ def test_root_reads_and_draws_the_new_plot_objects(tmp_path: Path) -> None:
     assert (hmap["class"], hmap["title"], hmap["x_title"], hmap["y_title"]) == (
         "TH2F", "Map", "X", "Y")  # fmt: skip
     assert hmap["contents"] == [[1.0, 2.0], [3.0, 4.0]]
+    assert (hmap["range"], hmap["option"]) == ([0.0, 10.0], "colz")  # graphYRange: colour scale
     assert (mch["class"], mch["y"], mch["time"]) == ("TMultiGraph", [[1.0, 3.0], [2.0, 4.0]], True)
     assert (quality["class"], quality["y"], quality["time"]) == ("TGraph", [[3.5, 1.5]], True)
     for name in images:

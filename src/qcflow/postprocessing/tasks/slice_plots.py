@@ -259,7 +259,10 @@ def _map_histogram(plot: SlicePlot, series: SliceSeries) -> Histogram | None:
     x_edges, y_edges, counts = _map(series, plot.variable)
     y_title, _, x_title = plot.axis_label.partition(":") if ":" in plot.axis_label else ("", "", "")
     axes = (Axis(x_edges, x_title), Axis(y_edges, y_title))
-    return Histogram.from_counts("TH2F", plot.name, plot.title, axes, counts)
+    histogram = Histogram.from_counts("TH2F", plot.name, plot.title, axes, counts)
+    histogram.limits = parse_limits(plot.y_range) if plot.y_range else None  # the colour range
+    histogram.option = "colz"
+    return histogram
 
 
 def _slices_2d(plot: SlicePlot, series: SliceSeries) -> tuple[Any, list[GraphData]]:
