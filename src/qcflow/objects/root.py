@@ -126,6 +126,10 @@ class Histogram:
     variances: FloatArray | None = None
     entries: float = 0.0
     stats: dict[str, float] = field(default_factory=dict)
+    #: the value range drawn (``SetMinimum``/``SetMaximum``: a map's colour scale), and the
+    #: histogram's own draw option (``SetOption``), as written for ROOT; not read back
+    limits: tuple[float, float] | None = None
+    option: str = ""
 
     @property
     def ndim(self) -> int:
@@ -342,6 +346,9 @@ def histogram_to_uproot(h: Histogram) -> Any:
     z = identify.to_TAxis("zaxis", "", 1, 0.0, 1.0)
     common = (h.name, h.title, data, h.entries, s["fTsumw"], s["fTsumw2"], s["fTsumwx"],
               s["fTsumwx2"])  # fmt: skip
+    low, high = h.limits if h.limits is not None else (-1111.0, -1111.0)  # ROOT's "unset"
+    drawn = {"fMinimum": low, "fMaximum": high, "fOption": h.option}
     if h.ndim == 1:
-        return identify.to_TH1x(*common, sumw2, x, y, z)
-    return identify.to_TH2x(*common, s["fTsumwy"], s["fTsumwy2"], s["fTsumwxy"], sumw2, x, y, z)
+        return identify.to_TH1x(*common, sumw2, x, y, z, **drawn)
+    return identify.to_TH2x(*common, s["fTsumwy"], s["fTsumwy2"], s["fTsumwxy"], sumw2, x, y, z,
+                            **drawn)  # fmt: skip

@@ -111,6 +111,22 @@ def order_key(info: ObjectInfo) -> tuple[int, int, str]:
     return (info.created, _uuid_ticks(info.id), info.id)
 
 
+def cache_valid_until(
+    info: ObjectInfo, timestamp: TimestampMs, candidates: Iterable[ObjectInfo]
+) -> TimestampMs:
+    """Until when (ms, exclusive) the same request at a later time still resolves to ``info``
+    (the ``Cache-Valid-Until`` header; O2's ``CCDBDownloader`` skips asking again before it):
+    ``info``'s ``Valid-Until``, cut at the ``Valid-From`` of any object created after it that
+    the request could also match (``candidates``: the same path, filters and creation bounds)
+    and that becomes valid after ``timestamp``."""
+    until = info.valid_until
+    key = order_key(info)
+    for other in candidates:
+        if timestamp < other.valid_from < until and order_key(other) > key:
+            until = other.valid_from
+    return until
+
+
 def http_date(ms: TimestampMs) -> str:
     """An HTTP date (RFC 9110) for a time in ms."""
     return email.utils.formatdate(ms / 1000, usegmt=True)
@@ -281,7 +297,7 @@ STANDARD_HEADERS = frozenset(
         "keep-alive", "transfer-encoding", "vary", "access-control-allow-origin", "allow",
         "initialvalidity", "uploadedfrom", "path", "file-name", "x-powered-by", "expires",
         "pragma", "content-encoding", "set-cookie", "strict-transport-security", "via", "age",
-        "deleted", "replicas", "qcflow-object",
+        "deleted", "replicas", "qcflow-object", "cache-valid-until",
     }
 )  # fmt: skip
 

@@ -340,3 +340,27 @@ def test_keys_that_cannot_be_header_names_travel_in_qcflow_object(
     assert raw.get(b"PassName") == "apass1 é".encode()
     assert json.loads(raw.get(b"Qcflow-Object"))["metadata"] == metadata
     assert all(name.isascii() for name in raw.names())
+
+
+def test_cache_valid_until_ends_where_a_newer_version_takes_over(
+    connect: Any, store: LocalRepository
+) -> None:
+    """O2's CCDBDownloader reads ``Cache-Valid-Until`` (ms) from a 200 and from a 304 and asks
+    again only after it: it ends at the object's validity, or earlier where an object created
+    later (and matching the same filters) becomes valid."""
+    old = store.store(PATH, b"old", valid_from=1000, valid_until=9000, metadata=METADATA)
+    other_run = {**METADATA, "RunNumber": "2"}
+    store.store(PATH, b"new", valid_from=5000, valid_until=9000, metadata=other_run)
+    conn = connect()
+    raw = conn.request("GET", f"/{PATH}/1500/", ["If-None-Match: 1500"])
+    assert _uuid(raw) == old.id
+    raw.assert_spelled(b"Cache-Valid-Until")
+    assert raw.get(b"Cache-Valid-Until") == b"5000"
+    raw = conn.request("GET", f"/{PATH}/1500/", [f'If-None-Match: "{old.id}"'])
+    assert raw.status == 304
+    assert raw.get(b"Cache-Valid-Until") == b"5000"
+    # the newer object is another run's: for run 523897 the old one holds to its end
+    raw = conn.request("GET", f"/{PATH}/1500/RunNumber=523897/", [f'If-None-Match: "{old.id}"'])
+    assert raw.get(b"Cache-Valid-Until") == b"9000"
+    raw = conn.request("HEAD", f"/{PATH}/6000/")
+    assert raw.get(b"Cache-Valid-Until") == b"9000"
