@@ -34,7 +34,7 @@ from typing import Any
 from qcflow.qcdb.model import ObjectInfo
 from qcflow.qcdb.query import PathMatcher, Query
 
-__all__ = ["COLUMNS", "Index", "row_to_info"]
+__all__ = ["COLUMNS", "Index", "prefix_range", "row_to_info"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS objects (
@@ -206,7 +206,7 @@ class Index:
 
     def paths_under(self, conn: sqlite3.Connection, prefix: str) -> list[str]:
         """Distinct object paths starting with ``prefix``."""
-        where, args = _prefix_range(prefix)
+        where, args = prefix_range(prefix)
         cond = " AND ".join(where) or "1"
         sql = f"SELECT DISTINCT path FROM objects WHERE {cond}"  # noqa: S608
         return [p for (p,) in conn.execute(sql, args)]
@@ -287,7 +287,7 @@ def _conditions(query: Query, filters: Mapping[str, str]) -> tuple[list[str], li
     return where, args
 
 
-def _prefix_range(prefix: str) -> tuple[list[str], list[Any]]:
+def prefix_range(prefix: str) -> tuple[list[str], list[Any]]:
     if not prefix:
         return [], []
     upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
@@ -298,10 +298,10 @@ def _path_condition(pattern: str) -> tuple[list[str], list[Any]]:
     matcher = _matcher(pattern)
     if matcher.exact:
         return ["path = ?"], [pattern]
-    where, args = _prefix_range(matcher.prefix)
+    where, args = prefix_range(matcher.prefix)
     if matcher.prefix_only:  # the range on the literal prefix is the whole condition
         return where, args
     if matcher.folder is not None:  # the folder itself, or a range of the paths under it
-        under, under_args = _prefix_range(matcher.folder + "/")
+        under, under_args = prefix_range(matcher.folder + "/")
         return [f"(path = ? OR ({' AND '.join(under)}))"], [matcher.folder, *under_args]
     return [*where, "qc_match(?, path)"], [*args, pattern]
