@@ -107,17 +107,25 @@ def pg_cluster() -> Iterator[pgcluster.Cluster]:
 @pytest.fixture
 def pg_url(pg_cluster: pgcluster.Cluster) -> Iterator[str]:
     """The URL of an empty database of its own (no QCDB schema yet)."""
-    url = pg_cluster.new_database()
-    yield url
-    pg_cluster.drop_database(url)
+    name = pg_cluster.new_database()
+    yield pg_cluster.url(name)
+    pg_cluster.drop_database(name)
 
 
 @pytest.fixture
-def pg_store(pg_url: str, tmp_path: Path) -> Iterator[Any]:
+def pg_index(pg_cluster: pgcluster.Cluster) -> Iterator[str]:
+    """The URL of a database of its own holding the QCDB schema (and no objects)."""
+    name = pg_cluster.new_database(schema=True)
+    yield pg_cluster.url(name)
+    pg_cluster.drop_database(name)
+
+
+@pytest.fixture
+def pg_store(pg_index: str, tmp_path: Path) -> Iterator[Any]:
     """A PostgreSQL-indexed store with contents under ``tmp_path / "objects"``."""
     from qcflow.qcdb.postgres import PostgresRepository, make_url
 
-    repo = PostgresRepository(make_url(pg_url, tmp_path / "objects"), fsync=False)
+    repo = PostgresRepository(make_url(pg_index, tmp_path / "objects"), fsync=False)
     yield repo
     repo.close()
 

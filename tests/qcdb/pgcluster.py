@@ -64,23 +64,29 @@ class Cluster:
         self.port = port
         self._as_user = as_user
         self._names = itertools.count()
+        self._template: str | None = None
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://qcflow@127.0.0.1:{self.port}/{database}"
 
-    def new_database(self) -> str:
-        """A new empty database's URL (dropped with the cluster)."""
+    def new_database(self, *, schema: bool = False) -> str:
+        """A new database's URL: empty, or with the QCDB schema (copied from a template)."""
         import psycopg
 
+        from qcflow.qcdb.postgres import migrate
+
+        if schema and self._template is None:
+            self._template = self.new_database()
+            migrate(self.url(self._template))
         name = f"t{os.getpid()}_{next(self._names)}"
+        template = f" TEMPLATE {self._template}" if schema else ""
         with psycopg.connect(self.url(), autocommit=True) as conn:
-            conn.execute(f"CREATE DATABASE {name}")
-        return self.url(name)
+            conn.execute(f"CREATE DATABASE {name}{template}")
+        return name
 
-    def drop_database(self, url: str) -> None:
+    def drop_database(self, name: str) -> None:
         import psycopg
 
-        name = url.rsplit("/", 1)[1]
         with psycopg.connect(self.url(), autocommit=True) as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 

@@ -19,11 +19,13 @@ thread has its own SQLite connection and writers queue on SQLite's lock.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import os
 import socket
 import sqlite3
 import time
+import uuid
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,9 +36,10 @@ from qcflow.errors import InvalidInput, QcflowError
 from qcflow.qcdb._index import Index
 from qcflow.qcdb.base import RepositoryBase, apply_metadata, new_validity_end
 from qcflow.qcdb.errors import ObjectNotFound, WouldTakeLong, in_a_hurry, near_misses
-from qcflow.qcdb.model import ObjectInfo, new_id, ticks_ms
+from qcflow.qcdb.model import ObjectInfo, ms_ticks, new_id, ticks_ms
 from qcflow.qcdb.query import Query, now_ms
 from qcflow.qcdb.repository import Fetched
+from qcflow.qcdb.urls import check_metadata, check_path, check_time, check_uuid
 
 __all__ = ["QUICK_CONTENT_BYTES", "CheckReport", "IndexBackend", "LocalRepository"]
 
@@ -218,6 +221,48 @@ class LocalRepository(RepositoryBase):
             self._unlink(ident)
             raise
         return info
+
+    def restore(self, info: ObjectInfo, data: bytes) -> bool:
+        """Add a version exactly as described -- its UUID, validity, creation time, metadata --
+        as ``qcflow qcdb copy`` does; False (nothing written) when the UUID is here already.
+
+        The description must be valid for a store (path, metadata, validity) and ``data`` must
+        have its MD5, else InvalidInput and nothing is stored.
+        """
+        check_path(info.path)
+        meta = check_metadata(info.metadata, of=info.path)
+        ident = check_uuid(info.id, f"{info.path}: id") or ""
+        for value, what in ((info.valid_from, "valid_from"), (info.valid_until, "valid_until")):
+            check_time(value, f"{info.path}: {what}")
+        if info.valid_until <= info.valid_from:
+            msg = (
+                f"{info.path} ({ident}): validity [{info.valid_from}, {info.valid_until}) is empty"
+            )
+            raise InvalidInput(msg)
+        if info.md5 and _md5(data) != info.md5:
+            msg = f"{info.path} ({ident}): content does not have the MD5 {info.md5} described"
+            raise InvalidInput(msg)
+        with self.index.reading() as conn:
+            if self.index.by_id(conn, ident) is not None:
+                return False
+        uid = uuid.UUID(ident)
+        # Creation order is the UUID's clock; a UUID that has none sorts by its creation time.
+        ticks = uid.time if uid.version == 1 else ms_ticks(info.created)
+        kept = dataclasses.replace(
+            info, id=ident, metadata=meta, md5=_md5(data), size=len(data),
+            initial_valid_until=info.initial_valid_until or info.valid_until,
+            last_modified=info.last_modified or info.created,
+        )  # fmt: skip
+        self._write_content(ident, data)
+        try:
+            with self.index.write() as db:
+                if self.index.by_id(db, ident) is not None:  # restored meanwhile by another
+                    return False
+                self.index.insert(db, kept, ticks)
+        except BaseException:
+            self._unlink(ident)
+            raise
+        return True
 
     def _resolve(self, conn: Any, query: Query) -> ObjectInfo:
         info = self.index.resolve(conn, query)

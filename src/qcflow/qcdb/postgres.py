@@ -52,6 +52,7 @@ __all__ = [
     "migrate",
     "parse_url",
     "redact",
+    "strip_objects",
 ]
 
 _SCHEMES = ("postgresql://", "postgres://")
@@ -113,8 +114,7 @@ def parse_url(url: str) -> tuple[str, Path]:
     if len(objects) != 1 or not objects[0]:
         msg = f"QCDB URL {redact(url)!r}: name the shared content directory once, ?objects=DIR"
         raise InvalidInput(msg)
-    rest = urlencode([(k, v) for k, v in query if k != "objects"])
-    conninfo = urlunsplit((parts.scheme, parts.netloc, parts.path, rest, ""))
+    conninfo = strip_objects(url)
     try:
         directory = Path(objects[0]).expanduser()
     except RuntimeError as err:  # ~nosuchuser
@@ -123,12 +123,19 @@ def parse_url(url: str) -> tuple[str, Path]:
     return conninfo, directory
 
 
+def strip_objects(url: str) -> str:
+    """The libpq URL of a store URL (``objects=`` removed, if any)."""
+    parts = urlsplit(url.strip())
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "objects"]
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query, safe="/"), ""))
+
+
 def make_url(conninfo: str, objects: str | os.PathLike[str]) -> str:
     """The store URL of an index URL and a content directory (made absolute)."""
-    parts = urlsplit(conninfo.strip())
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "objects"]
+    parts = urlsplit(strip_objects(conninfo))
+    query = parse_qsl(parts.query, keep_blank_values=True)
     query.append(("objects", str(Path(objects).expanduser().absolute())))
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query, safe="/"), ""))
 
 
 def redact(url: str) -> str:
