@@ -63,8 +63,8 @@ def local_path(url: str) -> Path:
         return Path(unquote(parsed.path or url.removeprefix("file:")))
     if _SCHEME.match(url):
         msg = (
-            f"QCDB URL {url!r}: only http://, https://, postgresql:// and file: URLs, "
-            "host:port or a path"
+            f"QCDB URL {url!r}: only http://, https:// and file: URLs, "
+            "postgresql://...?objects=DIR, host:port or a path"
         )
         raise InvalidInput(msg)
     try:

@@ -417,15 +417,19 @@ class PostgresRepository(LocalRepository):
     ) -> None:
         conninfo, objects = parse_url(url)
         directory = objects.absolute()
-        if not create and not (directory / "objects").is_dir():
-            msg = f"no QCDB contents at {directory} (objects= of {redact(url)})"
-            raise InvalidInput(msg)
+        index = PgIndex(conninfo, create=create, pool_size=pool_size)
         try:
+            if not create and not (directory / "objects").is_dir():
+                msg = f"no QCDB contents at {directory} (objects= of {redact(url)})"
+                raise InvalidInput(msg)
             make_object_directory(directory)
         except OSError as err:
+            index.close()
             msg = f"cannot use {directory} for QCDB contents: {err}"
             raise InvalidInput(msg) from err
-        index = PgIndex(conninfo, create=create, pool_size=pool_size)
+        except InvalidInput:
+            index.close()
+            raise
         self.conninfo = conninfo
         self._attach(directory, index, make_url(conninfo, directory), fsync=fsync)
 
