@@ -14,9 +14,10 @@ Schema (created and upgraded by :func:`migrate`, ``qcflow qcdb migrate``; its ve
 
 - ``qcdb_objects``: one row per version, metadata as ``jsonb``; a B-tree on
   ``(path, ticks DESC, id DESC, valid_from, valid_until)`` serves "newest valid version of this
-  path" (walked newest first, validity checked in the index) and "newest per path"
-  (``DISTINCT ON``); a GIN index (``jsonb_path_ops``) serves metadata filters (``@>``) over
-  whole folders. Paths use the "C" collation: byte order, as the embedded store, and prefix ranges.
+  path" (walked newest first, validity checked in the index) and "newest per path" (one such
+  probe per path of ``qcdb_paths``, a ``LATERAL`` join); a GIN index (``jsonb_path_ops``)
+  serves metadata filters (``@>``) over whole folders. Paths use the "C" collation: byte
+  order, as the embedded store, and prefix ranges.
 - ``qcdb_paths``: each path with its number of versions (folders, similar-path hints and regex
   patterns read this, not the versions).
 - ``qcdb_keys``: every metadata key ever stored (listings ignore filters on unknown keys).
@@ -31,6 +32,7 @@ paths under the pattern's literal prefix, then the versions are selected by ``pa
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -94,6 +96,7 @@ _COLUMNS = (
     "md5, size, content_type, file_name, metadata::text"
 )
 _ORDER = "ticks DESC, id DESC"
+_PATH_WORD = re.compile(r"\bpath\b")
 _INSERT = (
     "INSERT INTO qcdb_objects (id, ticks, path, valid_from, valid_until, initial_valid_until, "
     "created, last_modified, md5, size, content_type, file_name, metadata) "
@@ -275,14 +278,19 @@ class PgIndex:
             return []
         cond = " AND ".join(path_where + where) or "true"
         if latest:
+            # One index probe per path of qcdb_paths (newest first, LIMIT 1): the cost follows
+            # the number of paths, not of versions (DISTINCT ON would read and sort them all).
+            outer = " AND ".join(_PATH_WORD.sub("p.path", w) for w in path_where) or "true"
+            inner = " AND ".join(["path = p.path", *where])
             sql = (
-                f"SELECT DISTINCT ON (path) {_COLUMNS} FROM qcdb_objects "  # noqa: S608
-                f"WHERE {cond} ORDER BY path, {_ORDER}"
+                f"SELECT o.* FROM qcdb_paths p CROSS JOIN LATERAL (SELECT {_COLUMNS} "  # noqa: S608
+                f"FROM qcdb_objects WHERE {inner} ORDER BY {_ORDER} LIMIT 1) o "
+                f"WHERE {outer} ORDER BY p.path"
             )
-        else:
-            sql = f"SELECT {_COLUMNS} FROM qcdb_objects WHERE {cond} ORDER BY {_ORDER}"  # noqa: S608
-            if limit is not None:
-                sql += f" LIMIT {int(limit)}"
+            return [row_to_info(r) for r in conn.execute(sql, args + path_args)]
+        sql = f"SELECT {_COLUMNS} FROM qcdb_objects WHERE {cond} ORDER BY {_ORDER}"  # noqa: S608
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
         return [row_to_info(r) for r in conn.execute(sql, path_args + args)]
 
     def _path_condition(self, conn: Any, pattern: str) -> tuple[list[str] | None, list[Any]]:
