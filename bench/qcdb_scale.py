@@ -160,8 +160,9 @@ def explain(repo: PostgresRepository) -> None:
             '\'{"RunNumber": "500000"}\' ORDER BY ticks DESC, id DESC LIMIT 1'
         ),
         "latest under a folder": (
-            "SELECT DISTINCT ON (path) id FROM qcdb_objects WHERE path >= 'qc/TPC/MO/Task3/' "
-            "AND path < 'qc/TPC/MO/Task30' ORDER BY path, ticks DESC, id DESC"
+            "SELECT o.* FROM qcdb_paths p CROSS JOIN LATERAL (SELECT id FROM qcdb_objects "
+            "WHERE path = p.path ORDER BY ticks DESC, id DESC LIMIT 1) o "
+            "WHERE p.path >= 'qc/TPC/MO/Task3/' AND p.path < 'qc/TPC/MO/Task30' ORDER BY p.path"
         ),
         "browse newest 100": (
             "SELECT id FROM qcdb_objects WHERE path >= 'qc/TPC/' AND path < 'qc/TPC0' "
