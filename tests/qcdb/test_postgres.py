@@ -70,6 +70,24 @@ def test_any_objects_directory_survives_the_url(name: str) -> None:
     assert conninfo == "postgresql://u@h/db?application_name=x"
 
 
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--index", "mysql://h/db", "--objects", "d"], "expected postgresql://user@host/dbname"),
+        (["--index", "postgresql://u@h/db"], "needs --objects DIR"),
+        (["--objects", "d"], "--objects goes with --index postgresql://"),
+        (["--root", "r", "--index", "postgresql://u@h/db", "--objects", "d"], "not both"),
+    ],
+)
+def test_serve_index_options_are_checked_first(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["qcdb", "serve", *argv]) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
+
+
 # --- schema ---------------------------------------------------------------------------------
 
 
@@ -164,7 +182,9 @@ def _server(qcflow_cmd: list[str], pg_index: str, objects: Path, *extra: str) ->
                              str(objects), "--port", str(port), *extra],
                             stderr=subprocess.DEVNULL)  # fmt: skip
     try:
-        HttpRepository(f"127.0.0.1:{port}", retries=100, backoff=0.05).subfolders("")
+        probe = HttpRepository(f"127.0.0.1:{port}", retries=100, backoff=0.05)
+        probe.subfolders("")  # retried until the server listens
+        probe.close()
         yield f"127.0.0.1:{port}"
     finally:
         proc.send_signal(signal.SIGKILL)
@@ -206,8 +226,9 @@ def test_two_servers_share_one_index_and_their_caches_follow_each_other(
         assert len({i.id for i in two.browse("qc/C/.*")}) == 40
         one.close()
         two.close()
-    assert first.id not in {i.id for i in PostgresRepository(make_url(pg_index, objects)).browse(
-        ".*")}  # fmt: skip
+    with PostgresRepository(make_url(pg_index, objects)) as direct:
+        assert first.id not in {i.id for i in direct.browse(".*")}
+        assert len(direct.browse("qc/C/.*")) == 40
 
 
 # --- crashes --------------------------------------------------------------------------------

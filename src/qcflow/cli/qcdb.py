@@ -356,7 +356,10 @@ def _serve_url(args: argparse.Namespace) -> str | None:
     if args.qcdb is not None:
         msg = "serve: give either --root/--qcdb or --index with --objects, not both"
         raise InvalidInput(msg)
-    if args.index is None or not is_postgres_url(args.index):
+    if args.index is None:
+        msg = "serve --objects goes with --index postgresql://user@host/dbname"
+        raise InvalidInput(msg)
+    if not is_postgres_url(args.index):
         msg = f"serve --index {args.index!r}: expected postgresql://user@host/dbname"
         raise InvalidInput(msg)
     if args.objects is None:
