@@ -139,6 +139,32 @@ def test_the_plan_of_a_get_uses_the_path_index(pg_store: PostgresRepository) -> 
     assert "qcdb_objects_order" in plan, plan
 
 
+def test_on_the_event_loop_a_busy_pool_moves_the_request_to_a_thread(
+    pg_index: str, tmp_path: Path
+) -> None:
+    from qcflow.qcdb.errors import WouldTakeLong, quick_only
+
+    repo = PostgresRepository(make_url(pg_index, tmp_path), fsync=False, pool_size=1)
+    repo.store(P, b"x", valid_from=1, valid_until=10)
+    with repo.index.pool.connection():  # the only connection, busy (a listing, say)
+        with quick_only(), pytest.raises(WouldTakeLong, match="free database connection"):
+            repo.get(P, 5)
+        assert isinstance(repo.version(), int)  # the cache's counter has its own connection
+    with quick_only():
+        assert repo.get(P, 5).data == b"x"
+    repo.close()
+
+
+def test_the_change_counter_survives_a_dropped_connection(pg_store: PostgresRepository) -> None:
+    before = pg_store.version()
+    with pg_store.index.reading() as conn:
+        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> "
+                     "pg_backend_pid() AND datname = current_database() AND state = 'idle' "
+                     "AND query LIKE '%qcdb_version%'")  # fmt: skip
+    pg_store.store(P, b"x", valid_from=1, valid_until=10)
+    assert pg_store.version() == before + 1
+
+
 # --- many processes -------------------------------------------------------------------------
 
 N_WRITERS, N_PER_WRITER = 4, 25

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -41,7 +42,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from qcflow.errors import InvalidInput
 from qcflow.qcdb._index import _matcher, prefix_range, row_to_info
-from qcflow.qcdb.errors import QcdbUnavailable
+from qcflow.qcdb.errors import QcdbUnavailable, WouldTakeLong, in_a_hurry
 from qcflow.qcdb.local import LocalRepository, make_object_directory
 from qcflow.qcdb.model import ObjectInfo
 from qcflow.qcdb.query import Query
@@ -90,12 +91,15 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
 SCHEMA_VERSION = len(_MIGRATIONS)
 #: Any constant: the advisory lock that serialises migrations of one database.
 _MIGRATION_LOCK = 0x71CDB
+#: Seconds a request on the event loop waits for a pooled connection before moving to a thread.
+_NO_WAIT = 0.001
 
 _COLUMNS = (
     "id, path, valid_from, valid_until, initial_valid_until, created, last_modified, "
     "md5, size, content_type, file_name, metadata::text"
 )
 _ORDER = "ticks DESC, id DESC"
+_VERSION = "SELECT n FROM qcdb_version WHERE id = 0"
 _PATH_WORD = re.compile(r"\bpath\b")
 _INSERT = (
     "INSERT INTO qcdb_objects (id, ticks, path, valid_from, valid_until, initial_valid_until, "
@@ -203,6 +207,8 @@ class PgIndex:
 
         self._errors: tuple[type[Exception], ...] = (psycopg.OperationalError,)
         self.conninfo = conninfo
+        self._version_lock = threading.Lock()
+        self._version_conn: Any = None
         if create:
             migrate(conninfo)
         self.pool = ConnectionPool(conninfo, min_size=1, max_size=pool_size,
@@ -227,17 +233,29 @@ class PgIndex:
             raise InvalidInput(msg)
 
     @contextmanager
-    def _connection(self) -> Iterator[Any]:
+    def _connection(self, timeout: float | None = None) -> Iterator[Any]:
+        from psycopg_pool import PoolTimeout
+
         try:
-            with self.pool.connection() as conn:
+            with self.pool.connection(timeout=timeout) as conn:
                 yield conn
+        except PoolTimeout as err:
+            if timeout == _NO_WAIT:
+                msg = "waiting for a free database connection"
+                raise WouldTakeLong(msg) from err
+            raise self._unavailable(err) from err
         except self._errors as err:  # the database went away: a 503, not a 500
-            msg = f"the QCDB index {redact(self.conninfo)} is unavailable: {err}"
-            raise QcdbUnavailable(msg.strip()) from err
+            raise self._unavailable(err) from err
+
+    def _unavailable(self, err: Exception) -> QcdbUnavailable:
+        msg = f"the QCDB index {redact(self.conninfo)} is unavailable: {err}"
+        return QcdbUnavailable(msg.strip())
 
     @contextmanager
     def reading(self) -> Iterator[Any]:
-        with self._connection() as conn:
+        # On the server's event loop (in a hurry) never wait for a pooled connection: every
+        # one may be busy with listings in worker threads; the request moves to a thread.
+        with self._connection(_NO_WAIT if in_a_hurry() else None) as conn:
             yield conn
 
     @contextmanager
@@ -248,12 +266,33 @@ class PgIndex:
             yield conn
 
     def version(self) -> int:
-        with self._connection() as conn:
-            row = conn.execute("SELECT n FROM qcdb_version WHERE id = 0").fetchone()
+        """The write counter, on a connection of its own: the server asks it on its event loop
+        for every cacheable request, which must never queue behind the pool."""
+        with self._version_lock:
+            try:
+                return self._read_version()
+            except self._errors:  # a dropped connection: one fresh try
+                self._version_conn = None
+            try:
+                return self._read_version()
+            except self._errors as err:
+                self._version_conn = None
+                raise self._unavailable(err) from err
+
+    def _read_version(self) -> int:
+        import psycopg
+
+        if self._version_conn is None or self._version_conn.closed:
+            self._version_conn = psycopg.connect(self.conninfo, autocommit=True)
+        row = self._version_conn.execute(_VERSION).fetchone()
         return int(row[0]) if row else 0
 
     def close(self) -> None:
         self.pool.close()
+        with self._version_lock:
+            if self._version_conn is not None:
+                self._version_conn.close()
+                self._version_conn = None
 
     # --- queries ------------------------------------------------------------------------
 
