@@ -34,6 +34,7 @@ __all__ = [
     "from_listing_entry",
     "http_date",
     "iso_time",
+    "ms_ticks",
     "new_id",
     "order_key",
     "ticks_ms",
@@ -85,6 +86,11 @@ def new_id() -> uuid.UUID:
 def ticks_ms(ticks: int) -> TimestampMs:
     """Ms since the Unix epoch for a UUID's 100 ns ticks since 1582."""
     return (ticks - _UUID_EPOCH_OFFSET) // 10_000
+
+
+def ms_ticks(ms: TimestampMs) -> int:
+    """A UUID's 100 ns ticks since 1582 for ms since the Unix epoch (:func:`ticks_ms` reversed)."""
+    return ms * 10_000 + _UUID_EPOCH_OFFSET
 
 
 def uuid_time_ms(value: str) -> TimestampMs | None:
