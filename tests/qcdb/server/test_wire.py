@@ -330,9 +330,12 @@ def test_fast_restore_agrees_with_the_line_by_line_one() -> None:
 def test_keys_that_cannot_be_header_names_travel_in_qcflow_object(
     connect: Any, store: LocalRepository
 ) -> None:
-    """A metadata key that is no HTTP token was a 500 (not Latin-1) or refused by h11."""
+    """A metadata key that is no HTTP token was a 500 (not Latin-1) or refused by h11. Stores
+    now refuse such keys (urls.check_metadata); one written before may still hold them."""
     metadata = {"键": "1", "Läufe": "2", "PassName": "apass1 é"}
-    store.store(PATH, b"x", valid_from=1000, valid_until=2000, metadata=metadata)
+    info = store.store(PATH, b"x", valid_from=1000, valid_until=2000)
+    with store.index.connection as db:  # the row of an older store
+        db.execute("UPDATE objects SET metadata = ? WHERE id = ?", (json.dumps(metadata), info.id))
     raw = connect().request("GET", f"/{PATH}/1500/")
     assert raw.status == 200
     assert raw.get(b"PassName") == "apass1 é".encode()
