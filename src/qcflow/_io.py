@@ -62,9 +62,13 @@ def writable_dir(path: str | os.PathLike[str], what: str) -> Path:
         if folder.exists() and not folder.is_dir():
             raise NotADirectoryError(20, "exists and is not a directory")
         folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder):  # the real test: permissions lie to root
-            pass
     except OSError as err:
         msg = f"cannot use {path} as {what}: {err.strerror or err}"
+        raise InvalidInput(msg) from None
+    try:
+        with tempfile.TemporaryFile(dir=folder):  # the real test: permissions lie to root
+            pass
+    except OSError as err:  # say so: /proc exists, yet creating a file there is ENOENT
+        msg = f"cannot use {path} as {what}: cannot create a file in it ({err.strerror or err})"
         raise InvalidInput(msg) from None
     return folder

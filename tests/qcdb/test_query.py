@@ -156,11 +156,19 @@ def test_catastrophic_backtracking_patterns_answer() -> None:
         "qc/a{1000}{1000}*",  # nested repetition
         "qc/a{1,2}*",
         "qc/" + ".{1000}" * 20 + ".*",  # an automaton larger than PATTERN_MEMORY
+        # 18,000 instructions: 10 ms a path where RE2 leaves its DFA (PATTERN_PROGRAM)
+        "(.*[ab].{0,999}c)|(.*[ab].{1,999}c)*",
     ],
 )
 def test_patterns_refused_with_a_reason(pattern: str) -> None:
     with pytest.raises(InvalidInput, match="bad path pattern"):
         q.PathMatcher(pattern)
+
+
+def test_costly_patterns_name_the_limit() -> None:
+    with pytest.raises(InvalidInput, match=f"at most {q.PATTERN_PROGRAM}"):
+        q.PathMatcher("qc/.{500}.*")
+    assert q.PathMatcher("qc/.{200}.*")("qc/" + "x" * 200)
 
 
 def test_huge_repetition_counts_are_no_overflow() -> None:

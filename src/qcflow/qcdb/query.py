@@ -15,7 +15,8 @@ Path patterns: a ``*`` makes the path a regular expression matched at the start 
 Patterns come from anyone who can reach a server, so they are compiled with RE2 (``google-re2``),
 whose matching time is linear in the path: Python's backtracking ``re`` takes exponential time on
 ``(.+)+#`` and would stall a server. Syntax RE2 lacks (back-references, look-around) and patterns
-that would need more than :data:`PATTERN_MEMORY` bytes of automaton are refused (InvalidInput).
+that would need more than :data:`PATTERN_MEMORY` bytes of automaton or more than
+:data:`PATTERN_PROGRAM` instructions are refused (InvalidInput).
 The local store evaluates the same rules in SQL; these functions are the reference the tests
 compare it with, and serve any in-memory repository.
 
@@ -38,6 +39,7 @@ from qcflow.qcdb.model import ObjectInfo, iso_time, order_key
 from qcflow.qcdb.urls import MAX_TIME, is_pattern
 
 __all__ = [
+    "PATTERN_PROGRAM",
     "TEN_YEARS_MS",
     "PathMatcher",
     "Query",
@@ -152,16 +154,31 @@ def _options() -> Any:
 
 _OPTIONS = _options()
 
+#: Instructions a pattern's RE2 program may have. Linear time is linear in the path *and* the
+#: program: where RE2 leaves its DFA, each character costs a step per instruction, and the
+#: binding holds the GIL meanwhile -- ``(.*[ab].{0,999}c)|…`` (36,000 instructions, under
+#: :data:`PATTERN_MEMORY`) took 17 ms per 512-character path, so 45 such listings in flight
+#: left a server's event loop seconds behind. QC's patterns have fewer than 200.
+PATTERN_PROGRAM = 2000
+
 
 def _compile(body: str, pattern: str) -> Any:
     try:
-        return re2.compile(body, _OPTIONS)
+        compiled = re2.compile(body, _OPTIONS)
     except (re2.error, UnicodeError) as err:
         reason = err.args[0] if err.args else err
         if isinstance(reason, bytes):
             reason = reason.decode(errors="replace")
         msg = f"bad path pattern {pattern!r}: {reason} (patterns are RE2 syntax)"
         raise InvalidInput(msg) from err
+    size = int(compiled._regexp.ProgramSize())  # the binding has no public accessor
+    if size > PATTERN_PROGRAM:
+        msg = (
+            f"bad path pattern {pattern!r}: too costly to match ({size} RE2 instructions,"
+            f" at most {PATTERN_PROGRAM}: use smaller repetition counts)"
+        )
+        raise InvalidInput(msg)
+    return compiled
 
 
 def _literal_prefix(regex: str) -> str:

@@ -8,6 +8,7 @@ import subprocess
 import threading
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlparse
 
 import httpx
@@ -16,8 +17,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from qcflow.qcdb.local import QUICK_CONTENT_BYTES, LocalRepository
+from qcflow.qcdb.model import ObjectInfo
+from qcflow.qcdb.server import create_app
+from qcflow.qcdb.server.routes import LISTING_SLOTS
 from qcflow.qcdb.urls import MAX_PATH_LENGTH
-from tests.qcdb.conftest import LiveServer
+from tests._wait import wait_until
+from tests.qcdb.conftest import LiveServer, running_server_app
 from tests.qcdb.server.conftest import ClientFactory, upload
 
 P = "qc_async/TPC/MO/Clusters/hChargeQ"
@@ -109,6 +114,65 @@ def _read_all(sock: socket.socket) -> bytes:
     return b"".join(chunks)
 
 
+class HeldListings(LocalRepository):
+    """A store whose listings wait until the test lets them go (a costly listing, held)."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root, fsync=False)
+        self.release = threading.Event()
+        self.held = 0
+        self._lock = threading.Lock()
+
+    def browse(self, *args: Any, **kwargs: Any) -> list[ObjectInfo]:
+        with self._lock:
+            self.held += 1
+        self.release.wait(3 * PATIENCE)  # longer than a client waits: a stall fails the test
+        return super().browse(*args, **kwargs)
+
+
+class CountListings:
+    """ASGI wrapper counting the listing requests that reached the app."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.arrived = 0
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/browse/"):
+            self.arrived += 1
+        await self.app(scope, receive, send)
+
+
+def test_listings_in_flight_leave_the_server_to_others(tmp_path: Path) -> None:
+    """45 slow listings in flight (held here; a costly pattern over a large store is one) took
+    all 40 of the server's worker threads: every write and explained miss of every other
+    client waited for them. Listings now take turns, LISTING_SLOTS at a time."""
+    store = HeldListings(tmp_path / "qcdb")
+    app = CountListings(create_app(store))
+    n = 45
+    with running_server_app(app) as url, httpx.Client(base_url=url, timeout=PATIENCE) as client:
+        hostile = [
+            threading.Thread(target=httpx.get, args=(f"{url}/browse/qc/.*",), daemon=True)
+            for _ in range(n)
+        ]
+        try:
+            for thread in hostile:
+                thread.start()
+            wait_until(lambda: app.arrived == n, "every listing reached the server")
+            wait_until(lambda: store.held >= LISTING_SLOTS, "listings running")
+            assert upload(client, f"/{P}/1000/2000").status_code == 201
+            assert client.get(f"/{P}/1500").content == b"payload"
+            missing = client.get(f"/{P[:-1]}/1500")  # explained in a worker thread
+            assert missing.status_code == 404
+            assert store.held == LISTING_SLOTS
+        finally:
+            store.release.set()
+            for thread in hostile:
+                thread.join(PATIENCE)
+    assert store.held == n
+    store.close()
+
+
 @pytest.mark.parametrize(
     "pattern",
     ["(.%2B)%2B%23.*", "(a|aa)%2B$*", "qc/a%7B9999999999%7D.*", "qc/" + "(a*)*" * 40 + "b*"],
@@ -126,6 +190,7 @@ def test_pathological_patterns_are_answered(client: httpx.Client, pattern: str) 
         ("qc/(%3F!a).*", "bad path pattern"),  # look-ahead
         ("qc/a%7B1000%7D%7B1000%7D*", "bad path pattern"),  # repeated repetition
         ("qc/(a)%5C1.*", "backslash"),  # back-references need one
+        ("(.*a.%7B0,999%7Dc)%7C(.*b.%7B0,999%7Dc)*", "too costly"),  # 17 ms a path
         ("qc/" + "a" * MAX_PATH_LENGTH + ".*", f"at most {MAX_PATH_LENGTH}"),
     ],
 )

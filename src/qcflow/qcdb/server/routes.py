@@ -10,14 +10,18 @@ store: an indexed SQLite query), otherwise -- or when the store finds the answer
 (a miss to explain, a content over 1 MB: :class:`~qcflow.qcdb.errors.WouldTakeLong`) -- in a
 worker thread; listings (pattern matching, long
 answers) and writes always run in a worker thread, so no request holds the event loop for long.
+At most :data:`LISTING_SLOTS` listings run at once per server process (the others wait their
+turn without a thread): costly listings in flight can then neither take every worker thread
+(writes and explained misses would wait for them) nor crowd the event loop out of the GIL.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import uuid as uuidlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from starlette.concurrency import run_in_threadpool
@@ -33,12 +37,14 @@ from qcflow.qcdb.server.http import Reply, int_header, object_headers, parse_ran
 from qcflow.qcdb.server.listing import FORMATS, negotiate, render
 from qcflow.qcdb.urls import ParsedUrl, build, is_pattern, parse
 
-__all__ = ["ALLOW", "DEFAULT_MAX_BODY", "Context", "ServerOptions"]
+__all__ = ["ALLOW", "DEFAULT_MAX_BODY", "LISTING_SLOTS", "Context", "ServerOptions"]
 
 T = TypeVar("T")
 ALLOW = "GET, HEAD, POST, PUT, DELETE, OPTIONS, MOVE"
 DEFAULT_MAX_BODY = 256 * 1024 * 1024
 DEFAULT_CACHE_BYTES = 64 * 1024 * 1024
+#: Listings (browse, latest) one server process runs at once; starlette's pool has 40 threads.
+LISTING_SLOTS = 4
 _UPLOAD_HINT = "expected multipart/form-data with exactly one file part (named 'send')"
 
 
@@ -61,6 +67,8 @@ class ServerOptions:
 class Context:
     repo: Repository
     options: ServerOptions
+    #: Turns for listings (see the module docstring); asyncio binds it to the loop of first use.
+    listings: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(LISTING_SLOTS))
 
     async def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         if self.options.inline_reads:
@@ -277,7 +285,8 @@ async def listing(ctx: Context, request: Request, rest: str, *, latest: bool) ->
         folders = [] if is_pattern(url.path) else ctx.repo.subfolders(url.path)
         return render(found, folders, fmt, fields=fields)
 
-    body = await run_in_threadpool(build_listing)
+    async with ctx.listings:
+        body = await run_in_threadpool(build_listing)
     return Reply(200, {"Content-Type": FORMATS[fmt], "Cache-Control": "no-cache"}, body)
 
 
