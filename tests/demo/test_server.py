@@ -80,6 +80,12 @@ def comparable(obj: Any) -> Any:
         return (obj.quality.to_json(), obj.check_name, obj.mo_names, obj.activity)
     if isinstance(obj, dict):  # trend tree columns
         return {k: np.nan_to_num(np.asarray(v, dtype=float)).tolist() for k, v in obj.items()}
+    if getattr(obj, "classname", "") == "TMultiGraph":  # a plot of several graphs
+        return [comparable(graph) for graph in obj.member("fGraphs")]
+    if getattr(obj, "classname", "").startswith("TGraph"):  # a plot (uproot model)
+        return (obj.classname, obj.member("fTitle"),
+                [np.asarray(obj.member(m)).tolist() for m in ("fX", "fY", "fEX", "fEY")
+                 if m in obj.all_members])  # fmt: skip
     return obj  # PNG bytes
 
 
