@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from qcflow.objects.quality import QualityObject
+from qcflow.objects.root import object_class
 from qcflow.postprocessing.engine import Engine, EngineOptions, RunSummary
 from qcflow.postprocessing.schema import QcConfig
 from qcflow.qcdb.local import LocalRepository
@@ -93,6 +94,10 @@ def test_quality_objects_are_stored_where_qc_stores_them(repo: LocalRepository) 
         "qc_quality": "1", "qc_check_name": "Check", "qc_detector_name": "TST",
         "ObjectType": "o2::quality_control::core::QualityObject", "PassName": "apass1", "RunNumber": "0",
     }  # fmt: skip
+    # QC's payload: a ROOT file holding its QualityObject class, named as the CCDB client names it
+    assert info.content_type == "application/root"
+    assert info.file_name == f"o2-quality_control-core-QualityObject_{info.valid_from}.root"
+    assert object_class(repo.download(info.id).data) == "o2::quality_control::core::QualityObject"
     assert summary.quality_objects == {"qc_async/TST/QO/Check": "Good"}
 
 

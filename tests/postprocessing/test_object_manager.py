@@ -72,7 +72,9 @@ def test_payloads_of_histograms_and_quality_objects(repo: LocalRepository) -> No
     payload = encode_object(h)
     assert (payload.object_type, payload.content_type) == ("TH1D", "application/root")
     qo = QualityObject(Quality.BAD, "Check", "TST", activity=ACTIVITY)
-    assert encode_object(qo).content_type == "application/json"
+    qo_payload = encode_object(qo)
+    assert qo_payload.content_type == "application/root"  # QC's ROOT QualityObject
+    assert qo_payload.data.startswith(b"root")
     with pytest.raises(InvalidInput, match="cannot publish a dict"):
         encode_object({"a": 1})
     manager = ObjectManager(TASK, lambda: repo)

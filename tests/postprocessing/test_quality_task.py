@@ -27,13 +27,16 @@ QUALITIES = {1: Quality.GOOD, 2: Quality.BAD.with_flag("BadPID", "pions").with_f
 JSON = "qc_async/TST/MO/Quality/QualitySummaryJSON"
 
 
-def store_qo(repo: LocalRepository, name: str, run: int, quality: Quality) -> None:
+def store_qo(repo: LocalRepository, name: str, run: int, quality: Quality,
+             payload: str = "root") -> None:  # fmt: skip
+    """A QO in QC's ROOT payload, or (``payload="json"``) in qcflow's earlier JSON one."""
     activity = Activity(run, "PHYSICS", "LHC24ab", "apass1", "qc_async", T0 + run * HOUR,
                         T0 + run * HOUR + HOUR // 2)  # fmt: skip
     qo = QualityObject(quality, name, "TST", "OnAny", activity=activity)
-    repo.store(qo.path, qo.encode(), valid_from=activity.valid_from,
+    data = qo.encode() if payload == "root" else qo.to_json_bytes()
+    repo.store(qo.path, data, valid_from=activity.valid_from,
                valid_until=activity.valid_until, metadata=qo.metadata(),
-               content_type="application/json")  # fmt: skip
+               content_type=f"application/{payload}")  # fmt: skip
 
 
 def store_seed(repo: LocalRepository, run: int, start: int) -> None:
@@ -114,6 +117,17 @@ def test_the_summary_json(filled: LocalRepository) -> None:
     assert texts == ["GLOBAL", "The check : Medium", "Add a bookkeeping entry", "", "DETAILS",
                      "Check : Medium", "#rightarrow Flag: No Detector Data: sector 3",
                      "Aggregated : quality missing!", "Missing : quality missing!"]  # fmt: skip
+
+
+def test_json_quality_objects_of_earlier_stores_are_read(repo: LocalRepository) -> None:
+    for run_number, quality in QUALITIES.items():
+        store_qo(repo, "Check", run_number, quality, payload="json")
+        store_seed(repo, run_number, T0 + run_number * HOUR)
+    store_qo(repo, "Agg/Agg", 1, Quality.GOOD, payload="json")
+    run(repo, task())
+    texts = [line["text"] for line in summary(repo)["lines"]]
+    assert texts[:2] == ["GLOBAL", "The check : Medium"]
+    assert "#rightarrow Flag: No Detector Data: sector 3" in texts
 
 
 def test_distributions_and_trends(filled: LocalRepository) -> None:

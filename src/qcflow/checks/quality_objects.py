@@ -8,7 +8,9 @@
 - :func:`with_cycle` -- ``CycleNumber`` = the largest of the inputs', in the quality's metadata.
 - :func:`store_quality_object` -- ``<prov>/<DET>/QO/<name>`` with QC's QO metadata (activity
   keys, ``ObjectType``, ``qc_quality``, ``qc_check_name``, ``qc_detector_name``, versions,
-  ``adjustableEOV``) plus the quality's own metadata (never overriding those), JSON payload.
+  ``adjustableEOV``) plus the quality's own metadata (never overriding those), QC's ROOT payload
+  (``application/root``, file name ``o2-quality_control-core-QualityObject_<validFrom>.root`` as
+  the CCDB client names uploads).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import TypeVar
 from qcflow.objects.activity import ANY_RUN_TYPE, Activity
 from qcflow.objects.metadata import CYCLE_NUMBER, QUALITY_OBJECT_CLASS
 from qcflow.objects.quality import Quality, QualityObject
+from qcflow.objects.root import upload_file_name
 from qcflow.qcdb.model import ObjectInfo
 from qcflow.qcdb.repository import Repository
 
@@ -90,13 +93,12 @@ def store_quality_object(repository: Repository, qo: QualityObject) -> ObjectInf
     """Store ``qo`` at its path, valid as its activity says."""
     metadata = {**qo.quality.metadata, **qo.metadata()}
     activity = qo.activity
-    kind = QUALITY_OBJECT_CLASS.replace("::", "-")
     return repository.store(
         qo.path,
         qo.encode(),
         valid_from=activity.valid_from,
         valid_until=activity.valid_until,
         metadata=metadata,
-        content_type="application/json",
-        file_name=f"{kind}_{activity.valid_from}.json",
+        content_type="application/root",
+        file_name=upload_file_name(QUALITY_OBJECT_CLASS, activity.valid_from),
     )

@@ -1,12 +1,17 @@
-"""Qualities, flags and quality objects, with the JSON payload qcflow stores for them.
+"""Qualities, flags and quality objects, with the payloads qcflow stores and reads for them.
 
 Levels as QC defines them: Good = 1, Medium = 2, Bad = 3, Null = 10; a higher level is worse,
 so Null is the worst. Two qualities are equal when level and name are (flags and metadata do
 not count), as in QC. A :class:`Quality` is immutable: ``with_flag`` and ``with_metadata``
 return new ones.
 
-A :class:`QualityObject` is a check's or aggregator's verdict with what it was about. uproot
-cannot write QC's ROOT class, so the payload is JSON (content type ``application/json``)::
+A :class:`QualityObject` is a check's or aggregator's verdict with what it was about. Its QCDB
+payload is QC's own: a ROOT file whose ``ccdb_object`` is an
+``o2::quality_control::core::QualityObject`` (v7) with the streamer infos ROOT needs to read it
+without QC's classes (:mod:`qcflow.objects.root_quality`), so C++ QC, QCG and ROOT read qcflow's
+verdicts and qcflow reads theirs. :meth:`QualityObject.decode` tells the payload by its content:
+a ROOT file (``root`` magic) or the JSON document qcflow stored before (and still writes next to
+a report, :meth:`QualityObject.to_json_bytes`)::
 
     {"_typename": "o2::quality_control::core::QualityObject", "version": 1,
      "quality": {"level": 3, "name": "Bad",
@@ -18,8 +23,10 @@ cannot write QC's ROOT class, so the payload is JSON (content type ``application
                   "passName": "apass1", "provenance": "qc_async",
                   "validFrom": 1700000000000, "validUntil": 1700003600000, "beamType": ""}}
 
-It is stored with ``ObjectType=o2::quality_control::core::QualityObject`` and ``qc_quality``
-metadata like QC's own, so listings and filters work the same.
+Either is stored with ``ObjectType=o2::quality_control::core::QualityObject`` and ``qc_quality``
+metadata like QC's own, so listings and filters work the same. QC's ``Activity`` has a partition
+name, fill number and original run number qcflow does not model: they are read and ignored,
+written empty/0; QC's open validity end (uint64 max) is qcflow's ``VALIDITY_MAX``.
 """
 
 from __future__ import annotations
@@ -216,6 +223,13 @@ class QualityObject:
         )
 
     def encode(self) -> bytes:
+        """QC's payload: a ROOT file with this as ``o2::quality_control::core::QualityObject``."""
+        from qcflow.objects import root_quality
+
+        return root_quality.encode(self)
+
+    def to_json_bytes(self) -> bytes:
+        """The JSON document (qcflow's payload before it wrote QC's; reports keep it)."""
         a = self.activity
         document = {
             "_typename": QUALITY_OBJECT_CLASS,
@@ -241,7 +255,14 @@ class QualityObject:
 
     @classmethod
     def decode(cls, data: bytes, source: str = "quality object") -> QualityObject:
-        """Read the JSON payload; a malformed one is :class:`InvalidInput` naming ``source``."""
+        """Read a ROOT (QC's) or JSON (qcflow's earlier) payload, told apart by content.
+
+        A malformed one is :class:`InvalidInput` naming ``source``.
+        """
+        from qcflow.objects import root_quality
+
+        if data.startswith(root_quality.ROOT_MAGIC):
+            return root_quality.decode(data, source)
         try:
             doc = json.loads(data)
             act = doc.get("activity", {})

@@ -26,6 +26,7 @@ from qcflow.errors import InvalidInput, first_line
 
 __all__ = [
     "CCDB_KEY",
+    "ROOT_MAGIC",
     "Axis",
     "Histogram",
     "decode_histogram",
@@ -39,6 +40,8 @@ __all__ = [
     "write_root",
 ]
 
+#: The first bytes of every ROOT file (what tells a ROOT payload from JSON or text).
+ROOT_MAGIC = b"root"
 #: The key under which CCDB/QCDB ROOT files hold their object.
 CCDB_KEY = "ccdb_object"
 FloatArray = npt.NDArray[np.float64]

@@ -1,6 +1,7 @@
 """What a fetched QCDB object holds: the decoded value a task or reductor receives.
 
-- a quality object (``ObjectType`` QC's QualityObject, JSON payload) -> :class:`QualityObject`;
+- a quality object (``ObjectType`` QC's QualityObject, or a ROOT file holding one, or qcflow's
+  earlier JSON payload) -> :class:`QualityObject`;
 - a ROOT file with a TH1*/TH2* under ``ccdb_object`` -> :class:`qcflow.objects.root.Histogram`
   (with ROOT's stored statistics);
 - QC's ratio histograms (``ObjectType`` ``…::TH2FRatio`` etc.) ->
@@ -16,13 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 from qcflow.objects.metadata import OBJECT_TYPE
 from qcflow.objects.quality import QUALITY_OBJECT_CLASS, QualityObject
+from qcflow.objects.root import ROOT_MAGIC
 
 if TYPE_CHECKING:
     from qcflow.qcdb.model import ObjectInfo
 
 __all__ = ["decode"]
-
-_ROOT_MAGIC = b"root"
 
 
 def decode(data: bytes, info: ObjectInfo) -> Any:
@@ -32,7 +32,7 @@ def decode(data: bytes, info: ObjectInfo) -> Any:
         info.content_type.startswith("application/json") and b'"quality"' in data[:4096]
     ):
         return QualityObject.decode(data, info.path)
-    if not data.startswith(_ROOT_MAGIC):
+    if not data.startswith(ROOT_MAGIC):
         return data
     return _decode_root(data, object_type)
 
@@ -43,6 +43,8 @@ def _decode_root(data: bytes, object_type: str) -> Any:
     from qcflow.objects.tree import read_tree
 
     kind = object_type or object_class(data) or ""
+    if kind == QUALITY_OBJECT_CLASS:
+        return QualityObject.decode(data)
     if is_ratio_class(kind):
         return decode_ratio(data)
     if kind.startswith(("TH1", "TH2")):

@@ -93,7 +93,7 @@ def encode_object(obj: Any) -> Payload:
         if isinstance(payload, Payload):
             return payload
     if isinstance(obj, QualityObject):
-        return Payload(obj.encode(), QUALITY_OBJECT_CLASS, "application/json", "json")
+        return Payload(obj.encode(), QUALITY_OBJECT_CLASS, "application/root")
     if isinstance(obj, bytes):
         return Payload(obj, "bytes")
     return _encode_histogram(obj)

@@ -174,7 +174,7 @@ def _write_folder(repo: Repository, data: ReportData, staging: Path) -> None:
         _write(staging / "assets" / "report.css", CSS)
     for entries in data.qualities.values():
         for entry in entries:
-            encoded = entry.qo.encode()
+            encoded = entry.qo.to_json_bytes()
             with _writing(staging):
                 _write(staging / _json_name(entry), encoded)
     shown: dict[str, tuple[str, str]] = {}
