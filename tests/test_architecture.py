@@ -16,6 +16,9 @@ FORBIDDEN = {
     "objects": ("postprocessing", "checks", "modules", "runner", "report"),
     "postprocessing": ("modules", "report", "demo", "runner"),
     "checks": ("modules", "report", "demo", "runner"),
+    # the UI reads a QCDB through the Repository protocol and the report's collection; it never
+    # runs anything nor loads the engine, checks or detector modules
+    "ui": ("runner", "workflow", "generators", "postprocessing", "checks", "modules", "demo"),
 }
 
 
