@@ -124,8 +124,14 @@ def summary(info: ObjectInfo) -> JSONObject:
     }
 
 
-def quality_json(qo: QualityObject) -> JSONObject:
-    """A quality object as the page shows it: verdict, flags, inputs."""
+def quality_json(qo: QualityObject, path: str) -> JSONObject:
+    """A quality object as the page shows it: verdict, flags, and what it judged, with paths.
+
+    QC names a check's inputs by task (``RecPP``) and its monitor objects relative to the
+    detector's ``MO`` folder (``RecPP/h_summary_ADC``); the paths are those under the QO's own
+    provenance and detector (``<prov>/<DET>/MO/...``).
+    """
+    mo_folder = "/".join([*path.split("/")[:2], "MO"])
     return {
         "quality": qo.quality.name,
         "level": qo.quality.level,
@@ -135,8 +141,8 @@ def quality_json(qo: QualityObject) -> JSONObject:
         "flags": [
             {"name": f.type.name, "bad": f.type.bad, "comment": f.comment} for f in qo.quality.flags
         ],
-        "inputs": list(qo.inputs),
-        "monitorObjects": list(qo.mo_names),
+        "inputs": [{"name": i, "path": f"{mo_folder}/{i}"} for i in qo.inputs],
+        "monitorObjects": [{"name": m, "path": f"{mo_folder}/{m}"} for m in qo.mo_names],
         "run": qo.activity.number,
     }
 
@@ -246,7 +252,7 @@ class Api:
         answer = summary(info)
         if answer["kind"] == "quality":
             data = (await self._read(self.repo.download, info.id)).data
-            answer["qualityObject"] = quality_json(QualityObject.decode(data, info.path))
+            answer["qualityObject"] = quality_json(QualityObject.decode(data, info.path), info.path)
         task = info.metadata.get("qc_task_name", "")
         if answer["objectType"] == "TTree" and task:
             answer["trendPlots"] = trend_plots(task)
@@ -299,8 +305,8 @@ class Api:
                 "run": run,
                 "detector": detector,
                 "quality": worst([e.quality for e in entries]).name,
-                "objects": [{**quality_json(e.qo), "path": e.info.path, "id": e.info.id,
-                             "name": e.name} for e in entries],
+                "objects": [{**quality_json(e.qo, e.info.path), "path": e.info.path,
+                             "id": e.info.id, "name": e.name} for e in entries],
             })  # fmt: skip
         return JSONResponse({
             "period": period,

@@ -198,20 +198,29 @@ async function treeView(box, div, tree, summary) {
   if (varexp) await go();
 }
 
+function judgedLinks(qo, run, period, pass) {
+  // The monitor objects a verdict judged (drawn for that run) and its input tasks (their folder
+  // in runs mode).
+  const filters = new URLSearchParams();
+  if (run && String(run) !== "0") filters.set("RunNumber", String(run));
+  if (pass) filters.set("PassName", pass);
+  if (period) filters.set("PeriodName", period);
+  const runPart = run && String(run) !== "0" ? `?run=${run}` : "";
+  return [
+    el("p", { text: "Monitor objects:" }),
+    el("ul", { class: "inputs" }, ...qo.monitorObjects.map((m) => el("li", {}, el("a", { href: `/ui/object/${m.path}?${filters}`, text: m.name })))),
+    el("p", {}, "Input tasks: ", ...qo.inputs.flatMap((i) => [el("a", { href: `/ui/folder/${i.path}${runPart}`, text: i.name }), " "])),
+  ];
+}
+
 function qualityView(summary) {
   const qo = summary.qualityObject;
   const run = qo.run || summary.run;
-  const linkParams = {};
-  if (run && run !== "0") linkParams.RunNumber = String(run);
-  if (summary.pass) linkParams.PassName = summary.pass;
-  if (summary.period) linkParams.PeriodName = summary.period;
-  const inputLink = (p) => el("a", { href: `/ui/object/${p}?${new URLSearchParams(linkParams)}` , text: p });
   return el("div", { class: "quality" },
     el("p", {}, el("span", { class: "verdict", "data-quality": qo.quality, text: qo.quality }),
       ` ${qo.checkName} (${qo.detector}${qo.policy ? ", " + qo.policy : ""}), run ${run}`),
-    qo.flags.length ? el("ul", {}, ...qo.flags.map((f) => el("li", { text: `${f.name}${f.comment ? ": " + f.comment : ""}` }))) : el("p", { class: "muted", text: "no flags" }),
-    el("p", { text: "Inputs:" }),
-    el("ul", { class: "inputs" }, ...qo.inputs.map((p) => el("li", {}, inputLink(p)))));
+    qo.flags.length ? el("ul", { class: "flags" }, ...qo.flags.map((f) => el("li", { text: `${f.name}${f.comment ? ": " + f.comment : ""}` }))) : el("p", { class: "muted", text: "no flags" }),
+    ...judgedLinks(qo, run, summary.period, summary.pass));
 }
 
 // --- the object tree ---------------------------------------------------------------------
@@ -219,12 +228,14 @@ function qualityView(summary) {
 async function folderNode(path, name, open) {
   const node = el("div", { class: "tree-node tree-folder", "data-path": path });
   const count = el("span", { class: "count" });
-  const label = el("span", { class: "label" }, el("a", { href: folderUrl(path), text: name }), " ", count);
+  const toggle = el("button", { type: "button", class: "toggle", "aria-label": `open ${name}`, text: open ? "▾" : "▸" });
+  const label = el("span", { class: "label" }, toggle, " ", el("a", { href: folderUrl(path), text: name }), " ", count);
   const children = el("div");
   node.append(label, children);
-  label.addEventListener("click", async (e) => {
-    if (e.target.tagName === "A") return;
-    if (node.classList.toggle("open")) await fillFolder(children, path); else children.replaceChildren();
+  toggle.addEventListener("click", async () => {
+    const opened = node.classList.toggle("open");
+    toggle.textContent = opened ? "▾" : "▸";
+    if (opened) await fillFolder(children, path); else children.replaceChildren();
   });
   api(`count?${new URLSearchParams({ path, ...Object.fromEntries(filterParams()) })}`)
     .then((r) => { count.textContent = `(${r.count})`; }).catch(() => {});
@@ -372,7 +383,7 @@ function showCell(detail, cell, m) {
       el("p", {}, el("span", { class: "verdict", "data-quality": o.quality, text: o.quality }), " ",
         el("a", { href: `/ui/object/${o.path}?${params(cell.run)}`, text: o.name }),
         o.flags.length ? ` — ${o.flags.map((f) => f.name + (f.comment ? ": " + f.comment : "")).join("; ")}` : ""),
-      el("ul", {}, ...o.inputs.map((i) => el("li", {}, el("a", { href: `/ui/object/${i}?${params(cell.run)}`, text: i })))))));
+      ...judgedLinks(o, cell.run, m.period, m.pass))));
 }
 
 // --- layouts -----------------------------------------------------------------------------
