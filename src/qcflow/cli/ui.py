@@ -67,6 +67,8 @@ def _ui(args: argparse.Namespace) -> int:
     print(f"qcflow ui over {repo.url} ({mode})", file=sys.stderr)
     try:
         serve_ui(repo, UiConfig(args.host, args.port, args.open, options))
+    except KeyboardInterrupt:  # Ctrl-C is how the UI is meant to stop: uvicorn re-raises it
+        print("qcflow ui: stopped", file=sys.stderr)
     finally:
         repo.close()
     return 0
