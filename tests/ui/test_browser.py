@@ -192,3 +192,41 @@ def test_the_matrix_shows_the_bad_runs_and_opens_their_quality_objects(page: Pag
     assert f"RunNumber={run}" in p.url
     p.wait_for_selector("#drawing svg, #drawing img", timeout=DRAWN)
     clean(page)
+
+
+def test_a_trend_tree_is_drawn_with_its_configs_varexp(
+    chromium_browser: Any, tmp_path: Any
+) -> None:
+    import numpy as np
+
+    from qcflow.objects.tree import write_tree
+    from qcflow.qcdb.local import LocalRepository
+    from qcflow.ui.app import create_ui_app
+    from tests.ui.conftest import Served
+
+    runs = np.array([550000, 550001, 550002], dtype=np.int64)
+    data = write_tree({
+        "meta": {"runNumber": runs, "runNumberStr": np.array([str(r) for r in runs])},
+        "time": np.array([1714521600, 1714531600, 1714541600], dtype=np.uint32),
+        "vertex_X": {"mean": np.array([0.1, 0.2, 0.15]), "stddev": np.array([1.0, 1.1, 0.9])},
+    }, name="BeamSpotTrending")  # fmt: skip
+    repo = LocalRepository(tmp_path / "qcdb")
+    repo.store("qc_async/TST/MO/BeamSpotTrending/BeamSpotTrending", data, valid_from=1,
+               metadata={"ObjectType": "TTree", "qc_task_name": "BeamSpotTrending"},
+               content_type="application/root")  # fmt: skip
+    served = Served(create_ui_app(repo))
+    page = Page(chromium_browser, served.url)
+    try:
+        p = page.open("/ui/object/qc_async/TST/MO/BeamSpotTrending/BeamSpotTrending")
+        p.wait_for_selector("input[name=varexp]")
+        assert p.input_value("input[name=varexp]") == "vertex_X.mean:meta.runNumber"
+        drawn_svg(p)
+        assert p.get_attribute("#drawing .draw", "data-drawn") == "TTree"
+        p.fill("input[name=varexp]", "vertex_X.stddev")
+        p.click("#drawing form button[type=submit]")
+        p.wait_for_selector("#drawing svg g[objtype^=TH1]", timeout=DRAWN)
+        clean(page)
+    finally:
+        page.page.close()
+        served.stop()
+        repo.close()
