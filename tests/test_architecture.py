@@ -43,5 +43,6 @@ def test_import_direction(path: Path) -> None:
     package = path.relative_to(SRC).parts[0]
     imports = imported_packages(path)
     assert "cli" not in imports, f"{path}: library code imports qcflow.cli"
+    assert package == "ui" or "ui" not in imports, f"{path}: only cli may import qcflow.ui"
     bad = imports & set(FORBIDDEN.get(package, ()))
     assert not bad, f"{path}: {package} must not import {sorted(bad)}"
