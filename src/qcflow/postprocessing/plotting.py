@@ -37,7 +37,12 @@ import numpy.typing as npt
 
 from qcflow.objects.plots import Frame, Style
 from qcflow.postprocessing import root_style
-from qcflow.postprocessing.expressions import Expression, parse_expression, parse_varexp
+from qcflow.postprocessing.expressions import (
+    Expression,
+    evaluate_together,
+    parse_expression,
+    parse_varexp,
+)
 from qcflow.postprocessing.images import GraphData, PlotImage, new_figure, png, tag_x_axis
 from qcflow.postprocessing.plot_spec import GraphSpec, LegendSpec, PlotSpec
 
@@ -135,10 +140,6 @@ def palette_colors(count: int, palette: int = 0) -> list[tuple[float, ...]]:
     return [tuple(cmap(0.85 * i / max(count - 1, 1))) for i in range(count)]
 
 
-def _values(expr: Expression, columns: Mapping[str, Array], size: int, mask: Array) -> Array:
-    return expr.evaluate(columns, size)[mask]
-
-
 def _draw_graph(
     axes: Any,
     graph: GraphSpec,
@@ -153,27 +154,23 @@ def _draw_graph(
     warnings, graphs = found
     plot = spec.name
     exprs = parse_varexp(graph.varexp)
-    mask = np.ones(size, dtype=bool)
-    if graph.selection.strip():
-        mask = parse_expression(graph.selection).evaluate(columns, size) != 0
-    if len(exprs) == 1:
-        _draw_histogram(axes, graph, _values(exprs[0], columns, size, mask), auto)
-        if graph.errors.strip():
-            warnings.append(f"plot {plot!r}: graphErrors given for a histogram, ignored")
-        return exprs[0].text, ""
     if len(exprs) > 2:
         warnings.append(f"plot {plot!r}: {len(exprs)}-D varexp {graph.varexp!r} is not drawn")
         return "", ""
-    y, x = (_values(e, columns, size, mask) for e in exprs)
+    error_parts = parse_varexp(graph.errors) if graph.errors.strip() and len(exprs) == 2 else []
+    if len(error_parts) not in (0, 2):
+        warnings.append(f"plot {plot!r}: graphErrors {graph.errors!r} is not 'ex:ey'")
+        error_parts = []
+    values = _drawn(exprs, graph.selection, error_parts, columns, size)
+    if len(exprs) == 1:
+        _draw_histogram(axes, graph, values[0], auto)
+        if graph.errors.strip():
+            warnings.append(f"plot {plot!r}: graphErrors given for a histogram, ignored")
+        return exprs[0].text, ""
+    y, x = values[:2]
     x_labels = _x_labels(x)
     x = _x_positions(axes, x)
-    errors = None
-    if graph.errors.strip():
-        parts = parse_varexp(graph.errors)
-        if len(parts) != 2:
-            warnings.append(f"plot {plot!r}: graphErrors {graph.errors!r} is not 'ex:ey'")
-        else:
-            errors = tuple(np.abs(_values(e, columns, size, mask)) for e in parts)
+    errors = tuple(np.abs(v) for v in values[2:]) if error_parts else None
     draw_points(axes, graph, x, y, errors, auto)
     graphs.append(GraphData(graph.name, x, y, None if errors is None else errors[1],
                             ex=None if errors is None else errors[0], title=graph.title,
@@ -208,6 +205,18 @@ def _x_labels(x: Array) -> tuple[str, ...]:
     if x.dtype.kind not in "OUS":
         return ()
     return tuple(dict.fromkeys(str(v) for v in x))
+
+
+def _drawn(exprs: list[Expression], selection: str, errors: list[Expression],
+           columns: Mapping[str, Array], size: int) -> list[Array]:  # fmt: skip
+    """The varexp parts, then the errors, of the values passing ``selection``: drawn together,
+    as one ``TTree::Draw`` (array branches' ``[]`` run in step across all of them)."""
+    cut = [parse_expression(selection)] if selection.strip() else []
+    values = evaluate_together([*exprs, *errors, *cut], columns, size)
+    if not cut:
+        return values
+    mask = values[-1] != 0
+    return [v[mask] for v in values[:-1]]
 
 
 def _x_positions(axes: Any, x: Array) -> Array:
