@@ -11,11 +11,13 @@ import tempfile
 import time
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from qcflow.qcdb import query as q
-from qcflow.qcdb.local import LocalRepository
+from qcflow.qcdb.errors import ObjectNotFound, WouldTakeLong, quick_only
+from qcflow.qcdb.local import QUICK_CONTENT_BYTES, LocalRepository
 from qcflow.qcdb.model import ObjectInfo
 
 PATHS = ["qc/A/h1", "qc/A/h2", "qc/B/sub/h3"]
@@ -116,7 +118,8 @@ def test_eight_writer_processes_and_readers_lose_nothing(tmp_path: Path) -> None
 
 _KILLED_WRITER = """
 import sys
-from qcflow.qcdb.local import LocalRepository
+from qcflow.qcdb.errors import ObjectNotFound, WouldTakeLong, quick_only
+from qcflow.qcdb.local import QUICK_CONTENT_BYTES, LocalRepository
 repo = LocalRepository(sys.argv[1])
 blob = bytes(range(256)) * 8192  # 2 MiB: the kill lands mid-write most of the time
 i = 0
@@ -172,3 +175,22 @@ def test_contents_are_named_by_id_never_by_path(store: LocalRepository) -> None:
     files = [p for p in store.root.rglob("*") if p.is_file()]
     assert store._content_file(info.id) in files
     assert all(p.parent.parent.name == "objects" or p.parent == store.root for p in files)
+
+
+def test_in_a_hurry_long_answers_are_deferred(store: LocalRepository) -> None:
+    """The server's event loop reads within quick_only(): what would take long (a miss to
+    explain by comparing paths, a large content) raises WouldTakeLong, to be asked again in a
+    worker thread; outside, the same calls answer in full."""
+    big = b"x" * (QUICK_CONTENT_BYTES + 1)
+    store.store("qc/a/big", big, valid_from=1, valid_until=10)
+    store.store("qc/a/small", b"s", valid_from=1, valid_until=10)
+    with quick_only():
+        assert store.get("qc/a/small", 5).data == b"s"
+        assert store.info("qc/a/big", 5).size == len(big)  # no content: quick
+        with pytest.raises(WouldTakeLong):
+            store.get("qc/a/big", 5)
+        with pytest.raises(WouldTakeLong):
+            store.get("qc/a/smal", 5)
+    assert store.get("qc/a/big", 5).data == big
+    with pytest.raises(ObjectNotFound, match="close paths: qc/a/small"):
+        store.get("qc/a/smal", 5)
