@@ -213,3 +213,27 @@ def test_any_json_is_a_layout_or_one_invalid_input(document: Any) -> None:
         assert message.startswith("layout") and "\n" not in message
     else:
         assert layouts.validate(json.dumps(out)) == out  # export, import: identical
+
+
+def test_the_matrix_follows_the_store(client: TestClient, repo: LocalRepository,
+                                      judged: tuple) -> None:  # fmt: skip
+    from qcflow.objects.activity import Activity
+    from qcflow.objects.quality import Quality, QualityObject
+
+    run = judged[1][0].number
+    params = {"period": PERIOD, "pass": PASS}
+
+    def zdc(matrix: dict) -> str:
+        return next(c["quality"] for c in matrix["cells"]
+                    if c["run"] == run and c["detector"] == "ZDC")  # fmt: skip
+
+    assert zdc(client.get("/ui/api/matrix", params=params).json()) == "Good"
+    assert zdc(client.get("/ui/api/matrix", params=params).json()) == "Good"  # kept answer
+    activity = Activity(run, "PHYSICS", PERIOD, PASS, "qc_async")
+    qo = QualityObject(Quality.BAD, "LateCheck", "ZDC", activity=activity)
+    info = repo.store(qo.path, qo.encode(), valid_from=judged[1][0].sor, valid_until=judged[1][0].eor,
+                      metadata=qo.metadata())  # fmt: skip
+    try:
+        assert zdc(client.get("/ui/api/matrix", params=params).json()) == "Bad"
+    finally:
+        repo.delete(qo.path, info.valid_from, uuid=info.id)

@@ -15,12 +15,13 @@ from qcflow.qcdb.local import LocalRepository
 from tests.ui.conftest import free_port
 
 
-def test_a_missing_store_is_one_line_and_exit_2(
+def test_a_missing_store_is_one_line_and_exit_2_and_never_created(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["ui", "--qcdb", str(tmp_path / "nothing")]) == 2
-    err = capsys.readouterr().err
-    assert err == f"qcflow: error: --qcdb {tmp_path / 'nothing'}: no such QCDB directory\n"
+    for where in (tmp_path / "nothing", tmp_path):  # absent, and a folder without a store
+        assert main(["ui", "--qcdb", str(where)]) == 2
+        assert capsys.readouterr().err == f"qcflow: error: no QCDB at {where}\n"
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_bad_port_is_one_line_and_exit_2(

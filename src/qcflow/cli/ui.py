@@ -44,7 +44,7 @@ def register(subparsers: Any) -> None:
 
 def _ui(args: argparse.Namespace) -> int:
     from qcflow.cli.qcdb import _check_can_listen
-    from qcflow.qcdb.open import default_url, is_remote, local_path, open_repository
+    from qcflow.qcdb.open import default_url, open_repository
     from qcflow.ui.api import ApiOptions
     from qcflow.ui.app import jsroot_missing
     from qcflow.ui.serve import UiConfig, serve_ui
@@ -52,17 +52,17 @@ def _ui(args: argparse.Namespace) -> int:
     if not 1 <= args.port <= 65535:
         msg = f"--port {args.port} is not a TCP port (1-65535)"
         raise InvalidInput(msg)
-    url = args.qcdb or default_url()
-    if not is_remote(url) and not local_path(url).is_dir():
-        msg = f"--qcdb {url}: no such QCDB directory"
-        raise InvalidInput(msg)
-    _check_can_listen(args.host, args.port)
+    repo = open_repository(args.qcdb or default_url(), create=False)  # the UI only reads
+    try:
+        _check_can_listen(args.host, args.port)
+    except InvalidInput:
+        repo.close()
+        raise
     missing = jsroot_missing()
     if missing:
         warn(missing)
     read_only = args.token is None and not args.writable
     options = ApiOptions(read_only=read_only, token=args.token, provenance=args.provenance)
-    repo = open_repository(url)
     mode = "read-only" if read_only else ("token-protected layouts" if args.token else "writable")
     print(f"qcflow ui over {repo.url} ({mode})", file=sys.stderr)
     try:

@@ -56,6 +56,8 @@ __all__ = ["Api", "ApiOptions"]
 T = TypeVar("T")
 #: At most this many search results and versions per answer (the page says when cut).
 MAX_RESULTS = 500
+#: Matrix answers kept (period, pass, provenance) while the store is unchanged.
+_MATRICES_KEPT = 16
 
 
 @dataclass(frozen=True)
@@ -172,6 +174,11 @@ class Api:
     def __init__(self, repo: Repository, options: ApiOptions) -> None:
         self.repo = repo
         self.options = options
+        # The matrix decodes every quality object of a period: its answer is kept per query
+        # while the store is unchanged (repositories with a ``version()``, the embedded store).
+        version = getattr(repo, "version", None)
+        self._version: Callable[[], object] | None = version if callable(version) else None
+        self._matrices: dict[tuple[str, str, str], tuple[object, JSONObject]] = {}
 
     async def _read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return await run_in_threadpool(functools.partial(fn, *args, **kwargs))
@@ -298,7 +305,20 @@ class Api:
             msg = "the matrix needs period=P and pass=A"
             raise InvalidInput(msg)
         provenance = params.get("provenance", "").strip() or self.options.provenance
-        data = await self._read(collect, self.repo, period, pass_name, provenance=provenance)
+        key = (period, pass_name, provenance)
+        version = await self._read(self._version) if self._version else None
+        cached = self._matrices.get(key)
+        if version is not None and cached is not None and cached[0] == version:
+            return JSONResponse(cached[1])
+        answer = await self._read(self._matrix, period, pass_name, provenance)
+        if version is not None:
+            if len(self._matrices) >= _MATRICES_KEPT:
+                self._matrices.clear()
+            self._matrices[key] = (version, answer)
+        return JSONResponse(answer)
+
+    def _matrix(self, period: str, pass_name: str, provenance: str) -> JSONObject:
+        data = collect(self.repo, period, pass_name, provenance=provenance)
         cells: list[JSONObject] = []
         for (run, detector), entries in sorted(data.qualities.items()):
             cells.append({
@@ -308,7 +328,7 @@ class Api:
                 "objects": [{**quality_json(e.qo, e.info.path), "path": e.info.path,
                              "id": e.info.id, "name": e.name} for e in entries],
             })  # fmt: skip
-        return JSONResponse({
+        return {
             "period": period,
             "pass": pass_name,
             "provenance": provenance,
@@ -316,7 +336,7 @@ class Api:
             "checked": sorted(data.checked),
             "runs": _runs_json(data.runs),
             "cells": cells,
-        })  # fmt: skip
+        }
 
     # --- layouts ------------------------------------------------------------------------------
 
