@@ -230,3 +230,33 @@ def test_a_trend_tree_is_drawn_with_its_configs_varexp(
         page.page.close()
         served.stop()
         repo.close()
+
+
+def test_draw_options_and_display_hints_from_metadata(chromium_browser: Any, tmp_path: Any,
+                                                      judged: tuple) -> None:  # fmt: skip
+    from qcflow.qcdb.local import LocalRepository
+    from qcflow.ui.app import create_ui_app
+    from tests.ui.conftest import Served
+
+    source = LocalRepository(judged[0])
+    data = source.download(source.browse(HIST, limit=1)[0].id).data
+    source.close()
+    repo = LocalRepository(tmp_path / "qcdb")
+    for name, meta in (("plain", {}), ("logy", {"drawOptions": "hist", "displayHints": "logy"})):
+        repo.store(f"qc/TST/MO/T/{name}", data, valid_from=1, content_type="application/root",
+                   metadata={"ObjectType": "TH1F", **meta})  # fmt: skip
+    served = Served(create_ui_app(repo))
+    page = Page(chromium_browser, served.url)
+    log_scale = "() => document.querySelector('#drawing .draw').painter.getFramePainter().logy"
+    try:
+        p = page.open("/ui/object/qc/TST/MO/T/plain")
+        drawn_svg(p)
+        assert not p.evaluate(log_scale)
+        p = page.open("/ui/object/qc/TST/MO/T/logy")
+        drawn_svg(p)
+        assert p.evaluate(log_scale)
+        clean(page)
+    finally:
+        page.page.close()
+        served.stop()
+        repo.close()
