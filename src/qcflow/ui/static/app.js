@@ -6,6 +6,8 @@ const FILTERS = ["RunNumber", "RunType", "PeriodName", "PassName"];
 const main = document.getElementById("main");
 let info = {};
 let jsroot = null;
+// Folder counts cost a listing each: asked once per folder and filters in a page's life.
+const counts = new Map();
 
 // --- small helpers -----------------------------------------------------------------------
 
@@ -237,8 +239,9 @@ async function folderNode(path, name, open) {
     toggle.textContent = opened ? "▾" : "▸";
     if (opened) await fillFolder(children, path); else children.replaceChildren();
   });
-  api(`count?${new URLSearchParams({ path, ...Object.fromEntries(filterParams()) })}`)
-    .then((r) => { count.textContent = `(${r.count})`; }).catch(() => {});
+  const query = `count?${new URLSearchParams({ path, ...Object.fromEntries(filterParams()) })}`;
+  if (!counts.has(query)) counts.set(query, api(query).then((r) => r.count));
+  counts.get(query).then((n) => { count.textContent = `(${n})`; }).catch(() => counts.delete(query));
   if (open) { node.classList.add("open"); await fillFolder(children, path); }
   return node;
 }
