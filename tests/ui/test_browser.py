@@ -104,6 +104,23 @@ def test_a_version_picked_from_the_history_and_two_compared(page: Page, judged: 
     clean(page)
 
 
+def test_a_bad_run_compared_with_a_good_one_from_its_page(page: Page, judged: tuple) -> None:
+    runs = judged[1]
+    bad, good = runs[6].number, runs[2].number  # ZDC_ISSUES[6] is Bad
+    p = page.open(f"/ui/object/{HIST}?RunNumber={bad}&PassName={PASS}")
+    drawn_svg(p)
+    assert p.locator("#versions tr[data-id]").count() == len(runs)  # every run, to compare with
+    for run in (bad, good):
+        p.locator(f"#versions tr:has(td:text-is('{run}')) input").check()
+    p.click("text=Compare the two picked")
+    p.wait_for_url(re.compile("compare="))
+    page.ready()
+    titles = p.locator("#compare h4").all_inner_texts()
+    assert {t.split(",")[0] for t in titles} == {f"run {bad}", f"run {good}"}
+    drawn_svg(p, "#compare > div:nth-child(2)")
+    clean(page)
+
+
 def test_a_trend_point_clicked_through_to_its_run(page: Page, judged: tuple) -> None:
     runs = judged[1]
     p = page.open(f"/ui/object/{TREND}")

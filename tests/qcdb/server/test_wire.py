@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from qcflow.errors import InvalidInput
 from qcflow.qcdb.client import HttpRepository
 from qcflow.qcdb.local import LocalRepository
 from qcflow.qcdb.server import create_app
@@ -330,8 +331,14 @@ def test_fast_restore_agrees_with_the_line_by_line_one() -> None:
 def test_keys_that_cannot_be_header_names_travel_in_qcflow_object(
     connect: Any, store: LocalRepository
 ) -> None:
-    """A metadata key that is no HTTP token was a 500 (not Latin-1) or refused by h11."""
-    metadata = {"键": "1", "Läufe": "2", "PassName": "apass1 é"}
+    """A metadata key that is no HTTP token was a 500 (not Latin-1) or refused by h11.
+
+    Since qcdbsec's rule (keys must be ASCII letters, digits, '_', '-') such keys are refused
+    when stored; values that are not Latin-1 still travel (and in Qcflow-Object)."""
+    for key in ("键", "Läufe"):
+        with pytest.raises(InvalidInput, match="bad key"):
+            store.store(PATH, b"x", valid_from=1000, valid_until=2000, metadata={key: "1"})
+    metadata = {"Runs": "2", "PassName": "apass1 é"}
     store.store(PATH, b"x", valid_from=1000, valid_until=2000, metadata=metadata)
     raw = connect().request("GET", f"/{PATH}/1500/")
     assert raw.status == 200

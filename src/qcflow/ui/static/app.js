@@ -332,7 +332,10 @@ function metadataTable(summary) {
 }
 
 async function versionsTable(path, summary) {
-  const all = await api(`versions?${new URLSearchParams({ path, ...Object.fromEntries(filterParams()) })}`);
+  // Every run's version (the other filters apply): the shown run is compared with the others.
+  const filters = filterParams();
+  filters.delete("RunNumber");
+  const all = await api(`versions?${new URLSearchParams({ path, ...Object.fromEntries(filters) })}`);
   const picked = new Set();
   const compare = el("button", { type: "button", disabled: true, text: "Compare the two picked",
     onclick: () => { const [a, b] = [...picked]; navigate(objectUrl(path, { id: a, compare: b, at: null })); } });
