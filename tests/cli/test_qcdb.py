@@ -183,7 +183,12 @@ def test_a_read_only_server_never_creates_a_store(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     typo = tmp_path / "typo"
-    code, _, err = run(capsys, "qcdb", "serve", "--root", str(typo), "--read-only")
+    with socket.socket() as busy:  # were the store opened, serving would fail, not hang a test
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = str(busy.getsockname()[1])
+        code, _, err = run(capsys, "qcdb", "serve", "--root", str(typo), "--read-only",
+                           "--port", port)  # fmt: skip
     assert code == 2
     assert err == f"qcflow: error: no QCDB at {typo}\n"
     assert not typo.exists()
