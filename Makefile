@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml $(JSROOT_STAMP)
 demo: $(STAMP)  ## the four QC post-processing workflows on synthetic data, with an HTML report
 	$(BIN)/qcflow demo --workdir demo-output
 
-jsroot: $(JSROOT_STAMP)  ## fetch JSROOT $(JSROOT_VERSION) (npm pack) into the ui package
+jsroot: $(JSROOT_STAMP)  ## fetch JSROOT (pinned, npm pack, hash-checked) into the ui package
 
 $(JSROOT_STAMP):
 	@command -v npm >/dev/null 2>&1 || { echo "npm is needed once to fetch JSROOT (apt-get install npm)"; exit 1; }
@@ -35,8 +35,8 @@ $(JSROOT_STAMP):
 	mv $(JSROOT_DIR).tmp/package $(JSROOT_DIR) && rm -rf $(JSROOT_DIR).tmp
 	touch $(JSROOT_STAMP)
 
-wheel: $(JSROOT_STAMP)  ## build the wheel (JSROOT included: installing it needs no Node)
-	$(PYTHON) -m pip wheel --no-deps -w dist .
+wheel: $(STAMP)  ## build the wheel into dist/ (JSROOT included: installing it needs no Node)
+	$(BIN)/python -m pip wheel --quiet --no-deps -w dist .
 
 browser:  ## install headless Chromium (Debian) for the report's browser tests, if missing
 	@if command -v chromium >/dev/null 2>&1; then echo "chromium: $$(command -v chromium)"; \
