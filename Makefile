@@ -3,13 +3,19 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# JSROOT for `qcflow ui`: fetched pinned from npm (the package only, no Node dependencies),
+# checked against its hash, unpacked into the package so the wheel carries it; never committed.
+JSROOT_VERSION := 7.11.2
+JSROOT_SHA256  := 1f238fe69332b2bd788b6f5e8cc1b2038b5759b0c3534306ad25762494661d70
+JSROOT_DIR     := src/qcflow/ui/static/jsroot
+JSROOT_STAMP   := $(JSROOT_DIR)/.version-$(JSROOT_VERSION)
 
-.PHONY: demo test test-under-load lint typecheck pytest bench browser postgres clean help
+.PHONY: demo test test-under-load lint typecheck pytest bench browser postgres jsroot wheel clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(JSROOT_STAMP)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test,root]'
@@ -17,6 +23,20 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)  ## the four QC post-processing workflows on synthetic data, with an HTML report
 	$(BIN)/qcflow demo --workdir demo-output
+
+jsroot: $(JSROOT_STAMP)  ## fetch JSROOT (pinned, npm pack, hash-checked) into the ui package
+
+$(JSROOT_STAMP):
+	@command -v npm >/dev/null 2>&1 || { echo "npm is needed once to fetch JSROOT (apt-get install npm)"; exit 1; }
+	rm -rf $(JSROOT_DIR) $(JSROOT_DIR).tmp && mkdir -p $(JSROOT_DIR).tmp
+	cd $(JSROOT_DIR).tmp && npm pack --silent jsroot@$(JSROOT_VERSION) >/dev/null
+	echo "$(JSROOT_SHA256)  $(JSROOT_DIR).tmp/jsroot-$(JSROOT_VERSION).tgz" | sha256sum -c --quiet
+	tar xzf $(JSROOT_DIR).tmp/jsroot-$(JSROOT_VERSION).tgz -C $(JSROOT_DIR).tmp
+	mv $(JSROOT_DIR).tmp/package $(JSROOT_DIR) && rm -rf $(JSROOT_DIR).tmp
+	touch $(JSROOT_STAMP)
+
+wheel: $(STAMP)  ## build the wheel into dist/ (JSROOT included: installing it needs no Node)
+	$(BIN)/python -m pip wheel --quiet --no-deps -w dist .
 
 browser:  ## install headless Chromium (Debian) for the report's browser tests, if missing
 	@if command -v chromium >/dev/null 2>&1; then echo "chromium: $$(command -v chromium)"; \
@@ -59,4 +79,4 @@ bench: $(STAMP)  ## run every benchmark under bench/ and print their figures
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:  ## remove the virtual environment and generated outputs
-	rm -rf $(VENV) demo-output .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) demo-output dist .pytest_cache .mypy_cache .ruff_cache $(JSROOT_DIR)

@@ -16,6 +16,9 @@ FORBIDDEN = {
     "objects": ("postprocessing", "checks", "modules", "runner", "report"),
     "postprocessing": ("modules", "report", "demo", "runner"),
     "checks": ("modules", "report", "demo", "runner"),
+    # the UI reads a QCDB through the Repository protocol and the report's collection; it never
+    # runs anything nor loads the engine, checks or detector modules
+    "ui": ("runner", "workflow", "generators", "postprocessing", "checks", "modules", "demo"),
 }
 
 
@@ -40,5 +43,6 @@ def test_import_direction(path: Path) -> None:
     package = path.relative_to(SRC).parts[0]
     imports = imported_packages(path)
     assert "cli" not in imports, f"{path}: library code imports qcflow.cli"
+    assert package == "ui" or "ui" not in imports, f"{path}: only cli may import qcflow.ui"
     bad = imports & set(FORBIDDEN.get(package, ()))
     assert not bad, f"{path}: {package} must not import {sorted(bad)}"

@@ -7,7 +7,7 @@ never a traceback. Library packages never import this one.
 
 Modules: ``generate`` (workflow generators), ``workflow`` (validate / inspect workflow files),
 ``run`` (the runner), ``qc`` (the post-processing engine), ``qcdb`` (the object store),
-``demo`` (the end-to-end demonstration), ``report`` (the HTML report).
+``demo`` (the end-to-end demonstration), ``report`` (the HTML report), ``ui`` (the web UI).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "qcdb",
     "demo",
     "report",
+    "ui",
 )
 
 _DESCRIPTION = """\

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import math
@@ -164,6 +165,8 @@ def _register_serve(sub: Any) -> None:
     serve.add_argument("--max-body-mb", type=float, default=256.0, help="request body limit")
     serve.add_argument("--redirect", action="store_true", help="answer GET with 303 to /download")
     serve.add_argument("--access-log", action="store_true", help="log every request")
+    serve.add_argument("--ui", action="store_true",
+                       help="also serve the web UI under /ui/ (qcflow ui; docs/ui.md)")  # fmt: skip
     serve.add_argument("--cache-mb", type=float, default=64.0,
                        help="replay cache for object GETs with a timestamp (0: off)")  # fmt: skip
     serve.set_defaults(handler=_serve)
@@ -435,6 +438,10 @@ def _serve(args: argparse.Namespace) -> int:
                          max_body=int(args.max_body_mb * 1024 * 1024), redirect=args.redirect,
                          access_log=args.access_log,
                          cache_bytes=int(args.cache_mb * 1024 * 1024))  # fmt: skip
+    if args.ui:
+        from qcflow.ui.serve import UI_FACTORY
+
+        config = dataclasses.replace(config, factory=UI_FACTORY)
     mode = "read-only" if args.read_only else ("token-protected writes" if args.token else "open")
     print(f"serving {redact(qcdb)} on http://{args.host}:{args.port} ({mode}); Ctrl-C stops",
           file=sys.stderr)  # fmt: skip

@@ -18,7 +18,7 @@ from starlette.types import ASGIApp
 from qcflow.qcdb.server.protocol import uvicorn_options
 from qcflow.qcdb.server.routes import DEFAULT_CACHE_BYTES, DEFAULT_MAX_BODY
 
-__all__ = ["ServeConfig", "app_from_environment", "serve"]
+__all__ = ["ServeConfig", "app_from_environment", "config_from_environment", "serve"]
 
 _ENV = "QCFLOW_QCDB_SERVE"
 
@@ -37,6 +37,13 @@ class ServeConfig:
     redirect: bool = False
     access_log: bool = False
     cache_bytes: int = DEFAULT_CACHE_BYTES
+    #: The app factory each worker calls (``qcflow qcdb serve --ui`` names the UI's).
+    factory: str = "qcflow.qcdb.server.run:app_from_environment"
+
+
+def config_from_environment() -> ServeConfig:
+    """The configuration :func:`serve` passed to its workers."""
+    return ServeConfig(**json.loads(os.environ[_ENV]))
 
 
 def app_from_environment() -> ASGIApp:
@@ -44,7 +51,7 @@ def app_from_environment() -> ASGIApp:
     from qcflow.qcdb.open import open_repository
     from qcflow.qcdb.server.app import create_app
 
-    config = ServeConfig(**json.loads(os.environ[_ENV]))
+    config = config_from_environment()
     return create_app(
         open_repository(config.qcdb),
         read_only=config.read_only,
@@ -61,7 +68,7 @@ def serve(config: ServeConfig) -> None:
 
     os.environ[_ENV] = json.dumps(dataclasses.asdict(config))
     uvicorn.run(
-        "qcflow.qcdb.server.run:app_from_environment",
+        config.factory,
         factory=True,
         host=config.host,
         port=config.port,
