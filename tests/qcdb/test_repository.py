@@ -277,6 +277,9 @@ def test_listing_filters_timestamp_and_limit(repo: Repository) -> None:
     assert repo.browse("qc/.*", limit=0) == []
     with pytest.raises(InvalidInput, match="limit -1"):
         repo.browse("qc/.*", limit=-1)
+    assert len(repo.browse("qc/.*", limit=2**63 - 1)) == 4
+    with pytest.raises(InvalidInput, match="is not a count"):  # was sqlite's IntegrityError
+        repo.browse("qc/.*", limit=10**30)
     # Listings ignore filters on keys no object has (the CCDB drops unknown keys).
     assert len(repo.browse("qc/.*", {"NeverSeen": "x"})) == 4
 

@@ -157,11 +157,12 @@ def check_time(value: int | None, what: str) -> int | None:
 
 
 def check_count(value: int | None, what: str) -> int | None:
-    """``value`` if it is None or an integer >= 0; InvalidInput otherwise."""
+    """``value`` if it is None or an integer from 0 to 2**63 - 1 (what an index's 64-bit LIMIT
+    holds); InvalidInput otherwise."""
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        msg = f"{what} {value!r} is not a count (an integer >= 0)"
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_TIME:
+        msg = f"{what} {value!r} is not a count (an integer from 0 to 2**63 - 1)"
         raise InvalidInput(msg)
     return value
 

@@ -97,6 +97,9 @@ def test_text_is_the_default(filled: TestClient) -> None:
 def test_bad_listing_input(filled: TestClient) -> None:
     assert filled.get("/browse/qc/[unclosed.*").status_code == 400
     assert filled.get("/browse/qc/.*", headers={"Browse-Limit": "many"}).status_code == 400
+    huge = filled.get("/browse/qc/.*", headers={"Browse-Limit": str(10**30)})
+    assert huge.status_code == 400
+    assert "is not a count" in huge.text  # it said "is not a time in ms"
     assert filled.get("/latest/qc/.*/1/2").status_code == 400
 
 

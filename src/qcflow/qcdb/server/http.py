@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -115,8 +115,13 @@ def error_reply(error: QcflowError) -> Reply:
     return Reply(status, headers, (line + "\n").encode())
 
 
-def int_header(headers: Mapping[str, str], name: str) -> TimestampMs | None:
-    """An integer request header, None when absent; InvalidInput when not a number."""
+def int_header(
+    headers: Mapping[str, str],
+    name: str,
+    check: Callable[[int | None, str], int | None] = check_time,
+) -> TimestampMs | None:
+    """An integer request header, None when absent; InvalidInput when not a number or refused by
+    ``check`` (a time by default; ``check_count`` for a count such as ``Browse-Limit``)."""
     value = headers.get(name)
     if value is None or value.strip() == "":
         return None
@@ -125,7 +130,7 @@ def int_header(headers: Mapping[str, str], name: str) -> TimestampMs | None:
     except ValueError as err:
         msg = f"header {name}: {value!r} is not a number"
         raise InvalidInput(msg) from err
-    return check_time(number, f"header {name}:")
+    return check(number, f"header {name}:")
 
 
 def parse_range(header: str | None, size: int) -> tuple[int, int] | None:

@@ -35,7 +35,7 @@ from qcflow.qcdb.query import now_ms
 from qcflow.qcdb.repository import Repository
 from qcflow.qcdb.server.http import Reply, int_header, object_headers, parse_range
 from qcflow.qcdb.server.listing import FORMATS, negotiate, render
-from qcflow.qcdb.urls import ParsedUrl, build, is_pattern, parse
+from qcflow.qcdb.urls import ParsedUrl, build, check_count, is_pattern, parse
 
 __all__ = ["ALLOW", "DEFAULT_MAX_BODY", "LISTING_SLOTS", "Context", "ServerOptions"]
 
@@ -272,7 +272,7 @@ async def listing(ctx: Context, request: Request, rest: str, *, latest: bool) ->
     """
     fmt = negotiate(request.query_params.get("Accept") or request.headers.get("accept"))
     fields = [f.strip() for f in request.headers.get("x-filter-fields", "").split(",") if f.strip()]
-    limit = None if latest else int_header(request.headers, "Browse-Limit")
+    limit = None if latest else int_header(request.headers, "Browse-Limit", check_count)
     bounds = _bounds(request)
 
     def build_listing() -> bytes:
