@@ -4,10 +4,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench browser clean help
+.PHONY: demo test test-under-load lint typecheck pytest bench browser clean help
 
 help:  ## list the targets
-	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,8 +35,16 @@ lint: $(STAMP)  ## ruff on everything
 typecheck: $(STAMP)  ## mypy --strict on src/
 	$(BIN)/mypy
 
+# Tests run in 2 worker processes (pytest-xdist): much of a test's time is spent waiting for
+# subprocesses, and on a busy machine two processes get twice the share of one.
+PYTEST_WORKERS ?= 2
+LOAD_LOOPS ?= 2
+
 pytest: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
+
+test-under-load: $(STAMP)  ## the test suite beside LOAD_LOOPS (2) busy loops: no test needs an idle machine
+	$(BIN)/python tests/under_load.py --loops $(LOAD_LOOPS) -n $(PYTEST_WORKERS)
 
 bench: $(STAMP)  ## run every benchmark under bench/ and print their figures
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

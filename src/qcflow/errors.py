@@ -5,6 +5,8 @@ Hierarchy::
     QcflowError                  anything qcflow reports as a one-line message (exit 1)
     +-- InvalidInput             the user's input is wrong: file, flag, config, URL (exit 2)
     |   +-- WorkflowInvalid      a workflow failed validation; carries every problem found
+    |   +-- BadValue             a value passed to the Python API that cannot be used (also a
+    |                            ValueError, what Python callers catch)
     +-- NotFound                 a requested object or task does not exist (exit 1)
 
 Messages name what is wrong and where (file, key, task name) and include the offending value;
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-__all__ = ["InvalidInput", "NotFound", "QcflowError", "WorkflowInvalid", "first_line"]
+__all__ = ["BadValue", "InvalidInput", "NotFound", "QcflowError", "WorkflowInvalid", "first_line"]
 
 
 class QcflowError(Exception):
@@ -29,6 +31,12 @@ class InvalidInput(QcflowError):
     """Bad user input: a malformed file, flag, config value or URL."""
 
     exit_code = 2
+
+
+class BadValue(InvalidInput, ValueError):
+    """A value given to the library that it cannot use (a header text with a control character,
+    a metadata key that cannot be a header name): exit 2 on the command line, and a ValueError
+    for Python callers."""
 
 
 class WorkflowInvalid(InvalidInput):

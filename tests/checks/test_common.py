@@ -189,7 +189,11 @@ def test_beautify_redraws_plots(repo: LocalRepository) -> None:
     assert messages(config) == []
     summary = Engine(config, EngineOptions(parallel=False)).run()
     assert summary.quality_objects == {"qc_async/TST/QO/Grows": "Good"}
-    versions = sorted(repo.browse("qc_async/TST/MO/Trend/entries"), key=lambda i: i.created)
+    # the plot is a ROOT graph; the overlays are drawn into its PNG companion (<path>.png)
+    assert {i.content_type for i in repo.browse("qc_async/TST/MO/Trend/entries")} == {
+        "application/root"
+    }
+    versions = sorted(repo.browse("qc_async/TST/MO/Trend/entries.png"), key=lambda i: i.created)
     # Pub's objects all carry run 0 (the task's activity): the trend updates once, then
     # finalizes; each publication of the plot is followed by its beautified copy
     assert len(versions) == 2 * 2

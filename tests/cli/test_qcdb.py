@@ -15,6 +15,7 @@ import pytest
 from qcflow.cli import main
 from qcflow.objects.root import Histogram, encode_histogram
 from qcflow.qcdb import HttpRepository, LocalRepository
+from tests._wait import DEADLINE
 
 P = "qc/TST/MO/Task/h1"
 
@@ -107,16 +108,102 @@ def test_truncate_needs_yes(capsys: pytest.CaptureFixture[str], qcdb: str, root_
         (["put", "qc/../x", "missing.root"], "cannot read missing.root"),
         (["put", "qc/../x", __file__], "'..' element"),
         (["put", P, __file__, "--valid-from", "5", "--valid-until", "4"], "after its end"),
+        (["put", P, __file__, "--valid-from", str(2**63 - 1)], "largest time"),
+        (
+            ["put", P, __file__, "--valid-from", str(2**63 - 1), "--valid-until", str(2**63 - 1)],
+            "largest time",
+        ),
+        (
+            ["put", P, __file__, "--valid-from", str(2**63 - 1), "--valid-until", "-1"],
+            "largest time",
+        ),
+        (["put", P, __file__, "--valid-from", str(2**63)], "not a time in ms"),
+        (["put", P, __file__, "--content-type", "text/\x01plain"], "without control characters"),
+        (["put", P, __file__, "--content-type", "text/plain\x7f"], "without control characters"),
+        (["put", P, __file__, "-m", "\u043a\u043b=v"], "bad key"),
+        (["put", "qc/" + "x" * 600, __file__], "at most 512"),
+        (["ls", "qc/(?!a)*"], "bad path pattern"),
     ],
 )
 def test_bad_input_is_one_line_exit_2(
     capsys: pytest.CaptureFixture[str], qcdb: str, argv: list[str], message: str
 ) -> None:
+    LocalRepository(qcdb).close()
     code, _, err = run(capsys, "qcdb", *argv, "--qcdb", qcdb)
     assert code == 2
     assert message in err
     assert err.count("\n") == 1
-    assert not Path(qcdb).exists() or LocalRepository(qcdb).latest(".*") == []
+    assert LocalRepository(qcdb).latest(".*") == []
+
+
+def test_huge_repetitions_in_a_pattern_are_no_traceback(
+    capsys: pytest.CaptureFixture[str], qcdb: str, root_file: Path
+) -> None:
+    """``a{9999999999}`` was an OverflowError out of Python's re."""
+    run(capsys, "qcdb", "put", P, str(root_file), "--qcdb", qcdb)
+    for action in ("ls", "browse"):
+        code, _, err = run(capsys, "qcdb", action, "qc/a{9999999999}*", "--qcdb", qcdb)
+        assert code in (0, 2)
+        assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["ls"],
+        ["ls", "qc/TST"],
+        ["browse", P],
+        ["get", P],
+        ["get", P, "--info"],
+        ["rm", P],
+        ["truncate", "qc/.*"],
+    ],
+)
+def test_reading_never_creates_a_store(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, argv: list[str]
+) -> None:
+    typo = tmp_path / "typo"
+    code, _, err = run(capsys, "qcdb", *argv, "--qcdb", str(typo))
+    assert code == 2
+    assert err == f"qcflow: error: no QCDB at {typo}\n"
+    assert not typo.exists()
+    typo.mkdir()  # an existing directory that holds no store stays empty
+    code, _, err = run(capsys, "qcdb", *argv, "--qcdb", str(typo))
+    assert code == 2
+    assert list(typo.iterdir()) == []
+
+
+def test_writing_creates_a_store(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    new = tmp_path / "new"
+    code, _, _ = run(capsys, "qcdb", "put", P, __file__, "--qcdb", str(new))
+    assert code == 0
+    assert [i.path for i in LocalRepository(new).latest(".*")] == [P]
+
+
+def test_a_read_only_server_never_creates_a_store(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    typo = tmp_path / "typo"
+    with socket.socket() as busy:  # were the store opened, serving would fail, not hang a test
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = str(busy.getsockname()[1])
+        code, _, err = run(capsys, "qcdb", "serve", "--root", str(typo), "--read-only",
+                           "--port", port)  # fmt: skip
+    assert code == 2
+    assert err == f"qcflow: error: no QCDB at {typo}\n"
+    assert not typo.exists()
+
+
+@pytest.mark.parametrize("argv", [["ls"], ["put", P, __file__], ["serve", "--root"]])
+def test_an_unknown_user_in_the_store_path_is_one_line(
+    capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    qcdb = "~nosuchuser-qcflow-test/x"
+    code, _, err = run(capsys, "qcdb", *argv, *([] if argv[-1] == "--root" else ["--qcdb"]), qcdb)
+    assert code == 2
+    assert err.startswith(f"qcflow: error: QCDB URL {qcdb!r}")
+    assert err.count("\n") == 1
 
 
 @pytest.mark.parametrize(
@@ -124,8 +211,11 @@ def test_bad_input_is_one_line_exit_2(
     [
         (["--port", "99999"], "--port 99999 is not a TCP port"),  # uvicorn would wrap it round
         (["--workers", "0"], "--workers 0 must be at least 1"),
-        (["--max-body-mb", "-1"], "--max-body-mb -1.0 must be positive"),
-        (["--cache-mb", "-1"], "--cache-mb -1.0 must not be negative"),
+        (["--max-body-mb", "-1"], "--max-body-mb -1.0 must be a positive number of MB"),
+        (["--max-body-mb", "inf"], "--max-body-mb inf must be a positive number of MB"),
+        (["--max-body-mb", "nan"], "--max-body-mb nan must be a positive number of MB"),
+        (["--cache-mb", "-1"], "--cache-mb -1.0 must be a number of MB >= 0"),
+        (["--cache-mb", "inf"], "--cache-mb inf must be a number of MB >= 0"),
         (["--host", "nosuchhost.invalid"], "cannot listen on nosuchhost.invalid:"),
     ],
 )
@@ -185,6 +275,14 @@ def test_help_has_examples(capsys: pytest.CaptureFixture[str]) -> None:
         assert "example" in capsys.readouterr().out
 
 
+def test_serve_help_explains_host_and_port(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["qcdb", "serve", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--host HOST address to listen on (default 127.0.0.1: this machine only" in text
+    assert "--port PORT TCP port to listen on, 1-65535 (default 8080)" in text
+
+
 def test_serve_over_a_socket(tmp_path: Path, qcflow_cmd: list[str]) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -200,6 +298,6 @@ def test_serve_over_a_socket(tmp_path: Path, qcflow_cmd: list[str]) -> None:
         client.close()
     finally:
         proc.terminate()
-        _, err = proc.communicate(timeout=20)
+        _, err = proc.communicate(timeout=DEADLINE)
     assert b"token-protected writes" in err
     assert LocalRepository(store).get(P, 5).data == b"over http"

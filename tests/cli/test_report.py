@@ -24,8 +24,12 @@ def test_a_missing_store_is_a_user_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["report", "--qcdb", str(tmp_path / "nope"), "--period", "P", "--pass", "A"]) == 2
-    assert "no such QCDB directory" in capsys.readouterr().err
+    assert "no QCDB at" in capsys.readouterr().err
     assert not (tmp_path / "nope").exists()
+    (tmp_path / "empty").mkdir()  # a directory that is no store stays as it is
+    assert main(["report", "--qcdb", str(tmp_path / "empty"), "--period", "P", "--pass", "A"]) == 2
+    assert "no QCDB at" in capsys.readouterr().err
+    assert list((tmp_path / "empty").iterdir()) == []
 
 
 def test_through_a_server_the_objects_link_to_it(judged: tuple[Path, list[DemoRun]],

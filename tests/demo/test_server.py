@@ -23,6 +23,7 @@ from qcflow.qcdb.client import HttpRepository
 from qcflow.qcdb.local import LocalRepository
 from qcflow.qcdb.repository import Repository
 from qcflow.runner import RunOptions, run_workflow
+from tests._wait import DEADLINE
 
 PERIOD, PASS, RUNS = "LHC24ab", "apass1", 8
 WORKFLOWS = ("example", "EMC", "MCH", "ZDC")
@@ -54,7 +55,7 @@ def server(tmp_path: Path, qcflow_cmd: list[str]) -> Iterator[str]:
         yield f"127.0.0.1:{port}"
     finally:
         proc.terminate()
-        proc.wait(timeout=20)
+        proc.wait(timeout=DEADLINE)
 
 
 def run(workdir: Path, qcdb: str) -> None:
@@ -80,6 +81,12 @@ def comparable(obj: Any) -> Any:
         return (obj.quality.to_json(), obj.check_name, obj.mo_names, obj.activity)
     if isinstance(obj, dict):  # trend tree columns
         return {k: np.nan_to_num(np.asarray(v, dtype=float)).tolist() for k, v in obj.items()}
+    if getattr(obj, "classname", "") == "TMultiGraph":  # a plot of several graphs
+        return [comparable(graph) for graph in obj.member("fGraphs")]
+    if getattr(obj, "classname", "").startswith("TGraph"):  # a plot (uproot model)
+        return (obj.classname, obj.member("fTitle"),
+                [np.asarray(obj.member(m)).tolist() for m in ("fX", "fY", "fEX", "fEY")
+                 if m in obj.all_members])  # fmt: skip
     return obj  # PNG bytes
 
 

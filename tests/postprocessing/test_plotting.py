@@ -16,7 +16,7 @@ from qcflow.postprocessing.plot_spec import (
     PlotSpec,
     plot_branches,
 )
-from qcflow.postprocessing.plotting import _date_label, render_plot
+from qcflow.postprocessing.plotting import _date_label, plot_image, render_plot
 
 N = 50
 COLUMNS = {
@@ -89,3 +89,30 @@ def test_date_labels_and_branches() -> None:
         "p", graphs=(GraphSpec("p", "p", "a.x/b.y:time", selection="c.z>0", errors="0:d.w"),)
     )
     assert plot_branches([plot]) == {"a.x", "b.y", "time", "c.z", "d.w"}
+
+
+def test_array_branches_are_drawn_as_ttree_draw_does() -> None:
+    """QC's TPC trending configs: ``N_Clusters.mean[]:time`` draws every element against its
+    entry's time; selection and graphErrors run over the same elements."""
+    columns = {
+        "time": np.array([10.0, 20.0, 30.0]),
+        "N_Clusters.mean": np.array(
+            [np.array([1.0, 2.0, 3.0]), np.array([4.0]), np.array([5.0, 6.0])], dtype=object
+        ),
+        "N_Clusters.stddev": np.array(
+            [np.array([0.1, 0.2, 0.3]), np.array([0.4]), np.array([0.5, 0.6])], dtype=object
+        ),
+        "Temperature.tempMeanPerSide": np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]),
+    }
+    plot = PlotSpec("clusters", "", graphs=(
+        GraphSpec("all", "", "N_Clusters.mean[]:time", selection="N_Clusters.mean[] != 4",
+                  errors="0:N_Clusters.stddev[]"),
+        GraphSpec("A", "", "Temperature.tempMeanPerSide[0]:time"),
+    ))  # fmt: skip
+    image_, warnings = plot_image(plot, columns)
+    assert warnings == []
+    every, side_a = image_.graphs
+    np.testing.assert_array_equal(every.x, [10, 10, 10, 30, 30])
+    np.testing.assert_array_equal(every.y, [1, 2, 3, 5, 6])
+    np.testing.assert_allclose(every.ey, [0.1, 0.2, 0.3, 0.5, 0.6])
+    np.testing.assert_array_equal(side_a.y, [1, 3, 5])

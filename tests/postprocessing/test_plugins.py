@@ -53,5 +53,5 @@ def test_the_reductor(repo: LocalRepository) -> None:
     task["dataSources"][0]["reductorName"] = "mylab::PeakReductor"
     config = parsed(with_tasks({"BeamSpotTrending": task}, host=str(repo.root)))
     Engine(config, EngineOptions(parallel=False, extensions=False)).run()
-    assert set(trend(repo)) == {"meta.runNumber", "time", "vertex_X.height", "vertex_X.position",
+    assert set(trend(repo)) == {"meta.runNumber", "meta.runNumberStr", "time", "vertex_X.height", "vertex_X.position",
                                 "vertex_Y.height", "vertex_Y.position"}  # fmt: skip

@@ -137,7 +137,9 @@ def test_distributions_and_trends(filled: LocalRepository) -> None:
     np.testing.assert_array_equal(histogram.values[1:-1], [0, 1, 1, 1])  # Null Bad Medium Good
     assert histogram.title == "The check"
     trend = latest(filled, "qc_async/TST/MO/Quality/Trends/global/Check")
-    assert trend.info.content_type == "image/png" and trend.data.startswith(b"\x89PNG")
+    assert trend.info.metadata["ObjectType"] == "TGraph"  # a ROOT graph, its PNG next to it
+    png = latest(filled, "qc_async/TST/MO/Quality/Trends/global/Check.png")
+    assert png.info.content_type == "image/png" and png.data.startswith(b"\x89PNG")
     png = latest(filled, "qc_async/TST/MO/Quality/QualitySummary")
     assert png.data.startswith(b"\x89PNG")
 

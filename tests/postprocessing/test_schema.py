@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qcflow.objects.activity import Activity
-from qcflow.postprocessing.config import load_config
+from qcflow.postprocessing.config import load_config, parse_config_text
 from qcflow.postprocessing.overrides import apply_overrides, parse_overrides
 from qcflow.postprocessing.schema import parse_config
 from qcflow.postprocessing.tasks.trending_config import TrendingConfig
@@ -166,3 +166,18 @@ def test_a_mangled_config_gives_diagnostics_never_a_crash(
     }
     config = parsed(tree)  # must not raise
     assert all(d.path for d in config.diagnostics.items)
+
+
+def test_null_sections_are_empty_as_in_o2() -> None:
+    """O2DPG writes ``"postprocessing": null`` and ``"checks": null``; O2's property tree reads
+    a section holding null as one with no members."""
+    text = """{"qc": {"config": {"database": {"host": "qcdb"}, "Activity": {"number": "1"}},
+                       "postprocessing": null, "checks": null, "aggregators": null}}"""
+    loaded = parse_config_text(text, "nulls.json")
+    config = parse_config(loaded.tree, loaded.source)
+    assert config.diagnostics.items == []
+    assert (config.tasks, config.checks, config.aggregators) == ({}, {}, {})
+    wrong = parse_config_text(text.replace('"checks": null', '"checks": 5'), "five.json")
+    assert messages(parse_config(wrong.tree, wrong.source)) == [
+        "qc.checks: expected a JSON object, found a value"
+    ]

@@ -18,6 +18,7 @@ from qcflow.generators.qc_postproc import override_values
 from qcflow.generators.registry import load_registry
 from qcflow.objects.activity import Activity
 from qcflow.objects.root import Axis, Histogram
+from qcflow.objects.tree import tree_branches
 from qcflow.postprocessing.api import load
 from qcflow.postprocessing.decoding import decode
 from qcflow.postprocessing.engine import Engine, EngineOptions
@@ -287,9 +288,14 @@ def test_the_trend_table_layout(repo: LocalRepository) -> None:
     fill(repo, range(1, 4))
     run_slices(repo, task())
     columns = trend(repo)
-    assert set(columns) == {"meta.runNumber", "time"} | {
+    assert set(columns) == {"meta.runNumber", "meta.runNumberStr", "time"} | {
         f"{s}.{f}" for s in ("h1", "h2") for f in FIELDS
     }
+    # one leaf-list branch per source, an array leaf per field: src.meanX[i] in TTree::Draw
+    assert tree_branches(repo.get(TREND, repo.latest(TREND)[0].valid_from).data) == {
+        "meta": ["runNumber", "runNumberStr"], "time": ["time"],
+        "h1": list(FIELDS), "h2": list(FIELDS),
+    }  # fmt: skip
     np.testing.assert_array_equal(columns["meta.runNumber"], [1, 2, 3])
     # h1 slices [2.3, 5.7) -> bins 3..6 and [5.7, 8) -> bins 7..8; contents (bin) * run
     np.testing.assert_array_equal(columns["h1.entries"], [[18 * r, 15 * r] for r in (1, 2, 3)])
@@ -297,7 +303,9 @@ def test_the_trend_table_layout(repo: LocalRepository) -> None:
     # h2: x [0, 2) and [2, 4), y bins 1..2: 4 bins of content run each
     np.testing.assert_array_equal(columns["h2.entries"], [[4 * r, 4 * r] for r in (1, 2, 3)])
     stored = {i.path.rsplit("/", 1)[1]: i.content_type for i in repo.latest("qc_async/EMC/MO/Slices/.*")}  # fmt: skip
-    assert stored == {"Slices": "application/root", "p_run": "image/png", "p_slices": "image/png"}
+    assert stored == {"Slices": "application/root", "p_run": "application/root",
+                      "p_slices": "application/root", "p_run.png": "image/png",
+                      "p_slices.png": "image/png"}  # fmt: skip
 
 
 def test_a_missing_source_skips_the_point_and_says_so(
@@ -358,7 +366,13 @@ def test_o2dpg_emc_runs_unchanged_on_synthetic_data(
     run_emc(repo, reference_configs / "emc.json", "apass2")
     for task_name, objects in (("CellTrend", 22), ("ClustersTrend", 24)):
         found = repo.latest(f"qc_async/EMC/MO/{task_name}/.*", {"PassName": "apass2"})
-        assert len(found) == objects  # the trend and its plots (one name defined twice)
+        paths = {i.path for i in found}
+        plots = {p for p in paths if not p.endswith(".png")}
+        assert len(plots) == objects  # the trend and its plots (one name defined twice)
+        # every plot has its PNG; a plot's own object is a ROOT graph but for 2-D maps
+        assert paths - plots == {f"{p}.png" for p in plots if not p.endswith(f"/{task_name}")}
+        kinds = {i.metadata["ObjectType"] for i in found if i.path in plots}
+        assert kinds <= {"TTree", "TMultiGraph", "TGraphErrors", "TGraph", "image/png"}
     path = "qc_async/EMC/MO/ClustersTrend/ClustersTrend"
     info = repo.latest(path)[0]
     columns = decode(repo.get(path, info.valid_from).data, info)

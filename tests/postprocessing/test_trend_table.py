@@ -34,13 +34,20 @@ def test_columns_include_the_derived_run_text_and_nan_for_missing_sources() -> N
     assert list(columns["QcCheck.name"]) == ["Good", "Bad"]
 
 
-def test_tree_round_trip_is_readable_by_uproot() -> None:
+def test_tree_in_qc_layout_round_trip() -> None:
+    """QC's branches exactly: meta, time, one leaf list per source (QualityReductor's as QC
+    declares it: ``level/i:name/C``); under the key ccdb_object, named after the task."""
     data = table().to_root()
     tree = uproot.open(io.BytesIO(data))["ccdb_object"]
-    assert tree.title == "BeamSpotTrending"
-    assert sorted(tree.keys()) == ["QcCheck.level", "meta.runNumber", "time", "vertex_X.entries",
-                                   "vertex_X.mean"]  # fmt: skip
+    assert tree.name == tree.title == "BeamSpotTrending"
+    assert sorted(tree.keys()) == ["QcCheck", "meta", "time", "vertex_X"]
+    assert {b.name: b.title for b in tree.branches} == {
+        "meta": "runNumber/L:runNumberStr/C", "time": "time/i",
+        "vertex_X": "mean/D:entries", "QcCheck": "level/i:name/C",
+    }  # fmt: skip
     columns = read_tree(data)
+    assert list(columns["meta.runNumberStr"]) == ["500001", "500002"]
+    assert list(columns["QcCheck.name"]) == ["Good", "Bad"]
     np.testing.assert_array_equal(columns["meta.runNumber"], [500001, 500002])
     np.testing.assert_array_equal(columns["time"], [1_700_000_000, 1_700_003_600])
     np.testing.assert_array_equal(columns["vertex_X.mean"], [0.01, np.nan])
@@ -68,4 +75,25 @@ def test_load_a_tree_back_and_continue() -> None:
 def test_an_empty_table_makes_an_empty_tree() -> None:
     t = TrendTable.for_sources("T", [("a", {"mean": "f8"})])
     columns = read_tree(t.to_root())
-    assert {k: len(v) for k, v in columns.items()} == {"meta.runNumber": 0, "time": 0, "a.mean": 0}
+    assert {k: len(v) for k, v in columns.items()} == {
+        "meta.runNumber": 0, "meta.runNumberStr": 0, "time": 0, "a.mean": 0
+    }  # fmt: skip
+
+
+def test_a_missing_quality_is_level_zero_in_its_integer_leaf() -> None:
+    t = table()
+    t.append(500003, 1_700_007_200, {"vertex_X.mean": 0.03})
+    columns = read_tree(t.to_root())
+    np.testing.assert_array_equal(columns["QcCheck.level"], [1, 3, 0])
+    assert list(columns["QcCheck.name"]) == ["Good", "Bad", ""]
+
+
+def test_trees_of_earlier_versions_continue() -> None:
+    """qcflow's flat trees (no runNumberStr, no quality name) are continued, text recomputed."""
+    old = {"meta.runNumber": np.array([7]), "time": np.array([1], dtype=np.uint32),
+           "vertex_X.mean": np.array([0.5]), "vertex_X.entries": np.array([2.0]),
+           "QcCheck.level": np.array([1.0])}  # fmt: skip
+    again = table()
+    assert again.same_layout(list(old))
+    again.load(old)
+    assert list(again.columns()["meta.runNumberStr"]) == ["7"]

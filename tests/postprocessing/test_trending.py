@@ -86,8 +86,12 @@ def test_o2dpg_example_runs_unchanged(reference_configs: Path, repo: LocalReposi
         np.testing.assert_array_equal(columns[f"{name}.entries"], values[:, 2])
     stored = repo.latest("qc_async/TST/MO/BeamSpotTrending/.*")
     kinds = {info.path.rsplit("/", 1)[1]: info.content_type for info in stored}
-    assert kinds == {"BeamSpotTrending": "application/root", "Vertex_X_trend": "image/png",
-                     "Vertex_Y_trend": "image/png", "Vertex_Z_trend": "image/png"}  # fmt: skip
+    # each plot a ROOT graph at QC's path, its PNG as a companion at the path plus ".png"
+    assert kinds == {"BeamSpotTrending": "application/root",
+                     **{f"Vertex_{a}_trend": "application/root" for a in "XYZ"},
+                     **{f"Vertex_{a}_trend.png": "image/png" for a in "XYZ"}}  # fmt: skip
+    graph = next(i for i in stored if i.path.endswith("/Vertex_X_trend"))
+    assert graph.metadata["ObjectType"] == "TGraphErrors"
     tree = next(i for i in stored if i.path == TREND)
     assert (tree.valid_from, tree.valid_until) == (T0 + HOUR, T0 + 5 * HOUR + HOUR // 2)
     assert {k: tree.metadata[k] for k in ("RunNumber", "RunType", "PeriodName", "PassName",
@@ -95,7 +99,7 @@ def test_o2dpg_example_runs_unchanged(reference_configs: Path, repo: LocalReposi
         "RunNumber": "0", "RunType": "PHYSICS", "PeriodName": "LHC24ab", "PassName": "apass1",
         "ObjectType": "TTree", "qc_task_name": "BeamSpotTrending", "qc_detector_name": "TST",
     }  # fmt: skip
-    png = repo.get("qc_async/TST/MO/BeamSpotTrending/Vertex_X_trend", T0 + 2 * HOUR)
+    png = repo.get("qc_async/TST/MO/BeamSpotTrending/Vertex_X_trend.png", T0 + 2 * HOUR)
     assert png.data.startswith(b"\x89PNG")
 
 

@@ -22,6 +22,8 @@ from qcflow.qcdb.client import HttpRepository
 from qcflow.qcdb.local import LocalRepository
 from qcflow.qcdb.repository import Repository
 from qcflow.qcdb.server import create_app
+from qcflow.qcdb.server.protocol import uvicorn_options
+from tests._wait import DEADLINE
 
 
 @contextmanager
@@ -32,17 +34,22 @@ def running_server(repo: Repository, **options: Any) -> Iterator[str]:
 
 
 @contextmanager
-def running_server_app(app: Any) -> Iterator[str]:
-    """Serve an ASGI app on 127.0.0.1 at a free port in a thread; yield the base URL."""
+def running_server_app(app: Any, http: Any = None) -> Iterator[str]:
+    """Serve an ASGI app on 127.0.0.1 at a free port in a thread; yield the base URL.
+
+    ``http`` is uvicorn's HTTP implementation; by default the one ``qcflow qcdb serve`` uses."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="error", access_log=False, lifespan="off")
+    options = uvicorn_options()
+    if http is not None:
+        options["http"] = http
+    config = uvicorn.Config(app, log_level="error", access_log=False, lifespan="off", **options)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + DEADLINE
     while not server.started:
         if time.monotonic() > deadline:
             raise RuntimeError("test server did not start")

@@ -11,12 +11,15 @@ import tempfile
 import time
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from qcflow.qcdb import query as q
-from qcflow.qcdb.local import LocalRepository
+from qcflow.qcdb.errors import ObjectNotFound, WouldTakeLong, quick_only
+from qcflow.qcdb.local import QUICK_CONTENT_BYTES, LocalRepository
 from qcflow.qcdb.model import ObjectInfo
+from tests._wait import DEADLINE
 
 PATHS = ["qc/A/h1", "qc/A/h2", "qc/B/sub/h3"]
 _VERSIONS = st.lists(
@@ -99,9 +102,9 @@ def test_eight_writer_processes_and_readers_lose_nothing(tmp_path: Path) -> None
         writers = [pool.apply_async(_writer, (root, w)) for w in range(N_WRITERS)]
         readers = [pool.apply_async(_reader, (root, 20)) for _ in range(2)]
         for job in writers:
-            job.get(timeout=120)
+            job.get(timeout=DEADLINE)
         for job in readers:
-            job.get(timeout=120)
+            job.get(timeout=DEADLINE)
     repo = LocalRepository(root)
     everything = repo.browse("qc/.*")
     assert len(everything) == N_WRITERS * N_PER_WRITER
@@ -116,7 +119,8 @@ def test_eight_writer_processes_and_readers_lose_nothing(tmp_path: Path) -> None
 
 _KILLED_WRITER = """
 import sys
-from qcflow.qcdb.local import LocalRepository
+from qcflow.qcdb.errors import ObjectNotFound, WouldTakeLong, quick_only
+from qcflow.qcdb.local import QUICK_CONTENT_BYTES, LocalRepository
 repo = LocalRepository(sys.argv[1])
 blob = bytes(range(256)) * 8192  # 2 MiB: the kill lands mid-write most of the time
 i = 0
@@ -134,7 +138,7 @@ def test_sigkill_mid_store_leaves_a_consistent_store(tmp_path: Path) -> None:
     for delay in (0.0, 0.013, 0.031):
         before = len(watcher.browse("qc/.*"))
         proc = subprocess.Popen([sys.executable, "-c", _KILLED_WRITER, str(root)])
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + DEADLINE
         while len(watcher.browse("qc/.*")) < before + 2 and time.monotonic() < deadline:
             time.sleep(0.005)  # wait until it is storing in a loop, then kill it somewhere
         time.sleep(delay)
@@ -172,3 +176,22 @@ def test_contents_are_named_by_id_never_by_path(store: LocalRepository) -> None:
     files = [p for p in store.root.rglob("*") if p.is_file()]
     assert store._content_file(info.id) in files
     assert all(p.parent.parent.name == "objects" or p.parent == store.root for p in files)
+
+
+def test_in_a_hurry_long_answers_are_deferred(store: LocalRepository) -> None:
+    """The server's event loop reads within quick_only(): what would take long (a miss to
+    explain by comparing paths, a large content) raises WouldTakeLong, to be asked again in a
+    worker thread; outside, the same calls answer in full."""
+    big = b"x" * (QUICK_CONTENT_BYTES + 1)
+    store.store("qc/a/big", big, valid_from=1, valid_until=10)
+    store.store("qc/a/small", b"s", valid_from=1, valid_until=10)
+    with quick_only():
+        assert store.get("qc/a/small", 5).data == b"s"
+        assert store.info("qc/a/big", 5).size == len(big)  # no content: quick
+        with pytest.raises(WouldTakeLong):
+            store.get("qc/a/big", 5)
+        with pytest.raises(WouldTakeLong):
+            store.get("qc/a/smal", 5)
+    assert store.get("qc/a/big", 5).data == big
+    with pytest.raises(ObjectNotFound, match="close paths: qc/a/small"):
+        store.get("qc/a/smal", 5)

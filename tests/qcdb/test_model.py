@@ -72,3 +72,21 @@ def test_ids_carry_their_creation_time() -> None:
     ident = new_id()
     assert before - 1 <= (uuid_time_ms(str(ident)) or 0) <= now_ms() + 1
     assert uuid_time_ms("not-a-uuid") is None
+
+
+def test_metadata_named_like_a_field_replaces_it_and_reads_back() -> None:
+    info = INFO.__class__(**{**{s: getattr(INFO, s) for s in INFO.__slots__},  # type: ignore[attr-defined]
+                             "metadata": {"Created": "1600000000000", "RunNumber": "5"}})  # fmt: skip
+    entry = to_listing_entry(info)
+    assert entry["Created"] == "1600000000000"
+    assert entry["createTime"] == INFO.created
+    assert list(entry)[-1] == "replicas"
+    back = from_listing_entry(entry)
+    assert back.created == INFO.created
+    assert back.metadata == info.metadata
+
+
+def test_twins_that_agree_are_no_metadata() -> None:
+    entry = {"path": "p/h", "id": "u", "validFrom": 10, "Valid-From": "10", "validUntil": 20.0,
+             "Valid-Until": 20, "createTime": 5, "Created": "5"}  # fmt: skip
+    assert from_listing_entry(entry).metadata == {}

@@ -81,3 +81,22 @@ def test_bad_urls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         with pytest.raises(InvalidInput, match="only http://, https:// and file:"):
             open_repository(other)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_unknown_user_is_invalid_input(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``Path.expanduser`` raises RuntimeError for ``~nosuchuser``: a traceback before."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InvalidInput, match="~nosuchuser-qcflow/x"):
+        open_repository("~nosuchuser-qcflow/x")
+    with pytest.raises(InvalidInput, match="~nosuchuser-qcflow"):
+        absolute_url("~nosuchuser-qcflow/x")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_readers_never_create_a_store(tmp_path: Path) -> None:
+    with pytest.raises(InvalidInput, match=f"no QCDB at {tmp_path / 'typo'}$"):
+        open_repository(tmp_path / "typo", create=False)
+    assert not (tmp_path / "typo").exists()
+    open_repository(tmp_path / "made").close()  # writers may create one
+    with open_repository(tmp_path / "made", create=False) as repo:
+        assert repo.latest(".*") == []

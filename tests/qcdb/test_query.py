@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from qcflow.errors import InvalidInput
 from qcflow.qcdb import query as q
@@ -76,6 +80,98 @@ def test_bad_regex() -> None:
         q.PathMatcher("qc/[.*")
 
 
+# --- patterns run in linear time (RE2), with the meaning Python's re gave them ------------------
+
+_ATOMS = st.sampled_from(["a", "b", "c", "/", "_", "-", ".", "[ab]", "[^a/]", r"\d", r"\w", "0"])
+_QUANTIFIERS = st.sampled_from(["", "*", "+", "?", "{1,2}", "{2}", "*?", "+?"])
+_REGEXES = st.recursive(
+    _ATOMS,
+    lambda inner: st.one_of(
+        st.tuples(inner, _QUANTIFIERS).map(lambda t: f"({t[0]}){t[1]}"),
+        st.lists(inner, min_size=1, max_size=3).map("".join),
+        st.lists(inner, min_size=2, max_size=3).map(lambda xs: "(" + "|".join(xs) + ")"),
+    ),
+    max_leaves=8,
+)
+_PATHS = st.text(alphabet="abc/_-0.x", max_size=12)
+
+
+def _old_regex_match(pattern: str, path: str) -> bool:
+    """What a ``*`` pattern meant before RE2: Python's re, matched at the start."""
+    return re.match(re.sub(r"(?<![.\])}])\*", ".*", pattern), path) is not None
+
+
+def _old_like_match(pattern: str, path: str) -> bool:
+    body = "".join(".*" if c == "%" else "." if c == "_" else re.escape(c) for c in pattern)
+    return re.match(body + r"\Z", path) is not None
+
+
+@settings(max_examples=400, deadline=None)
+@given(_REGEXES, st.sampled_from([".*", "*", "(/.*)?$*", "/*", "(/.*)?$"]), _PATHS)
+def test_regex_patterns_mean_what_python_re_meant(body: str, tail: str, path: str) -> None:
+    pattern = body + tail
+    # '{1,2}*' (a repeated repetition) is no benign pattern: RE2 refuses it (tested below)
+    assume(not pattern.endswith("}*"))
+    assert q.PathMatcher(pattern)(path) is _old_regex_match(pattern, path)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab/_%.x-", max_size=8).filter(lambda p: "%" in p), _PATHS)
+def test_like_patterns_mean_what_they_meant(pattern: str, path: str) -> None:
+    assert q.PathMatcher(pattern)(path) is _old_like_match(pattern, path)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="abc/_-0.x", max_size=6), st.sampled_from([".*", "*", "(/.*)?$", "%"]),
+       _PATHS)  # fmt: skip
+def test_literal_folder_patterns_are_string_comparisons(folder: str, tail: str, path: str) -> None:
+    """``qc/TPC/.*``, ``qc/TPC%`` and ``qc/TPC(/.*)?$`` skip RE2 and mean what they meant."""
+    pattern = folder + tail
+    if tail == "%":
+        assume("_" not in folder)
+        expected = _old_like_match(pattern, path)
+    else:
+        assume("." not in folder)
+        expected = _old_regex_match(pattern, path)
+    matcher = q.PathMatcher(pattern)
+    assert matcher.regex is None
+    assert matcher(path) is expected
+    if matcher.prefix_only:
+        assert path.startswith(matcher.prefix) is expected
+
+
+def test_catastrophic_backtracking_patterns_answer() -> None:
+    """``(.+)+#`` takes Python's re longer than the universe's age on this path; RE2 is linear."""
+    path = "qc_async/TPC/MO/Clusters/hChargeQ" * 10
+    assert q.PathMatcher("(.+)+%23.*")(path) is False
+    assert q.PathMatcher("(.+)+#.*")(path) is False
+    assert q.PathMatcher("(a|aa)+$*")("a" * 200 + "b") is False
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "qc/(?=a).*",  # look-ahead: no linear-time engine has it
+        r"qc/(a)\1.*",  # back-reference
+        "qc/a{1000}{1000}*",  # nested repetition
+        "qc/a{1,2}*",
+        "qc/" + ".{1000}" * 20 + ".*",  # an automaton larger than PATTERN_MEMORY
+    ],
+)
+def test_patterns_refused_with_a_reason(pattern: str) -> None:
+    with pytest.raises(InvalidInput, match="bad path pattern"):
+        q.PathMatcher(pattern)
+
+
+def test_huge_repetition_counts_are_no_overflow() -> None:
+    """``a{9999999999}`` was an OverflowError from Python's re (a 500, a traceback)."""
+    try:
+        matcher = q.PathMatcher("qc/a{9999999999}.*")
+    except InvalidInput:
+        return
+    assert matcher("qc/a") is False
+
+
 @pytest.mark.parametrize(
     ("start", "end", "expected"),
     [
@@ -94,3 +190,13 @@ def test_validity_rules(start: int | None, end: int | None, expected: tuple[int,
 def test_start_after_end() -> None:
     with pytest.raises(InvalidInput, match="after its end"):
         q.normalize_validity(5000, 4000, now=1)
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [(2**63 - 1, None), (2**63 - 1, 2**63 - 1), (2**63 - 1, -1), (2**63 - 10, 0)],
+)
+def test_validity_ending_past_the_largest_time(start: int, end: int | None) -> None:
+    """The default end (start + 10 years, or + 1 ms) must fit a 64-bit time: else a 500."""
+    with pytest.raises(InvalidInput, match="largest time"):
+        q.normalize_validity(start, end, now=1)

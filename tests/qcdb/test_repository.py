@@ -176,7 +176,7 @@ def test_without_adjustable_eov_validity_stays(repo: Repository) -> None:
 @pytest.mark.parametrize(
     "path",
     ["", "/qc/abs", "qc/../etc", "qc//h", "qc/./h", "qc/123/h", "qc/a=b", "browse/x", "qc/h*",
-     "a/b/c/d/e/f/g/h/i/j/k"],
+     "a/b/c/d/e/f/g/h/i/j/k", "qc/12345678901234567890/h", "qc/" + "x" * 510],
 )  # fmt: skip
 def test_bad_paths_are_rejected_and_nothing_stored(repo: Repository, path: str) -> None:
     with pytest.raises(InvalidInput):
@@ -187,16 +187,40 @@ def test_bad_paths_are_rejected_and_nothing_stored(repo: Repository, path: str) 
 @pytest.mark.parametrize("time_", [2**63, -(2**63), 1.5, "5"])
 def test_times_must_be_64_bit_integers(repo: Repository, time_: object) -> None:
     with pytest.raises(InvalidInput, match="not a time in ms"):
-        repo.store(P, b"x", valid_from=time_, valid_until=None)  # type: ignore[arg-type]
+        repo.store(P, b"x", valid_from=time_, valid_until=None)
     with pytest.raises(InvalidInput, match="not a time in ms"):
-        repo.get(P, time_)  # type: ignore[arg-type]
+        repo.get(P, time_)
     assert repo.latest(".*") == []
 
 
-@pytest.mark.parametrize("key", ["", "a b", "a/b", "a=b", "a.b", 'a"b'])
+@pytest.mark.parametrize("key", ["", "a b", "a/b", "a=b", "a.b", 'a"b', "кл", "Kéy", "a\u00a0"])
 def test_bad_metadata_keys_are_rejected(repo: Repository, key: str) -> None:
-    with pytest.raises(InvalidInput):
+    """Keys become header names, which are ASCII: a non-ASCII key was stored, then a 500.
+    (A ValueError for Python callers, InvalidInput -- exit 2 -- for the command line.)"""
+    with pytest.raises(InvalidInput) as refused:
         repo.store(P, b"x", valid_from=1, valid_until=2, metadata={key: "v"})
+    assert isinstance(refused.value, ValueError)
+    assert repo.latest(".*") == []
+
+
+@pytest.mark.parametrize("bad", ["a\x00b", "a\x01", "\x7f", "a\r\nX-Evil: 1"])
+def test_file_names_and_content_types_must_be_header_text(repo: Repository, bad: str) -> None:
+    """Both become response headers: stored with a control character, no reply was ever sent."""
+    for field in ("file_name", "content_type"):
+        with pytest.raises(InvalidInput, match="control characters") as refused:
+            repo.store(P, b"x", valid_from=1, valid_until=2, **{field: bad})
+        assert isinstance(refused.value, ValueError), field
+    assert repo.latest(".*") == []
+
+
+@pytest.mark.parametrize(
+    ("start", "end"), [(2**63 - 1, None), (2**63 - 1, 2**63 - 1), (2**63 - 1, -1)]
+)
+def test_validity_past_the_largest_time_is_rejected(
+    repo: Repository, start: int, end: int | None
+) -> None:
+    with pytest.raises(InvalidInput, match="largest time"):
+        repo.store(P, b"x", valid_from=start, valid_until=end)
     assert repo.latest(".*") == []
 
 
@@ -309,6 +333,13 @@ def test_move(repo: Repository) -> None:
     assert repo.get("qc/TST/MO/Other/h1", 2000).data == b"1"
     with pytest.raises(NotFound):
         repo.get(P, 2000)
+
+
+def test_move_to_an_overlong_path_is_rejected(repo: Repository) -> None:
+    stored = put(repo, b"1", 1000, 9000)
+    with pytest.raises(InvalidInput, match="at most 512"):
+        repo.move(P, 1000, uuid=stored.id, destination="qc/" + "x" * 510)
+    assert repo.get(P, 2000).info.path == P
 
 
 def test_truncate(repo: Repository) -> None:

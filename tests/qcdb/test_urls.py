@@ -80,6 +80,13 @@ def test_filters_may_come_before_the_timestamp() -> None:
         ("qc/h/%ff", "percent-encoded UTF-8"),
         ("qc/h/1/a b=1", "bad key"),
         ("qc/h/1/k=%0a", "control characters"),
+        ("//etc/passwd/1000/2000", "absolute"),
+        ("/qc/12345678901234567890/1000", "not a time in ms"),
+        ("qc/h/1000/" + "9" * 5000, "not a time in ms"),
+        ("qc/h/1000/%D0%BA=v", "bad key"),
+        ("qc/" + "x" * 600 + "/1000", "at most 512"),
+        ("qc/x/1000" + "/k=v" * 3000, "at most 8192"),
+        ("qc/x/1000" + "/k=v" * 2000 + "/a b=1", "bad key 'a b'"),
     ],
 )
 def test_malformed_urls(raw: str, reason: str) -> None:

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests._wait import DEADLINE
+
 FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -29,6 +31,6 @@ def chromium() -> str:
 def load(url: str, profile: Path, *extra: str) -> tuple[str, list[str]]:
     """The DOM of ``url`` after loading, and every console message the page produced."""
     command = [chromium(), *FLAGS, f"--user-data-dir={profile}", *extra, "--dump-dom", url]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=DEADLINE, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout, CONSOLE.findall(done.stderr)

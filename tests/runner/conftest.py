@@ -5,11 +5,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import time
 from pathlib import Path
 
 import pytest
 
 from qcflow.runner import RunOptions
+from qcflow.runner.executor import Executor, Outcome
+from tests._wait import DEADLINE
 
 
 def task(name, cmd="true", needs=(), cpu=1, mem=100, **extra):
@@ -34,6 +37,16 @@ def write_workflow(path: Path, tasks, global_env=None) -> Path:
         stages.insert(0, init)
     path.write_text(json.dumps({"stages": stages, "meta": {}}, indent=2))
     return path
+
+
+def wait_outcomes(executor: Executor, n: int, limit: float = DEADLINE) -> list[Outcome]:
+    """The next ``n`` outcomes of ``executor``, however slow the machine (up to the deadline)."""
+    out: list[Outcome] = []
+    end = time.monotonic() + limit
+    while len(out) < n and time.monotonic() < end:
+        out += executor.wait(max(0.0, end - time.monotonic()))
+    assert len(out) == n, f"{len(out)} of {n} outcomes after {limit:g} s: {out}"
+    return out
 
 
 @pytest.fixture
@@ -82,5 +95,5 @@ def dask_options(options, dask_cluster) -> RunOptions:
         executor="dask",
         scheduler_address=dask_cluster.scheduler_address,
         workers=2,
-        dask_timeout=30.0,
+        dask_timeout=DEADLINE,  # waiting for both workers: a restarted one may be slow
     )

@@ -7,14 +7,13 @@ import itertools
 import json
 import os
 import sysconfig
-import time
 
-import psutil
 import pytest
 
 from qcflow.errors import InvalidInput, QcflowError, WorkflowInvalid
 from qcflow.runner import run_workflow
 from qcflow.runner.lock import RunLock
+from tests._wait import wait_until_dead
 
 from .conftest import task, write_workflow
 
@@ -109,17 +108,10 @@ def _tree_pids(tmp_path):
     return [int(p.read_text()) for p in tmp_path.glob("*.pid")]
 
 
-def _alive(pid):
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
-
-
 def test_failure_kills_running_trees_and_cancels_the_rest(tmp_path, options):
     tasks = [
         task("slow", "sleep 300 & echo $! > slow-child.pid; echo $$ > slow.pid; wait"),
-        task("bad", "sleep 0.5; exit 7"),
+        task("bad", "while [ ! -e slow.pid ]; do sleep 0.02; done; exit 7"),  # slow is up
         task("after", "true", ["bad"]),
         task("later", "true", ["slow"]),
     ]
@@ -134,8 +126,7 @@ def test_failure_kills_running_trees_and_cancels_the_rest(tmp_path, options):
     assert result.records[1].reason == "exit code 7"
     pids = _tree_pids(tmp_path)
     assert len(pids) == 2
-    time.sleep(0.2)
-    assert not any(_alive(p) for p in pids)
+    wait_until_dead(pids)  # signalled: they end a moment after the run
     assert not (tmp_path / "after.log").exists()
     assert not (tmp_path / "slow.log_done").exists()
 

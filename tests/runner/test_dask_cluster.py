@@ -17,6 +17,7 @@ from qcflow.cli import main
 from qcflow.errors import InvalidInput, QcflowError
 from qcflow.runner import run_workflow
 from qcflow.runner.dask_cluster import _probe, import_distributed
+from tests._wait import DEADLINE
 
 from .conftest import task, write_workflow
 
@@ -56,7 +57,7 @@ def test_a_local_run_never_imports_dask(tmp_path, subprocess_env):
         env=subprocess_env,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=DEADLINE,
     )
     assert done.stdout.splitlines()[-1] == "0 []", done.stdout + done.stderr
     assert (tmp_path / "ran").exists()
@@ -104,7 +105,7 @@ def test_a_malformed_address_is_one_line_and_nothing_lingers(tmp_path, subproces
         env=subprocess_env,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=DEADLINE,
     )
     assert done.returncode == 2
     assert done.stderr.startswith(f"qcflow: error: --scheduler-address {address!r} is not a Dask")
@@ -149,7 +150,7 @@ def test_workers_must_declare_cpu_and_mem(tmp_path, options, thread_cluster):
 READ_ALLOWED_FAILURES = """
 import sys
 from distributed import Client
-with Client(sys.argv[1], timeout=10, set_as_default=False) as client:
+with Client(sys.argv[1], timeout=60, set_as_default=False) as client:
     print(client.run_on_scheduler(lambda dask_scheduler: dask_scheduler.allowed_failures))
 """
 

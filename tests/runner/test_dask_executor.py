@@ -20,9 +20,9 @@ from qcflow.errors import InvalidInput
 from qcflow.runner import Job, run_workflow
 from qcflow.runner.dask_executor import DaskExecutor
 from qcflow.runner.dask_workers import shipped_env
+from tests._wait import DEADLINE, wait_until_dead
 
-from .conftest import task, write_workflow
-from .test_dask_task import wait_until_dead
+from .conftest import task, wait_outcomes, write_workflow
 from .test_resume import wait_for
 
 #: Every task records ``<worker pid> <start> <end> <cpu> <mem> <semaphore>`` in timeline/.
@@ -142,7 +142,8 @@ def test_a_worker_killed_mid_task_is_retried_elsewhere(tmp_path, dask_options):
         (tmp_path / "go").touch()
     finally:
         (tmp_path / "go").touch()
-        runner.join(60)
+        runner.join(DEADLINE)
+    assert results, "the run did not end"
     result = results[0]
     assert result.exit_code == 0
     summary = json.loads((tmp_path / "summary.json").read_text())
@@ -194,7 +195,7 @@ def test_a_job_no_worker_can_hold_any_more_fails_after_the_timeout(tmp_path, das
         executor = DaskExecutor(client, no_worker_timeout=0.3, check_every=0.1)
         try:
             executor.start(job(tmp_path, "huge", "true", cpu=100))
-            outcomes = executor.wait(10)
+            outcomes = wait_outcomes(executor, 1)
         finally:
             executor.close()
     assert [o.rc for o in outcomes] == [None]
@@ -210,7 +211,7 @@ def test_killing_a_job_still_waiting_for_room_reports_it_at_once(tmp_path, dask_
         try:
             executor.start(job(tmp_path, "queued", "true", cpu=3))
             executor.kill(1, "stopped")
-            outcomes = executor.wait(10)
+            outcomes = wait_outcomes(executor, 1)
         finally:
             executor.close()
     assert [(o.rc, o.reason) for o in outcomes] == [(None, "stopped")]
@@ -226,11 +227,7 @@ def test_results_come_as_events_or_are_fetched(tmp_path, dask_cluster, events):
         try:
             executor.start(job(tmp_path, "ok", "echo out"))
             executor.start(dataclasses.replace(job(tmp_path, "ko", "exit 4"), key=2))
-            outcomes = []
-            for _ in range(50):
-                outcomes += executor.wait(0.2)
-                if len(outcomes) == 2:
-                    break
+            outcomes = wait_outcomes(executor, 2)
         finally:
             executor.close()
     assert sorted((o.key, o.rc, o.reason) for o in outcomes) == [(1, 0, ""), (2, 4, "exit code 4")]

@@ -16,9 +16,10 @@ import pytest
 
 pytest.importorskip("distributed")
 
+from tests._wait import wait_until_dead
+
 from .conftest import task, write_workflow
-from .test_dask_task import wait_until_dead
-from .test_resume import TASKS, finish, markers, runs, wait_for
+from .test_resume import TASKS, finish, hold_b, markers, release_b, runs, wait_for
 
 QUIET = ["--progress", "plain", "--monitor-interval", "0.2", "--kill-grace", "0.5"]
 
@@ -75,9 +76,10 @@ def test_runner_killed_then_resume(tmp_path, subprocess_env, dask_cluster, execu
     if executor == "dask":
         flags += ["--scheduler-address", dask_cluster.scheduler_address]
     write_workflow(tmp_path / "wf.json", TASKS)
+    hold_b(tmp_path)  # b cannot end on its own: whatever ends it is the cluster's doing
     first = start_runner(tmp_path, subprocess_env, *flags)
     try:
-        wait_for(tmp_path / "b-child.pid", limit=60)
+        wait_for(tmp_path / "b-child.pid")
     finally:
         first.send_signal(signal.SIGKILL)
         first.communicate()
@@ -85,8 +87,9 @@ def test_runner_killed_then_resume(tmp_path, subprocess_env, dask_cluster, execu
     done_before = markers(tmp_path)
     assert "a" in done_before
     assert "b" not in done_before
+    release_b(tmp_path)
     second = start_runner(tmp_path, subprocess_env, *flags)
-    out = finish(second, 120).decode()
+    out = finish(second).decode()
     assert second.returncode == 0, out
     assert (tmp_path / "c.out").read_text().split() == ["a", "b"]
     status = statuses(tmp_path / "summary.json")
@@ -155,15 +158,16 @@ class Cluster:
 @pytest.mark.slow
 def test_scheduler_lost_then_resume(tmp_path, subprocess_env):
     write_workflow(tmp_path / "wf.json", TASKS)
+    hold_b(tmp_path)  # b is still running when the runner notices the lost scheduler
     cluster = Cluster(subprocess_env, tmp_path)
     try:
         flags = ["--executor", "dask", "--scheduler-address", cluster.address]
         # b could be retried, but not once the run stops for the lost scheduler
         runner = start_runner(tmp_path, subprocess_env, *flags, "--retry-on-failure", "1")
         try:
-            wait_for(tmp_path / "b-child.pid", limit=60)
+            wait_for(tmp_path / "b-child.pid")
             cluster.scheduler.send_signal(signal.SIGKILL)
-            out = finish(runner, 60).decode()
+            out = finish(runner).decode()
         finally:
             if runner.poll() is None:
                 runner.kill()
@@ -183,12 +187,13 @@ def test_scheduler_lost_then_resume(tmp_path, subprocess_env):
     assert by_name["b"]["reason"] == f"interrupted: lost the Dask scheduler at {cluster.address}"
     assert by_name["c"]["status"] == "cancelled"
     wait_until_dead([int((tmp_path / f).read_text()) for f in ("b.pid", "b-child.pid")])
+    release_b(tmp_path)
 
     again = Cluster(subprocess_env, tmp_path)
     try:
         flags = ["--executor", "dask", "--scheduler-address", again.address]
         second = start_runner(tmp_path, subprocess_env, *flags)
-        out = finish(second, 120).decode()
+        out = finish(second).decode()
     finally:
         again.stop()
     assert second.returncode == 0, out
@@ -199,13 +204,14 @@ def test_scheduler_lost_then_resume(tmp_path, subprocess_env):
 
 def test_sigint_ends_the_tasks_on_the_workers(tmp_path, subprocess_env, dask_cluster):
     write_workflow(tmp_path / "wf.json", TASKS)
+    hold_b(tmp_path)  # b is still running when the runner handles the signal
     flags = ["--executor", "dask", "--scheduler-address", dask_cluster.scheduler_address]
     runner = start_runner(tmp_path, subprocess_env, *flags, "--workers", "2")
     try:
-        wait_for(tmp_path / "b-child.pid", limit=60)
+        wait_for(tmp_path / "b-child.pid")
     finally:
         runner.send_signal(signal.SIGINT)
-    out = finish(runner, 60).decode()
+    out = finish(runner).decode()
     assert runner.returncode == 1, out
     wait_until_dead([int((tmp_path / f).read_text()) for f in ("b.pid", "b-child.pid")])
     status = statuses(tmp_path / "summary.json")

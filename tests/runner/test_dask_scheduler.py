@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import signal
-import time
 
 import pytest
 
 pytest.importorskip("distributed")
 
 from qcflow.runner import dask_scheduler
+from tests._wait import wait_until, wait_until_dead
 
 from .conftest import task, write_workflow
 from .test_dask_resume import start_runner
-from .test_dask_task import wait_until_dead
 from .test_resume import wait_for
 
 
@@ -53,13 +52,6 @@ def test_a_setting_changed_between_runs_is_the_one_given_back():
     assert scheduler.allowed_failures == 7
 
 
-def wait_until(condition, limit: float = 30.0) -> None:
-    end = time.monotonic() + limit
-    while not condition():
-        assert time.monotonic() < end, "the condition never came true"
-        time.sleep(0.02)
-
-
 @pytest.mark.slow
 def test_a_runner_killed_with_sigkill_gives_the_setting_back(
     tmp_path, subprocess_env, dask_cluster
@@ -70,10 +62,10 @@ def test_a_runner_killed_with_sigkill_gives_the_setting_back(
     flags = ["--executor", "dask", "--scheduler-address", dask_cluster.scheduler_address]
     runner = start_runner(tmp_path, subprocess_env, *flags, "--workers", "2")
     try:
-        wait_for(tmp_path / "t.pid", limit=60)
+        wait_for(tmp_path / "t.pid")
         assert scheduler.allowed_failures == 0
     finally:
         runner.send_signal(signal.SIGKILL)
         runner.communicate()
-    wait_until(lambda: scheduler.allowed_failures == own)
+    wait_until(lambda: scheduler.allowed_failures == own, "the setting given back")
     wait_until_dead([int((tmp_path / "t.pid").read_text())])

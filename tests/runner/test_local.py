@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from pathlib import Path
 
 import psutil
@@ -12,6 +11,9 @@ import pytest
 
 from qcflow.runner.executor import Job, Outcome
 from qcflow.runner.local import LocalExecutor
+from tests._wait import alive, wait_for_file, wait_for_text, wait_until_dead
+
+from .conftest import wait_outcomes
 
 
 @pytest.fixture
@@ -33,36 +35,8 @@ def job(tmp_path: Path, command: str, key: int = 0, **kw) -> Job:
     )
 
 
-def wait_all(ex: LocalExecutor, n: int, limit: float = 30) -> list[Outcome]:
-    out: list[Outcome] = []
-    end = time.monotonic() + limit
-    while len(out) < n and time.monotonic() < end:
-        out += ex.wait(end - time.monotonic())
-    assert len(out) == n
-    return out
-
-
-def wait_text(path: Path, text: str, limit: float = 10.0) -> None:
-    end = time.monotonic() + limit
-    while not (path.exists() and text in path.read_text()):
-        assert time.monotonic() < end, f"{text!r} never appeared in {path}"
-        time.sleep(0.02)
-
-
-def alive(pid: int) -> bool:
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
-
-
-def gone_soon(pids, limit=10.0) -> bool:
-    end = time.monotonic() + limit
-    while time.monotonic() < end:
-        if not any(alive(p) for p in pids):
-            return True
-        time.sleep(0.05)
-    return False
+def wait_all(ex: LocalExecutor, n: int) -> list[Outcome]:
+    return wait_outcomes(ex, n)
 
 
 def test_output_goes_to_the_log_and_rc_is_reported(executor, tmp_path):
@@ -100,7 +74,7 @@ def test_kill_ends_the_whole_process_tree(executor, tmp_path):
     executor.start(
         job(tmp_path, "sleep 300 & sleep 300 & bash -c 'sleep 300' & echo started; wait")
     )
-    wait_text(tmp_path / "t0.log", "started")
+    wait_for_text(tmp_path / "t0.log", "started")
     leader = executor.pids()[0]
     tree = [leader, *(p.pid for p in psutil.Process(leader).children(recursive=True))]
     assert len(tree) >= 4
@@ -108,8 +82,8 @@ def test_kill_ends_the_whole_process_tree(executor, tmp_path):
     (outcome,) = wait_all(executor, 1)
     assert outcome.reason == "stopping"
     assert not outcome.ok
-    executor.wait(1.0)  # lets the SIGKILL timer fire if SIGTERM was not enough
-    assert gone_soon(tree)
+    executor.wait(1.0)  # lets the SIGKILL timer (grace 0.5 s) fire if SIGTERM was not enough
+    wait_until_dead(tree)
 
 
 def test_processes_left_behind_by_a_finished_task_are_ended(executor, tmp_path):
@@ -117,12 +91,12 @@ def test_processes_left_behind_by_a_finished_task_are_ended(executor, tmp_path):
     (outcome,) = wait_all(executor, 1)
     assert outcome.rc == 1
     bg = int((tmp_path / "bg.pid").read_text())
-    assert gone_soon([bg])
+    wait_until_dead([bg])
 
 
 def test_processes_ignoring_sigterm_get_sigkill_after_the_grace(executor, tmp_path):
     executor.start(job(tmp_path, "trap '' TERM; echo ready; while true; do sleep 0.1; done"))
-    wait_text(tmp_path / "t0.log", "ready")
+    wait_for_text(tmp_path / "t0.log", "ready")
     leader = executor.pids()[0]
     executor.kill(0)
     (outcome,) = wait_all(executor, 1)
@@ -131,10 +105,10 @@ def test_processes_ignoring_sigterm_get_sigkill_after_the_grace(executor, tmp_pa
 
 
 def test_timeout_kills_the_job(executor, tmp_path):
-    executor.start(job(tmp_path, "sleep 60", timeout=0.3))
+    executor.start(job(tmp_path, "sleep 300", timeout=0.3))
     (outcome,) = wait_all(executor, 1)
     assert outcome.reason == "timeout after 0.3 s"
-    assert outcome.end - outcome.start < 30
+    assert outcome.end - outcome.start < 300  # ended by the timeout, not by itself
 
 
 def test_backfill_jobs_run_niced(executor, tmp_path):
@@ -163,12 +137,13 @@ def test_wake_returns_a_blocked_wait(executor, tmp_path):
 def test_close_leaves_nothing_running(tmp_path):
     ex = LocalExecutor(grace=0.3)
     for k in range(3):
-        ex.start(job(tmp_path, "sleep 300 & sleep 300; wait", k))
-    time.sleep(0.2)
+        ex.start(job(tmp_path, f"sleep 300 & echo $! > bg{k}.pid; sleep 300; wait", k))
+    for k in range(3):  # each job has its whole tree up
+        wait_for_file(tmp_path / f"bg{k}.pid")
     pids = list(ex.pids().values())
     tree = pids + [c.pid for p in pids for c in psutil.Process(p).children(recursive=True)]
     ex.close()
-    assert gone_soon(tree)
+    wait_until_dead(tree)
 
 
 def test_a_nul_byte_in_the_environment_is_a_failed_start(executor, tmp_path):

@@ -1,4 +1,8 @@
-"""Resource monitoring of real process trees, and --dynamic-resources learning from it."""
+"""Resource monitoring of real process trees, and --dynamic-resources learning from it.
+
+A measured task lasts until the metric log shows the sample the test checks (the monitor samples
+once per interval, and a busy machine may not get to it for a while): no bet on timing.
+"""
 
 from __future__ import annotations
 
@@ -8,18 +12,53 @@ import json
 import sys
 
 from qcflow.runner import run_workflow
+from tests._wait import DEADLINE, POLL
 
 from .conftest import task, write_workflow
 
-HOG = (
-    f'{sys.executable} -c "import time; b = bytearray(60 * 2**20); '
-    "b[::4096] = b'x' * len(b[::4096]); time.sleep(1.0)\""
-)
+#: Holds 60 MB (touched, so resident) until metrics.log has a sample of task ``hog`` that
+#: shows it and its parent shell; gives up at the test deadline.
+HOG = """
+import json, sys, time
+from pathlib import Path
+
+held = bytearray(60 * 2**20)
+held[::4096] = b"x" * len(held[::4096])
+end = time.monotonic() + float(sys.argv[1])
+
+
+def measured():
+    for line in Path("metrics.log").read_text().splitlines():
+        try:
+            sample = json.loads(line)
+        except ValueError:
+            continue  # a line being written
+        if sample.get("task") == "hog" and sample["nprocs"] >= 2 and sample["pss_mb"] > 50:
+            return True
+    return False
+
+
+while not measured() and time.monotonic() < end:
+    time.sleep(0.02)
+"""
+
+
+def until(condition: str) -> str:
+    """Shell code waiting until ``condition`` succeeds; the test deadline bounds it, so that a
+    bug fails the test instead of hanging it."""
+    return f"for _ in $(seq {int(DEADLINE / POLL)}); do {condition} && break; sleep {POLL}; done"
+
+
+def sampled(name: str) -> str:
+    """Shell condition: metrics.log has a sample of task ``name``."""
+    return f'grep -q \'"task": "{name}"\' metrics.log'
 
 
 def test_metric_log_and_summary_show_the_memory_of_the_tree(tmp_path, options):
     # the hog runs as a child of bash: only measuring the whole tree sees its memory
-    wf = write_workflow(tmp_path / "wf.json", [task("hog", f"{HOG}; true")])
+    (tmp_path / "hog.py").write_text(HOG)
+    hog = task("hog", f"{sys.executable} hog.py {DEADLINE}; true")
+    wf = write_workflow(tmp_path / "wf.json", [hog])
     result = run_workflow(wf, dataclasses.replace(options, monitor_interval=0.2))
     assert result.ok
     lines = [json.loads(x) for x in (tmp_path / "metrics.log").read_text().splitlines()]
@@ -32,13 +71,26 @@ def test_metric_log_and_summary_show_the_memory_of_the_tree(tmp_path, options):
 
 
 def test_dynamic_resources_rebook_siblings_from_measurements(tmp_path, options):
-    """g_1, g_2, g_3 book 3000 MB each of 4000: one at a time, until g_1 shows it needs ~5 MB."""
-    sibling = "sleep 1"
-    tasks = [task(f"g_{i}", sibling, mem=3000) for i in (1, 2, 3)]
-    wf = write_workflow(tmp_path / "wf.json", tasks)
+    """g_1, g_2, g_3 book 3000 MB each of 4000: one at a time, until g_1 shows it needs ~5 MB.
+
+    Each lasts until it has been sampled; in the second run g_2 and g_3 also wait until both
+    have started, which only a runner that rebooked them lets happen.
+    """
     opts = dataclasses.replace(options, monitor_interval=0.1, n_backfill=0)
-    serial = run_workflow(wf, dataclasses.replace(opts, action_logfile=tmp_path / "serial.log"))
-    learned = run_workflow(wf, dataclasses.replace(opts, dynamic_resources=True, rerun_from="g_"))
+    serial_tasks = [task(f"g_{i}", until(sampled(f"g_{i}")), mem=3000) for i in (1, 2, 3)]
+    serial = run_workflow(
+        write_workflow(tmp_path / "serial.json", serial_tasks),
+        dataclasses.replace(opts, action_logfile=tmp_path / "serial.log"),
+    )
+    together = until("[ -e g_2.started ] && [ -e g_3.started ]")
+    learned_tasks = [serial_tasks[0]] + [
+        task(f"g_{i}", f"touch g_{i}.started; {until(sampled(f'g_{i}'))}; {together}", mem=3000)
+        for i in (2, 3)
+    ]
+    learned = run_workflow(
+        write_workflow(tmp_path / "learned.json", learned_tasks),
+        dataclasses.replace(opts, dynamic_resources=True, rerun_from="g_"),
+    )
     assert serial.ok
     assert learned.ok
 

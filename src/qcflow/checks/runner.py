@@ -38,6 +38,7 @@ from qcflow.checks.quality_objects import (
 )
 from qcflow.errors import InvalidInput, QcflowError
 from qcflow.objects.activity import Activity
+from qcflow.objects.metadata import OBJECT_TYPE
 from qcflow.objects.quality import Quality, QualityObject
 from qcflow.postprocessing.check_config import CheckConfig
 from qcflow.postprocessing.object_manager import Publication, Published, encode_object
@@ -222,6 +223,11 @@ class CheckRunner:
         repository.store(mo.path, payload.data, valid_from=mo.activity.valid_from,
                          valid_until=mo.activity.valid_until, metadata=dict(mo.metadata),
                          content_type=payload.content_type)  # fmt: skip
+        for suffix, companion in payload.companions:  # a plot's PNG, where overlays are drawn
+            metadata = {**mo.metadata, OBJECT_TYPE: companion.object_type}
+            repository.store(mo.path + suffix, companion.data, valid_from=mo.activity.valid_from,
+                             valid_until=mo.activity.valid_until, metadata=metadata,
+                             content_type=companion.content_type)  # fmt: skip
         self.objects[mo.name] = replace(mo, obj=check_input(result))
 
     def _store(self, qo: QualityObject) -> None:

@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from qcflow.cli._common import add_command
+from qcflow.cli.run import JOBS
 
 _HELP = """\
 Run qcflow's main job in a working directory: fill an embedded QCDB with synthetic
@@ -35,6 +36,13 @@ def register(subparsers: Any) -> None:
         "--passName", default="apass1", metavar="PASS", help="apass1 or apass2 (default: apass1)"
     )
     parser.add_argument("--seed", type=int, default=2024, help="random seed of the data")
+    parser.add_argument(
+        "--runs",
+        type=JOBS,
+        default=50,
+        metavar="N",
+        help="runs in the period (default: 50; fewer is quicker, with fewer of the bad runs)",
+    )
     parser.set_defaults(handler=_demo)
 
 
@@ -42,5 +50,5 @@ def _demo(args: argparse.Namespace) -> int:
     from qcflow.demo.run import run_demo
 
     run_demo(args.workdir, period=args.periodName, pass_name=args.passName, seed=args.seed,
-             say=lambda line: print(f"qcflow demo: {line}"))  # fmt: skip
+             runs=args.runs, say=lambda line: print(f"qcflow demo: {line}"))  # fmt: skip
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import math
 import os
 import sys
 from pathlib import Path
@@ -135,8 +136,13 @@ def _register_serve(sub: Any) -> None:
                         "--read-only")  # fmt: skip
     serve.add_argument("--root", "--qcdb", dest="qcdb", default=None, metavar="DIR",
                        help="the store to serve (default: $QCFLOW_QCDB or ./qcdb)")  # fmt: skip
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default 127.0.0.1: this machine only; "
+                       "0.0.0.0 or :: listens on every interface, set --token or --read-only "
+                       "first)")  # fmt: skip
+    serve.add_argument("--port", type=int, default=8080,
+                       help="TCP port to listen on, 1-65535 (default 8080); clients then use "
+                       "--qcdb HOST:PORT")  # fmt: skip
     serve.add_argument("--workers", type=int, default=1, help="worker processes")
     serve.add_argument("--read-only", action="store_true", help="refuse every write")
     serve.add_argument("--token", default=os.environ.get("QCFLOW_QCDB_TOKEN"),
@@ -181,10 +187,11 @@ def parse_metadata(items: list[str]) -> dict[str, str]:
     return out
 
 
-def _open(args: argparse.Namespace) -> Any:
+def _open(args: argparse.Namespace, *, create: bool = False) -> Any:
+    """The store ``--qcdb`` names; only writers that add objects (``put``) may create it."""
     from qcflow.qcdb import open_repository
 
-    return open_repository(args.qcdb)
+    return open_repository(args.qcdb, create=create)
 
 
 #: What a listing table needs beside its path column: three dates, a size, some metadata.
@@ -317,7 +324,7 @@ def _put(args: argparse.Namespace) -> int:
         from qcflow.objects.root import object_class
 
         metadata.setdefault(OBJECT_TYPE, object_class(data) or "TObject")
-    with _open(args) as repo:
+    with _open(args, create=True) as repo:
         info = repo.store(args.path, data, metadata=metadata, content_type=content_type,
                           valid_from=parse_time(args.valid_from, option="--valid-from"),
                           valid_until=parse_time(args.valid_until, option="--valid-until"),
@@ -350,8 +357,14 @@ def _check_serve_options(args: argparse.Namespace) -> None:
     problems = [
         (not 1 <= args.port <= 65535, f"--port {args.port} is not a TCP port (1-65535)"),
         (args.workers < 1, f"--workers {args.workers} must be at least 1"),
-        (not args.max_body_mb > 0, f"--max-body-mb {args.max_body_mb} must be positive"),
-        (not args.cache_mb >= 0, f"--cache-mb {args.cache_mb} must not be negative"),
+        (
+            not 0 < args.max_body_mb < math.inf,
+            f"--max-body-mb {args.max_body_mb} must be a positive number of MB",
+        ),
+        (
+            not 0 <= args.cache_mb < math.inf,
+            f"--cache-mb {args.cache_mb} must be a number of MB >= 0",
+        ),
     ]
     for bad, msg in problems:
         if bad:
@@ -378,7 +391,8 @@ def _serve(args: argparse.Namespace) -> int:
 
     _check_serve_options(args)
     qcdb = absolute_url(args.qcdb)
-    open_repository(qcdb).close()  # a bad store fails here, before "serving ..."
+    # A bad store fails here, before "serving ..."; a read-only server never creates one.
+    open_repository(qcdb, create=not args.read_only).close()
     _check_can_listen(args.host, args.port)
     config = ServeConfig(qcdb=qcdb, host=args.host, port=args.port, workers=args.workers,
                          read_only=args.read_only, token=args.token,

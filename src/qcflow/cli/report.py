@@ -42,15 +42,10 @@ def register(subparsers: Any) -> None:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from qcflow.errors import InvalidInput
-    from qcflow.qcdb.open import default_url, is_remote, local_path, open_repository
+    from qcflow.qcdb.open import open_repository
     from qcflow.report import build_report
 
-    url = args.qcdb or default_url()
-    if not is_remote(url) and not local_path(url).is_dir():
-        msg = f"--qcdb {url}: no such QCDB directory"
-        raise InvalidInput(msg)
-    repo = open_repository(url)
+    repo = open_repository(args.qcdb, create=False)  # a report reads: "no QCDB at ..."
     try:
         with _sigterm_as_exit():
             result = build_report(repo, args.period, args.pass_name, args.output,

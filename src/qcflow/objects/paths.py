@@ -4,6 +4,10 @@
 - quality objects: ``<provenance>/<DET>/QO/<check>`` or ``<provenance>/<DET>/QO/<check>/<mo>``
   when the check produces one quality per monitor object.
 
+A plot is a ROOT object (TGraph, TGraphErrors, TMultiGraph) at its QC path; its PNG rendering,
+for qcflow's report, is a companion object at the same path plus :data:`PNG_COMPANION`
+(``…/MO/<task>/<plot>.png``).
+
 Provenance is ``qc`` for synchronous data, ``qc_async`` for asynchronous passes, ``qc_mc`` for
 simulation. Paths are checked with :func:`qcflow.qcdb.urls.check_path`.
 """
@@ -14,10 +18,12 @@ from qcflow._types import ObjectPath
 from qcflow.errors import InvalidInput
 from qcflow.qcdb.urls import check_path
 
-__all__ = ["PROVENANCES", "mo_path", "qo_path", "split_mo_path"]
+__all__ = ["PNG_COMPANION", "PROVENANCES", "mo_path", "qo_path", "split_mo_path"]
 
 #: Where QC objects come from: online, an asynchronous pass, a simulation.
 PROVENANCES = ("qc", "qc_async", "qc_mc")
+#: What a plot's PNG companion adds to the plot's path.
+PNG_COMPANION = ".png"
 
 
 def _clean(part: str, what: str) -> str:

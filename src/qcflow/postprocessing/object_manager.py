@@ -21,7 +21,8 @@ validity, and per object its name (``<taskName>/<name>`` for check policies), QC
 in-memory value -- this is where checks (issue 6) hook in.
 
 Payloads (:func:`encode_object`): anything with ``encode() -> Payload`` (trend tables, plots),
-a :class:`Payload`, qcflow's ROOT ``Histogram`` or a ``hist.Hist`` (a ROOT file), a
+a :class:`Payload` (with its companions, stored at its path plus their suffix), qcflow's ROOT
+``Histogram`` or a ``hist.Hist`` (a ROOT file), a
 :class:`~qcflow.objects.quality.QualityObject` (its JSON), or raw ``bytes``.
 """
 
@@ -74,6 +75,9 @@ class Payload:
     object_type: str
     content_type: str = "application/octet-stream"
     extension: str = "root"
+    #: other objects stored with this one, each at this one's path plus its suffix (a plot's
+    #: PNG rendering next to its ROOT graph)
+    companions: tuple[tuple[str, Payload], ...] = ()
 
 
 class Encodable(Protocol):
@@ -192,6 +196,17 @@ class ObjectManager:
         meta.update(extra)
         return meta
 
+    def _store(self, repository: Repository, path: str, payload: Payload, validity: Validity,
+               activity: Activity, extra: dict[str, str]) -> ObjectInfo:  # fmt: skip
+        kind = payload.object_type.replace("::", "-").replace("/", "-")
+        info = repository.store(
+            path, payload.data, valid_from=validity.start, valid_until=validity.end,
+            metadata=self._metadata(activity, payload, extra), content_type=payload.content_type,
+            file_name=f"{kind}_{validity.start}.{payload.extension}",
+        )  # fmt: skip
+        log.debug("published %s [%s, %s]", path, info.valid_from, info.valid_until)
+        return info
+
     def publish(self, trigger: Trigger, activity: Activity, validity: Validity) -> Publication:
         """Store every registered object with ``validity``, then tell the listeners."""
         stored = []
@@ -204,14 +219,10 @@ class ObjectManager:
                 log.error("%s not stored: %d bytes exceed maxObjectSize (%d), as in QC",
                           path, len(payload.data), limit)  # fmt: skip
                 continue
-            kind = payload.object_type.replace("::", "-").replace("/", "-")
-            info = repository.store(
-                path, payload.data, valid_from=validity.start, valid_until=validity.end,
-                metadata=self._metadata(activity, payload, item.metadata),
-                content_type=payload.content_type,
-                file_name=f"{kind}_{validity.start}.{payload.extension}",
-            )  # fmt: skip
-            log.debug("published %s [%s, %s]", path, info.valid_from, info.valid_until)
+            info = self._store(repository, path, payload, validity, activity, item.metadata)
+            for suffix, companion in payload.companions:
+                self._store(repository, path + suffix, companion, validity, activity,
+                            item.metadata)  # fmt: skip
             stored.append(Published(f"{self.task.task_name}/{item.name}", path, info, item.obj))
         publication = Publication(self.task, trigger, activity, validity, tuple(stored))
         for listener in self.listeners:

@@ -28,15 +28,21 @@ checks such as TrendCheck judge) and a way to draw it again with a check's annot
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from qcflow.objects.plots import Frame, Style
 from qcflow.postprocessing import root_style
-from qcflow.postprocessing.expressions import Expression, parse_expression, parse_varexp
+from qcflow.postprocessing.expressions import (
+    Expression,
+    evaluate_together,
+    parse_expression,
+    parse_varexp,
+)
 from qcflow.postprocessing.images import GraphData, PlotImage, new_figure, png, tag_x_axis
 from qcflow.postprocessing.plot_spec import GraphSpec, LegendSpec, PlotSpec
 
@@ -69,8 +75,32 @@ def plot_image(plot: PlotSpec, columns: Mapping[str, Array]) -> tuple[PlotImage,
     graphs: list[GraphData] = []
     figure = _figure(plot, columns, warnings, graphs)
     image = PlotImage(plot.name, png(figure), tuple(graphs),
-                      lambda: _figure(plot, columns, [], []))  # fmt: skip
+                      lambda: _figure(plot, columns, [], []), _frame(plot, graphs))  # fmt: skip
     return image, warnings
+
+
+def _frame(plot: PlotSpec, graphs: Sequence[GraphData]) -> Frame | None:
+    """What the ROOT object's axes show: the PNG's titles, time axis, run labels and y range."""
+    if not graphs:
+        return None
+    first = next((g for g in plot.graphs if len(parse_varexp(g.varexp)) == 2), None)
+    parts = parse_varexp(first.varexp) if first is not None else []
+    labels = (parts[1].text, parts[0].text) if len(parts) == 2 else ("", "")
+    title, x_title, y_title = _titles(plot, labels)
+    varexp = plot.graphs[-1].varexp if plot.graphs else ""
+    return Frame(title, x_title, y_title, time_axis=":time" in varexp,
+                 x_labels=graphs[-1].x_labels, y_range=parse_limits(plot.y_range))  # fmt: skip
+
+
+def _titles(plot: PlotSpec, labels: tuple[str, str]) -> tuple[str, str, str]:
+    """Title, x and y titles: ROOT's ``"title;x;y"``, ``graphAxisLabel`` ``"Y:X"``, else the
+    first graph's expressions."""
+    title, x_title, y_title = ([*plot.title.split(";"), "", ""])[:3]
+    x_title = x_title if ";" in plot.title else labels[0]
+    y_title = y_title if plot.title.count(";") >= 2 else labels[1]
+    if plot.axis_label.count(":") == 1:
+        y_title, x_title = plot.axis_label.split(":")
+    return title, x_title, y_title
 
 
 def _figure(plot: PlotSpec, columns: Mapping[str, Array], warnings: list[str],
@@ -110,10 +140,6 @@ def palette_colors(count: int, palette: int = 0) -> list[tuple[float, ...]]:
     return [tuple(cmap(0.85 * i / max(count - 1, 1))) for i in range(count)]
 
 
-def _values(expr: Expression, columns: Mapping[str, Array], size: int, mask: Array) -> Array:
-    return expr.evaluate(columns, size)[mask]
-
-
 def _draw_graph(
     axes: Any,
     graph: GraphSpec,
@@ -128,36 +154,76 @@ def _draw_graph(
     warnings, graphs = found
     plot = spec.name
     exprs = parse_varexp(graph.varexp)
-    mask = np.ones(size, dtype=bool)
-    if graph.selection.strip():
-        mask = parse_expression(graph.selection).evaluate(columns, size) != 0
-    if len(exprs) == 1:
-        _draw_histogram(axes, graph, _values(exprs[0], columns, size, mask), auto)
-        if graph.errors.strip():
-            warnings.append(f"plot {plot!r}: graphErrors given for a histogram, ignored")
-        return exprs[0].text, ""
     if len(exprs) > 2:
         warnings.append(f"plot {plot!r}: {len(exprs)}-D varexp {graph.varexp!r} is not drawn")
         return "", ""
-    y, x = (_values(e, columns, size, mask) for e in exprs)
+    error_parts = parse_varexp(graph.errors) if graph.errors.strip() and len(exprs) == 2 else []
+    if len(error_parts) not in (0, 2):
+        warnings.append(f"plot {plot!r}: graphErrors {graph.errors!r} is not 'ex:ey'")
+        error_parts = []
+    values = _drawn(exprs, graph.selection, error_parts, columns, size)
+    if len(exprs) == 1:
+        _draw_histogram(axes, graph, values[0], auto)
+        if graph.errors.strip():
+            warnings.append(f"plot {plot!r}: graphErrors given for a histogram, ignored")
+        return exprs[0].text, ""
+    y, x = values[:2]
+    x_labels = _x_labels(x)
     x = _x_positions(axes, x)
-    errors = None
-    if graph.errors.strip():
-        parts = parse_varexp(graph.errors)
-        if len(parts) != 2:
-            warnings.append(f"plot {plot!r}: graphErrors {graph.errors!r} is not 'ex:ey'")
-        else:
-            errors = tuple(np.abs(_values(e, columns, size, mask)) for e in parts)
+    errors = tuple(np.abs(v) for v in values[2:]) if error_parts else None
     draw_points(axes, graph, x, y, errors, auto)
-    graphs.append(GraphData(graph.name, x, y, None if errors is None else errors[1]))
+    graphs.append(GraphData(graph.name, x, y, None if errors is None else errors[1],
+                            ex=None if errors is None else errors[0], title=graph.title,
+                            style=root_graph_style(graph, len(graphs), len(spec.graphs)),
+                            option=graph.option, x_labels=x_labels))  # fmt: skip
     return exprs[1].text, exprs[0].text
+
+
+def _drawn(exprs: list[Expression], selection: str, errors: list[Expression],
+           columns: Mapping[str, Array], size: int) -> list[Array]:  # fmt: skip
+    """The varexp parts, then the errors, of the values passing ``selection``: drawn together,
+    as one ``TTree::Draw`` (array branches' ``[]`` run in step across all of them)."""
+    cut = [parse_expression(selection)] if selection.strip() else []
+    values = evaluate_together([*exprs, *errors, *cut], columns, size)
+    if not cut:
+        return values
+    mask = values[-1] != 0
+    return [v[mask] for v in values[:-1]]
+
+
+#: ROOT colours for graphs without one when a plot has several (black, red, blue, green...).
+_ROOT_SERIES_COLORS = (1, 2, 4, 8, 6, 9, 28, 46, 38, 30)
+
+
+def root_graph_style(graph: GraphSpec, index: int, count: int) -> Style:
+    """The graph's ``style`` as ROOT attributes; unset colours: black, or distinct ROOT colours
+    when the plot has several graphs (the PNG uses the palette, like ``PLC``/``PMC``)."""
+    style = graph.style
+    auto = _ROOT_SERIES_COLORS[index % len(_ROOT_SERIES_COLORS)] if count > 1 else 1
+    return Style(
+        line_color=style.line_color if style.line_color >= 0 else auto,
+        line_style=style.line_style if style.line_style >= 0 else 1,
+        line_width=style.line_width if style.line_width >= 0 else 1,
+        fill_color=max(style.fill_color, 0),
+        fill_style=style.fill_style if style.fill_style >= 0 else 1001,
+        marker_color=style.marker_color if style.marker_color >= 0 else auto,
+        marker_style=style.marker_style if style.marker_style >= 0 else 20,
+        marker_size=style.marker_size if style.marker_size >= 0 else 1.0,
+    )
+
+
+def _x_labels(x: Array) -> tuple[str, ...]:
+    """The distinct texts of a text x column, in order (empty for numbers)."""
+    if x.dtype.kind not in "OUS":
+        return ()
+    return tuple(dict.fromkeys(str(v) for v in x))
 
 
 def _x_positions(axes: Any, x: Array) -> Array:
     """Numbers for the x axis; a text column becomes evenly spaced labelled positions."""
     if x.dtype.kind not in "OUS":
         return x
-    labels = list(dict.fromkeys(str(v) for v in x))
+    labels = list(_x_labels(x))
     index = {label: i for i, label in enumerate(labels)}
     axes.set_xticks(range(len(labels)), labels, rotation=90, fontsize="small")
     return np.asarray([index[str(v)] for v in x], dtype=np.float64)
@@ -223,14 +289,9 @@ def _draw_histogram(axes: Any, graph: GraphSpec, values: Array, auto: tuple[floa
 def _decorate(
     figure: Any, axes: Any, plot: PlotSpec, labels: tuple[str, str], warnings: list[str]
 ) -> None:
-    title, x_title, y_title = ([*plot.title.split(";"), "", ""])[:3]
-    x_title = x_title if ";" in plot.title else labels[0]
-    y_title = y_title if plot.title.count(";") >= 2 else labels[1]
-    if plot.axis_label:
-        if plot.axis_label.count(":") == 1:
-            y_title, x_title = plot.axis_label.split(":")
-        else:
-            warnings.append(f"plot {plot.name!r}: graphAxisLabel must be 'Y label:X label'")
+    title, x_title, y_title = _titles(plot, labels)
+    if plot.axis_label and plot.axis_label.count(":") != 1:
+        warnings.append(f"plot {plot.name!r}: graphAxisLabel must be 'Y label:X label'")
     axes.set_title(root_style.mathtext(title))
     axes.set_xlabel(root_style.mathtext(x_title))
     axes.set_ylabel(root_style.mathtext(y_title))

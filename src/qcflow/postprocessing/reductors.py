@@ -14,8 +14,8 @@ QC's reductors, with ROOT's statistics:
 - :class:`TH2Reductor` -- ``sumw, sumw2, sumwx, sumwx2, sumwy, sumwy2, sumwxy`` (``TH2::GetStats``)
   and ``entries``.
 - :class:`QualityReductor` -- ``level`` (Good 1, Medium 2, Bad 3, Null 10) and ``name`` (at most
-  7 characters). The trend tree stores ``level`` only (uproot cannot write text leaves); ``name``
-  is derived from it again when the tree is read (:meth:`Reductor.restore`).
+  7 characters): QC's branch ``level/i:name/C``. For trends of earlier qcflow versions, which
+  stored ``level`` only, ``name`` is derived from it (:meth:`Reductor.restore`).
 
 Histograms are accepted as qcflow's :class:`~qcflow.objects.root.Histogram` (what the QCDB codec
 returns, with ROOT's stored sums), as uproot models (stored sums; an axis range set with
@@ -52,8 +52,9 @@ class Reductor:
     """Base class of reductors.
 
     ``fields`` maps leaf names to numpy type codes: ``"f8"`` (float64, the default for numbers),
-    ``"i8"``, ``"u4"``, or ``"str"`` (kept in memory; not stored in the trend tree, so a reductor
-    with text fields overrides :meth:`restore`). ``source`` says what it reduces: QCDB monitor
+    ``"i8"``, ``"u4"`` (integer leaves, as in QC), or ``"str"`` (a ``/C`` leaf; a reductor
+    whose text fields can be derived from its numbers may override :meth:`restore`, for trees
+    that lack them). ``source`` says what it reduces: QCDB monitor
     objects (``"object"``), quality objects (``"quality"``) or raw condition objects
     (``"condition"``, given the ``Fetched`` record: bytes and metadata).
     """
@@ -74,7 +75,7 @@ class Reductor:
 
     @classmethod
     def restore(cls, columns: Mapping[str, npt.NDArray[Any]]) -> dict[str, npt.NDArray[Any]]:
-        """Text columns recomputed from the stored ones, when a trend tree is read back."""
+        """Text columns recomputed from the stored ones, for a stored trend without them."""
         return {}
 
 

@@ -1,24 +1,26 @@
-"""The trend table: one row per trending update, stored as a ROOT TTree.
+"""The trend table: one row per trending update, stored as a ROOT TTree in QC's layout.
 
-Columns (QC's trend tree, flattened the way ``TTree::Draw`` names leaves):
+Columns, named the way ``TTree::Draw`` names QC's leaves:
 
-==================== ======= ====================================================================
-``meta.runNumber``   int64   the run of the trigger's activity
-``meta.runNumberStr`` text   its decimal text, for evenly spaced run axes; *derived*: not stored
-``time``             uint32  seconds since the epoch (``trendingTimestamp``)
-``<source>.<leaf>``  float64 one per reductor field; NaN when the source's object was missing
-==================== ======= ====================================================================
+===================== ======= ===================================================================
+``meta.runNumber``    int64   the run of the trigger's activity
+``meta.runNumberStr`` text    its decimal text, for evenly spaced run axes
+``time``              uint32  seconds since the epoch (``trendingTimestamp``)
+``<source>.<leaf>``   float64 one per reductor field; NaN when the source's object was missing
+===================== ======= ===================================================================
 
 A column may hold a fixed-size array per row (type ``"(20,)f8"``): SliceTrendingTask stores one
-value per slice that way, written as a TTree leaf ``meanX[20]/D``.
+value per slice that way (leaf ``meanX[20]/D``).
 
-The tree is written by :func:`qcflow.objects.tree.write_tree` under the key ``ccdb_object`` (as
-QC stores every object), with the task name as the tree's title; each column is a branch named
-``<branch>.<leaf>``; :func:`qcflow.objects.tree.read_tree` reads it back.
-uproot cannot write C-string leaves, so text columns (``meta.runNumberStr``, a quality's name)
-live in memory only and are recomputed when a tree is read back: ``meta.runNumberStr`` here,
-reductor text fields by :meth:`~.reductors.Reductor.restore`. Quality levels are stored as
-float64 (QC: uint32) so that a missing quality can be NaN.
+The tree (:func:`qcflow.objects.tree.write_tree`) is QC's: named after the task, stored under
+the key ``ccdb_object``, with exactly the branches ``meta`` (leaf list
+``runNumber/L:runNumberStr/C``), ``time`` (``time/i``) and one leaf-list branch per data
+source holding the reductor's leaves (TH1Reductor ``mean/D:stddev:entries``,
+QualityReductor ``level/i:name/C``). A reductor field declared as an integer (``"u4"``,
+``"i8"``) is an integer leaf, as in QC; its missing values (NaN in memory) are stored as 0.
+:meth:`TrendTable.same_layout` is QC's ``canContinueTrend``: a stored tree is continued only
+when its branches are exactly these. Trees written by earlier qcflow versions (one branch per leaf,
+no text leaves) still read and continue: their text columns are recomputed.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ META_RUN = "meta.runNumber"
 META_RUN_TEXT = "meta.runNumberStr"
 TIME = "time"
 TEXT = "str"
+META = "meta"
 
 Array = npt.NDArray[Any]
 
@@ -47,33 +50,43 @@ class TrendTable:
 
     def __init__(self, name: str, types: Mapping[str, str]) -> None:
         self.name = name
-        self.types = {META_RUN: "i8", TIME: "u4", **types}
+        self.types = {META_RUN: "i8", META_RUN_TEXT: TEXT, TIME: "u4", **types}
+        #: the stored type of each column when it is not its in-memory one (integer leaves)
+        self.leaf_types: dict[str, str] = {}
         self._rows: dict[str, list[Any]] = {column: [] for column in self.types}
 
     @classmethod
     def for_sources(cls, name: str, sources: Iterable[tuple[str, Mapping[str, str]]]) -> TrendTable:
         """A table with one ``<source>.<leaf>`` column per field of each source's reductor."""
-        types = {
-            f"{source}.{leaf}": kind if kind == TEXT else "f8"
-            for source, fields in sources
-            for leaf, kind in fields.items()
-        }
-        return cls(name, types)
+        types, leaf_types = {}, {}
+        for source, fields in sources:
+            for leaf, kind in fields.items():
+                types[f"{source}.{leaf}"] = kind if kind == TEXT else "f8"
+                if kind not in (TEXT, "f8"):
+                    leaf_types[f"{source}.{leaf}"] = kind
+        table = cls(name, types)
+        table.leaf_types = leaf_types
+        return table
 
     def __len__(self) -> int:
         return len(self._rows[TIME])
 
     @property
-    def stored(self) -> dict[str, str]:
-        """The columns written to the tree and their types."""
-        return {n: t for n, t in self.types.items() if t != TEXT}
+    def branches(self) -> dict[str, list[str]]:
+        """The tree's branches and their leaves (``time`` is a branch of one leaf ``time``)."""
+        out: dict[str, list[str]] = {}
+        for column in self.types:
+            branch, _, leaf = column.rpartition(".")
+            out.setdefault(branch or leaf, []).append(leaf)
+        return out
 
     def append(self, run: int, time: int, values: Mapping[str, Any]) -> None:
         """Add a row; columns missing from ``values`` are NaN (text: empty)."""
         self._rows[META_RUN].append(run)
+        self._rows[META_RUN_TEXT].append(str(run))
         self._rows[TIME].append(time)
         for column, kind in self.types.items():
-            if column not in (META_RUN, TIME):
+            if column not in (META_RUN, META_RUN_TEXT, TIME):
                 self._rows[column].append(values.get(column, _missing(kind)))
 
     def clear(self) -> None:
@@ -81,34 +94,48 @@ class TrendTable:
             values.clear()
 
     def columns(self) -> dict[str, Array]:
-        """Every column as an array, plus the derived ``meta.runNumberStr``."""
-        out = {n: _array(self._rows[n], t) for n, t in self.types.items()}
-        out[META_RUN_TEXT] = np.asarray([str(r) for r in self._rows[META_RUN]], dtype=object)
-        return out
+        """Every column as an array."""
+        return {n: _array(self._rows[n], t) for n, t in self.types.items()}
 
     def to_root(self) -> bytes:
-        """A ROOT file with the table as a TTree (:func:`qcflow.objects.tree.write_tree`)."""
+        """A ROOT file with the table as a TTree in QC's layout (see the module's docstring)."""
         columns = self.columns()
-        stored = {n: columns[n] for n in self.stored}
-        return write_tree(stored, title=self.name)
+        grouped: dict[str, Any] = {}
+        for branch, leaves in self.branches.items():
+            if branch == TIME:
+                grouped[TIME] = columns[TIME]
+                continue
+            grouped[branch] = {
+                leaf: _stored(columns[f"{branch}.{leaf}"], self.leaf_types.get(f"{branch}.{leaf}"))
+                for leaf in leaves
+            }
+        return write_tree(grouped, name=self.name, title=self.name)
 
     def encode(self) -> Payload:
         """The table as a QCDB payload: a ROOT file with the TTree."""
         return Payload(self.to_root(), "TTree", "application/root")
 
     def load(self, columns: Mapping[str, Array]) -> None:
-        """Replace the rows by ``columns`` (a tree read back; missing text columns empty)."""
+        """Replace the rows by ``columns`` (a tree read back; missing text columns empty,
+        ``meta.runNumberStr`` recomputed when absent)."""
         size = len(columns[TIME]) if TIME in columns else 0
         for name, kind in self.types.items():
             values = columns.get(name)
-            if values is None:
+            if values is None and name == META_RUN_TEXT and META_RUN in columns:
+                self._rows[name] = [str(int(r)) for r in columns[META_RUN]]
+            elif values is None:
                 self._rows[name] = [_missing(kind)] * size
             else:
                 self._rows[name] = list(values)
 
     def same_layout(self, stored: Sequence[str]) -> bool:
-        """True when a tree with these stored branches can be continued by this table."""
-        return set(stored) == set(self.stored)
+        """QC's ``canContinueTrend``: True when a tree whose columns are ``stored``
+        (``branch.leaf`` names) has exactly this table's branches and every number column.
+        Text columns may be missing (qcflow's trees before leaf lists): they are recomputed."""
+        names = set(stored)
+        branches = {n.rpartition(".")[0] or n for n in names}
+        numbers = {n for n, t in self.types.items() if t != TEXT}
+        return branches == set(self.branches) and numbers <= names
 
 
 def _array(values: list[Any], kind: str) -> Array:
@@ -118,6 +145,13 @@ def _array(values: list[Any], kind: str) -> Array:
     dtype = np.dtype(kind)
     array = np.asarray(values, dtype=dtype.base)
     return array.reshape((len(values), *dtype.shape)) if dtype.shape else array
+
+
+def _stored(values: Array, leaf_kind: str | None) -> Array:
+    """A column as its leaf stores it: integers (NaN -> 0) for an integer leaf."""
+    if leaf_kind is None:
+        return values
+    return np.nan_to_num(values.astype(np.float64), nan=0.0).astype(leaf_kind)
 
 
 def _missing(kind: str) -> Any:

@@ -247,23 +247,28 @@ class Node:
     # -- containers ------------------------------------------------------------------------------
 
     def child(self, key: str, *, required: bool = False) -> Node | None:
-        """The JSON object under ``key`` as a node (None if absent or not an object)."""
+        """The JSON object under ``key`` as a node (None if absent or not an object; ``null``
+        is an empty object, as in O2's property tree: ``"checks": null``)."""
         raw = self._raw(key)
         if raw is _MISSING:
             if required:
                 self.error(key, "is required")
             return None
+        if _is_null(raw):
+            return Node({}, self.at(key), self.diagnostics)
         if not isinstance(raw, dict):
             self.error(key, f"expected a JSON object, found a {_kind(raw)}")
             return None
         return Node(raw, self.at(key), self.diagnostics)
 
     def items(self, key: str, *, required: bool = False) -> list[Node]:
-        """The elements of the JSON array under ``key``, each a node ``key[i]``."""
+        """The elements of the JSON array under ``key``, each a node ``key[i]`` (``null``: none)."""
         raw = self._raw(key)
         if raw is _MISSING:
             if required:
                 self.error(key, "is required")
+            return []
+        if _is_null(raw):
             return []
         if not isinstance(raw, list):
             self.error(key, f"expected a JSON array, found a {_kind(raw)}")
@@ -297,6 +302,12 @@ class Node:
                 self.diagnostics.warn(path, f"--override-values created an unknown key{hint}")
             else:
                 self.diagnostics.warn(path, f"unknown key, ignored{hint}")
+
+
+def _is_null(value: Any) -> bool:
+    # JSON null reaches the tree as the text "null" (O2's property tree reads it so); a section
+    # holding it has no children, which O2 reads as an empty section (14 O2DPG configs do this).
+    return value is None or value == "null"
 
 
 def _kind(value: Any) -> str:

@@ -247,4 +247,9 @@ def _path_condition(pattern: str) -> tuple[list[str], list[Any]]:
     if matcher.exact:
         return ["path = ?"], [pattern]
     where, args = _prefix_range(matcher.prefix)
+    if matcher.prefix_only:  # the range on the literal prefix is the whole condition
+        return where, args
+    if matcher.folder is not None:  # the folder itself, or a range of the paths under it
+        under, under_args = _prefix_range(matcher.folder + "/")
+        return [f"(path = ? OR ({' AND '.join(under)}))"], [matcher.folder, *under_args]
     return [*where, "qc_match(?, path)"], [*args, pattern]

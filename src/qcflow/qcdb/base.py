@@ -18,7 +18,14 @@ from qcflow.qcdb.errors import ObjectNotFound
 from qcflow.qcdb.model import ObjectInfo
 from qcflow.qcdb.query import Query, normalize_validity, now_ms
 from qcflow.qcdb.repository import Fetched
-from qcflow.qcdb.urls import check_count, check_metadata, check_path, check_time, check_uuid
+from qcflow.qcdb.urls import (
+    check_count,
+    check_header_text,
+    check_metadata,
+    check_path,
+    check_time,
+    check_uuid,
+)
 
 __all__ = ["ADJUSTABLE_EOV", "RepositoryBase"]
 
@@ -104,8 +111,10 @@ class RepositoryBase(ABC):
         check_time(valid_from, f"{path}: valid_from")
         check_time(valid_until, f"{path}: valid_until")
         validity = normalize_validity(valid_from, valid_until, now=now_ms())
-        name = file_name or path.rsplit("/", 1)[-1]
-        info = self._store(path, bytes(data), validity, meta, content_type or "", name)
+        # Both become response headers: refused now rather than stored and never served.
+        ctype = check_header_text(content_type or "", f"{path}: content type")
+        name = check_header_text(file_name or path.rsplit("/", 1)[-1], f"{path}: file name")
+        info = self._store(path, bytes(data), validity, meta, ctype, name)
         if adjust_eov and ADJUSTABLE_EOV in meta:
             self._adjust_previous(info)
         return info

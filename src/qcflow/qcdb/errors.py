@@ -14,12 +14,19 @@ Hierarchy (the bases are in :mod:`qcflow.errors`)::
 
 The server turns these into responses with :func:`http_status`; the client turns responses back
 into them, so a repository behaves the same embedded or remote.
+
+Some answers take long: explaining a miss (comparing a path with every path of a large folder)
+or reading a large content. A caller that must answer quickly -- the server's event loop -- asks
+within :func:`quick_only`; a repository then raises :class:`WouldTakeLong` instead, and the
+caller asks again in a worker thread.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from qcflow.errors import InvalidInput, NotFound, QcflowError
 from qcflow.qcdb.model import ObjectInfo, iso_time
@@ -31,9 +38,33 @@ __all__ = [
     "PayloadTooLarge",
     "QcdbUnavailable",
     "RangeNotSatisfiable",
+    "WouldTakeLong",
     "http_status",
+    "in_a_hurry",
     "near_misses",
+    "quick_only",
 ]
+
+_QUICK: ContextVar[bool] = ContextVar("qcflow_qcdb_quick", default=False)
+
+
+class WouldTakeLong(QcflowError):
+    """Raised within :func:`quick_only` when an answer would take long: ask again elsewhere."""
+
+
+@contextmanager
+def quick_only() -> Iterator[None]:
+    """Within this block, repositories answer only what is quick (else :class:`WouldTakeLong`)."""
+    token = _QUICK.set(True)
+    try:
+        yield
+    finally:
+        _QUICK.reset(token)
+
+
+def in_a_hurry() -> bool:
+    """True within :func:`quick_only`."""
+    return _QUICK.get()
 
 
 class ObjectNotFound(NotFound):

@@ -6,8 +6,8 @@
   ``Valid-From``, ``createTime`` and ``Created`` -- because real clients read one or the other;
   older servers send numbers as strings, so :func:`from_listing_entry` parses leniently;
 - in the response headers of ``GET``/``HEAD``/``POST`` (:func:`to_headers`, :func:`from_headers`),
-  where every metadata key is a header of its own (qcflow also sends them as JSON in
-  ``Qcflow-Object``, because header names lose their case on the way).
+  where every metadata key is a header of its own, named exactly as the key (qcflow also sends
+  them as JSON in ``Qcflow-Object``: a proxy or HTTP/2 may lower-case header names on the way).
 
 Object ids are time-based UUIDs (version 1), as the CCDB's: the creation time can be read back from
 the id, and its 100 ns ticks break ties between objects created in the same millisecond.
@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import json
+import re
 import secrets
 import uuid
 from collections.abc import Iterable, Mapping
@@ -140,40 +141,76 @@ LISTING_KEYS = frozenset(
     {
         "path", "createTime", "lastModified", "Created", "Last-Modified", "id", "validFrom",
         "validUntil", "initialValidity", "MD5", "fileName", "contentType", "size", "ETag",
-        "Valid-From", "Valid-Until", "Content-MD5", "Content-Type", "Content-Length",
-        "UploadedFrom", "replicas", "Content-Disposition",
+        "Valid-From", "Valid-Until", "InitialValidityLimit", "Content-MD5", "Content-Type",
+        "Content-Length", "UploadedFrom", "replicas", "Content-Disposition",
     }
+)  # fmt: skip
+#: (the key qcflow reads a field from, its header-style twin the CCDB writes too). A metadata
+#: key spelled like the twin replaces it in the listing (see :func:`to_listing_entry`), so a twin
+#: that disagrees with its key is that metadata's value.
+_TWINS = (
+    ("createTime", "Created"), ("lastModified", "Last-Modified"), ("validFrom", "Valid-From"),
+    ("validUntil", "Valid-Until"), ("initialValidity", "InitialValidityLimit"),
+    ("MD5", "Content-MD5"), ("contentType", "Content-Type"), ("size", "Content-Length"),
 )  # fmt: skip
 
 
 def to_listing_entry(info: ObjectInfo) -> JSONObject:
-    """The JSON listing entry of ``info`` with both key styles and metadata keys flat."""
+    """The JSON listing entry of ``info``, as the CCDB builds it: the fixed fields in both key
+    styles, then every metadata key -- **replacing** a fixed field of the same name (metadata
+    ``Created=<ms>`` lists as ``"Created": "<ms>"``; QC's repository cleaner and its tests rely
+    on it) -- then ``replicas``. The object's real creation time stays in ``createTime``, in the
+    ``Created`` response header, and in the order of versions."""
+    initial = info.initial_valid_until or info.valid_until
     entry: JSONObject = {
         "path": info.path,
         "createTime": info.created,
         "lastModified": info.last_modified,
+        "Created": info.created,
+        "Last-Modified": info.last_modified,
         "id": info.id,
         "validFrom": info.valid_from,
         "validUntil": info.valid_until,
-        "initialValidity": info.initial_valid_until or info.valid_until,
+        "initialValidity": initial,
         "MD5": info.md5,
         "fileName": info.file_name,
         "contentType": info.content_type,
         "size": info.size,
-        "Created": info.created,
-        "Last-Modified": info.last_modified,
         "ETag": f'"{info.id}"',
         "Valid-From": info.valid_from,
         "Valid-Until": info.valid_until,
+        "InitialValidityLimit": initial,
         "Content-MD5": info.md5,
+        "Content-Disposition": f'inline;filename="{info.file_name}"',
         "Content-Type": info.content_type,
         "Content-Length": info.size,
         "UploadedFrom": info.uploaded_from or "",
     }
-    for key, value in info.metadata.items():
-        entry.setdefault(key, value)
+    entry.update(info.metadata)
     entry["replicas"] = list(info.replicas) or [info.download_url]
     return entry
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal as text or as numbers (older servers send numbers as strings)."""
+    if str(a) == str(b):
+        return True
+    try:
+        return float(a) == float(b)
+    except (TypeError, ValueError):
+        return False
+
+
+def _listing_metadata(entry: Mapping[str, Any]) -> dict[str, str]:
+    """The metadata of a listing entry: keys that are no field, and twins that disagree."""
+    metadata = {k: str(v) for k, v in entry.items() if k not in LISTING_KEYS}
+    for key, twin in _TWINS:
+        if key in entry and twin in entry and not _same(entry[key], entry[twin]):
+            metadata[twin] = str(entry[twin])
+    ident = str(entry.get("id", ""))
+    if ident and "ETag" in entry and str(entry["ETag"]).strip('"') != ident:
+        metadata["ETag"] = str(entry["ETag"])
+    return metadata
 
 
 def _first(entry: Mapping[str, Any], *keys: str) -> Any:
@@ -201,12 +238,15 @@ def _int(entry: Mapping[str, Any], *keys: str, default: int | None = None) -> in
 
 
 def from_listing_entry(entry: Mapping[str, Any]) -> ObjectInfo:
-    """Parse a listing entry written in either key style; numbers may be strings."""
+    """Parse a listing entry written in either key style; numbers may be strings.
+
+    Fields are read from the camelCase keys first (``createTime``, ``validFrom``...): metadata
+    spelled like a header-style field (``Created``) replaces that one in CCDB listings, and is
+    given back as metadata when it differs from its twin."""
     ident = str(_first(entry, "id", "ETag") or "").strip('"')
-    created = _int(entry, "Created", "createTime", default=uuid_time_ms(ident) or 0)
-    metadata = {k: str(v) for k, v in entry.items() if k not in LISTING_KEYS}
+    created = _int(entry, "createTime", "Created", default=uuid_time_ms(ident) or 0)
     replicas = entry.get("replicas") or ()
-    initial = _first(entry, "initialValidity")
+    initial = _first(entry, "initialValidity", "InitialValidityLimit")
     return ObjectInfo(
         path=str(entry.get("path", "")),
         id=ident,
@@ -218,7 +258,7 @@ def from_listing_entry(entry: Mapping[str, Any]) -> ObjectInfo:
         size=_int(entry, "size", "Content-Length", default=0),
         content_type=str(_first(entry, "contentType", "Content-Type") or ""),
         file_name=str(_first(entry, "fileName") or ""),
-        metadata=metadata,
+        metadata=_listing_metadata(entry),
         initial_valid_until=None if initial is None else int(initial),
         uploaded_from=str(_first(entry, "UploadedFrom") or "") or None,
         replicas=tuple(str(r) for r in replicas),
@@ -229,7 +269,7 @@ def from_listing_entry(entry: Mapping[str, Any]) -> ObjectInfo:
 
 #: qcflow's server adds one header with what other headers cannot carry exactly, as JSON:
 #: ``{"path", "initialValidity", "metadata"}`` -- HTTP header names are case-insensitive
-#: (uvicorn and HTTP/2 lower-case them) but metadata keys are not.
+#: (HTTP/2 and some proxies lower-case them) but metadata keys are not.
 EXTRA_HEADER = "Qcflow-Object"
 #: Response headers that are never metadata (lower case).
 STANDARD_HEADERS = frozenset(
@@ -245,8 +285,15 @@ STANDARD_HEADERS = frozenset(
 )  # fmt: skip
 
 
+#: What an HTTP header name may be (RFC 9110 ``token``). Metadata keys outside it (``键``,
+#: ``Läufe``) travel in :data:`EXTRA_HEADER` only: uvicorn's h11 refuses them, and a name that
+#: is not Latin-1 cannot be written at all.
+_HTTP_TOKEN = re.compile(r"[-!#$%&'*+.^_`|~0-9A-Za-z]+")
+
+
 def to_headers(info: ObjectInfo) -> dict[str, str]:
-    """The CCDB object response headers of ``info`` (metadata keys as headers of their own)."""
+    """The CCDB object response headers of ``info`` (metadata keys as headers of their own,
+    spelled as uploaded, where they can be header names)."""
     headers = {
         "Valid-From": str(info.valid_from),
         "Valid-Until": str(info.valid_until),
@@ -259,7 +306,13 @@ def to_headers(info: ObjectInfo) -> dict[str, str]:
         "Content-Disposition": f'inline;filename="{info.file_name}"',
         "Content-Location": info.download_url,
     }
-    headers.update({k: v for k, v in info.metadata.items() if k.lower() not in STANDARD_HEADERS})
+    headers.update(
+        {
+            k: v
+            for k, v in info.metadata.items()
+            if k.lower() not in STANDARD_HEADERS and _HTTP_TOKEN.fullmatch(k)
+        }
+    )
     extra = {"path": info.path, "initialValidity": info.initial_valid_until or info.valid_until,
              "metadata": info.metadata}  # fmt: skip
     headers[EXTRA_HEADER] = json.dumps(extra, separators=(",", ":"))

@@ -7,6 +7,9 @@
 
 A relative store path is relative to the current directory: workflow generators make it absolute
 with :func:`absolute_url`, because tasks run in their own directories.
+
+Reading never creates a store: readers open with ``create=False`` and a directory that holds no
+store is "no QCDB at ..." (a typo must not leave an empty store behind); writers may create one.
 """
 
 from __future__ import annotations
@@ -58,7 +61,11 @@ def local_path(url: str) -> Path:
     if _SCHEME.match(url):
         msg = f"QCDB URL {url!r}: only http://, https:// and file: URLs, host:port or a path"
         raise InvalidInput(msg)
-    return Path(url).expanduser()
+    try:
+        return Path(url).expanduser()
+    except RuntimeError as err:  # "~nosuchuser/x": no such user, no home directory
+        msg = f"QCDB URL {url!r}: {err}"
+        raise InvalidInput(msg) from err
 
 
 def absolute_url(url: str | None = None) -> str:
@@ -69,8 +76,13 @@ def absolute_url(url: str | None = None) -> str:
     return str(local_path(text).resolve())
 
 
-def open_repository(url: str | os.PathLike[str] | None = None, **options: object) -> Repository:
-    """The repository ``url`` names (see the module docstring); ``options`` go to its class."""
+def open_repository(
+    url: str | os.PathLike[str] | None = None, *, create: bool = True, **options: object
+) -> Repository:
+    """The repository ``url`` names (see the module docstring); ``options`` go to its class.
+
+    ``create=False`` (for readers): a local store must exist already, else InvalidInput.
+    """
     text = os.fspath(url).strip() if url is not None else ""
     text = text or default_url()
     if is_remote(text):
@@ -79,4 +91,4 @@ def open_repository(url: str | os.PathLike[str] | None = None, **options: object
         return HttpRepository(text, **options)  # type: ignore[arg-type]
     from qcflow.qcdb.local import LocalRepository
 
-    return LocalRepository(local_path(text), **options)  # type: ignore[arg-type]
+    return LocalRepository(local_path(text), create=create, **options)  # type: ignore[arg-type]

@@ -7,9 +7,12 @@ validFrom), the second validUntil; ``key=value`` tokens are metadata filters; an
 be a UUID. :func:`parse` does the splitting, :func:`build` the reverse (the client uses it).
 
 The rules for names live here too: :func:`check_path` (no ``..``, no empty or numeric elements,
-no absolute paths, 1-10 elements, no reserved first element) and :func:`check_metadata`, and of
-the other arguments a repository takes (:func:`check_time`, :func:`check_count`,
-:func:`check_uuid`). Object paths are names in an index, never filesystem paths.
+no absolute paths, 1-10 elements, at most :data:`MAX_PATH_LENGTH` characters, no reserved first
+element) and :func:`check_metadata` (keys are ASCII header names), and of the other arguments a
+repository takes (:func:`check_time`, :func:`check_count`, :func:`check_uuid`,
+:func:`check_header_text` for the content type and file name). Object paths are names in an index,
+never filesystem paths. Whatever is stored must be servable: every stored string that becomes a
+response header is checked here, before anything is written.
 """
 
 from __future__ import annotations
@@ -22,15 +25,18 @@ from dataclasses import dataclass, field
 from urllib.parse import quote, unquote
 
 from qcflow._types import ObjectPath, TimestampMs
-from qcflow.errors import InvalidInput
+from qcflow.errors import BadValue, InvalidInput
 
 __all__ = [
     "MAX_PATH_ELEMENTS",
+    "MAX_PATH_LENGTH",
     "MAX_TIME",
+    "MAX_URL_LENGTH",
     "RESERVED",
     "ParsedUrl",
     "build",
     "check_count",
+    "check_header_text",
     "check_metadata",
     "check_path",
     "check_time",
@@ -40,12 +46,19 @@ __all__ = [
 ]
 
 MAX_PATH_ELEMENTS = 10
+#: Characters in an object path or pattern: room for the rest of a URL within common 8 kB limits
+#: even when every character is percent-encoded UTF-8 (4 bytes -> 12 characters).
+MAX_PATH_LENGTH = 512
+#: Characters in a URL path a server parses (common HTTP servers' limit).
+MAX_URL_LENGTH = 8192
 #: First path elements that name endpoints, so no object may live under them.
 RESERVED = frozenset({"browse", "latest", "download", "truncate", "openapi.json"})
-_NUMBER = re.compile(r"-?[0-9]{1,19}")
+#: An all-numeric URL token (a timestamp, or a numeric path element, which is refused).
+_NUMBER = re.compile(r"-?[0-9]+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-#: Characters the CCDB C++ client refuses in metadata keys (plus quotes and controls).
-_BAD_KEY = re.compile(r"[\[\] :;.,\\/'\"?!(){}@<>=+*#$&`|~^%\x00-\x1f\x7f]")
+#: Characters the CCDB C++ client refuses in metadata keys (plus quotes and controls); keys must
+#: also be ASCII, since each becomes a response header name.
+_BAD_KEY = re.compile(r"[\[\] :;.,\\/'\"?!(){}@<>=+*#$&`|~^%\x00-\x1f\x7f]|[^\x00-\x7f]")
 _PATTERN_CHARS = frozenset("*%")
 
 
@@ -84,6 +97,9 @@ def check_path(path: str, *, pattern: bool = False) -> ObjectPath:
     if path.startswith("/"):
         msg = f"object path {path!r} is absolute: write it without the leading '/'"
         raise InvalidInput(msg)
+    if len(path) > MAX_PATH_LENGTH:
+        msg = f"object path {path[:40]!r}... has {len(path)} characters, at most {MAX_PATH_LENGTH}"
+        raise InvalidInput(msg)
     elements = path.split("/")
     if len(elements) > MAX_PATH_ELEMENTS:
         msg = f"object path {path!r} has {len(elements)} elements, at most {MAX_PATH_ELEMENTS}"
@@ -117,6 +133,17 @@ def _check_element(path: str, element: str, *, pattern: bool) -> None:
 
 #: Times are signed 64-bit integers (ms), as in the CCDB and SQLite.
 MAX_TIME = 2**63 - 1
+
+
+def check_header_text(value: str, what: str) -> str:
+    """``value`` if it can be sent as a response header value; BadValue otherwise.
+
+    (Control characters -- NUL, ``\\x01``, DEL, line breaks -- make HTTP servers drop the reply.)
+    """
+    if not isinstance(value, str) or _CONTROL.search(value):
+        msg = f"{what} {value!r} must be text without control characters"
+        raise BadValue(msg)
+    return value
 
 
 def check_time(value: int | None, what: str) -> int | None:
@@ -161,10 +188,10 @@ def check_metadata(
     for key, value in metadata.items():
         if not isinstance(key, str) or not key or _BAD_KEY.search(key):
             msg = f"{what} of {of}: bad key {key!r} (letters, digits, '_' and '-' only)"
-            raise InvalidInput(msg)
+            raise BadValue(msg)
         if not isinstance(value, str) or _CONTROL.search(value):
             msg = f"{what} of {of}: value of {key!r} must be a string without control characters"
-            raise InvalidInput(msg)
+            raise BadValue(msg)
         out[key] = value
     return out
 
@@ -180,11 +207,21 @@ def _decode(token: str, raw: str) -> str:
 
 
 def parse(raw: str, *, pattern: bool = False, max_timestamps: int = 2) -> ParsedUrl:
-    """Parse a percent-encoded URL path (without the endpoint prefix) into its pieces."""
-    tokens = [_decode(t, raw) for t in raw.strip("/").split("/")] if raw.strip("/") else []
-    path_elements: list[str] = []
-    while tokens and not _NUMBER.fullmatch(tokens[0]) and "=" not in tokens[0]:
-        path_elements.append(tokens.pop(0))
+    """Parse a percent-encoded URL path (without the endpoint prefix) into its pieces.
+
+    One leading and trailing ``/`` are dropped; more (``//etc/passwd``) are an empty element.
+    At most :data:`MAX_URL_LENGTH` characters; the work is linear in the length (the server
+    parses on its event loop).
+    """
+    if len(raw) > MAX_URL_LENGTH:
+        msg = f"URL {raw[:60]!r}... has {len(raw)} characters, at most {MAX_URL_LENGTH}"
+        raise InvalidInput(msg)
+    text = raw.removeprefix("/").removesuffix("/")
+    tokens = [_decode(t, raw) for t in text.split("/")] if text else []
+    n = 0
+    while n < len(tokens) and not _NUMBER.fullmatch(tokens[n]) and "=" not in tokens[n]:
+        n += 1
+    path_elements, tokens = tokens[:n], tokens[n:]
     if not path_elements:
         msg = f"URL {raw!r} names no object path"
         raise InvalidInput(msg)
@@ -197,10 +234,10 @@ def parse(raw: str, *, pattern: bool = False, max_timestamps: int = 2) -> Parsed
     ident: str | None = None
     for token in tokens:
         if _NUMBER.fullmatch(token):
-            timestamps.append(check_time(int(token), f"URL {raw!r}: timestamp") or 0)
+            timestamps.append(_timestamp(token, raw))
         elif "=" in token:
             key, _, value = token.partition("=")
-            filters.update(check_metadata({key: value}, what="filter", of=f"URL {raw!r}"))
+            filters[key] = value
         elif ident is None:
             ident = _check_uuid(token, raw)
         else:
@@ -209,7 +246,16 @@ def parse(raw: str, *, pattern: bool = False, max_timestamps: int = 2) -> Parsed
     if len(timestamps) > max_timestamps:
         msg = f"URL {raw!r} has {len(timestamps)} timestamps, at most {max_timestamps}"
         raise InvalidInput(msg)
+    filters = check_metadata(filters, what="filter", of=f"URL {raw!r}")  # once: the text is long
     return ParsedUrl(path, tuple(timestamps), filters, ident)
+
+
+def _timestamp(token: str, raw: str) -> int:
+    value = int(token) if len(token) <= 20 else MAX_TIME + 1  # int() of 4,300 digits is refused
+    if not -MAX_TIME <= value <= MAX_TIME:
+        msg = f"URL {raw!r}: timestamp {token[:40]!r} is not a time in ms (a 64-bit integer)"
+        raise InvalidInput(msg)
+    return value
 
 
 def _check_uuid(token: str, raw: str) -> str:

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from qcflow._io import atomic_write_bytes, atomic_write_text, writable_dir
 from qcflow.errors import InvalidInput
+from qcflow.objects.paths import PNG_COMPANION
 from qcflow.qcdb.open import is_remote
 from qcflow.qcdb.repository import Repository
 from qcflow.report.collect import (
@@ -58,7 +59,7 @@ def _json_name(entry: QualityEntry) -> str:
 
 
 def _png_name(entry: PlotEntry) -> str:
-    return f"objects/{entry.info.path}.png"
+    return f"objects/{entry.info.path.removesuffix(PNG_COMPANION)}.png"  # a companion: once
 
 
 def _write(path: Path, data: bytes | str) -> None:

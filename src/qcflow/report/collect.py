@@ -8,7 +8,9 @@ For one provenance, period and pass (the listings' ``PeriodName``/``PassName`` f
 - **runs**: the runs of those qualities and of the monitor objects of every detector (so a
   detector without checks still shows its runs, as "no check");
 - **plots**: the newest PNG object of each path under ``<prov>/<DET>/MO/...`` (trend plots of
-  TrendingTask, SliceTrendingTask, QualityTask, MCH...).
+  TrendingTask, SliceTrendingTask, QualityTask, MCH...). A plot published as a ROOT graph has
+  its PNG at the graph's path plus ``.png`` (:data:`qcflow.objects.paths.PNG_COMPANION`): the
+  entry is named after the graph.
 
 A detector is shown when it has quality objects or plots (``GLO``, which only holds the
 vertexing inputs of the beam-spot trending, is not; ``TST``, its output, is).
@@ -27,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from qcflow.objects.metadata import PASS_NAME, PERIOD_NAME, RUN_NUMBER
+from qcflow.objects.paths import PNG_COMPANION
 from qcflow.objects.quality import Quality, QualityObject
 from qcflow.qcdb.model import ObjectInfo
 from qcflow.qcdb.repository import Repository
@@ -141,7 +144,8 @@ def _monitor_objects(repo: Repository, data: ReportData, detector: str,
         if info.content_type == PNG:
             newest_plot.setdefault(info.path, info)
     for path, info in sorted(newest_plot.items()):
-        data.plots.append(PlotEntry(detector, path.removeprefix(prefix), info))
+        name = path.removeprefix(prefix).removesuffix(PNG_COMPANION)
+        data.plots.append(PlotEntry(detector, name, info))
     return bool(newest_plot)
 
 

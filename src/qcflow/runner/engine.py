@@ -78,7 +78,8 @@ class Engine:
         self.order: list[str] = []
         self.stamps: dict[int, str] = {}
         self._retries: list[tuple[float, int]] = []
-        self._signal: int | None = None
+        #: Signals received and not yet handled, in order (a list: two quick ones are two).
+        self._signals_in: list[int] = []
         self._last_refresh = 0.0
         self._n_ended = 0
         #: Why the executor was lost, when it was (the run then stopped).
@@ -142,9 +143,8 @@ class Engine:
             for outcome in outcomes:
                 events += self._ended(state, outcome)
             events += self._due_retries()
-            if self._signal is not None:
-                events += self._interrupted(state, signal.Signals(self._signal))
-                self._signal = None
+            if self._signals_in:
+                events += self._interrupted(state)
             actions = sch.handle(state, events)
 
     def _executor_lost(
@@ -408,17 +408,24 @@ class Engine:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
 
-    def _interrupted(self, state: sch.State, sig: signal.Signals) -> list[sch.Event]:
-        """The first signal stops the run gracefully; another one kills at once."""
-        if not state.stopping:
-            return [sch.Stop(f"interrupted by {sig.name}")]
-        self.s.progress.line(f"{sig.name} again: killing every task now", "red")
-        for i in sorted(state.lanes):
-            self.s.executor.kill(i, f"killed: {state.stop_reason}")
-        return []
+    def _interrupted(self, state: sch.State) -> list[sch.Event]:
+        """The first signal stops the run gracefully; another one kills at once, also when
+        both arrived before the first was handled."""
+        events: list[sch.Event] = []
+        reason = state.stop_reason
+        while self._signals_in:  # pop one by one: the handler may append meanwhile
+            sig = signal.Signals(self._signals_in.pop(0))
+            if not state.stopping and not events:
+                reason = f"interrupted by {sig.name}"
+                events.append(sch.Stop(reason))
+                continue
+            self.s.progress.line(f"{sig.name} again: killing every task now", "red")
+            for i in sorted(state.lanes):
+                self.s.executor.kill(i, f"killed: {reason}")
+        return events
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
-        self._signal = signum
+        self._signals_in.append(signum)
         self.s.executor.wake()
 
     def _refresh(self, state: sch.State, force: bool = False) -> None:

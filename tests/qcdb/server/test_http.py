@@ -40,5 +40,5 @@ def test_ranges(header: str | None, expected: tuple[int, int] | None) -> None:
 def test_reply_headers_are_utf8_and_have_a_length() -> None:
     reply = Reply(200, {"PassName": "é"}, b"abc")
     assert (b"PassName", "é".encode()) in reply.raw_headers()
-    assert (b"content-length", b"3") in reply.raw_headers()
+    assert (b"Content-Length", b"3") in reply.raw_headers()
     assert all(name != b"content-length" for name, _ in Reply(204).raw_headers())

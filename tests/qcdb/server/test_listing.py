@@ -106,3 +106,38 @@ def test_a_big_folder(client: TestClient, store: LocalRepository) -> None:
         store.store(f"qc/BIG/MO/T/h{i}", b"x", valid_from=1, valid_until=2)
     response = client.get("/latest/qc/BIG/MO/T/.*", headers={"Accept": "application/json"})
     assert len(response.json()["objects"]) == 1000
+
+
+def test_metadata_named_like_a_field_replaces_it_in_json_only(client: TestClient) -> None:
+    """The CCDB puts metadata into a JSON entry after the fixed fields: ``Created=<ms>``
+    (QC back-dates versions so for its repository cleaner) lists as that value, while the real
+    creation time orders versions and fills ``createTime`` and the ``Created`` header."""
+    base = "/qc/TPC/MO/A/h1"
+    upload(client, f"{base}/1000/2000/Created=1600000000000/Valid-From=7/Content-Type=x%2Fy")
+    upload(client, f"{base}/1000/2000/RunNumber=2")
+    upload(client, f"{base}/1000/2000/Created=1500000000000")
+    listing = client.get(f"/browse/{base}", headers={"Accept": "application/json"}).json()
+    objects = listing["objects"]
+    assert [o.get("RunNumber") for o in objects] == [None, "2", None]  # real creation order
+    newest, middle, oldest = objects
+    assert newest["Created"] == "1500000000000"
+    assert middle["Created"] == middle["createTime"]
+    assert oldest["Created"] == "1600000000000"
+    assert (oldest["Valid-From"], oldest["validFrom"]) == ("7", 1000)
+    assert (oldest["Content-Type"], oldest["contentType"]) == ("x/y", "application/root")
+    assert newest["createTime"] > middle["createTime"] > oldest["createTime"] > 1600000000000
+    head = client.head(f"{base}/1500")
+    assert head.headers["Created"] == str(newest["createTime"])
+    back = from_listing_entry(oldest)
+    assert back.created == oldest["createTime"]
+    assert back.valid_from == 1000
+    assert back.metadata == {"Created": "1600000000000", "Valid-From": "7", "Content-Type": "x/y"}
+    # XML and text (as the CCDB's): the fields are the object's, the metadata listed after them.
+    xml = ET.fromstring(client.get(f"/browse/{base}", headers={"Accept": "text/xml"}).text)
+    element = xml.findall("object")[2]
+    assert element.get("created") == str(oldest["createTime"])
+    meta = {m.get("key"): m.get("value") for m in element.findall("metadata")}
+    assert meta["Created"] == "1600000000000"
+    text = client.get(f"/browse/{base}").text
+    assert f"Created: {oldest['createTime']} (" in text
+    assert "  Created = 1600000000000" in text.splitlines()

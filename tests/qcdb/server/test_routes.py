@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from qcflow.qcdb.local import LocalRepository
+from tests._wait import DEADLINE
 from tests.qcdb.server.conftest import ClientFactory, upload
 
 P = "qc/TST/MO/Task/h1"
@@ -269,7 +270,7 @@ def test_client_killed_mid_upload_stores_nothing(
     proc.wait()
     proc.stdout.close()
     with httpx.Client(base_url=url.geturl()) as http:
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + DEADLINE
         while time.monotonic() < deadline:  # the server notices the dead connection
             files = {"send": ("x.root", b"whole", "application/root")}
             if http.post("/qc/K/h2/1000/2000", files=files).status_code == 201:

@@ -46,8 +46,8 @@ class ComparisonPlot(PlotImage):
 def comparison_plot(name: str, current: Histogram, reference: Histogram, ratio: Histogram,
                     reference_run: int, style: ComparisonStyle) -> ComparisonPlot:  # fmt: skip
     redraw = partial(_draw, current, reference, ratio, reference_run, style)
-    return ComparisonPlot(name, png(redraw()), (), redraw, current, reference, ratio,
-                          reference_run)  # fmt: skip
+    return ComparisonPlot(name, png(redraw()), (), redraw, current=current, reference=reference,
+                          ratio=ratio, reference_run=reference_run)  # fmt: skip
 
 
 def _draw(current: Histogram, reference: Histogram, ratio: Histogram, run: int,

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from qcflow.objects.activity import Activity
+from qcflow.objects.plots import Frame, Style
 from qcflow.objects.quality import Quality
 from qcflow.postprocessing import root_style
 from qcflow.postprocessing.images import GraphData, PlotImage, new_figure, png
@@ -198,5 +199,10 @@ def trend_image(name: str, title: str, points: Sequence[tuple[float, str]]) -> P
         return figure
 
     graph = GraphData(title, np.asarray([p[0] for p in points]),
-                      np.asarray([TREND_Y.get(p[1], TREND_Y["Null"]) for p in points]))  # fmt: skip
-    return PlotImage(name, png(draw()), (graph,), draw)
+                      np.asarray([TREND_Y.get(p[1], TREND_Y["Null"]) for p in points]),
+                      title=title, style=Style(line_color=1, marker_style=20),
+                      option="PL")  # fmt: skip
+    # the ROOT graph: the PNG's rows, y = 0.5 Null, 1.5 Bad, 2.5 Medium, 3.5 Good
+    axis = "quality (0.5 Null, 1.5 Bad, 2.5 Medium, 3.5 Good)"
+    frame = Frame(title, "time", axis, time_axis=True, y_range=(0.0, 4.0))
+    return PlotImage(name, png(draw()), (graph,), draw, frame)

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from qcflow.objects.plots import Frame
 from qcflow.postprocessing import root_style
 from qcflow.postprocessing.images import GraphData, PlotImage, new_figure, png
 from qcflow.postprocessing.plot_spec import GraphSpec
@@ -39,6 +40,7 @@ from qcflow.postprocessing.plotting import (
     draw_points,
     palette_colors,
     parse_limits,
+    root_graph_style,
     run_axis,
 )
 from qcflow.postprocessing.tasks.slice_legend import legend_name, text_size
@@ -75,7 +77,27 @@ class SliceSeries:
 def slice_plot_image(plot: SlicePlot, series: SliceSeries) -> PlotImage:
     """The plot as a publishable image, with its graphs and a redraw function."""
     data, graphs = render_slice_plot((plot, series))
-    return PlotImage(plot.name, data, tuple(graphs), lambda: draw_slice_plot(plot, series)[0])
+    return PlotImage(plot.name, data, tuple(graphs), lambda: draw_slice_plot(plot, series)[0],
+                     slice_frame(plot))  # fmt: skip
+
+
+def slice_frame(plot: SlicePlot) -> Frame | None:
+    """The axes of the plot's ROOT object (its graphs in a TMultiGraph, one per slice, where
+    QC's canvas has a pad per slice); None for ``slices2D`` (a 2-D map: only the PNG)."""
+    if plot.mode == "slices2D":
+        return None
+    y_title, _, x_title = plot.axis_label.partition(":") if ":" in plot.axis_label else ("", "", "")
+    limits = parse_limits(plot.y_range) if plot.y_range else None
+    return Frame(plot.title, x_title, y_title, time_axis=plot.mode.endswith("time"),
+                 y_range=limits)  # fmt: skip
+
+
+def _root_graph(name: str, x: Array, y: Array, errors: tuple[Array, Array], index: int,
+                count: int, option: str, pad: int = 0) -> GraphData:  # fmt: skip
+    """The points of one slice, with what its ROOT graph needs (errors, colour, option)."""
+    spec = GraphSpec(name=name, title=name, varexp="", option=option)
+    return GraphData(name, x, y, errors[1], pad, ex=errors[0], title=name,
+                     style=root_graph_style(spec, index, count), option=option)  # fmt: skip
 
 
 def render_slice_plot(job: tuple[SlicePlot, SliceSeries]) -> tuple[bytes, list[GraphData]]:
@@ -134,7 +156,8 @@ def _pads(plot: SlicePlot, series: SliceSeries) -> tuple[Any, list[GraphData]]:
         axes = figure.add_subplot(rows, columns, pad + 1)
         name = series.names[pad]
         draw_points(axes, _graph(plot, name), x, y[:, pad], (ex[:, pad], ey[:, pad]), BLACK)
-        graphs.append(GraphData(name, x, y[:, pad], ey[:, pad], pad))
+        graphs.append(_root_graph(name, x, y[:, pad], (ex[:, pad], ey[:, pad]), pad,
+                                  series.slices, plot.option, pad))  # fmt: skip
         _axes(axes, plot, small=series.slices > 1)
         axes.set_title(root_style.mathtext(plot.title if series.slices == 1 else name),
                        fontsize="medium" if series.slices == 1 else "small")  # fmt: skip
@@ -160,7 +183,8 @@ def _multigraph(plot: SlicePlot, series: SliceSeries) -> tuple[Any, list[GraphDa
         name = legend_name(title, plot.legend)
         graph = _graph(plot, name) if plot.option else _graph_default(plot, name)
         draw_points(axes, graph, x, y[:, index], (ex[:, index], ey[:, index]), colors[index])
-        graphs.append(GraphData(name, x, y[:, index], ey[:, index]))
+        graphs.append(_root_graph(name, x, y[:, index], (ex[:, index], ey[:, index]), index,
+                                  series.slices, graph.option))  # fmt: skip
     _axes(axes, plot)
     axes.set_title(root_style.mathtext(plot.title))
     legend_pad.axis("off")
@@ -189,7 +213,8 @@ def _slices(plot: SlicePlot, series: SliceSeries) -> tuple[Any, list[GraphData]]
         ey = _errors(series, plot.errors[0])[-1]
         draw_points(axes, _graph(plot, plot.name), x, y, (_errors(series, plot.errors[1])[-1], ey),
                     BLACK)  # fmt: skip
-        graphs = [GraphData(plot.name, x, y, ey)]
+        ex = _errors(series, plot.errors[1])[-1]
+        graphs = [_root_graph(plot.name, x, y, (ex, ey), 0, 1, plot.option)]
     else:
         graphs = []
     _axes(axes, plot)

@@ -12,24 +12,19 @@ Lifecycle (QC's ``o2::quality_control::postprocessing::SliceTrendingTask``):
   without saying which). Plots are redrawn if ``producePlotsOnUpdate``.
 - ``finalize``: publish the table (if not already) and draw the plots (:mod:`.slice_plots`).
 
-The trend table (a TTree named after the task, stored at ``<prov>/<DET>/MO/<task>/<task>``):
+The trend table (a TTree named after the task, stored at ``<prov>/<DET>/MO/<task>/<task>``),
+with TrendingTask's ``meta`` (``runNumber/L:runNumberStr/C``) and ``time`` branches and per
+source one leaf-list branch holding one leaf per field (``entries``, ``meanX``, ``stddevX``,
+``errMeanX``, ``meanY``, ``stddevY``, ``errMeanY``, ``sliceLabelX``, ``sliceLabelY``): a number
+for a one-slice source, else a fixed-size array with one element per slice (``meanX[20]/D``;
+for a TH2, slice ``i = ix * ny + iy``).
 
-======================== ===============================================================
-``meta.runNumber``       the run of the trigger's activity
-``time``                 seconds (``trendingTimestamp``)
-``<source>.<field>``     one branch per source and slice field (``entries``, ``meanX``,
-                         ``stddevX``, ``errMeanX``, ``meanY``, ``stddevY``, ``errMeanY``,
-                         ``sliceLabelX``, ``sliceLabelY``): a number for a one-slice source,
-                         else a fixed-size array with one element per slice (leaf
-                         ``meanX[20]/D``; for a TH2, slice ``i = ix * ny + iy``)
-======================== ===============================================================
-
-QC stores a ``std::vector<SliceInfo>`` branch per source; qcflow's layout holds the same values,
-is readable by uproot, pandas and ROOT alike (``TTree::Draw("src.meanX[3]:time")``), and is
-written ~25x faster than one scalar branch per slice (``meanX_3``) would be: uproot's writer
-slows down with the branch count (``python bench/emc.py --tree-layouts``). Slice titles are
-not stored (uproot writes no text leaves): plots use those of the latest update, or rebuild them
-from the ``axisDivision`` for a resumed trend.
+QC stores a ``std::vector<SliceInfo>`` branch per source, which ROOT reads only with QC's
+dictionary; qcflow's layout holds the same values, readable by uproot, pandas and ROOT alike
+(``TTree::Draw("src.meanX[3]:meta.runNumber")`` for QC's ``"src.meanX:run"``, slice 3), and is
+written faster than one scalar branch per slice (``meanX_3``) would be. Slice titles are not
+stored: plots use those of the latest update, or rebuild them from the ``axisDivision`` for a
+resumed trend.
 """
 
 from __future__ import annotations
@@ -49,7 +44,12 @@ from qcflow.postprocessing.slice_reductors import TITLES, SliceReductor, split_t
 from qcflow.postprocessing.slicing import FIELDS
 from qcflow.postprocessing.task import Task, task_reads
 from qcflow.postprocessing.tasks.slice_plot_config import parse_plots
-from qcflow.postprocessing.tasks.slice_plots import SliceSeries, draw_slice_plot, render_slice_plot
+from qcflow.postprocessing.tasks.slice_plots import (
+    SliceSeries,
+    draw_slice_plot,
+    render_slice_plot,
+    slice_frame,
+)
 from qcflow.postprocessing.tasks.slice_trending_config import (
     SliceSource,
     SliceTrendingConfig,
@@ -195,7 +195,7 @@ class SliceTrendingTask(Task):
             jobs, services.reducer.map(render_slice_plot, jobs), strict=True
         ):
             image = PlotImage(plot.name, data, tuple(graphs),
-                              partial(_redraw, plot, series))  # fmt: skip
+                              partial(_redraw, plot, series), slice_frame(plot))  # fmt: skip
             self.objects.start_publishing(image, plot.name, PublicationPolicy.ONCE)
 
 

@@ -184,6 +184,8 @@ class TrendingTask(Task):
                 leaf: columns.get(f"{source.name}.{leaf}")
                 for leaf in self.reductors[source.name].fields
             }
+            if all(v is not None for v in leaves.values()):
+                continue  # QC's layout stores every leaf, text included
             restored = self.reductors[source.name].restore(
                 {k: v for k, v in leaves.items() if v is not None}
             )

@@ -8,6 +8,8 @@
 - :mod:`~qcflow.qcdb.server.guards` -- read-only mode, write token, body size limit.
 - :mod:`~qcflow.qcdb.server.http` -- the reply type, header parsing, byte ranges.
 - :mod:`~qcflow.qcdb.server.openapi` -- the OpenAPI description at ``/openapi.json``.
+- :mod:`~qcflow.qcdb.server.protocol` -- uvicorn settings that send header names as spelled
+  (the C++ CCDB client looks them up by exact name).
 - :mod:`~qcflow.qcdb.server.run` -- :func:`serve`: uvicorn, one or several worker processes.
 """
 

@@ -14,7 +14,7 @@ import hmac
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qcflow.qcdb.errors import AccessDenied, PayloadTooLarge
-from qcflow.qcdb.server.http import Reply, error_reply, split_target
+from qcflow.qcdb.server.http import Reply, date_header, error_reply, split_target
 
 __all__ = ["BodyLimit", "WriteGuard", "is_write", "send_reply"]
 
@@ -27,10 +27,9 @@ def is_write(scope: Scope) -> bool:
 
 
 async def send_reply(send: Send, reply: Reply, *, head: bool = False) -> None:
-    """Send ``reply`` as two ASGI messages (no body for HEAD)."""
-    await send(
-        {"type": "http.response.start", "status": reply.status, "headers": reply.raw_headers()}
-    )
+    """Send ``reply`` as two ASGI messages (no body for HEAD), with today's ``Date``."""
+    headers = [*reply.raw_headers(), date_header()]
+    await send({"type": "http.response.start", "status": reply.status, "headers": headers})
     await send({"type": "http.response.body", "body": b"" if head else reply.body})
 
 

@@ -10,6 +10,7 @@ place that reads which endpoint a request names: the router and the write guard 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,10 +18,18 @@ from typing import Any
 from qcflow._types import TimestampMs
 from qcflow.errors import InvalidInput, QcflowError, first_line
 from qcflow.qcdb.errors import RangeNotSatisfiable, http_status
-from qcflow.qcdb.model import ObjectInfo, to_headers
+from qcflow.qcdb.model import ObjectInfo, http_date, to_headers
 from qcflow.qcdb.urls import check_time
 
-__all__ = ["Reply", "error_reply", "int_header", "object_headers", "parse_range", "split_target"]
+__all__ = [
+    "Reply",
+    "date_header",
+    "error_reply",
+    "int_header",
+    "object_headers",
+    "parse_range",
+    "split_target",
+]
 
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 
@@ -56,14 +65,28 @@ class Reply:
             raw = [*self.base, *_encode(self.headers)]
             if self.status >= 200 and self.status not in (204, 304):
                 size = self.length if self.length is not None else len(self.body)
-                raw.append((b"content-length", str(size).encode()))
+                raw.append((b"Content-Length", str(size).encode()))
             self._raw = raw
         return self._raw
 
 
 def _encode(headers: Mapping[str, str]) -> list[tuple[bytes, bytes]]:
-    # Values are UTF-8 (metadata may hold any text); uvicorn lower-cases the names anyway.
+    # Values are UTF-8 (metadata may hold any text); names go out as spelled here (protocol.py).
     return [(k.encode("latin-1"), v.encode()) for k, v in headers.items()]
+
+
+_DATE: dict[int, tuple[bytes, bytes]] = {}
+
+
+def date_header() -> tuple[bytes, bytes]:
+    """``Date: <now>``, spelled as the CCDB does (uvicorn's own ``date`` line is turned off:
+    its name would be lower case); formatted once per second."""
+    now = int(time.time())
+    header = _DATE.get(now)
+    if header is None:
+        _DATE.clear()
+        header = _DATE[now] = (b"Date", http_date(now * 1000).encode())
+    return header
 
 
 _HEADER_CACHE: dict[tuple[Any, ...], list[tuple[bytes, bytes]]] = {}
@@ -86,9 +109,9 @@ def error_reply(error: QcflowError) -> Reply:
     """A one-line ``text/plain`` reply for ``error``, with the status the error maps to."""
     status = http_status(error)
     line = first_line(error)
-    headers = {"content-type": "text/plain; charset=utf-8"}
+    headers = {"Content-Type": "text/plain; charset=utf-8"}
     if status == 401:
-        headers["www-authenticate"] = "Bearer"
+        headers["WWW-Authenticate"] = "Bearer"
     return Reply(status, headers, (line + "\n").encode())
 
 
@@ -114,13 +137,18 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
         return None
     first_text, last_text = match.groups()
     if not first_text:
-        if not last_text or int(last_text) == 0:
-            msg = f"range {header!r} selects nothing of {size} bytes"
+        if not last_text or _offset(last_text) == 0:
+            msg = f"range {header[:60]!r} selects nothing of {size} bytes"
             raise RangeNotSatisfiable(msg)
-        return max(0, size - int(last_text)), size - 1
-    first = int(first_text)
-    last = min(int(last_text), size - 1) if last_text else size - 1
+        return max(0, size - _offset(last_text)), size - 1
+    first = _offset(first_text)
+    last = min(_offset(last_text), size - 1) if last_text else size - 1
     if first >= size or last < first:
-        msg = f"range {header!r} is outside the object's {size} bytes"
+        msg = f"range {header[:60]!r} is outside the object's {size} bytes"
         raise RangeNotSatisfiable(msg)
     return first, last
+
+
+def _offset(digits: str) -> int:
+    """A byte offset; past 18 digits it is beyond any object (and int() of 4,300 is refused)."""
+    return int(digits) if len(digits) <= 18 else 10**18

@@ -5,8 +5,11 @@ the URL path after the endpoint prefix (still percent-encoded), and returns a
 :class:`~qcflow.qcdb.server.http.Reply`. Errors are raised as :mod:`qcflow` exceptions; the app
 turns them into status codes in one place (:func:`~qcflow.qcdb.errors.http_status`).
 
-Reads run on the event loop when the repository says they are cheap (the embedded store: an
-indexed SQLite query), otherwise in a worker thread; writes always run in a worker thread.
+Reads of one object run on the event loop when the repository says they are cheap (the embedded
+store: an indexed SQLite query), otherwise -- or when the store finds the answer would take long
+(a miss to explain, a content over 1 MB: :class:`~qcflow.qcdb.errors.WouldTakeLong`) -- in a
+worker thread; listings (pattern matching, long
+answers) and writes always run in a worker thread, so no request holds the event loop for long.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
 from qcflow.errors import InvalidInput
+from qcflow.qcdb.errors import WouldTakeLong, quick_only
 from qcflow.qcdb.model import ObjectInfo
 from qcflow.qcdb.repository import Repository
 from qcflow.qcdb.server.http import Reply, int_header, object_headers, parse_range
@@ -59,7 +63,11 @@ class Context:
 
     async def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         if self.options.inline_reads:
-            return fn(*args, **kwargs)
+            try:
+                with quick_only():
+                    return fn(*args, **kwargs)
+            except WouldTakeLong:
+                pass  # a miss to explain or a large content: again in a worker thread
         return await run_in_threadpool(functools.partial(fn, *args, **kwargs))
 
     async def write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -228,18 +236,27 @@ async def download(ctx: Context, request: Request, rest: str) -> Reply:
 
 
 async def listing(ctx: Context, request: Request, rest: str, *, latest: bool) -> Reply:
-    """``GET /browse/<pattern>...`` and ``GET /latest/<pattern>...`` in four formats."""
-    url = parse(rest, pattern=True, max_timestamps=1) if rest.strip("/") else ParsedUrl(".*")
-    kwargs: dict[str, Any] = {"timestamp": url.timestamp, **_bounds(request)}
-    if latest:
-        found = await ctx.read(ctx.repo.latest, url.path, url.filters, **kwargs)
-    else:
-        limit = int_header(request.headers, "Browse-Limit")
-        found = await ctx.read(ctx.repo.browse, url.path, url.filters, limit=limit, **kwargs)
-    folders = [] if is_pattern(url.path) else await ctx.read(ctx.repo.subfolders, url.path)
+    """``GET /browse/<pattern>...`` and ``GET /latest/<pattern>...`` in four formats.
+
+    Always in a worker thread, whatever the repository: a pattern is matched against every path
+    under its literal prefix and a listing may be long, so this is never done on the event loop.
+    """
     fmt = negotiate(request.query_params.get("Accept") or request.headers.get("accept"))
     fields = [f.strip() for f in request.headers.get("x-filter-fields", "").split(",") if f.strip()]
-    body = render(found, folders, fmt, fields=fields)
+    limit = None if latest else int_header(request.headers, "Browse-Limit")
+    bounds = _bounds(request)
+
+    def build_listing() -> bytes:
+        url = parse(rest, pattern=True, max_timestamps=1) if rest.strip("/") else ParsedUrl(".*")
+        kwargs: dict[str, Any] = {"timestamp": url.timestamp, **bounds}
+        if latest:
+            found = ctx.repo.latest(url.path, url.filters, **kwargs)
+        else:
+            found = ctx.repo.browse(url.path, url.filters, limit=limit, **kwargs)
+        folders = [] if is_pattern(url.path) else ctx.repo.subfolders(url.path)
+        return render(found, folders, fmt, fields=fields)
+
+    body = await run_in_threadpool(build_listing)
     return Reply(200, {"Content-Type": FORMATS[fmt], "Cache-Control": "no-cache"}, body)
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp
 
+from qcflow.qcdb.server.protocol import uvicorn_options
 from qcflow.qcdb.server.routes import DEFAULT_CACHE_BYTES, DEFAULT_MAX_BODY
 
 __all__ = ["ServeConfig", "app_from_environment", "serve"]
@@ -67,7 +68,7 @@ def serve(config: ServeConfig) -> None:
         workers=config.workers if config.workers > 1 else None,
         access_log=config.access_log,
         proxy_headers=False,
-        server_header=False,
         log_level="warning",
         lifespan="on",
+        **uvicorn_options(),  # header names exactly as the app spells them (C++ clients)
     )

@@ -1,0 +1,31 @@
+"""ROOT serialisation that uproot 5.7 does not write, on top of uproot's file writer.
+
+- :mod:`.leaflist` -- TTrees whose branches are *leaf lists* (``TTree::Branch(name, &struct,
+  "mean/D:stddev:entries")``, the layout QC's trending tasks write), including ``/C`` text leaves.
+
+Kept apart from qcflow's own modules (it imports nothing from qcflow) so that it can go upstream
+into uproot as it is. uproot itself reads everything written here.
+"""
+
+from qcflow.objects.rootwrite.graphs import Frame, Graph, Style, write_graphs
+from qcflow.objects.rootwrite.leaflist import (
+    Branch,
+    Leaf,
+    branch_leaves,
+    leaf_list,
+    read_leaflist_branch,
+    write_leaflist_tree,
+)
+
+__all__ = [
+    "Branch",
+    "Frame",
+    "Graph",
+    "Leaf",
+    "Style",
+    "branch_leaves",
+    "leaf_list",
+    "read_leaflist_branch",
+    "write_graphs",
+    "write_leaflist_tree",
+]

@@ -1,0 +1,88 @@
+"""ROOT's streaming primitives: byte-count headers, strings, objects written with their class.
+
+A record is ``[byte count | 0x40000000][version]`` then its members; an object held by pointer
+is ``[byte count][0xFFFFFFFF][class name\\0]`` then the record (ROOT's ``WriteObjectAny`` for a
+class not yet seen in the buffer); a null pointer is four zero bytes. Object references count
+from the start of the key (``origin``) plus 2 (``kMapOffset``).
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = ["Buffer", "put_object", "string"]
+
+_BYTECOUNT = 0x40000000
+_NEW_CLASS = 0xFFFFFFFF
+_MAP_OFFSET = 2
+
+
+def string(text: str) -> bytes:
+    """A ``/C`` value or a TNamed string as ROOT streams it: length byte(s), then the bytes."""
+    raw = text.encode("utf-8", errors="surrogateescape")
+    head = struct.pack(">B", len(raw)) if len(raw) < 255 else struct.pack(">BI", 255, len(raw))
+    return head + raw
+
+
+class Buffer:
+    """A growing byte buffer with ROOT's byte-count headers patched in when a record closes."""
+
+    def __init__(self, origin: int) -> None:
+        self.data = bytearray()
+        self.origin = origin  # the key's length: object references count from the key's start
+
+    def begin(self, version: int) -> int:
+        start = len(self.data)
+        self.data += struct.pack(">Ih", 0, version)
+        return start
+
+    def end(self, start: int) -> None:
+        count = len(self.data) - start - 4
+        self.data[start : start + 4] = struct.pack(">I", count | _BYTECOUNT)
+
+    def begin_object(self, classname: str) -> tuple[int, int]:
+        """Start an object written with its class name (``TObjArray`` elements); returns its
+        byte-count position and its reference number."""
+        start = len(self.data)
+        self.data += struct.pack(">II", 0, _NEW_CLASS) + classname.encode() + b"\x00"
+        return start, self.origin + start + _MAP_OFFSET
+
+    def named(self, name: str, title: str, bits: int) -> None:
+        """TNamed v1 holding TObject v1."""
+        start = self.begin(1)
+        self.data += struct.pack(">hII", 1, 0, bits)
+        self.data += string(name) + string(title)
+        self.end(start)
+
+    def objarray_header(self, size: int) -> int:
+        start = self.begin(3)
+        self.data += struct.pack(">hII", 1, 0, 0x03000000) + b"\x00" + struct.pack(">ii", size, 0)
+        return start
+
+
+def put_object(
+    directory: Any,
+    classname: str,
+    key: str,
+    title: str,
+    raw: bytes,
+    models: Sequence[Any],
+    extra: Sequence[tuple[Any, ...]] = (),
+) -> None:
+    """Store a streamed object under ``key`` in an ``uproot.recreate`` file (or directory), and
+    the streamer infos of ``models`` (uproot model classes) and ``extra`` (raw streamer infos
+    as uproot's models carry them: ``(None, bytes, class name, version)``) in the file."""
+    import uproot
+
+    directory._cascading.add_object(
+        directory._file.sink, classname, key, title, raw, len(raw), big=True
+    )
+    streamers, seen = [], set()
+    for rawstreamers in [*(m.class_rawstreamers for m in models), extra]:
+        for rawstreamer in rawstreamers:
+            if (rawstreamer[-2], rawstreamer[-1]) not in seen:
+                seen.add((rawstreamer[-2], rawstreamer[-1]))
+                streamers.append(uproot.writing._cascade.RawStreamerInfo(*rawstreamer))
+    directory._file._cascading.streamers.update_streamers(directory._file.sink, streamers)
