@@ -116,3 +116,23 @@ def test_array_branches_are_drawn_as_ttree_draw_does() -> None:
     np.testing.assert_array_equal(every.y, [1, 2, 3, 5, 6])
     np.testing.assert_allclose(every.ey, [0.1, 0.2, 0.3, 0.5, 0.6])
     np.testing.assert_array_equal(side_a.y, [1, 3, 5])
+
+
+@pytest.mark.parametrize("x", ["time", "meta.runNumber"])
+def test_a_trend_plot_has_fixed_margins_and_nothing_cut_at_its_edges(x, monkeypatch) -> None:
+    """tight_layout measures every label with a layout pass as costly as the drawing itself:
+    the margins of one pad are fixed instead, with room for rotated date labels."""
+    from matplotlib.figure import Figure
+
+    def refuse(self, *args, **kwargs):
+        raise AssertionError("tight_layout called")
+
+    monkeypatch.setattr(Figure, "tight_layout", refuse)
+    plot = PlotSpec("t", f"title;{x};x [cm]", graphs=(
+        GraphSpec("mean", "mean", f"vertex_X.mean:{x}", option="*"),))  # fmt: skip
+    data, warnings = render_plot(plot, COLUMNS)
+    assert warnings == []
+    pixels = image(data)[..., :3]
+    for edge in (pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]):
+        assert (edge > 0.9).all()  # white: no label reaches the border
+    assert (pixels[-40:] < 0.5).any()  # the x-axis title is drawn, above the border
