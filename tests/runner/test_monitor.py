@@ -12,7 +12,7 @@ import json
 import sys
 
 from qcflow.runner import run_workflow
-from tests._wait import DEADLINE, POLL
+from tests._wait import DEADLINE, POLL, wait_until
 
 from .conftest import task, write_workflow
 
@@ -110,7 +110,9 @@ def test_the_tree_is_found_through_proc_without_psutil_children(tmp_path, option
         raise AssertionError("psutil children() called")
 
     monkeypatch.setattr(psutil.Process, "children", refuse)
-    wf = write_workflow(tmp_path / "wf.json", [task("hog", f"{HOG}; true")])
+    (tmp_path / "hog.py").write_text(HOG)
+    hog = task("hog", f"{sys.executable} hog.py {DEADLINE}; true")
+    wf = write_workflow(tmp_path / "wf.json", [hog])
     result = run_workflow(wf, dataclasses.replace(options, monitor_interval=0.2))
     assert result.ok
     lines = [json.loads(x) for x in (tmp_path / "metrics.log").read_text().splitlines()]
@@ -129,10 +131,8 @@ def test_tree_pids_lists_every_descendant_and_nothing_for_a_gone_process():
     proc = subprocess.Popen(["bash", "-c", "(sleep 30; true) & sleep 30 & wait"])
     try:
         parent = psutil.Process(proc.pid)
-        for _ in range(200):  # until bash has started its three descendants
-            if len(parent.children(recursive=True)) >= 3:
-                break
-            psutil.wait_procs([], timeout=0.05)
+        # bash's three descendants, then none ends or starts for 30 s: a stable tree
+        wait_until(lambda: len(parent.children(recursive=True)) >= 3, "three descendants")
         expected = {proc.pid, *(c.pid for c in parent.children(recursive=True))}
         assert set(tree_pids(proc.pid) or []) == expected
     finally:
