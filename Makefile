@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-under-load lint typecheck pytest bench browser clean help
+.PHONY: demo test test-under-load lint typecheck pytest bench browser postgres clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -24,6 +24,15 @@ browser:  ## install headless Chromium (Debian) for the report's browser tests, 
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 	    apt-get install -y -qq --no-install-recommends chromium; \
 	else echo "run as root: apt-get install chromium (browser tests are skipped without it)"; \
+	  exit 1; fi
+
+postgres:  ## install PostgreSQL (Debian) for the QCDB's PostgreSQL tests, if missing
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1; \
+	then echo "postgresql: $$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null || command -v initdb)"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -qq --no-install-recommends postgresql; \
+	else echo "run as root: apt-get install postgresql (PostgreSQL tests are skipped without it)"; \
 	  exit 1; fi
 
 test: lint typecheck pytest  ## lint, type-check and run the test suite

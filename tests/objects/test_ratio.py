@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -13,6 +16,8 @@ from qcflow.objects.ratio import (
     is_ratio_class,
 )
 from qcflow.objects.root import Axis, Histogram, decode_histogram, encode_histogram
+from qcflow.postprocessing.decoding import decode
+from qcflow.qcdb.model import ObjectInfo
 
 AXES = (Axis(np.arange(4.0)), Axis(np.arange(3.0)))
 
@@ -55,3 +60,62 @@ def test_a_plain_histogram_is_not_a_ratio_payload() -> None:
     h = Histogram("TH1F", "h", "", (Axis(np.arange(3.0)),), np.zeros(4))
     with pytest.raises(InvalidInput, match="not a qcflow ratio"):
         decode_ratio(encode_histogram(h))
+
+
+# -- QC's own classes, written by CERN ROOT ------------------------------------------------
+
+
+ROOT_MISSING = importlib.util.find_spec("ROOT") is None
+
+
+@pytest.fixture(scope="module")
+def aclic(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """ACLiC's build directory, shared by the module's ROOT runs (the library is built once)."""
+    return tmp_path_factory.mktemp("aclic")
+
+
+@pytest.mark.root
+@pytest.mark.skipif(ROOT_MISSING, reason="CERN ROOT is not installed (the `root` extra)")
+@pytest.mark.parametrize(
+    ("cls", "uniform"),
+    [("TH2Ratio<TH2F>", True), ("TH2Ratio<TH2F>", False), ("TH2Ratio<TH2D>", True),
+     ("TH1Ratio<TH1F>", False), ("TH1Ratio<TH1D>", True)],
+)  # fmt: skip
+def test_qcs_ratio_classes_written_by_root_are_read(tmp_path: Path, aclic: Path, cls: str,
+                                                    uniform: bool) -> None:  # fmt: skip
+    from tests.modules.test_root_detectors import root_write
+
+    two_d = cls.startswith("TH2")
+    rng = np.random.default_rng(3)
+    shape = (7, 5) if two_d else (9,)
+    num = rng.poisson(4.0, shape).astype(np.float64)
+    den_cells = rng.poisson(6.0, shape).astype(np.float64)
+    np.save(tmp_path / "num.npy", num)
+    np.save(tmp_path / "den.npy", den_cells)
+    spec = {"kind": "ratio", "class": cls, "name": "Occupancy_Elec", "x": [shape[0], 0, 7],
+            "num": str(tmp_path / "num.npy"), "path": str(tmp_path / "ratio.root"),
+            "den": 8.91 if uniform else str(tmp_path / "den.npy")}  # fmt: skip
+    if two_d:
+        spec["y"] = [shape[1], -1, 4]
+    root_write(aclic, tmp_path, [spec])
+    data = (tmp_path / "ratio.root").read_bytes()
+    kind = f"o2::quality_control_modules::common::{cls}"
+    assert is_ratio_class(kind)
+    info = ObjectInfo(
+        "qc/MCH/MO/Digits/Occupancy_Elec", "id", 0, 1, 0, 0, metadata={"ObjectType": kind}
+    )
+    r = decode(data, info)
+    assert isinstance(r, HistogramRatio)
+    assert r.uniform is uniform and r.object_type == kind
+    assert np.array_equal(r.num.inner(), num)
+    if uniform:
+        assert r.den.inner().ravel().tolist() == [8.91 if cls.endswith("D>") else
+                                                  float(np.float32(8.91))]  # fmt: skip
+        expected = num / (8.91 if cls.endswith("D>") else float(np.float32(8.91)))
+    else:
+        assert np.array_equal(r.denominators(), den_cells)
+        expected = np.where(den_cells > 0, num / np.where(den_cells > 0, den_cells, 1), 0.0)
+    dtype = np.float64 if cls.endswith("D>") else np.float32
+    assert np.allclose(r.ratio.inner(), expected.astype(dtype), rtol=1e-6)
+    assert r.ratio.class_name == cls.split("<")[1].rstrip(">")
+    assert r.ratio.name == "Occupancy_Elec" and r.num.name == "Occupancy_Elec_num"

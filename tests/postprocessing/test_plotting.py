@@ -136,3 +136,42 @@ def test_a_trend_plot_has_fixed_margins_and_nothing_cut_at_its_edges(x, monkeypa
     for edge in (pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]):
         assert (edge > 0.9).all()  # white: no label reaches the border
     assert (pixels[-40:] < 0.5).any()  # the x-axis title is drawn, above the border
+
+
+def test_a_histogram_plot_is_published_as_a_th1f_with_its_png() -> None:
+    """A one-expression varexp is a histogram (TTree::Draw's): its TH1F at the plot's path,
+    with the selection applied, the title and the expression as x title; the PNG next to it."""
+    import uproot
+
+    from qcflow.objects.paths import PNG_COMPANION
+    from qcflow.objects.root import decode_histogram
+
+    plot = PlotSpec("h", "Mean X;x [cm]", graphs=(
+        GraphSpec("h", "h", "vertex_X.mean", selection="Entry$ < 10"),))  # fmt: skip
+    image, _ = plot_image(plot, COLUMNS)
+    payload = image.encode()
+    assert (payload.object_type, payload.content_type) == ("TH1F", "application/root")
+    assert [(s, p.content_type) for s, p in payload.companions] == [(PNG_COMPANION, "image/png")]
+    histogram = decode_histogram(payload.data)
+    assert histogram.inner().sum() == 10  # the selection's entries
+    assert len(histogram.inner()) == 100
+    read = uproot.open(io.BytesIO(payload.data))["ccdb_object"]
+    assert read.member("fTitle") == "Mean X"
+    assert read.member("fXaxis").member("fTitle") == "x [cm]"
+    values = COLUMNS["vertex_X.mean"][:10]  # statistics of the values, as TH1::Fill keeps them
+    assert (read.member("fEntries"), read.member("fTsumw")) == (10, 10)
+    assert read.member("fTsumwx") == pytest.approx(values.sum())
+    assert read.member("fTsumwx2") == pytest.approx((values**2).sum())
+
+
+def test_graphs_carry_qcg_draw_options() -> None:
+    """QCG draws a bare graph with its metadata ``drawOptions``: axes, and the graph's own
+    option (markers for a TTree::Draw scatter); a multigraph keeps its graphs' options."""
+    one = PlotSpec("p", graphs=(GraphSpec("p", "p", "vertex_X.mean:time"),))
+    assert plot_image(one, COLUMNS)[0].encode().draw_options == "AP"
+    lines = PlotSpec("p", graphs=(GraphSpec("p", "p", "vertex_X.mean:time", option="L"),))
+    assert plot_image(lines, COLUMNS)[0].encode().draw_options == "AL"
+    two = PlotSpec("p", graphs=(GraphSpec("a", "a", "vertex_X.mean:time", option="*"),
+                                GraphSpec("b", "b", "vertex_X.stddev:time")))  # fmt: skip
+    payload = plot_image(two, COLUMNS)[0].encode()
+    assert (payload.object_type, payload.draw_options) == ("TMultiGraph", "A")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
 import time
 from typing import Any
 
 import numpy as np
 import pytest
+import uproot
 
 from qcflow.objects.activity import Activity
 from qcflow.objects.quality import Quality, QualityObject
@@ -138,6 +140,11 @@ def test_distributions_and_trends(filled: LocalRepository) -> None:
     assert histogram.title == "The check"
     trend = latest(filled, "qc_async/TST/MO/Quality/Trends/global/Check")
     assert trend.info.metadata["ObjectType"] == "TGraph"  # a ROOT graph, its PNG next to it
+    # QC's QualityTrendGraph: y = 0.5 Null ... 3.5 Good, drawn APL, display hint gridy
+    assert trend.info.metadata["displayHints"] == "gridy"
+    assert trend.info.metadata["drawOptions"] == "APL"
+    graph = uproot.open(io.BytesIO(trend.data))["ccdb_object"]
+    assert sorted(graph.member("fY")) == [1.5, 2.5, 3.5]  # Bad, Medium, Good
     png = latest(filled, "qc_async/TST/MO/Quality/Trends/global/Check.png")
     assert png.info.content_type == "image/png" and png.data.startswith(b"\x89PNG")
     png = latest(filled, "qc_async/TST/MO/Quality/QualitySummary")

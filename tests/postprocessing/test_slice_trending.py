@@ -17,7 +17,7 @@ from qcflow.demo.store import store_histograms
 from qcflow.generators.qc_postproc import override_values
 from qcflow.generators.registry import load_registry
 from qcflow.objects.activity import Activity
-from qcflow.objects.root import Axis, Histogram
+from qcflow.objects.root import Axis, Histogram, decode_histogram
 from qcflow.objects.tree import tree_branches
 from qcflow.postprocessing.api import load
 from qcflow.postprocessing.decoding import decode
@@ -231,6 +231,14 @@ def test_slices_2d_fills_a_map_over_the_division() -> None:
     [mesh] = figure.axes[0].collections
     np.testing.assert_array_equal(mesh.get_array().reshape(2, 2), [[21, 23], [22, 24]])
     assert mesh.get_clim() == (0, 100)
+    # published as the map's TH2F, drawn colz by QCG, with the PNG next to it
+    payload = slice_plot_image(plot("slices2D", axis_label="y title:x title"), data).encode()
+    assert (payload.object_type, payload.draw_options) == ("TH2F", "colz")
+    assert [p.content_type for _, p in payload.companions] == ["image/png"]
+    histogram = decode_histogram(payload.data)
+    np.testing.assert_array_equal(histogram.inner(), [[21, 22], [23, 24]])  # [x][y]
+    assert [a.title for a in histogram.axes] == ["x title", "y title"]
+    np.testing.assert_array_equal(histogram.axes[1].edges, [0.0, 1.0, 2.0])
 
 
 def test_legend_names_follow_qcs_rules() -> None:
@@ -419,3 +427,16 @@ def test_a_mangled_config_gives_diagnostics_never_a_crash(
         target[key] = value
     parsed_config = parsed(with_tasks({"Slices": config}))  # must not raise
     assert all(d.path for d in parsed_config.diagnostics.items)
+
+
+def test_the_task_publishes_a_slices2d_map_as_its_th2f(repo: LocalRepository) -> None:
+    fill(repo, range(1, 3))
+    plots = [{"name": "p_map", "title": "map", "varexp": "h2.entries:slices2D",
+              "graphAxisLabel": "y:x"}]  # fmt: skip
+    run_slices(repo, task(plots=plots))
+    info = repo.latest("qc_async/EMC/MO/Slices/p_map")[0]
+    assert (info.metadata["ObjectType"], info.metadata["drawOptions"]) == ("TH2F", "colz")
+    histogram = decode_histogram(repo.get(info.path, info.valid_from).data)
+    # the last run (2): x slices [0, 2) and [2, 4), one y slice, 4 bins of content 2 each
+    np.testing.assert_array_equal(histogram.inner(), [[8.0], [8.0]])
+    assert repo.latest("qc_async/EMC/MO/Slices/p_map.png")[0].content_type == "image/png"

@@ -198,6 +198,29 @@ def test_quality_sources(repo: LocalRepository) -> None:
     np.testing.assert_array_equal(columns["Check.level"], [1.0, 3.0, 2.0])
 
 
+def test_a_missing_quality_repeats_the_previous_one_as_qc(repo: LocalRepository) -> None:
+    """QC's QualityReductor keeps its last values when a quality object is missing; a level has
+    no NaN, so qcflow does the same (it used to store level 0 with an empty name)."""
+    fill(repo, range(1, 4))
+    for run, quality in {1: Quality.GOOD, 3: Quality.BAD}.items():
+        activity = Activity(run, "PHYSICS", "LHC24ab", "apass1", "qc_async", T0 + run * HOUR,
+                            T0 + run * HOUR + 10)  # fmt: skip
+        qo = QualityObject(quality, "Check", "TST", activity=activity)
+        repo.store(qo.path, qo.encode(), valid_from=activity.valid_from, valid_until=activity.valid_until,
+                   metadata=qo.metadata(), content_type="application/json")  # fmt: skip
+    task = trending_task(
+        dataSources=[{"type": "repository-quality", "path": "TST/QO", "names": ["Check"],
+                      "reductorName": "o2::quality_control_modules::common::QualityReductor",
+                      "moduleName": "QcCommon"}],
+        plots=[{"name": "q", "varexp": "Check.level:meta.runNumberStr"}],
+    )  # fmt: skip
+    run_task(repo, task)
+    columns = trend(repo)
+    np.testing.assert_array_equal(columns["meta.runNumber"], [1, 2, 3])
+    np.testing.assert_array_equal(columns["Check.level"], [1, 1, 3])
+    assert list(columns["Check.name"]) == ["Good", "Good", "Bad"]
+
+
 class ScalarCondition(Reductor):
     """A condition object holding one number as text."""
 

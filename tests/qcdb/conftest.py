@@ -2,7 +2,9 @@
 
 ``repo`` is parametrized over every Repository implementation (STYLE.md 13): the embedded store
 used directly, and the HTTP client talking to a real uvicorn server on 127.0.0.1 (a free port)
-that serves another embedded store. Every conformance test runs against both.
+that serves another embedded store; then the same two with the index in PostgreSQL (a cluster
+the session starts, :mod:`tests.qcdb.pgcluster`; skipped with the reason when PostgreSQL is
+absent). Every conformance test runs against all four.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from qcflow.qcdb.repository import Repository
 from qcflow.qcdb.server import create_app
 from qcflow.qcdb.server.protocol import uvicorn_options
 from tests._wait import DEADLINE
+from tests.qcdb import pgcluster
 
 
 @contextmanager
@@ -98,12 +101,51 @@ def store(tmp_path: Path) -> Iterator[LocalRepository]:
     repo.close()
 
 
-@pytest.fixture(params=["embedded", "http"])
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[pgcluster.Cluster]:
+    """A PostgreSQL cluster for the whole session (skips, with the reason, when there is none)."""
+    reason = pgcluster.unavailable()
+    if reason is not None:
+        pytest.skip(reason)
+    with pgcluster.running_cluster() as cluster:
+        yield cluster
+
+
+@pytest.fixture
+def pg_url(pg_cluster: pgcluster.Cluster) -> Iterator[str]:
+    """The URL of an empty database of its own (no QCDB schema yet)."""
+    name = pg_cluster.new_database()
+    yield pg_cluster.url(name)
+    pg_cluster.drop_database(name)
+
+
+@pytest.fixture
+def pg_index(pg_cluster: pgcluster.Cluster) -> Iterator[str]:
+    """The URL of a database of its own holding the QCDB schema (and no objects)."""
+    name = pg_cluster.new_database(schema=True)
+    yield pg_cluster.url(name)
+    pg_cluster.drop_database(name)
+
+
+@pytest.fixture
+def pg_store(pg_index: str, tmp_path: Path) -> Iterator[Any]:
+    """A PostgreSQL-indexed store with contents under ``tmp_path / "objects"``."""
+    from qcflow.qcdb.postgres import PostgresRepository, make_url
+
+    repo = PostgresRepository(make_url(pg_index, tmp_path / "objects"), fsync=False)
+    yield repo
+    repo.close()
+
+
+@pytest.fixture(params=["embedded", "http", "postgres", "http-postgres"])
 def repo(
     request: pytest.FixtureRequest, tmp_path: Path, live_server: LiveServer
 ) -> Iterator[Repository]:
-    backing = LocalRepository(tmp_path / "qcdb", fsync=False)
-    if request.param == "embedded":
+    if request.param.endswith("postgres"):
+        backing: Repository = request.getfixturevalue("pg_store")
+    else:
+        backing = LocalRepository(tmp_path / "qcdb", fsync=False)
+    if request.param in ("embedded", "postgres"):
         yield backing
     else:
         client = HttpRepository(live_server.serve(backing), retries=0)

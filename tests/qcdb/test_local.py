@@ -195,3 +195,22 @@ def test_in_a_hurry_long_answers_are_deferred(store: LocalRepository) -> None:
     assert store.get("qc/a/big", 5).data == big
     with pytest.raises(ObjectNotFound, match="close paths: qc/a/small"):
         store.get("qc/a/smal", 5)
+
+
+def test_opening_removes_only_this_hosts_dead_temporaries(tmp_path: Path) -> None:
+    import socket
+    import subprocess
+
+    root = tmp_path / "qcdb"
+    LocalRepository(root).close()
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    host = socket.gethostname()
+    names = [f"a.{dead.pid}.{host}.tmp", f"b.{dead.pid}.tmp", f"c.{dead.pid}.other.host.tmp",
+             f"d.{os.getpid()}.{host}.tmp"]  # fmt: skip
+    for name in names:
+        (root / "tmp" / name).write_bytes(b"partial")
+    LocalRepository(root).close()
+    left = sorted(p.name for p in (root / "tmp").iterdir())
+    # another host's process ids mean nothing here (a shared object directory); live ones stay
+    assert left == [f"c.{dead.pid}.other.host.tmp", f"d.{os.getpid()}.{host}.tmp"]

@@ -63,7 +63,8 @@ def test_headers_round_trip_keeps_metadata_case() -> None:
 
 def test_headers_without_qcflow_metadata_header() -> None:
     pairs = [("Valid-From", "1"), ("Valid-Until", "2"), ("ETag", '"x"'), ("Created", "3"),
-             ("RunNumber", "9"), ("Date", "whatever"), ("Server", "Tomcat")]  # fmt: skip
+             ("RunNumber", "9"), ("Date", "whatever"), ("Server", "Tomcat"),
+             ("Cache-Valid-Until", "2")]  # fmt: skip
     assert from_headers("p", pairs).metadata == {"RunNumber": "9"}
 
 

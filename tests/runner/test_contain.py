@@ -19,8 +19,8 @@ import pytest
 
 from qcflow.errors import InvalidInput
 from qcflow.runner import run_workflow
+from tests._wait import alive, wait_for_text, wait_until_dead
 from tests.runner.conftest import task, write_workflow
-from tests.runner.test_local import alive, gone_soon, wait_text
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")
 
@@ -52,7 +52,7 @@ def test_a_setsid_process_does_not_outlive_a_successful_task(tmp_path, options):
     result = run_workflow(wf, options)
     assert result.ok
     bg = pid_in(tmp_path / "bg.pid")
-    assert gone_soon([bg])
+    wait_until_dead([bg])
     assert bg not in zombie_children()
 
 
@@ -63,7 +63,7 @@ def test_a_double_forked_daemon_does_not_outlive_a_failed_task(tmp_path, options
     result = run_workflow(wf, options)
     assert result.status("a") == "failed"
     daemon = pid_in(tmp_path / "d.pid")
-    assert gone_soon([daemon])
+    wait_until_dead([daemon])
     assert zombie_children() == []
 
 
@@ -77,7 +77,7 @@ def test_an_adopted_process_lives_as_long_as_its_own_task(tmp_path, options):
     result = run_workflow(wf, options)
     assert result.ok, result.summary
     assert (tmp_path / "c.txt").read_text().strip() == "alive"
-    assert gone_soon([pid_in(tmp_path / "a.pid")])
+    wait_until_dead([pid_in(tmp_path / "a.pid")])
 
 
 def test_sigterm_to_the_runner_ends_escaped_processes(tmp_path):
@@ -91,14 +91,14 @@ def test_sigterm_to_the_runner_ends_escaped_processes(tmp_path):
     )
     try:
         for name in ("bg.pid", "d.pid"):
-            wait_text(tmp_path / name, "", limit=60)
+            wait_for_text(tmp_path / name, "")
             while not (tmp_path / name).read_text().strip():
                 time.sleep(0.02)
         escaped = [pid_in(tmp_path / "bg.pid"), pid_in(tmp_path / "d.pid")]
         assert all(alive(p) for p in escaped)
         runner.send_signal(signal.SIGTERM)
         assert runner.wait(120) == 1
-        assert gone_soon(escaped, limit=30)
+        wait_until_dead(escaped)
     finally:
         if runner.poll() is None:
             runner.kill()

@@ -11,11 +11,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from qcflow.cli import qcdb_admin
 from qcflow.cli._common import add_command
 from qcflow.errors import InvalidInput
 
 _QCDB_HELP = (
-    "QCDB: a directory, file: URL, host:port or http(s):// URL (default: $QCFLOW_QCDB or ./qcdb)"
+    "QCDB: a directory, file: URL, postgresql://...?objects=DIR, host:port or http(s):// URL "
+    "(default: $QCFLOW_QCDB or ./qcdb)"
 )
 _EXAMPLES = """\
 examples:
@@ -45,6 +47,7 @@ def register(subparsers: Any) -> None:
     _register_put(sub)
     _register_removals(sub)
     _register_serve(sub)
+    qcdb_admin.register(sub)
 
 
 def _common(parser: argparse.ArgumentParser, *, filters: bool = True) -> None:
@@ -133,9 +136,20 @@ def _register_serve(sub: Any) -> None:
                         "(--token or $QCFLOW_QCDB_TOKEN) before exposing it.\n\n"
                         "examples:\n  qcflow qcdb serve --root ./qcdb --port 8080\n"
                         "  qcflow qcdb serve --root /data/qcdb --host 0.0.0.0 --workers 2 "
-                        "--read-only")  # fmt: skip
+                        "--read-only\n"
+                        "  qcflow qcdb serve --index postgresql://qcdb@dbhost/qcdb "
+                        "--objects /shared/qcdb --workers 4")  # fmt: skip
     serve.add_argument("--root", "--qcdb", dest="qcdb", default=None, metavar="DIR",
                        help="the store to serve (default: $QCFLOW_QCDB or ./qcdb)")  # fmt: skip
+    serve.add_argument("--index", default=None, metavar="URL",
+                       help="keep the index in PostgreSQL (postgresql://user@host/db); with "
+                       "--objects, the content directory every server shares")  # fmt: skip
+    serve.add_argument(
+        "--objects",
+        default=None,
+        metavar="DIR",
+        help="content directory of a PostgreSQL-indexed store (with --index)",
+    )
     serve.add_argument("--host", default="127.0.0.1",
                        help="address to listen on (default 127.0.0.1: this machine only; "
                        "0.0.0.0 or :: listens on every interface, set --token or --read-only "
@@ -371,6 +385,27 @@ def _check_serve_options(args: argparse.Namespace) -> None:
             raise InvalidInput(msg)
 
 
+def _serve_url(args: argparse.Namespace) -> str | None:
+    """The store ``--root``/``--qcdb`` or ``--index`` + ``--objects`` names."""
+    if args.index is None and args.objects is None:
+        return str(args.qcdb) if args.qcdb is not None else None
+    from qcflow.qcdb.postgres import is_postgres_url, make_url
+
+    if args.qcdb is not None:
+        msg = "serve: give either --root/--qcdb or --index with --objects, not both"
+        raise InvalidInput(msg)
+    if args.index is None:
+        msg = "serve --objects goes with --index postgresql://user@host/dbname"
+        raise InvalidInput(msg)
+    if not is_postgres_url(args.index):
+        msg = f"serve --index {args.index!r}: expected postgresql://user@host/dbname"
+        raise InvalidInput(msg)
+    if args.objects is None:
+        msg = "serve --index needs --objects DIR (the content directory all servers share)"
+        raise InvalidInput(msg)
+    return make_url(args.index, args.objects)
+
+
 def _check_can_listen(host: str, port: int) -> None:
     """Fail with one line now rather than with uvicorn's log lines and exit code 3."""
     import socket
@@ -387,10 +422,11 @@ def _check_can_listen(host: str, port: int) -> None:
 
 def _serve(args: argparse.Namespace) -> int:
     from qcflow.qcdb.open import absolute_url, open_repository
+    from qcflow.qcdb.postgres import redact
     from qcflow.qcdb.server import ServeConfig, serve
 
     _check_serve_options(args)
-    qcdb = absolute_url(args.qcdb)
+    qcdb = absolute_url(_serve_url(args))
     # A bad store fails here, before "serving ..."; a read-only server never creates one.
     open_repository(qcdb, create=not args.read_only).close()
     _check_can_listen(args.host, args.port)
@@ -400,7 +436,7 @@ def _serve(args: argparse.Namespace) -> int:
                          access_log=args.access_log,
                          cache_bytes=int(args.cache_mb * 1024 * 1024))  # fmt: skip
     mode = "read-only" if args.read_only else ("token-protected writes" if args.token else "open")
-    print(f"serving {qcdb} on http://{args.host}:{args.port} ({mode}); Ctrl-C stops",
+    print(f"serving {redact(qcdb)} on http://{args.host}:{args.port} ({mode}); Ctrl-C stops",
           file=sys.stderr)  # fmt: skip
     serve(config)
     return 0

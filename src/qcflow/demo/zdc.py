@@ -31,7 +31,7 @@ from qcflow.objects.activity import Activity
 from qcflow.objects.root import Histogram
 from qcflow.qcdb.repository import Repository
 
-__all__ = ["ZDC_ISSUES", "expected_values", "fill_zdc", "zdc_objects"]
+__all__ = ["ZDC_ISSUES", "expected_values", "fill_zdc", "zdc_events", "zdc_objects"]
 
 DETECTOR, TASK = "ZDC", "Rec"
 TASK_CLASS = "o2::quality_control_modules::zdc::ZDCRecDataTask"
@@ -69,10 +69,14 @@ def _tdca(rng: np.random.Generator, label: str, mean: float, peak: float | None)
     return np.concatenate((rng.normal(peak, 0.1 * peak, n_peak), broad))
 
 
-def zdc_objects(rng: np.random.Generator, expected: Mapping[str, float],
-                issue: str = "") -> dict[str, Histogram]:  # fmt: skip
-    """One run's ``ZDC/MO/Rec`` histograms."""
-    out: dict[str, Histogram] = {}
+#: One histogram's events and binning: (values, bins, low, high, x title).
+Events = tuple[np.ndarray, int, float, float, str]
+
+
+def zdc_events(rng: np.random.Generator, expected: Mapping[str, float],
+               issue: str = "") -> dict[str, Events]:  # fmt: skip
+    """One run's ``ZDC/MO/Rec`` events, per histogram (what the reconstruction task fills)."""
+    out: dict[str, Events] = {}
     for key, mean in expected.items():
         family, label = key.split("_", 1)
         scale = 1 + rng.normal(0, 0.03)
@@ -83,18 +87,23 @@ def zdc_objects(rng: np.random.Generator, expected: Mapping[str, float],
             else:
                 gain = 0.65 if label == "ZNAC" and "gain" in issue else 1.0
                 values = rng.normal(mean * scale * gain, 0.25 * mean + 1, _ENTRIES)
-            name = f"h_ADC_{channel}"
-            out[name] = th1_from_values(name, name, values, 1051, -202.5, 4002.5, "ADC")
+            out[f"h_ADC_{channel}"] = (values, 1051, -202.5, 4002.5, "ADC")
         elif family == "TDC":
             values = rng.normal(mean + rng.normal(0, 0.02), 0.25, _ENTRIES)
-            name = f"h_TDC_{channel}_V"
-            out[name] = th1_from_values(name, name, values, 2500, -5.5, 245.5, "t (ns)")
+            out[f"h_TDC_{channel}_V"] = (values, 2500, -5.5, 245.5, "t (ns)")
         elif family == "TDCA":
             peak = expected.get(f"PEAK1N_{label}", expected.get(f"PEAK1P_{label}"))
             values = _tdca(rng, label, mean * scale, peak)
-            name = f"h_TDC_{channel}_A"
-            out[name] = th1_from_values(name, name, values, 2000, -0.5, 3999.5, "amplitude")
+            out[f"h_TDC_{channel}_A"] = (values, 2000, -0.5, 3999.5, "amplitude")
     return out
+
+
+def zdc_objects(rng: np.random.Generator, expected: Mapping[str, float],
+                issue: str = "") -> dict[str, Histogram]:  # fmt: skip
+    """One run's ``ZDC/MO/Rec`` histograms."""
+    return {name: th1_from_values(name, name, values, bins, low, high, title)
+            for name, (values, bins, low, high, title)
+            in zdc_events(rng, expected, issue).items()}  # fmt: skip
 
 
 def fill_zdc(

@@ -14,7 +14,7 @@ import numpy.typing as npt
 
 from qcflow.objects.root import Axis, Histogram
 
-__all__ = ["bin_range", "restat_1d", "th1", "th2", "uniform_axis"]
+__all__ = ["bin_center", "bin_range", "restat_1d", "th1", "th2", "uniform_axis"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -56,17 +56,30 @@ def th2(name: str, title: str, x: Axis, y: Axis, values: FloatArray) -> Histogra
 
 
 def bin_range(edges: FloatArray, low: float, high: float) -> tuple[int, int]:
-    """ROOT's ``TAxis::SetRangeUser(low, high)``: the first and last bin (1-based) it selects.
+    """ROOT's ``TAxis::SetRangeUser(low, high)``: the first and last bin it selects, flow bins
+    included (0 and n + 1) when ``low`` / ``high`` lie outside the axis, as ROOT's ``SetRange``
+    keeps them (``GetMaximumBin`` then looks at them too).
 
-    The bins containing ``low`` and ``high``; a ``high`` on a bin's lower edge excludes that
-    bin, a ``low`` on a bin's upper edge moves to the next one; clamped to [1, n].
+    The bins containing ``low`` and ``high`` (``FindFixBin``); a ``high`` on a bin's lower edge
+    excludes that bin, a ``low`` on a bin's upper edge moves to the next one.
     """
     n = len(edges) - 1
-    first = int(np.searchsorted(edges, low, side="right"))
+    first = int(np.searchsorted(edges, low, side="right"))  # 0: underflow, n + 1: overflow
     last = int(np.searchsorted(edges, high, side="right"))
-    first, last = min(max(first, 1), n), min(max(last, 1), n)
-    if edges[first] <= low:
-        first = min(first + 1, n)
-    if edges[last - 1] >= high:
-        last = max(last - 1, 1)
-    return first, last
+    if first <= n and edges[first] <= low:  # the bin's upper edge
+        first += 1
+    if last >= 1 and edges[last - 1] >= high:  # the bin's lower edge
+        last -= 1
+    if last < first or (first == 0 and last == 0) or (first > n + 1 and last > n + 1):
+        return 1, n  # ROOT resets the range
+    return max(first, 0), min(last, n + 1)
+
+
+def bin_center(edges: FloatArray, bin_number: int) -> float:
+    """ROOT's ``TAxis::GetBinCenter`` for bins 0..n+1 (flow bins: the mean width beyond the
+    axis ends)."""
+    n = len(edges) - 1
+    if 1 <= bin_number <= n:
+        return float((edges[bin_number - 1] + edges[bin_number]) / 2)
+    width = (edges[-1] - edges[0]) / n
+    return float(edges[0] + (bin_number - 0.5) * width)

@@ -1,5 +1,6 @@
 """Small in-task trends (QC's MCH ``TrendGraph``/``TrendMultiGraph``): values against time,
-drawn with the engine's trend plotting (date axis, ROOT colours) as PNG objects."""
+drawn with the engine's trend plotting (date axis, ROOT colours): published as the engine's
+trend plots are, a ROOT graph (TGraph, TMultiGraph) with its PNG companion."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from qcflow.postprocessing.plot_spec import GraphSpec, GraphStyle, LegendSpec, PlotSpec
-from qcflow.postprocessing.plotting import PlotImage, render_plot
+from qcflow.postprocessing.plotting import PlotImage, plot_image
 
 __all__ = ["Trend"]
 
@@ -45,5 +46,5 @@ class Trend:
         legend = LegendSpec(0.12, 0.70, 0.88, 0.88, 5) if len(graphs) > 1 else LegendSpec()
         plot = PlotSpec(self.name, f"{self.title};time;{self.y_label}", legend=legend,
                         graphs=tuple(graphs))  # fmt: skip
-        image, _ = render_plot(plot, columns)
-        return PlotImage(self.name, image)
+        image, _ = plot_image(plot, columns)
+        return image

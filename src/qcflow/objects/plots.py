@@ -14,7 +14,7 @@ import numpy as np
 from qcflow.objects.root import CCDB_KEY, _MemorySink
 from qcflow.objects.rootwrite.graphs import Frame, Graph, Style, write_graphs
 
-__all__ = ["Frame", "Graph", "Style", "encode_graphs"]
+__all__ = ["Frame", "Graph", "Style", "encode_graphs", "graph_draw_options"]
 
 
 def _finite(graph: Graph) -> Graph:
@@ -37,3 +37,16 @@ def encode_graphs(name: str, graphs: Sequence[Graph], frame: Frame) -> tuple[byt
     with uproot.recreate(sink) as file:
         kind = write_graphs(file, CCDB_KEY, name, [_finite(g) for g in graphs], frame)
     return sink.getvalue(), kind
+
+
+def graph_draw_options(graphs: Sequence[Graph]) -> str:
+    """The ``drawOptions`` metadata QCG (JSROOT) needs for :func:`encode_graphs`' object,
+    which QC would have drawn inside a canvas: ``A`` (axes) plus, for one graph, its own option
+    (markers when it names no marker or line, as ``TTree::Draw`` draws a scatter); a
+    TMultiGraph's graphs keep their options in its list."""
+    if len(graphs) != 1:
+        return "A"
+    option = graphs[0].option.upper().replace("A", "")
+    if not any(c in option for c in "PLC*B"):
+        option += "P"
+    return "A" + option

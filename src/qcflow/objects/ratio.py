@@ -10,25 +10,35 @@ denominators and the ratio is recomputed. Two modes:
 - *per cell*: the denominator has the numerator's binning; the ratio is ``num / den`` cell by
   cell (0 where ``den == 0``) -- MCH's pseudo-efficiency maps.
 
-uproot cannot write QC's class, so qcflow's payload is a ROOT file with the ratio under
-``ccdb_object`` (a plain TH1F/TH2F: ROOT, uproot and qcflow's reductors read it as a histogram),
-the numerator under ``ccdb_object_num`` and the denominator under ``ccdb_object_den``; the
-``ObjectType`` metadata names QC's class (:data:`RATIO_CLASSES`).
+Two payloads are read (:func:`decode_ratio`):
+
+- QC's own: ``ccdb_object`` is ``o2::quality_control_modules::common::TH2Ratio<TH2F>`` (or
+  ``<TH2D>``, ``TH1Ratio<TH1F>``...), class version 3 -- the histogram base (the ratio itself),
+  ``mHistoNum``, ``mHistoDen`` (pointers to histograms of the base's class),
+  ``mUniformScaling``, ``mBinominalErrors``, ``mSumw2Enabled``, ``mTreatMeAs``; the second base
+  ``o2::mergers::MergeInterface`` has class version 0 and streams nothing. uproot reads it
+  through the streamer infos the file carries, whatever the map's size;
+- qcflow's own (uproot cannot write QC's class): a ROOT file with the ratio under
+  ``ccdb_object`` (a plain TH1F/TH2F: ROOT, uproot and qcflow's reductors read it as a
+  histogram), the numerator under ``ccdb_object_num`` and the denominator under
+  ``ccdb_object_den``; the ``ObjectType`` metadata names QC's class (:data:`RATIO_CLASSES`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from qcflow.errors import InvalidInput
+from qcflow.errors import InvalidInput, first_line
 from qcflow.objects.root import (
     CCDB_KEY,
     Axis,
     FloatArray,
     Histogram,
     histogram_from_file,
+    histogram_from_model,
     histogram_to_uproot,
     read_root,
     write_root,
@@ -46,8 +56,9 @@ DEN_KEY = f"{CCDB_KEY}_den"
 
 
 def is_ratio_class(object_type: str) -> bool:
-    """True for QC's ratio class names (with or without namespace)."""
-    short = object_type.rsplit("::", 1)[-1]
+    """True for QC's ratio class names, with or without namespace: the typedefs
+    (``TH2FRatio``) and the templates as ROOT names them (``TH2Ratio<TH2F>``)."""
+    short = object_type.partition("<")[0].rsplit("::", 1)[-1]
     return short.startswith(("TH1", "TH2")) and short.endswith("Ratio")
 
 
@@ -58,10 +69,17 @@ class HistogramRatio:
     ratio: Histogram
     num: Histogram
     den: Histogram
+    #: QC's ``mUniformScaling`` when the payload is QC's class (None: from the shapes).
+    uniform_scaling: bool | None = None
+    #: The ROOT class of QC's payload (``…::TH2Ratio<TH2F>``), empty for qcflow's payload.
+    qc_class: str = ""
 
     @property
     def uniform(self) -> bool:
-        """True when the denominator is one number for every cell."""
+        """True when the denominator is one number for every cell (QC: bin (1, 1) of a
+        histogram over [-1, 1])."""
+        if self.uniform_scaling is not None:
+            return self.uniform_scaling
         return self.den.inner().size == 1 and self.num.inner().size != 1
 
     def denominators(self) -> FloatArray:
@@ -73,6 +91,8 @@ class HistogramRatio:
 
     @property
     def object_type(self) -> str:
+        if self.qc_class:
+            return self.qc_class
         return RATIO_CLASSES.get(self.ratio.class_name, f"{_MODULE}{self.ratio.class_name}Ratio")
 
     @classmethod
@@ -118,8 +138,12 @@ def encode_ratio(r: HistogramRatio) -> bytes:
 
 
 def decode_ratio(data: bytes) -> HistogramRatio:
-    """The ratio, numerator and denominator of a payload written by :func:`encode_ratio`."""
+    """The ratio, numerator and denominator of QC's ratio class or of :func:`encode_ratio`'s
+    payload (see the module docstring)."""
     file = read_root(data)
+    kind = next((c for k, c in file.classnames().items() if k.split(";")[0] == CCDB_KEY), "")
+    if "<" in kind and is_ratio_class(kind):
+        return _from_qc_class(file, kind)
     try:
         return HistogramRatio(
             histogram_from_file(file, CCDB_KEY), histogram_from_file(file, NUM_KEY),
@@ -128,3 +152,24 @@ def decode_ratio(data: bytes) -> HistogramRatio:
     except InvalidInput as err:
         msg = f"not a qcflow ratio histogram payload: {err}"
         raise InvalidInput(msg) from err
+
+
+def _from_qc_class(file: Any, kind: str) -> HistogramRatio:
+    """QC's ``TH2Ratio<T>``/``TH1Ratio<T>`` read through the file's streamer infos."""
+    try:
+        obj = file[CCDB_KEY]
+        base = next(b for b in obj.bases if str(b.classname).startswith(("TH1", "TH2")))
+        members = {m: obj.member(m) for m in ("mHistoNum", "mHistoDen", "mUniformScaling")}
+    except Exception as err:  # uproot raises many types for what it cannot read
+        msg = f"{kind}: not readable through the file's streamer infos: {first_line(err)}"
+        raise InvalidInput(msg) from err
+    if members["mHistoNum"] is None or members["mHistoDen"] is None:
+        msg = f"{kind}: the numerator or the denominator is missing (a null pointer)"
+        raise InvalidInput(msg)
+    return HistogramRatio(
+        histogram_from_model(base, kind),
+        histogram_from_model(members["mHistoNum"], f"{kind}.mHistoNum"),
+        histogram_from_model(members["mHistoDen"], f"{kind}.mHistoDen"),
+        uniform_scaling=bool(members["mUniformScaling"]),
+        qc_class=kind,
+    )

@@ -32,6 +32,7 @@ __all__ = [
     "decode_histogram",
     "encode_histogram",
     "histogram_from_file",
+    "histogram_from_model",
     "histogram_to_uproot",
     "object_class",
     "read_root",
@@ -125,6 +126,10 @@ class Histogram:
     variances: FloatArray | None = None
     entries: float = 0.0
     stats: dict[str, float] = field(default_factory=dict)
+    #: the value range drawn (``SetMinimum``/``SetMaximum``: a map's colour scale), and the
+    #: histogram's own draw option (``SetOption``), as written for ROOT; not read back
+    limits: tuple[float, float] | None = None
+    option: str = ""
 
     @property
     def ndim(self) -> int:
@@ -266,9 +271,14 @@ def histogram_from_file(file: Any, key: str = CCDB_KEY) -> Histogram:
     except Exception as err:
         msg = f"ROOT file has no {key!r} (keys: {', '.join(file.keys()) or 'none'})"
         raise InvalidInput(msg) from err
+    return histogram_from_model(obj, repr(key))
+
+
+def histogram_from_model(obj: Any, where: str = "object") -> Histogram:
+    """A TH1*/TH2* that uproot read (a key's object, or a member or base of another object)."""
     name = obj.classname
     if not (name.startswith(("TH1", "TH2")) and name[3:4] in ("F", "D", "I", "S", "C")):
-        msg = f"{key!r} is a {name}, not a TH1 or TH2 histogram"
+        msg = f"{where} is a {name}, not a TH1 or TH2 histogram"
         raise InvalidInput(msg)
     ndim = int(name[2])
     axes = tuple(_read_axis(obj.member(f"f{c}axis")) for c in "XY"[:ndim])
@@ -336,6 +346,9 @@ def histogram_to_uproot(h: Histogram) -> Any:
     z = identify.to_TAxis("zaxis", "", 1, 0.0, 1.0)
     common = (h.name, h.title, data, h.entries, s["fTsumw"], s["fTsumw2"], s["fTsumwx"],
               s["fTsumwx2"])  # fmt: skip
+    low, high = h.limits if h.limits is not None else (-1111.0, -1111.0)  # ROOT's "unset"
+    drawn = {"fMinimum": low, "fMaximum": high, "fOption": h.option}
     if h.ndim == 1:
-        return identify.to_TH1x(*common, sumw2, x, y, z)
-    return identify.to_TH2x(*common, s["fTsumwy"], s["fTsumwy2"], s["fTsumwxy"], sumw2, x, y, z)
+        return identify.to_TH1x(*common, sumw2, x, y, z, **drawn)
+    return identify.to_TH2x(*common, s["fTsumwy"], s["fTsumwy2"], s["fTsumwxy"], sumw2, x, y, z,
+                            **drawn)  # fmt: skip

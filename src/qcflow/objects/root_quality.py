@@ -49,7 +49,8 @@ from qcflow.errors import InvalidInput, first_line
 from qcflow.objects.activity import VALIDITY_MAX, VALIDITY_MIN, Activity, run_type_name
 from qcflow.objects.metadata import QUALITY_OBJECT_CLASS
 from qcflow.objects.root import CCDB_KEY, ROOT_MAGIC, _MemorySink
-from qcflow.objects.streamed import BYTECOUNT, MEMBERWISE, Reader, read_key
+from qcflow.objects.rootwrite._stream import object_any, string, tobject, versioned
+from qcflow.objects.streamed import MEMBERWISE, Reader, read_key
 
 if TYPE_CHECKING:
     from qcflow.objects.quality import QualityObject
@@ -71,36 +72,17 @@ _UINT64_MAX = 2**64 - 1
 
 # -- ROOT's wire format ------------------------------------------------------------------------
 
-_NEW_CLASS = 0xFFFFFFFF
 _STRING_VERSION = 10  # what ROOT writes as the "version" of a std::string / STL member
 _STL_VECTOR, _STL_MAP, _STL_STRING = 1, 4, 365
 _OBJECT = 61  # TStreamerSTL's fCtype for collections of objects (and of strings)
 
 
-def _versioned(version: int, payload: bytes) -> bytes:
-    """``payload`` behind ROOT's byte count and class version."""
-    return struct.pack(">IH", (len(payload) + 2) | BYTECOUNT, version) + payload
-
-
 def _tstring(text: str) -> bytes:
-    raw = text.encode(errors="replace")  # a lone surrogate (JSON allows them) becomes "?"
-    if len(raw) < 255:
-        return struct.pack(">B", len(raw)) + raw
-    return struct.pack(">BI", 255, len(raw)) + raw
-
-
-def _object_any(class_name: str, payload: bytes) -> bytes:
-    """A pointer member as ``TBuffer::WriteObjectAny`` writes it, with a new class tag."""
-    tag = class_name.encode() + b"\0"
-    return struct.pack(">II", (len(payload) + len(tag) + 4) | BYTECOUNT, _NEW_CLASS) + tag + payload
-
-
-def _tobject(bits: int = 0) -> bytes:
-    return struct.pack(">HII", 1, 0, bits)
+    return string(text, errors="replace")  # a lone surrogate (JSON allows them) becomes "?"
 
 
 def _string_member(text: str) -> bytes:
-    return _versioned(_STRING_VERSION, _tstring(text))
+    return versioned(_STRING_VERSION, _tstring(text))
 
 
 # -- streamer infos ----------------------------------------------------------------------------
@@ -123,20 +105,20 @@ class _Element:
         return class_checksum(self.name) if self.kind == "TStreamerBase" else 0
 
     def serialise(self) -> bytes:
-        element = _versioned(
+        element = versioned(
             4,
-            _versioned(1, _tobject() + _tstring(self.name) + _tstring(self.title))
+            versioned(1, tobject() + _tstring(self.name) + _tstring(self.title))
             + struct.pack(">iiii", self.type_code, self.size, 0, 0)
             # fMaxIndex[5]; a base keeps its class's checksum in the second
             + struct.pack(">iIiii", 0, self._base_checksum(), 0, 0, 0)
             + _tstring(self.type_name),
         )
         if self.kind == "TStreamerBase":
-            return _versioned(3, element + struct.pack(">i", self.base_version))
+            return versioned(3, element + struct.pack(">i", self.base_version))
         if self.stl is not None:
-            stl = _versioned(3, element + struct.pack(">ii", *self.stl))
-            return _versioned(2, stl) if self.kind == "TStreamerSTLstring" else stl
-        return _versioned(2, element)
+            stl = versioned(3, element + struct.pack(">ii", *self.stl))
+            return versioned(2, stl) if self.kind == "TStreamerSTLstring" else stl
+        return versioned(2, element)
 
 
 def _base(name: str, title: str, version: int) -> _Element:
@@ -262,17 +244,17 @@ def class_checksum(name: str) -> int:
 
 def _streamer_info(cls: _Class) -> bytes:
     """One record of the file's streamer list: the TStreamerInfo (v9), then the TList option."""
-    elements = b"".join(_object_any(e.kind, e.serialise()) for e in cls.elements)
-    array = _versioned(
-        3, _tobject() + _tstring("") + struct.pack(">ii", len(cls.elements), 0) + elements
+    elements = b"".join(object_any(e.kind, e.serialise()) for e in cls.elements)
+    array = versioned(
+        3, tobject() + _tstring("") + struct.pack(">ii", len(cls.elements), 0) + elements
     )
-    info = _versioned(
+    info = versioned(
         9,
-        _versioned(1, _tobject(0x00010000) + _tstring(cls.name) + _tstring(""))
+        versioned(1, tobject(0x00010000) + _tstring(cls.name) + _tstring(""))
         + struct.pack(">Ii", class_checksum(cls.name), cls.version)
-        + _object_any("TObjArray", array),
+        + object_any("TObjArray", array),
     )
-    return _object_any("TStreamerInfo", info) + b"\0"
+    return object_any("TStreamerInfo", info) + b"\0"
 
 
 @functools.cache
@@ -285,7 +267,7 @@ def streamer_infos() -> tuple[tuple[None, bytes, str, int], ...]:
 
 
 def _strings(values: Sequence[str]) -> bytes:
-    return _versioned(
+    return versioned(
         _STRING_VERSION, struct.pack(">i", len(values)) + b"".join(_tstring(v) for v in values)
     )
 
@@ -294,7 +276,7 @@ def _memberwise(pair: str, count: int, columns: Iterable[bytes]) -> bytes:
     """A collection of ``pair`` streamed member-wise: header, value class, count, columns."""
     head = struct.pack(">HIi", 0, class_checksum(pair), count)
     body = b"".join(columns) if count else b""  # an empty one has no columns, not empty ones
-    return _versioned(MEMBERWISE | _STRING_VERSION, head + body)
+    return versioned(MEMBERWISE | _STRING_VERSION, head + body)
 
 
 def _quality_bytes(qo: QualityObject) -> bytes:
@@ -302,7 +284,7 @@ def _quality_bytes(qo: QualityObject) -> bytes:
     metadata = sorted(quality.metadata.items())  # std::map iterates in key order
     flags = quality.flags
     flag_objects = b"".join(
-        _versioned(
+        versioned(
             1,
             struct.pack(">H", f.type.id)
             + _string_member(f.type.name)
@@ -310,8 +292,8 @@ def _quality_bytes(qo: QualityObject) -> bytes:
         )
         for f in flags
     )
-    comments = _versioned(_STRING_VERSION, b"".join(_tstring(f.comment) for f in flags))
-    return _versioned(
+    comments = versioned(_STRING_VERSION, b"".join(_tstring(f.comment) for f in flags))
+    return versioned(
         3,
         struct.pack(">I", quality.level)
         + _string_member(quality.name)
@@ -319,8 +301,8 @@ def _quality_bytes(qo: QualityObject) -> bytes:
             _STRING_PAIR,
             len(metadata),
             (
-                _versioned(_STRING_VERSION, b"".join(_tstring(k) for k, _ in metadata)),
-                _versioned(_STRING_VERSION, b"".join(_tstring(v) for _, v in metadata)),
+                versioned(_STRING_VERSION, b"".join(_tstring(k) for k, _ in metadata)),
+                versioned(_STRING_VERSION, b"".join(_tstring(v) for _, v in metadata)),
             ),
         )
         + _memberwise(_FLAG_PAIR, len(flags), (flag_objects, comments)),
@@ -329,14 +311,14 @@ def _quality_bytes(qo: QualityObject) -> bytes:
 
 def _activity_bytes(activity: Activity) -> bytes:
     until = _UINT64_MAX if activity.valid_until >= VALIDITY_MAX else activity.valid_until
-    return _versioned(
+    return versioned(
         6,
         struct.pack(">i", activity.number)
         + b"".join(
             _string_member(s)
             for s in (activity.type, activity.period_name, activity.pass_name, activity.provenance)
         )
-        + _versioned(2, struct.pack(">QQ", max(activity.valid_from, 0), until))
+        + versioned(2, struct.pack(">QQ", max(activity.valid_from, 0), until))
         + _string_member(activity.beam_type)
         + _string_member("")  # mPartitionName: qcflow has no partitions
         + struct.pack(">ii", 0, 0),  # mFillNumber, mOriginalId
@@ -344,9 +326,9 @@ def _activity_bytes(activity: Activity) -> bytes:
 
 
 def _object_bytes(qo: QualityObject) -> bytes:
-    return _versioned(
+    return versioned(
         7,
-        _tobject()
+        tobject()
         + _quality_bytes(qo)
         + b"".join(_string_member(s) for s in (qo.check_name, qo.detector, qo.policy))
         + _strings(qo.inputs)

@@ -16,11 +16,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from qcflow.objects.root import read_root
+from qcflow.objects.rootwrite._stream import BYTECOUNT
 
 __all__ = ["BYTECOUNT", "MEMBERWISE", "Reader", "read_key"]
 
-#: The flag marking a byte count (the high bits of the first uint32 of a record).
-BYTECOUNT = 0x40000000
 #: The flag in a collection's version marking member-wise streaming.
 MEMBERWISE = 0x4000
 

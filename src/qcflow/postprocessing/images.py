@@ -3,7 +3,8 @@
 Every plot qcflow publishes (trends, slice trends, quality trends, comparisons) is a
 :class:`PlotImage`. One that has graphs and a :class:`~qcflow.objects.plots.Frame` (titles,
 axis labels, time axis, y range) is stored as a ROOT object at its QC path -- a TGraph or
-TGraphErrors, a TMultiGraph for several graphs (:func:`qcflow.objects.plots.encode_graphs`) --
+TGraphErrors, a TMultiGraph for several graphs (:func:`qcflow.objects.plots.encode_graphs`);
+one drawn as a histogram (a one-expression ``varexp``, a map) as its TH1F/TH2F --
 that ROOT, JSROOT and QCG draw, with its PNG as a companion object at the path plus ``.png``
 (:data:`qcflow.objects.paths.PNG_COMPANION`) for qcflow's report; any other (text summaries,
 histogram comparisons) is stored as a PNG object (``image/png``). It is handed to checks with
@@ -29,7 +30,8 @@ from typing import Any
 import numpy.typing as npt
 
 from qcflow.objects.paths import PNG_COMPANION
-from qcflow.objects.plots import Frame, Graph, Style, encode_graphs
+from qcflow.objects.plots import Frame, Graph, Style, encode_graphs, graph_draw_options
+from qcflow.objects.root import Histogram, encode_histogram
 from qcflow.postprocessing import overlays
 from qcflow.postprocessing.object_manager import Payload
 
@@ -82,13 +84,26 @@ class PlotImage:
     graphs: tuple[GraphData, ...] = ()
     redraw: Callable[[], Any] | None = field(default=None, repr=False, compare=False)
     frame: Frame | None = None
+    #: the ROOT object of a plot that is a histogram (a one-expression ``varexp``, a map)
+    histogram: Histogram | None = None
+    #: QCG's ``drawOptions`` and ``displayHints`` (metadata; default: what the object needs)
+    draw_options: str = ""
+    display_hints: str = ""
 
     def encode(self) -> Payload:
         image = Payload(self.data, "image/png", "image/png", "png")
+        companions = ((PNG_COMPANION, image),)
+        if self.histogram is not None:
+            h = self.histogram
+            return Payload(encode_histogram(h), h.class_name, "application/root", "root",
+                           companions, self.draw_options, self.display_hints)  # fmt: skip
         if self.frame is None or not self.graphs:
             return image
-        data, kind = encode_graphs(self.name, [g.root() for g in self.graphs], self.frame)
-        return Payload(data, kind, "application/root", "root", ((PNG_COMPANION, image),))
+        graphs = [g.root() for g in self.graphs]
+        data, kind = encode_graphs(self.name, graphs, self.frame)
+        options = self.draw_options or graph_draw_options(graphs)
+        return Payload(data, kind, "application/root", "root", companions, options,
+                       self.display_hints)  # fmt: skip
 
     def annotated(self, drawn: Sequence[overlays.Overlay]) -> PlotImage:
         """The same plot drawn again with the overlays ``drawn`` (itself if it cannot be)."""

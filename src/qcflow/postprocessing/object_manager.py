@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from qcflow.errors import InvalidInput
 from qcflow.objects.activity import Activity
-from qcflow.objects.metadata import mo_metadata
+from qcflow.objects.metadata import DISPLAY_HINTS, DRAW_OPTIONS, mo_metadata
 from qcflow.objects.paths import mo_path
 from qcflow.objects.quality import QUALITY_OBJECT_CLASS, QualityObject
 from qcflow.postprocessing.triggers import Trigger
@@ -78,6 +78,10 @@ class Payload:
     #: other objects stored with this one, each at this one's path plus its suffix (a plot's
     #: PNG rendering next to its ROOT graph)
     companions: tuple[tuple[str, Payload], ...] = ()
+    #: QCG's ``drawOptions`` and ``displayHints`` metadata (QC's ``setDefaultDrawOptions``,
+    #: ``setDisplayHint``); a task's own calls for the object win
+    draw_options: str = ""
+    display_hints: str = ""
 
 
 class Encodable(Protocol):
@@ -166,6 +170,15 @@ class ObjectManager:
             raise InvalidInput(msg)
         self._objects[key] = _Registered(key, obj, policy, dict(metadata or {}))
 
+    def set_default_draw_options(self, name: str, options: str) -> None:
+        """QC's ``setDefaultDrawOptions``: the ``drawOptions`` metadata QCG draws ``name`` with
+        (``;``-separated, e.g. ``colz``)."""
+        self._objects[name].metadata[DRAW_OPTIONS] = options
+
+    def set_display_hint(self, name: str, hints: str) -> None:
+        """QC's ``setDisplayHint``: the ``displayHints`` metadata of ``name`` (e.g. ``gridy``)."""
+        self._objects[name].metadata[DISPLAY_HINTS] = hints
+
     def stop_publishing(self, what: str | PublicationPolicy) -> None:
         """Stop publishing one object (by name) or every object of a policy."""
         if isinstance(what, PublicationPolicy):
@@ -192,6 +205,8 @@ class ObjectManager:
             task_name=self.task.task_name,
             task_class=self.task.class_name,
             object_type=payload.object_type,
+            draw_options=payload.draw_options,
+            display_hints=payload.display_hints,
         )
         meta.update(extra)
         return meta

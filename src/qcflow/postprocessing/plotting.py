@@ -21,14 +21,17 @@ Problems that O2 only logs (a malformed ``graphYRange``) are returned as warning
 a missing branch raises :class:`~.expressions.UnknownBranch`.
 
 :func:`plot_image` returns a :class:`PlotImage`: the PNG, the points of each graph drawn (what
-checks such as TrendCheck judge) and a way to draw it again with a check's annotations
-(:meth:`PlotImage.annotated`). The helpers :func:`new_figure`, :func:`png`, :func:`draw_points`,
+checks such as TrendCheck judge), the ROOT object's frame -- or, for a histogram plot, the TH1F
+``TTree::Draw`` fills (the values' entries and statistics, the PNG's 100 bins) -- and a way to
+draw it again with a check's annotations (:meth:`PlotImage.annotated`). The helpers
+:func:`new_figure`, :func:`png`, :func:`draw_points`,
 :func:`date_axis`, :func:`run_axis` and :func:`parse_limits` are shared with other tasks' plots.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,6 +39,7 @@ import numpy as np
 import numpy.typing as npt
 
 from qcflow.objects.plots import Frame, Style
+from qcflow.objects.root import Axis, Histogram
 from qcflow.postprocessing import root_style
 from qcflow.postprocessing.expressions import (
     Expression,
@@ -80,9 +84,18 @@ def plot_image(plot: PlotSpec, columns: Mapping[str, Array]) -> tuple[PlotImage,
     """``plot`` drawn from ``columns`` as a :class:`PlotImage`, and warnings about it."""
     warnings: list[str] = []
     graphs: list[GraphData] = []
-    figure = _figure(plot, columns, warnings, graphs)
+    histograms: list[Histogram] = []
+    figure = _figure(plot, columns, warnings, graphs, histograms)
+    histogram = None
+    if histograms and not graphs:
+        # a histogram plot: its TH1F, titled as the PNG (ROOT: the first graph's histogram)
+        first = histograms[0]
+        title, x_title, _ = _titles(plot, (first.axes[0].title, ""))
+        axis = replace(first.axes[0], title=x_title)
+        histogram = replace(first, name=plot.name, title=title, axes=(axis,))
     image = PlotImage(plot.name, png(figure), tuple(graphs),
-                      lambda: _figure(plot, columns, [], []), _frame(plot, graphs))  # fmt: skip
+                      lambda: _figure(plot, columns, [], [], []), _frame(plot, graphs),
+                      histogram)  # fmt: skip
     return image, warnings
 
 
@@ -111,14 +124,15 @@ def _titles(plot: PlotSpec, labels: tuple[str, str]) -> tuple[str, str, str]:
 
 
 def _figure(plot: PlotSpec, columns: Mapping[str, Array], warnings: list[str],
-            graphs: list[GraphData]) -> Any:  # fmt: skip
+            graphs: list[GraphData], histograms: list[Histogram]) -> Any:  # fmt: skip
     figure = new_figure()
     axes = figure.add_subplot()
     size = len(next(iter(columns.values()))) if columns else 0
     colors = _auto_colors(plot)
     labels: tuple[str, str] = ("", "")
     for index, graph in enumerate(plot.graphs):
-        drawn = _draw_graph(axes, graph, columns, size, colors[index], (warnings, graphs), plot)
+        found = (warnings, graphs, histograms)
+        drawn = _draw_graph(axes, graph, columns, size, colors[index], found, plot)
         labels = labels if index else drawn
     _decorate(figure, axes, plot, labels, warnings)
     return figure
@@ -153,12 +167,12 @@ def _draw_graph(
     columns: Mapping[str, Array],
     size: int,
     auto: tuple[float, ...],
-    found: tuple[list[str], list[GraphData]],
+    found: tuple[list[str], list[GraphData], list[Histogram]],
     spec: PlotSpec,
 ) -> tuple[str, str]:
-    """Draw one graph (warnings and its points go to ``found``); returns the default axis
-    titles."""
-    warnings, graphs = found
+    """Draw one graph (warnings, its points or its histogram go to ``found``); returns the
+    default axis titles."""
+    warnings, graphs, histograms = found
     plot = spec.name
     exprs = parse_varexp(graph.varexp)
     if len(exprs) > 2:
@@ -170,7 +184,8 @@ def _draw_graph(
         error_parts = []
     values = _drawn(exprs, graph.selection, error_parts, columns, size)
     if len(exprs) == 1:
-        _draw_histogram(axes, graph, values[0], auto)
+        counts, edges = _draw_histogram(axes, graph, values[0], auto)
+        histograms.append(_filled(graph, exprs[0].text, values[0], counts, edges))
         if graph.errors.strip():
             warnings.append(f"plot {plot!r}: graphErrors given for a histogram, ignored")
         return exprs[0].text, ""
@@ -281,16 +296,33 @@ def draw_points(
                   elinewidth=0.8, capsize=0, **kwargs)  # fmt: skip
 
 
-def _draw_histogram(axes: Any, graph: GraphSpec, values: Array, auto: tuple[float, ...]) -> None:
+def _filled(graph: GraphSpec, x_title: str, values: Array, counts: Array, edges: Array
+            ) -> Histogram:  # fmt: skip
+    """The TH1F ``TTree::Draw`` fills: one entry per finite value, statistics from the values
+    themselves (as ``Fill`` keeps them), the histogram's bins as drawn."""
+    h = Histogram.from_counts("TH1F", graph.name, graph.title, (Axis(edges, x_title),), counts)
+    h.variances = h.values.copy()
+    inside = values[np.isfinite(values)].astype(np.float64)
+    h.entries = float(len(inside))
+    h.stats = {"fTsumw": h.entries, "fTsumw2": h.entries, "fTsumwx": float(inside.sum()),
+               "fTsumwx2": float((inside * inside).sum())}  # fmt: skip
+    return h
+
+
+def _draw_histogram(
+    axes: Any, graph: GraphSpec, values: Array, auto: tuple[float, ...]
+) -> tuple[Array, Array]:
+    """Draw the values' histogram (100 bins); returns its counts and bin edges."""
     finite = values[np.isfinite(values)] if values.dtype.kind == "f" else values
     style = graph.style
     edge = root_style.color(style.line_color) if style.line_color >= 0 else auto
     fill = root_style.color(style.fill_color) if style.fill_color > 0 else None
     label = root_style.mathtext(graph.title or graph.name)
     kind = "stepfilled" if fill else "step"
-    axes.hist(
+    counts, edges, _ = axes.hist(
         finite, bins=100, histtype=kind, edgecolor=edge, facecolor=fill or "none", label=label
     )
+    return np.asarray(counts, dtype=np.float64), np.asarray(edges, dtype=np.float64)
 
 
 def _decorate(

@@ -62,6 +62,8 @@ class Reductor:
     kind: ClassVar[str] = "reductor"
     fields: ClassVar[Mapping[str, str]] = {}
     source: ClassVar[str] = "object"
+    #: a missing input repeats the previous entry's values (QC's behaviour) instead of NaN
+    repeats_when_missing: ClassVar[bool] = False
 
     def __init__(self) -> None:
         self.parameters = CustomParameters()
@@ -236,6 +238,9 @@ class QualityReductor(Reductor):
 
     fields: ClassVar[Mapping[str, str]] = {"level": "u4", "name": "str"}
     source: ClassVar[str] = "quality"
+    #: a missing quality repeats the previous entry's, as QC's reductor keeps its last values
+    #: (a level has no NaN; 0 with an empty name is no quality QC ever writes)
+    repeats_when_missing: ClassVar[bool] = True
 
     def reduce(self, obj: Any) -> Values | None:
         if not isinstance(obj, QualityObject):

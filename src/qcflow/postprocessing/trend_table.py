@@ -89,6 +89,12 @@ class TrendTable:
             if column not in (META_RUN, META_RUN_TEXT, TIME):
                 self._rows[column].append(values.get(column, _missing(kind)))
 
+    def last(self, prefix: str) -> dict[str, Any]:
+        """The last row's values of the columns ``<prefix>.<leaf>`` (empty without rows)."""
+        if not len(self):
+            return {}
+        return {c: self._rows[c][-1] for c in self.types if c.startswith(f"{prefix}.")}
+
     def clear(self) -> None:
         for values in self._rows.values():
             values.clear()

@@ -34,7 +34,7 @@ from typing import Any
 from qcflow.qcdb.model import ObjectInfo
 from qcflow.qcdb.query import PathMatcher, Query
 
-__all__ = ["COLUMNS", "Index", "row_to_info"]
+__all__ = ["COLUMNS", "Index", "prefix_range", "row_to_info"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS objects (
@@ -149,6 +149,11 @@ class Index:
             raise
         conn.execute("COMMIT")
 
+    @contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        """A connection to read with (this thread's own; reads never wait for writers)."""
+        yield self.connection
+
     def version(self) -> int:
         """A counter every write transaction increments (in the same transaction)."""
         row = self.connection.execute("SELECT n FROM version WHERE id = 0").fetchone()
@@ -201,10 +206,57 @@ class Index:
 
     def paths_under(self, conn: sqlite3.Connection, prefix: str) -> list[str]:
         """Distinct object paths starting with ``prefix``."""
-        where, args = _prefix_range(prefix)
+        where, args = prefix_range(prefix)
         cond = " AND ".join(where) or "1"
         sql = f"SELECT DISTINCT path FROM objects WHERE {cond}"  # noqa: S608
         return [p for (p,) in conn.execute(sql, args)]
+
+    def by_id(self, conn: sqlite3.Connection, ident: str) -> ObjectInfo | None:
+        """The version with this UUID, whatever its path."""
+        sql = f"SELECT {COLUMNS} FROM objects WHERE id = ?"  # noqa: S608
+        row = conn.execute(sql, (ident,)).fetchone()
+        return None if row is None else row_to_info(row)
+
+    def contents(self, conn: sqlite3.Connection) -> list[tuple[str, str]]:
+        """``(id, md5)`` of every version (what :meth:`LocalRepository.check` compares)."""
+        return [(i, m) for i, m in conn.execute("SELECT id, md5 FROM objects")]
+
+    # --- writes (inside :meth:`write`) --------------------------------------------------------
+
+    def insert(self, db: sqlite3.Connection, info: ObjectInfo, ticks: int) -> None:
+        """A new row for ``info`` (``ticks``: its UUID's 100 ns clock)."""
+        db.execute(_INSERT, (info.id, ticks, info.path, info.valid_from, info.valid_until,
+                             info.initial_valid_until, info.created, info.last_modified, info.md5,
+                             info.size, info.content_type, info.file_name,
+                             json.dumps(info.metadata)))  # fmt: skip
+        _remember_keys(db, info.metadata)
+
+    def set_metadata(self, db: sqlite3.Connection, ident: str, metadata: dict[str, str],
+                     valid_until: int, modified: int) -> None:  # fmt: skip
+        db.execute(
+            "UPDATE objects SET metadata = ?, valid_until = ?, last_modified = ? WHERE id = ?",
+            (json.dumps(metadata), valid_until, modified, ident),
+        )
+        _remember_keys(db, metadata)
+
+    def set_path(self, db: sqlite3.Connection, ident: str, path: str, modified: int) -> None:
+        db.execute(
+            "UPDATE objects SET path = ?, last_modified = ? WHERE id = ?", (path, modified, ident)
+        )
+
+    def delete(self, db: sqlite3.Connection, infos: list[ObjectInfo]) -> None:
+        db.executemany("DELETE FROM objects WHERE id = ?", [(i.id,) for i in infos])
+
+
+_INSERT = (
+    "INSERT INTO objects (id, ticks, path, valid_from, valid_until, initial_valid_until, "
+    "created, last_modified, md5, size, content_type, file_name, metadata) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _remember_keys(db: sqlite3.Connection, metadata: dict[str, str]) -> None:
+    db.executemany("INSERT OR IGNORE INTO meta_keys VALUES (?)", [(k,) for k in metadata])
 
 
 def _create(db: sqlite3.Connection) -> None:
@@ -235,7 +287,7 @@ def _conditions(query: Query, filters: Mapping[str, str]) -> tuple[list[str], li
     return where, args
 
 
-def _prefix_range(prefix: str) -> tuple[list[str], list[Any]]:
+def prefix_range(prefix: str) -> tuple[list[str], list[Any]]:
     if not prefix:
         return [], []
     upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
@@ -246,10 +298,10 @@ def _path_condition(pattern: str) -> tuple[list[str], list[Any]]:
     matcher = _matcher(pattern)
     if matcher.exact:
         return ["path = ?"], [pattern]
-    where, args = _prefix_range(matcher.prefix)
+    where, args = prefix_range(matcher.prefix)
     if matcher.prefix_only:  # the range on the literal prefix is the whole condition
         return where, args
     if matcher.folder is not None:  # the folder itself, or a range of the paths under it
-        under, under_args = _prefix_range(matcher.folder + "/")
+        under, under_args = prefix_range(matcher.folder + "/")
         return [f"(path = ? OR ({' AND '.join(under)}))"], [matcher.folder, *under_args]
     return [*where, "qc_match(?, path)"], [*args, pattern]

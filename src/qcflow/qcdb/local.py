@@ -4,7 +4,7 @@ Layout of a store (default ``./qcdb``)::
 
     qcdb/index.sqlite            the index (WAL mode; see :mod:`~qcflow.qcdb._index`)
     qcdb/objects/<id[:2]>/<id>   contents, named by the object's UUID, never by its path
-    qcdb/tmp/<id>.<pid>.tmp      contents being written
+    qcdb/tmp/<id>.<pid>.<host>.tmp  contents being written
 
 Atomicity: a content file is written under ``tmp/``, flushed to disk and renamed into
 ``objects/`` *before* the index row commits; a delete commits first and unlinks after. So a crash
@@ -19,32 +19,61 @@ thread has its own SQLite connection and writers queue on SQLite's lock.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
-import json
 import os
+import socket
 import sqlite3
+import time
+import uuid
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
 
 from qcflow._types import ObjectPath, TimestampMs
 from qcflow.errors import InvalidInput, QcflowError
-from qcflow.qcdb._index import COLUMNS, Index, row_to_info
+from qcflow.qcdb._index import Index
 from qcflow.qcdb.base import RepositoryBase, apply_metadata, new_validity_end
 from qcflow.qcdb.errors import ObjectNotFound, WouldTakeLong, in_a_hurry, near_misses
-from qcflow.qcdb.model import ObjectInfo, new_id, ticks_ms
+from qcflow.qcdb.model import ObjectInfo, ms_ticks, new_id, ticks_ms
 from qcflow.qcdb.query import Query, now_ms
 from qcflow.qcdb.repository import Fetched
+from qcflow.qcdb.urls import check_metadata, check_path, check_time, check_uuid
 
-__all__ = ["QUICK_CONTENT_BYTES", "CheckReport", "LocalRepository"]
+__all__ = ["QUICK_CONTENT_BYTES", "CheckReport", "IndexBackend", "LocalRepository"]
 
 #: Contents read "quickly" (:func:`~qcflow.qcdb.errors.quick_only`): ~0.1 ms from the page cache.
 QUICK_CONTENT_BYTES = 1024 * 1024
 
-_INSERT = (
-    "INSERT INTO objects (id, ticks, path, valid_from, valid_until, initial_valid_until, "
-    "created, last_modified, md5, size, content_type, file_name, metadata) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
+#: This host's name in temporary file names: a shared object directory (several servers on
+#: several hosts, see docs/deployment.md) must only clean up after its own host's dead processes.
+_HOST = socket.gethostname().replace("/", "_")
+
+
+class IndexBackend(Protocol):
+    """What the store needs from its index: SQLite (:class:`~qcflow.qcdb._index.Index`) or
+    PostgreSQL (:class:`~qcflow.qcdb.postgres.PgIndex`). ``conn``/``db`` are the backend's own
+    connection objects, opaque here; every write happens inside :meth:`write` (one
+    transaction, serialised with every other writer of the index, committed on success)."""
+
+    def reading(self) -> AbstractContextManager[Any]: ...
+    def write(self) -> AbstractContextManager[Any]: ...
+    def version(self) -> int: ...
+    def close(self) -> None: ...
+    def resolve(self, conn: Any, query: Query) -> ObjectInfo | None: ...
+    def listing(
+        self, conn: Any, query: Query, *, latest: bool, limit: int | None
+    ) -> list[ObjectInfo]: ...
+    def paths_under(self, conn: Any, prefix: str) -> list[str]: ...
+    def by_id(self, conn: Any, ident: str) -> ObjectInfo | None: ...
+    def contents(self, conn: Any) -> list[tuple[str, str]]: ...
+    def insert(self, db: Any, info: ObjectInfo, ticks: int) -> None: ...
+    def set_metadata(
+        self, db: Any, ident: str, metadata: dict[str, str], valid_until: int, modified: int
+    ) -> None: ...
+    def set_path(self, db: Any, ident: str, path: str, modified: int) -> None: ...
+    def delete(self, db: Any, infos: list[ObjectInfo]) -> None: ...
 
 
 @dataclass
@@ -72,20 +101,25 @@ class LocalRepository(RepositoryBase):
     def __init__(
         self, root: str | os.PathLike[str], *, fsync: bool = True, create: bool = True
     ) -> None:
-        self.root = Path(root).absolute()
-        self.url = str(self.root)
-        self.fsync = fsync
-        self._objects = str(self.root / "objects")
-        if not create and not (self.root / "index.sqlite").is_file():
-            msg = f"no QCDB at {self.root}"
+        directory = Path(root).absolute()
+        if not create and not (directory / "index.sqlite").is_file():
+            msg = f"no QCDB at {directory}"
             raise InvalidInput(msg)
         try:
-            for sub in ("objects", "tmp"):
-                (self.root / sub).mkdir(parents=True, exist_ok=True)
-            self.index = Index(self.root / "index.sqlite")
+            make_object_directory(directory)
+            index = Index(directory / "index.sqlite")
         except (OSError, sqlite3.Error) as err:
-            msg = f"cannot open the QCDB at {self.root}: {err}"
+            msg = f"cannot open the QCDB at {directory}: {err}"
             raise InvalidInput(msg) from err
+        self._attach(directory, index, str(directory), fsync=fsync)
+
+    def _attach(self, root: Path, index: IndexBackend, url: str, *, fsync: bool) -> None:
+        """Use ``root`` for contents (``objects/``, ``tmp/``) and ``index`` for rows."""
+        self.root = root
+        self.url = url
+        self.fsync = fsync
+        self.index = index
+        self._objects = str(self.root / "objects")
         self._remove_stale_temporaries()
 
     def __repr__(self) -> str:
@@ -108,7 +142,7 @@ class LocalRepository(RepositoryBase):
         return f"{self._objects}/{ident[:2]}/{ident}"
 
     def _write_content(self, ident: str, data: bytes) -> None:
-        tmp = self.root / "tmp" / f"{ident}.{os.getpid()}.tmp"
+        tmp = self.root / "tmp" / f"{ident}.{os.getpid()}.{_HOST}.tmp"
         target = self._content_file(ident)
         target.parent.mkdir(exist_ok=True)
         try:
@@ -144,9 +178,12 @@ class LocalRepository(RepositoryBase):
             self._content_file(ident).unlink()
 
     def _remove_stale_temporaries(self) -> None:
+        # <id>.<pid>.<host>.tmp (older stores: <id>.<pid>.tmp, this host). Another host's
+        # process ids mean nothing here: its files are left to that host.
         for tmp in (self.root / "tmp").glob("*.tmp"):
-            pid = tmp.name.rsplit(".", 2)[-2]
-            if pid.isdigit() and not _alive(int(pid)):
+            _, pid, *host = tmp.name.removesuffix(".tmp").split(".", 2)
+            mine = not host or host[0] == _HOST
+            if mine and pid.isdigit() and not _alive(int(pid)):
                 tmp.unlink(missing_ok=True)
 
     # --- primitives -----------------------------------------------------------------------
@@ -176,25 +213,64 @@ class LocalRepository(RepositoryBase):
             metadata=metadata,
             initial_valid_until=validity[1],
         )
-        self._write_content(ident, data)
-        row = (ident, uid.time, path, *validity, validity[1], info.created, info.last_modified,
-               info.md5, info.size, content_type, file_name, json.dumps(metadata))  # fmt: skip
+        self._write_content(ident, data)  # durable before the row that names it commits
         try:
             with self.index.write() as db:
-                db.execute(_INSERT, row)
-                _remember_keys(db, metadata)
+                self.index.insert(db, info, uid.time)
         except BaseException:
             self._unlink(ident)
             raise
         return info
 
-    def _resolve(self, conn: sqlite3.Connection, query: Query) -> ObjectInfo:
+    def restore(self, info: ObjectInfo, data: bytes) -> bool:
+        """Add a version exactly as described -- its UUID, validity, creation time, metadata --
+        as ``qcflow qcdb copy`` does; False (nothing written) when the UUID is here already.
+
+        The description must be valid for a store (path, metadata, validity) and ``data`` must
+        have its MD5, else InvalidInput and nothing is stored.
+        """
+        check_path(info.path)
+        meta = check_metadata(info.metadata, of=info.path)
+        ident = check_uuid(info.id, f"{info.path}: id") or ""
+        for value, what in ((info.valid_from, "valid_from"), (info.valid_until, "valid_until")):
+            check_time(value, f"{info.path}: {what}")
+        if info.valid_until <= info.valid_from:
+            msg = (
+                f"{info.path} ({ident}): validity [{info.valid_from}, {info.valid_until}) is empty"
+            )
+            raise InvalidInput(msg)
+        if info.md5 and _md5(data) != info.md5:
+            msg = f"{info.path} ({ident}): content does not have the MD5 {info.md5} described"
+            raise InvalidInput(msg)
+        with self.index.reading() as conn:
+            if self.index.by_id(conn, ident) is not None:
+                return False
+        uid = uuid.UUID(ident)
+        # Creation order is the UUID's clock; a UUID that has none sorts by its creation time.
+        ticks = uid.time if uid.version == 1 else ms_ticks(info.created)
+        kept = dataclasses.replace(
+            info, id=ident, metadata=meta, md5=_md5(data), size=len(data),
+            initial_valid_until=info.initial_valid_until or info.valid_until,
+            last_modified=info.last_modified or info.created,
+        )  # fmt: skip
+        self._write_content(ident, data)
+        try:
+            with self.index.write() as db:
+                if self.index.by_id(db, ident) is not None:  # restored meanwhile by another
+                    return False
+                self.index.insert(db, kept, ticks)
+        except BaseException:
+            self._unlink(ident)
+            raise
+        return True
+
+    def _resolve(self, conn: Any, query: Query) -> ObjectInfo:
         info = self.index.resolve(conn, query)
         if info is None:
             raise self._not_found(conn, query)
         return info
 
-    def _not_found(self, conn: sqlite3.Connection, query: Query) -> QcflowError:
+    def _not_found(self, conn: Any, query: Query) -> QcflowError:
         if in_a_hurry():  # the hints below may compare the path with a whole folder
             return WouldTakeLong(f"explaining why nothing matches {query.describe()}")
         versions = self.index.listing(conn, Query(query.path), latest=False, limit=200)
@@ -203,27 +279,31 @@ class LocalRepository(RepositoryBase):
         return ObjectNotFound(query, near_misses(query, versions, nearby))
 
     def _find(self, query: Query) -> ObjectInfo | None:
-        return self.index.resolve(self.index.connection, query)
+        with self.index.reading() as conn:
+            return self.index.resolve(conn, query)
 
     def _get(self, query: Query, *, content: bool) -> Fetched:
-        info = self._resolve(self.index.connection, query)
+        with self.index.reading() as conn:
+            info = self._resolve(conn, query)
         return Fetched(info, self._read_content(info) if content else b"")
 
     def _download(self, uuid: str) -> Fetched:
-        sql = f"SELECT {COLUMNS} FROM objects WHERE id = ?"  # noqa: S608
-        row = self.index.connection.execute(sql, (uuid,)).fetchone()
-        if row is None:
+        with self.index.reading() as conn:
+            info = self.index.by_id(conn, uuid)
+        if info is None:
             raise ObjectNotFound(Query("download", uuid=uuid))
-        info = row_to_info(row)
         return Fetched(info, self._read_content(info))
 
     def _list(self, query: Query, *, latest: bool, limit: int | None) -> list[ObjectInfo]:
-        return self.index.listing(self.index.connection, query, latest=latest, limit=limit)
+        with self.index.reading() as conn:
+            return self.index.listing(conn, query, latest=latest, limit=limit)
 
     def _subfolders(self, path: ObjectPath) -> list[str]:
         prefix = f"{path}/" if path else ""
         folders = set()
-        for found in self.index.paths_under(self.index.connection, prefix):
+        with self.index.reading() as conn:
+            paths = self.index.paths_under(conn, prefix)
+        for found in paths:
             rest = found[len(prefix) :]
             if "/" in rest:
                 folders.add(prefix + rest.split("/", 1)[0])
@@ -238,47 +318,46 @@ class LocalRepository(RepositoryBase):
             merged = apply_metadata(info.metadata, metadata)
             if end is None and merged == info.metadata:
                 return False
-            db.execute(
-                "UPDATE objects SET metadata = ?, valid_until = ?, last_modified = ? WHERE id = ?",
-                (json.dumps(merged), end or info.valid_until, now_ms(), info.id),
-            )
-            _remember_keys(db, merged)
+            self.index.set_metadata(db, info.id, merged, end or info.valid_until, now_ms())
         return True
 
     def _delete(self, query: Query) -> ObjectInfo:
         with self.index.write() as db:
             info = self._resolve(db, query)
-            db.execute("DELETE FROM objects WHERE id = ?", (info.id,))
+            self.index.delete(db, [info])
         self._unlink(info.id)
         return info
 
     def _move(self, query: Query, destination: ObjectPath) -> ObjectInfo:
         with self.index.write() as db:
             info = self._resolve(db, query)
-            db.execute(
-                "UPDATE objects SET path = ?, last_modified = ? WHERE id = ?",
-                (destination, now_ms(), info.id),
-            )
+            self.index.set_path(db, info.id, destination, now_ms())
         return self.download(info.id).info
 
     def _truncate(self, pattern: ObjectPath) -> int:
         with self.index.write() as db:
             found = self.index.listing(db, Query(pattern), latest=False, limit=None)
-            db.executemany("DELETE FROM objects WHERE id = ?", [(i.id,) for i in found])
+            self.index.delete(db, found)
         for info in found:
             self._unlink(info.id)
         return len(found)
 
     # --- maintenance ----------------------------------------------------------------------
 
-    def check(self, *, verify_md5: bool = True, remove_orphans: bool = False) -> CheckReport:
+    def check(
+        self, *, verify_md5: bool = True, remove_orphans: bool = False, grace: float = 0.0
+    ) -> CheckReport:
         """Compare index and content files; optionally delete content no row names.
 
-        Only run ``remove_orphans`` when no other process is writing: a file renamed into place
-        whose row is about to commit looks like an orphan for a moment.
+        A file renamed into place whose row is about to commit looks like an orphan for a
+        moment: with other writers running, give ``grace`` seconds (files modified more
+        recently are neither reported nor removed), else run it when no one writes.
         """
         report = CheckReport()
-        rows = self.index.connection.execute("SELECT id, md5 FROM objects").fetchall()
+        # Files first, then rows: a file whose row commits in between is then known.
+        files = list((self.root / "objects").glob("*/*"))
+        with self.index.reading() as conn:
+            rows = self.index.contents(conn)
         report.objects = len(rows)
         for ident, md5 in rows:
             file = self._content_file(ident)
@@ -287,8 +366,9 @@ class LocalRepository(RepositoryBase):
             elif verify_md5 and _md5(file.read_bytes()) != md5:
                 report.bad_md5.append(ident)
         known = {ident for ident, _ in rows}
-        for file in (self.root / "objects").glob("*/*"):
-            if file.name not in known:
+        young = time.time() - grace
+        for file in files:
+            if file.name not in known and _modified(file) < young:
                 report.orphan_files.append(file.name)
                 if remove_orphans:
                     file.unlink(missing_ok=True)
@@ -299,8 +379,17 @@ def _md5(data: bytes) -> str:
     return hashlib.md5(data, usedforsecurity=False).hexdigest()
 
 
-def _remember_keys(db: sqlite3.Connection, metadata: dict[str, str]) -> None:
-    db.executemany("INSERT OR IGNORE INTO meta_keys VALUES (?)", [(k,) for k in metadata])
+def make_object_directory(root: Path) -> None:
+    """Create the content directories of a store (``objects/``, ``tmp/``) under ``root``."""
+    for sub in ("objects", "tmp"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+
+
+def _modified(file: Path) -> float:
+    try:
+        return file.stat().st_mtime
+    except FileNotFoundError:  # removed meanwhile (a delete): not an orphan any more
+        return time.time()
 
 
 def _alive(pid: int) -> bool:

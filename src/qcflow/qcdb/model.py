@@ -34,6 +34,7 @@ __all__ = [
     "from_listing_entry",
     "http_date",
     "iso_time",
+    "ms_ticks",
     "new_id",
     "order_key",
     "ticks_ms",
@@ -87,6 +88,11 @@ def ticks_ms(ticks: int) -> TimestampMs:
     return (ticks - _UUID_EPOCH_OFFSET) // 10_000
 
 
+def ms_ticks(ms: TimestampMs) -> int:
+    """A UUID's 100 ns ticks since 1582 for ms since the Unix epoch (:func:`ticks_ms` reversed)."""
+    return ms * 10_000 + _UUID_EPOCH_OFFSET
+
+
 def uuid_time_ms(value: str) -> TimestampMs | None:
     """The creation time (ms since the Unix epoch) inside a version-1 UUID, else None."""
     try:
@@ -111,6 +117,22 @@ def order_key(info: ObjectInfo) -> tuple[int, int, str]:
     return (info.created, _uuid_ticks(info.id), info.id)
 
 
+def cache_valid_until(
+    info: ObjectInfo, timestamp: TimestampMs, candidates: Iterable[ObjectInfo]
+) -> TimestampMs:
+    """Until when (ms, exclusive) the same request at a later time still resolves to ``info``
+    (the ``Cache-Valid-Until`` header; O2's ``CCDBDownloader`` skips asking again before it):
+    ``info``'s ``Valid-Until``, cut at the ``Valid-From`` of any object created after it that
+    the request could also match (``candidates``: the same path, filters and creation bounds)
+    and that becomes valid after ``timestamp``."""
+    until = info.valid_until
+    key = order_key(info)
+    for other in candidates:
+        if timestamp < other.valid_from < until and order_key(other) > key:
+            until = other.valid_from
+    return until
+
+
 def http_date(ms: TimestampMs) -> str:
     """An HTTP date (RFC 9110) for a time in ms."""
     return email.utils.formatdate(ms / 1000, usegmt=True)
@@ -123,7 +145,8 @@ def iso_time(ms: TimestampMs) -> str:
         moment = dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC)
     except (OverflowError, OSError, ValueError):
         return str(ms)
-    return moment.strftime("%Y-%m-%d %H:%M:%S")
+    # strftime's %Y drops the leading zeros of years before 1000 on glibc: format it ourselves.
+    return f"{moment.year:04d}-{moment:%m-%d %H:%M:%S}"
 
 
 def _parse_http_date(text: str) -> TimestampMs:
@@ -280,7 +303,7 @@ STANDARD_HEADERS = frozenset(
         "keep-alive", "transfer-encoding", "vary", "access-control-allow-origin", "allow",
         "initialvalidity", "uploadedfrom", "path", "file-name", "x-powered-by", "expires",
         "pragma", "content-encoding", "set-cookie", "strict-transport-security", "via", "age",
-        "deleted", "replicas", "qcflow-object",
+        "deleted", "replicas", "qcflow-object", "cache-valid-until",
     }
 )  # fmt: skip
 

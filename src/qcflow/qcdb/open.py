@@ -3,6 +3,8 @@
 - ``host:port``, ``http://...``, ``https://...``, or several of them comma-separated
   -> :class:`~qcflow.qcdb.client.HttpRepository` (fail-over in order);
 - a filesystem path or a ``file:`` URL -> :class:`~qcflow.qcdb.local.LocalRepository`;
+- ``postgresql://user@host/db?objects=DIR`` -> :class:`~qcflow.qcdb.postgres.PostgresRepository`
+  (index in PostgreSQL, contents in the shared directory ``DIR``);
 - nothing, or an empty string -> the ``QCFLOW_QCDB`` environment variable, else ``./qcdb``.
 
 A relative store path is relative to the current directory: workflow generators make it absolute
@@ -20,6 +22,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from qcflow.errors import InvalidInput
+from qcflow.qcdb.postgres import is_postgres_url, make_url, parse_url
 from qcflow.qcdb.repository import Repository
 
 __all__ = [
@@ -59,7 +62,10 @@ def local_path(url: str) -> Path:
             raise InvalidInput(msg)
         return Path(unquote(parsed.path or url.removeprefix("file:")))
     if _SCHEME.match(url):
-        msg = f"QCDB URL {url!r}: only http://, https:// and file: URLs, host:port or a path"
+        msg = (
+            f"QCDB URL {url!r}: only http://, https:// and file: URLs, "
+            "postgresql://...?objects=DIR, host:port or a path"
+        )
         raise InvalidInput(msg)
     try:
         return Path(url).expanduser()
@@ -73,6 +79,9 @@ def absolute_url(url: str | None = None) -> str:
     text = (url or "").strip() or default_url()
     if is_remote(text):
         return text
+    if is_postgres_url(text):
+        conninfo, objects = parse_url(text)
+        return make_url(conninfo, objects.resolve())
     return str(local_path(text).resolve())
 
 
@@ -89,6 +98,10 @@ def open_repository(
         from qcflow.qcdb.client import HttpRepository
 
         return HttpRepository(text, **options)  # type: ignore[arg-type]
+    if is_postgres_url(text):
+        from qcflow.qcdb.postgres import PostgresRepository
+
+        return PostgresRepository(text, create=create, **options)  # type: ignore[arg-type]
     from qcflow.qcdb.local import LocalRepository
 
     return LocalRepository(local_path(text), create=create, **options)  # type: ignore[arg-type]

@@ -60,5 +60,5 @@ def test_a_uniform_denominator_is_the_orbit_length() -> None:
 
 
 def test_a_map_of_another_layout_is_refused() -> None:
-    with pytest.raises(InvalidInput, match="does not fit the MCH mapping"):
+    with pytest.raises(InvalidInput, match="fits neither MCH mapping"):
         reduce_elec_map(ratio_map(np.ones((10, CHANNELS)), 1.0), load_mapping(), 0, 1)

@@ -55,3 +55,30 @@ def test_boards_run_over_des_then_ds_ids() -> None:
     first = de_ids == 100
     assert mapping.ds_id[first].tolist() == [0, 1, 2, 3, 4, 5, 1024, 1025, 1026, 1027, 1028, 1029]
     assert mapping.connected.sum() == 26_592
+
+
+def test_o2s_mapping_has_o2s_boards_in_dsindex_order() -> None:
+    from qcflow.modules.mch.mapping import load_o2_mapping, mapping_for
+
+    o2 = load_o2_mapping()
+    assert o2.num_ds == 16820  # O2's NumberOfDualSampas (MCHGlobalMapping/DsIndex.h)
+    assert int(o2.connected.sum()) == 1063528  # Impl4's pads (Impl3: + DS 1269 of type 1)
+    # DsIndex: DEs in ascending id, then DS ids ascending (bending < 1024 <= non-bending).
+    by_index = {d.index: d.id for d in o2.des}
+    de_of_board = np.array([by_index[i] for i in o2.ds_de_index])
+    assert np.all(np.diff(de_of_board) >= 0)
+    for de in (100, 505, 1025):
+        ids = o2.ds_id[de_of_board == de]
+        assert np.all(np.diff(ids) > 0)
+        assert np.array_equal(o2.ds_cathode[de_of_board == de], (ids >= 1024).astype(int))
+    # Per cathode, the pad and board counts of O2's mapping tests (kept in the reduced file),
+    # but segmentation type 1's non-bending cathode, where Impl4 has no DS 1269 (60 pads).
+    doc = json.loads(MAPPING_FILE.read_text())
+    tests = {e["de"]: (tuple(e["pads"]), tuple(e["dualSampas"])) for e in doc["detectionElements"]}
+    for de in o2.des:
+        pads, boards = tests[de.id]
+        if de.segtype == 1:
+            pads, boards = (pads[0], pads[1] - 60), (boards[0], boards[1] - 1)
+        assert (de.pads, tuple(len(c) for c in de.channels)) == (pads, boards), de.id
+    assert mapping_for(16820) is o2 and mapping_for(572) is load_mapping()
+    assert mapping_for(100) is None

@@ -35,7 +35,14 @@ def test_mean_and_error_are_roots_from_the_fill_sums() -> None:
 
 @pytest.mark.parametrize(
     ("low", "high", "expected"),
-    [(1.0, 200.0, (2, 200)), (0.5, 3.0, (1, 3)), (2.0, 2.5, (3, 3)), (-5.0, 1e9, (1, 400))],
+    [
+        (1.0, 200.0, (2, 200)),
+        (0.5, 3.0, (1, 3)),
+        (2.0, 2.5, (3, 3)),
+        (-5.0, 1e9, (0, 401)),
+        (0.0, 400.0, (1, 400)),
+        (-5.0, 3.0, (0, 3)),
+    ],
 )
 def test_set_range_user_bins(low: float, high: float, expected: tuple[int, int]) -> None:
     edges = np.arange(0.0, 401.0)  # bin k (1-based) = [k - 1, k)

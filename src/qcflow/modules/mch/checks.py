@@ -40,6 +40,7 @@ import numpy as np
 
 from qcflow.checks.check import Check
 from qcflow.modules.mch.mapping import NUM_DE, de_position, load_mapping
+from qcflow.modules.mch.plots import unread_reason
 from qcflow.objects.activity import Activity
 from qcflow.objects.quality import Quality
 from qcflow.objects.root import Histogram
@@ -116,8 +117,13 @@ def _facing(first: int, second: int) -> bool:
 
 
 def _values(obj: Any) -> np.ndarray | None:
+    """The per-DE values as QC judges them: a TH1F's stored float32 contents (so the engine's
+    in-memory plot and the same plot read back from the QCDB get one verdict)."""
     if isinstance(obj, Histogram) and obj.ndim == 1 and obj.inner().size == NUM_DE:
-        return obj.inner()
+        values = obj.inner()
+        if obj.class_name.endswith("F"):
+            return np.asarray(values.astype(np.float32), dtype=np.float64)
+        return values
     return None
 
 
@@ -136,7 +142,12 @@ class _DeCheck(Check):
         checker = QualityChecker(params.get_int("MaxBadDE_ST12", 2, activity),
                                  params.get_int("MaxBadDE_ST345", 3, activity))  # fmt: skip
         rules = self.rules(activity)
+        unread: list[str] = []
         for key, obj in sorted(objects.items()):
+            reason = unread_reason(obj)
+            if reason is not None and any(r.suffix and key.endswith(r.suffix) for r in rules):
+                unread.append(f"{key}: {reason}")
+                continue
             values = _values(obj)
             if values is None:
                 continue
@@ -151,6 +162,9 @@ class _DeCheck(Check):
         if bad:
             quality = quality.with_flag("Unknown", "Bad DEs: " + " ".join(map(str, bad)))
         for reason in verdict.reasons if quality != Quality.GOOD else ():
+            if not (unread and quality == Quality.NULL):
+                quality = quality.with_flag("Unknown", reason)
+        for reason in unread:  # a plot left empty: its input map did not fit the mapping
             quality = quality.with_flag("Unknown", reason)
         return quality
 

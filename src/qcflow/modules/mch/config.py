@@ -5,11 +5,11 @@ parameters.
 ``"<key>:<objectName>"`` and only the keys a task knows are used (others are warned about;
 QC ignores them silently). ``plots`` is accepted and ignored, as in QC.
 
-Parameters: QC reads them from ``taskParameters`` / ``extendedTaskParameters`` only and ignores
-``customization`` -- where O2DPG's ``mch.json`` puts them, so QC silently runs with defaults.
-qcflow reads ``taskParameters`` first, then ``customization`` ``[{name, value}]``, then the
-default (docs/modules.md). ``onlineMode`` (in O2DPG's config, read
-by no version of QC) is accepted and ignored.
+Parameters: read as QC reads them, from ``taskParameters`` / ``extendedTaskParameters`` only;
+``customization`` -- where O2DPG's ``mch.json`` puts ``ChannelRateMin/Max`` and ``FullHistos``
+-- is parsed but not used, so the defaults apply as in QC (the tasks log which values are
+left unused; docs/modules.md). ``onlineMode`` (in O2DPG's config, read by no version of QC) is
+accepted and ignored.
 """
 
 from __future__ import annotations
@@ -35,8 +35,9 @@ class MchOptions:
     customization: dict[str, str] = field(default_factory=dict)
 
     def text(self, config: TaskConfig, key: str, activity: Activity | None = None) -> str | None:
-        value = config.parameters.get(key, activity)
-        return value if value is not None else self.customization.get(key)
+        """A task parameter, as QC reads it: ``taskParameters`` only (``customization``, where
+        O2DPG's ``mch.json`` puts ``ChannelRateMin/Max``, is never read by QC)."""
+        return config.parameters.get(key, activity)
 
     def number(self, config: TaskConfig, key: str, default: float) -> float:
         value = parse_float(self.text(config, key) or "")

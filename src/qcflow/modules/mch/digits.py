@@ -2,13 +2,17 @@
 object names O2DPG's ``mch.json`` checks): channel rates per detection element.
 
 Sources (``dataSources`` names ``"<key>:<object>"``): ``rate`` and ``rate_signal`` -- rate maps
-(``TH2FRatio``, x = global DS index, y = channel, ratio = digits / (orbits x 0.0891 ms) = kHz),
-``orbits`` and ``orbits_signal`` -- digit orbit maps (TH2F, x = DS index, y = orbit in the TF).
+(QC's ``TH2Ratio<TH2F>``, x = global DS index, y = channel, ratio = digits / (orbits x 0.0891
+ms) = kHz), ``orbits`` and ``orbits_signal`` -- digit orbit maps (TH2F, x = DS index, y = orbit
+in the TF). A map is read with O2's mapping (16,820 boards) or qcflow's reduced one, by its
+board count; one fitting neither is logged as an error and its checked plots are published
+empty with the reason in their title (the check flags it).
 
-Parameters: ``ChannelRateMin`` (0) and ``ChannelRateMax`` (100) kHz -- a pad outside them is a
-bad channel; ``ReferenceTimeStamp`` (0: none) -- the rate maps valid then (any run) are the
+Parameters (``taskParameters`` only, as QC; ``customization`` values are logged as unused):
+``ChannelRateMin`` (0) and ``ChannelRateMax`` (100) kHz -- a pad outside them is a bad
+channel; ``ReferenceTimeStamp`` (0: none) -- the rate maps valid then (any run) are the
 reference; ``FullHistos`` (accepted; the per-DE XY maps need pad geometry, which qcflow's
-reduced mapping does not have).
+mappings do not have).
 
 Outputs, for P in ``Rates/``, ``Rates/LastCycle/``, ``RatesSignal/``, ``RatesSignal/LastCycle/``
 (``Rates`` from ``rate``, ``RatesSignal`` from ``rate_signal``; ``LastCycle`` from the
@@ -20,9 +24,10 @@ difference with the previous input of the run):
   ``P+MeanRateRefRatio``, ``P+GoodChannelsFractionRefRatio`` (empty without a reference);
 - ``P+RatesDistribution`` (not for ``LastCycle``): TH2F, 100 log bins of rate x station;
 - ``Orbits/DigitOrbitInTFDE``, ``OrbitsSignal/DigitOrbitInTFDE`` (+ ``LastCycle/``): TH2F 156 x
-  768, digits per DE index and orbit;
-- ``Trends/Rates/ChamberRates``, ``Trends/RatesSignal/ChamberRates`` (mean rate per chamber) and
-  ``Trends/Rates/Orbits`` against time: PNG plots, drawn at the last update;
+  768, digits per DE index and orbit (QC's ``int(bin centre)``: truncated toward zero);
+- for P in ``Trends/Rates/``, ``Trends/RatesSignal/``: ``P+ChamberRates`` (mean rate per
+  chamber), ``P+ST{s}/Rates_CH{c}`` (one chamber each) and ``P+Orbits`` (the mean denominator,
+  orbits x 0.0891, as QC plots it) against time: PNG plots, drawn at the last update;
 - ``QualityFlagPerDE``: TH2F 156 x 3 (Bad, Medium, Good) that the check fills.
 
 Where QC publishes ``MeanRate`` as a canvas holding ``MeanRateHist`` and ``MeanRateRef``, qcflow
@@ -37,12 +42,19 @@ from typing import Any
 
 import numpy as np
 
+from qcflow.errors import InvalidInput
 from qcflow.modules._histograms import th2, uniform_axis
 from qcflow.modules._sources import SourceHelper
 from qcflow.modules._trends import Trend
-from qcflow.modules.mch.elecmap import ElecMapSummary, reduce_elec_map
-from qcflow.modules.mch.mapping import NUM_DE, ElecMapping
-from qcflow.modules.mch.plots import OnCycle, de_histogram, empty_de_histogram, reference_ratio
+from qcflow.modules.mch.elecmap import ElecMapSummary, elec_mapping, ratio_map, reduce_elec_map
+from qcflow.modules.mch.mapping import NUM_DE, ElecMapping, mapping_for
+from qcflow.modules.mch.plots import (
+    OnCycle,
+    de_histogram,
+    empty_de_histogram,
+    reference_ratio,
+    unread_histogram,
+)
 from qcflow.modules.mch.task import MchTask
 from qcflow.objects.activity import Activity
 from qcflow.objects.ratio import HistogramRatio
@@ -79,7 +91,8 @@ def orbit_map(name: str, source: Histogram, mapping: ElecMapping) -> Histogram:
     per_de = np.zeros((NUM_DE, counts.shape[1]))
     np.add.at(per_de, mapping.ds_de_index, counts)
     out = np.zeros((NUM_DE, ORBIT_BINS))
-    target = np.floor(source.axes[1].centers + ORBIT_RANGE).astype(np.int64)
+    # QC converts the bin centre to int (truncation toward zero), then finds its bin.
+    target = np.trunc(source.axes[1].centers).astype(np.int64) + int(ORBIT_RANGE)
     inside = (target >= 0) & (target < ORBIT_BINS)
     np.add.at(out.T, target[inside], per_de.T[inside])
     x = uniform_axis(NUM_DE, 0, NUM_DE, "DE index")
@@ -104,6 +117,10 @@ class DigitsPostProcessing(MchTask):
         super().configure(config)
         self.low = self.options.number(config, "ChannelRateMin", 0.0)
         self.high = self.options.number(config, "ChannelRateMax", 100.0)
+        for key, value in sorted(self.options.customization.items()):
+            self.log.warning("%s: customization %s=%s is not read (QC reads taskParameters "
+                             "only); using %s", config.task_name, key, value,
+                             self.options.text(config, key) or "the default")  # fmt: skip
         self.rates = [_RateInput(k, SourceHelper(s), OnCycle())
                       for k, s in self.options.sources.items() if k in RATE_PREFIX]  # fmt: skip
         self.orbits = [(k, SourceHelper(s), OnCycle())
@@ -111,7 +128,13 @@ class DigitsPostProcessing(MchTask):
         chambers = [f"CH{c}" for c in range(1, 11)]
         self.trends = {k: Trend(f"Trends/{p}/ChamberRates", "Chamber Rates", "rate (kHz)",
                                 chambers) for k, p in RATE_PREFIX.items()}  # fmt: skip
-        self.orbit_trend = Trend("Trends/Rates/Orbits", "Orbits", "orbits", ["orbits"])
+        self.orbit_trends = {k: Trend(f"Trends/{p}/Orbits", "Orbits", "orbits", ["orbits"])
+                             for k, p in RATE_PREFIX.items()}  # fmt: skip
+        self.chamber_trends = {
+            k: [Trend(f"Trends/{p}/ST{(c + 1) // 2}/Rates_CH{c}", f"CH{c} Rates", "rate (kHz)",
+                      [f"CH{c}"]) for c in range(1, 11)]
+            for k, p in RATE_PREFIX.items()
+        }  # fmt: skip
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -128,12 +151,19 @@ class DigitsPostProcessing(MchTask):
         for key, helper, cycle in self.orbits:
             found = helper.fetch_if_new(trigger, services)
             if found is not None and isinstance(found.obj, Histogram) and found.obj.ndim == 2:
+                mapping = mapping_for(found.obj.inner().shape[0])
+                if mapping is None:
+                    rows, columns = found.obj.inner().shape
+                    self.log.error("%s: %s: a %d x %d orbit map fits neither MCH mapping",
+                                   self.config.task_name, helper.source.object_path, rows,
+                                   columns)  # fmt: skip
+                    continue
                 prefix = ORBIT_PREFIX[key]
-                self._publish(orbit_map(f"{prefix}/DigitOrbitInTFDE", found.obj, self.mapping))
+                self._publish(orbit_map(f"{prefix}/DigitOrbitInTFDE", found.obj, mapping))
                 last = cycle.update(found.obj)
                 assert isinstance(last, Histogram)
                 name = f"{prefix}/LastCycle/DigitOrbitInTFDE"
-                self._publish(orbit_map(name, last, self.mapping))
+                self._publish(orbit_map(name, last, mapping))
         if trigger.last:
             self._draw_trends()
 
@@ -145,20 +175,36 @@ class DigitsPostProcessing(MchTask):
 
     def _update_rates(self, rate: _RateInput, trigger: Trigger, services: Services) -> None:
         found = rate.helper.fetch_if_new(trigger, services)
-        if found is None or not isinstance(found.obj, HistogramRatio):
+        if found is None:
             return
         prefix = RATE_PREFIX[rate.key]
-        summary = reduce_elec_map(found.obj, self.mapping, self.low, self.high)
+        try:
+            mapping = elec_mapping(ratio_map(found))
+        except InvalidInput as err:
+            # QC would read nothing either; say so in the log and on the checked plots.
+            error = f"{rate.helper.source.object_path}: {err}"
+            self.log.error("%s: %s", self.config.task_name, error)
+            for cycle in ("", "LastCycle/"):
+                for name, title in (
+                    ("MeanRate", "Mean Rate"),
+                    ("GoodChannelsFraction", "Good channels fraction"),
+                ):
+                    self._publish(unread_histogram(f"{prefix}/{cycle}{name}", title, error))
+            return
+        assert isinstance(found.obj, HistogramRatio)
+        summary = reduce_elec_map(found.obj, mapping, self.low, self.high)
         self._rate_plots(f"{prefix}/", summary, rate.reference)
-        self._publish(self._distribution(f"{prefix}/RatesDistribution", found.obj))
+        self._publish(self._distribution(f"{prefix}/RatesDistribution", found.obj, mapping))
         last = rate.on_cycle.update(found.obj)
         assert isinstance(last, HistogramRatio)
-        last_summary = reduce_elec_map(last, self.mapping, self.low, self.high)
+        last_summary = reduce_elec_map(last, mapping, self.low, self.high)
         self._rate_plots(f"{prefix}/LastCycle/", last_summary, rate.reference)
         time_s = found.info.valid_from / 1000  # qcflow: QC uses Created (docs)
         self.trends[rate.key].add(time_s, last_summary.chamber_mean)
-        if rate.key == "rate":
-            self.orbit_trend.add(time_s, [last_summary.orbits / 0.0891])
+        for chamber, trend in enumerate(self.chamber_trends[rate.key]):
+            trend.add(time_s, [last_summary.chamber_mean[chamber]])
+        # QC trends the reductor's mean denominator as it is: orbits x 0.0891 for rate maps.
+        self.orbit_trends[rate.key].add(time_s, [last_summary.orbits])
 
     def _rate_plots(self, prefix: str, summary: ElecMapSummary, ref: ElecMapSummary | None) -> None:
         for name, title, values, ref_values in (
@@ -180,11 +226,11 @@ class DigitsPostProcessing(MchTask):
                 histogram.variances[1:-1] = errors**2
             self._publish(histogram)
 
-    def _distribution(self, name: str, ratio: HistogramRatio) -> Histogram:
-        pads = self.mapping.connected
+    def _distribution(self, name: str, ratio: HistogramRatio, mapping: ElecMapping) -> Histogram:
+        pads = mapping.connected
         values = ratio.ratio.inner()[pads]
         stations = np.broadcast_to(
-            self.mapping.station_of_index()[self.mapping.ds_de_index][:, None], pads.shape
+            mapping.station_of_index()[mapping.ds_de_index][:, None], pads.shape
         )[pads]
         return rates_distribution(name, values, stations.astype(np.float64), self.low, self.high)
 
@@ -197,12 +243,19 @@ class DigitsPostProcessing(MchTask):
                 self.log.warning("%s: no reference %s at %d", self.config.task_name,
                                  source.object_path, stamp)  # fmt: skip
                 continue
-            rate.reference = reduce_elec_map(found.obj, self.mapping, self.low, self.high)
+            try:
+                mapping = elec_mapping(found.obj)
+            except InvalidInput as err:
+                self.log.error("%s: reference %s: %s", self.config.task_name,
+                               source.object_path, err)  # fmt: skip
+                continue
+            rate.reference = reduce_elec_map(found.obj, mapping, self.low, self.high)
 
     # -- publishing ----------------------------------------------------------------------------
 
     def _draw_trends(self) -> None:
         self.drawn = True
-        for trend in (*self.trends.values(), self.orbit_trend):
+        chambers = [t for trends in self.chamber_trends.values() for t in trends]
+        for trend in (*self.trends.values(), *self.orbit_trends.values(), *chambers):
             if len(trend):
                 self.objects.start_publishing(trend.image(), trend.name, PublicationPolicy.ONCE)

@@ -23,10 +23,27 @@ import numpy as np
 import numpy.typing as npt
 
 from qcflow.errors import InvalidInput
-from qcflow.modules.mch.mapping import CHANNELS, NUM_DE, ElecMapping
+from qcflow.modules.mch.mapping import (
+    CHANNELS,
+    NUM_DE,
+    O2_BOARDS,
+    ElecMapping,
+    load_mapping,
+    mapping_for,
+)
+from qcflow.objects.metadata import OBJECT_TYPE
 from qcflow.objects.ratio import HistogramRatio
+from qcflow.postprocessing.services import Retrieved
 
-__all__ = ["ElecMapSummary", "reduce_elec_map"]
+__all__ = [
+    "O2_BOARDS",
+    "ElecMapSummary",
+    "elec_mapping",
+    "layout_error",
+    "ratio_map",
+    "reduce_elec_map",
+]
+
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -61,9 +78,9 @@ def reduce_elec_map(
 ) -> ElecMapSummary:
     """Reduce one ratio map (see the module docstring)."""
     values = ratio.ratio.inner()
-    if values.shape != (mapping.num_ds, CHANNELS):
-        msg = (f"{ratio.ratio.name}: a {values.shape[0]} x {values.shape[1]} map does not fit the "
-               f"MCH mapping ({mapping.num_ds} boards x {CHANNELS} channels)")  # fmt: skip
+    error = layout_error(ratio, mapping)
+    if error:
+        msg = f"{ratio.ratio.name}: {error}"
         raise InvalidInput(msg)
     stat = ratio.denominators()
     pads = mapping.connected
@@ -91,6 +108,41 @@ def reduce_elec_map(
         chamber_mean=_means(np.asarray(ch_sum, np.float64), ch_n.astype(np.float64)),
         orbits=stat_sum / stat_n if stat_n else 0.0,
     )
+
+
+def layout_error(ratio: HistogramRatio, mapping: ElecMapping) -> str | None:
+    """Why the map cannot be read with ``mapping`` (None when it fits)."""
+    shape = ratio.ratio.inner().shape
+    if (
+        len(shape) == 2
+        and shape == (mapping.num_ds, CHANNELS)
+        and (ratio.uniform or ratio.den.inner().shape == shape)
+    ):
+        return None
+    size = " x ".join(str(n) for n in shape)
+    return (f"a {size} map fits neither MCH mapping (O2's {O2_BOARDS} boards, qcflow's reduced "
+            f"{load_mapping().num_ds}; x {CHANNELS} channels, a denominator of one cell or of "
+            "the map's shape)")  # fmt: skip
+
+
+def ratio_map(found: Retrieved) -> HistogramRatio:
+    """The fetched object as a ratio map; InvalidInput naming what it is otherwise (e.g. a
+    class qcflow does not read as QC's ratio, such as the older ``MergeableTH2Ratio``)."""
+    if isinstance(found.obj, HistogramRatio):
+        return found.obj
+    kind = found.info.metadata.get(OBJECT_TYPE) or type(found.obj).__name__
+    msg = f"a {kind}, not one of QC's ratio maps (TH2Ratio<TH2F>...)"
+    raise InvalidInput(msg)
+
+
+def elec_mapping(ratio: HistogramRatio) -> ElecMapping:
+    """The mapping of an electronics map, by its number of boards (O2's or qcflow's reduced
+    one); InvalidInput saying why when it fits neither."""
+    mapping = mapping_for(ratio.ratio.inner().shape[0]) or load_mapping()
+    error = layout_error(ratio, mapping)
+    if error:
+        raise InvalidInput(error)
+    return mapping
 
 
 def _chamber_of_ds(mapping: ElecMapping) -> npt.NDArray[np.int64]:

@@ -8,10 +8,16 @@ counting down). Chamber offsets: 0, 4, 8, 12, 16, 34, 52, 78, 104, 130.
 
 Electronics: each DE cathode (bending B = 0, non-bending NB = 1) is read by dual-SAMPA boards
 (DS) of 64 channels, some not connected to a pad. The ``*_Elec`` maps have x = global DS index
-(DEs in ascending id, then DS ids ascending: B boards 0, 1, ..., NB boards 1024, ...) and
-y = channel 0..63. qcflow's mapping keeps O2's DE list and per-cathode pad and DS counts, and
-reduces the boards: ``round(pads / reduction)`` pads per cathode in boards of 64 (572 boards,
-26,592 pads instead of 16,820 and 1,064,008); see docs/modules.md.
+(DEs in ascending id, then DS ids ascending: bending ids < 1024 <= non-bending ids) and
+y = channel 0..63. Two mappings, told apart by the number of boards of a map's x axis
+(:func:`mapping_for`):
+
+- O2's own (:func:`load_o2_mapping`, ``data/mch-elecmap-o2.json``, derived from O2's sources by
+  ``tools/derive_mch_elecmap.py``): 16,820 boards in O2's ``DsIndex`` order, each with its DE,
+  DS id and connected channels -- what QC's real maps use;
+- qcflow's reduced one (:func:`load_mapping`, ``data/mch-mapping.json``): O2's DE list and
+  per-cathode pad and DS counts, with ``round(pads / reduction)`` pads per cathode in boards of
+  64 (572 boards, 26,592 pads), for small synthetic data; see docs/modules.md.
 """
 
 from __future__ import annotations
@@ -30,12 +36,15 @@ __all__ = [
     "CHANNELS",
     "MAPPING_FILE",
     "NUM_DE",
+    "O2_BOARDS",
     "DetectionElement",
     "ElecMapping",
     "de_index",
     "de_position",
     "des_in_chamber",
     "load_mapping",
+    "load_o2_mapping",
+    "mapping_for",
 ]
 
 CHANNELS = 64
@@ -43,6 +52,8 @@ NUM_DE = 156
 _DES_PER_CHAMBER = (4, 4, 4, 4, 18, 18, 26, 26, 26, 26)
 CHAMBER_OFFSETS = tuple(int(x) for x in np.cumsum((0, *_DES_PER_CHAMBER[:-1])))
 NON_BENDING_DS = 1024
+#: O2's number of dual-SAMPA boards (``NumberOfDualSampas``, MCHGlobalMapping/DsIndex.h).
+O2_BOARDS = 16820
 
 
 def des_in_chamber(chamber: int) -> int:
@@ -95,6 +106,7 @@ class ElecMapping:
     """The reduced mapping, with per-board arrays in global DS index order."""
 
     des: tuple[DetectionElement, ...]
+    #: qcflow's reduction factor; 1 for O2's own mapping.
     reduction: int
     #: Per board (global DS index): its DE's index, its cathode, its DS id.
     ds_de_index: IntArray
@@ -124,6 +136,7 @@ class ElecMapping:
 
 
 MAPPING_FILE = Path(__file__).resolve().parents[2] / "data" / "mch-mapping.json"
+O2_MAPPING_FILE = MAPPING_FILE.with_name("mch-elecmap-o2.json")
 
 
 def _de(entry: Any) -> DetectionElement:
@@ -148,3 +161,36 @@ def load_mapping() -> ElecMapping:
     table = np.array(rows, dtype=np.int64)
     connected = np.arange(CHANNELS)[None, :] < table[:, 3:4]
     return ElecMapping(des, int(doc["reduction"]), table[:, 0], table[:, 1], table[:, 2], connected)
+
+
+@cache
+def load_o2_mapping() -> ElecMapping:
+    """O2's MCH electronics mapping (16,820 boards in ``DsIndex`` order), read once."""
+    doc = json.loads(O2_MAPPING_FILE.read_text())
+    des, rows, masks = [], [], []
+    for entry in doc["detectionElements"]:
+        de = int(entry["de"])
+        counts: tuple[list[int], list[int]] = ([], [])
+        for ds, mask in entry["boards"]:
+            cathode = int(ds >= NON_BENDING_DS)
+            bits = int(mask, 16)
+            counts[cathode].append(bits.bit_count())
+            rows.append((de_index(de), cathode, int(ds)))
+            masks.append(bits)
+        chamber = de // 100
+        des.append(DetectionElement(de, chamber, (chamber + 1) // 2, int(entry["segtype"]),
+                                    (sum(counts[0]), sum(counts[1])),
+                                    (tuple(counts[0]), tuple(counts[1]))))  # fmt: skip
+    table = np.array(rows, dtype=np.int64)
+    as_bytes = np.array(masks, dtype=np.uint64).astype("<u8").view(np.uint8).reshape(-1, 8)
+    connected = np.unpackbits(as_bytes, axis=1, bitorder="little").astype(bool)
+    return ElecMapping(tuple(sorted(des, key=lambda d: d.id)), 1, table[:, 0], table[:, 1],
+                       table[:, 2], connected)  # fmt: skip
+
+
+def mapping_for(boards: int) -> ElecMapping | None:
+    """The mapping whose x axis has ``boards`` boards: O2's, qcflow's reduced one, or None."""
+    if boards == O2_BOARDS:  # read O2's file (~0.2 s) only for O2's maps
+        return load_o2_mapping()
+    reduced = load_mapping()
+    return reduced if reduced.num_ds == boards else None

@@ -26,10 +26,20 @@ from qcflow.modules.mch.mapping import NUM_DE
 from qcflow.objects.ratio import HistogramRatio
 from qcflow.objects.root import Histogram
 
-__all__ = ["OnCycle", "de_histogram", "empty_de_histogram", "reference_ratio"]
+__all__ = [
+    "UNREAD",
+    "OnCycle",
+    "de_histogram",
+    "empty_de_histogram",
+    "reference_ratio",
+    "unread_histogram",
+    "unread_reason",
+]
 
 FloatArray = npt.NDArray[np.float64]
 DE_ERROR = 0.1
+#: Marks the title of a per-DE plot whose input could not be read.
+UNREAD = "-- input not read: "
 
 
 def de_histogram(name: str, title: str, values: FloatArray, error: float = DE_ERROR) -> Histogram:
@@ -42,6 +52,19 @@ def empty_de_histogram(name: str, title: str) -> Histogram:
     """A per-DE TH1F nobody filled (0 entries)."""
     axis = uniform_axis(NUM_DE, 0, NUM_DE, "DE index")
     return th1(name, title, axis, np.zeros(NUM_DE), entries=0)
+
+
+def unread_histogram(name: str, title: str, reason: str) -> Histogram:
+    """A per-DE TH1F left empty because its input could not be read; the reason is in the
+    title (after :data:`UNREAD`), where the plot's viewer and the checks find it."""
+    return empty_de_histogram(name, f"{title} {UNREAD}{reason}")
+
+
+def unread_reason(obj: object) -> str | None:
+    """The reason an :func:`unread_histogram` gives, None for any other object."""
+    if isinstance(obj, Histogram) and not obj.entries and UNREAD in obj.title:
+        return obj.title.split(UNREAD, 1)[1]
+    return None
 
 
 def reference_ratio(values: FloatArray, reference: FloatArray) -> tuple[FloatArray, FloatArray]:

@@ -13,10 +13,13 @@ Outputs, for P in ``Efficiency/`` and ``Efficiency/LastCycle/``:
 - ``P+MeanEfficiencyB``, ``P+MeanEfficiencyNB``: mean pseudo-efficiency of the DE's bending /
   non-bending pads with statistics; ``P+MeanEfficiencyRef{B,NB}`` with a reference;
   ``P+MeanEfficiencyRefRatio{B,NB}`` (empty without a reference);
-- ``ClusterCharge/[LastCycle/]ClusterChargeMPV``: centre of the highest charge bin per DE ("MPV",
-  no fit), with ``…ChargeRef`` and ``…ClusterChargeMPVRefRatio``;
+- ``ClusterCharge/[LastCycle/]ClusterChargeMPV``: centre of the first highest charge bin per DE
+  ("MPV", no fit; an empty DE gives bin 1's centre, as ROOT's ``GetMaximumBin``), with
+  ``…ChargeRef`` and ``…ClusterChargeMPVRefRatio``;
 - ``ClusterSize/[LastCycle/]MeanClusterSize{B,NB,}``: mean cluster size per DE, with
-  ``…ClusterSizeRef{B,NB,}`` and ``…MeanClusterSizeRefRatio{B,NB,}``;
+  ``…ClusterSizeRef{B,NB,}`` and ``…MeanClusterSizeRefRatio{B,NB,}``; without a reference the
+  charge and size ratios are 1 everywhere (QC divides by an all-zero reference and sets 1
+  where it is 0), the efficiency ratios stay empty;
 - ``Trends/Efficiency/ChamberEfficiency``: mean pseudo-efficiency per chamber against time (PNG,
   drawn at the last update; qcflow's, QC 2024 trended per DE only with ``FullHistos``);
 - ``QualityFlagPerDE``, filled by the check.
@@ -29,9 +32,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from qcflow.errors import InvalidInput
 from qcflow.modules._sources import SourceHelper
 from qcflow.modules._trends import Trend
-from qcflow.modules.mch.elecmap import reduce_elec_map
+from qcflow.modules.mch.elecmap import elec_mapping, ratio_map, reduce_elec_map
 from qcflow.modules.mch.mapping import NUM_DE
 from qcflow.modules.mch.plots import (
     FloatArray,
@@ -39,6 +43,7 @@ from qcflow.modules.mch.plots import (
     de_histogram,
     empty_de_histogram,
     reference_ratio,
+    unread_histogram,
 )
 from qcflow.modules.mch.task import MchTask
 from qcflow.objects.activity import Activity
@@ -55,10 +60,10 @@ SIZE_TITLE = ("Cluster Size vs DE (B)", "Cluster Size vs DE (NB)", "Cluster Size
 
 
 def charge_mpv(h: Histogram) -> FloatArray:
-    """Per DE index: the centre of the highest charge bin (0 for an empty column)."""
+    """Per DE index: the centre of the highest charge bin, the first of equal ones (ROOT's
+    ``GetMaximumBin``); an empty column gives the centre of bin 1, as in QC."""
     counts = h.inner()[:NUM_DE]
-    peaks = h.axes[1].centers[np.argmax(counts, axis=1)]
-    return np.where(counts.sum(axis=1) > 0, peaks, 0.0)
+    return np.asarray(h.axes[1].centers[np.argmax(counts, axis=1)], dtype=np.float64)
 
 
 def cluster_sizes(h: Histogram) -> list[FloatArray]:
@@ -91,13 +96,25 @@ class PreclustersPostProcessing(MchTask):
                 cycle.reset()
         for key, (helper, cycle) in self.inputs.items():
             found = helper.fetch_if_new(trigger, services)
-            if found is None or not isinstance(found.obj, Histogram | HistogramRatio):
+            if found is None:
+                continue
+            if key == "eff":
+                try:
+                    elec_mapping(ratio_map(found))
+                except InvalidInput as err:
+                    error = f"{helper.source.object_path}: {err}"
+                    self.log.error("%s: %s", self.config.task_name, error)
+                    for cycle_path in ("", "LastCycle/"):
+                        for name, _, _, title in _names(key, cycle_path):
+                            self._publish(unread_histogram(name, title, error))
+                    continue
+            if not isinstance(found.obj, Histogram | HistogramRatio):
                 continue
             self._plots(key, "", found.obj)
             last = cycle.update(found.obj)
             self._plots(key, "LastCycle/", last)
             if key == "eff" and isinstance(last, HistogramRatio):
-                summary = reduce_elec_map(last, self.mapping, -np.inf, np.inf)
+                summary = reduce_elec_map(last, elec_mapping(last), -np.inf, np.inf)
                 self.trend.add(found.info.valid_from / 1000, summary.chamber_mean)
         if trigger.last:
             self._draw_trend()
@@ -110,7 +127,7 @@ class PreclustersPostProcessing(MchTask):
 
     def _values(self, key: str, obj: Histogram | HistogramRatio) -> list[FloatArray] | None:
         if key == "eff" and isinstance(obj, HistogramRatio):
-            summary = reduce_elec_map(obj, self.mapping, -np.inf, np.inf)
+            summary = reduce_elec_map(obj, elec_mapping(obj), -np.inf, np.inf)
             return [summary.mean_bending, summary.mean_non_bending]
         if key == "clcharge" and isinstance(obj, Histogram) and obj.ndim == 2:
             return [charge_mpv(obj)]
@@ -125,11 +142,15 @@ class PreclustersPostProcessing(MchTask):
         refs = self.references.get(key)
         for index, (name, ref_name, ratio_name, title) in enumerate(_names(key, cycle)):
             self._publish(de_histogram(name, title, values[index]))
-            if refs is None:
+            if refs is None and key == "eff":
                 self._publish(empty_de_histogram(ratio_name, f"{title}, ratio wrt reference"))
                 continue
-            self._publish(de_histogram(ref_name, f"{title}, reference", refs[index], 0.0))
-            ratio, errors = reference_ratio(values[index], refs[index])
+            if refs is not None:
+                self._publish(de_histogram(ref_name, f"{title}, reference", refs[index], 0.0))
+            # QC's charge and size plotters divide by an all-zero reference without one, and
+            # set 1 (error 0) where the reference is 0: a ratio of 1 everywhere.
+            reference = refs[index] if refs is not None else np.zeros(NUM_DE)
+            ratio, errors = reference_ratio(values[index], reference)
             histogram = de_histogram(ratio_name, f"{title}, ratio wrt reference", ratio)
             if histogram.variances is not None:
                 histogram.variances[1:-1] = errors**2
@@ -140,7 +161,12 @@ class PreclustersPostProcessing(MchTask):
         for key, (helper, _) in self.inputs.items():
             source = helper.source
             found = services.retrieve_mo(source.path, source.name, stamp, anywhere)
-            values = None if found is None else self._values(key, found.obj)
+            try:
+                values = None if found is None else self._values(key, found.obj)
+            except InvalidInput as err:
+                self.log.error("%s: reference %s: %s", self.config.task_name,
+                               source.object_path, err)  # fmt: skip
+                continue
             if values is None:
                 self.log.warning("%s: no reference %s at %d", self.config.task_name,
                                  source.object_path, stamp)  # fmt: skip

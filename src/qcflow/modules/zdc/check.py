@@ -3,10 +3,11 @@ value with absolute warning and error bands.
 
 Parameters (``checkParameters``, run/beam type aware): one per channel, ``"<expected>;<warning>;
 <error>"`` -- e.g. ``"ADC_ZNAC": "40.2;10;20"``: outside [30.2, 50.2] is a warning, outside
-[20.2, 60.2] an error. Channels are fixed, in bin order (:data:`CHANNELS`): ``ADC_*`` (26),
-``TDC_*`` (10), ``TDCA_*`` (10), ``PEAK1N_*`` (4), ``PEAK1P_*`` (4). ``<F>_POS_MSG_X/Y`` place
-each family's message on its plot (NDC, default 0.15/0.92 for ADC, 0.01/0.92 for the others) and
-are kept in the quality's metadata.
+[20.2, 60.2] an error. Bands keep their sign as in QC (``expected - band`` and ``expected +
+band``, so a negative band swaps its ends). Channels are fixed, in bin order
+(:data:`CHANNELS`): ``ADC_*`` (26), ``TDC_*`` (10), ``TDCA_*`` (10), ``PEAK1N_*`` (4),
+``PEAK1P_*`` (4). ``<F>_POS_MSG_X/Y`` place each family's message on its plot (NDC, default
+0.15/0.92 for ADC, 0.01/0.92 for the others) and are kept in the quality's metadata.
 
 Per summary (``h_summary_ADC``, ``_TDC``, ``_TDCA``, ``_Peak1n``, ``_Peak1p``): a bin is an
 *error* below ``expected - error`` or above ``expected + error``, a *warning* below
@@ -80,20 +81,25 @@ class Limits:
     warning: float = np.inf
     error: float = np.inf
 
-    def classify(self, value: float) -> int:
-        """ERROR, WARNING or OK, with QC's comparisons (in single precision)."""
+    def flags(self, value: float) -> tuple[bool, bool]:
+        """``(warning, error)`` with QC's comparisons, in single precision: a warning below
+        ``expected - warning`` (not below ``expected - error``) or above ``expected + warning``
+        (below ``expected + error``); an error below ``expected - error`` or above
+        ``expected + error``. Bands keep their sign, as in QC: a negative band swaps its ends,
+        and a channel may then be both."""
         v = np.float32(value)
-        low_e, high_e = (
-            np.float32(self.expected - self.error),
-            np.float32(self.expected + self.error),
-        )
-        low_w = np.float32(self.expected - self.warning)
-        high_w = np.float32(self.expected + self.warning)
-        if v < low_e or v > high_e:
-            return ERROR
-        if (low_e <= v < low_w) or (high_w < v < high_e):
-            return WARNING
-        return OK
+        min_w = np.float32(self.expected - self.warning)
+        max_w = np.float32(self.expected + self.warning)
+        min_e = np.float32(self.expected - self.error)
+        max_e = np.float32(self.expected + self.error)
+        warning = bool((min_e <= v < min_w) or (max_w < v < max_e))
+        error = bool(v < min_e or v > max_e)
+        return warning, error
+
+    def classify(self, value: float) -> int:
+        """ERROR, WARNING or OK (an error wins)."""
+        warning, error = self.flags(value)
+        return ERROR if error else WARNING if warning else OK
 
 
 def parse_limits(channel: str, text: str | None) -> Limits:
@@ -104,7 +110,7 @@ def parse_limits(channel: str, text: str | None) -> Limits:
         expected, warning, error = (float(part) for part in text.split(";")[:3])
     except ValueError:
         return Limits(channel)
-    return Limits(channel, expected, abs(warning), abs(error))
+    return Limits(channel, expected, warning, error)
 
 
 @dataclass(frozen=True)
@@ -119,9 +125,9 @@ class FamilyResult:
 
 def classify(family: str, values: Sequence[float], limits: Sequence[Limits]) -> FamilyResult:
     """The state of one summary's bins against its channels' limits."""
-    states = [lim.classify(v) for v, lim in zip(values, limits, strict=True)]
-    warnings = tuple(lim.channel for lim, s in zip(limits, states, strict=True) if s == WARNING)
-    errors = tuple(lim.channel for lim, s in zip(limits, states, strict=True) if s == ERROR)
+    flags = [lim.flags(v) for v, lim in zip(values, limits, strict=True)]
+    warnings = tuple(lim.channel for lim, (w, _) in zip(limits, flags, strict=True) if w)
+    errors = tuple(lim.channel for lim, (_, e) in zip(limits, flags, strict=True) if e)
     state = ERROR if errors else WARNING if warnings else OK
     return FamilyResult(family, state, warnings, errors)
 
@@ -198,7 +204,9 @@ _COLORS = {OK: 416, WARNING: 800, ERROR: 632}
 def _message(result: FamilyResult) -> tuple[str, int]:
     title = CHANNELS[result.family][3]
     if result.state == OK:
-        return f"{title} OK", _COLORS[OK]
+        # QC labels a good Peak1p summary "TDC Amplitude OK" (its TDCA text): kept, so the
+        # plot reads as in QCG.
+        return f"{'TDC Amplitude' if result.family == 'PEAK1P' else title} OK", _COLORS[OK]
     names = " ".join(result.errors if result.state == ERROR else result.warnings)
     what = f"{title} value in the channels: {names} is not correct."
     if result.state == ERROR:
@@ -217,6 +225,7 @@ def _flag_text(result: FamilyResult, quality: Quality) -> str:
         what = "bad" if result.errors else "medium"
     else:
         return ""
-    lead = "Task quality is" if result.family == "ADC" else "It is"
+    # QC: "Task quality is bad because in ADC ...", but "It is medium because in ADC ...".
+    lead = "Task quality is" if result.family == "ADC" and what == "bad" else "It is"
     return (f"{lead} {quality.name.lower()} because in {title} Summary {len(names)} channels: "
             f"{' '.join(names)} have a value in the {what} range")  # fmt: skip

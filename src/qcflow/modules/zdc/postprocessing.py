@@ -18,6 +18,11 @@ Outputs (TH1F, one bin per source over [0, n), published until the task stops):
 | ``h_summary_Peak1n`` | Summary TDC Amplitude Peak 1n | centre of the highest bin, [1, 200] |
 | ``h_summary_Peak1p`` | Summary TDC Amplitude Peak 1p | idem, [minBin1p, maxBin1p] |
 
+Means are ROOT's ``GetMean``/``GetMeanError`` (recomputed from the bins when ``fTsumw`` is 0 but
+there are entries); peaks follow ``SetRangeUser`` + ``GetMaximumBin``, flow bins included when
+the range reaches beyond the axis. The peak summaries store no errors (QC sets none; ROOT shows
+sqrt(content)). QC searches Peak-1p in [2, 250] whatever ``minBin1p``/``maxBin1p`` say; qcflow
+uses them (the defaults give QC's range; docs/modules.md).
 A bin keeps its value when its source did not change (same ``Created``) or is missing, as in QC.
 The task is run-scoped (:attr:`~qcflow.postprocessing.task.Task.run_scoped`): over a period, each
 run starts with empty summaries, as a run-specific job of O2DPG would.
@@ -25,14 +30,14 @@ run starts with empty summaries, as a run-specific job of O2DPG would.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
 import numpy as np
 
-from qcflow.modules._histograms import bin_range, restat_1d, th1, uniform_axis
+from qcflow.modules._histograms import bin_center, bin_range, restat_1d, th1, uniform_axis
 from qcflow.modules._sources import NamedSource, RunTracker, SourceHelper, read_sources
-from qcflow.objects.root import Histogram
+from qcflow.objects.root import Histogram, stats_from_bins
 from qcflow.postprocessing import PublicationPolicy, Task, TaskConfig, Trigger
 from qcflow.postprocessing.services import Retrieved, Services
 from qcflow.postprocessing.task import task_reads
@@ -62,11 +67,15 @@ PEAK_1N_RANGE = (1.0, 200.0)
 
 
 def mean_and_error(h: Histogram) -> tuple[float, float]:
-    """ROOT's ``GetMean()`` and ``GetMeanError()`` from the stored statistics.
+    """ROOT's ``GetMean()`` and ``GetMeanError()``: from the stored statistics, or from the bin
+    contents and centres when ``fTsumw`` is 0 but the histogram has entries (ROOT's
+    ``GetStats`` recomputes then, e.g. after ``SetBinContent``).
 
     Error on the mean = standard deviation / sqrt(effective entries), with
     effective entries = (sum w)^2 / sum w^2.
     """
+    if h.stats.get("fTsumw", 0.0) == 0 and h.entries > 0:
+        h = replace(h, stats=stats_from_bins(h))
     sumw = h.stats.get("fTsumw", 0.0)
     sumw2 = h.stats.get("fTsumw2", 0.0)
     if sumw <= 0 or sumw2 <= 0:
@@ -76,11 +85,11 @@ def mean_and_error(h: Histogram) -> tuple[float, float]:
 
 def peak_position(h: Histogram, low: float, high: float) -> float:
     """Centre of the first highest bin between ``low`` and ``high`` (ROOT's ``SetRangeUser`` then
-    ``GetMaximumBin``)."""
-    axis = h.axes[0]
-    first, last = bin_range(axis.edges, low, high)
+    ``GetMaximumBin``; the flow bins count when the range reaches beyond the axis)."""
+    edges = h.axes[0].edges
+    first, last = bin_range(edges, low, high)
     contents = h.values[first : last + 1]
-    return float(axis.centers[first - 1 + int(np.argmax(contents))])
+    return bin_center(edges, first + int(np.argmax(contents)))
 
 
 @dataclass(frozen=True)
@@ -128,7 +137,10 @@ class RecDataPostProcessing(Task):
             sources = self.options.sources[family.key]
             axis = uniform_axis(len(sources), 0, len(sources), labels=[s.label for s in sources])
             empty = np.zeros(len(sources))
-            self.summaries[family.name] = th1(family.name, family.title, axis, empty, empty,
+            # QC sets errors (GetMeanError) on the mean summaries only: the peak ones have no
+            # sumw2, so ROOT shows sqrt(content) as their errors.
+            errors = empty if family.statistic == "mean" else None
+            self.summaries[family.name] = th1(family.name, family.title, axis, empty, errors,
                                               entries=0)  # fmt: skip
             self.objects.start_publishing(
                 self.summaries[family.name], family.name, PublicationPolicy.THROUGH_STOP

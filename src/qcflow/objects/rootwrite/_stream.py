@@ -4,6 +4,11 @@ A record is ``[byte count | 0x40000000][version]`` then its members; an object h
 is ``[byte count][0xFFFFFFFF][class name\\0]`` then the record (ROOT's ``WriteObjectAny`` for a
 class not yet seen in the buffer); a null pointer is four zero bytes. Object references count
 from the start of the key (``origin``) plus 2 (``kMapOffset``).
+
+The one home of these primitives in qcflow: the writers here (leaf-list trees, graphs) build
+records in a :class:`Buffer`; :mod:`qcflow.objects.root_quality` (QC's QualityObject) composes
+them as bytes with :func:`versioned`, :func:`object_any`, :func:`tobject` and :func:`string`;
+:mod:`qcflow.objects.streamed` reads with the same :data:`BYTECOUNT`.
 """
 
 from __future__ import annotations
@@ -12,18 +17,47 @@ import struct
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["Buffer", "put_object", "string"]
+__all__ = [
+    "BYTECOUNT",
+    "NEW_CLASS",
+    "Buffer",
+    "object_any",
+    "put_object",
+    "string",
+    "tobject",
+    "versioned",
+]
 
-_BYTECOUNT = 0x40000000
-_NEW_CLASS = 0xFFFFFFFF
+#: The flag marking a byte count (``kByteCountMask``).
+BYTECOUNT = 0x40000000
+#: The tag announcing a class name not yet seen in the buffer (``kNewClassTag``).
+NEW_CLASS = 0xFFFFFFFF
 _MAP_OFFSET = 2
 
 
-def string(text: str) -> bytes:
-    """A ``/C`` value or a TNamed string as ROOT streams it: length byte(s), then the bytes."""
-    raw = text.encode("utf-8", errors="surrogateescape")
+def string(text: str, errors: str = "surrogateescape") -> bytes:
+    """A ``/C`` value, a TString or a ``std::string`` as ROOT streams it: length byte(s), then
+    the UTF-8 bytes (``errors``: how a lone surrogate is encoded; the default gives back the
+    bytes a ``/C`` leaf held)."""
+    raw = text.encode("utf-8", errors=errors)
     head = struct.pack(">B", len(raw)) if len(raw) < 255 else struct.pack(">BI", 255, len(raw))
     return head + raw
+
+
+def versioned(version: int, payload: bytes) -> bytes:
+    """``payload`` behind ROOT's byte count and class version (a whole record, as bytes)."""
+    return struct.pack(">IH", (len(payload) + 2) | BYTECOUNT, version) + payload
+
+
+def object_any(class_name: str, payload: bytes) -> bytes:
+    """A pointer member as ``TBuffer::WriteObjectAny`` writes it, with a new class tag."""
+    tag = class_name.encode() + b"\0"
+    return struct.pack(">II", (len(payload) + len(tag) + 4) | BYTECOUNT, NEW_CLASS) + tag + payload
+
+
+def tobject(bits: int = 0) -> bytes:
+    """TObject's members (version 1, fUniqueID 0, fBits)."""
+    return struct.pack(">hII", 1, 0, bits)
 
 
 class Buffer:
@@ -40,25 +74,24 @@ class Buffer:
 
     def end(self, start: int) -> None:
         count = len(self.data) - start - 4
-        self.data[start : start + 4] = struct.pack(">I", count | _BYTECOUNT)
+        self.data[start : start + 4] = struct.pack(">I", count | BYTECOUNT)
 
     def begin_object(self, classname: str) -> tuple[int, int]:
         """Start an object written with its class name (``TObjArray`` elements); returns its
         byte-count position and its reference number."""
         start = len(self.data)
-        self.data += struct.pack(">II", 0, _NEW_CLASS) + classname.encode() + b"\x00"
+        self.data += struct.pack(">II", 0, NEW_CLASS) + classname.encode() + b"\x00"
         return start, self.origin + start + _MAP_OFFSET
 
     def named(self, name: str, title: str, bits: int) -> None:
         """TNamed v1 holding TObject v1."""
         start = self.begin(1)
-        self.data += struct.pack(">hII", 1, 0, bits)
-        self.data += string(name) + string(title)
+        self.data += tobject(bits) + string(name) + string(title)
         self.end(start)
 
     def objarray_header(self, size: int) -> int:
         start = self.begin(3)
-        self.data += struct.pack(">hII", 1, 0, 0x03000000) + b"\x00" + struct.pack(">ii", size, 0)
+        self.data += tobject(0x03000000) + b"\x00" + struct.pack(">ii", size, 0)
         return start
 
 

@@ -6,9 +6,10 @@ object, the latest quality object ``<group.path>/<name>`` matching the trigger's
 ``maxObjectAgeSeconds`` (0 or less: no cut). Published (until the task finalizes):
 
 - ``Distributions/<group>/<name>`` -- a TH1F of 4 bins on [0, 4): how many updates saw Null, Bad,
-  Medium, Good (bins 1-4; the labels are in memory only: uproot writes no bin labels);
-- ``Trends/<group>/<name>`` -- quality against time, a PNG;
-- ``QualitySummary`` -- QC's summary text as a PNG;
+  Medium, Good (bins 1-4, labelled);
+- ``Trends/<group>/<name>`` -- quality against time: a TGraph of QC's values (0.5 Null … 3.5
+  Good), display hint ``gridy`` as in QC, with its PNG;
+- ``QualitySummary`` -- QC's summary text as a PNG (QC: a TCanvas, which qcflow does not write);
 - ``QualitySummaryJSON`` -- the same, and every update's qualities, as JSON (docs/quality.md).
 
 Differences from QC, on purpose:

@@ -202,7 +202,9 @@ def trend_image(name: str, title: str, points: Sequence[tuple[float, str]]) -> P
                       np.asarray([TREND_Y.get(p[1], TREND_Y["Null"]) for p in points]),
                       title=title, style=Style(line_color=1, marker_style=20),
                       option="PL")  # fmt: skip
-    # the ROOT graph: the PNG's rows, y = 0.5 Null, 1.5 Bad, 2.5 Medium, 3.5 Good
+    # the ROOT graph holds QC's own values (QualityTrendGraph: y = 0.5 Null, 1.5 Bad, 2.5 Medium,
+    # 3.5 Good on [0, 4], drawn "APL"), and QC's display hint "gridy"
     axis = "quality (0.5 Null, 1.5 Bad, 2.5 Medium, 3.5 Good)"
     frame = Frame(title, "time", axis, time_axis=True, y_range=(0.0, 4.0))
-    return PlotImage(name, png(draw()), (graph,), draw, frame)
+    return PlotImage(name, png(draw()), (graph,), draw, frame, draw_options="APL",
+                     display_hints="gridy")  # fmt: skip

@@ -11,7 +11,7 @@ or a number, applied per slice). One function per mode:
                     :func:`legend_name`), one palette colour per slice
 ``slices``          the latest entry: the field against each slice's ``sliceLabelX``
 ``slices2D``        the latest entry as a 2-D map over the ``axisDivision`` edges (colour scale
-                    ``graphYRange``)
+                    ``graphYRange``), published as a TH2F (``drawOptions`` ``colz``)
 =================== ===================================================================
 
 ``graphAxisLabel`` ``"Y:X"``, ``graphYRange``/``graphXRange`` ``"min:max"`` and ``option`` (as
@@ -24,7 +24,7 @@ title).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from qcflow.objects.plots import Frame
+from qcflow.objects.root import Axis, Histogram
 from qcflow.postprocessing import root_style
 from qcflow.postprocessing.images import GraphData, PlotImage, new_figure, one_pad_margins, png
 from qcflow.postprocessing.plot_spec import GraphSpec
@@ -50,6 +51,7 @@ from qcflow.postprocessing.values import parse_float
 __all__ = [
     "SliceSeries",
     "draw_slice_plot",
+    "publishable",
     "render_slice_plot",
     "slice_plot_image",
 ]
@@ -75,10 +77,19 @@ class SliceSeries:
 
 
 def slice_plot_image(plot: SlicePlot, series: SliceSeries) -> PlotImage:
-    """The plot as a publishable image, with its graphs and a redraw function."""
+    """The plot as a publishable image, with its graphs and a redraw function; a ``slices2D``
+    map with its TH2F (QCG draws it ``colz``, as QC draws the map)."""
     data, graphs = render_slice_plot((plot, series))
-    return PlotImage(plot.name, data, tuple(graphs), lambda: draw_slice_plot(plot, series)[0],
-                     slice_frame(plot))  # fmt: skip
+    return publishable(plot, series, data, graphs, lambda: draw_slice_plot(plot, series)[0])
+
+
+def publishable(plot: SlicePlot, series: SliceSeries, data: bytes, graphs: Sequence[GraphData],
+                redraw: Callable[[], Any]) -> PlotImage:  # fmt: skip
+    """The drawn plot (PNG ``data``, its ``graphs``) with its ROOT object: the graphs in a
+    TMultiGraph (:func:`slice_frame`), or a ``slices2D`` map's TH2F."""
+    histogram = _map_histogram(plot, series) if plot.mode == "slices2D" else None
+    return PlotImage(plot.name, data, tuple(graphs), redraw, slice_frame(plot), histogram,
+                     draw_options="colz" if histogram is not None else "")  # fmt: skip
 
 
 def slice_frame(plot: SlicePlot) -> Frame | None:
@@ -232,15 +243,36 @@ def _edges(series: SliceSeries, axis: int, labels: Array) -> Array:
     return np.asarray([centre - 0.5, centre + 0.5])
 
 
+def _map(series: SliceSeries, variable: str) -> tuple[Array, Array, Array]:
+    """The latest entry's map: x edges, y edges and the (x, y) contents."""
+    lx, ly = series.fields["sliceLabelX"][-1], series.fields["sliceLabelY"][-1]
+    values = series.fields[variable][-1]
+    x_edges, y_edges = _edges(series, 0, lx), _edges(series, 1, ly)
+    counts, _, _ = np.histogram2d(lx, ly, bins=(x_edges, y_edges), weights=values)
+    return x_edges, y_edges, counts
+
+
+def _map_histogram(plot: SlicePlot, series: SliceSeries) -> Histogram | None:
+    """The map as a TH2F (titles from ``title`` and ``graphAxisLabel``); None before any entry."""
+    if not len(series.run):
+        return None
+    x_edges, y_edges, counts = _map(series, plot.variable)
+    y_title, _, x_title = plot.axis_label.partition(":") if ":" in plot.axis_label else ("", "", "")
+    axes = (Axis(x_edges, x_title), Axis(y_edges, y_title))
+    histogram = Histogram.from_counts("TH2F", plot.name, plot.title, axes, counts)
+    histogram.limits = parse_limits(plot.y_range) if plot.y_range else None  # the colour range
+    histogram.option = "colz"
+    return histogram
+
+
 def _slices_2d(plot: SlicePlot, series: SliceSeries) -> tuple[Any, list[GraphData]]:
     figure = new_figure()
     axes = figure.add_subplot()
     graphs = []
     if len(series.run):
-        lx, ly = series.fields["sliceLabelX"][-1], series.fields["sliceLabelY"][-1]
+        lx = series.fields["sliceLabelX"][-1]
         values = series.fields[plot.variable][-1]
-        x_edges, y_edges = _edges(series, 0, lx), _edges(series, 1, ly)
-        counts, _, _ = np.histogram2d(lx, ly, bins=(x_edges, y_edges), weights=values)
+        x_edges, y_edges, counts = _map(series, plot.variable)
         limits = parse_limits(plot.y_range) if plot.y_range else None
         mesh = axes.pcolormesh(x_edges, y_edges, counts.T, cmap=root_style.palette(57),
                                vmin=limits[0] if limits else None,

@@ -34,7 +34,6 @@ from functools import partial
 from itertools import pairwise
 from typing import Any
 
-from qcflow.postprocessing.images import PlotImage
 from qcflow.postprocessing.object_manager import PublicationPolicy
 from qcflow.postprocessing.prefetch import Prefetcher
 from qcflow.postprocessing.reduction import ReduceRequest, ReduceResult
@@ -47,8 +46,8 @@ from qcflow.postprocessing.tasks.slice_plot_config import parse_plots
 from qcflow.postprocessing.tasks.slice_plots import (
     SliceSeries,
     draw_slice_plot,
+    publishable,
     render_slice_plot,
-    slice_frame,
 )
 from qcflow.postprocessing.tasks.slice_trending_config import (
     SliceSource,
@@ -194,8 +193,7 @@ class SliceTrendingTask(Task):
         for (plot, series), (data, graphs) in zip(
             jobs, services.reducer.map(render_slice_plot, jobs), strict=True
         ):
-            image = PlotImage(plot.name, data, tuple(graphs),
-                              partial(_redraw, plot, series), slice_frame(plot))  # fmt: skip
+            image = publishable(plot, series, data, graphs, partial(_redraw, plot, series))
             self.objects.start_publishing(image, plot.name, PublicationPolicy.ONCE)
 
 

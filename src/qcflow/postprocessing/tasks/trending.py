@@ -11,9 +11,10 @@ Lifecycle (QC's, with qcflow's changes marked *qcflow*):
 - ``update(t)``: row = run of ``t``'s activity, ``time`` = the ``trendingTimestamp`` in seconds,
   and per source the reductor's values for the object at ``t.timestamp`` matching ``t``'s
   activity. A missing or unreducible object gives NaN for that source and a warning naming path,
-  time and filters (*qcflow*: QC repeats the previous values). ``trendIfAllInputs`` skips the
-  row when a source is missing. Plots are redrawn if ``producePlotsOnUpdate`` (and the row was
-  complete when ``trendIfAllInputs``).
+  time and filters (*qcflow*: QC repeats the previous values) -- except for a quality
+  (QualityReductor: a level has no NaN), whose previous values are repeated, as in QC.
+  ``trendIfAllInputs`` skips the row when a source is missing. Plots are redrawn if
+  ``producePlotsOnUpdate`` (and the row was complete when ``trendIfAllInputs``).
 - ``finalize``: publish the table (if not already) and draw the plots, published once each.
 
 Speed (*qcflow*): at the first update of a ``foreach*`` sequence, the objects of the next
@@ -143,6 +144,8 @@ class TrendingTask(Task):
             if result.values is None:
                 complete = False
                 self._report_missing(source, trigger, result)
+                if self.reductors[source.name].repeats_when_missing:
+                    values.update(self.table.last(source.name))
                 continue
             values.update({f"{source.name}.{leaf}": v for leaf, v in result.values.items()})
         if complete or not self.options.trend_if_all_inputs:
@@ -168,8 +171,11 @@ class TrendingTask(Task):
     def _report_missing(self, source: DataSource, trigger: Trigger, result: ReduceResult) -> None:
         self.missing += 1
         request = self._requests(trigger)[self.options.data_sources.index(source)]
-        self.log.warning("%s: source %r: %s: %s; recorded as NaN", self.config.task_name,
-                         source.name, request.describe(), result.problem)  # fmt: skip
+        kept = self.reductors[source.name].repeats_when_missing and len(self.table)
+        self.log.warning("%s: source %r: %s: %s; %s", self.config.task_name, source.name,
+                         request.describe(), result.problem,
+                         "the previous values are repeated (as QC)" if kept
+                         else "recorded as NaN")  # fmt: skip
 
     # -- resume and plots ----------------------------------------------------------------------
 

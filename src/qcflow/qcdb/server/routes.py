@@ -26,7 +26,8 @@ from starlette.requests import Request
 
 from qcflow.errors import InvalidInput
 from qcflow.qcdb.errors import WouldTakeLong, quick_only
-from qcflow.qcdb.model import ObjectInfo
+from qcflow.qcdb.model import ObjectInfo, cache_valid_until
+from qcflow.qcdb.query import now_ms
 from qcflow.qcdb.repository import Repository
 from qcflow.qcdb.server.http import Reply, int_header, object_headers, parse_range
 from qcflow.qcdb.server.listing import FORMATS, negotiate, render
@@ -107,17 +108,37 @@ async def get_object(ctx: Context, request: Request, rest: str) -> Reply:
         data = b""
     else:
         info, data = await ctx.read(ctx.repo.get, url.path, url.timestamp, url.filters, **kwargs)
+    until = await _cache_valid_until(ctx, url, info, kwargs)
     if _etag_matches(request, info):
-        return _object_reply(info, status=304)
+        reply = _object_reply(info, status=304)
+        reply.headers["Cache-Valid-Until"] = until
+        return reply
     if ctx.options.redirect:
         reply = _object_reply(info, status=303)
+        reply.headers["Cache-Valid-Until"] = until
         reply.headers["Location"] = info.download_url
         return reply
     reply = _object_reply(info, data)
+    reply.headers["Cache-Valid-Until"] = until
     reply.cacheable = url.timestamp is not None  # "now" moves: never replay it
     if request.method == "HEAD":
         reply.length = info.size
     return reply
+
+
+async def _cache_valid_until(
+    ctx: Context, url: ParsedUrl, info: ObjectInfo, bounds: dict[str, Any]
+) -> str:
+    """The ``Cache-Valid-Until`` of a resolved object (:func:`.model.cache_valid_until`): the
+    versions the same query could return are those of its path, filters and bounds."""
+    at = now_ms() if url.timestamp is None else url.timestamp
+    if url.uuid is not None:  # a version named by id never changes
+        return str(info.valid_until)
+    # only versions created since this one can take over (and the listing stays short)
+    since = max(info.created, bounds.get("not_before") or 0)
+    versions = await ctx.read(ctx.repo.browse, url.path, url.filters, not_before=since,
+                              not_after=bounds.get("not_after"))  # fmt: skip
+    return str(cache_valid_until(info, at, versions))
 
 
 async def _single_upload(request: Request) -> UploadFile:

@@ -1,0 +1,264 @@
+"""QCDB at scale: millions of versions in the embedded store and in PostgreSQL.
+
+    python bench/qcdb_scale.py [--versions 1000000] [--queries 2000] [--pg URL]
+                               [--backends sqlite,postgres] [--workers 1,2,4] [--duration 8]
+
+1. Fills each backend with VERSIONS versions shaped like QC's: 100,000 objects
+   (``qc/<10 detectors>/MO/<100 tasks>/h<100>``), one version per run and object (run r valid
+   for one hour, QC's activity metadata: RunNumber, PassName, PeriodName, ...), created run after
+   run. Rows go in through the store's own index code (SQLite: ``Index.insert`` in large
+   transactions) or PostgreSQL's ``COPY`` (same columns, then the path counts and keys); content
+   files are written only for the versions the benchmark reads (every row names a UUID file;
+   a million 2 kB files would measure the filesystem, not the index).
+2. p50/p99 latency, embedded (``get`` needs the content file and reads it):
+   GET by time + RunNumber of a random object, ``latest`` under a task folder (100 objects),
+   ``browse`` of one object (all its versions) and of a detector (newest 100).
+3. PostgreSQL: the plans of those queries (``EXPLAIN``), printed for docs/qcdb.md.
+4. Server throughput on the PostgreSQL store with 1, 2 and 4 workers under ``wrk -t2 -c32``
+   (random GET URLs), next to nginx serving a static 2 kB file in the same run.
+
+Without --pg a throw-away cluster is started (tests/qcdb/pgcluster.py: Debian's binaries).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import qcdb as small_bench  # bench/qcdb.py: nginx, wrk, load
+from qcflow.qcdb import LocalRepository
+from qcflow.qcdb.model import ObjectInfo, new_id, ticks_ms
+from qcflow.qcdb.postgres import PostgresRepository, make_url
+from qcflow.qcdb.urls import build
+
+T0 = 1_700_000_000_000
+RUN_MS = 3_600_000
+OBJECTS = 100_000
+DETECTORS = ["TPC", "ITS", "TOF", "MCH", "MID", "EMC", "FT0", "FV0", "ZDC", "TRD"]
+PAYLOAD = bytes(range(256)) * 8  # 2 kB
+MD5 = hashlib.md5(PAYLOAD, usedforsecurity=False).hexdigest()
+
+
+def path_of(i: int) -> str:
+    return f"qc/{DETECTORS[i % 10]}/MO/Task{(i // 10) % 100}/h{i // 1000}"
+
+
+def metadata(v: int) -> dict[str, str]:
+    return {"RunNumber": str(500_000 + v), "PassName": "apass1", "PeriodName": "LHC24ab",
+            "RunType": "PHYSICS", "ObjectType": "TH1F", "qc_task_name": "Task",
+            "adjustableEOV": "1"}  # fmt: skip
+
+
+def versions(total: int) -> Iterator[tuple[int, int, ObjectInfo, int]]:
+    """``(object, run, info, ticks)`` for every version, in creation order (run after run)."""
+    objects = min(OBJECTS, total)
+    for v in range(max(1, total // objects)):
+        start = T0 + v * RUN_MS
+        meta = metadata(v)
+        for i in range(objects):
+            uid = new_id()
+            created = ticks_ms(uid.time)
+            yield i, v, ObjectInfo(
+                path=path_of(i), id=str(uid), valid_from=start, valid_until=start + RUN_MS,
+                created=created, last_modified=created, md5=MD5, size=len(PAYLOAD),
+                content_type="application/root", file_name="TH1F.root", metadata=meta,
+                initial_valid_until=start + RUN_MS,
+            ), uid.time  # fmt: skip
+
+
+def pick_queries(total: int, n: int) -> set[tuple[int, int]]:
+    objects = min(OBJECTS, total)
+    runs = max(1, total // objects)
+    rng = random.Random(1)
+    return {(rng.randrange(objects), rng.randrange(runs)) for _ in range(n)}
+
+
+def fill_sqlite(repo: LocalRepository, total: int, wanted: set[tuple[int, int]]) -> None:
+    rows = versions(total)
+    while True:
+        with repo.index.write() as db:
+            n = 0
+            for i, v, info, ticks in rows:
+                repo.index.insert(db, info, ticks)
+                if (i, v) in wanted:
+                    repo._write_content(info.id, PAYLOAD)
+                n += 1
+                if n == 50_000:
+                    break
+        if n < 50_000:
+            return
+
+
+def fill_postgres(repo: PostgresRepository, total: int, wanted: set[tuple[int, int]]) -> None:
+    from psycopg.types.json import Jsonb
+
+    columns = ("id, ticks, path, valid_from, valid_until, initial_valid_until, created, "
+               "last_modified, md5, size, content_type, file_name, metadata")  # fmt: skip
+    with repo.index.write() as db:
+        with db.cursor().copy(f"COPY qcdb_objects ({columns}) FROM STDIN") as copy:
+            for i, v, info, ticks in versions(total):
+                copy.write_row((info.id, ticks, info.path, info.valid_from, info.valid_until,
+                                info.initial_valid_until, info.created, info.last_modified,
+                                info.md5, info.size, info.content_type, info.file_name,
+                                Jsonb(info.metadata)))  # fmt: skip
+                if (i, v) in wanted:
+                    repo._write_content(info.id, PAYLOAD)
+        db.execute("INSERT INTO qcdb_paths SELECT path, count(*) FROM qcdb_objects GROUP BY path")
+        db.execute("INSERT INTO qcdb_keys SELECT unnest(%s::text[])", (sorted(metadata(0)),))
+    with repo.index.reading() as conn:
+        conn.execute("VACUUM ANALYZE qcdb_objects")
+        conn.execute("VACUUM ANALYZE qcdb_paths")
+
+
+def percentiles(call: Callable[[Any], object], args: list[Any]) -> tuple[float, float]:
+    times = []
+    for arg in args:
+        start = time.perf_counter()
+        call(arg)
+        times.append((time.perf_counter() - start) * 1000)
+    times.sort()
+    return statistics.median(times), times[min(len(times) - 1, int(len(times) * 0.99))]
+
+
+def measure(name: str, repo: LocalRepository, total: int, wanted: set[tuple[int, int]]) -> None:
+    gets = [(path_of(i), T0 + v * RUN_MS + RUN_MS // 2, {"RunNumber": str(500_000 + v)})
+            for i, v in sorted(wanted)]  # fmt: skip
+    random.Random(2).shuffle(gets)
+    rng = random.Random(3)
+    folders = [f"qc/{rng.choice(DETECTORS)}/MO/Task{rng.randrange(100)}/.*" for _ in range(100)]
+    objects = [path_of(rng.randrange(min(OBJECTS, total))) for _ in range(200)]
+    detectors = [f"qc/{d}/.*" for d in DETECTORS] * 5
+    percentiles(lambda q: repo.get(*q), gets[:200])  # warm the caches
+    for what, call, args in (
+        ("GET by time + RunNumber", lambda q: repo.get(*q), gets),
+        ("latest under a task folder (100 objects)", repo.latest, folders),
+        ("browse one object (every version)", repo.browse, objects),
+        ("browse a detector, newest 100", lambda p: repo.browse(p, limit=100), detectors),
+    ):
+        p50, p99 = percentiles(call, args)
+        print(f"  {name:9s} {what:42s} p50 {p50:8.3f} ms  p99 {p99:8.3f} ms  (n={len(args)})")
+
+
+def explain(repo: PostgresRepository) -> None:
+    queries = {
+        "GET by time + metadata": (
+            "SELECT id FROM qcdb_objects WHERE path = 'qc/TPC/MO/Task3/h5' AND valid_from <= "
+            f"{T0 + RUN_MS // 2} AND valid_until > {T0 + RUN_MS // 2} AND metadata @> "
+            '\'{"RunNumber": "500000"}\' ORDER BY ticks DESC, id DESC LIMIT 1'
+        ),
+        "latest under a folder": (
+            "SELECT o.* FROM qcdb_paths p CROSS JOIN LATERAL (SELECT id FROM qcdb_objects "
+            "WHERE path = p.path ORDER BY ticks DESC, id DESC LIMIT 1) o "
+            "WHERE p.path >= 'qc/TPC/MO/Task3/' AND p.path < 'qc/TPC/MO/Task30' ORDER BY p.path"
+        ),
+        "browse newest 100": (
+            "SELECT id FROM qcdb_objects WHERE path >= 'qc/TPC/' AND path < 'qc/TPC0' "
+            "ORDER BY ticks DESC, id DESC LIMIT 100"
+        ),
+    }
+    with repo.index.reading() as conn:
+        for what, sql in queries.items():
+            print(f"  EXPLAIN ({what}):")
+            for (line,) in conn.execute("EXPLAIN " + sql):
+                print(f"    {line}")
+
+
+def serve_throughput(url: str, wanted: set[tuple[int, int]], workers: list[int],
+                     duration: int) -> None:  # fmt: skip
+    use_wrk = small_bench.ensure_tools()
+    urls = [build(path_of(i), (T0 + v * RUN_MS + 1,), {"RunNumber": str(500_000 + v)})
+            for i, v in sorted(wanted)][:2000]  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="qcflow-scale-") as tmp_name:
+        tmp = Path(tmp_name)
+        nginx, nginx_url = small_bench.start_nginx(tmp, 2)
+        try:
+            for n in workers:
+                port = small_bench.free_port()
+                proc = subprocess.Popen([sys.executable, "-m", "qcflow", "qcdb", "serve",
+                                         "--qcdb", url, "--port", str(port), "--workers", str(n)],
+                                        stderr=subprocess.DEVNULL)  # fmt: skip
+                base = f"http://127.0.0.1:{port}"
+                try:
+                    small_bench.wait_for(base + "/", timeout=60)
+                    small_bench.load(base, urls, 2, tmp, use_wrk)  # warm-up
+                    ours = small_bench.load(base, urls, duration, tmp, use_wrk)
+                    ceiling = small_bench.load(nginx_url, ["/static"], duration, tmp, use_wrk)
+                finally:
+                    proc.terminate()
+                    proc.wait(timeout=30)
+                print(
+                    f"  server on PostgreSQL, {n} worker(s): {ours:8,.0f} requests/s; nginx "
+                    f"static 2 kB in the same run: {ceiling:8,.0f} ({ours / ceiling:.0%})"
+                )
+        finally:
+            nginx.terminate()
+            nginx.wait(timeout=20)
+
+
+@contextmanager
+def postgres(url: str | None) -> Iterator[str]:
+    if url is not None:
+        yield url
+        return
+    from tests.qcdb.pgcluster import running_cluster, unavailable
+
+    reason = unavailable()
+    if reason is not None:
+        raise SystemExit(f"no PostgreSQL: {reason}")
+    with running_cluster() as cluster:
+        name = cluster.new_database()
+        yield cluster.url(name)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--versions", type=int, default=1_000_000)
+    parser.add_argument("--queries", type=int, default=2000)
+    parser.add_argument("--pg", default=None, help="an empty PostgreSQL database to fill")
+    parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument("--workers", default="1,2,4", help="server workers to measure ('' none)")
+    parser.add_argument("--duration", type=int, default=8)
+    args = parser.parse_args()
+    backends = args.backends.split(",")
+    wanted = pick_queries(args.versions, args.queries)
+    with tempfile.TemporaryDirectory(prefix="qcflow-scale-") as tmp_name:
+        tmp = Path(tmp_name)
+        if "sqlite" in backends:
+            repo = LocalRepository(tmp / "sqlite", fsync=False)
+            start = time.perf_counter()
+            fill_sqlite(repo, args.versions, wanted)
+            print(f"embedded: filled {args.versions:,} versions in "
+                  f"{time.perf_counter() - start:.0f} s")  # fmt: skip
+            measure("embedded", repo, args.versions, wanted)
+            repo.close()
+        if "postgres" in backends:
+            with postgres(args.pg) as pg:
+                url = make_url(pg, tmp / "pg-objects")
+                repo = PostgresRepository(url, fsync=False)
+                start = time.perf_counter()
+                fill_postgres(repo, args.versions, wanted)
+                print(f"postgres: filled {args.versions:,} versions in "
+                      f"{time.perf_counter() - start:.0f} s")  # fmt: skip
+                measure("postgres", repo, args.versions, wanted)
+                explain(repo)
+                repo.close()
+                if args.workers:
+                    workers = [int(w) for w in args.workers.split(",")]
+                    serve_throughput(url, wanted, workers, args.duration)
+
+
+if __name__ == "__main__":
+    main()
