@@ -118,6 +118,26 @@ def test_array_branches_are_drawn_as_ttree_draw_does() -> None:
     np.testing.assert_array_equal(side_a.y, [1, 3, 5])
 
 
+@pytest.mark.parametrize("x", ["time", "meta.runNumber"])
+def test_a_trend_plot_has_fixed_margins_and_nothing_cut_at_its_edges(x, monkeypatch) -> None:
+    """tight_layout measures every label with a layout pass as costly as the drawing itself:
+    the margins of one pad are fixed instead, with room for rotated date labels."""
+    from matplotlib.figure import Figure
+
+    def refuse(self, *args, **kwargs):
+        raise AssertionError("tight_layout called")
+
+    monkeypatch.setattr(Figure, "tight_layout", refuse)
+    plot = PlotSpec("t", f"title;{x};x [cm]", graphs=(
+        GraphSpec("mean", "mean", f"vertex_X.mean:{x}", option="*"),))  # fmt: skip
+    data, warnings = render_plot(plot, COLUMNS)
+    assert warnings == []
+    pixels = image(data)[..., :3]
+    for edge in (pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]):
+        assert (edge > 0.9).all()  # white: no label reaches the border
+    assert (pixels[-40:] < 0.5).any()  # the x-axis title is drawn, above the border
+
+
 def test_a_histogram_plot_is_published_as_a_th1f_with_its_png() -> None:
     """A one-expression varexp is a histogram (TTree::Draw's): its TH1F at the plot's path,
     with the selection applied, the title and the expression as x title; the PNG next to it."""

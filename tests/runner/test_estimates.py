@@ -75,3 +75,12 @@ def test_bad_values_are_named_where_they_are(tmp_path, data, message):
     with pytest.raises(InvalidInput) as err:
         read_estimates(path)
     assert str(err.value).endswith(message)
+
+
+def test_a_task_name_with_a_line_break_is_quoted_in_the_one_line_error(tmp_path):
+    path = tmp_path / "res.json"
+    path.write_text(json.dumps({"a\nb": {"cpu": "x"}}))
+    with pytest.raises(InvalidInput) as err:
+        read_estimates(path)
+    assert "\n" not in str(err.value)
+    assert "'a\\nb'.cpu: expected a number" in str(err.value)

@@ -12,7 +12,7 @@ import json
 import sys
 
 from qcflow.runner import run_workflow
-from tests._wait import DEADLINE, POLL
+from tests._wait import DEADLINE, POLL, wait_until
 
 from .conftest import task, write_workflow
 
@@ -100,3 +100,63 @@ def test_dynamic_resources_rebook_siblings_from_measurements(tmp_path, options):
 
     assert not overlap(serial)
     assert overlap(learned)
+
+
+def test_the_tree_is_found_through_proc_without_psutil_children(tmp_path, options, monkeypatch):
+    """psutil's children() reads the whole process table; the monitor follows /proc instead."""
+    import psutil
+
+    def refuse(self, recursive=False):
+        raise AssertionError("psutil children() called")
+
+    monkeypatch.setattr(psutil.Process, "children", refuse)
+    (tmp_path / "hog.py").write_text(HOG)
+    hog = task("hog", f"{sys.executable} hog.py {DEADLINE}; true")
+    wf = write_workflow(tmp_path / "wf.json", [hog])
+    result = run_workflow(wf, dataclasses.replace(options, monitor_interval=0.2))
+    assert result.ok
+    lines = [json.loads(x) for x in (tmp_path / "metrics.log").read_text().splitlines()]
+    samples = [x for x in lines if x["event"] == "sample"]
+    assert max(s["nprocs"] for s in samples) >= 2
+    assert result.summary["tasks"][0]["peak_pss_mb"] > 50
+
+
+def test_tree_pids_lists_every_descendant_and_nothing_for_a_gone_process():
+    import subprocess
+
+    import psutil
+
+    from qcflow.runner.monitor import tree_pids
+
+    proc = subprocess.Popen(["bash", "-c", "(sleep 30; true) & sleep 30 & wait"])
+    try:
+        parent = psutil.Process(proc.pid)
+        # bash's three descendants, then none ends or starts for 30 s: a stable tree
+        wait_until(lambda: len(parent.children(recursive=True)) >= 3, "three descendants")
+        expected = {proc.pid, *(c.pid for c in parent.children(recursive=True))}
+        assert set(tree_pids(proc.pid) or []) == expected
+    finally:
+        for child in psutil.Process(proc.pid).children(recursive=True):
+            child.kill()
+        proc.kill()
+        proc.wait()
+    assert tree_pids(proc.pid) == []
+
+
+def test_a_quiet_task_is_sampled_less_often_and_again_at_once_when_it_changes():
+    from qcflow.runner.monitor import _Watched, next_every
+
+    quiet = _Watched("t", 1)
+    members = frozenset({1, 2})
+    everies = []
+    for pss in (100.0, 100.5, 100.0, 101.0, 100.2, 100.9):  # within 2 %: no change
+        quiet.every = next_every(quiet, members, pss)
+        everies.append(quiet.every)
+    assert everies == [1, 2, 4, 8, 8, 8]
+    assert next_every(quiet, frozenset({1, 2, 3}), 100.5) == 1  # a new process
+    quiet.every = 8
+    assert next_every(quiet, frozenset({1, 2, 3}), 150.0) == 1  # memory moved
+    enforced = _Watched("t", 1, limit_mb=500.0)
+    for _ in range(5):
+        enforced.every = next_every(enforced, members, 100.0)
+    assert enforced.every == 2

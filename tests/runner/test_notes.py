@@ -97,3 +97,33 @@ def test_a_large_run_lists_tasks_that_succeeded_with_notes(tmp_path, options):
     text = console.export_text()
     assert "said" in text and "no input" in text
     assert "t12" not in text
+
+
+def test_only_files_there_before_the_run_are_removed_before_a_task_starts(
+    tmp_path, options, monkeypatch
+):
+    """A first run unlinks nothing (each directory is listed once); a rerun removes the old
+    notes (with the marker), and a retry always clears."""
+    import dataclasses
+
+    from qcflow.runner import engine, run_workflow
+
+    from .conftest import task, write_workflow
+
+    removed: list[str] = []
+    real_remove = engine.remove_marker
+    monkeypatch.setattr(engine, "remove_marker", lambda p: (removed.append(p.name), real_remove(p)))
+    noted = 'echo "a note" > "$QCFLOW_TASK_NOTES"'
+    flaky = f"{noted}; test -e once || {{ touch once; exit 1; }}"
+    wf = write_workflow(
+        tmp_path / "wf.json", [task("a", noted), task("b", "true", needs=["a"]), task("c", flaky)]
+    )
+    first = run_workflow(wf, dataclasses.replace(options, retry_on_failure=1))
+    assert first.ok
+    assert removed == ["c.log_done"]  # c's retry only
+    removed.clear()
+    again = run_workflow(wf, dataclasses.replace(options, rerun_from="a"))
+    assert again.ok
+    # --rerun-from removed a's and b's markers up front; a's notes of the first run are there
+    assert removed == ["a.log_done"]
+    assert again.summary["tasks"][0]["notes"] == ["a note"]

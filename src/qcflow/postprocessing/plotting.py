@@ -47,7 +47,14 @@ from qcflow.postprocessing.expressions import (
     parse_expression,
     parse_varexp,
 )
-from qcflow.postprocessing.images import GraphData, PlotImage, new_figure, png, tag_x_axis
+from qcflow.postprocessing.images import (
+    GraphData,
+    PlotImage,
+    new_figure,
+    one_pad_margins,
+    png,
+    tag_x_axis,
+)
 from qcflow.postprocessing.plot_spec import GraphSpec, LegendSpec, PlotSpec
 
 __all__ = [
@@ -331,7 +338,7 @@ def _decorate(
     _y_range(axes, plot, warnings)
     if len(plot.graphs) > 1:
         _legend(figure, axes, plot.legend)
-    figure.tight_layout()
+    one_pad_margins(figure)
 
 
 def _format_x(axes: Any, varexp: str) -> None:

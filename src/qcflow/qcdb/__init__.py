@@ -39,13 +39,17 @@ patterns, apply validity only with a timestamp and ignore filters on never-seen 
 
 from __future__ import annotations
 
-from qcflow.qcdb.client import HttpRepository
+from typing import TYPE_CHECKING, Any
+
 from qcflow.qcdb.errors import AccessDenied, ObjectNotFound, PayloadTooLarge, QcdbUnavailable
 from qcflow.qcdb.local import LocalRepository
 from qcflow.qcdb.model import ObjectInfo
 from qcflow.qcdb.open import default_url, open_repository
 from qcflow.qcdb.query import Query, normalize_validity
 from qcflow.qcdb.repository import Fetched, Repository, fetch_many
+
+if TYPE_CHECKING:
+    from qcflow.qcdb.client import HttpRepository
 
 __all__ = [
     "AccessDenied",
@@ -63,3 +67,14 @@ __all__ = [
     "normalize_validity",
     "open_repository",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # The HTTP client pulls in httpx (and with it asyncio, ssl, click, rich): a third of a second
+    # that a run on an embedded store never needs, so it is imported when first asked for.
+    if name == "HttpRepository":
+        from qcflow.qcdb.client import HttpRepository
+
+        return HttpRepository
+    msg = f"module {__name__!r} has no attribute {name!r}"
+    raise AttributeError(msg)

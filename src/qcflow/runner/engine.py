@@ -21,7 +21,6 @@ sibling resources (``--dynamic-resources``), archives logs (``--production-mode`
 
 from __future__ import annotations
 
-import dataclasses
 import heapq
 import os
 import signal
@@ -93,6 +92,8 @@ class Engine:
         #: Running tasks being ended for memory: key -> the reason.
         self._out_of_memory: dict[int, str] = {}
         self._groups: dict[str, list[int]] = defaultdict(list)
+        #: Names in each task directory when its first task started (see _may_exist).
+        self._listed: dict[Path, set[str]] = {}
         if options.dynamic_resources:
             for i, t in enumerate(plan.tasks):
                 group = group_of(t.name)
@@ -174,13 +175,13 @@ class Engine:
         planned = self.plan.tasks[action.task]
         record = self.records[action.task]
         now = time.time()
-        job = self._job(planned, action)
         if self.s.real:
-            remove_marker(planned.marker)
-            notes.clear(planned.notes)
-            job = dataclasses.replace(
-                job, marker=planned.marker, marker_text=self._marker(action, now)
-            )
+            if action.attempt > 1 or self._may_exist(planned):
+                remove_marker(planned.marker)
+                notes.clear(planned.notes)
+            job = self._job(planned, action, planned.marker, self._marker(action, now))
+        else:
+            job = self._job(planned, action)
         record.start = record.start or now
         record.lane = action.lane
         record.booked_mem_mb = booked_mb
@@ -209,20 +210,42 @@ class Engine:
         self._pending[i] = (stamp, text)
         return text
 
-    def _job(self, planned: PlannedTask, action: sch.Start) -> Job:
+    def _job(
+        self, planned: PlannedTask, action: sch.Start, marker: Path | None = None, text: str = ""
+    ) -> Job:
         return Job(
             key=action.task,
             name=planned.name,
             command=planned.shell_text,
             cwd=planned.cwd,
-            env={**self.plan.process_env(planned), notes.NOTES_ENV: str(planned.notes)},
+            env=self.plan.process_env(planned, **{notes.NOTES_ENV: str(planned.notes)}),
             log=planned.log,
             nice=19 if action.lane == "backfill" else 0,
             timeout=self.options.task_timeout,
             attempt=action.attempt,
             cpu=planned.demand.cpu,
             mem=planned.demand.mem,
+            marker=marker,
+            marker_text=text,
         )
+
+    def _may_exist(self, planned: PlannedTask) -> bool:
+        """Whether the task's marker or notes may be there from before this run.
+
+        Each directory is listed once, when its first task starts: a task's own files appear
+        only when it runs, so a name missing then needs no ``unlink`` at its first attempt
+        (two failing system calls per task saved; retries always remove).
+        """
+        names = self._listed.get(planned.cwd)
+        if names is None:
+            try:
+                names = set(os.listdir(planned.cwd))  # noqa: PTH208 (names only, one call)
+            except OSError:  # not created yet (the executor makes it), or unreadable: check
+                names = set() if not planned.cwd.exists() else None
+            if names is None:
+                return True
+            self._listed[planned.cwd] = names
+        return planned.marker.name in names or planned.notes.name in names
 
     # -- a task ended ------------------------------------------------------------------------
 

@@ -61,7 +61,11 @@ def read_estimates(path: Path) -> dict[str, Estimate]:
     if not isinstance(data, dict):
         msg = f"--update-resources: {path} must hold an object of task name -> resources"
         raise InvalidInput(msg)
-    return {str(name): _estimate(value, f"{path}: {name}") for name, value in data.items()}
+    # A task name with a line break or another control character is shown quoted: one line.
+    return {
+        str(name): _estimate(value, f"{path}: {name if name.isprintable() else repr(name)}")
+        for name, value in data.items()
+    }
 
 
 def _number(value: Any, where: str) -> float | None:

@@ -1,11 +1,17 @@
 """Resource monitoring: CPU and memory of each running task's process tree, sampled in a thread.
 
 Every ``interval`` seconds (default 1 s; the thread sleeps on an event in between, it does not
-spin) each running task's tree (its main process and all descendants, via psutil) is measured:
+spin) each running task's tree (its main process and all descendants, found by following
+``/proc/<pid>/task/<tid>/children``: the cost follows the tree, not the machine's process table
+as psutil's ``children`` does) is measured:
 CPU % (100 = one core; summed over the tree, from the change since the previous sample), PSS,
 USS and swap in MB (summed; from ``/proc/<pid>/smaps_rollup``, so shared pages count once in PSS).
 Each sample becomes one metric-log line; per task the peaks and the CPU mean are kept for the
 summary and ``--dynamic-resources``. A task shorter than one interval has no sample.
+
+A task whose tree did not change (same processes, PSS within 2 %) is sampled less often: every
+2, 4, then 8 intervals (2 with ``limit_mb``), back to every interval at the first change. Two
+long quiet tasks then cost the runner a few reads of ``/proc`` every 8 s instead of every second.
 
 The engine calls :meth:`Monitor.add` when a task starts and :meth:`Monitor.remove` when it ends;
 both are cheap and thread-safe. A task added with ``limit_mb`` (``--enforce-memory``) whose tree's
@@ -16,6 +22,7 @@ sampling thread (the engine only records it and wakes its loop).
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,6 +34,9 @@ from qcflow.runner.logs import JsonLinesLog
 __all__ = ["Monitor", "Usage"]
 
 _MB = 1024.0 * 1024.0
+#: A quiet task is sampled every 1, 2, 4, 8 intervals (2 at most when its memory is enforced).
+_MAX_EVERY = 8
+_MAX_EVERY_ENFORCED = 2
 
 
 @dataclass
@@ -53,6 +63,10 @@ class _Watched:
     key: int = 0
     limit_mb: float | None = None
     reported: bool = False
+    #: Sampled every ``every`` rounds, from round ``due``; what the last sample saw.
+    every: int = 1
+    due: int = 0
+    last: tuple[frozenset[int], float] | None = None
 
 
 class Monitor:
@@ -96,7 +110,9 @@ class Monitor:
                 current = list(self._watched.values())
             self._round += 1
             for watched in current:
-                self._sample(watched)
+                if self._round >= watched.due:
+                    self._sample(watched)
+                    watched.due = self._round + watched.every
 
     def _sample(self, watched: _Watched) -> None:
         tree = self._tree(watched)
@@ -110,6 +126,7 @@ class Monitor:
                 pss += getattr(mem, "pss", 0.0) / _MB
                 uss += mem.uss / _MB
                 swap += getattr(mem, "swap", 0.0) / _MB
+        watched.every = next_every(watched, frozenset(p.pid for p in tree), pss)
         usage = watched.usage
         usage.samples += 1
         usage.cpu_sum += cpu
@@ -135,16 +152,60 @@ class Monitor:
     @staticmethod
     def _tree(watched: _Watched) -> list[psutil.Process]:
         """The task's processes, reusing psutil objects so CPU % is measured between samples."""
-        try:
-            root = watched.procs.get(watched.pid) or psutil.Process(watched.pid)
-            members = [root, *root.children(recursive=True)]
-        except psutil.Error:
-            return []
         known = watched.procs
-        fresh = {p.pid: known.get(p.pid, p) for p in members}
-        for pid, proc in fresh.items():
-            if pid not in known:
-                with contextlib.suppress(psutil.Error):
+        pids = tree_pids(watched.pid)
+        if pids is None:  # no /proc/<pid>/task/*/children: ask psutil
+            try:
+                root = known.get(watched.pid) or psutil.Process(watched.pid)
+                pids = [watched.pid, *(c.pid for c in root.children(recursive=True))]
+            except psutil.Error:
+                return []
+        fresh: dict[int, psutil.Process] = {}
+        for pid in pids:
+            proc = known.get(pid)
+            if proc is None:
+                try:
+                    proc = psutil.Process(pid)
                     proc.cpu_percent(None)  # first call starts the measurement
+                except psutil.Error:
+                    continue
+            fresh[pid] = proc
         watched.procs = fresh
         return list(fresh.values())
+
+
+def tree_pids(pid: int) -> list[int] | None:
+    """``pid`` and its descendants, from ``/proc``; ``[]`` when ``pid`` is gone, ``None`` when
+    the kernel has no ``children`` files (then psutil is asked)."""
+    found: list[int] = []
+    todo = [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            threads = os.listdir(f"/proc/{current}/task")  # noqa: PTH208 (speed: plain calls)
+        except OSError:
+            if current == pid:
+                # Gone, or no /proc at all (not Linux): psutil then.
+                return [] if os.path.exists("/proc/self/task") else None  # noqa: PTH110
+            continue
+        found.append(current)
+        for tid in threads:
+            try:
+                with open(f"/proc/{current}/task/{tid}/children", "rb") as file:  # noqa: PTH123
+                    todo += [int(c) for c in file.read().split()]
+            except FileNotFoundError:
+                if not os.path.exists(f"/proc/{current}/task/{tid}"):  # noqa: PTH110
+                    continue  # the thread ended
+                return None
+            except OSError:
+                continue
+    return found
+
+
+def next_every(watched: _Watched, members: frozenset[int], pss: float) -> int:
+    """How many rounds until the task's next sample: doubled while nothing changes."""
+    last, watched.last = watched.last, (members, pss)
+    if last is None or last[0] != members or abs(pss - last[1]) > 0.02 * max(last[1], 1.0):
+        return 1
+    most = _MAX_EVERY if watched.limit_mb is None else _MAX_EVERY_ENFORCED
+    return min(watched.every * 2, most)

@@ -31,6 +31,7 @@ import os
 import sysconfig
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from qcflow.errors import InvalidInput
@@ -67,7 +68,7 @@ class PlannedTask:
     def name(self) -> str:
         return self.task.name
 
-    @property
+    @cached_property
     def notes(self) -> Path:
         """Where the task may leave notes (:mod:`~qcflow.runner.notes`), next to its log."""
         return self.cwd / f"{self.task.name}{NOTES_SUFFIX}"
@@ -92,10 +93,9 @@ class Plan:
     rerun: set[int] = field(default_factory=set)
     warnings: list[str] = field(default_factory=list)
 
-    def process_env(self, planned: PlannedTask) -> dict[str, str]:
-        env = dict(self.environ)
-        env.update(planned.env)
-        return env
+    def process_env(self, planned: PlannedTask, **extra: str) -> dict[str, str]:
+        """The task's environment: the base, its declared plain values, then ``extra``."""
+        return {**self.environ, **planned.env, **extra}
 
 
 def build_plan(

@@ -34,7 +34,7 @@ import numpy.typing as npt
 from qcflow.objects.plots import Frame
 from qcflow.objects.root import Axis, Histogram
 from qcflow.postprocessing import root_style
-from qcflow.postprocessing.images import GraphData, PlotImage, new_figure, png
+from qcflow.postprocessing.images import GraphData, PlotImage, new_figure, one_pad_margins, png
 from qcflow.postprocessing.plot_spec import GraphSpec
 from qcflow.postprocessing.plotting import (
     date_axis,
@@ -177,7 +177,7 @@ def _pads(plot: SlicePlot, series: SliceSeries) -> tuple[Any, list[GraphData]]:
         figure.subplots_adjust(left=0.07, right=0.98, bottom=0.08, top=0.9, wspace=0.35,
                                hspace=0.6)  # fmt: skip
     else:
-        _margins(figure)
+        one_pad_margins(figure)
     return figure, graphs
 
 
@@ -230,7 +230,7 @@ def _slices(plot: SlicePlot, series: SliceSeries) -> tuple[Any, list[GraphData]]
         graphs = []
     _axes(axes, plot)
     axes.set_title(root_style.mathtext(plot.title))
-    _margins(figure)
+    one_pad_margins(figure)
     return figure, graphs
 
 
@@ -281,16 +281,11 @@ def _slices_2d(plot: SlicePlot, series: SliceSeries) -> tuple[Any, list[GraphDat
         graphs.append(GraphData(plot.name, lx, values, pad=0))
     _labels(axes, plot)
     axes.set_title(root_style.mathtext(plot.title))
-    _margins(figure)
+    one_pad_margins(figure)
     return figure, graphs
 
 
 # -- decoration ----------------------------------------------------------------------------------
-
-
-def _margins(figure: Any) -> None:
-    """Fixed margins for one pad (``tight_layout`` costs as much as drawing the plot)."""
-    figure.subplots_adjust(left=0.14, right=0.96, bottom=0.14, top=0.9)
 
 
 def _labels(axes: Any, plot: SlicePlot) -> None:
