@@ -8,6 +8,7 @@ the reason, when ROOT cannot be imported.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -15,6 +16,17 @@ from functools import cache
 from typing import Any
 
 import pytest
+
+#: ``pytestmark`` of a module of ROOT tests that import ROOT themselves (ACLiC, PyROOT): marked
+#: ``root`` and skipped, with the reason, where the `root` extra is not installed.
+ROOT_MODULE = [
+    pytest.mark.root,
+    pytest.mark.skipif(
+        importlib.util.find_spec("ROOT") is None,
+        reason="CERN ROOT is not installed (pip install -e '.[root]': PyPI package `root`, "
+        "Python 3.11 x86-64 only)",
+    ),
+]
 
 PRELUDE = """
 import json, sys

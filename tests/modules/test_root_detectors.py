@@ -12,7 +12,6 @@ here from the counts as QC's ``TH2ElecMapReductor`` does (float32 cells, pads O2
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -33,15 +32,9 @@ from qcflow.postprocessing.api import load
 from qcflow.postprocessing.decoding import decode
 from qcflow.postprocessing.engine import Engine, EngineOptions
 from qcflow.qcdb.local import LocalRepository
+from tests._root import ROOT_MODULE
 
-pytestmark = [
-    pytest.mark.root,
-    pytest.mark.skipif(
-        importlib.util.find_spec("ROOT") is None,
-        reason="CERN ROOT is not installed (pip install -e '.[root]': PyPI package `root`, "
-        "Python 3.11 x86-64 only)",
-    ),
-]
+pytestmark = ROOT_MODULE
 
 HERE = Path(__file__).parent
 RATIO_CLASS = "o2::quality_control_modules::common::TH2Ratio<TH2F>"

@@ -9,7 +9,6 @@ ACLiC), declared from the spec's class names, members and versions.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -25,6 +24,7 @@ from qcflow.objects.root import CCDB_KEY, read_root
 from qcflow.objects.streamed import read_key
 from qcflow.qcdb.local import LocalRepository
 from qcflow.report.collect import collect
+from tests._root import ROOT_MODULE
 from tests.postprocessing.test_quality_task import (
     HOUR,
     QUALITIES,
@@ -35,14 +35,7 @@ from tests.postprocessing.test_quality_task import (
     task,
 )
 
-pytestmark = [
-    pytest.mark.root,
-    pytest.mark.skipif(
-        importlib.util.find_spec("ROOT") is None,
-        reason="CERN ROOT is not installed (pip install -e '.[root]': PyPI package `root`, "
-        "Python 3.11 x86-64 only)",
-    ),
-]
+pytestmark = ROOT_MODULE
 
 HERE = Path(__file__).parent
 LONG = "x" * 300  # longer than 254 bytes: ROOT's long string form
