@@ -66,6 +66,7 @@ def shoot(out: Path) -> None:
             )
             snap("matrix", f"/ui/matrix?period={PERIOD}&pass={PASS}", "#matrix")
             p.click(f"tr[data-run='{bad}'] td[data-detector=ZDC]")
+            p.wait_for_selector("#cell-detail .qo")  # the cell reads its objects when opened
             p.screenshot(path=str(out / "matrix.png"))
             snap(
                 "quality",

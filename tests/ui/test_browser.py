@@ -200,6 +200,7 @@ def test_the_matrix_shows_the_bad_runs_and_opens_their_quality_objects(page: Pag
     assert p.locator("td[data-quality=Good]").count() > len(runs)
     run = min(bad)
     p.click(f"tr[data-run='{run}'] td[data-detector=ZDC]")
+    p.wait_for_selector("#cell-detail .qo .inputs a")  # read when the cell opens
     p.click("#cell-detail a:text-is('RecCheck')")
     p.wait_for_url(re.compile(f"/ui/object/qc_async/ZDC/QO/RecCheck\\?RunNumber={run}"))
     page.ready()

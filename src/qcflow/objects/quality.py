@@ -24,7 +24,8 @@ a report, :meth:`QualityObject.to_json_bytes`)::
                   "validFrom": 1700000000000, "validUntil": 1700003600000, "beamType": ""}}
 
 Either is stored with ``ObjectType=o2::quality_control::core::QualityObject`` and ``qc_quality``
-metadata like QC's own, so listings and filters work the same. QC's ``Activity`` has a partition
+metadata like QC's own, so listings and filters work the same, and a listing alone gives the
+verdict (:func:`listed_quality`, the level without flags). QC's ``Activity`` has a partition
 name, fill number and original run number qcflow does not model: they are read and ignored,
 written empty/0; QC's open validity end (uint64 max) is qcflow's ``VALIDITY_MAX``.
 """
@@ -40,7 +41,7 @@ from typing import Any, ClassVar, NamedTuple
 from qcflow._hints import did_you_mean
 from qcflow.errors import InvalidInput
 from qcflow.objects.activity import Activity
-from qcflow.objects.metadata import QUALITY_OBJECT_CLASS, qo_metadata
+from qcflow.objects.metadata import QC_QUALITY, QUALITY_OBJECT_CLASS, qo_metadata
 from qcflow.objects.paths import qo_path
 
 __all__ = [
@@ -52,6 +53,7 @@ __all__ = [
     "Quality",
     "QualityObject",
     "flag_type",
+    "listed_quality",
 ]
 
 NULL_LEVEL = 10
@@ -97,6 +99,18 @@ def flag_type(name: str) -> FlagType:
             return flag
     msg = f"unknown quality flag {name!r}{did_you_mean(name, FLAG_TYPES)}"
     raise InvalidInput(msg)
+
+
+def listed_quality(metadata: Mapping[str, str]) -> Quality | None:
+    """The verdict a quality object's QCDB metadata names (``qc_quality``: the level, as QC and
+    qcflow write it), without flags; None when it names none QC knows (stores of other writers
+    or older versions may lack it): then only the payload tells.
+    """
+    text = metadata.get(QC_QUALITY, "").strip()
+    for name, level in _LEVELS.items():
+        if text in (str(level), name):
+            return Quality(level, name)
+    return None
 
 
 class Flag(NamedTuple):

@@ -20,6 +20,12 @@ configs ZDC's ``RecCheck`` and its aggregate ``ZDCQuality/ZDCQuality``, MCH's ``
 ``PreclustersCheck``; EMC's and the example's configs have no checks. The cell's colour is the
 worst of them (QC's order: Good < Medium < Bad < Null).
 
+Verdicts: by default every quality object is downloaded and decoded (the report shows flags
+and writes each object). With ``decode=False`` (the UI's matrix) a verdict comes from the
+listing's ``qc_quality`` metadata (:func:`~qcflow.objects.quality.listed_quality`) and an
+object is decoded only when its :attr:`QualityEntry.qo` is first asked for; objects whose
+metadata names no verdict (stores of older versions or other writers) are decoded at once.
+
 Nothing for the period and pass: :func:`nothing_found` says so and what the store does hold.
 """
 
@@ -27,10 +33,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from qcflow.objects.metadata import PASS_NAME, PERIOD_NAME, RUN_NUMBER
 from qcflow.objects.paths import PNG_COMPANION
-from qcflow.objects.quality import Quality, QualityObject
+from qcflow.objects.quality import Quality, QualityObject, listed_quality
 from qcflow.qcdb.model import ObjectInfo
 from qcflow.qcdb.repository import Repository
 
@@ -42,17 +49,22 @@ _HINTS = 10  # periods named in the hint of an empty report
 
 @dataclass(frozen=True)
 class QualityEntry:
-    """One quality object: its detector, name (path after ``QO/``), run and verdict."""
+    """One quality object: its detector, name (path after ``QO/``), run and verdict.
+
+    ``quality`` is the verdict (with its flags when decoded, the level alone when listed);
+    ``qo``, the decoded object, is read from the QCDB when first asked for.
+    """
 
     detector: str
     name: str
     run: int
-    qo: QualityObject
+    quality: Quality
     info: ObjectInfo
+    load: Callable[[], QualityObject] = field(repr=False, compare=False)
 
-    @property
-    def quality(self) -> Quality:
-        return self.qo.quality
+    @cached_property
+    def qo(self) -> QualityObject:
+        return self.load()
 
 
 @dataclass(frozen=True)
@@ -101,14 +113,16 @@ def collect(
     *,
     provenance: str = "qc_async",
     read: Callable[[ObjectInfo], bytes] | None = None,
+    decode: bool = True,
 ) -> ReportData:
-    """Read the qualities, runs and plots of a period and pass (see the module docstring)."""
+    """Read the qualities, runs and plots of a period and pass (see the module docstring;
+    ``decode=False`` takes verdicts from the listing and decodes objects when asked)."""
     data = ReportData(repo.url, provenance, period, pass_name)
     filters = {PERIOD_NAME: period, PASS_NAME: pass_name}
     fetch = read or (lambda info: repo.download(info.id).data)
     for folder in repo.subfolders(provenance):
         detector = folder.rsplit("/", 1)[-1]
-        judged = _qualities(repo, data, detector, filters, fetch)
+        judged = _qualities(repo, data, detector, filters, fetch, decode)
         plotted = _monitor_objects(repo, data, detector, filters)
         if judged or plotted:
             data.detectors.append(detector)
@@ -117,19 +131,29 @@ def collect(
 
 
 def _qualities(repo: Repository, data: ReportData, detector: str, filters: dict[str, str],
-               fetch: Callable[[ObjectInfo], bytes]) -> bool:  # fmt: skip
+               fetch: Callable[[ObjectInfo], bytes], decode: bool) -> bool:  # fmt: skip
     prefix = f"{data.provenance}/{detector}/QO/"
     newest: dict[tuple[str, int], ObjectInfo] = {}
     for info in repo.browse(prefix + ".*", filters):  # newest first
         newest.setdefault((info.path, _run(info)), info)
     for (path, run), info in sorted(newest.items()):
-        qo = QualityObject.decode(fetch(info), path)
-        entry = QualityEntry(detector, path.removeprefix(prefix), run, qo, info)
+        entry = _entry(detector, path.removeprefix(prefix), run, info, fetch, decode)
         data.qualities.setdefault((run, detector), []).append(entry)
         if run:
             data.runs.setdefault(run, (info.valid_from, info.valid_until))
         data.checked.add(detector)
     return bool(newest)
+
+
+def _entry(detector: str, name: str, run: int, info: ObjectInfo,
+           fetch: Callable[[ObjectInfo], bytes], decode: bool) -> QualityEntry:  # fmt: skip
+    """The entry of one quality object, decoded now unless its listing names its verdict."""
+    listed = None if decode else listed_quality(info.metadata)
+    if listed is not None:
+        return QualityEntry(detector, name, run, listed, info,
+                            lambda: QualityObject.decode(fetch(info), info.path))  # fmt: skip
+    qo = QualityObject.decode(fetch(info), info.path)
+    return QualityEntry(detector, name, run, qo.quality, info, lambda: qo)
 
 
 def _monitor_objects(repo: Repository, data: ReportData, detector: str,

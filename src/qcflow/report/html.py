@@ -29,7 +29,7 @@ def _time(ms: int) -> str:
 
 
 def _quality_line(entry: QualityEntry, local: str, remote: str) -> str:
-    quality = entry.quality
+    quality = entry.qo.quality  # with its flags (a listed verdict has none)
     flags = [f"{f.type.name}: {f.comment}" if f.comment else f.type.name for f in quality.flags]
     tooltip = escape(" | ".join(flags) or quality.name, quote=True)
     links = f'<a href="{escape(local, quote=True)}">json</a>'

@@ -11,7 +11,9 @@ store and on any CCDB-compatible server alike:
   [&id=uuid]``: one version (the newest created match without ``at``, as QCG shows it) with its
   metadata, its kind (root, png, quality, json) and, for a quality object, the decoded verdict;
 - ``download/<uuid>``: the content with byte ranges (JSROOT reads ROOT files in ranges);
-- ``matrix?period=P&pass=A``: runs x detectors from :func:`qcflow.report.collect.collect`;
+- ``matrix?period=P&pass=A``: runs x detectors from :func:`qcflow.report.collect.collect`,
+  verdicts from the listing (``decode=False``): a cell names its quality objects (path, id,
+  verdict) and the page asks ``object?...&id=`` for their flags and inputs when it is opened;
 - ``runs?path=P&<filters>``: the runs of the objects under ``P`` with their validity, which
   turns a trend point (a time or a run) into a run;
 - ``layouts``: see :mod:`qcflow.ui.layouts` (writes need the write token when one is set).
@@ -174,7 +176,7 @@ class Api:
     def __init__(self, repo: Repository, options: ApiOptions) -> None:
         self.repo = repo
         self.options = options
-        # The matrix decodes every quality object of a period: its answer is kept per query
+        # The matrix lists every quality object of a period: its answer is kept per query
         # while the store is unchanged (repositories with a ``version()``, the embedded store).
         version = getattr(repo, "version", None)
         self._version: Callable[[], object] | None = version if callable(version) else None
@@ -318,15 +320,16 @@ class Api:
         return JSONResponse(answer)
 
     def _matrix(self, period: str, pass_name: str, provenance: str) -> JSONObject:
-        data = collect(self.repo, period, pass_name, provenance=provenance)
+        data = collect(self.repo, period, pass_name, provenance=provenance, decode=False)
         cells: list[JSONObject] = []
         for (run, detector), entries in sorted(data.qualities.items()):
             cells.append({
                 "run": run,
                 "detector": detector,
                 "quality": worst([e.quality for e in entries]).name,
-                "objects": [{**quality_json(e.qo, e.info.path), "path": e.info.path,
-                             "id": e.info.id, "name": e.name} for e in entries],
+                "objects": [{"quality": e.quality.name, "level": e.quality.level,
+                             "path": e.info.path, "id": e.info.id, "name": e.name}
+                            for e in entries],
             })  # fmt: skip
         return {
             "period": period,

@@ -382,14 +382,22 @@ async function matrixView() {
   main.append(el("table", { id: "matrix" }, head, ...rows), detail);
 }
 
-function showCell(detail, cell, m) {
+async function showCell(detail, cell, m) {
+  // The matrix lists verdicts only: a cell's quality objects (flags, what they judged) are
+  // read when it is opened.
   const params = (run) => new URLSearchParams({ ...(run ? { RunNumber: String(run) } : {}), PeriodName: m.period, PassName: m.pass });
-  detail.replaceChildren(el("h3", { text: `${cell.detector}, run ${cell.run || "period"}: ${cell.quality}` }),
-    ...cell.objects.map((o) => el("div", { class: "qo" },
-      el("p", {}, el("span", { class: "verdict", "data-quality": o.quality, text: o.quality }), " ",
-        el("a", { href: `/ui/object/${o.path}?${params(cell.run)}`, text: o.name }),
-        o.flags.length ? ` — ${o.flags.map((f) => f.name + (f.comment ? ": " + f.comment : "")).join("; ")}` : ""),
-      ...judgedLinks(o, cell.run, m.period, m.pass))));
+  const heading = el("h3", { text: `${cell.detector}, run ${cell.run || "period"}: ${cell.quality}` });
+  detail.replaceChildren(heading, el("p", { class: "muted", text: "loading…" }));
+  const read = await Promise.all(cell.objects.map((o) => api(`object?${new URLSearchParams({ path: o.path, id: o.id })}`)));
+  detail.replaceChildren(heading,
+    ...cell.objects.map((o, i) => {
+      const qo = read[i].qualityObject;
+      return el("div", { class: "qo" },
+        el("p", {}, el("span", { class: "verdict", "data-quality": o.quality, text: o.quality }), " ",
+          el("a", { href: `/ui/object/${o.path}?${params(cell.run)}`, text: o.name }),
+          qo.flags.length ? ` — ${qo.flags.map((f) => f.name + (f.comment ? ": " + f.comment : "")).join("; ")}` : ""),
+        ...judgedLinks(qo, cell.run, m.period, m.pass));
+    }));
 }
 
 // --- layouts -----------------------------------------------------------------------------
