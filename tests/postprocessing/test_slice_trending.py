@@ -17,6 +17,7 @@ from qcflow.demo.store import store_histograms
 from qcflow.generators.qc_postproc import override_values
 from qcflow.generators.registry import load_registry
 from qcflow.objects.activity import Activity
+from qcflow.objects.metadata import QCFLOW_SOURCES
 from qcflow.objects.root import Axis, Histogram, decode_histogram
 from qcflow.objects.tree import tree_branches
 from qcflow.postprocessing.api import load
@@ -290,6 +291,18 @@ def run_slices(repo: LocalRepository, config: dict[str, Any], parallel: bool = F
 def trend(repo: LocalRepository) -> dict[str, np.ndarray]:
     info = repo.latest(TREND)[0]
     return decode(repo.get(TREND, info.valid_from).data, info)  # type: ignore[no-any-return]
+
+
+def test_slice_trends_name_their_sources_in_qcflow_sources_metadata(
+    repo: LocalRepository,
+) -> None:
+    fill(repo, range(1, 3))
+    run_slices(repo, task())
+    base = "qc_async/EMC/MO/Slices"
+    sources = {name: repo.latest(f"{base}/{name}")[0].metadata.get(QCFLOW_SOURCES)
+               for name in ("Slices", "p_run", "p_slices")}  # fmt: skip
+    h = "qc_async/EMC/MO/Test/h"
+    assert sources == {"Slices": f"{h}1,{h}2", "p_run": f"{h}1", "p_slices": f"{h}2"}
 
 
 def test_the_trend_table_layout(repo: LocalRepository) -> None:

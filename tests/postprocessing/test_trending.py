@@ -9,15 +9,19 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from qcflow.generators.qc_postproc import override_values
 from qcflow.generators.registry import load_registry
 from qcflow.objects.activity import Activity
+from qcflow.objects.metadata import QCFLOW_SOURCES
 from qcflow.objects.quality import Quality, QualityObject
 from qcflow.postprocessing.api import load
 from qcflow.postprocessing.classes import REGISTRY
 from qcflow.postprocessing.decoding import decode
 from qcflow.postprocessing.engine import Engine, EngineOptions
+from qcflow.postprocessing.plot_spec import GraphSpec, PlotSpec, plot_sources
 from qcflow.postprocessing.reductors import Reductor
 from qcflow.qcdb.local import LocalRepository
 
@@ -247,6 +251,33 @@ def test_condition_sources(repo: LocalRepository) -> None:
     )  # fmt: skip
     run_task(repo, task)
     np.testing.assert_array_equal(trend(repo)["MeanVertex.value"], [0.5, 0.5, 0.7])
+
+
+def test_trends_name_their_sources_in_qcflow_sources_metadata(repo: LocalRepository) -> None:
+    fill(repo, range(1, 3))
+    plots = [
+        {"name": "x_trend", "varexp": "vertex_X.mean:meta.runNumber"},
+        {"name": "zy", "varexp": "vertex_Z.mean-vertex_Y.mean:vertex_Y.entries"},
+        {"name": "run", "varexp": "meta.runNumber:time"},
+    ]
+    run_task(repo, three_sources(plots=plots))
+    base = "qc_async/TST/MO/BeamSpotTrending"
+    sources = {name: repo.latest(f"{base}/{name}")[0].metadata.get(QCFLOW_SOURCES)
+               for name in ("BeamSpotTrending", "x_trend", "x_trend.png", "zy", "run")}  # fmt: skip
+    vertex = "qc_async/GLO/MO/Vertexing/vertex_"
+    assert sources == {
+        "BeamSpotTrending": f"{vertex}X,{vertex}Y,{vertex}Z",  # the tree: every source
+        "x_trend": f"{vertex}X",
+        "x_trend.png": f"{vertex}X",  # the PNG companion as its plot
+        "zy": f"{vertex}Z,{vertex}Y",  # in the varexp's order, y first
+        "run": None,  # no source in the varexp: no key
+    }
+
+
+@given(st.permutations(["a", "ab", "a_b", "b"]))
+def test_plot_sources_picks_the_longest_source_name(names: list[str]) -> None:
+    graph = GraphSpec("g", "", "ab.mean + a_b.x:a.entries")
+    assert plot_sources(PlotSpec("p", graphs=(graph,)), names) == ["ab", "a_b", "a"]
 
 
 def test_parallel_reduction_gives_the_same_trend(repo: LocalRepository) -> None:

@@ -6,20 +6,40 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from qcflow.demo.zdc import ZDC_ISSUES
+from qcflow.postprocessing.api import load
+from qcflow.postprocessing.engine import Engine, EngineOptions
+from qcflow.qcdb.local import LocalRepository
+from qcflow.ui.api import ApiOptions
+from qcflow.ui.app import create_ui_app
 from tests._judged import PASS, PERIOD
-from tests.ui.conftest import Page
+from tests.ui.conftest import Page, Served
 
 pytestmark = pytest.mark.browser
 
 HIST = "qc_async/ZDC/MO/Rec/h_ADC_ZEM1"
 TREND = "qc_async/ZDC/MO/ZDCQuality/Trends/details/RecCheck"
 DRAWN = 60_000  # ms: a generous bound for a busy 2-core machine, not a speed assertion
+
+
+#: Where JSROOT drew point ``i`` of the drawn graph: the frame painter's own axis functions, in
+#: page pixels.
+POINT = """(i) => {
+    const div = document.querySelector('#drawing .draw');
+    const fp = div.painter.getFramePainter();
+    const graph = div.painter.getObject();
+    const box = div.querySelector('svg').getBoundingClientRect();
+    return [box.left + fp.getFrameX() + fp.grx(graph.fX[i]),
+            box.top + fp.getFrameY() + fp.gry(graph.fY[i])];
+}"""
 
 
 def clean(page: Page, *expected: int) -> None:
@@ -126,18 +146,7 @@ def test_a_trend_point_clicked_through_to_its_run(page: Page, judged: tuple) -> 
     p = page.open(f"/ui/object/{TREND}")
     drawn_svg(p)
     index = 3
-    # Where JSROOT drew point `index`: the frame painter's own axis functions, in page pixels.
-    x, y = p.evaluate(
-        """(i) => {
-        const div = document.querySelector('#drawing .draw');
-        const fp = div.painter.getFramePainter();
-        const graph = div.painter.getObject();
-        const box = div.querySelector('svg').getBoundingClientRect();
-        return [box.left + fp.getFrameX() + fp.grx(graph.fX[i]),
-                box.top + fp.getFrameY() + fp.gry(graph.fY[i])];
-        }""",
-        index,
-    )
+    x, y = p.evaluate(POINT, index)
     p.mouse.click(x, y)
     p.wait_for_url(
         re.compile(f"/ui/object/qc_async/ZDC/QO/RecCheck\\?RunNumber={runs[index].number}")
@@ -146,6 +155,70 @@ def test_a_trend_point_clicked_through_to_its_run(page: Page, judged: tuple) -> 
     p.wait_for_selector(".quality .verdict")
     assert p.locator(".quality .inputs a").count() >= 1
     clean(page)
+
+
+#: A TrendingTask over the demo's ZEM histograms: its plot trends two sources, ZEM1 first.
+ZEM_TRENDING = {
+    "className": "o2::quality_control::postprocessing::TrendingTask",
+    "moduleName": "QualityControl", "detectorName": "ZDC", "active": "true",
+    "producePlotsOnUpdate": "false",
+    "dataSources": [{"type": "repository", "path": "ZDC/MO/Rec", "names": ["h_ADC_ZEM1",
+                     "h_ADC_ZEM2"], "reductorName": "o2::quality_control_modules::common::TH1Reductor",
+                     "moduleName": "QcCommon"}],
+    "plots": [{"name": "zem_mean", "title": "ZEM mean;run;ADC",
+               "varexp": "h_ADC_ZEM1.mean-h_ADC_ZEM2.mean:meta.runNumber", "option": "*"}],
+    "initTrigger": ["userorcontrol"], "updateTrigger": ["foreachlatest:qcdb:ZDC/MO/Rec/h_ADC_ZEM1"],
+    "stopTrigger": ["userorcontrol"],
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def trended_server(
+    judged: tuple[Path, list[Any]], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """The UI over a copy of the demo store where a TrendingTask trended the ZEM histograms."""
+    root = tmp_path_factory.mktemp("trended") / "qcdb"
+    shutil.copytree(judged[0], root)
+    config_file = root.parent / "zem-trending.json"
+    activity = {"number": "0", "type": "PHYSICS", "passName": PASS, "periodName": PERIOD,
+                "provenance": "qc_async"}  # fmt: skip
+    config_file.write_text(json.dumps({"qc": {
+        "config": {"database": {"implementation": "CCDB", "host": str(root)},
+                   "Activity": activity, "postprocessing": {"periodSeconds": "0.01"}},
+        "postprocessing": {"ZEMTrending": ZEM_TRENDING},
+    }}))  # fmt: skip
+    Engine(load(str(config_file), ""), EngineOptions(parallel=False)).run()
+    repo = LocalRepository(root)
+    served = Served(create_ui_app(repo, ApiOptions()))
+    yield served.url
+    served.stop()
+    repo.close()
+
+
+def test_a_trending_point_opens_the_source_histogram_of_its_run(
+    chromium_browser: Any, trended_server: str, judged: tuple
+) -> None:
+    runs = judged[1]
+    page = Page(chromium_browser, trended_server)
+    try:
+        p = page.open("/ui/object/qc_async/ZDC/MO/ZEMTrending/zem_mean")
+        drawn_svg(p)
+        first, second = (f"qc_async/ZDC/MO/Rec/h_ADC_ZEM{i}" for i in (1, 2))
+        assert [a.get_attribute("href") for a in p.locator("#sources a").all()] == [
+            f"/ui/object/{first}",
+            f"/ui/object/{second}",
+        ]
+        index = 4
+        x, y = p.evaluate(POINT, index)
+        p.mouse.click(x, y)
+        p.wait_for_url(re.compile(f"/ui/object/{first}\\?RunNumber={runs[index].number}$"))
+        page.ready()
+        drawn_svg(p)
+        assert p.get_attribute("#drawing .draw", "data-drawn") == "TH1F"
+        assert p.text_content("#metadata") and f"{runs[index].number}" in p.inner_text("#metadata")
+        clean(page)
+    finally:
+        page.page.close()
 
 
 def test_a_layout_exported_deleted_imported_is_identical(page: Page, ui_server: str) -> None:

@@ -24,6 +24,7 @@ __all__ = [
     "OBJECT_TYPE",
     "PASS_NAME",
     "PERIOD_NAME",
+    "QCFLOW_SOURCES",
     "QCFLOW_VERSION",
     "QC_CHECK_NAME",
     "QC_COMPATIBLE_VERSION",
@@ -49,6 +50,10 @@ DRAW_OPTIONS = "drawOptions"
 DISPLAY_HINTS = "displayHints"
 QC_VERSION = "qc_version"
 QCFLOW_VERSION = "qcflow_version"
+#: qcflow's own key on a trend (tree or plot): the comma-separated QCDB paths of the data sources
+#: it trends, the plot's first one first (``qcflow ui`` opens the first one's object of a run
+#: when a trend point is clicked)
+QCFLOW_SOURCES = "qcflow_sources"
 #: The ``qc_version`` qcflow writes: QC's readers treat objects of versions below 0.25 as wrapped
 #: ``MonitorObject``s, so qcflow declares the QC version whose layout it writes (its own version
 #: goes under ``qcflow_version``).

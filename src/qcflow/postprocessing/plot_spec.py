@@ -19,6 +19,7 @@ __all__ = [
     "LegendSpec",
     "PlotSpec",
     "plot_branches",
+    "plot_sources",
 ]
 
 
@@ -89,3 +90,17 @@ class PlotSpec:
 def plot_branches(plots: Sequence[PlotSpec]) -> set[str]:
     """Every branch the plots read (to check them against the trend's columns)."""
     return {b for plot in plots for g in plot.graphs for e in g.expressions() for b in e.branches}
+
+
+def plot_sources(plot: PlotSpec, names: Sequence[str]) -> list[str]:
+    """The data sources (of ``names``) whose branches (``<source>.<leaf>``) the plot's
+    ``varexp`` s read, in the order they appear: graph by graph, ``y`` before ``x``."""
+    found: list[str] = []
+    for graph in plot.graphs:
+        for expression in parse_varexp(graph.varexp):
+            for branch in sorted(expression.branches, key=expression.text.find):
+                owners = [n for n in names if branch.startswith(f"{n}.")]
+                source = max(owners, key=len, default=None)
+                if source is not None and source not in found:
+                    found.append(source)
+    return found

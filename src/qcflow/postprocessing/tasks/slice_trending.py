@@ -29,6 +29,7 @@ resumed trend.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from functools import partial
 from itertools import pairwise
@@ -54,7 +55,7 @@ from qcflow.postprocessing.tasks.slice_trending_config import (
     SliceTrendingConfig,
     parse_slice_trending,
 )
-from qcflow.postprocessing.tasks.trending import stored_trend, trend_time
+from qcflow.postprocessing.tasks.trending import sources_metadata, stored_trend, trend_time
 from qcflow.postprocessing.trend_table import META_RUN, TIME, TrendTable
 from qcflow.postprocessing.triggers import Trigger
 from qcflow.postprocessing.values import Node
@@ -113,8 +114,9 @@ class SliceTrendingTask(Task):
                           self.config.task_name, len(self.table))  # fmt: skip
         if self.options.produce_plots_on_update:
             self.objects.start_publishing(
-                self.table, self.config.task_name, PublicationPolicy.THROUGH_STOP
-            )
+                self.table, self.config.task_name, PublicationPolicy.THROUGH_STOP,
+                metadata=self._sources(trigger, self.options.data_sources),
+            )  # fmt: skip
 
     def update(self, trigger: Trigger, services: Services) -> None:
         results = self._prefetcher.results(trigger, services)
@@ -133,12 +135,15 @@ class SliceTrendingTask(Task):
         time = trend_time(trigger, self.options.trending_timestamp)
         self.table.append(trigger.activity.number, time, values)
         if self.options.produce_plots_on_update:
-            self._plots(services)
+            self._plots(trigger, services)
 
     def finalize(self, trigger: Trigger, services: Services) -> None:
         if not self.options.produce_plots_on_update:
-            self.objects.start_publishing(self.table, self.config.task_name)
-        self._plots(services)
+            self.objects.start_publishing(
+                self.table, self.config.task_name,
+                metadata=self._sources(trigger, self.options.data_sources),
+            )  # fmt: skip
+        self._plots(trigger, services)
         if self.skipped:
             self.log.warning("%s: %d points skipped because a source was missing",
                              self.config.task_name, self.skipped)  # fmt: skip
@@ -181,7 +186,11 @@ class SliceTrendingTask(Task):
         return SliceSeries(columns[TIME].astype(float), columns[META_RUN].astype(float), fields,
                            self._names(source), source.division)  # fmt: skip
 
-    def _plots(self, services: Services) -> None:
+    def _sources(self, trigger: Trigger, sources: Iterable[SliceSource]) -> dict[str, str]:
+        provenance = trigger.activity.provenance
+        return sources_metadata(provenance, (s.object_path() for s in sources))
+
+    def _plots(self, trigger: Trigger, services: Services) -> None:
         """Draw every plot -- in the engine's worker processes unless ``--no-IPC``."""
         if not len(self.table):
             self.log.info("%s: no entries in the trend so far, no plots", self.config.task_name)
@@ -194,7 +203,9 @@ class SliceTrendingTask(Task):
             jobs, services.reducer.map(render_slice_plot, jobs), strict=True
         ):
             image = publishable(plot, series, data, graphs, partial(_redraw, plot, series))
-            self.objects.start_publishing(image, plot.name, PublicationPolicy.ONCE)
+            sources = self._sources(trigger, [self.options.source(plot.source)])
+            self.objects.start_publishing(image, plot.name, PublicationPolicy.ONCE,
+                                          metadata=sources)  # fmt: skip
 
 
 def _redraw(plot: Any, series: SliceSeries) -> Any:

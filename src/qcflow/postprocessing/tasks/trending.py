@@ -24,10 +24,13 @@ Speed (*qcflow*): at the first update of a ``foreach*`` sequence, the objects of
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from qcflow.objects.activity import Activity
+from qcflow.objects.metadata import QCFLOW_SOURCES
 from qcflow.postprocessing.object_manager import PublicationPolicy
+from qcflow.postprocessing.plot_spec import plot_sources
 from qcflow.postprocessing.plotting import plot_image
 from qcflow.postprocessing.prefetch import PREFETCH, Prefetcher
 from qcflow.postprocessing.reduction import ReduceRequest, ReduceResult
@@ -39,7 +42,7 @@ from qcflow.postprocessing.trend_table import TrendTable
 from qcflow.postprocessing.triggers import Trigger
 from qcflow.postprocessing.values import Node
 
-__all__ = ["PREFETCH", "TrendingTask", "stored_trend", "trend_time"]
+__all__ = ["PREFETCH", "TrendingTask", "sources_metadata", "stored_trend", "trend_time"]
 
 _UINT32_MAX = 2**32 - 1
 
@@ -54,6 +57,13 @@ def trend_time(trigger: Trigger, choice: str) -> int:
     else:
         ms = trigger.activity.valid_until
     return min(max(ms // 1000, 0), _UINT32_MAX)
+
+
+def sources_metadata(provenance: str, paths: Iterable[str]) -> dict[str, str]:
+    """The ``qcflow_sources`` metadata of a trend object: the QCDB paths (``paths`` under
+    ``provenance``) of the sources it trends, first one first; none without sources."""
+    unique = list(dict.fromkeys(f"{provenance}/{path}" for path in paths))
+    return {QCFLOW_SOURCES: ",".join(unique)} if unique else {}
 
 
 def stored_trend(task: Any, services: Services) -> dict[str, Any] | None:
@@ -115,20 +125,24 @@ class TrendingTask(Task):
             self._resume(services)
         if self.options.produce_plots_on_update:
             self.objects.start_publishing(
-                self.table, self.config.task_name, PublicationPolicy.THROUGH_STOP
-            )
+                self.table, self.config.task_name, PublicationPolicy.THROUGH_STOP,
+                metadata=self._sources(trigger.activity, self._trended()),
+            )  # fmt: skip
 
     def update(self, trigger: Trigger, services: Services) -> None:
         complete = self._trend(trigger, services)
         if self.options.produce_plots_on_update and (
             complete or not self.options.trend_if_all_inputs
         ):
-            self._plots()
+            self._plots(trigger.activity)
 
     def finalize(self, trigger: Trigger, services: Services) -> None:
         if not self.options.produce_plots_on_update:
-            self.objects.start_publishing(self.table, self.config.task_name)
-        self._plots()
+            self.objects.start_publishing(
+                self.table, self.config.task_name,
+                metadata=self._sources(trigger.activity, self._trended()),
+            )  # fmt: skip
+        self._plots(trigger.activity)
         if self.missing:
             self.log.warning(
                 "%s: %d missing inputs were recorded as NaN", self.config.task_name, self.missing
@@ -199,14 +213,25 @@ class TrendingTask(Task):
         self.table.load(columns)
         self.log.info("%s: continuing the stored trend (%d entries)", name, len(self.table))
 
-    def _plots(self) -> None:
+    def _trended(self) -> list[str]:
+        """The names of the sources whose objects are in the QCDB (not conditions)."""
+        return [s.name for s in self.options.data_sources if s.type != "condition"]
+
+    def _sources(self, activity: Activity, names: Iterable[str]) -> dict[str, str]:
+        paths = {s.name: s.object_path() for s in self.options.data_sources}
+        return sources_metadata(activity.provenance, (paths[name] for name in names))
+
+    def _plots(self, activity: Activity) -> None:
         if not len(self.table):
             self.log.info("%s: no entries in the trend so far, no plots", self.config.task_name)
             return
         columns = self.table.columns()
+        trended = self._trended()
         for plot in self.options.plots:
             image, warnings = plot_image(plot, columns)
             for warning in set(warnings) - self._warned:
                 self._warned.add(warning)
                 self.log.warning("%s: %s", self.config.task_name, warning)
-            self.objects.start_publishing(image, plot.name, PublicationPolicy.ONCE)
+            sources = self._sources(activity, plot_sources(plot, trended))
+            self.objects.start_publishing(image, plot.name, PublicationPolicy.ONCE,
+                                          metadata=sources)  # fmt: skip

@@ -122,12 +122,20 @@ function pointRunHandler(summary, runs) {
   };
 }
 
+function trendSources(summary) {
+  // The QCDB paths of the sources a TrendingTask / SliceTrendingTask trend reads, first one first.
+  return (summary.metadata?.qcflow_sources || "").split(",").filter(Boolean);
+}
+
 function trendTarget(summary, run) {
   // QualityTask trends (.../Trends/details/<check>, .../Trends/global/<a>/<b>) open the quality
-  // object of that run; other trends open the detector's monitor objects in runs mode.
+  // object of that run; trends naming their sources (qcflow_sources) that run's first source
+  // object; other trends (older stores) the detector's monitor objects in runs mode.
   const m = summary.path.match(/^(.*?\/[^/]+)\/MO\/[^/]+\/Trends\/(?:details|global)\/(.+)$/);
   const p = new URLSearchParams({ RunNumber: String(run) });
   if (m) return `/ui/object/${m[1]}/QO/${m[2]}?${p}`;
+  const [source] = trendSources(summary);
+  if (source) return `/ui/object/${source}?${p}`;
   const det = summary.path.split("/").slice(0, 3).join("/");
   return `/ui/folder/${det}?run=${run}`;
 }
@@ -166,7 +174,8 @@ async function drawInto(box, summary, { options = [], ignoreDefaults = false, tr
   div.painter = painter;
   div.dataset.drawn = object._typename;
   if (trend && /^TGraph|^TMultiGraph/.test(object._typename)) {
-    const det = summary.path.split("/").slice(0, 3).join("/");
+    // The runs of the objects next to the trended source (else to the trend): a point's run.
+    const det = (trendSources(summary)[0] || summary.path).split("/").slice(0, 3).join("/");
     const runs = (await api(`runs?${new URLSearchParams({ path: det, ...Object.fromEntries(filterParams()) })}`)).runs;
     painter.configureUserClickHandler(pointRunHandler(summary, runs));
     box.append(el("p", { class: "muted", text: "Click a point to open that run." }));
@@ -318,6 +327,12 @@ async function objectView(path) {
   } else {
     main.append(drawing);
     await drawInto(drawing, summary);
+  }
+  const sources = trendSources(summary);
+  if (sources.length) {
+    const links = sources.map((s, i) => el("li", {}, el("a", { href: `/ui/object/${s}${keep()}`, text: s }),
+      i === 0 && sources.length > 1 ? " (a clicked point opens this one)" : ""));
+    main.append(el("div", { class: "section" }, el("h3", { text: "Trended sources" }), el("ul", { id: "sources" }, ...links)));
   }
   main.append(await layoutAdder(summary), metadataTable(summary), await versionsTable(path, summary));
 }
