@@ -94,23 +94,20 @@ def _arrays(graph: Graph) -> tuple[npt.NDArray[np.float64], ...]:
     return tuple(out)
 
 
+#: ``(values, errors, finite)`` of one graph along one axis.
+_AxisPoints = tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.bool_]]
+
+
 def _x_span(graphs: Sequence[Graph], frame: Frame) -> tuple[float, float]:
     if frame.x_labels:
         return -0.5, len(frame.x_labels) - 0.5
-    lows, highs = [], []
+    points: list[_AxisPoints] = []
     for graph in graphs:
         arrays = _arrays(graph)
         x = arrays[0]
         ex = arrays[2] if len(arrays) > 2 else np.zeros_like(x)
-        finite = np.isfinite(x)
-        if finite.any():
-            lows.append(float(np.min((x - ex)[finite])))
-            highs.append(float(np.max((x + ex)[finite])))
-    if not lows:
-        return 0.0, 1.0
-    low, high = min(lows), max(highs)
-    margin = 0.05 * (high - low) if high > low else max(abs(low) * 0.05, 0.5)
-    return low - margin, high + margin
+        points.append((x, ex, np.isfinite(x)))
+    return _padded_span(points, 0.05, 0.5)
 
 
 def _y_span(graphs: Sequence[Graph], frame: Frame) -> tuple[float, float]:
@@ -118,19 +115,34 @@ def _y_span(graphs: Sequence[Graph], frame: Frame) -> tuple[float, float]:
     (ROOT draws a graph inside its frame histogram's range, which must therefore be set)."""
     if frame.y_range is not None:
         return frame.y_range
-    lows, highs = [], []
+    points: list[_AxisPoints] = []
     for graph in graphs:
         arrays = _arrays(graph)
         y = arrays[1]
         ey = arrays[3] if len(arrays) > 3 else np.zeros_like(y)
-        finite = np.isfinite(y) & np.isfinite(ey)
+        points.append((y, ey, np.isfinite(y) & np.isfinite(ey)))
+    return _padded_span(points, 0.1, 1.0)
+
+
+def _padded_span(
+    points: Sequence[
+        tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.bool_]]
+    ],
+    fraction: float,
+    least: float,
+) -> tuple[float, float]:
+    """From the lowest value - error to the highest value + error of the ``finite`` points of
+    every ``(values, errors, finite)``, widened on each side by ``fraction`` of that span (of
+    the value itself, at least ``least``, when the span is empty); (0, 1) without any point."""
+    lows, highs = [], []
+    for values, errors, finite in points:
         if finite.any():
-            lows.append(float(np.min((y - ey)[finite])))
-            highs.append(float(np.max((y + ey)[finite])))
+            lows.append(float(np.min((values - errors)[finite])))
+            highs.append(float(np.max((values + errors)[finite])))
     if not lows:
         return 0.0, 1.0
     low, high = min(lows), max(highs)
-    margin = 0.1 * (high - low) if high > low else max(abs(low) * 0.1, 1.0)
+    margin = fraction * (high - low) if high > low else max(abs(low) * fraction, least)
     return low - margin, high + margin
 
 
