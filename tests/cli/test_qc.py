@@ -195,15 +195,21 @@ def test_no_input_is_said_on_stderr_and_in_the_task_notes(
     assert notes.read_text(encoding="utf-8") == line + "\n"
 
 
-def test_inputs_of_other_runs_are_no_input_for_this_one(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def vertexing_store_of_run_1(tmp_path: Path) -> Path:
+    """A store holding the beam-spot task's three inputs, for run 1 only."""
     store = tmp_path / "qcdb"
     repo = LocalRepository(store, fsync=False)
     activity = Activity(1, "PHYSICS", "LHC24ab", "apass1", "qc_async")
     for name in ("vertex_X", "vertex_Y", "beamSpot"):
         put_th1(repo, f"qc_async/GLO/MO/Vertexing/{name}", np.zeros(3), activity, 1000, 2000)
     repo.close()
+    return store
+
+
+def test_inputs_of_other_runs_are_no_input_for_this_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = vertexing_store_of_run_1(tmp_path)
     path = write(tmp_path, with_tasks({"BeamSpotTrending": trending_task()}))
     overrides = f"qc.config.database.host={store};qc.config.Activity.number=2"
     assert main(["qc", "--config", str(path), "--override-values", overrides, "--no-IPC"]) == 0
@@ -238,12 +244,7 @@ def test_a_run_that_publishes_writes_no_note(
 def test_inputs_that_exist_are_not_called_missing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    store = tmp_path / "qcdb"
-    repo = LocalRepository(store, fsync=False)
-    activity = Activity(1, "PHYSICS", "LHC24ab", "apass1", "qc_async")
-    for name in ("vertex_X", "vertex_Y", "beamSpot"):
-        put_th1(repo, f"qc_async/GLO/MO/Vertexing/{name}", np.zeros(3), activity, 1000, 2000)
-    repo.close()
+    store = vertexing_store_of_run_1(tmp_path)
     # 'once' fires with no validity: the task updates but publishes nothing, as in QC
     path = write(tmp_path, with_tasks({"T": trending_task(updateTrigger=["once"])}))
     overrides = f"qc.config.database.host={store}"
