@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from qcflow.objects.activity import Activity
@@ -9,6 +11,7 @@ from qcflow.postprocessing.clock import ManualClock
 from qcflow.postprocessing.trigger_sources import TriggerContext, create_trigger, task_activity
 from qcflow.postprocessing.triggers import TriggerType, parse_trigger
 from qcflow.qcdb.local import LocalRepository
+from qcflow.qcdb.model import ObjectInfo
 
 from .conftest import put_th1
 
@@ -90,6 +93,29 @@ def test_foreachobject_every_version_by_validity_with_its_cycle(repo: LocalRepos
     assert [t.activity.number for t in fired] == [1, 2, 2, 3]
     assert [t.metadata["CycleNumber"] for t in fired] == ["1", "2", "3", "0"]
     assert all(t.type is TriggerType.FOR_EACH_OBJECT for t in fired)
+
+
+class _SameMillisecond:
+    """The store as seen when every upload landed in one millisecond: equal ``created``."""
+
+    def __init__(self, repo: LocalRepository) -> None:
+        self.repo = repo
+
+    def browse(self, *args: object) -> list[ObjectInfo]:
+        listing = self.repo.browse(*args)  # type: ignore[arg-type]
+        return [replace(info, created=T0) for info in listing]
+
+
+def test_foreachobject_replays_same_validity_versions_in_upload_order(
+    repo: LocalRepository,
+) -> None:
+    fill(repo)
+    wanted = Activity(2, "PHYSICS", "P", "a1", "qc_async")
+    same_ms = _SameMillisecond(repo)
+    ctx = TriggerContext(task_activity(wanted, False), lambda: same_ms, lambda: same_ms,  # type: ignore[arg-type,return-value]
+                         ManualClock(T0), 42)  # fmt: skip
+    fired = fire_all(create_trigger(parse_trigger(f"foreachobject:qcdb:{SPOT}"), ctx))
+    assert [t.metadata["CycleNumber"] for t in fired] == ["2", "3"]
 
 
 def test_ccdb_triggers_use_the_path_as_is_and_filter_nothing(repo: LocalRepository) -> None:

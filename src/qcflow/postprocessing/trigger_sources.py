@@ -242,9 +242,11 @@ class _Sequence(_Base):
 
 class _ForEachObject(_Sequence):
     def _select(self, listing: list[ObjectInfo]) -> list[Trigger]:
-        chosen = sorted(
-            self._matching(listing), key=lambda pair: (pair[0].valid_from, pair[0].created)
-        )
+        # Listings come newest first, so a later position means an earlier upload: versions
+        # stored in the same millisecond with the same validity then replay in upload order.
+        matching = list(enumerate(self._matching(listing)))
+        matching.sort(key=lambda item: (item[1][0].valid_from, item[1][0].created, -item[0]))
+        chosen = [pair for _, pair in matching]
         out = []
         for i, (info, activity) in enumerate(chosen):
             cycle = info.metadata.get("CycleNumber")
