@@ -15,10 +15,10 @@ import pytest
 
 from qcflow.demo.datasets import Recording, available
 from qcflow.generators.qc_postproc import generate
+from qcflow.objects.codec import decode
 from qcflow.objects.quality import QualityObject
 from qcflow.objects.ratio import HistogramRatio
 from qcflow.objects.root import Histogram
-from qcflow.postprocessing.decoding import decode
 from qcflow.qcdb.client import HttpRepository
 from qcflow.qcdb.local import LocalRepository
 from qcflow.qcdb.repository import Repository

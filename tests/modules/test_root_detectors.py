@@ -27,9 +27,9 @@ from qcflow.demo.vertexing import DemoRun, vertexing_runs
 from qcflow.demo.zdc import TASK_CLASS, expected_values, zdc_events
 from qcflow.modules.mch.mapping import CHANNELS, load_o2_mapping
 from qcflow.objects.activity import Activity
+from qcflow.objects.codec import decode
 from qcflow.objects.root import decode_histogram
 from qcflow.postprocessing.api import load
-from qcflow.postprocessing.decoding import decode
 from qcflow.postprocessing.engine import Engine, EngineOptions
 from qcflow.qcdb.local import LocalRepository
 from tests._root import ROOT_MODULE

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from qcflow.errors import InvalidInput
+from qcflow.objects.codec import decode
 from qcflow.objects.ratio import (
     HistogramRatio,
     decode_ratio,
@@ -16,7 +17,6 @@ from qcflow.objects.ratio import (
     is_ratio_class,
 )
 from qcflow.objects.root import Axis, Histogram, decode_histogram, encode_histogram
-from qcflow.postprocessing.decoding import decode
 from qcflow.qcdb.model import ObjectInfo
 
 AXES = (Axis(np.arange(4.0)), Axis(np.arange(3.0)))

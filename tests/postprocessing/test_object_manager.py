@@ -7,14 +7,12 @@ import pytest
 
 from qcflow.errors import InvalidInput
 from qcflow.objects.activity import Activity
+from qcflow.objects.codec import Payload, decode, encode_object
 from qcflow.objects.quality import Quality, QualityObject
-from qcflow.postprocessing.decoding import decode
 from qcflow.postprocessing.object_manager import (
     ObjectManager,
-    Payload,
     Publication,
     PublicationPolicy,
-    encode_object,
 )
 from qcflow.postprocessing.schema import TaskConfig
 from qcflow.postprocessing.triggers import Trigger, TriggerType

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from qcflow.objects.codec import decode
 from qcflow.objects.root import decode_histogram
-from qcflow.postprocessing.decoding import decode
 from qcflow.postprocessing.engine import Engine, EngineOptions
 from qcflow.qcdb.local import LocalRepository
 

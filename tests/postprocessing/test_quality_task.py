@@ -12,8 +12,8 @@ import pytest
 import uproot
 
 from qcflow.objects.activity import Activity
+from qcflow.objects.codec import decode
 from qcflow.objects.quality import Quality, QualityObject
-from qcflow.postprocessing.decoding import decode
 from qcflow.postprocessing.engine import Engine, EngineOptions
 from qcflow.postprocessing.tasks.quality_summary import Finding, summary_lines
 from qcflow.qcdb.local import LocalRepository

@@ -17,11 +17,11 @@ from qcflow.demo.store import store_histograms
 from qcflow.generators.qc_postproc import override_values
 from qcflow.generators.registry import load_registry
 from qcflow.objects.activity import Activity
+from qcflow.objects.codec import decode
 from qcflow.objects.metadata import QCFLOW_SOURCES
 from qcflow.objects.root import Axis, Histogram, decode_histogram
 from qcflow.objects.tree import tree_branches
 from qcflow.postprocessing.api import load
-from qcflow.postprocessing.decoding import decode
 from qcflow.postprocessing.engine import Engine, EngineOptions
 from qcflow.postprocessing.images import PlotImage
 from qcflow.postprocessing.slicing import FIELDS

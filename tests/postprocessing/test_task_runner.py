@@ -8,10 +8,10 @@ from typing import Any
 import numpy as np
 
 from qcflow.objects.activity import Activity
+from qcflow.objects.codec import Payload
 from qcflow.postprocessing.clock import ManualClock
 from qcflow.postprocessing.object_manager import (
     ObjectManager,
-    Payload,
     Publication,
     PublicationPolicy,
 )

@@ -14,9 +14,9 @@ import pytest
 from qcflow.generators.qc_postproc import override_values
 from qcflow.generators.registry import load_registry
 from qcflow.objects.activity import Activity
+from qcflow.objects.codec import decode
 from qcflow.objects.tree import read_tree
 from qcflow.postprocessing.api import load
-from qcflow.postprocessing.decoding import decode
 from qcflow.postprocessing.engine import Engine, EngineOptions
 from qcflow.postprocessing.plotting import plot_image
 from qcflow.postprocessing.tasks.trending_config import TrendingConfig

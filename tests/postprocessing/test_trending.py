@@ -15,11 +15,11 @@ from hypothesis import strategies as st
 from qcflow.generators.qc_postproc import override_values
 from qcflow.generators.registry import load_registry
 from qcflow.objects.activity import Activity
+from qcflow.objects.codec import decode
 from qcflow.objects.metadata import QCFLOW_SOURCES
 from qcflow.objects.quality import Quality, QualityObject
 from qcflow.postprocessing.api import load
 from qcflow.postprocessing.classes import REGISTRY
-from qcflow.postprocessing.decoding import decode
 from qcflow.postprocessing.engine import Engine, EngineOptions
 from qcflow.postprocessing.plot_spec import GraphSpec, PlotSpec, plot_sources
 from qcflow.postprocessing.reductors import Reductor

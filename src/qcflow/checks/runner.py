@@ -38,10 +38,11 @@ from qcflow.checks.quality_objects import (
 )
 from qcflow.errors import InvalidInput, QcflowError
 from qcflow.objects.activity import Activity
+from qcflow.objects.codec import encode_object
 from qcflow.objects.metadata import OBJECT_TYPE
 from qcflow.objects.quality import Quality, QualityObject
 from qcflow.postprocessing.check_config import CheckConfig
-from qcflow.postprocessing.object_manager import Publication, Published, encode_object
+from qcflow.postprocessing.object_manager import Publication, Published
 from qcflow.postprocessing.overlays import HLine, Label, Polyline, to_json
 from qcflow.postprocessing.services import Services
 

@@ -54,8 +54,9 @@ decorate with :func:`register`.
 
 from __future__ import annotations
 
+from qcflow.objects.codec import Payload
 from qcflow.postprocessing.classes import REGISTRY, register
-from qcflow.postprocessing.object_manager import Payload, Publication, PublicationPolicy
+from qcflow.postprocessing.object_manager import Publication, PublicationPolicy
 from qcflow.postprocessing.parameters import CustomParameters
 from qcflow.postprocessing.reductors import Reductor
 from qcflow.postprocessing.schema import QcConfig, TaskConfig

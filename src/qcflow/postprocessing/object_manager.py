@@ -20,10 +20,7 @@ After each publication the listeners get a :class:`Publication`: the task, its a
 validity, and per object its name (``<taskName>/<name>`` for check policies), QCDB record and
 in-memory value -- this is where checks (issue 6) hook in.
 
-Payloads (:func:`encode_object`): anything with ``encode() -> Payload`` (trend tables, plots),
-a :class:`Payload` (with its companions, stored at its path plus their suffix), qcflow's ROOT
-``Histogram`` or a ``hist.Hist`` (a ROOT file), a
-:class:`~qcflow.objects.quality.QualityObject` (its JSON), or raw ``bytes``.
+What can be published, and its bytes, is :func:`qcflow.objects.codec.encode_object`.
 """
 
 from __future__ import annotations
@@ -32,13 +29,13 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from qcflow.errors import InvalidInput
 from qcflow.objects.activity import Activity
+from qcflow.objects.codec import Payload, encode_object
 from qcflow.objects.metadata import DISPLAY_HINTS, DRAW_OPTIONS, mo_metadata
 from qcflow.objects.paths import mo_path
-from qcflow.objects.quality import QUALITY_OBJECT_CLASS, QualityObject
 from qcflow.postprocessing.triggers import Trigger
 from qcflow.postprocessing.validity import Validity
 
@@ -50,11 +47,9 @@ if TYPE_CHECKING:
 __all__ = [
     "Listener",
     "ObjectManager",
-    "Payload",
     "Publication",
     "PublicationPolicy",
     "Published",
-    "encode_object",
 ]
 
 
@@ -65,53 +60,6 @@ class PublicationPolicy(Enum):
     FOREVER = "Forever"
     ONCE = "Once"
     THROUGH_STOP = "ThroughStop"
-
-
-@dataclass(frozen=True)
-class Payload:
-    """Bytes ready for the QCDB, with the class they hold (``ObjectType``) and content type."""
-
-    data: bytes
-    object_type: str
-    content_type: str = "application/octet-stream"
-    extension: str = "root"
-    #: other objects stored with this one, each at this one's path plus its suffix (a plot's
-    #: PNG rendering next to its ROOT graph)
-    companions: tuple[tuple[str, Payload], ...] = ()
-    #: QCG's ``drawOptions`` and ``displayHints`` metadata (QC's ``setDefaultDrawOptions``,
-    #: ``setDisplayHint``); a task's own calls for the object win
-    draw_options: str = ""
-    display_hints: str = ""
-
-
-class Encodable(Protocol):
-    def encode(self) -> Payload: ...
-
-
-def encode_object(obj: Any) -> Payload:
-    """The payload of a publishable object (see the module docstring)."""
-    if isinstance(obj, Payload):
-        return obj
-    if callable(getattr(obj, "encode", None)) and not isinstance(obj, QualityObject | str):
-        payload = obj.encode()
-        if isinstance(payload, Payload):
-            return payload
-    if isinstance(obj, QualityObject):
-        return Payload(obj.encode(), QUALITY_OBJECT_CLASS, "application/root")
-    if isinstance(obj, bytes):
-        return Payload(obj, "bytes")
-    return _encode_histogram(obj)
-
-
-def _encode_histogram(obj: Any) -> Payload:
-    from qcflow.objects.root import Histogram, encode_histogram
-
-    if not isinstance(obj, Histogram):
-        if not hasattr(obj, "axes") or not callable(getattr(obj, "values", None)):
-            msg = f"cannot publish a {type(obj).__name__}: give it an encode() -> Payload method"
-            raise InvalidInput(msg)
-        obj = Histogram.from_hist(obj)
-    return Payload(encode_histogram(obj), obj.class_name, "application/root")
 
 
 @dataclass

@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from qcflow._types import TimestampMs
 from qcflow.errors import QcflowError
+from qcflow.objects.codec import decode
 from qcflow.objects.metadata import OBJECT_TYPE
-from qcflow.postprocessing.decoding import decode
 from qcflow.postprocessing.reductors import Reductor
 
 if TYPE_CHECKING:

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from qcflow._types import TimestampMs
 from qcflow.errors import NotFound
 from qcflow.objects.activity import Activity
-from qcflow.postprocessing.decoding import decode
+from qcflow.objects.codec import decode
 from qcflow.postprocessing.reduction import Reducer, ReduceRequest, ReduceResult
 from qcflow.postprocessing.triggers import Trigger
 

@@ -31,8 +31,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from qcflow.objects.codec import Payload
 from qcflow.objects.tree import write_tree
-from qcflow.postprocessing.object_manager import Payload
 
 __all__ = ["META_RUN", "META_RUN_TEXT", "TIME", "TrendTable"]
 

@@ -10,9 +10,9 @@ from qcflow.demo.vertexing import DemoRun
 from qcflow.modules.mch.checks import DigitsCheck, PreclustersCheck
 from qcflow.modules.mch.mapping import load_mapping
 from qcflow.objects.activity import Activity
+from qcflow.objects.codec import decode
 from qcflow.objects.ratio import decode_ratio
 from qcflow.objects.root import Histogram
-from qcflow.postprocessing.decoding import decode
 from qcflow.qcdb.local import LocalRepository
 from tests.modules.conftest import run_engine, shipped
 
