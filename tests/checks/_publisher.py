@@ -16,7 +16,7 @@ from qcflow.postprocessing.classes import REGISTRY
 from qcflow.postprocessing.object_manager import PublicationPolicy
 from qcflow.postprocessing.services import Services
 from qcflow.postprocessing.task import Task
-from qcflow.postprocessing.triggers import Trigger
+from qcflow.postprocessing.triggers.trigger import Trigger
 from qcflow.qcdb.local import LocalRepository
 
 HOUR = 3_600_000

@@ -12,7 +12,7 @@ from qcflow.objects.quality import Quality, QualityObject
 from qcflow.postprocessing.engine import Engine, EngineOptions
 from qcflow.postprocessing.object_manager import ObjectManager
 from qcflow.postprocessing.services import Services
-from qcflow.postprocessing.triggers import Trigger, TriggerType
+from qcflow.postprocessing.triggers.trigger import Trigger, TriggerType
 from qcflow.qcdb.local import LocalRepository
 
 from ._configs import messages, parsed, with_tasks

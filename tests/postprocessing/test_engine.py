@@ -11,12 +11,12 @@ from qcflow.errors import InvalidInput
 from qcflow.objects.activity import Activity
 from qcflow.objects.codec import Payload
 from qcflow.postprocessing.classes import REGISTRY
-from qcflow.postprocessing.clock import ManualClock
 from qcflow.postprocessing.engine import Engine, EngineOptions
 from qcflow.postprocessing.object_manager import Publication
 from qcflow.postprocessing.services import Services
 from qcflow.postprocessing.task import Task
-from qcflow.postprocessing.triggers import Trigger
+from qcflow.postprocessing.triggers.clock import ManualClock
+from qcflow.postprocessing.triggers.trigger import Trigger
 from qcflow.qcdb.local import LocalRepository
 
 from ._configs import parsed, with_tasks

@@ -15,8 +15,8 @@ from qcflow.postprocessing.object_manager import (
     PublicationPolicy,
 )
 from qcflow.postprocessing.schema import TaskConfig
-from qcflow.postprocessing.triggers import Trigger, TriggerType
-from qcflow.postprocessing.validity import Validity
+from qcflow.postprocessing.triggers.trigger import Trigger, TriggerType
+from qcflow.postprocessing.triggers.validity import Validity
 from qcflow.qcdb.local import LocalRepository
 
 TASK = TaskConfig("id", "MyTask", "mylab::MyTask", "m", detector_name="TST")

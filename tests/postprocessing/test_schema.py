@@ -13,7 +13,7 @@ from qcflow.postprocessing.config import load_config, parse_config_text
 from qcflow.postprocessing.overrides import apply_overrides, parse_overrides
 from qcflow.postprocessing.schema import parse_config
 from qcflow.postprocessing.tasks.trending_config import TrendingConfig
-from qcflow.postprocessing.triggers import TriggerType
+from qcflow.postprocessing.triggers.trigger import TriggerType
 from qcflow.postprocessing.values import Diagnostics
 
 from ._configs import TH1, messages, parsed, trending_task, with_tasks

@@ -9,7 +9,6 @@ import numpy as np
 
 from qcflow.objects.activity import Activity
 from qcflow.objects.codec import Payload
-from qcflow.postprocessing.clock import ManualClock
 from qcflow.postprocessing.object_manager import (
     ObjectManager,
     Publication,
@@ -19,8 +18,9 @@ from qcflow.postprocessing.schema import CommonConfig, TaskConfig
 from qcflow.postprocessing.services import Services
 from qcflow.postprocessing.task import Task
 from qcflow.postprocessing.task_runner import TaskRunner, TaskState
-from qcflow.postprocessing.trigger_sources import TriggerContext, task_activity
-from qcflow.postprocessing.triggers import Trigger, parse_trigger
+from qcflow.postprocessing.triggers.clock import ManualClock
+from qcflow.postprocessing.triggers.sources import TriggerContext, task_activity
+from qcflow.postprocessing.triggers.trigger import Trigger, parse_trigger
 from qcflow.qcdb.local import LocalRepository
 
 from .conftest import put_th1

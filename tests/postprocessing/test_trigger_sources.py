@@ -7,9 +7,9 @@ from dataclasses import replace
 import numpy as np
 
 from qcflow.objects.activity import Activity
-from qcflow.postprocessing.clock import ManualClock
-from qcflow.postprocessing.trigger_sources import TriggerContext, create_trigger, task_activity
-from qcflow.postprocessing.triggers import TriggerType, parse_trigger
+from qcflow.postprocessing.triggers.clock import ManualClock
+from qcflow.postprocessing.triggers.sources import TriggerContext, create_trigger, task_activity
+from qcflow.postprocessing.triggers.trigger import TriggerType, parse_trigger
 from qcflow.qcdb.local import LocalRepository
 from qcflow.qcdb.model import ObjectInfo
 

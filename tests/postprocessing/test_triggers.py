@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from qcflow.errors import InvalidInput
-from qcflow.postprocessing.triggers import TriggerType, parse_trigger
+from qcflow.postprocessing.triggers.trigger import TriggerType, parse_trigger
 
 
 @pytest.mark.parametrize(

@@ -61,7 +61,7 @@ from qcflow.postprocessing.parameters import CustomParameters
 from qcflow.postprocessing.reductors import Reductor
 from qcflow.postprocessing.schema import QcConfig, TaskConfig
 from qcflow.postprocessing.task import Task
-from qcflow.postprocessing.triggers import Trigger, TriggerType
+from qcflow.postprocessing.triggers.trigger import Trigger, TriggerType
 from qcflow.postprocessing.values import Diagnostics, Node
 
 __all__ = [

@@ -26,7 +26,7 @@ from qcflow._hints import did_you_mean
 from qcflow.postprocessing.check_config import CheckConfig
 from qcflow.postprocessing.schema import QcConfig, TaskConfig
 from qcflow.postprocessing.task import task_reads
-from qcflow.postprocessing.triggers import TriggerType
+from qcflow.postprocessing.triggers.trigger import TriggerType
 
 __all__ = ["Producer", "cross_check", "producers", "task_inputs", "task_stages"]
 

@@ -37,7 +37,6 @@ from typing import TYPE_CHECKING, Any
 from qcflow._types import TimestampMs
 from qcflow.errors import InvalidInput
 from qcflow.objects.activity import Activity
-from qcflow.postprocessing.clock import Clock, SystemClock
 from qcflow.postprocessing.crossref import task_stages
 from qcflow.postprocessing.inputs import nothing_published
 from qcflow.postprocessing.object_manager import Listener, ObjectManager, Publication
@@ -45,8 +44,9 @@ from qcflow.postprocessing.reduction import Reducer
 from qcflow.postprocessing.schema import QcConfig, TaskConfig
 from qcflow.postprocessing.services import Services
 from qcflow.postprocessing.task_runner import TaskRunner, TaskState
-from qcflow.postprocessing.trigger_sources import TriggerContext, task_activity
-from qcflow.postprocessing.triggers import Trigger, TriggerType
+from qcflow.postprocessing.triggers.clock import Clock, SystemClock
+from qcflow.postprocessing.triggers.sources import TriggerContext, task_activity
+from qcflow.postprocessing.triggers.trigger import Trigger, TriggerType
 
 if TYPE_CHECKING:
     from qcflow.qcdb.repository import Repository

@@ -14,7 +14,7 @@ from qcflow.errors import QcflowError
 from qcflow.objects.activity import Activity
 from qcflow.postprocessing.crossref import task_inputs
 from qcflow.postprocessing.schema import TaskConfig
-from qcflow.postprocessing.trigger_sources import task_activity
+from qcflow.postprocessing.triggers.sources import task_activity
 from qcflow.qcdb.repository import Repository
 
 __all__ = ["describe_scope", "nothing_published"]

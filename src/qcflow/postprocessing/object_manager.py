@@ -36,8 +36,8 @@ from qcflow.objects.activity import Activity
 from qcflow.objects.codec import Payload, encode_object
 from qcflow.objects.metadata import DISPLAY_HINTS, DRAW_OPTIONS, mo_metadata
 from qcflow.objects.paths import mo_path
-from qcflow.postprocessing.triggers import Trigger
-from qcflow.postprocessing.validity import Validity
+from qcflow.postprocessing.triggers.trigger import Trigger
+from qcflow.postprocessing.triggers.validity import Validity
 
 if TYPE_CHECKING:
     from qcflow.postprocessing.schema import TaskConfig

@@ -19,7 +19,7 @@ from typing import Any
 
 from qcflow.postprocessing.reduction import ReduceRequest, ReduceResult
 from qcflow.postprocessing.services import Services
-from qcflow.postprocessing.triggers import Trigger
+from qcflow.postprocessing.triggers.trigger import Trigger
 
 __all__ = ["PREFETCH", "Prefetcher", "trigger_key"]
 

@@ -30,7 +30,7 @@ from qcflow.postprocessing.check_config import (
 )
 from qcflow.postprocessing.classes import REGISTRY, ClassRegistry
 from qcflow.postprocessing.parameters import CustomParameters
-from qcflow.postprocessing.triggers import TriggerSpec, parse_trigger
+from qcflow.postprocessing.triggers.trigger import TriggerSpec, parse_trigger
 from qcflow.postprocessing.values import Diagnostics, Node
 
 __all__ = [

@@ -32,7 +32,7 @@ from qcflow.errors import NotFound
 from qcflow.objects.activity import Activity
 from qcflow.objects.codec import decode
 from qcflow.postprocessing.reduction import Reducer, ReduceRequest, ReduceResult
-from qcflow.postprocessing.triggers import Trigger
+from qcflow.postprocessing.triggers.trigger import Trigger
 
 if TYPE_CHECKING:
     from qcflow.qcdb.model import ObjectInfo

@@ -43,7 +43,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from qcflow.postprocessing.triggers import Trigger
+from qcflow.postprocessing.triggers.trigger import Trigger
 
 if TYPE_CHECKING:
     from qcflow.postprocessing.object_manager import ObjectManager

@@ -36,9 +36,9 @@ from qcflow.objects.activity import Activity
 from qcflow.postprocessing.object_manager import ObjectManager, PublicationPolicy
 from qcflow.postprocessing.schema import TaskConfig
 from qcflow.postprocessing.services import Services
-from qcflow.postprocessing.trigger_sources import TriggerContext, TriggerSource, create_trigger
-from qcflow.postprocessing.triggers import Trigger, TriggerSpec, TriggerType
-from qcflow.postprocessing.validity import FULL, INVALID, Validity, on_numeric_limit
+from qcflow.postprocessing.triggers.sources import TriggerContext, TriggerSource, create_trigger
+from qcflow.postprocessing.triggers.trigger import Trigger, TriggerSpec, TriggerType
+from qcflow.postprocessing.triggers.validity import FULL, INVALID, Validity, on_numeric_limit
 
 __all__ = ["TaskRunner", "TaskState"]
 

@@ -30,7 +30,7 @@ from qcflow.postprocessing.schema import TaskConfig
 from qcflow.postprocessing.services import Services
 from qcflow.postprocessing.task import Task, task_reads
 from qcflow.postprocessing.tasks.trending_config import source_names
-from qcflow.postprocessing.triggers import Trigger
+from qcflow.postprocessing.triggers.trigger import Trigger
 from qcflow.postprocessing.values import Node
 
 __all__ = ["BigScreen", "Box"]

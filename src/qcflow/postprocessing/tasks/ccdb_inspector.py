@@ -31,7 +31,7 @@ from qcflow.postprocessing.object_manager import PublicationPolicy
 from qcflow.postprocessing.schema import TaskConfig
 from qcflow.postprocessing.services import Services
 from qcflow.postprocessing.task import Task, task_reads
-from qcflow.postprocessing.triggers import Trigger
+from qcflow.postprocessing.triggers.trigger import Trigger
 from qcflow.postprocessing.values import Node
 
 __all__ = ["STATUSES", "CcdbInspectorTask", "InspectedSource"]

@@ -50,7 +50,7 @@ from qcflow.postprocessing.tasks.quality_summary import (
     summary_lines,
     trend_image,
 )
-from qcflow.postprocessing.triggers import Trigger
+from qcflow.postprocessing.triggers.trigger import Trigger
 from qcflow.postprocessing.values import Node
 from qcflow.qcdb.model import order_key
 

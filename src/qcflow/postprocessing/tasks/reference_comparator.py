@@ -36,7 +36,7 @@ from qcflow.postprocessing.schema import TaskConfig
 from qcflow.postprocessing.services import Services
 from qcflow.postprocessing.task import Task, task_reads
 from qcflow.postprocessing.tasks.comparison_plot import ComparisonStyle, comparison_plot
-from qcflow.postprocessing.triggers import Trigger
+from qcflow.postprocessing.triggers.trigger import Trigger
 from qcflow.postprocessing.values import Node
 
 __all__ = ["DataGroup", "ReferenceComparatorTask", "ratio_of", "reference_activity", "same_binning"]

@@ -57,7 +57,7 @@ from qcflow.postprocessing.tasks.slice_trending_config import (
 )
 from qcflow.postprocessing.tasks.trending import sources_metadata, stored_trend, trend_time
 from qcflow.postprocessing.trend_table import META_RUN, TIME, TrendTable
-from qcflow.postprocessing.triggers import Trigger
+from qcflow.postprocessing.triggers.trigger import Trigger
 from qcflow.postprocessing.values import Node
 
 __all__ = ["SliceTrendingTask", "slice_table"]

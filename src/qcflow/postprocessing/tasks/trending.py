@@ -39,7 +39,7 @@ from qcflow.postprocessing.services import Services
 from qcflow.postprocessing.task import Task, task_reads
 from qcflow.postprocessing.tasks.trending_config import DataSource, TrendingConfig, parse_trending
 from qcflow.postprocessing.trend_table import TrendTable
-from qcflow.postprocessing.triggers import Trigger
+from qcflow.postprocessing.triggers.trigger import Trigger
 from qcflow.postprocessing.values import Node
 
 __all__ = ["PREFETCH", "TrendingTask", "sources_metadata", "stored_trend", "trend_time"]

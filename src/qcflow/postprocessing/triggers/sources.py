@@ -38,9 +38,9 @@ from typing import TYPE_CHECKING, Protocol
 
 from qcflow._types import TimestampMs
 from qcflow.objects.activity import Activity
-from qcflow.postprocessing.clock import Clock
-from qcflow.postprocessing.triggers import Trigger, TriggerSpec, TriggerType
-from qcflow.postprocessing.validity import FULL, INVALID
+from qcflow.postprocessing.triggers.clock import Clock
+from qcflow.postprocessing.triggers.trigger import Trigger, TriggerSpec, TriggerType
+from qcflow.postprocessing.triggers.validity import FULL, INVALID
 
 if TYPE_CHECKING:
     from qcflow.qcdb.model import ObjectInfo
