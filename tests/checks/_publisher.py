@@ -12,7 +12,7 @@ from qcflow.checks.check import Check
 from qcflow.objects.activity import Activity
 from qcflow.objects.quality import Quality
 from qcflow.objects.root import Axis, Histogram, stats_from_bins
-from qcflow.postprocessing.classes import REGISTRY
+from qcflow.postprocessing.config.classes import REGISTRY
 from qcflow.postprocessing.object_manager import PublicationPolicy
 from qcflow.postprocessing.services import Services
 from qcflow.postprocessing.task import Task

@@ -22,11 +22,11 @@ from qcflow.errors import InvalidInput
 from qcflow.objects.activity import Activity
 from qcflow.objects.quality import Quality
 from qcflow.objects.root import Axis, Histogram
-from qcflow.postprocessing.check_config import CheckConfig
+from qcflow.postprocessing.config.check_config import CheckConfig
+from qcflow.postprocessing.config.parameters import CustomParameters
 from qcflow.postprocessing.engine import Engine, EngineOptions
 from qcflow.postprocessing.images import GraphData, PlotImage
 from qcflow.postprocessing.overlays import HLine, Label, Polyline
-from qcflow.postprocessing.parameters import CustomParameters
 from qcflow.qcdb.local import LocalRepository
 from tests.postprocessing._configs import messages, parsed, with_tasks
 

@@ -24,7 +24,7 @@ from qcflow.errors import InvalidInput
 from qcflow.objects.activity import Activity
 from qcflow.objects.quality import Quality
 from qcflow.objects.root import Axis, Histogram
-from qcflow.postprocessing.parameters import CustomParameters
+from qcflow.postprocessing.config.parameters import CustomParameters
 
 
 def h1(counts: list[float], scale: float = 1.0, cls: str = "TH1F") -> Histogram:

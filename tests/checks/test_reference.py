@@ -14,9 +14,9 @@ from qcflow.errors import InvalidInput
 from qcflow.objects.activity import Activity
 from qcflow.objects.quality import Quality, QualityObject
 from qcflow.objects.root import Axis, Histogram, stats_from_bins
-from qcflow.postprocessing.check_config import CheckConfig
+from qcflow.postprocessing.config.check_config import CheckConfig
+from qcflow.postprocessing.config.parameters import CustomParameters
 from qcflow.postprocessing.engine import Engine, EngineOptions
-from qcflow.postprocessing.parameters import CustomParameters
 from qcflow.postprocessing.services import Services
 from qcflow.postprocessing.tasks.comparison_plot import ComparisonPlot
 from qcflow.qcdb.local import LocalRepository

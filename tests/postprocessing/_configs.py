@@ -5,11 +5,11 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from qcflow.postprocessing.classes import REGISTRY
+from qcflow.postprocessing.config.classes import REGISTRY
+from qcflow.postprocessing.config.schema import QcConfig, TaskConfig, parse_config
+from qcflow.postprocessing.config.values import Node
 from qcflow.postprocessing.crossref import cross_check
-from qcflow.postprocessing.schema import QcConfig, TaskConfig, parse_config
 from qcflow.postprocessing.task import Task, task_reads
-from qcflow.postprocessing.values import Node
 
 TRENDING = "o2::quality_control::postprocessing::TrendingTask"
 TH1 = "o2::quality_control_modules::common::TH1Reductor"

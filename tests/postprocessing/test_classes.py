@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from qcflow.errors import InvalidInput
-from qcflow.postprocessing import classes
-from qcflow.postprocessing.classes import ClassRegistry
+from qcflow.postprocessing.config import classes
+from qcflow.postprocessing.config.classes import ClassRegistry
 from qcflow.postprocessing.reductors import Reductor, TH1Reductor
 from qcflow.postprocessing.task import Task
 

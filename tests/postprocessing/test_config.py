@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from qcflow.errors import InvalidInput
-from qcflow.postprocessing.config import config_path, load_config, parse_config_text
-from qcflow.postprocessing.values import ConfigInvalid
+from qcflow.postprocessing.config.loader import config_path, load_config, parse_config_text
+from qcflow.postprocessing.config.values import ConfigInvalid
 
 TEXT = """{
   "qc": {

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from qcflow.postprocessing.config import load_config
+from qcflow.postprocessing.config.loader import load_config
+from qcflow.postprocessing.config.schema import parse_config
 from qcflow.postprocessing.crossref import task_stages
-from qcflow.postprocessing.schema import parse_config
 
 from ._configs import messages, parsed, trending_task, with_tasks
 

@@ -10,7 +10,7 @@ import pytest
 from qcflow.errors import InvalidInput
 from qcflow.objects.activity import Activity
 from qcflow.objects.codec import Payload
-from qcflow.postprocessing.classes import REGISTRY
+from qcflow.postprocessing.config.classes import REGISTRY
 from qcflow.postprocessing.engine import Engine, EngineOptions
 from qcflow.postprocessing.object_manager import Publication
 from qcflow.postprocessing.services import Services

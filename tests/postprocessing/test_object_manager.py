@@ -9,12 +9,12 @@ from qcflow.errors import InvalidInput
 from qcflow.objects.activity import Activity
 from qcflow.objects.codec import Payload, decode, encode_object
 from qcflow.objects.quality import Quality, QualityObject
+from qcflow.postprocessing.config.schema import TaskConfig
 from qcflow.postprocessing.object_manager import (
     ObjectManager,
     Publication,
     PublicationPolicy,
 )
-from qcflow.postprocessing.schema import TaskConfig
 from qcflow.postprocessing.triggers.trigger import Trigger, TriggerType
 from qcflow.postprocessing.triggers.validity import Validity
 from qcflow.qcdb.local import LocalRepository
@@ -87,7 +87,7 @@ def test_objects_over_max_object_size_are_not_stored(
 ) -> None:
     from dataclasses import replace
 
-    from qcflow.postprocessing.schema import CommonConfig, DatabaseConfig
+    from qcflow.postprocessing.config.schema import CommonConfig, DatabaseConfig
 
     task = replace(TASK, common=CommonConfig(database=DatabaseConfig(max_object_size=10)))
     manager = ObjectManager(task, lambda: repo)

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from qcflow.errors import InvalidInput
-from qcflow.postprocessing.overrides import apply_overrides, parse_overrides
+from qcflow.postprocessing.config.overrides import apply_overrides, parse_overrides
 
 
 def o2_tokenize(text: str, delimiter: str) -> list[str]:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from qcflow.objects.activity import Activity
-from qcflow.postprocessing.parameters import CustomParameters
-from qcflow.postprocessing.values import Diagnostics, Node
+from qcflow.postprocessing.config.parameters import CustomParameters
+from qcflow.postprocessing.config.values import Diagnostics, Node
 
 CONFIG = {
     "extendedTaskParameters": {

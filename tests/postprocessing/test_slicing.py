@@ -15,9 +15,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from qcflow.objects.root import Axis, Histogram
+from qcflow.postprocessing.config.values import parse_leading_float
 from qcflow.postprocessing.slice_reductors import TH1SliceReductor, TH2SliceReductor
 from qcflow.postprocessing.slicing import find_bin, slice_bins, slice_th1, slice_th2
-from qcflow.postprocessing.values import parse_leading_float
 
 
 def th1(stats: dict[str, float] | None = None) -> Histogram:

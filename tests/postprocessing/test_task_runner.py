@@ -9,12 +9,12 @@ import numpy as np
 
 from qcflow.objects.activity import Activity
 from qcflow.objects.codec import Payload
+from qcflow.postprocessing.config.schema import CommonConfig, TaskConfig
 from qcflow.postprocessing.object_manager import (
     ObjectManager,
     Publication,
     PublicationPolicy,
 )
-from qcflow.postprocessing.schema import CommonConfig, TaskConfig
 from qcflow.postprocessing.services import Services
 from qcflow.postprocessing.task import Task
 from qcflow.postprocessing.task_runner import TaskRunner, TaskState

@@ -19,7 +19,7 @@ from qcflow.objects.codec import decode
 from qcflow.objects.metadata import QCFLOW_SOURCES
 from qcflow.objects.quality import Quality, QualityObject
 from qcflow.postprocessing.api import load
-from qcflow.postprocessing.classes import REGISTRY
+from qcflow.postprocessing.config.classes import REGISTRY
 from qcflow.postprocessing.engine import Engine, EngineOptions
 from qcflow.postprocessing.plot_spec import GraphSpec, PlotSpec, plot_sources
 from qcflow.postprocessing.reductors import Reductor

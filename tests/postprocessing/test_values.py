@@ -7,7 +7,13 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qcflow.postprocessing.values import Diagnostics, Node, parse_bool, parse_float, parse_int
+from qcflow.postprocessing.config.values import (
+    Diagnostics,
+    Node,
+    parse_bool,
+    parse_float,
+    parse_int,
+)
 
 
 def node(value: object) -> tuple[Node, Diagnostics]:

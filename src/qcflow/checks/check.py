@@ -63,8 +63,8 @@ from typing import Any, ClassVar
 
 from qcflow.objects.activity import Activity
 from qcflow.objects.quality import Quality
-from qcflow.postprocessing.check_config import CheckConfig
-from qcflow.postprocessing.parameters import CustomParameters
+from qcflow.postprocessing.config.check_config import CheckConfig
+from qcflow.postprocessing.config.parameters import CustomParameters
 from qcflow.postprocessing.services import Services
 from qcflow.postprocessing.trend_table import TrendTable
 

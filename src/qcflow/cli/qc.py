@@ -92,7 +92,7 @@ def register(subparsers: Any) -> None:
 
 def _qc(args: argparse.Namespace) -> int:
     from qcflow.postprocessing.api import load
-    from qcflow.postprocessing.values import ConfigInvalid
+    from qcflow.postprocessing.config.values import ConfigInvalid
 
     try:
         config = load(args.config, args.override_values)

@@ -55,14 +55,14 @@ decorate with :func:`register`.
 from __future__ import annotations
 
 from qcflow.objects.codec import Payload
-from qcflow.postprocessing.classes import REGISTRY, register
+from qcflow.postprocessing.config.classes import REGISTRY, register
+from qcflow.postprocessing.config.parameters import CustomParameters
+from qcflow.postprocessing.config.schema import QcConfig, TaskConfig
+from qcflow.postprocessing.config.values import Diagnostics, Node
 from qcflow.postprocessing.object_manager import Publication, PublicationPolicy
-from qcflow.postprocessing.parameters import CustomParameters
 from qcflow.postprocessing.reductors import Reductor
-from qcflow.postprocessing.schema import QcConfig, TaskConfig
 from qcflow.postprocessing.task import Task
 from qcflow.postprocessing.triggers.trigger import Trigger, TriggerType
-from qcflow.postprocessing.values import Diagnostics, Node
 
 __all__ = [
     "REGISTRY",

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from qcflow.postprocessing.classes import REGISTRY, ClassRegistry
-from qcflow.postprocessing.config import load_config
+from qcflow.postprocessing.config.classes import REGISTRY, ClassRegistry
+from qcflow.postprocessing.config.loader import load_config
+from qcflow.postprocessing.config.overrides import apply_overrides, parse_overrides
+from qcflow.postprocessing.config.schema import QcConfig, parse_config
+from qcflow.postprocessing.config.values import Diagnostics
 from qcflow.postprocessing.crossref import cross_check
 from qcflow.postprocessing.engine import Engine, EngineOptions, RunSummary
-from qcflow.postprocessing.overrides import apply_overrides, parse_overrides
-from qcflow.postprocessing.schema import QcConfig, parse_config
-from qcflow.postprocessing.values import Diagnostics
 
 __all__ = ["load", "run"]
 

@@ -23,8 +23,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from qcflow._hints import did_you_mean
-from qcflow.postprocessing.check_config import CheckConfig
-from qcflow.postprocessing.schema import QcConfig, TaskConfig
+from qcflow.postprocessing.config.check_config import CheckConfig
+from qcflow.postprocessing.config.schema import QcConfig, TaskConfig
 from qcflow.postprocessing.task import task_reads
 from qcflow.postprocessing.triggers.trigger import TriggerType
 

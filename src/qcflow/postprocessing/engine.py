@@ -37,11 +37,11 @@ from typing import TYPE_CHECKING, Any
 from qcflow._types import TimestampMs
 from qcflow.errors import InvalidInput
 from qcflow.objects.activity import Activity
+from qcflow.postprocessing.config.schema import QcConfig, TaskConfig
 from qcflow.postprocessing.crossref import task_stages
 from qcflow.postprocessing.inputs import nothing_published
 from qcflow.postprocessing.object_manager import Listener, ObjectManager, Publication
 from qcflow.postprocessing.reduction import Reducer
-from qcflow.postprocessing.schema import QcConfig, TaskConfig
 from qcflow.postprocessing.services import Services
 from qcflow.postprocessing.task_runner import TaskRunner, TaskState
 from qcflow.postprocessing.triggers.clock import Clock, SystemClock

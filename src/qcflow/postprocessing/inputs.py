@@ -12,8 +12,8 @@ from collections.abc import Callable
 
 from qcflow.errors import QcflowError
 from qcflow.objects.activity import Activity
+from qcflow.postprocessing.config.schema import TaskConfig
 from qcflow.postprocessing.crossref import task_inputs
-from qcflow.postprocessing.schema import TaskConfig
 from qcflow.postprocessing.triggers.sources import task_activity
 from qcflow.qcdb.repository import Repository
 

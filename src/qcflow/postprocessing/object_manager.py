@@ -40,7 +40,7 @@ from qcflow.postprocessing.triggers.trigger import Trigger
 from qcflow.postprocessing.triggers.validity import Validity
 
 if TYPE_CHECKING:
-    from qcflow.postprocessing.schema import TaskConfig
+    from qcflow.postprocessing.config.schema import TaskConfig
     from qcflow.qcdb.model import ObjectInfo
     from qcflow.qcdb.repository import Repository
 

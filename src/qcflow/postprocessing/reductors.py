@@ -31,7 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 from qcflow.objects.quality import Quality, QualityObject
-from qcflow.postprocessing.parameters import CustomParameters
+from qcflow.postprocessing.config.parameters import CustomParameters
 
 __all__ = [
     "QualityReductor",

@@ -46,10 +46,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from qcflow.postprocessing.triggers.trigger import Trigger
 
 if TYPE_CHECKING:
+    from qcflow.postprocessing.config.schema import TaskConfig
+    from qcflow.postprocessing.config.values import Node
     from qcflow.postprocessing.object_manager import ObjectManager
-    from qcflow.postprocessing.schema import TaskConfig
     from qcflow.postprocessing.services import Services
-    from qcflow.postprocessing.values import Node
 
 __all__ = ["Task", "task_reads"]
 

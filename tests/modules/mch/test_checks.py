@@ -11,8 +11,8 @@ from qcflow.modules.mch.plots import de_histogram, empty_de_histogram
 from qcflow.modules.mch.task import quality_flag_holder
 from qcflow.objects.activity import Activity
 from qcflow.objects.quality import Quality
-from qcflow.postprocessing.check_config import CheckConfig
-from qcflow.postprocessing.parameters import CustomParameters
+from qcflow.postprocessing.config.check_config import CheckConfig
+from qcflow.postprocessing.config.parameters import CustomParameters
 
 ACTIVITY = Activity(1, "PHYSICS", "P", "apass1", "qc_async")
 

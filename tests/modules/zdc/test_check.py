@@ -18,8 +18,8 @@ from qcflow.modules.zdc.check import (
 from qcflow.objects.activity import Activity
 from qcflow.objects.quality import Quality
 from qcflow.objects.root import Axis, Histogram, decode_histogram
-from qcflow.postprocessing.check_config import CheckConfig
-from qcflow.postprocessing.parameters import CustomParameters
+from qcflow.postprocessing.config.check_config import CheckConfig
+from qcflow.postprocessing.config.parameters import CustomParameters
 from qcflow.qcdb.local import LocalRepository
 from tests.modules.conftest import run_engine, shipped
 

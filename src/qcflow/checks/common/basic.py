@@ -36,11 +36,11 @@ from qcflow.errors import InvalidInput
 from qcflow.objects.activity import Activity
 from qcflow.objects.quality import Quality
 from qcflow.objects.root import Histogram
-from qcflow.postprocessing.check_config import CheckConfig
+from qcflow.postprocessing.config.check_config import CheckConfig
+from qcflow.postprocessing.config.values import parse_float
 from qcflow.postprocessing.images import PlotImage
 from qcflow.postprocessing.overlays import HLine, Label, Overlay
 from qcflow.postprocessing.reductors import TH1Reductor
-from qcflow.postprocessing.values import parse_float
 
 __all__ = [
     "CcdbInspectorCheck",

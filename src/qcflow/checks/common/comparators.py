@@ -38,9 +38,9 @@ from qcflow.errors import InvalidInput
 from qcflow.objects.activity import Activity
 from qcflow.objects.quality import Quality
 from qcflow.objects.root import Histogram
-from qcflow.postprocessing.parameters import CustomParameters
+from qcflow.postprocessing.config.parameters import CustomParameters
+from qcflow.postprocessing.config.values import parse_float, parse_int
 from qcflow.postprocessing.slicing import find_bin
-from qcflow.postprocessing.values import parse_float, parse_int
 
 __all__ = ["COMPARATORS", "Comparison", "ObjectComparator", "comparator_class"]
 

@@ -18,8 +18,8 @@ import logging
 from dataclasses import dataclass
 
 from qcflow.objects.activity import Activity
-from qcflow.postprocessing.parameters import CustomParameters
-from qcflow.postprocessing.values import parse_float
+from qcflow.postprocessing.config.parameters import CustomParameters
+from qcflow.postprocessing.config.values import parse_float
 
 __all__ = ["Limits", "Thresholds", "plot_range", "thresholds_for"]
 

@@ -14,9 +14,9 @@ from qcflow.modules.mch.config import MchOptions, parse_mch
 from qcflow.modules.mch.mapping import NUM_DE, ElecMapping, load_mapping
 from qcflow.objects.root import Histogram
 from qcflow.postprocessing import PublicationPolicy, Task, TaskConfig, Trigger
+from qcflow.postprocessing.config.values import Node
 from qcflow.postprocessing.services import Services
 from qcflow.postprocessing.task import task_reads
-from qcflow.postprocessing.values import Node
 
 __all__ = ["MchTask", "quality_flag_holder"]
 

@@ -39,9 +39,9 @@ from qcflow.modules._histograms import bin_center, bin_range, restat_1d, th1, un
 from qcflow.modules._sources import NamedSource, RunTracker, SourceHelper, read_sources
 from qcflow.objects.root import Histogram, stats_from_bins
 from qcflow.postprocessing import PublicationPolicy, Task, TaskConfig, Trigger
+from qcflow.postprocessing.config.values import Node
 from qcflow.postprocessing.services import Retrieved, Services
 from qcflow.postprocessing.task import task_reads
-from qcflow.postprocessing.values import Node
 
 __all__ = ["FAMILIES", "Family", "RecDataPostProcessing", "mean_and_error", "peak_position"]
 

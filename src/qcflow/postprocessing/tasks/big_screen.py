@@ -23,15 +23,15 @@ from typing import Any
 
 from qcflow.objects.activity import Activity
 from qcflow.postprocessing import root_style
+from qcflow.postprocessing.config.schema import TaskConfig
+from qcflow.postprocessing.config.values import Node
 from qcflow.postprocessing.images import PlotImage, new_figure, png
 from qcflow.postprocessing.object_manager import PublicationPolicy
 from qcflow.postprocessing.overlays import QUALITY_COLORS
-from qcflow.postprocessing.schema import TaskConfig
 from qcflow.postprocessing.services import Services
 from qcflow.postprocessing.task import Task, task_reads
 from qcflow.postprocessing.tasks.trending_config import source_names
 from qcflow.postprocessing.triggers.trigger import Trigger
-from qcflow.postprocessing.values import Node
 
 __all__ = ["BigScreen", "Box"]
 

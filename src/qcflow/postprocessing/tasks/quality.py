@@ -33,8 +33,9 @@ from __future__ import annotations
 import numpy as np
 
 from qcflow.objects.root import Axis, Histogram, stats_from_bins
+from qcflow.postprocessing.config.schema import TaskConfig
+from qcflow.postprocessing.config.values import Node
 from qcflow.postprocessing.object_manager import PublicationPolicy
-from qcflow.postprocessing.schema import TaskConfig
 from qcflow.postprocessing.services import Retrieved, Services
 from qcflow.postprocessing.task import Task, task_reads
 from qcflow.postprocessing.tasks.quality_config import (
@@ -51,7 +52,6 @@ from qcflow.postprocessing.tasks.quality_summary import (
     trend_image,
 )
 from qcflow.postprocessing.triggers.trigger import Trigger
-from qcflow.postprocessing.values import Node
 from qcflow.qcdb.model import order_key
 
 __all__ = ["DISTRIBUTION_BINS", "QualityTask"]

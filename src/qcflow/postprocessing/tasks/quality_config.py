@@ -15,8 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from qcflow.objects.quality import Quality
-from qcflow.postprocessing.schema import TaskConfig
-from qcflow.postprocessing.values import Node
+from qcflow.postprocessing.config.schema import TaskConfig
+from qcflow.postprocessing.config.values import Node
 
 __all__ = ["QUALITY_NAMES", "QualityGroup", "QualityInput", "QualityTaskConfig", "parse_quality"]
 

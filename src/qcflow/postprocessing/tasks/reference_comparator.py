@@ -30,14 +30,14 @@ import numpy as np
 
 from qcflow.objects.activity import Activity
 from qcflow.objects.root import Histogram
+from qcflow.postprocessing.config.parameters import CustomParameters
+from qcflow.postprocessing.config.schema import TaskConfig
+from qcflow.postprocessing.config.values import Node
 from qcflow.postprocessing.object_manager import PublicationPolicy
-from qcflow.postprocessing.parameters import CustomParameters
-from qcflow.postprocessing.schema import TaskConfig
 from qcflow.postprocessing.services import Services
 from qcflow.postprocessing.task import Task, task_reads
 from qcflow.postprocessing.tasks.comparison_plot import ComparisonStyle, comparison_plot
 from qcflow.postprocessing.triggers.trigger import Trigger
-from qcflow.postprocessing.values import Node
 
 __all__ = ["DataGroup", "ReferenceComparatorTask", "ratio_of", "reference_activity", "same_binning"]
 

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import re
 
+from qcflow.postprocessing.config.values import parse_float
 from qcflow.postprocessing.tasks.slice_plot_config import SliceLegend
-from qcflow.postprocessing.values import parse_float
 
 __all__ = ["LEGEND_WIDTH", "legend_name", "text_size"]
 

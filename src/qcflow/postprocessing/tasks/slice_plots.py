@@ -34,6 +34,7 @@ import numpy.typing as npt
 from qcflow.objects.plots import Frame
 from qcflow.objects.root import Axis, Histogram
 from qcflow.postprocessing import root_style
+from qcflow.postprocessing.config.values import parse_float
 from qcflow.postprocessing.images import GraphData, PlotImage, new_figure, one_pad_margins, png
 from qcflow.postprocessing.plot_spec import GraphSpec
 from qcflow.postprocessing.plotting import (
@@ -46,7 +47,6 @@ from qcflow.postprocessing.plotting import (
 )
 from qcflow.postprocessing.tasks.slice_legend import legend_name, text_size
 from qcflow.postprocessing.tasks.slice_plot_config import SlicePlot
-from qcflow.postprocessing.values import parse_float
 
 __all__ = [
     "SliceSeries",

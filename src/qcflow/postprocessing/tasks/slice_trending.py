@@ -35,10 +35,11 @@ from functools import partial
 from itertools import pairwise
 from typing import Any
 
+from qcflow.postprocessing.config.schema import TaskConfig
+from qcflow.postprocessing.config.values import Node
 from qcflow.postprocessing.object_manager import PublicationPolicy
 from qcflow.postprocessing.prefetch import Prefetcher
 from qcflow.postprocessing.reduction import ReduceRequest, ReduceResult
-from qcflow.postprocessing.schema import TaskConfig
 from qcflow.postprocessing.services import Services
 from qcflow.postprocessing.slice_reductors import TITLES, SliceReductor, split_titles
 from qcflow.postprocessing.slicing import FIELDS
@@ -58,7 +59,6 @@ from qcflow.postprocessing.tasks.slice_trending_config import (
 from qcflow.postprocessing.tasks.trending import sources_metadata, stored_trend, trend_time
 from qcflow.postprocessing.trend_table import META_RUN, TIME, TrendTable
 from qcflow.postprocessing.triggers.trigger import Trigger
-from qcflow.postprocessing.values import Node
 
 __all__ = ["SliceTrendingTask", "slice_table"]
 

@@ -21,13 +21,13 @@ import itertools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from qcflow.postprocessing.schema import TaskConfig
+from qcflow.postprocessing.config.schema import TaskConfig
+from qcflow.postprocessing.config.values import Node, parse_leading_float
 from qcflow.postprocessing.tasks.trending_config import (
     read_timestamp,
     resolve_reductor,
     source_names,
 )
-from qcflow.postprocessing.values import Node, parse_leading_float
 
 if TYPE_CHECKING:  # the plots are read by slice_plot_config, which needs SliceSource from here
     from qcflow.postprocessing.tasks.slice_plot_config import SlicePlot

@@ -20,9 +20,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from qcflow.errors import InvalidInput
-from qcflow.postprocessing.classes import REGISTRY
+from qcflow.postprocessing.config.classes import REGISTRY
+from qcflow.postprocessing.config.parameters import CustomParameters, read_extended
+from qcflow.postprocessing.config.schema import TaskConfig
+from qcflow.postprocessing.config.values import Node
 from qcflow.postprocessing.expressions import check_branches
-from qcflow.postprocessing.parameters import CustomParameters, read_extended
 from qcflow.postprocessing.plot_spec import (
     GRAPH_EXPRESSION_KEYS,
     GraphSpec,
@@ -30,9 +32,7 @@ from qcflow.postprocessing.plot_spec import (
     LegendSpec,
     PlotSpec,
 )
-from qcflow.postprocessing.schema import TaskConfig
 from qcflow.postprocessing.trend_table import META_RUN, META_RUN_TEXT, TIME
-from qcflow.postprocessing.values import Node
 
 __all__ = [
     "SOURCE_TYPES",

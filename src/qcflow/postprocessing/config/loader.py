@@ -28,7 +28,7 @@ from typing import Any
 
 from qcflow._types import JSONObject
 from qcflow.errors import InvalidInput
-from qcflow.postprocessing.values import ConfigInvalid, Diagnostic
+from qcflow.postprocessing.config.values import ConfigInvalid, Diagnostic
 
 __all__ = ["ConfigFile", "config_path", "expand_variables", "load_config", "parse_config_text"]
 

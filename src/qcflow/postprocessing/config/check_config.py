@@ -21,9 +21,9 @@ from typing import Any
 
 from qcflow._types import JSONObject
 from qcflow.errors import InvalidInput
-from qcflow.postprocessing.classes import REGISTRY, ClassRegistry, Kind
-from qcflow.postprocessing.parameters import CustomParameters
-from qcflow.postprocessing.values import Node
+from qcflow.postprocessing.config.classes import REGISTRY, ClassRegistry, Kind
+from qcflow.postprocessing.config.parameters import CustomParameters
+from qcflow.postprocessing.config.values import Node
 
 __all__ = [
     "CHECK_POLICIES",

@@ -22,16 +22,16 @@ from qcflow._types import JSONObject
 from qcflow.errors import InvalidInput
 from qcflow.objects.activity import Activity, run_type_name
 from qcflow.objects.paths import PROVENANCES
-from qcflow.postprocessing.check_config import (
+from qcflow.postprocessing.config.check_config import (
     AggregatorConfig,
     CheckConfig,
     parse_aggregators,
     parse_checks,
 )
-from qcflow.postprocessing.classes import REGISTRY, ClassRegistry
-from qcflow.postprocessing.parameters import CustomParameters
+from qcflow.postprocessing.config.classes import REGISTRY, ClassRegistry
+from qcflow.postprocessing.config.parameters import CustomParameters
+from qcflow.postprocessing.config.values import Diagnostics, Node
 from qcflow.postprocessing.triggers.trigger import TriggerSpec, parse_trigger
-from qcflow.postprocessing.values import Diagnostics, Node
 
 __all__ = [
     "CommonConfig",

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from qcflow.objects.activity import Activity
-from qcflow.postprocessing.values import Node, parse_bool, parse_float, parse_int
+from qcflow.postprocessing.config.values import Node, parse_bool, parse_float, parse_int
 
 __all__ = ["DEFAULT", "CustomParameters", "read_extended"]
 
