@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from qcflow.objects.activity import Activity
 from qcflow.objects.quality import Quality, QualityObject
-from qcflow.postprocessing.reductors import QualityReductor, TH1Reductor, TH2Reductor
+from qcflow.postprocessing.reduction.reductors import QualityReductor, TH1Reductor, TH2Reductor
 
 from ._histograms import read, th1, th2
 

@@ -22,7 +22,7 @@ from qcflow.postprocessing.api import load
 from qcflow.postprocessing.config.classes import REGISTRY
 from qcflow.postprocessing.engine import Engine, EngineOptions
 from qcflow.postprocessing.plot_spec import GraphSpec, PlotSpec, plot_sources
-from qcflow.postprocessing.reductors import Reductor
+from qcflow.postprocessing.reduction.reductors import Reductor
 from qcflow.qcdb.local import LocalRepository
 
 from ._configs import parsed, trending_task, with_tasks

@@ -60,7 +60,7 @@ from qcflow.postprocessing.config.parameters import CustomParameters
 from qcflow.postprocessing.config.schema import QcConfig, TaskConfig
 from qcflow.postprocessing.config.values import Diagnostics, Node
 from qcflow.postprocessing.object_manager import Publication, PublicationPolicy
-from qcflow.postprocessing.reductors import Reductor
+from qcflow.postprocessing.reduction.reductors import Reductor
 from qcflow.postprocessing.task import Task
 from qcflow.postprocessing.triggers.trigger import Trigger, TriggerType
 

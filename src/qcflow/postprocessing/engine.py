@@ -41,7 +41,7 @@ from qcflow.postprocessing.config.schema import QcConfig, TaskConfig
 from qcflow.postprocessing.crossref import task_stages
 from qcflow.postprocessing.inputs import nothing_published
 from qcflow.postprocessing.object_manager import Listener, ObjectManager, Publication
-from qcflow.postprocessing.reduction import Reducer
+from qcflow.postprocessing.reduction.batch import Reducer
 from qcflow.postprocessing.services import Services
 from qcflow.postprocessing.task_runner import TaskRunner, TaskState
 from qcflow.postprocessing.triggers.clock import Clock, SystemClock

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from qcflow.postprocessing.reduction import ReduceRequest, ReduceResult
+from qcflow.postprocessing.reduction.batch import ReduceRequest, ReduceResult
 from qcflow.postprocessing.services import Services
 from qcflow.postprocessing.triggers.trigger import Trigger
 

@@ -31,7 +31,7 @@ from qcflow._types import TimestampMs
 from qcflow.errors import NotFound
 from qcflow.objects.activity import Activity
 from qcflow.objects.codec import decode
-from qcflow.postprocessing.reduction import Reducer, ReduceRequest, ReduceResult
+from qcflow.postprocessing.reduction.batch import Reducer, ReduceRequest, ReduceResult
 from qcflow.postprocessing.triggers.trigger import Trigger
 
 if TYPE_CHECKING:

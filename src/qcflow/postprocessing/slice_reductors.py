@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from qcflow.objects.root import Histogram
-from qcflow.postprocessing.reductors import Reductor, Values
+from qcflow.postprocessing.reduction.reductors import Reductor, Values
 from qcflow.postprocessing.slicing import FIELDS, SliceInfo, slice_th1, slice_th2
 
 __all__ = ["TITLES", "SliceReductor", "TH1SliceReductor", "TH2SliceReductor", "split_titles"]

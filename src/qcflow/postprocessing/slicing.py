@@ -44,7 +44,7 @@ import numpy as np
 import numpy.typing as npt
 
 from qcflow.objects.root import Histogram
-from qcflow.postprocessing.reductors import histogram_stats
+from qcflow.postprocessing.reduction.reductors import histogram_stats
 
 __all__ = [
     "FIELDS",

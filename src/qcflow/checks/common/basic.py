@@ -40,7 +40,7 @@ from qcflow.postprocessing.config.check_config import CheckConfig
 from qcflow.postprocessing.config.values import parse_float
 from qcflow.postprocessing.images import PlotImage
 from qcflow.postprocessing.overlays import HLine, Label, Overlay
-from qcflow.postprocessing.reductors import TH1Reductor
+from qcflow.postprocessing.reduction.reductors import TH1Reductor
 
 __all__ = [
     "CcdbInspectorCheck",

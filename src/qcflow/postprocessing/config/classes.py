@@ -64,9 +64,12 @@ BUILTIN: Mapping[str, tuple[Kind, str]] = {
         "qcflow.postprocessing.tasks.ccdb_inspector:CcdbInspectorTask",
     ),
     f"{_COMMON}BigScreen": ("task", "qcflow.postprocessing.tasks.big_screen:BigScreen"),
-    f"{_COMMON}TH1Reductor": ("reductor", "qcflow.postprocessing.reductors:TH1Reductor"),
-    f"{_COMMON}TH2Reductor": ("reductor", "qcflow.postprocessing.reductors:TH2Reductor"),
-    f"{_COMMON}QualityReductor": ("reductor", "qcflow.postprocessing.reductors:QualityReductor"),
+    f"{_COMMON}TH1Reductor": ("reductor", "qcflow.postprocessing.reduction.reductors:TH1Reductor"),
+    f"{_COMMON}TH2Reductor": ("reductor", "qcflow.postprocessing.reduction.reductors:TH2Reductor"),
+    f"{_COMMON}QualityReductor": (
+        "reductor",
+        "qcflow.postprocessing.reduction.reductors:QualityReductor",
+    ),
     f"{_COMMON}TH1SliceReductor": (
         "reductor",
         "qcflow.postprocessing.slice_reductors:TH1SliceReductor",

@@ -113,7 +113,7 @@ def _root_graph(name: str, x: Array, y: Array, errors: tuple[Array, Array], inde
 
 def render_slice_plot(job: tuple[SlicePlot, SliceSeries]) -> tuple[bytes, list[GraphData]]:
     """PNG and graphs of one plot; picklable in and out, so plots can be drawn in parallel
-    (:meth:`~qcflow.postprocessing.reduction.Reducer.map`)."""
+    (:meth:`~qcflow.postprocessing.reduction.batch.Reducer.map`)."""
     figure, graphs = draw_slice_plot(*job)
     return png(figure), graphs
 

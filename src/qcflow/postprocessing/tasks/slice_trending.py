@@ -39,7 +39,7 @@ from qcflow.postprocessing.config.schema import TaskConfig
 from qcflow.postprocessing.config.values import Node
 from qcflow.postprocessing.object_manager import PublicationPolicy
 from qcflow.postprocessing.prefetch import Prefetcher
-from qcflow.postprocessing.reduction import ReduceRequest, ReduceResult
+from qcflow.postprocessing.reduction.batch import ReduceRequest, ReduceResult
 from qcflow.postprocessing.services import Services
 from qcflow.postprocessing.slice_reductors import TITLES, SliceReductor, split_titles
 from qcflow.postprocessing.slicing import FIELDS

@@ -35,7 +35,7 @@ from qcflow.postprocessing.object_manager import PublicationPolicy
 from qcflow.postprocessing.plot_spec import plot_sources
 from qcflow.postprocessing.plotting import plot_image
 from qcflow.postprocessing.prefetch import PREFETCH, Prefetcher
-from qcflow.postprocessing.reduction import ReduceRequest, ReduceResult
+from qcflow.postprocessing.reduction.batch import ReduceRequest, ReduceResult
 from qcflow.postprocessing.services import Services
 from qcflow.postprocessing.task import Task, task_reads
 from qcflow.postprocessing.tasks.trending_config import DataSource, TrendingConfig, parse_trending

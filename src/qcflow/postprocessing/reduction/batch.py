@@ -27,7 +27,7 @@ from qcflow._types import TimestampMs
 from qcflow.errors import QcflowError
 from qcflow.objects.codec import decode
 from qcflow.objects.metadata import OBJECT_TYPE
-from qcflow.postprocessing.reductors import Reductor
+from qcflow.postprocessing.reduction.reductors import Reductor
 
 if TYPE_CHECKING:
     from qcflow.qcdb.model import ObjectInfo
