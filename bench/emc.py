@@ -27,8 +27,8 @@ import numpy as np
 
 from qcflow.demo.emc import CELL_OBJECTS, CLUSTER_OBJECTS, fill_emc
 from qcflow.objects.tree import read_tree, write_tree
-from qcflow.postprocessing.api import load
-from qcflow.postprocessing.engine import Engine, EngineOptions
+from qcflow.postprocessing.engine.api import load
+from qcflow.postprocessing.engine.engine import Engine, EngineOptions
 from qcflow.qcdb import LocalRepository
 
 CONFIG = Path(__file__).resolve().parents[1] / "src/qcflow/data/qc-postproc-async/emc.json"

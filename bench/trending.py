@@ -31,8 +31,8 @@ from pathlib import Path
 import httpx
 
 from qcflow.demo.vertexing import fill_vertexing
-from qcflow.postprocessing.api import load
-from qcflow.postprocessing.engine import Engine, EngineOptions
+from qcflow.postprocessing.engine.api import load
+from qcflow.postprocessing.engine.engine import Engine, EngineOptions
 from qcflow.qcdb import LocalRepository, Query, fetch_many
 from qcflow.qcdb.open import open_repository
 

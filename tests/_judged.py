@@ -8,8 +8,8 @@ from pathlib import Path
 from qcflow.demo.mch import fill_mch
 from qcflow.demo.vertexing import DemoRun
 from qcflow.demo.zdc import fill_zdc
-from qcflow.postprocessing.api import load
-from qcflow.postprocessing.engine import Engine, EngineOptions
+from qcflow.postprocessing.engine.api import load
+from qcflow.postprocessing.engine.engine import Engine, EngineOptions
 from qcflow.qcdb.local import LocalRepository
 
 CONFIGS = Path(__file__).resolve().parents[1] / "src" / "qcflow" / "data" / "qc-postproc-async"

@@ -13,9 +13,9 @@ from qcflow.objects.activity import Activity
 from qcflow.objects.quality import Quality
 from qcflow.objects.root import Axis, Histogram, stats_from_bins
 from qcflow.postprocessing.config.classes import REGISTRY
-from qcflow.postprocessing.object_manager import PublicationPolicy
-from qcflow.postprocessing.services import Services
-from qcflow.postprocessing.task import Task
+from qcflow.postprocessing.engine.object_manager import PublicationPolicy
+from qcflow.postprocessing.engine.services import Services
+from qcflow.postprocessing.engine.task import Task
 from qcflow.postprocessing.triggers.trigger import Trigger
 from qcflow.qcdb.local import LocalRepository
 

@@ -24,7 +24,7 @@ from qcflow.objects.quality import Quality
 from qcflow.objects.root import Axis, Histogram
 from qcflow.postprocessing.config.check_config import CheckConfig
 from qcflow.postprocessing.config.parameters import CustomParameters
-from qcflow.postprocessing.engine import Engine, EngineOptions
+from qcflow.postprocessing.engine.engine import Engine, EngineOptions
 from qcflow.postprocessing.images import GraphData, PlotImage
 from qcflow.postprocessing.overlays import HLine, Label, Polyline
 from qcflow.qcdb.local import LocalRepository

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from qcflow.demo.vertexing import fill_vertexing
-from qcflow.postprocessing.api import load
-from qcflow.postprocessing.engine import Engine, EngineOptions
+from qcflow.postprocessing.engine.api import load
+from qcflow.postprocessing.engine.engine import Engine, EngineOptions
 from qcflow.qcdb.local import LocalRepository
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "beamspot-quality.json"

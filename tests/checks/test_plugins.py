@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from qcflow.objects.quality import QualityObject
-from qcflow.postprocessing.engine import Engine, EngineOptions
+from qcflow.postprocessing.engine.engine import Engine, EngineOptions
 from qcflow.qcdb.local import LocalRepository
 from tests.postprocessing._configs import messages, parsed, with_tasks
 

@@ -16,8 +16,8 @@ from qcflow.objects.quality import Quality, QualityObject
 from qcflow.objects.root import Axis, Histogram, stats_from_bins
 from qcflow.postprocessing.config.check_config import CheckConfig
 from qcflow.postprocessing.config.parameters import CustomParameters
-from qcflow.postprocessing.engine import Engine, EngineOptions
-from qcflow.postprocessing.services import Services
+from qcflow.postprocessing.engine.engine import Engine, EngineOptions
+from qcflow.postprocessing.engine.services import Services
 from qcflow.postprocessing.tasks.comparison_plot import ComparisonPlot
 from qcflow.qcdb.local import LocalRepository
 from tests.postprocessing._configs import messages, parsed, with_tasks

@@ -12,7 +12,7 @@ import pytest
 from qcflow.objects.quality import QualityObject
 from qcflow.objects.root import object_class
 from qcflow.postprocessing.config.schema import QcConfig
-from qcflow.postprocessing.engine import Engine, EngineOptions, RunSummary
+from qcflow.postprocessing.engine.engine import Engine, EngineOptions, RunSummary
 from qcflow.qcdb.local import LocalRepository
 from tests.postprocessing._configs import messages, parsed, with_tasks
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from qcflow.postprocessing.api import load
 from qcflow.postprocessing.config.schema import QcConfig
-from qcflow.postprocessing.engine import Engine, EngineOptions, RunSummary
+from qcflow.postprocessing.engine.api import load
+from qcflow.postprocessing.engine.engine import Engine, EngineOptions, RunSummary
 from qcflow.qcdb.local import LocalRepository
 
 CONFIGS = Path(__file__).resolve().parents[2] / "src" / "qcflow" / "data" / "qc-postproc-async"

@@ -10,8 +10,8 @@ import pytest
 from qcflow.demo.mch import MCH_ISSUES, fill_mch
 from qcflow.demo.zdc import ZDC_ISSUES, fill_zdc
 from qcflow.objects.codec import decode
-from qcflow.postprocessing.api import load
-from qcflow.postprocessing.engine import Engine, EngineOptions
+from qcflow.postprocessing.engine.api import load
+from qcflow.postprocessing.engine.engine import Engine, EngineOptions
 from qcflow.qcdb.local import LocalRepository
 
 pytestmark = pytest.mark.shared

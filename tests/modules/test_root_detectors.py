@@ -29,8 +29,8 @@ from qcflow.modules.mch.mapping import CHANNELS, load_o2_mapping
 from qcflow.objects.activity import Activity
 from qcflow.objects.codec import decode
 from qcflow.objects.root import decode_histogram
-from qcflow.postprocessing.api import load
-from qcflow.postprocessing.engine import Engine, EngineOptions
+from qcflow.postprocessing.engine.api import load
+from qcflow.postprocessing.engine.engine import Engine, EngineOptions
 from qcflow.qcdb.local import LocalRepository
 from tests._root import ROOT_MODULE
 

@@ -8,8 +8,8 @@ from typing import Any
 from qcflow.postprocessing.config.classes import REGISTRY
 from qcflow.postprocessing.config.schema import QcConfig, TaskConfig, parse_config
 from qcflow.postprocessing.config.values import Node
-from qcflow.postprocessing.crossref import cross_check
-from qcflow.postprocessing.task import Task, task_reads
+from qcflow.postprocessing.engine.crossref import cross_check
+from qcflow.postprocessing.engine.task import Task, task_reads
 
 TRENDING = "o2::quality_control::postprocessing::TrendingTask"
 TH1 = "o2::quality_control_modules::common::TH1Reductor"

@@ -7,8 +7,8 @@ import pytest
 from qcflow.errors import InvalidInput
 from qcflow.postprocessing.config import classes
 from qcflow.postprocessing.config.classes import ClassRegistry
+from qcflow.postprocessing.engine.task import Task
 from qcflow.postprocessing.reduction.reductors import Reductor, TH1Reductor
-from qcflow.postprocessing.task import Task
 
 
 class Custom(Task):

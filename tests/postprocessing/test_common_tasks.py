@@ -9,9 +9,9 @@ import numpy as np
 
 from qcflow.objects.activity import Activity
 from qcflow.objects.quality import Quality, QualityObject
-from qcflow.postprocessing.engine import Engine, EngineOptions
-from qcflow.postprocessing.object_manager import ObjectManager
-from qcflow.postprocessing.services import Services
+from qcflow.postprocessing.engine.engine import Engine, EngineOptions
+from qcflow.postprocessing.engine.object_manager import ObjectManager
+from qcflow.postprocessing.engine.services import Services
 from qcflow.postprocessing.triggers.trigger import Trigger, TriggerType
 from qcflow.qcdb.local import LocalRepository
 

@@ -8,7 +8,7 @@ import pytest
 
 from qcflow.postprocessing.config.loader import load_config
 from qcflow.postprocessing.config.schema import parse_config
-from qcflow.postprocessing.crossref import task_stages
+from qcflow.postprocessing.engine.crossref import task_stages
 
 from ._configs import messages, parsed, trending_task, with_tasks
 

@@ -11,10 +11,10 @@ from qcflow.errors import InvalidInput
 from qcflow.objects.activity import Activity
 from qcflow.objects.codec import Payload
 from qcflow.postprocessing.config.classes import REGISTRY
-from qcflow.postprocessing.engine import Engine, EngineOptions
-from qcflow.postprocessing.object_manager import Publication
-from qcflow.postprocessing.services import Services
-from qcflow.postprocessing.task import Task
+from qcflow.postprocessing.engine.engine import Engine, EngineOptions
+from qcflow.postprocessing.engine.object_manager import Publication
+from qcflow.postprocessing.engine.services import Services
+from qcflow.postprocessing.engine.task import Task
 from qcflow.postprocessing.triggers.clock import ManualClock
 from qcflow.postprocessing.triggers.trigger import Trigger
 from qcflow.qcdb.local import LocalRepository
@@ -164,7 +164,7 @@ def test_extensions_are_loaded_from_entry_points(
 ) -> None:
     from importlib.metadata import EntryPoint
 
-    from qcflow.postprocessing import engine as engine_module
+    from qcflow.postprocessing.engine import engine as engine_module
 
     point = EntryPoint("counter", f"{__name__}:attach_counter", engine_module.EXTENSION_GROUP)
     monkeypatch.setattr(

@@ -29,7 +29,7 @@ def test_the_engine_and_an_embedded_store_import_no_http_client_nor_plotting(
     loaded = _loaded_after(
         "from qcflow.cli import build_parser\n"
         "build_parser()\n"
-        "import qcflow.postprocessing.api, qcflow.postprocessing.engine\n"
+        "import qcflow.postprocessing.engine.api, qcflow.postprocessing.engine.engine\n"
         "from qcflow.qcdb.open import open_repository\n"
         f"open_repository({str(tmp_path / 'qcdb')!r}).close()\n"
     )

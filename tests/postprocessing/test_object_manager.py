@@ -10,7 +10,7 @@ from qcflow.objects.activity import Activity
 from qcflow.objects.codec import Payload, decode, encode_object
 from qcflow.objects.quality import Quality, QualityObject
 from qcflow.postprocessing.config.schema import TaskConfig
-from qcflow.postprocessing.object_manager import (
+from qcflow.postprocessing.engine.object_manager import (
     ObjectManager,
     Publication,
     PublicationPolicy,

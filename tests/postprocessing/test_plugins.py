@@ -10,7 +10,7 @@ import pytest
 
 from qcflow.objects.codec import decode
 from qcflow.objects.root import decode_histogram
-from qcflow.postprocessing.engine import Engine, EngineOptions
+from qcflow.postprocessing.engine.engine import Engine, EngineOptions
 from qcflow.qcdb.local import LocalRepository
 
 from . import plugin_reductor, plugin_task

@@ -14,7 +14,7 @@ import uproot
 from qcflow.objects.activity import Activity
 from qcflow.objects.codec import decode
 from qcflow.objects.quality import Quality, QualityObject
-from qcflow.postprocessing.engine import Engine, EngineOptions
+from qcflow.postprocessing.engine.engine import Engine, EngineOptions
 from qcflow.postprocessing.tasks.quality_summary import Finding, summary_lines
 from qcflow.qcdb.local import LocalRepository
 

@@ -21,8 +21,8 @@ from qcflow.objects.codec import decode
 from qcflow.objects.metadata import QCFLOW_SOURCES
 from qcflow.objects.root import Axis, Histogram, decode_histogram
 from qcflow.objects.tree import tree_branches
-from qcflow.postprocessing.api import load
-from qcflow.postprocessing.engine import Engine, EngineOptions
+from qcflow.postprocessing.engine.api import load
+from qcflow.postprocessing.engine.engine import Engine, EngineOptions
 from qcflow.postprocessing.images import PlotImage
 from qcflow.postprocessing.slicing import FIELDS
 from qcflow.postprocessing.tasks.slice_legend import legend_name

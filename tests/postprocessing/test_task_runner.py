@@ -10,14 +10,14 @@ import numpy as np
 from qcflow.objects.activity import Activity
 from qcflow.objects.codec import Payload
 from qcflow.postprocessing.config.schema import CommonConfig, TaskConfig
-from qcflow.postprocessing.object_manager import (
+from qcflow.postprocessing.engine._task_runner import TaskRunner, TaskState
+from qcflow.postprocessing.engine.object_manager import (
     ObjectManager,
     Publication,
     PublicationPolicy,
 )
-from qcflow.postprocessing.services import Services
-from qcflow.postprocessing.task import Task
-from qcflow.postprocessing.task_runner import TaskRunner, TaskState
+from qcflow.postprocessing.engine.services import Services
+from qcflow.postprocessing.engine.task import Task
 from qcflow.postprocessing.triggers.clock import ManualClock
 from qcflow.postprocessing.triggers.sources import TriggerContext, task_activity
 from qcflow.postprocessing.triggers.trigger import Trigger, parse_trigger

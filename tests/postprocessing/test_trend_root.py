@@ -16,8 +16,8 @@ from qcflow.generators.registry import load_registry
 from qcflow.objects.activity import Activity
 from qcflow.objects.codec import decode
 from qcflow.objects.tree import read_tree
-from qcflow.postprocessing.api import load
-from qcflow.postprocessing.engine import Engine, EngineOptions
+from qcflow.postprocessing.engine.api import load
+from qcflow.postprocessing.engine.engine import Engine, EngineOptions
 from qcflow.postprocessing.plotting import plot_image
 from qcflow.postprocessing.tasks.trending_config import TrendingConfig
 from qcflow.qcdb.local import LocalRepository

@@ -18,9 +18,9 @@ from qcflow.objects.activity import Activity
 from qcflow.objects.codec import decode
 from qcflow.objects.metadata import QCFLOW_SOURCES
 from qcflow.objects.quality import Quality, QualityObject
-from qcflow.postprocessing.api import load
 from qcflow.postprocessing.config.classes import REGISTRY
-from qcflow.postprocessing.engine import Engine, EngineOptions
+from qcflow.postprocessing.engine.api import load
+from qcflow.postprocessing.engine.engine import Engine, EngineOptions
 from qcflow.postprocessing.plot_spec import GraphSpec, PlotSpec, plot_sources
 from qcflow.postprocessing.reduction.reductors import Reductor
 from qcflow.qcdb.local import LocalRepository

@@ -15,8 +15,8 @@ import httpx
 import pytest
 
 from qcflow.demo.zdc import ZDC_ISSUES
-from qcflow.postprocessing.api import load
-from qcflow.postprocessing.engine import Engine, EngineOptions
+from qcflow.postprocessing.engine.api import load
+from qcflow.postprocessing.engine.engine import Engine, EngineOptions
 from qcflow.qcdb.local import LocalRepository
 from qcflow.ui.api import ApiOptions
 from qcflow.ui.app import create_ui_app

@@ -65,7 +65,7 @@ from qcflow.objects.activity import Activity
 from qcflow.objects.quality import Quality
 from qcflow.postprocessing.config.check_config import CheckConfig
 from qcflow.postprocessing.config.parameters import CustomParameters
-from qcflow.postprocessing.services import Services
+from qcflow.postprocessing.engine.services import Services
 from qcflow.postprocessing.trend_table import TrendTable
 
 __all__ = ["Check", "MonitorObject", "check_input"]

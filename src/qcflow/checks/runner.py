@@ -42,13 +42,13 @@ from qcflow.objects.codec import encode_object
 from qcflow.objects.metadata import OBJECT_TYPE
 from qcflow.objects.quality import Quality, QualityObject
 from qcflow.postprocessing.config.check_config import CheckConfig
-from qcflow.postprocessing.object_manager import Publication, Published
+from qcflow.postprocessing.engine.object_manager import Publication, Published
+from qcflow.postprocessing.engine.services import Services
 from qcflow.postprocessing.overlays import HLine, Label, Polyline, to_json
-from qcflow.postprocessing.services import Services
 
 if TYPE_CHECKING:
     from qcflow.postprocessing.config.schema import QcConfig
-    from qcflow.postprocessing.engine import Engine
+    from qcflow.postprocessing.engine.engine import Engine
     from qcflow.qcdb.repository import Repository
 
 __all__ = ["CheckRunner", "attach"]

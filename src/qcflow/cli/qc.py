@@ -91,8 +91,8 @@ def register(subparsers: Any) -> None:
 
 
 def _qc(args: argparse.Namespace) -> int:
-    from qcflow.postprocessing.api import load
     from qcflow.postprocessing.config.values import ConfigInvalid
+    from qcflow.postprocessing.engine.api import load
 
     try:
         config = load(args.config, args.override_values)
@@ -118,7 +118,7 @@ def _validated(config: Any, *, strict: bool) -> int:
 
 def _run(config: Any, args: argparse.Namespace) -> int:
     from qcflow.cli._qc_progress import progress_handler
-    from qcflow.postprocessing.engine import Engine, EngineOptions
+    from qcflow.postprocessing.engine.engine import Engine, EngineOptions
 
     _logging(quiet=args.quiet)
     if not config.active_tasks:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from qcflow.postprocessing.config.values import Node
-from qcflow.postprocessing.services import Retrieved, Services
+from qcflow.postprocessing.engine.services import Retrieved, Services
 from qcflow.postprocessing.triggers.trigger import Trigger
 
 __all__ = ["NamedSource", "RunTracker", "SourceHelper", "read_sources", "split_source_name"]

@@ -59,9 +59,9 @@ from qcflow.postprocessing.config.classes import REGISTRY, register
 from qcflow.postprocessing.config.parameters import CustomParameters
 from qcflow.postprocessing.config.schema import QcConfig, TaskConfig
 from qcflow.postprocessing.config.values import Diagnostics, Node
-from qcflow.postprocessing.object_manager import Publication, PublicationPolicy
+from qcflow.postprocessing.engine.object_manager import Publication, PublicationPolicy
+from qcflow.postprocessing.engine.task import Task
 from qcflow.postprocessing.reduction.reductors import Reductor
-from qcflow.postprocessing.task import Task
 from qcflow.postprocessing.triggers.trigger import Trigger, TriggerType
 
 __all__ = [

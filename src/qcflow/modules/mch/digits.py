@@ -60,7 +60,7 @@ from qcflow.objects.activity import Activity
 from qcflow.objects.ratio import HistogramRatio
 from qcflow.objects.root import Axis, Histogram
 from qcflow.postprocessing import PublicationPolicy, TaskConfig, Trigger
-from qcflow.postprocessing.services import Services
+from qcflow.postprocessing.engine.services import Services
 
 __all__ = ["DigitsPostProcessing", "orbit_map", "rates_distribution"]
 

@@ -50,7 +50,7 @@ from qcflow.objects.activity import Activity
 from qcflow.objects.ratio import HistogramRatio
 from qcflow.objects.root import Histogram
 from qcflow.postprocessing import PublicationPolicy, TaskConfig, Trigger
-from qcflow.postprocessing.services import Services
+from qcflow.postprocessing.engine.services import Services
 
 __all__ = ["PreclustersPostProcessing", "charge_mpv", "cluster_sizes"]
 

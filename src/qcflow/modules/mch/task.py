@@ -15,8 +15,8 @@ from qcflow.modules.mch.mapping import NUM_DE, ElecMapping, load_mapping
 from qcflow.objects.root import Histogram
 from qcflow.postprocessing import PublicationPolicy, Task, TaskConfig, Trigger
 from qcflow.postprocessing.config.values import Node
-from qcflow.postprocessing.services import Services
-from qcflow.postprocessing.task import task_reads
+from qcflow.postprocessing.engine.services import Services
+from qcflow.postprocessing.engine.task import task_reads
 
 __all__ = ["MchTask", "quality_flag_holder"]
 

@@ -24,8 +24,8 @@ the range reaches beyond the axis. The peak summaries store no errors (QC sets n
 sqrt(content)). QC searches Peak-1p in [2, 250] whatever ``minBin1p``/``maxBin1p`` say; qcflow
 uses them (the defaults give QC's range; docs/modules.md).
 A bin keeps its value when its source did not change (same ``Created``) or is missing, as in QC.
-The task is run-scoped (:attr:`~qcflow.postprocessing.task.Task.run_scoped`): over a period, each
-run starts with empty summaries, as a run-specific job of O2DPG would.
+The task is run-scoped (:attr:`~qcflow.postprocessing.engine.task.Task.run_scoped`): over a
+period, each run starts with empty summaries, as a run-specific job of O2DPG would.
 """
 
 from __future__ import annotations
@@ -40,8 +40,8 @@ from qcflow.modules._sources import NamedSource, RunTracker, SourceHelper, read_
 from qcflow.objects.root import Histogram, stats_from_bins
 from qcflow.postprocessing import PublicationPolicy, Task, TaskConfig, Trigger
 from qcflow.postprocessing.config.values import Node
-from qcflow.postprocessing.services import Retrieved, Services
-from qcflow.postprocessing.task import task_reads
+from qcflow.postprocessing.engine.services import Retrieved, Services
+from qcflow.postprocessing.engine.task import task_reads
 
 __all__ = ["FAMILIES", "Family", "RecDataPostProcessing", "mean_and_error", "peak_position"]
 

@@ -35,9 +35,9 @@ import numpy as np
 from qcflow.objects.root import Axis, Histogram, stats_from_bins
 from qcflow.postprocessing.config.schema import TaskConfig
 from qcflow.postprocessing.config.values import Node
-from qcflow.postprocessing.object_manager import PublicationPolicy
-from qcflow.postprocessing.services import Retrieved, Services
-from qcflow.postprocessing.task import Task, task_reads
+from qcflow.postprocessing.engine.object_manager import PublicationPolicy
+from qcflow.postprocessing.engine.services import Retrieved, Services
+from qcflow.postprocessing.engine.task import Task, task_reads
 from qcflow.postprocessing.tasks.quality_config import (
     QualityGroup,
     QualityInput,

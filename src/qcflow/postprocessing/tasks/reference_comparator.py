@@ -33,9 +33,9 @@ from qcflow.objects.root import Histogram
 from qcflow.postprocessing.config.parameters import CustomParameters
 from qcflow.postprocessing.config.schema import TaskConfig
 from qcflow.postprocessing.config.values import Node
-from qcflow.postprocessing.object_manager import PublicationPolicy
-from qcflow.postprocessing.services import Services
-from qcflow.postprocessing.task import Task, task_reads
+from qcflow.postprocessing.engine.object_manager import PublicationPolicy
+from qcflow.postprocessing.engine.services import Services
+from qcflow.postprocessing.engine.task import Task, task_reads
 from qcflow.postprocessing.tasks.comparison_plot import ComparisonStyle, comparison_plot
 from qcflow.postprocessing.triggers.trigger import Trigger
 

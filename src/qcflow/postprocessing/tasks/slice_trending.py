@@ -37,13 +37,13 @@ from typing import Any
 
 from qcflow.postprocessing.config.schema import TaskConfig
 from qcflow.postprocessing.config.values import Node
-from qcflow.postprocessing.object_manager import PublicationPolicy
-from qcflow.postprocessing.prefetch import Prefetcher
+from qcflow.postprocessing.engine.object_manager import PublicationPolicy
+from qcflow.postprocessing.engine.prefetch import Prefetcher
+from qcflow.postprocessing.engine.services import Services
+from qcflow.postprocessing.engine.task import Task, task_reads
 from qcflow.postprocessing.reduction.batch import ReduceRequest, ReduceResult
-from qcflow.postprocessing.services import Services
 from qcflow.postprocessing.slice_reductors import TITLES, SliceReductor, split_titles
 from qcflow.postprocessing.slicing import FIELDS
-from qcflow.postprocessing.task import Task, task_reads
 from qcflow.postprocessing.tasks.slice_plot_config import parse_plots
 from qcflow.postprocessing.tasks.slice_plots import (
     SliceSeries,

@@ -31,13 +31,13 @@ from qcflow.objects.activity import Activity
 from qcflow.objects.metadata import QCFLOW_SOURCES
 from qcflow.postprocessing.config.schema import TaskConfig
 from qcflow.postprocessing.config.values import Node
-from qcflow.postprocessing.object_manager import PublicationPolicy
+from qcflow.postprocessing.engine.object_manager import PublicationPolicy
+from qcflow.postprocessing.engine.prefetch import PREFETCH, Prefetcher
+from qcflow.postprocessing.engine.services import Services
+from qcflow.postprocessing.engine.task import Task, task_reads
 from qcflow.postprocessing.plot_spec import plot_sources
 from qcflow.postprocessing.plotting import plot_image
-from qcflow.postprocessing.prefetch import PREFETCH, Prefetcher
 from qcflow.postprocessing.reduction.batch import ReduceRequest, ReduceResult
-from qcflow.postprocessing.services import Services
-from qcflow.postprocessing.task import Task, task_reads
 from qcflow.postprocessing.tasks.trending_config import DataSource, TrendingConfig, parse_trending
 from qcflow.postprocessing.trend_table import TrendTable
 from qcflow.postprocessing.triggers.trigger import Trigger

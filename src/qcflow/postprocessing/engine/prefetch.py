@@ -17,8 +17,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from qcflow.postprocessing.engine.services import Services
 from qcflow.postprocessing.reduction.batch import ReduceRequest, ReduceResult
-from qcflow.postprocessing.services import Services
 from qcflow.postprocessing.triggers.trigger import Trigger
 
 __all__ = ["PREFETCH", "Prefetcher", "trigger_key"]

@@ -34,8 +34,8 @@ from typing import Any
 from qcflow._types import TimestampMs
 from qcflow.objects.activity import Activity
 from qcflow.postprocessing.config.schema import TaskConfig
-from qcflow.postprocessing.object_manager import ObjectManager, PublicationPolicy
-from qcflow.postprocessing.services import Services
+from qcflow.postprocessing.engine.object_manager import ObjectManager, PublicationPolicy
+from qcflow.postprocessing.engine.services import Services
 from qcflow.postprocessing.triggers.sources import TriggerContext, TriggerSource, create_trigger
 from qcflow.postprocessing.triggers.trigger import Trigger, TriggerSpec, TriggerType
 from qcflow.postprocessing.triggers.validity import FULL, INVALID, Validity, on_numeric_limit

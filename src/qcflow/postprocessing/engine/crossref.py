@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from qcflow._hints import did_you_mean
 from qcflow.postprocessing.config.check_config import CheckConfig
 from qcflow.postprocessing.config.schema import QcConfig, TaskConfig
-from qcflow.postprocessing.task import task_reads
+from qcflow.postprocessing.engine.task import task_reads
 from qcflow.postprocessing.triggers.trigger import TriggerType
 
 __all__ = ["Producer", "cross_check", "producers", "task_inputs", "task_stages"]

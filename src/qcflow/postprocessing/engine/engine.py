@@ -38,12 +38,12 @@ from qcflow._types import TimestampMs
 from qcflow.errors import InvalidInput
 from qcflow.objects.activity import Activity
 from qcflow.postprocessing.config.schema import QcConfig, TaskConfig
-from qcflow.postprocessing.crossref import task_stages
-from qcflow.postprocessing.inputs import nothing_published
-from qcflow.postprocessing.object_manager import Listener, ObjectManager, Publication
+from qcflow.postprocessing.engine._inputs import nothing_published
+from qcflow.postprocessing.engine._task_runner import TaskRunner, TaskState
+from qcflow.postprocessing.engine.crossref import task_stages
+from qcflow.postprocessing.engine.object_manager import Listener, ObjectManager, Publication
+from qcflow.postprocessing.engine.services import Services
 from qcflow.postprocessing.reduction.batch import Reducer
-from qcflow.postprocessing.services import Services
-from qcflow.postprocessing.task_runner import TaskRunner, TaskState
 from qcflow.postprocessing.triggers.clock import Clock, SystemClock
 from qcflow.postprocessing.triggers.sources import TriggerContext, task_activity
 from qcflow.postprocessing.triggers.trigger import Trigger, TriggerType

@@ -19,8 +19,8 @@ from qcflow.postprocessing.config.loader import load_config
 from qcflow.postprocessing.config.overrides import apply_overrides, parse_overrides
 from qcflow.postprocessing.config.schema import QcConfig, parse_config
 from qcflow.postprocessing.config.values import Diagnostics
-from qcflow.postprocessing.crossref import cross_check
-from qcflow.postprocessing.engine import Engine, EngineOptions, RunSummary
+from qcflow.postprocessing.engine.crossref import cross_check
+from qcflow.postprocessing.engine.engine import Engine, EngineOptions, RunSummary
 
 __all__ = ["load", "run"]
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from qcflow.errors import QcflowError
 from qcflow.objects.activity import Activity
 from qcflow.postprocessing.config.schema import TaskConfig
-from qcflow.postprocessing.crossref import task_inputs
+from qcflow.postprocessing.engine.crossref import task_inputs
 from qcflow.postprocessing.triggers.sources import task_activity
 from qcflow.qcdb.repository import Repository
 

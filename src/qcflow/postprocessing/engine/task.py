@@ -48,8 +48,8 @@ from qcflow.postprocessing.triggers.trigger import Trigger
 if TYPE_CHECKING:
     from qcflow.postprocessing.config.schema import TaskConfig
     from qcflow.postprocessing.config.values import Node
-    from qcflow.postprocessing.object_manager import ObjectManager
-    from qcflow.postprocessing.services import Services
+    from qcflow.postprocessing.engine.object_manager import ObjectManager
+    from qcflow.postprocessing.engine.services import Services
 
 __all__ = ["Task", "task_reads"]
 
