@@ -1,7 +1,7 @@
 from qcflow.checks import Check
 from qcflow.objects.quality import Quality
 from qcflow.postprocessing import register
-from qcflow.postprocessing.overlays import HLine
+from qcflow.postprocessing.plotting.overlays import HLine
 
 
 @register("check", "mylab::PeakBelow")

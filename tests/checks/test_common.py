@@ -25,8 +25,8 @@ from qcflow.objects.root import Axis, Histogram
 from qcflow.postprocessing.config.check_config import CheckConfig
 from qcflow.postprocessing.config.parameters import CustomParameters
 from qcflow.postprocessing.engine.engine import Engine, EngineOptions
-from qcflow.postprocessing.images import GraphData, PlotImage
-from qcflow.postprocessing.overlays import HLine, Label, Polyline
+from qcflow.postprocessing.plotting.images import GraphData, PlotImage
+from qcflow.postprocessing.plotting.overlays import HLine, Label, Polyline
 from qcflow.qcdb.local import LocalRepository
 from tests.postprocessing._configs import messages, parsed, with_tasks
 

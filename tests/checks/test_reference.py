@@ -18,7 +18,7 @@ from qcflow.postprocessing.config.check_config import CheckConfig
 from qcflow.postprocessing.config.parameters import CustomParameters
 from qcflow.postprocessing.engine.engine import Engine, EngineOptions
 from qcflow.postprocessing.engine.services import Services
-from qcflow.postprocessing.tasks.comparison_plot import ComparisonPlot
+from qcflow.postprocessing.plotting.comparison import ComparisonPlot
 from qcflow.qcdb.local import LocalRepository
 from tests.postprocessing._configs import messages, parsed, with_tasks
 

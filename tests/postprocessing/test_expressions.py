@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from qcflow.errors import InvalidInput
-from qcflow.postprocessing.expressions import (
+from qcflow.postprocessing.plotting.expressions import (
     UnknownBranch,
     check_branches,
     evaluate_together,

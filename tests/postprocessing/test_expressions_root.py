@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import uproot
 
-from qcflow.postprocessing.expressions import evaluate_together, parse_expression
+from qcflow.postprocessing.plotting.expressions import evaluate_together, parse_expression
 
 ROOT = pytest.importorskip("ROOT", reason="ROOT (the `root` extra) is not installed")
 

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from qcflow.modules._trends import Trend
-from qcflow.postprocessing.plot_spec import GraphSpec, PlotSpec
-from qcflow.postprocessing.plotting import plot_image
+from qcflow.postprocessing.plotting.draw import plot_image
+from qcflow.postprocessing.plotting.spec import GraphSpec, PlotSpec
 from qcflow.postprocessing.tasks.quality_summary import trend_image
 from qcflow.postprocessing.tasks.slice_plot_config import SlicePlot
 from qcflow.postprocessing.tasks.slice_plots import SliceSeries, slice_plot_image

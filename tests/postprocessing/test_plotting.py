@@ -8,15 +8,15 @@ import numpy as np
 import pytest
 from matplotlib.image import imread
 
-from qcflow.postprocessing.expressions import UnknownBranch
-from qcflow.postprocessing.plot_spec import (
+from qcflow.postprocessing.plotting.draw import _date_label, plot_image, render_plot
+from qcflow.postprocessing.plotting.expressions import UnknownBranch
+from qcflow.postprocessing.plotting.spec import (
     GraphSpec,
     GraphStyle,
     LegendSpec,
     PlotSpec,
     plot_branches,
 )
-from qcflow.postprocessing.plotting import _date_label, plot_image, render_plot
 
 N = 50
 COLUMNS = {

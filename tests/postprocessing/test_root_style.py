@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from qcflow.postprocessing import root_style
-from qcflow.postprocessing.plotting import new_figure, png
+from qcflow.postprocessing.plotting import root_style
+from qcflow.postprocessing.plotting.draw import new_figure, png
 
 
 @pytest.mark.parametrize(

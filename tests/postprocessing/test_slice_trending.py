@@ -23,7 +23,7 @@ from qcflow.objects.root import Axis, Histogram, decode_histogram
 from qcflow.objects.tree import tree_branches
 from qcflow.postprocessing.engine.api import load
 from qcflow.postprocessing.engine.engine import Engine, EngineOptions
-from qcflow.postprocessing.images import PlotImage
+from qcflow.postprocessing.plotting.images import PlotImage
 from qcflow.postprocessing.slicing import FIELDS
 from qcflow.postprocessing.tasks.slice_legend import legend_name
 from qcflow.postprocessing.tasks.slice_plot_config import SliceLegend, SlicePlot
@@ -352,7 +352,7 @@ def test_resume_and_plots_on_update(repo: LocalRepository) -> None:
 
 
 def test_plots_carry_their_graphs_and_can_be_redrawn(repo: LocalRepository) -> None:
-    from qcflow.postprocessing.overlays import HLine
+    from qcflow.postprocessing.plotting.overlays import HLine
 
     fill(repo, range(1, 4))
     published: list[Any] = []

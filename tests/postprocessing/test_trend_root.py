@@ -18,7 +18,7 @@ from qcflow.objects.codec import decode
 from qcflow.objects.tree import read_tree
 from qcflow.postprocessing.engine.api import load
 from qcflow.postprocessing.engine.engine import Engine, EngineOptions
-from qcflow.postprocessing.plotting import plot_image
+from qcflow.postprocessing.plotting.draw import plot_image
 from qcflow.postprocessing.tasks.trending_config import TrendingConfig
 from qcflow.qcdb.local import LocalRepository
 from tests._root import root_python

@@ -21,7 +21,7 @@ from qcflow.objects.quality import Quality, QualityObject
 from qcflow.postprocessing.config.classes import REGISTRY
 from qcflow.postprocessing.engine.api import load
 from qcflow.postprocessing.engine.engine import Engine, EngineOptions
-from qcflow.postprocessing.plot_spec import GraphSpec, PlotSpec, plot_sources
+from qcflow.postprocessing.plotting.spec import GraphSpec, PlotSpec, plot_sources
 from qcflow.postprocessing.reduction.reductors import Reductor
 from qcflow.qcdb.local import LocalRepository
 

@@ -11,9 +11,9 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from qcflow.postprocessing.images import X_AXES_KEY
-from qcflow.postprocessing.plot_spec import GraphSpec, PlotSpec
-from qcflow.postprocessing.plotting import palette_colors, render_plot
+from qcflow.postprocessing.plotting.draw import palette_colors, render_plot
+from qcflow.postprocessing.plotting.images import X_AXES_KEY
+from qcflow.postprocessing.plotting.spec import GraphSpec, PlotSpec
 from qcflow.qcdb.local import LocalRepository
 from qcflow.report import build_report
 from qcflow.report.marks import MARKED, RunMark, mark_runs

@@ -19,8 +19,8 @@ The objects a check receives, by what the task published:
 =============================== ==============================================================
 a histogram (``hist.Hist`` too) :class:`qcflow.objects.root.Histogram` (values and variances
                                 with flow bins, axes, ROOT's stored statistics)
-a plot                          :class:`qcflow.postprocessing.images.PlotImage` (PNG, the points
-                                of each graph in ``graphs``, ``annotated(overlays)``)
+a plot                          :class:`~qcflow.postprocessing.plotting.images.PlotImage` (PNG,
+                                the points of each graph in ``graphs``, ``annotated(overlays)``)
 a trend table                   its columns, ``{"vertex_X.mean": array, ...}``
 a quality object                :class:`qcflow.objects.quality.QualityObject`
 anything else                   the object as published
@@ -29,7 +29,7 @@ anything else                   the object as published
 What ``beautify`` may return (QC's checks add lines and text boxes to the object itself):
 
 - None -- nothing changes (the default);
-- a list of overlays (:mod:`qcflow.postprocessing.overlays`: ``HLine``, ``Polyline``,
+- a list of overlays (:mod:`qcflow.postprocessing.plotting.overlays`: ``HLine``, ``Polyline``,
   ``Label``) -- a plot is drawn again with them and republished at its path; for other objects
   (histograms: uproot cannot write ROOT's drawing primitives) they are recorded as the stored
   object's ``qc_annotations`` metadata (JSON);

@@ -44,7 +44,7 @@ from qcflow.objects.quality import Quality, QualityObject
 from qcflow.postprocessing.config.check_config import CheckConfig
 from qcflow.postprocessing.engine.object_manager import Publication, Published
 from qcflow.postprocessing.engine.services import Services
-from qcflow.postprocessing.overlays import HLine, Label, Polyline, to_json
+from qcflow.postprocessing.plotting.overlays import HLine, Label, Polyline, to_json
 
 if TYPE_CHECKING:
     from qcflow.postprocessing.config.schema import QcConfig

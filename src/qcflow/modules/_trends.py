@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from qcflow.postprocessing.plot_spec import GraphSpec, GraphStyle, LegendSpec, PlotSpec
-from qcflow.postprocessing.plotting import PlotImage, plot_image
+from qcflow.postprocessing.plotting.draw import PlotImage, plot_image
+from qcflow.postprocessing.plotting.spec import GraphSpec, GraphStyle, LegendSpec, PlotSpec
 
 __all__ = ["Trend"]
 

@@ -2,9 +2,9 @@
 
 The plots in the QCDB were drawn by the tasks, which do not know the checks' verdicts; the
 report does. qcflow's plots describe each pad whose x is a run number or a time in the PNG's
-``qcflow:x-axes`` text chunk (:func:`qcflow.postprocessing.images.x_axes`): its pixel box and x
-range. On such a pad a marked run gets a translucent vertical band (red: Bad, orange: Medium)
-over the run -- at its run number, or from its start to its end on a time axis, at least
+``qcflow:x-axes`` text chunk (:func:`qcflow.postprocessing.plotting.images.x_axes`): its pixel
+box and x range. On such a pad a marked run gets a translucent vertical band (red: Bad, orange:
+Medium) over the run -- at its run number, or from its start to its end on a time axis, at least
 :data:`MIN_WIDTH` pixels wide -- and a solid tab along the pad's top edge. Plots without that
 chunk (other tools', or an x that is neither) are left as they are.
 """
@@ -16,7 +16,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from qcflow.postprocessing.images import X_AXES_KEY
+from qcflow.postprocessing.plotting.images import X_AXES_KEY
 
 __all__ = ["MARKED", "MIN_WIDTH", "RunMark", "mark_runs"]
 

@@ -38,8 +38,8 @@ from qcflow.objects.quality import Quality
 from qcflow.objects.root import Histogram
 from qcflow.postprocessing.config.check_config import CheckConfig
 from qcflow.postprocessing.config.values import parse_float
-from qcflow.postprocessing.images import PlotImage
-from qcflow.postprocessing.overlays import HLine, Label, Overlay
+from qcflow.postprocessing.plotting.images import PlotImage
+from qcflow.postprocessing.plotting.overlays import HLine, Label, Overlay
 from qcflow.postprocessing.reduction.reductors import TH1Reductor
 
 __all__ = [

@@ -9,7 +9,7 @@ is read and ignored), ``referenceRun`` (0), ``ignorePeriodForReference`` and
 For each object (its plot name is the part of its name after the last ``/``):
 
 - a ReferenceComparatorTask plot (a
-  :class:`~qcflow.postprocessing.tasks.comparison_plot.ComparisonPlot`): its current and
+  :class:`~qcflow.postprocessing.plotting.comparison.ComparisonPlot`): its current and
   reference histograms are compared;
 - a histogram: its reference is the same object of ``referenceRun`` (the latest matching the
   reference activity; looked up once per path), Null with "No reference run provided" or
@@ -33,8 +33,8 @@ from qcflow.errors import InvalidInput
 from qcflow.objects.activity import Activity
 from qcflow.objects.quality import Quality
 from qcflow.objects.root import Histogram
-from qcflow.postprocessing.overlays import QUALITY_COLORS, Label, Overlay
-from qcflow.postprocessing.tasks.comparison_plot import ComparisonPlot
+from qcflow.postprocessing.plotting.comparison import ComparisonPlot
+from qcflow.postprocessing.plotting.overlays import QUALITY_COLORS, Label, Overlay
 from qcflow.postprocessing.tasks.reference_comparator import reference_activity
 
 __all__ = ["ReferenceComparatorCheck"]

@@ -45,7 +45,7 @@ from qcflow.checks.check import Check
 from qcflow.objects.activity import Activity
 from qcflow.objects.quality import Quality
 from qcflow.objects.root import Histogram
-from qcflow.postprocessing.overlays import Label
+from qcflow.postprocessing.plotting.overlays import Label
 
 __all__ = ["CHANNELS", "FamilyResult", "Limits", "RecDataCheck", "classify", "parse_limits"]
 

@@ -22,14 +22,14 @@ import math
 from typing import Any
 
 from qcflow.objects.activity import Activity
-from qcflow.postprocessing import root_style
 from qcflow.postprocessing.config.schema import TaskConfig
 from qcflow.postprocessing.config.values import Node
 from qcflow.postprocessing.engine.object_manager import PublicationPolicy
 from qcflow.postprocessing.engine.services import Services
 from qcflow.postprocessing.engine.task import Task, task_reads
-from qcflow.postprocessing.images import PlotImage, new_figure, png
-from qcflow.postprocessing.overlays import QUALITY_COLORS
+from qcflow.postprocessing.plotting import root_style
+from qcflow.postprocessing.plotting.images import PlotImage, new_figure, png
+from qcflow.postprocessing.plotting.overlays import QUALITY_COLORS
 from qcflow.postprocessing.tasks.trending_config import source_names
 from qcflow.postprocessing.triggers.trigger import Trigger
 

@@ -24,10 +24,10 @@ from qcflow.objects.activity import Activity
 from qcflow.objects.codec import Payload
 from qcflow.objects.plots import Frame, Style
 from qcflow.objects.quality import Quality
-from qcflow.postprocessing import root_style
-from qcflow.postprocessing.images import GraphData, PlotImage, new_figure, png
-from qcflow.postprocessing.overlays import QUALITY_COLORS
-from qcflow.postprocessing.plotting import date_axis
+from qcflow.postprocessing.plotting import root_style
+from qcflow.postprocessing.plotting.draw import date_axis
+from qcflow.postprocessing.plotting.images import GraphData, PlotImage, new_figure, png
+from qcflow.postprocessing.plotting.overlays import QUALITY_COLORS
 from qcflow.postprocessing.tasks.quality_config import QualityGroup, QualityInput
 
 __all__ = [

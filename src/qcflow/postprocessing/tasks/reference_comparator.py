@@ -36,7 +36,7 @@ from qcflow.postprocessing.config.values import Node
 from qcflow.postprocessing.engine.object_manager import PublicationPolicy
 from qcflow.postprocessing.engine.services import Services
 from qcflow.postprocessing.engine.task import Task, task_reads
-from qcflow.postprocessing.tasks.comparison_plot import ComparisonStyle, comparison_plot
+from qcflow.postprocessing.plotting.comparison import ComparisonStyle, comparison_plot
 from qcflow.postprocessing.triggers.trigger import Trigger
 
 __all__ = ["DataGroup", "ReferenceComparatorTask", "ratio_of", "reference_activity", "same_binning"]

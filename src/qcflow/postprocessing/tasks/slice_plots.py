@@ -33,11 +33,9 @@ import numpy.typing as npt
 
 from qcflow.objects.plots import Frame
 from qcflow.objects.root import Axis, Histogram
-from qcflow.postprocessing import root_style
 from qcflow.postprocessing.config.values import parse_float
-from qcflow.postprocessing.images import GraphData, PlotImage, new_figure, one_pad_margins, png
-from qcflow.postprocessing.plot_spec import GraphSpec
-from qcflow.postprocessing.plotting import (
+from qcflow.postprocessing.plotting import root_style
+from qcflow.postprocessing.plotting.draw import (
     date_axis,
     draw_points,
     palette_colors,
@@ -45,6 +43,14 @@ from qcflow.postprocessing.plotting import (
     root_graph_style,
     run_axis,
 )
+from qcflow.postprocessing.plotting.images import (
+    GraphData,
+    PlotImage,
+    new_figure,
+    one_pad_margins,
+    png,
+)
+from qcflow.postprocessing.plotting.spec import GraphSpec
 from qcflow.postprocessing.tasks.slice_legend import legend_name, text_size
 from qcflow.postprocessing.tasks.slice_plot_config import SlicePlot
 

@@ -35,8 +35,8 @@ from qcflow.postprocessing.engine.object_manager import PublicationPolicy
 from qcflow.postprocessing.engine.prefetch import PREFETCH, Prefetcher
 from qcflow.postprocessing.engine.services import Services
 from qcflow.postprocessing.engine.task import Task, task_reads
-from qcflow.postprocessing.plot_spec import plot_sources
-from qcflow.postprocessing.plotting import plot_image
+from qcflow.postprocessing.plotting.draw import plot_image
+from qcflow.postprocessing.plotting.spec import plot_sources
 from qcflow.postprocessing.reduction.batch import ReduceRequest, ReduceResult
 from qcflow.postprocessing.tasks.trending_config import DataSource, TrendingConfig, parse_trending
 from qcflow.postprocessing.trend_table import TrendTable

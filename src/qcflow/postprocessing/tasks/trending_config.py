@@ -10,8 +10,8 @@ Keys of ``qc.postprocessing.<id>`` (besides the common ones): ``producePlotsOnUp
 
 Checked here, unlike in QC: reductor classes exist and suit their source type; every
 ``varexp``, ``selection`` and ``graphErrors`` parses and names only branches the trend will have
-(:class:`~qcflow.postprocessing.expressions.UnknownBranch` lists the close ones); source names
-are unique. qcflow applies a legacy plot's ``style`` (QC reads it and drops it).
+(:class:`~qcflow.postprocessing.plotting.expressions.UnknownBranch` lists the close ones);
+source names are unique. qcflow applies a legacy plot's ``style`` (QC reads it and drops it).
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from qcflow.postprocessing.config.classes import REGISTRY
 from qcflow.postprocessing.config.parameters import CustomParameters, read_extended
 from qcflow.postprocessing.config.schema import TaskConfig
 from qcflow.postprocessing.config.values import Node
-from qcflow.postprocessing.expressions import check_branches
-from qcflow.postprocessing.plot_spec import (
+from qcflow.postprocessing.plotting.expressions import check_branches
+from qcflow.postprocessing.plotting.spec import (
     GRAPH_EXPRESSION_KEYS,
     GraphSpec,
     GraphStyle,

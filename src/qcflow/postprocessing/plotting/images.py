@@ -33,7 +33,7 @@ from qcflow.objects.codec import Payload
 from qcflow.objects.paths import PNG_COMPANION
 from qcflow.objects.plots import Frame, Graph, Style, encode_graphs, graph_draw_options
 from qcflow.objects.root import Histogram, encode_histogram
-from qcflow.postprocessing import overlays
+from qcflow.postprocessing.plotting import overlays
 
 __all__ = [
     "X_AXES_KEY",

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from qcflow.postprocessing import root_style
+from qcflow.postprocessing.plotting import root_style
 
 __all__ = ["QUALITY_COLORS", "HLine", "Label", "Overlay", "Polyline", "draw", "to_json"]
 

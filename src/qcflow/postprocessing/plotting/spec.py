@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from qcflow.postprocessing.expressions import Expression, parse_expression, parse_varexp
+from qcflow.postprocessing.plotting.expressions import Expression, parse_expression, parse_varexp
 
 __all__ = [
     "GRAPH_EXPRESSION_KEYS",

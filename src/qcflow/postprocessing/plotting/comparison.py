@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 
 from qcflow.objects.root import Histogram
-from qcflow.postprocessing import root_style
-from qcflow.postprocessing.images import PlotImage, new_figure, png
+from qcflow.postprocessing.plotting import root_style
+from qcflow.postprocessing.plotting.images import PlotImage, new_figure, png
 
 __all__ = ["ComparisonPlot", "ComparisonStyle", "comparison_plot"]
 

@@ -40,14 +40,14 @@ import numpy.typing as npt
 
 from qcflow.objects.plots import Frame, Style
 from qcflow.objects.root import Axis, Histogram
-from qcflow.postprocessing import root_style
-from qcflow.postprocessing.expressions import (
+from qcflow.postprocessing.plotting import root_style
+from qcflow.postprocessing.plotting.expressions import (
     Expression,
     evaluate_together,
     parse_expression,
     parse_varexp,
 )
-from qcflow.postprocessing.images import (
+from qcflow.postprocessing.plotting.images import (
     GraphData,
     PlotImage,
     new_figure,
@@ -55,7 +55,7 @@ from qcflow.postprocessing.images import (
     png,
     tag_x_axis,
 )
-from qcflow.postprocessing.plot_spec import GraphSpec, LegendSpec, PlotSpec
+from qcflow.postprocessing.plotting.spec import GraphSpec, LegendSpec, PlotSpec
 
 __all__ = [
     "GraphData",
