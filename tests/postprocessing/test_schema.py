@@ -13,7 +13,7 @@ from qcflow.postprocessing.config.loader import load_config, parse_config_text
 from qcflow.postprocessing.config.overrides import apply_overrides, parse_overrides
 from qcflow.postprocessing.config.schema import parse_config
 from qcflow.postprocessing.config.values import Diagnostics
-from qcflow.postprocessing.tasks.trending_config import TrendingConfig
+from qcflow.postprocessing.trending.config import TrendingConfig
 from qcflow.postprocessing.triggers.trigger import TriggerType
 
 from ._configs import TH1, messages, parsed, trending_task, with_tasks

@@ -19,7 +19,7 @@ from qcflow.objects.tree import read_tree
 from qcflow.postprocessing.engine.api import load
 from qcflow.postprocessing.engine.engine import Engine, EngineOptions
 from qcflow.postprocessing.plotting.draw import plot_image
-from qcflow.postprocessing.tasks.trending_config import TrendingConfig
+from qcflow.postprocessing.trending.config import TrendingConfig
 from qcflow.qcdb.local import LocalRepository
 from tests._root import root_python
 from tests.conftest import REFERENCE_CONFIGS, REPO

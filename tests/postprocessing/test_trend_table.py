@@ -8,7 +8,7 @@ import numpy as np
 import uproot
 
 from qcflow.objects.tree import read_tree
-from qcflow.postprocessing.trend_table import TrendTable
+from qcflow.postprocessing.trending.table import TrendTable
 
 
 def table() -> TrendTable:

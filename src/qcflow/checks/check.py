@@ -66,7 +66,7 @@ from qcflow.objects.quality import Quality
 from qcflow.postprocessing.config.check_config import CheckConfig
 from qcflow.postprocessing.config.parameters import CustomParameters
 from qcflow.postprocessing.engine.services import Services
-from qcflow.postprocessing.trend_table import TrendTable
+from qcflow.postprocessing.trending.table import TrendTable
 
 __all__ = ["Check", "MonitorObject", "check_input"]
 

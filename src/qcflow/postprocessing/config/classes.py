@@ -49,7 +49,7 @@ _COMMON = "o2::quality_control_modules::common::"
 
 #: qcflow's own classes: O2 name -> (kind, "module:attribute"), imported on first use.
 BUILTIN: Mapping[str, tuple[Kind, str]] = {
-    f"{_TASKS}TrendingTask": ("task", "qcflow.postprocessing.tasks.trending:TrendingTask"),
+    f"{_TASKS}TrendingTask": ("task", "qcflow.postprocessing.trending.task:TrendingTask"),
     f"{_TASKS}SliceTrendingTask": (
         "task",
         "qcflow.postprocessing.tasks.slice_trending:SliceTrendingTask",

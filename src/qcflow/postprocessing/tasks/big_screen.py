@@ -30,7 +30,7 @@ from qcflow.postprocessing.engine.task import Task, task_reads
 from qcflow.postprocessing.plotting import root_style
 from qcflow.postprocessing.plotting.images import PlotImage, new_figure, png
 from qcflow.postprocessing.plotting.overlays import QUALITY_COLORS
-from qcflow.postprocessing.tasks.trending_config import source_names
+from qcflow.postprocessing.trending.config import source_names
 from qcflow.postprocessing.triggers.trigger import Trigger
 
 __all__ = ["BigScreen", "Box"]

@@ -56,8 +56,8 @@ from qcflow.postprocessing.tasks.slice_trending_config import (
     SliceTrendingConfig,
     parse_slice_trending,
 )
-from qcflow.postprocessing.tasks.trending import sources_metadata, stored_trend, trend_time
-from qcflow.postprocessing.trend_table import META_RUN, TIME, TrendTable
+from qcflow.postprocessing.trending.table import META_RUN, TIME, TrendTable
+from qcflow.postprocessing.trending.task import sources_metadata, stored_trend, trend_time
 from qcflow.postprocessing.triggers.trigger import Trigger
 
 __all__ = ["SliceTrendingTask", "slice_table"]

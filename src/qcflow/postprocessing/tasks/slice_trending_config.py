@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from qcflow.postprocessing.config.schema import TaskConfig
 from qcflow.postprocessing.config.values import Node, parse_leading_float
-from qcflow.postprocessing.tasks.trending_config import (
+from qcflow.postprocessing.trending.config import (
     read_timestamp,
     resolve_reductor,
     source_names,

@@ -32,7 +32,7 @@ from qcflow.postprocessing.plotting.spec import (
     LegendSpec,
     PlotSpec,
 )
-from qcflow.postprocessing.trend_table import META_RUN, META_RUN_TEXT, TIME
+from qcflow.postprocessing.trending.table import META_RUN, META_RUN_TEXT, TIME
 
 __all__ = [
     "SOURCE_TYPES",

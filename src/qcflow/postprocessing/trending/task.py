@@ -38,8 +38,8 @@ from qcflow.postprocessing.engine.task import Task, task_reads
 from qcflow.postprocessing.plotting.draw import plot_image
 from qcflow.postprocessing.plotting.spec import plot_sources
 from qcflow.postprocessing.reduction.batch import ReduceRequest, ReduceResult
-from qcflow.postprocessing.tasks.trending_config import DataSource, TrendingConfig, parse_trending
-from qcflow.postprocessing.trend_table import TrendTable
+from qcflow.postprocessing.trending.config import DataSource, TrendingConfig, parse_trending
+from qcflow.postprocessing.trending.table import TrendTable
 from qcflow.postprocessing.triggers.trigger import Trigger
 
 __all__ = ["PREFETCH", "TrendingTask", "sources_metadata", "stored_trend", "trend_time"]
