@@ -12,9 +12,9 @@ import pytest
 from qcflow.modules._trends import Trend
 from qcflow.postprocessing.plotting.draw import plot_image
 from qcflow.postprocessing.plotting.spec import GraphSpec, PlotSpec
-from qcflow.postprocessing.tasks.quality_summary import trend_image
-from qcflow.postprocessing.tasks.slice_plot_config import SlicePlot
-from qcflow.postprocessing.tasks.slice_plots import SliceSeries, slice_plot_image
+from qcflow.postprocessing.slices.plot_config import SlicePlot
+from qcflow.postprocessing.slices.plots import SliceSeries, slice_plot_image
+from qcflow.postprocessing.tasks._quality_summary import trend_image
 from tests._root import root_python
 
 pytestmark = pytest.mark.root

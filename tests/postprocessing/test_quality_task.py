@@ -15,7 +15,7 @@ from qcflow.objects.activity import Activity
 from qcflow.objects.codec import decode
 from qcflow.objects.quality import Quality, QualityObject
 from qcflow.postprocessing.engine.engine import Engine, EngineOptions
-from qcflow.postprocessing.tasks.quality_summary import Finding, summary_lines
+from qcflow.postprocessing.tasks._quality_summary import Finding, summary_lines
 from qcflow.qcdb.local import LocalRepository
 
 from ._configs import messages, parsed, with_tasks
@@ -218,7 +218,7 @@ def test_reads_lists_the_quality_objects() -> None:
 
 def test_summary_lines_without_title_or_objects() -> None:
     assert summary_lines([]) == []
-    from qcflow.postprocessing.tasks.quality_config import QualityGroup, QualityInput
+    from qcflow.postprocessing.tasks._quality_config import QualityGroup, QualityInput
 
     group = QualityGroup("g", "TST/QO", inputs=(QualityInput("x"),))
     finding = Finding(group, group.inputs[0], "qc/TST/QO/x", Quality.NULL.with_flag("Unknown"))

@@ -24,10 +24,10 @@ from qcflow.objects.tree import tree_branches
 from qcflow.postprocessing.engine.api import load
 from qcflow.postprocessing.engine.engine import Engine, EngineOptions
 from qcflow.postprocessing.plotting.images import PlotImage
-from qcflow.postprocessing.slicing import FIELDS
-from qcflow.postprocessing.tasks.slice_legend import legend_name
-from qcflow.postprocessing.tasks.slice_plot_config import SliceLegend, SlicePlot
-from qcflow.postprocessing.tasks.slice_plots import SliceSeries, draw_slice_plot, slice_plot_image
+from qcflow.postprocessing.slices._legend import legend_name
+from qcflow.postprocessing.slices.plot_config import SliceLegend, SlicePlot
+from qcflow.postprocessing.slices.plots import SliceSeries, draw_slice_plot, slice_plot_image
+from qcflow.postprocessing.slices.slicing import FIELDS
 from qcflow.qcdb.local import LocalRepository
 
 from ._configs import messages, parsed, with_tasks

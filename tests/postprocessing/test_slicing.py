@@ -1,4 +1,4 @@
-"""Slicing maths (qcflow.postprocessing.slicing) against values computed by hand.
+"""Slicing maths (qcflow.postprocessing.slices.slicing) against values computed by hand.
 
 The histograms are small and regular so that every expected number below can be checked with
 pencil and paper: a TH1 of 10 unit bins on [0, 10) with contents 1..10 (and sumw2 = contents),
@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 
 from qcflow.objects.root import Axis, Histogram
 from qcflow.postprocessing.config.values import parse_leading_float
-from qcflow.postprocessing.slice_reductors import TH1SliceReductor, TH2SliceReductor
-from qcflow.postprocessing.slicing import find_bin, slice_bins, slice_th1, slice_th2
+from qcflow.postprocessing.slices.reductors import TH1SliceReductor, TH2SliceReductor
+from qcflow.postprocessing.slices.slicing import find_bin, slice_bins, slice_th1, slice_th2
 
 
 def th1(stats: dict[str, float] | None = None) -> Histogram:

@@ -40,7 +40,7 @@ from qcflow.objects.quality import Quality
 from qcflow.objects.root import Histogram
 from qcflow.postprocessing.config.parameters import CustomParameters
 from qcflow.postprocessing.config.values import parse_float, parse_int
-from qcflow.postprocessing.slicing import find_bin
+from qcflow.postprocessing.slices.slicing import find_bin
 
 __all__ = ["COMPARATORS", "Comparison", "ObjectComparator", "comparator_class"]
 

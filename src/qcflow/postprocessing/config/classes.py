@@ -52,7 +52,7 @@ BUILTIN: Mapping[str, tuple[Kind, str]] = {
     f"{_TASKS}TrendingTask": ("task", "qcflow.postprocessing.trending.task:TrendingTask"),
     f"{_TASKS}SliceTrendingTask": (
         "task",
-        "qcflow.postprocessing.tasks.slice_trending:SliceTrendingTask",
+        "qcflow.postprocessing.slices.task:SliceTrendingTask",
     ),
     f"{_COMMON}QualityTask": ("task", "qcflow.postprocessing.tasks.quality:QualityTask"),
     f"{_COMMON}ReferenceComparatorTask": (
@@ -72,11 +72,11 @@ BUILTIN: Mapping[str, tuple[Kind, str]] = {
     ),
     f"{_COMMON}TH1SliceReductor": (
         "reductor",
-        "qcflow.postprocessing.slice_reductors:TH1SliceReductor",
+        "qcflow.postprocessing.slices.reductors:TH1SliceReductor",
     ),
     f"{_COMMON}TH2SliceReductor": (
         "reductor",
-        "qcflow.postprocessing.slice_reductors:TH2SliceReductor",
+        "qcflow.postprocessing.slices.reductors:TH2SliceReductor",
     ),
 }
 

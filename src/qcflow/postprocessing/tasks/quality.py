@@ -38,13 +38,13 @@ from qcflow.postprocessing.config.values import Node
 from qcflow.postprocessing.engine.object_manager import PublicationPolicy
 from qcflow.postprocessing.engine.services import Retrieved, Services
 from qcflow.postprocessing.engine.task import Task, task_reads
-from qcflow.postprocessing.tasks.quality_config import (
+from qcflow.postprocessing.tasks._quality_config import (
     QualityGroup,
     QualityInput,
     QualityTaskConfig,
     parse_quality,
 )
-from qcflow.postprocessing.tasks.quality_summary import (
+from qcflow.postprocessing.tasks._quality_summary import (
     Finding,
     SummaryJSON,
     summary_image,

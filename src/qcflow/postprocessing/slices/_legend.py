@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 
 from qcflow.postprocessing.config.values import parse_float
-from qcflow.postprocessing.tasks.slice_plot_config import SliceLegend
+from qcflow.postprocessing.slices.plot_config import SliceLegend
 
 __all__ = ["LEGEND_WIDTH", "legend_name", "text_size"]
 

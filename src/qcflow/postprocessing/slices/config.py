@@ -30,7 +30,7 @@ from qcflow.postprocessing.trending.config import (
 )
 
 if TYPE_CHECKING:  # the plots are read by slice_plot_config, which needs SliceSource from here
-    from qcflow.postprocessing.tasks.slice_plot_config import SlicePlot
+    from qcflow.postprocessing.slices.plot_config import SlicePlot
 
 __all__ = ["SliceSource", "SliceTrendingConfig", "parse_slice_trending"]
 

@@ -42,20 +42,20 @@ from qcflow.postprocessing.engine.prefetch import Prefetcher
 from qcflow.postprocessing.engine.services import Services
 from qcflow.postprocessing.engine.task import Task, task_reads
 from qcflow.postprocessing.reduction.batch import ReduceRequest, ReduceResult
-from qcflow.postprocessing.slice_reductors import TITLES, SliceReductor, split_titles
-from qcflow.postprocessing.slicing import FIELDS
-from qcflow.postprocessing.tasks.slice_plot_config import parse_plots
-from qcflow.postprocessing.tasks.slice_plots import (
+from qcflow.postprocessing.slices.config import (
+    SliceSource,
+    SliceTrendingConfig,
+    parse_slice_trending,
+)
+from qcflow.postprocessing.slices.plot_config import parse_plots
+from qcflow.postprocessing.slices.plots import (
     SliceSeries,
     draw_slice_plot,
     publishable,
     render_slice_plot,
 )
-from qcflow.postprocessing.tasks.slice_trending_config import (
-    SliceSource,
-    SliceTrendingConfig,
-    parse_slice_trending,
-)
+from qcflow.postprocessing.slices.reductors import TITLES, SliceReductor, split_titles
+from qcflow.postprocessing.slices.slicing import FIELDS
 from qcflow.postprocessing.trending.table import META_RUN, TIME, TrendTable
 from qcflow.postprocessing.trending.task import sources_metadata, stored_trend, trend_time
 from qcflow.postprocessing.triggers.trigger import Trigger

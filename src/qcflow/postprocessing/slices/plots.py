@@ -51,8 +51,8 @@ from qcflow.postprocessing.plotting.images import (
     png,
 )
 from qcflow.postprocessing.plotting.spec import GraphSpec
-from qcflow.postprocessing.tasks.slice_legend import legend_name, text_size
-from qcflow.postprocessing.tasks.slice_plot_config import SlicePlot
+from qcflow.postprocessing.slices._legend import legend_name, text_size
+from qcflow.postprocessing.slices.plot_config import SlicePlot
 
 __all__ = [
     "SliceSeries",

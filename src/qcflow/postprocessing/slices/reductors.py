@@ -20,7 +20,7 @@ import numpy as np
 
 from qcflow.objects.root import Histogram
 from qcflow.postprocessing.reduction.reductors import Reductor, Values
-from qcflow.postprocessing.slicing import FIELDS, SliceInfo, slice_th1, slice_th2
+from qcflow.postprocessing.slices.slicing import FIELDS, SliceInfo, slice_th1, slice_th2
 
 __all__ = ["TITLES", "SliceReductor", "TH1SliceReductor", "TH2SliceReductor", "split_titles"]
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 
 from qcflow._hints import did_you_mean
 from qcflow.postprocessing.config.values import Node, parse_float
-from qcflow.postprocessing.slicing import FIELDS
-from qcflow.postprocessing.tasks.slice_trending_config import SliceSource
+from qcflow.postprocessing.slices.config import SliceSource
+from qcflow.postprocessing.slices.slicing import FIELDS
 
 __all__ = ["MODES", "SliceLegend", "SlicePlot", "parse_plots"]
 

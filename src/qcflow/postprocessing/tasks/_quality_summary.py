@@ -28,7 +28,7 @@ from qcflow.postprocessing.plotting import root_style
 from qcflow.postprocessing.plotting.draw import date_axis
 from qcflow.postprocessing.plotting.images import GraphData, PlotImage, new_figure, png
 from qcflow.postprocessing.plotting.overlays import QUALITY_COLORS
-from qcflow.postprocessing.tasks.quality_config import QualityGroup, QualityInput
+from qcflow.postprocessing.tasks._quality_config import QualityGroup, QualityInput
 
 __all__ = [
     "SUMMARY_TYPE",
