@@ -1,4 +1,9 @@
-"""The import direction of docs/architecture.md, checked on the source tree."""
+"""The import direction of docs/architecture.md, checked on the source tree.
+
+Rules are keyed by a package (``"runner"``) or a sub-package (``"postprocessing.plotting"``); a
+rule's values name what it must not import, at the same two levels. A module in a sub-package
+obeys its package's rule and its sub-package's rule.
+"""
 
 from __future__ import annotations
 
@@ -9,28 +14,70 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "qcflow"
 
+
+def _pp(*subpackages: str) -> tuple[str, ...]:
+    return tuple(f"postprocessing.{name}" for name in subpackages)
+
+
 FORBIDDEN = {
     "runner": ("postprocessing", "qcdb", "objects", "checks", "modules", "report", "demo"),
     "workflow": ("runner", "postprocessing", "qcdb", "objects", "checks", "generators"),
     "qcdb": ("objects", "postprocessing", "checks", "modules", "runner"),
     "objects": ("postprocessing", "checks", "modules", "runner", "report"),
-    "postprocessing": ("modules", "report", "demo", "runner"),
+    # checks run as a publication listener of the engine: the engine never imports them
+    "postprocessing": ("modules", "report", "demo", "runner", "checks"),
     "checks": ("modules", "report", "demo", "runner"),
     # the UI reads a QCDB through the Repository protocol and the report's collection; it never
     # runs anything nor loads the engine, checks or detector modules
     "ui": ("runner", "workflow", "generators", "postprocessing", "checks", "modules", "demo"),
+    # inside the post-processing, lower never imports higher:
+    # triggers <- config <- reduction <- engine <- trending <- slices <- tasks
+    "postprocessing.triggers": _pp(
+        "config", "reduction", "engine", "plotting", "trending", "slices", "tasks"
+    ),
+    "postprocessing.config": _pp("reduction", "engine", "plotting", "trending", "slices", "tasks"),
+    "postprocessing.reduction": _pp("engine", "plotting", "trending", "slices", "tasks"),
+    "postprocessing.engine": _pp("plotting", "trending", "slices", "tasks"),
+    # plots depend on qcflow.objects only, so checks and reports draw without the engine
+    "postprocessing.plotting": _pp(
+        "triggers", "config", "reduction", "engine", "trending", "slices", "tasks"
+    ),
+    "postprocessing.trending": _pp("slices", "tasks"),
+    "postprocessing.slices": _pp("tasks"),
 }
+
+SUBPACKAGES = sorted(
+    p.name for p in (SRC / "postprocessing").iterdir() if (p / "__init__.py").is_file()
+)
+
+
+def _levels(dotted: str) -> set[str]:
+    """``"postprocessing.engine.task"`` -> ``{"postprocessing", "postprocessing.engine"}``."""
+    parts = dotted.split(".")
+    return {parts[0], ".".join(parts[:2])} if len(parts) > 1 else {parts[0]}
 
 
 def imported_packages(path: Path) -> set[str]:
+    """The packages and sub-packages of qcflow a module imports (``cli``, ``postprocessing.engine``)."""
     tree = ast.parse(path.read_text())
     found: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("qcflow."):
-            found.add(node.module.split(".")[1])
+            module = node.module.removeprefix("qcflow.")
+            found |= _levels(module)
+            if "." not in module:  # from qcflow.postprocessing import engine
+                found |= {f"{module}.{alias.name}" for alias in node.names}
         elif isinstance(node, ast.Import):
-            found.update(a.name.split(".")[1] for a in node.names if a.name.startswith("qcflow."))
+            for alias in node.names:
+                if alias.name.startswith("qcflow."):
+                    found |= _levels(alias.name.removeprefix("qcflow."))
     return found
+
+
+def units(path: Path) -> list[str]:
+    """The rule keys a source file obeys: its package and, inside a sub-package, that too."""
+    parts = path.relative_to(SRC).with_suffix("").parts
+    return [parts[0], ".".join(parts[:2])] if len(parts) > 2 else [parts[0]]
 
 
 LIBRARY_FILES = [
@@ -44,5 +91,43 @@ def test_import_direction(path: Path) -> None:
     imports = imported_packages(path)
     assert "cli" not in imports, f"{path}: library code imports qcflow.cli"
     assert package == "ui" or "ui" not in imports, f"{path}: only cli may import qcflow.ui"
-    bad = imports & set(FORBIDDEN.get(package, ()))
-    assert not bad, f"{path}: {package} must not import {sorted(bad)}"
+    for unit in units(path):
+        bad = imports & set(FORBIDDEN.get(unit, ()))
+        assert not bad, f"{path}: {unit} must not import {sorted(bad)}"
+
+
+def test_rules_name_existing_subpackages() -> None:
+    """A renamed sub-package must not silently drop out of the rules."""
+    named = {unit for unit in FORBIDDEN if "." in unit}
+    named |= {bad for rule in FORBIDDEN.values() for bad in rule if "." in bad}
+    assert named <= {f"postprocessing.{name}" for name in SUBPACKAGES}
+
+
+@pytest.mark.parametrize("path", sorted((SRC / "postprocessing").glob("*/*.py")),
+                         ids=lambda p: str(p.relative_to(SRC)))  # fmt: skip
+def test_subpackages_do_not_import_the_public_face(path: Path) -> None:
+    """``qcflow.postprocessing``'s ``__init__`` imports every layer: a module inside the package
+    imports the module it needs, so the layering above stays what it looks like."""
+    tree = ast.parse(path.read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == "qcflow.postprocessing":
+            names = {alias.name for alias in node.names}
+            assert names <= set(SUBPACKAGES), f"{path}: imports {sorted(names)} from the face"
+
+
+def test_private_modules_stay_in_their_subpackage() -> None:
+    """A ``_``-prefixed module of a post-processing sub-package is imported only inside it."""
+    for path in SRC.rglob("*.py"):
+        inside = units(path)[-1]
+        for node in ast.walk(ast.parse(path.read_text())):
+            modules = []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                modules = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                modules = [a.name for a in node.names]
+            for module in modules:
+                parts = module.split(".")
+                if parts[:2] == ["qcflow", "postprocessing"] and len(parts) > 3:
+                    if parts[3].startswith("_") and not parts[3].startswith("__"):
+                        owner = ".".join(parts[1:3])
+                        assert inside == owner, f"{path}: imports private {module}"
