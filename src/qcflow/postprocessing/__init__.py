@@ -1,52 +1,24 @@
 """The ``o2-qc`` compatible post-processing engine: configs, triggers, tasks, trends and plots.
 
-Map (a config flows top to bottom)::
+One folder per concept; a config flows top to bottom::
 
-    config -> overrides -> schema (+ values, parameters, classes) -> crossref
-                                  |
-    api.load / api.run ------> engine -> task_runner -> task (TrendingTask, plugins)
-                                  |          |   \\-> object_manager -> QCDB, listeners
-                                  |          \\-> trigger_sources (triggers, clock, validity)
-                                  \\-> services -> reduction (reductors, decoding)
+    config/     reading a config: json:// URIs, --override-values, O2's values, the typed
+                QcConfig/TaskConfig, parameters, the class registry
+    triggers/   trigger strings, what each trigger does when polled, the clock, validity
+    reduction/  QCDB objects -> a few numbers: reductors, batch fetch/decode/reduce in workers
+    engine/     api.load/run -> Engine -> one task runner per task -> Task.update(trigger,
+                services) -> ObjectManager.publish -> QCDB and listeners (checks)
+    plotting/   plot specs, drawing with matplotlib, PlotImage, overlays, ROOT style
+    trending/   TrendingTask, its config, the trend table
+    slices/     SliceTrendingTask and everything about histogram slices
+    tasks/      QC's other task classes (QualityTask, ReferenceComparatorTask, BigScreen, ...)
 
-Reading a config
-- :mod:`.config` -- ``json://`` URIs and paths, ``${VAR}``, comment keys, line:column errors.
-- :mod:`.overrides` -- ``--override-values`` exactly as o2-qc parses and applies it.
-- :mod:`.values` -- O2's string conversions; :class:`Node` reads JSON and remembers which keys
-  were read; :class:`Diagnostics` collects every error and warning with its JSON path.
-- :mod:`.schema` -- typed config (:class:`QcConfig`, :class:`TaskConfig`); each task class
-  reads its own keys (``parse_options``); :mod:`.check_config` -- the common keys of checks and
-  aggregators.
-- :mod:`.parameters` -- ``taskParameters``/``extended…Parameters`` with run/beam type fallbacks.
-- :mod:`.crossref` -- cross-references (checks -> tasks, aggregators -> checks, QO inputs) and
-  the order tasks of one config run in.
-- :mod:`.classes` -- the class registry: O2 class names -> Python classes, entry points
-  (group ``qcflow.classes``), ``python:pkg.mod:Class``.
-
-Running
-- :mod:`.api` -- :func:`load` and :func:`run`, the library entry points.
-- :mod:`.engine` -- batch semantics, stages, ticks, ``--max-duration``, extensions
-  (entry point group ``qcflow.engine``) and publication listeners.
-- :mod:`.task_runner` -- one task's state machine (QC's PostProcessingRunner), validity.
-- :mod:`.task` -- the task interface (:class:`Task`).
-- :mod:`.triggers` -- trigger strings and :class:`Trigger`; :mod:`.trigger_sources` -- what
-  each trigger does when polled; :mod:`.clock`; :mod:`.validity`.
-- :mod:`.object_manager` -- publishing: paths, metadata, policies, listeners.
-- :mod:`.services` -- what a task uses to read the QCDB; :mod:`.reduction` -- batch fetch,
-  decode and reduce in worker processes; :mod:`.decoding` -- bytes -> objects.
-
-Trending
-- :mod:`.reductors` -- the Reductor interface and TH1/TH2/Quality reductors (ROOT statistics).
-- :mod:`.slicing` -- histogram slices (QC's SliceInfo); :mod:`.slice_reductors` -- TH1/TH2
-  slice reductors.
-- :mod:`.prefetch` -- the inputs of upcoming updates reduced in one batch.
-- :mod:`.trend_table` -- the trend table and its TTree form.
-- :mod:`.expressions` -- safe ``varexp``/``selection`` evaluation over numpy columns.
-- :mod:`.plot_spec` -- what a plot is made of; :mod:`.plotting` -- drawing it with matplotlib;
-  :mod:`.images` -- plots as publishable images (PNG, graphs, redraw); :mod:`.overlays` -- what
-  checks draw on them; :mod:`.root_style` -- ROOT colours, markers, TLatex.
-- :mod:`.tasks` -- QC's task classes (TrendingTask, SliceTrendingTask, QualityTask, the common
-  module's tasks).
+Each folder's ``__init__`` draws its own map. Layering (guarded by ``tests/test_architecture.py``):
+``triggers <- config <- reduction <- engine <- trending <- slices <- tasks``, a lower folder
+never imports a higher one; ``plotting`` imports none of them (it depends on
+:mod:`qcflow.objects` only, the home of every payload codec); nothing here imports
+:mod:`qcflow.checks` (checks hook in as publication listeners). ``_``-prefixed modules are
+private to their folder.
 
 The public names below are what plugins need: subclass :class:`Task` or :class:`Reductor`,
 decorate with :func:`register`.
