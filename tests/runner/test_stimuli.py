@@ -20,6 +20,7 @@ from qcflow.runner.stimuli import ReplayMismatch, StimulusLog, read_log, replay
 from tests.cli.test_run import QUIET
 
 from .conftest import task, write_workflow
+from .test_contain import subreaper_flag
 
 # Fails the first two times it runs in a directory, then succeeds.
 FLAKY = "n=$(cat count 2>/dev/null || echo 0); echo $((n+1)) > count; [ $n -ge 2 ]"
@@ -229,6 +230,7 @@ def test_the_run_command_takes_the_flag_and_refuses_an_unwritable_file(tmp_path,
     err = capsys.readouterr().err
     assert err.startswith("qcflow: error: cannot write the stimulus log")
     assert len(err.splitlines()) == 1
+    assert subreaper_flag() == 0  # the executor made for the run was closed all the same
 
 
 @pytest.mark.parametrize(

@@ -110,6 +110,18 @@ class Engine:
     # -- the loop ----------------------------------------------------------------------------
 
     def run(self, stamps: dict[int, str]) -> int:
+        with self._signals():
+            try:
+                state = self._start_state(stamps)
+                self._loop(state)
+            finally:  # the executor exists already: closed also when the start fails
+                self.s.executor.close()
+                if self._stimuli is not None:
+                    self._stimuli.close()
+        return self._conclude(state)
+
+    def _start_state(self, stamps: dict[int, str]) -> sch.State:
+        """The scheduler's start (through the stimulus log when one is kept)."""
         plan = self.plan
         settings = sch.Settings(
             plan.limits, self.options.keep_going, self.options.retry_backoff, max_backoff=60.0
@@ -132,14 +144,7 @@ class Engine:
         self._n_ended = len(self.stamps)  # the progress counter counts cached tasks as finished
         for i in sorted(self.stamps):
             self.s.actions.write("cached", task=plan.tasks[i].name)
-        with self._signals():
-            try:
-                self._loop(state)
-            finally:
-                self.s.executor.close()
-                if self._stimuli is not None:
-                    self._stimuli.close()
-        return self._conclude(state)
+        return state
 
     def _loop(self, state: sch.State) -> None:
         actions = self._handle(state, [])
