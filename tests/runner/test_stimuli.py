@@ -205,6 +205,9 @@ def test_the_environment_variable_turns_it_on(tmp_path, options, monkeypatch):
     wf = write_workflow(tmp_path / "wf.json", [task("a"), task("b", needs=["a"])])
     assert run_workflow(wf, options).ok
     assert replay(log).starts() == ["a", "b"]
+    assert run_workflow(wf, options).ok  # resumed: both done already
+    assert read_log(log)[0][0]["cached"] == [0, 1]
+    assert replay(log).state.status == ["cached", "cached"]
 
 
 def test_off_nothing_is_recorded_or_even_created(tmp_path, options, monkeypatch):
