@@ -192,8 +192,8 @@ def _demand(demand: Demand) -> JSONObject:
 
 
 def _settings(settings: sch.Settings) -> JSONObject:
-    """The settings and their limits, every field (a new one is recorded without a change
-    here, and :func:`_start` refuses a log that lacks it)."""
+    """The settings and their limits, every field (a field added later is recorded without a
+    change here; an older log without it replays with its default)."""
     return dataclasses.asdict(settings)
 
 
