@@ -253,3 +253,21 @@ def test_not_a_log_is_invalid_input(tmp_path, capsys, text, message):
     assert replay_command.main([str(path)]) == 2
     assert replay_command.main([str(tmp_path / "missing.jsonl")]) == 2
     assert "cannot read the stimulus log" in capsys.readouterr().err
+
+
+def test_a_run_on_dask_is_recorded_and_replayed_the_same_way(tmp_path, dask_options):
+    """The log is the engine's: on a Dask cluster too, with the workers' hosts in the limits."""
+    wf = write_workflow(
+        tmp_path / "wf.json", [task("a"), task("bad", "exit 4"), task("c", needs=["a"])]
+    )
+    log = tmp_path / "dask.jsonl"
+    options = dataclasses.replace(
+        dask_options, stimulus_log=log, keep_going=True, retry_on_failure=1
+    )
+    result = run_workflow(wf, options)
+    assert result.exit_code == 1
+    again = replay(log)
+    assert again.starts() == result.order
+    assert again.starts().count("bad") == 2
+    init = read_log(log)[0][0]
+    assert len(init["settings"]["limits"]["hosts"]) == 2
