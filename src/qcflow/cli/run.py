@@ -165,6 +165,12 @@ def _qcflow_flags(p: argparse.ArgumentParser) -> None:
         help="end a task whose process tree's PSS passes FACTOR x its memory booking "
         "(status out-of-memory); default: only a warning when a task's peak passes its booking",
     )
+    p.add_argument(
+        "--stimulus-log",
+        metavar="FILE",
+        help="debugging: record what the scheduler is fed and decides, as JSON lines, for "
+        "'python -m qcflow.runner.replay FILE' to replay (default: $QCFLOW_STIMULUS_LOG; off)",
+    )
 
 
 def _dask_flags(p: argparse.ArgumentParser) -> None:
@@ -241,6 +247,7 @@ def _options(args: argparse.Namespace) -> Any:
         workers=args.workers,
         dask_timeout=args.dask_timeout,
         enforce_memory=args.enforce_memory,
+        stimulus_log=path(args.stimulus_log),
     )
 
 

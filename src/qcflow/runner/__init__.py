@@ -32,6 +32,8 @@ It only runs commands; it never imports the QC packages. Map (core first, I/O ou
 - :mod:`~qcflow.runner.lock` -- one runner per directory; ends what a killed runner left.
 - :mod:`~qcflow.runner.monitor` -- psutil sampling of each task's process tree (PSS/USS/CPU).
 - :mod:`~qcflow.runner.logs` -- JSON-lines action and metric logs; production-mode archive.
+- :mod:`~qcflow.runner.stimuli` -- ``--stimulus-log``: what the scheduler is fed and decides,
+  replayed on a fresh scheduler (:mod:`~qcflow.runner.replay`: ``python -m`` face).
 - :mod:`~qcflow.runner.progress` -- rich live display or plain lines.
 - :mod:`~qcflow.runner.summary` -- ``summary.json`` and the end-of-run table.
 - :mod:`~qcflow.runner.script` -- ``--produce-script``, a serial bash script.

@@ -16,7 +16,10 @@ it runs, hands the task the marker to write when it succeeds and writes it itsel
 could not (:mod:`~qcflow.runner.markers`), journals process groups
 (:mod:`~qcflow.runner.lock`), feeds the monitor, the action log and the progress display, learns
 sibling resources (``--dynamic-resources``), archives logs (``--production-mode``) and keeps a
-:class:`~qcflow.runner.summary.TaskRecord` per task for the summary.
+:class:`~qcflow.runner.summary.TaskRecord` per task for the summary. With ``--stimulus-log``
+(``options.stimulus_log`` or ``QCFLOW_STIMULUS_LOG``) it talks to the scheduler through a
+:class:`~qcflow.runner.stimuli.StimulusLog`, which records what goes in and out for a replay;
+without, it calls the scheduler's functions directly.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ from qcflow.runner.options import RunOptions
 from qcflow.runner.plan import Plan, PlannedTask
 from qcflow.runner.progress import NullProgress, Progress, Snapshot
 from qcflow.runner.resources import Demand
+from qcflow.runner.stimuli import StimulusLog, log_path
 from qcflow.runner.summary import TaskRecord
 
 __all__ = ["Engine", "Services"]
@@ -94,6 +98,9 @@ class Engine:
         self._groups: dict[str, list[int]] = defaultdict(list)
         #: Names in each task directory when its first task started (see _may_exist).
         self._listed: dict[Path, set[str]] = {}
+        #: The stimulus log when one is kept (opened by :meth:`run`); None: no hook at all.
+        self._stimuli: StimulusLog | None = None
+        self._handle = sch.handle
         if options.dynamic_resources:
             for i, t in enumerate(plan.tasks):
                 group = group_of(t.name)
@@ -103,11 +110,28 @@ class Engine:
     # -- the loop ----------------------------------------------------------------------------
 
     def run(self, stamps: dict[int, str]) -> int:
+        with self._signals():
+            try:
+                state = self._start_state(stamps)
+                self._loop(state)
+            finally:  # the executor exists already: closed also when the start fails
+                self.s.executor.close()
+                if self._stimuli is not None:
+                    self._stimuli.close()
+        return self._conclude(state)
+
+    def _start_state(self, stamps: dict[int, str]) -> sch.State:
+        """The scheduler's start (through the stimulus log when one is kept)."""
         plan = self.plan
         settings = sch.Settings(
             plan.limits, self.options.keep_going, self.options.retry_backoff, max_backoff=60.0
         )
-        state = sch.start_state(
+        start_state = sch.start_state
+        path = log_path(self.options.stimulus_log)
+        if path is not None:
+            self._stimuli = StimulusLog(path)
+            start_state, self._handle = self._stimuli.start_state, self._stimuli.handle
+        state = start_state(
             plan.graph.needs,
             [t.demand for t in plan.tasks],
             plan.keys,
@@ -120,15 +144,10 @@ class Engine:
         self._n_ended = len(self.stamps)  # the progress counter counts cached tasks as finished
         for i in sorted(self.stamps):
             self.s.actions.write("cached", task=plan.tasks[i].name)
-        with self._signals():
-            try:
-                self._loop(state)
-            finally:
-                self.s.executor.close()
-        return self._conclude(state)
+        return state
 
     def _loop(self, state: sch.State) -> None:
-        actions = sch.handle(state, [])
+        actions = self._handle(state, [])
         while True:
             self._perform(state, actions)
             self._refresh(state)
@@ -139,13 +158,15 @@ class Engine:
                 outcomes = self.s.executor.wait(self._next_timer())
             except ExecutorLost as err:
                 outcomes, events = self._executor_lost(state, str(err))
+            if not outcomes and self._stimuli is not None:
+                self._stimuli.note("wake")
             self._enforce_memory(state)
             for outcome in outcomes:
                 events += self._ended(state, outcome)
             events += self._due_retries()
             if self._signals_in:
                 events += self._interrupted(state)
-            actions = sch.handle(state, events)
+            actions = self._handle(state, events)
 
     def _executor_lost(
         self, state: sch.State, reason: str
@@ -154,6 +175,8 @@ class Engine:
         self.lost = reason
         self.s.progress.line(reason, "bold red")
         self.s.actions.write("lost", reason=reason)
+        if self._stimuli is not None:
+            self._stimuli.note("lost", reason=reason)
         now = time.time()
         ended = [Outcome(i, None, now, now, f"interrupted: {reason}") for i in sorted(state.lanes)]
         return ended, [sch.Stop(reason)]
@@ -277,7 +300,7 @@ class Engine:
         self._tell(ok, reason, record, ok or bool(self.lost) or not sch.retries_left(state, i))
         if not ok and self.options.stdout_on_failure:
             self._print_log(planned)
-        events: list[sch.Event] = [sch.Finished(i, ok, reason)]
+        events: list[sch.Event] = [sch.Finished(i, ok, reason, outcome.rc)]
         if ok and self.options.dynamic_resources:
             events += self._learn(state, planned, usage)
         return events
@@ -326,6 +349,8 @@ class Engine:
             )
             self._out_of_memory[key] = reason
             self.s.actions.write("kill", task=self.plan.tasks[key].name, reason=reason)
+            if self._stimuli is not None:
+                self._stimuli.note("kill-task", task=key, reason=reason)
             self.s.executor.kill(key, reason)
 
     def _mark_done(self, i: int) -> tuple[bool, str]:
@@ -415,12 +440,16 @@ class Engine:
         reason = state.stop_reason
         while self._signals_in:  # pop one by one: the handler may append meanwhile
             sig = signal.Signals(self._signals_in.pop(0))
+            if self._stimuli is not None:
+                self._stimuli.note("signal", signal=sig.name)
             if not state.stopping and not events:
                 reason = f"interrupted by {sig.name}"
                 events.append(sch.Stop(reason))
                 continue
             self.s.progress.line(f"{sig.name} again: killing every task now", "red")
             for i in sorted(state.lanes):
+                if self._stimuli is not None:
+                    self._stimuli.note("kill-task", task=i, reason=f"{sig.name} again")
                 self.s.executor.kill(i, f"killed: {reason}")
         return events
 

@@ -88,6 +88,9 @@ class RunOptions:
     dask_timeout: float = 60.0
     #: End a task whose tree's PSS passes this factor x its memory booking (None: never).
     enforce_memory: float | None = None
+    #: Record what the engine feeds the scheduler here, for a replay (None: the file
+    #: ``$QCFLOW_STIMULUS_LOG`` names, if set); see :mod:`~qcflow.runner.stimuli`.
+    stimulus_log: Path | None = None
 
     @property
     def base(self) -> Path:

@@ -39,7 +39,8 @@ Events: :class:`Finished` (a task ended; ``ok`` is rc == 0), :class:`RetryDue` (
 elapsed), :class:`Stop`, :class:`Estimate` (new resource estimate for a task not yet started).
 Actions: :class:`Start` (in a lane), :class:`Kill` (its whole process tree), :class:`RetryLater`
 (send ``RetryDue`` after ``delay`` seconds). The engine (:mod:`~qcflow.runner.engine`) performs
-actions and feeds back events; tests drive :func:`handle` directly.
+actions and feeds back events; tests drive :func:`handle` directly. Everything that goes in and
+comes out can be recorded and replayed (:mod:`~qcflow.runner.stimuli`, ``--stimulus-log``).
 
 Example
 -------
@@ -99,11 +100,13 @@ _OPEN: frozenset[Status] = frozenset({"pending", "ready", "retry-wait"})
 
 @dataclass(frozen=True, slots=True)
 class Finished:
-    """Task ``task`` ended; ``ok`` when its exit code was 0. ``reason`` says why it failed."""
+    """Task ``task`` ended; ``ok`` when its exit code was 0. ``reason`` says why it failed;
+    ``rc`` is only carried for the record (the stimulus log): the decision rests on ``ok``."""
 
     task: int
     ok: bool
     reason: str = ""
+    rc: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

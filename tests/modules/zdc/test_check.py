@@ -7,7 +7,6 @@ import pytest
 
 from qcflow.demo.zdc import ZDC_ISSUES, fill_zdc
 from qcflow.modules.zdc.check import (
-    CHANNELS,
     ERROR,
     OK,
     WARNING,
@@ -15,6 +14,7 @@ from qcflow.modules.zdc.check import (
     RecDataCheck,
     parse_limits,
 )
+from qcflow.modules.zdc.families import BY_PREFIX, FAMILIES
 from qcflow.objects.activity import Activity
 from qcflow.objects.quality import Quality
 from qcflow.objects.root import Axis, Histogram, decode_histogram
@@ -41,9 +41,10 @@ def test_a_missing_or_unreadable_parameter_checks_nothing(text: str | None) -> N
 
 def summaries(**values: list[float]) -> dict[str, Histogram]:
     out = {}
-    for family, (name, _, channels, _) in CHANNELS.items():
-        contents = np.array(values.get(family, [0.0] * len(channels)), dtype=float)
-        axis = Axis(np.arange(len(contents) + 1.0), "", list(channels))
+    for family in FAMILIES:
+        contents = np.array(values.get(family.prefix, [0.0] * len(family.channels)), dtype=float)
+        axis = Axis(np.arange(len(contents) + 1.0), "", list(family.channels))
+        name = family.name
         out[f"RecPP/{name}"] = Histogram("TH1F", name, "", (axis,), np.pad(contents, 1))
     return out
 
@@ -56,12 +57,11 @@ def check(parameters: dict[str, str]) -> RecDataCheck:
     return c
 
 
-def family_parameters(family: str, spec: str) -> dict[str, str]:
-    _, prefix, channels, _ = CHANNELS[family]
-    return {f"{prefix}_{c}": spec for c in channels}
+def family_parameters(prefix: str, spec: str) -> dict[str, str]:
+    return {f"{prefix}_{c}": spec for c in BY_PREFIX[prefix].channels}
 
 
-ALL_ZERO = {k: v for f in CHANNELS for k, v in family_parameters(f, "0;1;2").items()}
+ALL_ZERO = {k: v for f in BY_PREFIX for k, v in family_parameters(f, "0;1;2").items()}
 
 
 def test_all_in_range_is_good() -> None:
@@ -129,7 +129,7 @@ def test_the_demo_runs_get_the_verdicts_they_were_made_for(store: LocalRepositor
             f"RecPP/{name}": decode_histogram(
                 store.get(f"qc_async/ZDC/MO/RecPP/{name}", run.sor, filters).data
             )
-            for name, *_ in CHANNELS.values()
+            for name in (family.name for family in FAMILIES)
         }
         quality = c.check(objects, ACTIVITY)
         assert quality.name == ZDC_ISSUES.get(index, ("", "Good"))[1], (index, quality.flags)

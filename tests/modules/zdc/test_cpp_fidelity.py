@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from qcflow.demo.zdc import fill_zdc
-from qcflow.modules.zdc.check import CHANNELS, parse_limits
+from qcflow.modules.zdc.check import parse_limits
+from qcflow.modules.zdc.families import BY_PREFIX
 from qcflow.modules.zdc.postprocessing import mean_and_error, peak_position
 from qcflow.objects.quality import Quality
 from qcflow.objects.root import Axis, Histogram, decode_histogram
@@ -74,7 +75,7 @@ def test_6e_qcs_adc_medium_text_and_peak1p_ok_label() -> None:
     assert [f.comment for f in quality.flags] == [
         "It is medium because in ADC Summary 1 channels: ADC_ZNAC have a value in the medium range"
     ]
-    peak1p = CHANNELS["PEAK1P"][0]
+    peak1p = BY_PREFIX["PEAK1P"].name
     labels = c.beautify(f"RecPP/{peak1p}", summaries()[f"RecPP/{peak1p}"], quality)
     assert labels is not None and labels[0].text == "TDC Amplitude OK"
 

@@ -4,10 +4,11 @@ value with absolute warning and error bands.
 Parameters (``checkParameters``, run/beam type aware): one per channel, ``"<expected>;<warning>;
 <error>"`` -- e.g. ``"ADC_ZNAC": "40.2;10;20"``: outside [30.2, 50.2] is a warning, outside
 [20.2, 60.2] an error. Bands keep their sign as in QC (``expected - band`` and ``expected +
-band``, so a negative band swaps its ends). Channels are fixed, in bin order
-(:data:`CHANNELS`): ``ADC_*`` (26), ``TDC_*`` (10), ``TDCA_*`` (10), ``PEAK1N_*`` (4),
-``PEAK1P_*`` (4). ``<F>_POS_MSG_X/Y`` place each family's message on its plot (NDC, default
-0.15/0.92 for ADC, 0.01/0.92 for the others) and are kept in the quality's metadata.
+band``, so a negative band swaps its ends). Channels are fixed, in bin order, in the table the
+post-processing task uses too (:data:`.families.FAMILIES`): ``ADC_*`` (26), ``TDC_*`` (10),
+``TDCA_*`` (10), ``PEAK1N_*`` (4), ``PEAK1P_*`` (4). ``<F>_POS_MSG_X/Y`` place each family's
+message on its plot (NDC, default 0.15/0.92 for ADC, 0.01/0.92 for the others) and are kept in
+the quality's metadata.
 
 Per summary (``h_summary_ADC``, ``_TDC``, ``_TDCA``, ``_Peak1n``, ``_Peak1p``): a bin is an
 *error* below ``expected - error`` or above ``expected + error``, a *warning* below
@@ -42,33 +43,14 @@ from typing import Any
 import numpy as np
 
 from qcflow.checks.check import Check
+from qcflow.modules.zdc.families import BY_NAME, BY_PREFIX, FAMILIES, Family
 from qcflow.objects.activity import Activity
 from qcflow.objects.quality import Quality
 from qcflow.objects.root import Histogram
 from qcflow.postprocessing.plotting.overlays import Label
 
-__all__ = ["CHANNELS", "FamilyResult", "Limits", "RecDataCheck", "classify", "parse_limits"]
+__all__ = ["FamilyResult", "Limits", "RecDataCheck", "classify", "parse_limits"]
 
-_ZN = ("ZNAC", "ZNAS", "ZPAC", "ZPAS", "ZEM1", "ZEM2", "ZNCC", "ZNCS", "ZPCC", "ZPCS")
-_ADC = (
-    *(f"ZNA{c}" for c in ("C", "1", "2", "3", "4", "S")),
-    *(f"ZPA{c}" for c in ("C", "1", "2", "3", "4", "S")),
-    "ZEM1",
-    "ZEM2",
-    *(f"ZNC{c}" for c in ("C", "1", "2", "3", "4", "S")),
-    *(f"ZPC{c}" for c in ("C", "1", "2", "3", "4", "S")),
-)
-
-#: Family -> (summary object, parameter prefix, channel names in bin order, message title).
-CHANNELS: Mapping[str, tuple[str, str, tuple[str, ...], str]] = {
-    "ADC": ("h_summary_ADC", "ADC", _ADC, "ADC"),
-    "TDC": ("h_summary_TDC", "TDC", _ZN, "TDC"),
-    "TDCA": ("h_summary_TDCA", "TDCA", _ZN, "TDC Amplitude"),
-    "PEAK1N": ("h_summary_Peak1n", "PEAK1N", ("ZNAC", "ZNAS", "ZNCC", "ZNCS"),
-               "TDC Amplitude Peak1n"),
-    "PEAK1P": ("h_summary_Peak1p", "PEAK1P", ("ZPAC", "ZPAS", "ZPCC", "ZPCS"),
-               "TDC Amplitude Peak1p"),
-}  # fmt: skip
 OK, WARNING, ERROR, NOT_CHECKED = 1, 2, 3, 0
 
 
@@ -117,13 +99,13 @@ def parse_limits(channel: str, text: str | None) -> Limits:
 class FamilyResult:
     """A family's state and the channels in the warning and error ranges."""
 
-    family: str
+    family: Family
     state: int
     warnings: tuple[str, ...] = ()
     errors: tuple[str, ...] = ()
 
 
-def classify(family: str, values: Sequence[float], limits: Sequence[Limits]) -> FamilyResult:
+def classify(family: Family, values: Sequence[float], limits: Sequence[Limits]) -> FamilyResult:
     """The state of one summary's bins against its channels' limits."""
     flags = [lim.flags(v) for v, lim in zip(values, limits, strict=True)]
     warnings = tuple(lim.channel for lim, (w, _) in zip(limits, flags, strict=True) if w)
@@ -135,25 +117,22 @@ def classify(family: str, values: Sequence[float], limits: Sequence[Limits]) -> 
 class RecDataCheck(Check):
     """QC's ``ZDCRecDataCheck`` (see the module docstring)."""
 
-    def limits(self, family: str, activity: Activity | None) -> list[Limits]:
-        _, prefix, channels, _ = CHANNELS[family]
-        return [
-            parse_limits(f"{prefix}_{c}", self.parameters.get(f"{prefix}_{c}", activity))
-            for c in channels
-        ]
+    def limits(self, family: Family, activity: Activity | None) -> list[Limits]:
+        names = [f"{family.prefix}_{c}" for c in family.channels]
+        return [parse_limits(name, self.parameters.get(name, activity)) for name in names]
 
     def check(self, objects: Mapping[str, Any], activity: Activity) -> Quality:
         by_name = {key.rsplit("/", 1)[-1]: obj for key, obj in objects.items()}
         results: dict[str, FamilyResult] = {}
-        for family, (name, _, _, _) in CHANNELS.items():
-            h = by_name.get(name)
+        for family in FAMILIES:
+            h = by_name.get(family.name)
             if h is None:
-                results[family] = FamilyResult(family, NOT_CHECKED)
+                results[family.prefix] = FamilyResult(family, NOT_CHECKED)
                 continue
             limits = self.limits(family, activity)
             if not isinstance(h, Histogram) or h.ndim != 1 or h.inner().size != len(limits):
                 return Quality.NULL
-            results[family] = classify(family, [float(v) for v in h.inner()], limits)
+            results[family.prefix] = classify(family, [float(v) for v in h.inner()], limits)
         self.results = results
         self.activity = activity
         return self._verdict(results, activity)
@@ -176,21 +155,20 @@ class RecDataCheck(Check):
 
     def beautify(self, name: str, obj: Any, quality: Quality) -> list[Label] | None:
         """QC's message for the summary ``name`` (see the module docstring)."""
-        short = name.rsplit("/", 1)[-1]
-        family = next((f for f, spec in CHANNELS.items() if spec[0] == short), None)
-        result = getattr(self, "results", {}).get(family)
+        family = BY_NAME.get(name.rsplit("/", 1)[-1])
+        result = None if family is None else getattr(self, "results", {}).get(family.prefix)
         if family is None or result is None or result.state == NOT_CHECKED:
             return None
         text, color = _message(result)
-        x = self.parameters.get_float(f"{family}_POS_MSG_X", 0.15 if family == "ADC" else 0.01,
-                                      self.activity)  # fmt: skip
-        y = self.parameters.get_float(f"{family}_POS_MSG_Y", 0.92, self.activity)
+        x_default = 0.15 if family.prefix == "ADC" else 0.01
+        x = self.parameters.get_float(f"{family.prefix}_POS_MSG_X", x_default, self.activity)
+        y = self.parameters.get_float(f"{family.prefix}_POS_MSG_Y", 0.92, self.activity)
         return [Label(text, color, x, y, size=10.0)]
 
     def _positions(self, quality: Quality, activity: Activity) -> Quality:
-        for family in CHANNELS:
+        for family in FAMILIES:
             for axis in ("X", "Y"):
-                key = f"{family}_POS_MSG_{axis}"
+                key = f"{family.prefix}_POS_MSG_{axis}"
                 value = self.parameters.get(key, activity)
                 if value is not None:
                     quality = quality.with_metadata(key, value)
@@ -202,11 +180,12 @@ _COLORS = {OK: 416, WARNING: 800, ERROR: 632}
 
 
 def _message(result: FamilyResult) -> tuple[str, int]:
-    title = CHANNELS[result.family][3]
+    title = result.family.message
     if result.state == OK:
         # QC labels a good Peak1p summary "TDC Amplitude OK" (its TDCA text): kept, so the
         # plot reads as in QCG.
-        return f"{'TDC Amplitude' if result.family == 'PEAK1P' else title} OK", _COLORS[OK]
+        ok_title = BY_PREFIX["TDCA"].message if result.family.prefix == "PEAK1P" else title
+        return f"{ok_title} OK", _COLORS[OK]
     names = " ".join(result.errors if result.state == ERROR else result.warnings)
     what = f"{title} value in the channels: {names} is not correct."
     if result.state == ERROR:
@@ -215,9 +194,9 @@ def _message(result: FamilyResult) -> tuple[str, int]:
 
 
 def _flag_text(result: FamilyResult, quality: Quality) -> str:
-    title = CHANNELS[result.family][3]
+    title = result.family.message
     if result.state == NOT_CHECKED:
-        return f"{title} Summary not checked: {CHANNELS[result.family][0]} is missing"
+        return f"{title} Summary not checked: {result.family.name} is missing"
     if quality == Quality.BAD and result.state == ERROR:
         names, what = result.errors, "bad"
     elif quality == Quality.MEDIUM and result.state in (WARNING, ERROR):
@@ -226,6 +205,6 @@ def _flag_text(result: FamilyResult, quality: Quality) -> str:
     else:
         return ""
     # QC: "Task quality is bad because in ADC ...", but "It is medium because in ADC ...".
-    lead = "Task quality is" if result.family == "ADC" and what == "bad" else "It is"
+    lead = "Task quality is" if result.family.prefix == "ADC" and what == "bad" else "It is"
     return (f"{lead} {quality.name.lower()} because in {title} Summary {len(names)} channels: "
             f"{' '.join(names)} have a value in the {what} range")  # fmt: skip

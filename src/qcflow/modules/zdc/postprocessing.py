@@ -8,7 +8,8 @@ Config (``qc.postprocessing.<id>``): five mandatory arrays of data sources,
 ``customization`` is accepted and ignored, as in QC. Task parameters ``minBin1p`` (2) and
 ``maxBin1p`` (250): the x range of the Peak-1p search (Peak-1n: 1 to 200, fixed, as in QC).
 
-Outputs (TH1F, one bin per source over [0, n), published until the task stops):
+Outputs (TH1F, one bin per source over [0, n), published until the task stops; the table is
+:data:`.families.FAMILIES`, which the check reads too):
 
 | object | title | bin content |
 |---|---|---|
@@ -37,33 +38,14 @@ import numpy as np
 
 from qcflow.modules._histograms import bin_center, bin_range, restat_1d, th1, uniform_axis
 from qcflow.modules._sources import NamedSource, RunTracker, SourceHelper, read_sources
+from qcflow.modules.zdc.families import FAMILIES, Family
 from qcflow.objects.root import Histogram, stats_from_bins
 from qcflow.postprocessing import PublicationPolicy, Task, TaskConfig, Trigger
 from qcflow.postprocessing.config.values import Node
 from qcflow.postprocessing.engine.services import Retrieved, Services
 from qcflow.postprocessing.engine.task import task_reads
 
-__all__ = ["FAMILIES", "Family", "RecDataPostProcessing", "mean_and_error", "peak_position"]
-
-
-@dataclass(frozen=True)
-class Family:
-    """One summary: its config key, output name and title, and what a bin holds."""
-
-    key: str
-    name: str
-    title: str
-    statistic: str  # "mean" or "peak"
-
-
-FAMILIES = (
-    Family("dataSourcesADC", "h_summary_ADC", "Summary ADC", "mean"),
-    Family("dataSourcesTDC", "h_summary_TDC", "Summary TDC", "mean"),
-    Family("dataSourcesTDCA", "h_summary_TDCA", "Summary TDC Amplitude", "mean"),
-    Family("dataSourcesPeak1n", "h_summary_Peak1n", "Summary TDC Amplitude Peak 1n", "peak"),
-    Family("dataSourcesPeak1p", "h_summary_Peak1p", "Summary TDC Amplitude Peak 1p", "peak"),
-)
-PEAK_1N_RANGE = (1.0, 200.0)
+__all__ = ["RecDataPostProcessing", "mean_and_error", "peak_position"]
 
 
 def mean_and_error(h: Histogram) -> tuple[float, float]:
@@ -172,8 +154,8 @@ class RecDataPostProcessing(Task):
     def _value(self, family: Family, h: Histogram) -> tuple[float, float]:
         if family.statistic == "mean":
             return mean_and_error(h)
-        if family.name == "h_summary_Peak1n":
-            return peak_position(h, *PEAK_1N_RANGE), 0.0
+        if family.peak_range is not None:
+            return peak_position(h, *family.peak_range), 0.0
         params = self.config.parameters
         low = params.get_float("minBin1p", 2.0)
         high = params.get_float("maxBin1p", 250.0)
