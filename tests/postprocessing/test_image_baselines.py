@@ -16,14 +16,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from qcflow.postprocessing.plotting.draw import plot_image, render_plot
+
 # The plotting entry points, in one place (the post-processing package is being split).
-from qcflow.postprocessing.overlays import QUALITY_COLORS, HLine, Label, Polyline
-from qcflow.postprocessing.plot_spec import GraphSpec, PlotSpec
-from qcflow.postprocessing.plotting import plot_image, render_plot
-from qcflow.postprocessing.slicing import FIELDS
-from qcflow.postprocessing.tasks.quality_summary import Line, summary_image
-from qcflow.postprocessing.tasks.slice_plot_config import SliceLegend, SlicePlot
-from qcflow.postprocessing.tasks.slice_plots import SliceSeries, slice_plot_image
+from qcflow.postprocessing.plotting.overlays import QUALITY_COLORS, HLine, Label, Polyline
+from qcflow.postprocessing.plotting.spec import GraphSpec, PlotSpec
+from qcflow.postprocessing.slices.plot_config import SliceLegend, SlicePlot
+from qcflow.postprocessing.slices.plots import SliceSeries, slice_plot_image
+from qcflow.postprocessing.slices.slicing import FIELDS
+from qcflow.postprocessing.tasks._quality_summary import Line, summary_image
 from tests._baselines import (
     TOLERANCE,
     UPDATE_ENV,
