@@ -1,6 +1,6 @@
 """The common keys of ``qc.checks.<id>`` and ``qc.aggregators.<id>``.
 
-Read so that the config can be validated as a whole (cross-references, :mod:`.crossref`) and
+Read so that the config can be validated as a whole (cross-references, :mod:`..engine.crossref`) and
 tasks ordered; running checks and aggregators belongs to an engine extension. Keys:
 ``active``, ``checkName`` (the name, default the id -- for aggregators too: QC ignores the
 documented ``aggregatorName``), ``className``, ``moduleName``, ``detectorName`` (``DET``),

@@ -5,12 +5,12 @@
 (missing required keys, unknown triggers or classes, bad values the engine cannot run with) and
 warnings (unknown keys with a near-miss hint, values O2 would silently replace by defaults, keys
 O2 ignores). Each task class reads its own keys through its ``parse_options`` hook (see
-:mod:`.task`), so a new task class -- a detector module, SliceTrendingTask, QualityTask --
+:mod:`..engine.task`), so a new task class -- a detector module, SliceTrendingTask, QualityTask --
 brings its schema with it and nothing here changes.
 
 Checks and aggregators are read for their common keys (:mod:`.check_config`) so that
-cross-references can be checked (:mod:`.crossref`) and tasks ordered; running them is the job of
-an engine extension (:mod:`.engine`).
+cross-references can be checked (:mod:`..engine.crossref`) and tasks ordered; running them is
+the job of an engine extension (:mod:`..engine.engine`).
 """
 
 from __future__ import annotations

@@ -5,9 +5,10 @@
     config = load("json://example.json", "qc.config.database.host=qcdb;")
     summary = run(config, EngineOptions(parallel=False))
 
-:func:`load` = read the file (:mod:`.config`), apply ``--override-values`` (:mod:`.overrides`),
-read the schema (:mod:`.schema`) and check cross-references (:mod:`.crossref`); errors raise
-:class:`~.values.ConfigInvalid` listing every one, warnings stay in ``config.diagnostics``.
+:func:`load` = read the file (:mod:`..config.loader`), apply ``--override-values``
+(:mod:`..config.overrides`), read the schema (:mod:`..config.schema`) and check
+cross-references (:mod:`.crossref`); errors raise :class:`~..config.values.ConfigInvalid`
+listing every one, warnings stay in ``config.diagnostics``.
 """
 
 from __future__ import annotations

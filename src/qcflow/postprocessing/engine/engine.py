@@ -5,7 +5,7 @@ whose init triggers contain ``userorcontrol`` initialize then -- and "stops" whe
 can happen, which finalizes tasks whose stop triggers contain ``userorcontrol``. A task ends by
 itself when its update triggers are exhausted (``foreach*``, ``once``) or a stop trigger fires.
 
-Ticks: every task gets one :meth:`~.task_runner.TaskRunner.step` per tick. Ticks follow each
+Ticks: every task gets one :meth:`~._task_runner.TaskRunner.step` per tick. Ticks follow each
 other at once while data-driven triggers (``foreach*``, ``once``) fire; when only clock- or
 database-driven triggers are left (periodic, ``always``, ``newobject``) the engine waits
 ``qc.config.postprocessing.periodSeconds`` between ticks, and stops at ``max_duration`` (without
@@ -79,7 +79,7 @@ class TaskSummary:
     state: str
     updates: int
     published: list[str] = field(default_factory=list)
-    #: Why the task published nothing (empty when it published): see :mod:`.inputs`.
+    #: Why the task published nothing (empty when it published): see :mod:`._inputs`.
     note: str = ""
 
 

@@ -12,7 +12,7 @@ Retrieval (``CcdbDatabase::retrieveMO``/``retrieveQO`` semantics):
 - :meth:`Services.retrieve_latest` -- the newest version matching the activity (QC's
   "Latest": list, then get at its ``Valid-From``).
 
-Batch reduction (:meth:`Services.reduce_many`, see :mod:`.reduction`): many (query, reductor)
+Batch reduction (:meth:`Services.reduce_many`, see :mod:`..reduction.batch`): many (query, reductor)
 pairs fetched concurrently and decoded and reduced in worker processes -- unless the engine runs
 with ``--no-IPC``, which keeps everything in this process, serially.
 

@@ -1,7 +1,7 @@
 """The post-processing task interface: what a class named by ``className`` implements.
 
 A task is a class with ``kind = "task"`` and four methods, called by the task runner
-(:mod:`.task_runner`) as its triggers fire::
+(:mod:`._task_runner`) as its triggers fire::
 
     configure(config)                   once, after construction; config is a TaskConfig
     initialize(trigger, services)       when an init trigger fires (or at start: userorcontrol)
@@ -16,8 +16,9 @@ is valid. ``services`` (:class:`~.services.Services`) reads the QCDB.
 Class-level hooks let a task take part in validation without being instantiated:
 
 - ``parse_options(node, config)`` reads the class's own config keys from ``node`` (a
-  :class:`~.values.Node`; keys it reads count as known, others are warned about) and returns a
-  value the task finds as ``config.options``; report problems with ``node.error``/``node.warn``.
+  :class:`~..config.values.Node`; keys it reads count as known, others are warned about) and
+  returns a value the task finds as ``config.options``; report problems with
+  ``node.error``/``node.warn``.
 - ``reads(config)`` lists the QCDB paths (without provenance) the task reads, as
   ``(json_path, object_path)`` pairs, for cross-reference checks and ordering the tasks of one
   config; the default lists the paths of its ``qcdb`` triggers.

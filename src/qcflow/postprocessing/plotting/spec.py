@@ -2,7 +2,7 @@
 
 :class:`PlotSpec` (``name``, ``title``, ``graphAxisLabel``, ``graphYRange``, ``colorPalette``,
 ``legend``) holds :class:`GraphSpec` s (``varexp``, ``selection``, ``option``, ``graphErrors``,
-``style``). :mod:`.plotting` draws them; SliceTrendingTask and other tasks may reuse them.
+``style``). :mod:`.draw` draws them; SliceTrendingTask and other tasks may reuse them.
 """
 
 from __future__ import annotations

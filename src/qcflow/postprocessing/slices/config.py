@@ -1,4 +1,4 @@
-"""SliceTrendingTask's config keys (but ``plots``: :mod:`.slice_plot_config`), checked first.
+"""SliceTrendingTask's config keys (but ``plots``: :mod:`.plot_config`), checked first.
 
 Keys of ``qc.postprocessing.<id>`` besides the common ones: ``producePlotsOnUpdate`` (true),
 ``resumeTrend`` (false), ``trendingTimestamp`` (as TrendingTask), ``dataSources[]``, ``plots[]``.
@@ -78,7 +78,7 @@ class SliceTrendingConfig:
 
 
 def parse_slice_trending(node: Node, config: TaskConfig) -> SliceTrendingConfig:
-    """Every key but ``plots`` (:func:`.slice_plot_config.parse_plots` reads them)."""
+    """Every key but ``plots`` (:func:`.plot_config.parse_plots` reads them)."""
     sources = _sources(node)
     return SliceTrendingConfig(
         produce_plots_on_update=node.flag("producePlotsOnUpdate", True),

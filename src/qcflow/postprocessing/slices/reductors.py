@@ -4,7 +4,7 @@ QC's ``TH1SliceReductor`` and ``TH2SliceReductor`` (module Common), used by Slic
 A slice reductor is a :class:`~.reductors.Reductor` with ``source = "slices"`` (so a
 TrendingTask refuses it) configured with the data source's ``axisDivision``; ``reduce`` returns
 one array per field (``{"meanX": array of n slices, …}``) plus the slice titles, so that it can
-run in the engine's worker processes like any reductor (:mod:`.reduction`).
+run in the engine's worker processes like any reductor (:mod:`..reduction.batch`).
 
 A histogram of the wrong dimension cannot be reduced (the source counts as missing, with the
 reason). QC also accepts a canvas whose pads hold histograms (one slice per pad); qcflow's

@@ -7,10 +7,10 @@ Lifecycle (QC's ``o2::quality_control::postprocessing::SliceTrendingTask``):
   if its branches are the expected ones (as TrendingTask); with ``producePlotsOnUpdate`` the
   table is published from now on.
 - ``update(t)``: each source's object at ``t.timestamp`` matching ``t``'s activity is sliced by
-  its slice reductor (:mod:`..slice_reductors`); if any source is missing, the whole point is
+  its slice reductor (:mod:`.reductors`); if any source is missing, the whole point is
   skipped, as in QC -- with a warning naming the source, path and filters (QC logs one line
   without saying which). Plots are redrawn if ``producePlotsOnUpdate``.
-- ``finalize``: publish the table (if not already) and draw the plots (:mod:`.slice_plots`).
+- ``finalize``: publish the table (if not already) and draw the plots (:mod:`.plots`).
 
 The trend table (a TTree named after the task, stored at ``<prov>/<DET>/MO/<task>/<task>``),
 with TrendingTask's ``meta`` (``runNumber/L:runNumberStr/C``) and ``time`` branches and per

@@ -2,7 +2,7 @@
 
 QC's ``o2::quality_control_modules::common::QualityTask``. Per update, for each group and input
 object, the latest quality object ``<group.path>/<name>`` matching the trigger's activity
-(:meth:`~..services.Services.retrieve_latest`) -- rejected when older than
+(:meth:`~..engine.services.Services.retrieve_latest`) -- rejected when older than
 ``maxObjectAgeSeconds`` (0 or less: no cut). Published (until the task finalizes):
 
 - ``Distributions/<group>/<name>`` -- a TH1F of 4 bins on [0, 4): how many updates saw Null, Bad,

@@ -15,7 +15,7 @@ steps and colour maps), ``logScale``, ``inputObjects[]`` (names under ``inputPat
 - ``update(t)``: each current object, the latest ``<inputPath>/<object>`` for ``t``'s activity,
   skipped when older than ``notOlderThan`` (the time from the end of its validity to the
   trigger's timestamp) or when its binning differs from the reference's; the comparison plot
-  ``<outputPath>/<object>`` (:mod:`.comparison_plot`) is published, with the ratio
+  ``<outputPath>/<object>`` (:mod:`..plotting.comparison`) is published, with the ratio
   current / reference (0 where the reference is 0).
 
 qcflow implements the documented ``notOlderThan: -1`` (QC's code treats -1 as "older than -1 s").

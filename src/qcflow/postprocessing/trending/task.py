@@ -18,8 +18,8 @@ Lifecycle (QC's, with qcflow's changes marked *qcflow*):
 - ``finalize``: publish the table (if not already) and draw the plots, published once each.
 
 Speed (*qcflow*): at the first update of a ``foreach*`` sequence, the objects of the next
-``PREFETCH`` firings are fetched concurrently and reduced in parallel (:mod:`..prefetch`); with
-``producePlotsOnUpdate: false`` plots are drawn once, at the end.
+``PREFETCH`` firings are fetched concurrently and reduced in parallel
+(:mod:`..engine.prefetch`); with ``producePlotsOnUpdate: false`` plots are drawn once, at the end.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 The engine asks the clock only where QC semantics need the present: periodic triggers, the
 ``always`` trigger, and the "now" of a run (``once`` and ``userorcontrol`` timestamps, which
-:class:`~.engine.Engine` takes once per run, or from ``--timestamp``). Everything else uses the
-timestamps of triggers and objects, so the same QCDB content gives the same outputs.
+:class:`~..engine.engine.Engine` takes once per run, or from ``--timestamp``). Everything else
+uses the timestamps of triggers and objects, so the same QCDB content gives the same outputs.
 """
 
 from __future__ import annotations

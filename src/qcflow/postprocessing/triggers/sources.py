@@ -1,7 +1,7 @@
 """Triggers that can be polled: what each parsed trigger string does when the runner asks.
 
-:func:`create_trigger` turns a :class:`~.triggers.TriggerSpec` into a :class:`TriggerSource`;
-``poll()`` returns a :class:`~.triggers.Trigger` (false when it did not fire). Behaviour, as in
+:func:`create_trigger` turns a :class:`~.trigger.TriggerSpec` into a :class:`TriggerSource`;
+``poll()`` returns a :class:`~.trigger.Trigger` (false when it did not fire). Behaviour, as in
 QC (``Triggers.cxx``), with qcflow's changes marked *qcflow*:
 
 - ``once``: fires on the first poll, ``last``; invalid validity; timestamp = the run's "now".
