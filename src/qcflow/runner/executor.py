@@ -22,7 +22,7 @@ the executor's processes.
 
 :class:`~qcflow.runner.local.LocalExecutor` runs processes on this machine. :class:`DryExecutor`
 runs nothing and reports success at once (``--dry-run``).
-:class:`~qcflow.runner.dask_executor.DaskExecutor` submits one future per job to a Dask cluster
+:class:`~qcflow.runner.dask.executor.DaskExecutor` submits one future per job to a Dask cluster
 (logs and markers on a shared file system, a lost worker reported as a failed outcome so the
 scheduler retries). Every executor runs :func:`shell_text` of each job with ``/bin/bash -c``, so
 logs and markers come out the same everywhere.

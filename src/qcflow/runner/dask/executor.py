@@ -8,7 +8,7 @@ the total but no worker's free share at that moment waits in Dask until one has 
 never holds more than the cluster could run, and qcflow's order and semaphores hold.
 
 - ``start``: ``client.submit(run_task, spec, key=<unique per attempt>, pure=False, retries=0,
-  resources=...)`` (:mod:`~qcflow.runner.dask_task` runs on the worker); a done-callback, in
+  resources=...)`` (:mod:`~qcflow.runner.dask._task` runs on the worker); a done-callback, in
   Dask's callback thread, queues the key and wakes ``wait``.
 - Results come as events: the worker publishes each result on this executor's topic as the
   task ends; the handler, in the client's event loop, queues it and wakes ``wait``. (A finished
@@ -22,13 +22,13 @@ never holds more than the cluster could run, and qcflow's order and semaphores h
   that some worker can still hold each job, and fails the jobs none could for
   ``no_worker_timeout`` seconds (their workers left and did not come back).
 - ``kill``: queued, and sent with the next ``wait`` in one ``client.run`` of
-  :func:`~qcflow.runner.dask_task.signal_tasks` on every worker: SIGTERM, SIGKILL after the grace
+  :func:`~qcflow.runner.dask._task.signal_tasks` on every worker: SIGTERM, SIGKILL after the grace
   period, SIGKILL at once the second time; the outcome follows when the task ended. A job that
   no worker runs yet is cancelled and reported at once.
 - ``pids`` is empty (the processes are remote): the worker measures CPU time and peak PSS/USS
   itself and they come back in :attr:`Outcome.extra <qcflow.runner.executor.Outcome.extra>`.
 
-What a job's environment sends to the worker: :func:`~qcflow.runner.dask_workers.shipped_env`.
+What a job's environment sends to the worker: :func:`~qcflow.runner.dask._workers.shipped_env`.
 """
 
 from __future__ import annotations
@@ -47,8 +47,8 @@ from typing import Any
 from distributed import Client, Future, KilledWorker
 from distributed.client import FutureCancelledError
 
-from qcflow.runner.dask_task import TaskResult, TaskSpec, run_task, signal_tasks
-from qcflow.runner.dask_workers import shipped_env, worker_shares
+from qcflow.runner.dask._task import TaskResult, TaskSpec, run_task, signal_tasks
+from qcflow.runner.dask._workers import shipped_env, worker_shares
 from qcflow.runner.executor import ExecutorLost, Job, Outcome, shell_text
 
 __all__ = ["DaskExecutor"]

@@ -1,14 +1,14 @@
 """What a Dask worker runs for one task: the task's shell in its own process group, ended with it.
 
 The runner submits :func:`run_task` with a :class:`TaskSpec`, one future per attempt
-(:mod:`~qcflow.runner.dask_executor`); a worker thread runs it:
+(:mod:`~qcflow.runner.dask.executor`); a worker thread runs it:
 
 - **The task** is ``/bin/bash -c shell_text(job)``, the text every executor runs (it changes to
   the task's ``cwd``, writes ``<name>.log`` and, on success, the completion marker), started with
   ``posix_spawn(setsid=True)``: a session and process group of its own, so one ``killpg``
   reaches everything it started. Its environment is the worker's, without the thread limits
   Dask's nanny sets for the worker's own Python (``OMP_NUM_THREADS=1``, ...), updated with what
-  the runner sends (:func:`~qcflow.runner.dask_workers.shipped_env`).
+  the runner sends (:func:`~qcflow.runner.dask._workers.shipped_env`).
 - **Ending it**: :func:`signal_task` sends SIGTERM to the group and SIGKILL after the grace
   period, or SIGKILL at once when asked again (the runner sends its kills in batches to every
   worker: :func:`signal_tasks` through ``client.run``); a task timeout does the same from a
