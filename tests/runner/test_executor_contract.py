@@ -251,6 +251,30 @@ def test_wake_returns_a_blocked_wait(executor, tmp_path):
     wait_outcomes(executor, 1)
 
 
+@pytest.mark.parametrize("shift", [0, 1])
+def test_a_wake_after_close_writes_nowhere(make, shift):
+    """A signal handler or a Dask thread may wake a closed executor: its pipe's descriptor
+    numbers now name other files, which must not get its byte (before, the local one wrote).
+
+    New pipes take the lowest free numbers, the closed ones among them; ``shift`` opens one
+    descriptor first, so that the old write end is a new pipe's write end in one of the cases.
+    """
+    executor = make(closed_by_the_test=True)
+    executor.close()
+    fds = [os.open(os.devnull, os.O_RDONLY) for _ in range(shift)]
+    pipes = [os.pipe() for _ in range(16)]
+    fds += [fd for pipe in pipes for fd in pipe]
+    try:
+        executor.wake()
+        for read, _ in pipes:
+            os.set_blocking(read, False)
+            with pytest.raises(BlockingIOError):
+                os.read(read, 1)
+    finally:
+        for fd in fds:
+            os.close(fd)
+
+
 def test_close_leaves_nothing_running(make, tmp_path):
     executor = make(closed_by_the_test=True)
     try:

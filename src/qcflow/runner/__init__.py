@@ -4,8 +4,8 @@ It only runs commands; it never imports the QC packages. Map (core first, I/O ou
 
     policy, resources ──> scheduler          pure: events in, actions out
     select, estimates, markers ──> plan      what runs, where, booking what, already done?
-    executor (seam) <── local                processes in their own groups
-                    <── dask/                futures on a Dask cluster (dask/_task: worker side)
+    executor (seam) <── local                processes in their own groups ──> process
+                    <── dask/                futures on a Dask cluster; dask/_task ──> process
     engine = scheduler + executor + markers + lock + monitor + logs + progress
     api: prepare / completed / run_plan / run_workflow         (cli/run.py is a thin face)
          run_on_cluster = dask.cluster (connect or start) + plan against its workers + run_plan
@@ -20,6 +20,9 @@ It only runs commands; it never imports the QC packages. Map (core first, I/O ou
 - :mod:`~qcflow.runner.options` -- :class:`RunOptions`, one field per flag.
 - :mod:`~qcflow.runner.executor` -- the executor protocol, :class:`Job`, :class:`Outcome`, dry run.
 - :mod:`~qcflow.runner.local` -- the local process-group executor.
+- :mod:`~qcflow.runner.process` -- a task's process group from spawn to reap, for both executors.
+- :mod:`~qcflow.runner.contain` -- the task's processes that left its group (subreaper, tag).
+- :mod:`~qcflow.runner.wakeup` -- the self-pipe that wakes an executor's ``wait``.
 - :mod:`~qcflow.runner.dask` -- the Dask executor, its cluster, what its workers run (map in
   its docstring; ``distributed`` is imported only when a Dask executor is chosen).
 - :mod:`~qcflow.runner.engine` -- the event loop tying all of it together.

@@ -23,7 +23,6 @@ local executor does:
 
 from __future__ import annotations
 
-import contextlib
 import heapq
 import itertools
 import os
@@ -48,6 +47,7 @@ from qcflow.runner.process import (
     spawn,
     start_failure,
 )
+from qcflow.runner.wakeup import WakePipe
 
 __all__ = ["LocalExecutor"]
 
@@ -82,17 +82,13 @@ class LocalExecutor:
         self._timers: list[_Timer] = []
         self._seq = itertools.count()
         self._selector = selectors.DefaultSelector()
-        self._wake_r, self._wake_w = os.pipe()
-        os.set_blocking(self._wake_r, False)
-        os.set_blocking(self._wake_w, False)
-        self._selector.register(self._wake_r, selectors.EVENT_READ, None)
+        self._wake = WakePipe()
+        self._selector.register(self._wake.fd, selectors.EVENT_READ, None)
         self._use_pidfd = hasattr(os, "pidfd_open")
         self._made: set[Path] = set()
         self._adopt = Adoptions()
-        self._chld_r, self._chld_w = os.pipe()
-        os.set_blocking(self._chld_r, False)
-        os.set_blocking(self._chld_w, False)
-        self._selector.register(self._chld_r, selectors.EVENT_READ, -1)
+        self._chld = WakePipe()
+        self._selector.register(self._chld.fd, selectors.EVENT_READ, -1)
         self._old_chld: object = None
         #: SIGCHLDs received, and how many had been when the last scan started: a SIGCHLD
         #: that a scan (at a task's end) already followed needs no scan of its own.
@@ -134,9 +130,10 @@ class LocalExecutor:
             woke = False
             for key, _ in self._selector.select(self._pause(deadline)):
                 if key.data is None:
-                    woke = self._drain_wake()
+                    self._wake.drain()
+                    woke = True
                 elif key.data == -1:
-                    _drain(self._chld_r)
+                    self._chld.drain()
                     if self._chld_scanned != self._chld_seen:
                         self._escaped(None, None, False)
                 else:
@@ -149,8 +146,7 @@ class LocalExecutor:
                 return []
 
     def wake(self) -> None:
-        with contextlib.suppress(BlockingIOError, OSError):
-            os.write(self._wake_w, b"!")
+        self._wake.wake()
 
     def pids(self) -> dict[int, int]:
         return {key: proc.group.pid for key, proc in self._procs.items()}
@@ -176,8 +172,8 @@ class LocalExecutor:
             signal.signal(signal.SIGCHLD, self._old_chld)  # type: ignore[arg-type]
         self._adopt.close()
         self._selector.close()
-        for fd in (self._wake_r, self._wake_w, self._chld_r, self._chld_w):
-            os.close(fd)
+        self._wake.close()
+        self._chld.close()
 
     # -- processes outside the groups (see qcflow.runner.contain) ----------------------------
 
@@ -186,8 +182,7 @@ class LocalExecutor:
 
     def _on_sigchld(self, signum: int, frame: object) -> None:
         self._chld_seen += 1
-        with contextlib.suppress(BlockingIOError, OSError):
-            os.write(self._chld_w, b"!")
+        self._chld.wake()
 
     def _escaped(self, key: int | None, pid: int | None, running: bool) -> list[psutil.Process]:
         """Task ``key``'s processes outside its group: the descendants of its leader ``pid``
@@ -265,10 +260,6 @@ class LocalExecutor:
             os.close(proc.pidfd)
             proc.pidfd = None
 
-    def _drain_wake(self) -> bool:
-        _drain(self._wake_r)
-        return True
-
     # -- timers ------------------------------------------------------------------------------
 
     def _later(self, delay: float, action: Callable[[], object]) -> Callable[[], None]:
@@ -287,12 +278,6 @@ class LocalExecutor:
         next_timer = self._timers[0].when if self._timers else None
         candidates = [t for t in (deadline, next_timer) if t is not None]
         return max(0.0, min(candidates) - time.monotonic()) if candidates else None
-
-
-def _drain(fd: int) -> None:
-    with contextlib.suppress(BlockingIOError):
-        while os.read(fd, 4096):
-            pass
 
 
 def _descendants(pid: int) -> list[psutil.Process]:
