@@ -46,3 +46,53 @@ def test_import_direction(path: Path) -> None:
     assert package == "ui" or "ui" not in imports, f"{path}: only cli may import qcflow.ui"
     bad = imports & set(FORBIDDEN.get(package, ()))
     assert not bad, f"{path}: {package} must not import {sorted(bad)}"
+
+
+def imported_modules(path: Path, top_level_only: bool = False) -> set[str]:
+    """Every module ``path`` imports (``from a.b import c`` counts ``a.b`` and ``a.b.c``);
+    ``top_level_only``: those imported when it is imported (not in functions, nor for typing)."""
+    tree = ast.parse(path.read_text())
+    nodes = tree.body if top_level_only else list(ast.walk(tree))
+    found: set[str] = set()
+    for node in nodes:
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.add(node.module)
+            found.update(f"{node.module}.{a.name}" for a in node.names)
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+    return found
+
+
+ALL_FILES = sorted(SRC.rglob("*.py"))
+
+
+def test_the_runners_private_modules_stay_in_their_package() -> None:
+    """``runner/dask/_task.py`` is ``runner/dask``'s own: the rest of the runner imports its
+    public face (docs/architecture.md, the runner's map)."""
+    bad = []
+    for path in ALL_FILES:
+        here = "qcflow." + ".".join(path.relative_to(SRC).with_suffix("").parts)
+        for name in imported_modules(path):
+            if not name.startswith("qcflow.runner."):
+                continue
+            parts = name.split(".")
+            for i, part in enumerate(parts):
+                module = SRC.joinpath(*parts[1 : i + 1]).with_suffix(".py")
+                if part.startswith("_") and not part.startswith("__") and module.exists():
+                    owner = ".".join(parts[:i])
+                    if not here.startswith(owner + "."):
+                        bad.append(f"{here} imports {name}")
+    assert not bad
+
+
+def test_only_the_dask_executor_imports_dask() -> None:
+    """``distributed`` is imported only when a Dask executor is chosen (runner/dask/__init__)."""
+    dask = SRC / "runner" / "dask"
+    lazy = {dask / "__init__.py", dask / "cluster.py"}
+    for path in ALL_FILES:
+        inside = path.is_relative_to(dask)
+        names = imported_modules(path, top_level_only=path in lazy)
+        if inside and path not in lazy:
+            continue
+        roots = {name.split(".")[0] for name in names}
+        assert not roots & {"dask", "distributed"}, f"{path} imports Dask at import time"
