@@ -11,7 +11,7 @@ anything runs), :func:`completed` (which tasks already have a valid marker), :fu
 (lock the working directory, end what a killed earlier run left behind, run, write the logs and
 the summary). With ``options.executor`` ``"dask"`` or ``"dask-local"``, :func:`run_on_cluster`
 reaches or starts the cluster first and plans against its workers
-(:mod:`~qcflow.runner.dask_cluster`).
+(:mod:`~qcflow.runner.dask.cluster`).
 """
 
 from __future__ import annotations
@@ -149,7 +149,7 @@ def run_on_cluster(
     or the machine's (``dask-local``); then against the cluster: the limits default to the
     workers' total and every task must fit one worker.
     """
-    from qcflow.runner.dask_cluster import open_cluster
+    from qcflow.runner.dask import open_cluster
 
     if not isinstance(workflow, Workflow):
         workflow = Workflow.read(workflow)

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from qcflow.objects.rootwrite._stream import Buffer, put_object
+from qcflow.objects.rootwrite.stream import Buffer, put_object
 from qcflow.objects.rootwrite._tmultigraph import RAW as TMULTIGRAPH_STREAMER
 
 __all__ = ["Frame", "Graph", "Style", "write_graphs"]
