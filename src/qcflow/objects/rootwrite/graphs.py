@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from qcflow.objects.rootwrite.stream import Buffer, put_object
 from qcflow.objects.rootwrite._tmultigraph import RAW as TMULTIGRAPH_STREAMER
+from qcflow.objects.rootwrite.stream import Buffer, put_object
 
 __all__ = ["Frame", "Graph", "Style", "write_graphs"]
 
