@@ -163,3 +163,15 @@ def test_only_the_dask_executor_imports_dask() -> None:
             continue
         roots = {name.split(".")[0] for name in names}
         assert not roots & {"dask", "distributed"}, f"{path} imports Dask at import time"
+
+
+def test_public_class_names_are_unique() -> None:
+    """Distinct concepts have distinct names: ``RunEngine`` (the runner) is not the post-processing
+    ``Engine``, ``WorkflowTask`` (an O2DPG stage) not the post-processing ``Task``,
+    ``ResourceLimits`` not ZDC's ``ChannelLimits``; a grep for a class name finds one class."""
+    homes: dict[str, list[str]] = {}
+    for path in ALL_FILES:
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
+                homes.setdefault(node.name, []).append(str(path.relative_to(SRC)))
+    assert {name: where for name, where in homes.items() if len(where) > 1} == {}
