@@ -98,9 +98,17 @@ __all__ = [
 ]
 
 Status = Literal[
-    "pending", "ready", "running", "retry-wait", "done", "cached", "failed", "blocked",
-    "cancelled", "killed",
-]  # fmt: skip
+    "pending",
+    "ready",
+    "running",
+    "retry-wait",
+    "done",
+    "cached",
+    "failed",
+    "blocked",
+    "cancelled",
+    "killed",
+]
 _OPEN: frozenset[Status] = frozenset({"pending", "ready", "retry-wait"})
 
 
