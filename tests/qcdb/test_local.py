@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from qcflow.qcdb import query as q
 from qcflow.qcdb.errors import ObjectNotFound, WouldTakeLong, quick_only
 from qcflow.qcdb.local import QUICK_CONTENT_BYTES, LocalRepository
-from qcflow.qcdb.model import ObjectInfo
+from qcflow.qcdb.model import ObjectInfo, cache_valid_until
 from tests._wait import DEADLINE
 
 PATHS = ["qc/A/h1", "qc/A/h2", "qc/B/sub/h3"]
@@ -214,3 +214,54 @@ def test_opening_removes_only_this_hosts_dead_temporaries(tmp_path: Path) -> Non
     left = sorted(p.name for p in (root / "tmp").iterdir())
     # another host's process ids mean nothing here (a shared object directory); live ones stay
     assert left == [f"c.{dead.pid}.other.host.tmp", f"d.{os.getpid()}.{host}.tmp"]
+
+
+# --- Cache-Valid-Until from the resolving statement -----------------------------------------
+
+_TIMED_VERSIONS = st.lists(
+    st.tuples(st.integers(1, 30), st.integers(1, 30), st.sampled_from([{}, {"RunNumber": "1"},
+                                                                      {"RunNumber": "2"}])),
+    min_size=1,
+    max_size=10,
+)  # fmt: skip
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    versions=_TIMED_VERSIONS,
+    at=st.integers(0, 32),
+    filters=st.sampled_from([{}, {"RunNumber": "1"}, {"RunNumber": "2"}]),
+    bounded=st.booleans(),
+    by_id=st.booleans(),
+)
+def test_get_until_agrees_with_the_listing_rule(
+    versions: list[tuple[int, int, dict[str, str]]],
+    at: int,
+    filters: dict[str, str],
+    bounded: bool,
+    by_id: bool,
+) -> None:
+    """``get_until`` skips the listing of newer versions when the resolving statement finds no
+    version starting inside the resolved one's validity; its answer must still be exactly the
+    rule's (:func:`model.cache_valid_until` over every version the query could return)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        repo = LocalRepository(tmp, fsync=False)
+        stored = [repo.store("qc/A/h", b"x", valid_from=min(a, b), valid_until=max(a, b) + 1,
+                             metadata=meta) for a, b, meta in versions]  # fmt: skip
+        not_before = stored[len(stored) // 2].created if bounded else None
+        info = q.select(stored, q.Query("qc/A/h", at, filters, not_before))
+        if info is None:
+            with pytest.raises(ObjectNotFound):
+                repo.get_until("qc/A/h", at, filters, not_before=not_before)
+            repo.close()
+            return
+        uuid = info.id if by_id else None
+        (got, data), until = repo.get_until("qc/A/h", at, filters, not_before=not_before,
+                                            uuid=uuid)  # fmt: skip
+        assert (got.id, data) == (info.id, b"x")
+        candidates = q.browse(stored, q.Query("qc/A/h", None, filters, not_before))
+        assert until == (info.valid_until if by_id else cache_valid_until(info, at, candidates))
+        (_, data), until_head = repo.get_until("qc/A/h", at, filters, not_before=not_before,
+                                               uuid=uuid, content=False)  # fmt: skip
+        assert (data, until_head) == (b"", until)
+        repo.close()

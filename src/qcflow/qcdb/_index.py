@@ -34,7 +34,7 @@ from typing import Any
 from qcflow.qcdb.model import ObjectInfo
 from qcflow.qcdb.query import PathMatcher, Query
 
-__all__ = ["COLUMNS", "Index", "prefix_range", "row_to_info"]
+__all__ = ["COLUMNS", "CONTESTED", "Index", "contest_start", "prefix_range", "row_to_info"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS objects (
@@ -65,6 +65,24 @@ COLUMNS = (
 )
 _ORDER = "ticks DESC, id DESC"
 BUSY_TIMEOUT_MS = 60_000
+
+#: SQL (both backends; ``table``: the resolved row's table, ``p``: the placeholder) true when
+#: another version of the same path becomes valid after the query's timestamp and before the
+#: resolved version's end. Only such a version, if also created later and matching the filters,
+#: can cut ``Cache-Valid-Until``; when there is none (versions of one path rarely overlap:
+#: QC's runs follow each other) the header is the version's own end, known without a listing.
+#: Creation order and filters are left out on purpose: the test reads the columns of the
+#: ``(path, ticks, id, valid_from, ...)`` index only, and a false "yes" costs only the listing.
+CONTESTED = (
+    "EXISTS (SELECT 1 FROM {table} AS rival WHERE rival.path = {table}.path "
+    "AND rival.valid_from > {p} AND rival.valid_from < {table}.valid_until "
+    "AND rival.id <> {table}.id)"
+)
+
+
+def contest_start(query: Query) -> int:
+    """The time after which a rival's start counts (:data:`CONTESTED`): the query's timestamp."""
+    return query.timestamp if query.timestamp is not None else -(2**63)
 
 
 def row_to_info(row: tuple[Any, ...]) -> ObjectInfo:
@@ -180,6 +198,20 @@ class Index:
         sql = f"SELECT {COLUMNS} FROM objects WHERE {cond} ORDER BY {_ORDER} LIMIT 1"  # noqa: S608
         row = conn.execute(sql, args).fetchone()
         return None if row is None else row_to_info(row)
+
+    def resolve_contested(
+        self, conn: sqlite3.Connection, query: Query
+    ) -> tuple[ObjectInfo, bool] | None:
+        """:meth:`resolve`, and whether another version of the path becomes valid after
+        ``query.timestamp`` and before the resolved one's end (:data:`CONTESTED`)."""
+        where, args = _conditions(query, query.filters)
+        cond = " AND ".join(["path = ?", *where])
+        sql = (
+            f"SELECT {COLUMNS}, {CONTESTED.format(table='objects', p='?')} "  # noqa: S608
+            f"FROM objects WHERE {cond} ORDER BY {_ORDER} LIMIT 1"
+        )
+        row = conn.execute(sql, [contest_start(query), query.path, *args]).fetchone()
+        return None if row is None else (row_to_info(row[:-1]), bool(row[-1]))
 
     def listing(
         self, conn: sqlite3.Connection, query: Query, *, latest: bool, limit: int | None

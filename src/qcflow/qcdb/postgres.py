@@ -41,7 +41,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from qcflow.errors import InvalidInput
-from qcflow.qcdb._index import _matcher, prefix_range, row_to_info
+from qcflow.qcdb._index import CONTESTED, _matcher, contest_start, prefix_range, row_to_info
 from qcflow.qcdb.errors import QcdbUnavailable, WouldTakeLong, in_a_hurry
 from qcflow.qcdb.local import LocalRepository, make_object_directory
 from qcflow.qcdb.model import ObjectInfo
@@ -305,6 +305,17 @@ class PgIndex:
         sql = f"SELECT {_COLUMNS} FROM qcdb_objects WHERE {cond} ORDER BY {_ORDER} LIMIT 1"  # noqa: S608
         row = conn.execute(sql, [query.path, *args]).fetchone()
         return None if row is None else row_to_info(row)
+
+    def resolve_contested(self, conn: Any, query: Query) -> tuple[ObjectInfo, bool] | None:
+        where, args = _conditions(query, query.filters)
+        cond = " AND ".join(["path = %s", *where])
+        contested = CONTESTED.format(table="qcdb_objects", p="%s")
+        sql = (
+            f"SELECT {_COLUMNS}, {contested} FROM qcdb_objects WHERE {cond} "  # noqa: S608
+            f"ORDER BY {_ORDER} LIMIT 1"
+        )
+        row = conn.execute(sql, [contest_start(query), query.path, *args]).fetchone()
+        return None if row is None else (row_to_info(row[:-1]), bool(row[-1]))
 
     def listing(
         self, conn: Any, query: Query, *, latest: bool, limit: int | None
