@@ -259,7 +259,8 @@ def serve_throughput(url: str, wanted: set[tuple[int, int]], workers: list[int],
                 base = f"http://127.0.0.1:{port}"
                 try:
                     small_bench.wait_for(base + "/", timeout=60)
-                    small_bench.load(base, urls, 2, tmp, use_wrk)  # warm-up
+                    # Each worker has its own replay cache: warm every one (2 s each)
+                    small_bench.load(base, urls, 2 * n, tmp, use_wrk)
                     ours = small_bench.load(base, urls, duration, tmp, use_wrk)
                     ceiling = small_bench.load(nginx_url, ["/static"], duration, tmp, use_wrk)
                 finally:

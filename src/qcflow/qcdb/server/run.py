@@ -45,8 +45,7 @@ __all__ = ["ServeConfig", "app_from_environment", "config_from_environment", "se
 
 _ENV = "QCFLOW_QCDB_SERVE"
 log = logging.getLogger("qcflow.qcdb.server")
-#: uvicorn's listen backlog; its exit code when the app cannot be built (uvicorn.config).
-_BACKLOG = 2048
+#: uvicorn's exit code when the app cannot be built (uvicorn.config.STARTUP_FAILURE).
 _STARTUP_FAILURE = 3
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 #: Seconds a stopping worker has to finish its requests before it is killed.
@@ -141,8 +140,9 @@ def _worker(config: ServeConfig) -> None:
     supervisor = multiprocessing.parent_process()
     if supervisor is not None:  # the supervisor killed (-9): stop too, not serve unsupervised
         threading.Thread(target=_stop_after, args=(supervisor,), daemon=True).start()
+    # Bound, not listening: uvicorn listens once the app is built, so no connection waits in
+    # the queue of a worker still importing and opening its store while others serve.
     sock = _port_socket(config.host, config.port)
-    sock.listen(_BACKLOG)
     server = uvicorn.Server(uvicorn.Config(config.factory, **_uvicorn_settings(config)))
     server.run(sockets=[sock])
     if not server.started:  # the app could not be built: the supervisor must not retry
