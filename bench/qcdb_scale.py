@@ -312,7 +312,7 @@ def main() -> None:
         if "sqlite" in backends:
             start = time.perf_counter()
             repo = fill_sqlite(args.store or tmp / "sqlite", args.versions, wanted)
-            print(f"embedded: filled {args.versions:,} versions in "
+            print(f"embedded: {args.versions:,} versions ready (filled or reused) in "
                   f"{time.perf_counter() - start:.0f} s")  # fmt: skip
             measure("embedded", repo, args.versions, wanted)
             repo.close()
