@@ -16,11 +16,12 @@ import psutil
 import pytest
 
 from qcflow.qcdb.local import LocalRepository
+from qcflow.qcdb.server.run import BALANCED_WORKERS
 from tests._wait import alive, wait_until, wait_until_dead
 
 PATH = "qc/TST/MO/Task/h1"
 
-pytestmark = pytest.mark.skipif(not hasattr(socket, "SO_REUSEPORT"), reason="no SO_REUSEPORT")
+pytestmark = pytest.mark.skipif(not BALANCED_WORKERS, reason="not Linux: uvicorn's supervisor")
 
 
 def _listening(pid: int, port: int) -> set[str]:

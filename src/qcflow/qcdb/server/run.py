@@ -10,8 +10,8 @@ and the worker woken first by a burst of connections accepts all that are waitin
 accepts up to 100 per wake-up). Clients keep their connections open (HTTP keep-alive: ``wrk``,
 QC's pollers, a load balancer's pool), so the split made then lasts: 32 connections were
 measured landing 24/8 on two workers and 17/8/4/3 or 16/10/6/0 on four, one worker idle while
-another queued. Where the platform has ``SO_REUSEPORT`` (Linux, BSDs, macOS), :func:`serve`
-supervises the workers itself instead: each listens on a socket of its own bound to the same
+another queued. On Linux (:data:`BALANCED_WORKERS`), :func:`serve` supervises the workers
+itself instead: each listens on a socket of its own bound to the same
 port, and the kernel spreads connections over them (by a hash of the client's address and
 port). The supervisor holds the port with a bound socket that never listens (so port 0 works
 and a port in use fails before any worker starts), restarts a worker that dies, and on
@@ -41,9 +41,18 @@ from qcflow.errors import QcflowError
 from qcflow.qcdb.server.protocol import uvicorn_options
 from qcflow.qcdb.server.routes import DEFAULT_CACHE_BYTES, DEFAULT_MAX_BODY
 
-__all__ = ["ServeConfig", "app_from_environment", "config_from_environment", "serve"]
+__all__ = [
+    "BALANCED_WORKERS",
+    "ServeConfig",
+    "app_from_environment",
+    "config_from_environment",
+    "serve",
+]
 
 _ENV = "QCFLOW_QCDB_SERVE"
+#: Whether the kernel spreads connections over sockets sharing a port (Linux's SO_REUSEPORT;
+#: on macOS and the BSDs the option exists but one socket gets every connection).
+BALANCED_WORKERS = sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")
 log = logging.getLogger("qcflow.qcdb.server")
 #: uvicorn's exit code when the app cannot be built (uvicorn.config.STARTUP_FAILURE).
 _STARTUP_FAILURE = 3
@@ -96,7 +105,7 @@ def serve(config: ServeConfig) -> None:
     import uvicorn
 
     os.environ[_ENV] = json.dumps(dataclasses.asdict(config))
-    if config.workers > 1 and hasattr(socket, "SO_REUSEPORT"):
+    if config.workers > 1 and BALANCED_WORKERS:
         _supervise(config)
         return
     uvicorn.run(
