@@ -14,6 +14,7 @@ import pytest
 
 from qcflow.errors import InvalidInput, NotFound
 from qcflow.qcdb import Query, Repository, fetch_many
+from qcflow.qcdb.base import RepositoryBase
 from qcflow.qcdb.model import uuid_time_ms
 from qcflow.qcdb.query import TEN_YEARS_MS, now_ms
 
@@ -92,6 +93,24 @@ def test_creation_bounds(repo: Repository) -> None:
     assert repo.get(P, 2000, not_before=second.created).info.id == second.id
     with pytest.raises(NotFound):
         repo.get(P, 2000, not_after=first.created - 1)
+
+
+def test_get_until_ends_where_a_newer_version_takes_over(repo: Repository) -> None:
+    """The server's ``Cache-Valid-Until``, on every backend: the version's end, cut where a
+    version created later (and matching the same filters) becomes valid."""
+    assert isinstance(repo, RepositoryBase)
+    runs = [put(repo, b"r", 1000 * r, 1000 * (r + 1), RunNumber=str(r)) for r in range(1, 4)]
+    # back to back (QC's runs): nothing starts inside another's validity
+    (info, data), until = repo.get_until(P, 2500)
+    assert (info.id, data, until) == (runs[1].id, b"r", 3000)
+    assert repo.get_until(P, 1500, {"RunNumber": "1"}, content=False)[1] == 2000
+    time.sleep(0.002)  # creation times are in ms: make them differ
+    late = put(repo, b"late", 1500, 2000, RunNumber="9")  # newer, starts inside run 1
+    assert repo.get_until(P, 1200)[1] == 1500
+    assert repo.get_until(P, 1200, {"RunNumber": "1"})[1] == 2000  # another run's: no cut
+    assert repo.get_until(P, 1600)[0].info.id == late.id
+    assert repo.get_until(P, 1200, uuid=runs[0].id)[1] == 2000  # by id: never replaced
+    assert repo.get_until(P, 1200, not_after=runs[2].created)[1] == 2000
 
 
 def test_uuid_selects_one_version(repo: Repository) -> None:
