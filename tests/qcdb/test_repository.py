@@ -46,8 +46,11 @@ def test_get_returns_content_and_same_description(repo: Repository) -> None:
     info, data = repo.get(P, 1500)
     assert data == b"abc"
     assert (info.id, info.md5, info.size, info.metadata) == (
-        stored.id, stored.md5, 3, {"RunNumber": "5", "PassName": "apass1"}
-    )  # fmt: skip
+        stored.id,
+        stored.md5,
+        3,
+        {"RunNumber": "5", "PassName": "apass1"},
+    )
     assert repo.info(P, 1500).id == stored.id
 
 
@@ -194,9 +197,21 @@ def test_without_adjustable_eov_validity_stays(repo: Repository) -> None:
 
 @pytest.mark.parametrize(
     "path",
-    ["", "/qc/abs", "qc/../etc", "qc//h", "qc/./h", "qc/123/h", "qc/a=b", "browse/x", "qc/h*",
-     "a/b/c/d/e/f/g/h/i/j/k", "qc/12345678901234567890/h", "qc/" + "x" * 510],
-)  # fmt: skip
+    [
+        "",
+        "/qc/abs",
+        "qc/../etc",
+        "qc//h",
+        "qc/./h",
+        "qc/123/h",
+        "qc/a=b",
+        "browse/x",
+        "qc/h*",
+        "a/b/c/d/e/f/g/h/i/j/k",
+        "qc/12345678901234567890/h",
+        "qc/" + "x" * 510,
+    ],
+)
 def test_bad_paths_are_rejected_and_nothing_stored(repo: Repository, path: str) -> None:
     with pytest.raises(InvalidInput):
         repo.store(path, b"x", valid_from=1, valid_until=2)
@@ -288,8 +303,9 @@ def test_latest_is_newest_per_path_in_path_order(repo: Repository) -> None:
 def test_listing_filters_timestamp_and_limit(repo: Repository) -> None:
     _fill(repo)
     assert {i.path for i in repo.latest("qc/.*", {"RunNumber": "1"})} == {
-        "qc/TPC/MO/A/h1", "qc/TPC/MO/A/sub/h2"
-    }  # fmt: skip
+        "qc/TPC/MO/A/h1",
+        "qc/TPC/MO/A/sub/h2",
+    }
     at_1500 = repo.browse("qc/TPC/MO/A/h1", timestamp=1500)
     assert [i.metadata["RunNumber"] for i in at_1500] == ["1"]
     assert len(repo.browse("qc/.*", limit=2)) == 2

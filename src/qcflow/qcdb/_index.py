@@ -135,8 +135,9 @@ class Index:
         self._init_schema()
 
     def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.file, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
-                               check_same_thread=False)  # fmt: skip
+        conn = sqlite3.connect(
+            self.file, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+        )
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.create_function("qc_match", 2, _path_matches, deterministic=True)
@@ -294,14 +295,34 @@ class Index:
 
     def insert(self, db: sqlite3.Connection, info: ObjectInfo, ticks: int) -> None:
         """A new row for ``info`` (``ticks``: its UUID's 100 ns clock)."""
-        db.execute(_INSERT, (info.id, ticks, info.path, info.valid_from, info.valid_until,
-                             info.initial_valid_until, info.created, info.last_modified, info.md5,
-                             info.size, info.content_type, info.file_name,
-                             json.dumps(info.metadata)))  # fmt: skip
+        db.execute(
+            _INSERT,
+            (
+                info.id,
+                ticks,
+                info.path,
+                info.valid_from,
+                info.valid_until,
+                info.initial_valid_until,
+                info.created,
+                info.last_modified,
+                info.md5,
+                info.size,
+                info.content_type,
+                info.file_name,
+                json.dumps(info.metadata),
+            ),
+        )
         _remember_keys(db, info.metadata)
 
-    def set_metadata(self, db: sqlite3.Connection, ident: str, metadata: dict[str, str],
-                     valid_until: int, modified: int) -> None:  # fmt: skip
+    def set_metadata(
+        self,
+        db: sqlite3.Connection,
+        ident: str,
+        metadata: dict[str, str],
+        valid_until: int,
+        modified: int,
+    ) -> None:
         db.execute(
             "UPDATE objects SET metadata = ?, valid_until = ?, last_modified = ? WHERE id = ?",
             (json.dumps(metadata), valid_until, modified, ident),

@@ -148,8 +148,11 @@ class RepositoryBase(ABC):
     ) -> Query:
         check_path(path, pattern=pattern)
         checked = check_metadata(filters or {}, what="filters", of=path)
-        for value, what in ((timestamp, "timestamp"), (not_before, "not_before"),
-                            (not_after, "not_after")):  # fmt: skip
+        for value, what in (
+            (timestamp, "timestamp"),
+            (not_before, "not_before"),
+            (not_after, "not_after"),
+        ):
             check_time(value, f"{path}: {what}")
         ident = check_uuid(uuid, f"{path}: id")
         return Query(path, timestamp, checked, not_before, not_after, ident)

@@ -250,10 +250,14 @@ class LocalRepository(RepositoryBase):
         # Creation order is the UUID's clock; a UUID that has none sorts by its creation time.
         ticks = uid.time if uid.version == 1 else ms_ticks(info.created)
         kept = dataclasses.replace(
-            info, id=ident, metadata=meta, md5=_md5(data), size=len(data),
+            info,
+            id=ident,
+            metadata=meta,
+            md5=_md5(data),
+            size=len(data),
             initial_valid_until=info.initial_valid_until or info.valid_until,
             last_modified=info.last_modified or info.created,
-        )  # fmt: skip
+        )
         self._write_content(ident, data)
         try:
             with self.index.write() as db:

@@ -216,9 +216,14 @@ class PgIndex:
         self._version_conn: Any = None
         if create:
             migrate(conninfo)
-        self.pool = ConnectionPool(conninfo, min_size=1, max_size=pool_size,
-                                   kwargs={"autocommit": True}, open=False,
-                                   name="qcflow-qcdb")  # fmt: skip
+        self.pool = ConnectionPool(
+            conninfo,
+            min_size=1,
+            max_size=pool_size,
+            kwargs={"autocommit": True},
+            open=False,
+            name="qcflow-qcdb",
+        )
         try:
             self.pool.open(wait=True, timeout=30)
             with self.pool.connection() as conn:
@@ -381,10 +386,24 @@ class PgIndex:
     def insert(self, db: Any, info: ObjectInfo, ticks: int) -> None:
         from psycopg.types.json import Jsonb
 
-        db.execute(_INSERT, (info.id, ticks, info.path, info.valid_from, info.valid_until,
-                             info.initial_valid_until, info.created, info.last_modified, info.md5,
-                             info.size, info.content_type, info.file_name,
-                             Jsonb(info.metadata)))  # fmt: skip
+        db.execute(
+            _INSERT,
+            (
+                info.id,
+                ticks,
+                info.path,
+                info.valid_from,
+                info.valid_until,
+                info.initial_valid_until,
+                info.created,
+                info.last_modified,
+                info.md5,
+                info.size,
+                info.content_type,
+                info.file_name,
+                Jsonb(info.metadata),
+            ),
+        )
         _count_path(db, info.path, 1)
         _remember_keys(db, info.metadata)
 

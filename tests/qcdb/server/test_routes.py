@@ -266,8 +266,10 @@ def test_client_killed_mid_upload_stores_nothing(
 ) -> None:
     """SIGKILL a client half-way through its body: nothing stored, the server keeps serving."""
     url = urlparse(live_server.serve(store))  # type: ignore[attr-defined]
-    proc = subprocess.Popen([sys.executable, "-c", _HALF_UPLOAD, str(url.hostname), str(url.port)],
-                            stdout=subprocess.PIPE)  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _HALF_UPLOAD, str(url.hostname), str(url.port)],
+        stdout=subprocess.PIPE,
+    )
     assert proc.stdout is not None
     assert proc.stdout.readline() == b"sent\n"
     proc.send_signal(signal.SIGKILL)
@@ -318,8 +320,13 @@ def test_cache_valid_until_needs_no_listing_when_nothing_can_take_over(tmp_path:
     lists, and cuts it."""
     store = CountedListings(tmp_path / "qcdb", fsync=False)
     for run in range(3):
-        store.store(P, b"x", valid_from=1000 * (run + 1), valid_until=1000 * (run + 2),
-                    metadata={"RunNumber": str(run)})  # fmt: skip
+        store.store(
+            P,
+            b"x",
+            valid_from=1000 * (run + 1),
+            valid_until=1000 * (run + 2),
+            metadata={"RunNumber": str(run)},
+        )
     client = TestClient(create_app(store, cache_bytes=0))
     for url in (f"/{P}/1500/RunNumber=0", f"/{P}/2500", f"/{P}/3999/RunNumber=2"):
         for method in ("GET", "HEAD"):

@@ -28,8 +28,11 @@ def _listening(pid: int, port: int) -> set[str]:
     """The listening sockets of process ``pid`` on ``port``, as ``socket:[inode]`` names."""
     try:
         process = psutil.Process(pid)
-        fds = {c.fd for c in process.net_connections("tcp")
-               if c.status == psutil.CONN_LISTEN and c.laddr.port == port}  # fmt: skip
+        fds = {
+            c.fd
+            for c in process.net_connections("tcp")
+            if c.status == psutil.CONN_LISTEN and c.laddr.port == port
+        }
         return {os.readlink(f"/proc/{pid}/fd/{fd}") for fd in fds}
     except (psutil.NoSuchProcess, FileNotFoundError):  # it ended meanwhile (a killed worker)
         return set()
@@ -51,8 +54,17 @@ def _serving(
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    command = [*qcflow_cmd, "qcdb", "serve", "--root", str(root), "--port", str(port),
-               "--workers", str(workers)]  # fmt: skip
+    command = [
+        *qcflow_cmd,
+        "qcdb",
+        "serve",
+        "--root",
+        str(root),
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+    ]
     proc = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
     started: set[int] = set()
     try:
@@ -86,8 +98,10 @@ def test_each_worker_listens_on_its_own_socket_and_gets_connections(
             assert (response.status, response.read()) == (200, b"x")
         holding = {}
         for pid in sockets:
-            holding[pid] = sum(c.status == psutil.CONN_ESTABLISHED and c.laddr.port == port
-                               for c in psutil.Process(pid).net_connections("tcp"))  # fmt: skip
+            holding[pid] = sum(
+                c.status == psutil.CONN_ESTABLISHED and c.laddr.port == port
+                for c in psutil.Process(pid).net_connections("tcp")
+            )
         for conn in connections:
             conn.close()
     assert sum(holding.values()) == 64

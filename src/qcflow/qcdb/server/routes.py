@@ -139,16 +139,18 @@ def _resolve(
     (:meth:`.RepositoryBase.get_until`: for the embedded store, one index lookup unless another
     version could take over; for any other Repository a listing of the newer versions)."""
     if isinstance(repo, RepositoryBase):
-        fetched, until = repo.get_until(url.path, url.timestamp, url.filters, content=content,
-                                        **bounds)  # fmt: skip
+        fetched, until = repo.get_until(
+            url.path, url.timestamp, url.filters, content=content, **bounds
+        )
         return fetched.info, fetched.data, until
     at = now_ms() if url.timestamp is None else url.timestamp
     if content:
         info, data = repo.get(url.path, at, url.filters, **bounds)
     else:
         info, data = repo.info(url.path, at, url.filters, **bounds), b""
-    query = Query(url.path, at, url.filters, bounds["not_before"], bounds["not_after"],
-                  bounds["uuid"])  # fmt: skip
+    query = Query(
+        url.path, at, url.filters, bounds["not_before"], bounds["not_after"], bounds["uuid"]
+    )
     return info, data, listed_valid_until(repo, info, query)
 
 

@@ -185,8 +185,9 @@ def _supervise(config: ServeConfig) -> None:
                 if process.exitcode == _STARTUP_FAILURE:
                     msg = "a QCDB server worker could not start (its error is above)"
                     raise QcflowError(msg)
-                log.warning("worker %s exited (%s); starting another", process.pid,
-                            process.exitcode)  # fmt: skip
+                log.warning(
+                    "worker %s exited (%s); starting another", process.pid, process.exitcode
+                )
                 workers[i] = start()
     finally:
         for process in workers:
