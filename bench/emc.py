@@ -71,8 +71,10 @@ def tree_layouts(store: Path) -> None:
         for label, layout in (("array per field", columns), ("scalar per slice", per_slice)):
             start = time.perf_counter()
             write_tree(layout, title=task)
-            print(f"{task:>13} tree, {label:<16}: {len(layout):5d} branches, "
-                  f"written in {time.perf_counter() - start:5.1f} s")  # fmt: skip
+            print(
+                f"{task:>13} tree, {label:<16}: {len(layout):5d} branches, "
+                f"written in {time.perf_counter() - start:5.1f} s"
+            )
     repo.close()
 
 
@@ -80,8 +82,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--store", type=Path)
-    parser.add_argument("--tree-layouts", action="store_true",
-                        help="also time the trend tables' two possible layouts")  # fmt: skip
+    parser.add_argument(
+        "--tree-layouts",
+        action="store_true",
+        help="also time the trend tables' two possible layouts",
+    )
     args = parser.parse_args()
     logging.getLogger("qcflow.qc").setLevel(logging.ERROR)
     store = args.store or Path(tempfile.mkdtemp()) / "qcdb"
@@ -93,8 +98,10 @@ def main() -> None:
     for parallel in (True, False):
         seconds = run(store, parallel)
         label = "parallel" if parallel else "--no-IPC"
-        print(f"{label:>9}: {seconds:6.1f} s  {objects / seconds:7.0f} objects/s  "
-              f"{floor / seconds:5.1f}x the floor")  # fmt: skip
+        print(
+            f"{label:>9}: {seconds:6.1f} s  {objects / seconds:7.0f} objects/s  "
+            f"{floor / seconds:5.1f}x the floor"
+        )
     if args.tree_layouts:
         tree_layouts(store)
 

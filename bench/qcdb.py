@@ -48,8 +48,14 @@ def path_of(i: int) -> str:
 
 
 def activity(v: int) -> dict[str, str]:
-    return {"RunNumber": str(500_000 + v), "PassName": "apass1", "PeriodName": "LHC24ab",
-            "RunType": "PHYSICS", "ObjectType": "TH1F", "qc_task_name": "Task"}  # fmt: skip
+    return {
+        "RunNumber": str(500_000 + v),
+        "PassName": "apass1",
+        "PeriodName": "LHC24ab",
+        "RunType": "PHYSICS",
+        "ObjectType": "TH1F",
+        "qc_task_name": "Task",
+    }
 
 
 def fill(root: Path, paths: int, versions: int) -> LocalRepository:
@@ -65,8 +71,13 @@ def fill(root: Path, paths: int, versions: int) -> LocalRepository:
     terminal = sys.stdout.isatty()  # a log file gets a plain line every 10 %, not \r redraws
     for v in range(versions):
         for i in range(paths):
-            repo.store(path_of(i), payload, valid_from=T0 + v * RUN_MS,
-                       valid_until=T0 + (v + 1) * RUN_MS, metadata=activity(v))  # fmt: skip
+            repo.store(
+                path_of(i),
+                payload,
+                valid_from=T0 + v * RUN_MS,
+                valid_until=T0 + (v + 1) * RUN_MS,
+                metadata=activity(v),
+            )
         done = f"filling: {(v + 1) * paths:,} / {paths * versions:,}"
         if terminal:
             print(f"\r{done}", end="", flush=True)
@@ -101,8 +112,10 @@ def bench_embedded(repo: LocalRepository, paths: int, versions: int) -> float:
     start = time.perf_counter()
     n_latest = len(repo.latest(f"{BIG_FOLDER}/.*"))
     latest_ms = (time.perf_counter() - start) * 1000
-    print(f"embedded get (path + timestamp + RunNumber): median {median:.3f} ms, p99 {p99:.3f} ms"
-          f"  [target: median < 1 ms: {'PASS' if median < 1 else 'FAIL'}]")  # fmt: skip
+    print(
+        f"embedded get (path + timestamp + RunNumber): median {median:.3f} ms, p99 {p99:.3f} ms"
+        f"  [target: median < 1 ms: {'PASS' if median < 1 else 'FAIL'}]"
+    )
     print(f"embedded latest over {n_latest:,} objects in one folder: {latest_ms:.0f} ms")
     return median
 
@@ -129,8 +142,20 @@ def wait_for(url: str, timeout: float = 20) -> None:
 
 def start_qcdb(root: Path, workers: int) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    cmd = [sys.executable, "-m", "qcflow", "qcdb", "serve", "--root", str(root),
-           "--port", str(port), "--workers", str(workers), *SERVE_EXTRA]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "qcflow",
+        "qcdb",
+        "serve",
+        "--root",
+        str(root),
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        *SERVE_EXTRA,
+    ]
     proc = subprocess.Popen(cmd, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     wait_for(url + "/")
@@ -177,8 +202,9 @@ def ensure_tools() -> bool:
         return False
     print("installing wrk and nginx-light with apt-get ...")
     subprocess.run(["apt-get", "update", "-qq"], check=False, capture_output=True)
-    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk", "nginx-light"], check=False,
-                   capture_output=True)  # fmt: skip
+    subprocess.run(
+        ["apt-get", "install", "-y", "-qq", "wrk", "nginx-light"], check=False, capture_output=True
+    )
     return bool(shutil.which("wrk"))
 
 
@@ -187,8 +213,12 @@ def wrk(url: str, urls: list[str], duration: int, tmp: Path) -> float:
     table = ",\n".join(f'"{u}"' for u in urls)
     body = "request = function()\n  return wrk.format('GET', urls[math.random(n)])\nend\n"
     script.write_text(f"local urls = {{{table}}}\nlocal n = #urls\n{body}")
-    out = subprocess.run(["wrk", "-t2", "-c32", f"-d{duration}s", "-s", str(script), url],
-                         capture_output=True, text=True, check=True).stdout  # fmt: skip
+    out = subprocess.run(
+        ["wrk", "-t2", "-c32", f"-d{duration}s", "-s", str(script), url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     match = re.search(r"Requests/sec:\s+([\d.]+)", out)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if errors:
@@ -228,8 +258,10 @@ def bench_server(
     load average, which says how shared the machine was."""
     use_wrk = ensure_tools()
     have_nginx = bool(shutil.which("nginx") or Path("/usr/sbin/nginx").exists())
-    urls = [build(p, (ts,), {"RunNumber": run}) for p, ts, run in
-            random_queries(2000, paths, versions, seed=5)]  # fmt: skip
+    urls = [
+        build(p, (ts,), {"RunNumber": run})
+        for p, ts, run in random_queries(2000, paths, versions, seed=5)
+    ]
     ours, nginx_rate = [], []
     with tempfile.TemporaryDirectory(prefix="qcflow-bench-") as tmp_name:
         tmp = Path(tmp_name)
@@ -238,8 +270,9 @@ def bench_server(
         try:
             load(url, urls, 2, tmp, use_wrk)  # warm-up
             start = time.perf_counter()
-            big = httpx.get(f"{url}/latest/{BIG_FOLDER}/.*", headers={"Accept": "application/json"},
-                            timeout=60)  # fmt: skip
+            big = httpx.get(
+                f"{url}/latest/{BIG_FOLDER}/.*", headers={"Accept": "application/json"}, timeout=60
+            )
             latest_ms = (time.perf_counter() - start) * 1000
             n_big = len(big.json()["objects"])
             for _ in range(rounds):
@@ -254,23 +287,39 @@ def bench_server(
     print(f"  rounds: ours {[round(r) for r in ours]}, nginx {[round(r) for r in nginx_rate]}")
     load_avg = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"  load average after the rounds (1, 5, 15 min): {load_avg}")
-    report(n_big, latest_ms, statistics.median(ours), statistics.median(nginx_rate or [0.0]),
-           workers, duration, use_wrk)  # fmt: skip
+    report(
+        n_big,
+        latest_ms,
+        statistics.median(ours),
+        statistics.median(nginx_rate or [0.0]),
+        workers,
+        duration,
+        use_wrk,
+    )
     if len(ours) > 1 and nginx_rate:
-        print(f"  (best rounds: {max(ours):,.0f} against {max(nginx_rate):,.0f}, "
-              f"{max(ours) / max(nginx_rate):.1%})")  # fmt: skip
+        print(
+            f"  (best rounds: {max(ours):,.0f} against {max(nginx_rate):,.0f}, "
+            f"{max(ours) / max(nginx_rate):.1%})"
+        )
 
 
 def report(
-    n_big: int, latest_ms: float, ours: float, nginx_rate: float, workers: int, duration: int,
+    n_big: int,
+    latest_ms: float,
+    ours: float,
+    nginx_rate: float,
+    workers: int,
+    duration: int,
     use_wrk: bool,
-) -> None:  # fmt: skip
+) -> None:
     tool = "wrk -t2 -c32" if use_wrk else "httpx asyncio, 32 connections"
     tool += ", no replay cache" if SERVE_EXTRA else ""
     print(f"server /latest over {n_big:,} objects (JSON): {latest_ms:.0f} ms")
-    print(f"server GET object at timestamp + RunNumber ({workers} workers, {tool}, {duration} s, "
-          "median of the rounds): "
-          f"{ours:,.0f} requests/s")  # fmt: skip
+    print(
+        f"server GET object at timestamp + RunNumber ({workers} workers, {tool}, {duration} s, "
+        "median of the rounds): "
+        f"{ours:,.0f} requests/s"
+    )
     if nginx_rate:
         ratio = ours / nginx_rate
         verdict = "PASS" if ratio >= 0.25 else "FAIL"

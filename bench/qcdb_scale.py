@@ -64,9 +64,15 @@ def path_of(i: int) -> str:
 
 
 def metadata(v: int) -> dict[str, str]:
-    return {"RunNumber": str(500_000 + v), "PassName": "apass1", "PeriodName": "LHC24ab",
-            "RunType": "PHYSICS", "ObjectType": "TH1F", "qc_task_name": "Task",
-            "adjustableEOV": "1"}  # fmt: skip
+    return {
+        "RunNumber": str(500_000 + v),
+        "PassName": "apass1",
+        "PeriodName": "LHC24ab",
+        "RunType": "PHYSICS",
+        "ObjectType": "TH1F",
+        "qc_task_name": "Task",
+        "adjustableEOV": "1",
+    }
 
 
 #: Version ids are made, not drawn: version-1 UUIDs whose clock starts at a multiple of 2**32
@@ -95,12 +101,25 @@ def versions(total: int) -> Iterator[tuple[int, int, ObjectInfo, int]]:
             ident, ticks = version_id(n, total)
             n += 1
             created = ticks_ms(ticks)
-            yield i, v, ObjectInfo(
-                path=path_of(i), id=ident, valid_from=start, valid_until=start + RUN_MS,
-                created=created, last_modified=created, md5=MD5, size=len(PAYLOAD),
-                content_type="application/root", file_name="TH1F.root", metadata=meta,
-                initial_valid_until=start + RUN_MS,
-            ), ticks  # fmt: skip
+            yield (
+                i,
+                v,
+                ObjectInfo(
+                    path=path_of(i),
+                    id=ident,
+                    valid_from=start,
+                    valid_until=start + RUN_MS,
+                    created=created,
+                    last_modified=created,
+                    md5=MD5,
+                    size=len(PAYLOAD),
+                    content_type="application/root",
+                    file_name="TH1F.root",
+                    metadata=meta,
+                    initial_valid_until=start + RUN_MS,
+                ),
+                ticks,
+            )
 
 
 def pick_queries(total: int, n: int) -> set[tuple[int, int]]:
@@ -140,16 +159,30 @@ def _bulk_load(root: Path, total: int) -> None:
     repo = LocalRepository(root, fsync=False)  # the schema, the directories
     index_file = repo.index.file
     repo.close()
-    columns = ("id, ticks, path, valid_from, valid_until, initial_valid_until, created, "
-               "last_modified, md5, size, content_type, file_name, metadata")  # fmt: skip
+    columns = (
+        "id, ticks, path, valid_from, valid_until, initial_valid_until, created, "
+        "last_modified, md5, size, content_type, file_name, metadata"
+    )
     meta_json: dict[int, str] = {}
 
     def rows() -> Iterator[tuple[Any, ...]]:
         for _, v, info, ticks in versions(total):
             text = meta_json.get(v) or meta_json.setdefault(v, json.dumps(info.metadata))
-            yield (info.id, ticks, info.path, info.valid_from, info.valid_until,
-                   info.initial_valid_until, info.created, info.last_modified, info.md5,
-                   info.size, info.content_type, info.file_name, text)  # fmt: skip
+            yield (
+                info.id,
+                ticks,
+                info.path,
+                info.valid_from,
+                info.valid_until,
+                info.initial_valid_until,
+                info.created,
+                info.last_modified,
+                info.md5,
+                info.size,
+                info.content_type,
+                info.file_name,
+                text,
+            )
 
     db = sqlite3.connect(index_file, isolation_level=None)
     try:
@@ -171,15 +204,30 @@ def _bulk_load(root: Path, total: int) -> None:
 def fill_postgres(repo: PostgresRepository, total: int, wanted: set[tuple[int, int]]) -> None:
     from psycopg.types.json import Jsonb
 
-    columns = ("id, ticks, path, valid_from, valid_until, initial_valid_until, created, "
-               "last_modified, md5, size, content_type, file_name, metadata")  # fmt: skip
+    columns = (
+        "id, ticks, path, valid_from, valid_until, initial_valid_until, created, "
+        "last_modified, md5, size, content_type, file_name, metadata"
+    )
     with repo.index.write() as db:
         with db.cursor().copy(f"COPY qcdb_objects ({columns}) FROM STDIN") as copy:
             for i, v, info, ticks in versions(total):
-                copy.write_row((info.id, ticks, info.path, info.valid_from, info.valid_until,
-                                info.initial_valid_until, info.created, info.last_modified,
-                                info.md5, info.size, info.content_type, info.file_name,
-                                Jsonb(info.metadata)))  # fmt: skip
+                copy.write_row(
+                    (
+                        info.id,
+                        ticks,
+                        info.path,
+                        info.valid_from,
+                        info.valid_until,
+                        info.initial_valid_until,
+                        info.created,
+                        info.last_modified,
+                        info.md5,
+                        info.size,
+                        info.content_type,
+                        info.file_name,
+                        Jsonb(info.metadata),
+                    )
+                )
                 if (i, v) in wanted:
                     repo._write_content(info.id, PAYLOAD)
         db.execute("INSERT INTO qcdb_paths SELECT path, count(*) FROM qcdb_objects GROUP BY path")
@@ -200,8 +248,10 @@ def percentiles(call: Callable[[Any], object], args: list[Any]) -> tuple[float, 
 
 
 def measure(name: str, repo: LocalRepository, total: int, wanted: set[tuple[int, int]]) -> None:
-    gets = [(path_of(i), T0 + v * RUN_MS + RUN_MS // 2, {"RunNumber": str(500_000 + v)})
-            for i, v in sorted(wanted)]  # fmt: skip
+    gets = [
+        (path_of(i), T0 + v * RUN_MS + RUN_MS // 2, {"RunNumber": str(500_000 + v)})
+        for i, v in sorted(wanted)
+    ]
     random.Random(2).shuffle(gets)
     rng = random.Random(3)
     folders = [f"qc/{rng.choice(DETECTORS)}/MO/Task{rng.randrange(100)}/.*" for _ in range(100)]
@@ -242,20 +292,36 @@ def explain(repo: PostgresRepository) -> None:
                 print(f"    {line}")
 
 
-def serve_throughput(url: str, wanted: set[tuple[int, int]], workers: list[int],
-                     duration: int) -> None:  # fmt: skip
+def serve_throughput(
+    url: str, wanted: set[tuple[int, int]], workers: list[int], duration: int
+) -> None:
     use_wrk = small_bench.ensure_tools()
-    urls = [build(path_of(i), (T0 + v * RUN_MS + 1,), {"RunNumber": str(500_000 + v)})
-            for i, v in sorted(wanted)][:2000]  # fmt: skip
+    urls = [
+        build(path_of(i), (T0 + v * RUN_MS + 1,), {"RunNumber": str(500_000 + v)})
+        for i, v in sorted(wanted)
+    ][:2000]
     with tempfile.TemporaryDirectory(prefix="qcflow-scale-") as tmp_name:
         tmp = Path(tmp_name)
         nginx, nginx_url = small_bench.start_nginx(tmp, 2)
         try:
             for n in workers:
                 port = small_bench.free_port()
-                proc = subprocess.Popen([sys.executable, "-m", "qcflow", "qcdb", "serve",
-                                         "--qcdb", url, "--port", str(port), "--workers", str(n)],
-                                        stderr=subprocess.DEVNULL)  # fmt: skip
+                proc = subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "qcflow",
+                        "qcdb",
+                        "serve",
+                        "--qcdb",
+                        url,
+                        "--port",
+                        str(port),
+                        "--workers",
+                        str(n),
+                    ],
+                    stderr=subprocess.DEVNULL,
+                )
                 base = f"http://127.0.0.1:{port}"
                 try:
                     small_bench.wait_for(base + "/", timeout=60)
@@ -312,8 +378,10 @@ def main() -> None:
         if "sqlite" in backends:
             start = time.perf_counter()
             repo = fill_sqlite(args.store or tmp / "sqlite", args.versions, wanted)
-            print(f"embedded: {args.versions:,} versions ready (filled or reused) in "
-                  f"{time.perf_counter() - start:.0f} s")  # fmt: skip
+            print(
+                f"embedded: {args.versions:,} versions ready (filled or reused) in "
+                f"{time.perf_counter() - start:.0f} s"
+            )
             measure("embedded", repo, args.versions, wanted)
             repo.close()
         if "postgres" in backends:
@@ -322,8 +390,10 @@ def main() -> None:
                 repo = PostgresRepository(url, fsync=False)
                 start = time.perf_counter()
                 fill_postgres(repo, args.versions, wanted)
-                print(f"postgres: filled {args.versions:,} versions in "
-                      f"{time.perf_counter() - start:.0f} s")  # fmt: skip
+                print(
+                    f"postgres: filled {args.versions:,} versions in "
+                    f"{time.perf_counter() - start:.0f} s"
+                )
                 measure("postgres", repo, args.versions, wanted)
                 explain(repo)
                 repo.close()

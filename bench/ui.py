@@ -44,8 +44,15 @@ def serve(repo: LocalRepository) -> tuple[str, object]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_ui_app(repo, ApiOptions()), host="127.0.0.1",
-                                           port=port, log_level="warning", lifespan="off"))  # fmt: skip
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_ui_app(repo, ApiOptions()),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            lifespan="off",
+        )
+    )
     threading.Thread(target=server.run, daemon=True).start()
     while not server.started:
         time.sleep(0.02)
@@ -63,8 +70,13 @@ def fill_tree(root: Path, objects: int) -> LocalRepository:
     start = time.perf_counter()
     for i in range(objects):
         path = f"qc/D{i % 20}/MO/Task{(i // 20) % 50}/h{i}"
-        repo.store(path, payload, valid_from=T0, valid_until=T0 + RUN_MS,
-                   metadata={"RunNumber": "550000", "PassName": "apass1"})  # fmt: skip
+        repo.store(
+            path,
+            payload,
+            valid_from=T0,
+            valid_until=T0 + RUN_MS,
+            metadata={"RunNumber": "550000", "PassName": "apass1"},
+        )
     print(f"filled {objects:,} objects in {time.perf_counter() - start:.0f} s")
     marker.touch()
     return repo
@@ -83,10 +95,15 @@ def fill_matrix(root: Path, runs: int, detectors: int) -> LocalRepository:
             activity = Activity(550_000 + r, "PHYSICS", "LHC24ab", "apass1", "qc_async")
             quality = Quality.BAD if (r * 7 + d) % 50 == 0 else Quality.GOOD
             qo = QualityObject(quality, "Check", f"D{d:02d}", activity=activity)
-            repo.store(qo.path, qo.encode(), valid_from=T0 + r * RUN_MS,
-                       valid_until=T0 + (r + 1) * RUN_MS,
-                       metadata=qo_metadata(activity, detector=qo.detector, check_name="Check",
-                                            quality=quality.level))  # fmt: skip
+            repo.store(
+                qo.path,
+                qo.encode(),
+                valid_from=T0 + r * RUN_MS,
+                valid_until=T0 + (r + 1) * RUN_MS,
+                metadata=qo_metadata(
+                    activity, detector=qo.detector, check_name="Check", quality=quality.level
+                ),
+            )
     print(f"filled {runs * detectors:,} quality objects in {time.perf_counter() - start:.0f} s")
     marker.touch()
     return repo
@@ -109,8 +126,10 @@ def bench_tree(base: str, repeat: int) -> None:
 
     root_only = timed(lambda: httpx.get(f"{base}/ui/api/tree", timeout=120), repeat)
     with_counts = timed(open_root, repeat)
-    rec = timed(lambda: httpx.get(f"{base}/ui/api/tree", params={"path": "qc/D0/MO/Task0"},
-                                  timeout=120), repeat)  # fmt: skip
+    rec = timed(
+        lambda: httpx.get(f"{base}/ui/api/tree", params={"path": "qc/D0/MO/Task0"}, timeout=120),
+        repeat,
+    )
     print(
         f"tree root: {root_only * 1000:.0f} ms; with the top folders' counts: "
         f"{with_counts * 1000:.0f} ms; a task folder: {rec * 1000:.0f} ms (median of {repeat})"

@@ -40,8 +40,13 @@ def emit(value):
 
 @cache
 def _root_problem() -> str | None:
-    done = subprocess.run([sys.executable, "-c", "import ROOT"], capture_output=True, text=True,
-                          check=False, timeout=300)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", "import ROOT"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
     if done.returncode == 0:
         return None
     lines = done.stderr.strip().splitlines()
@@ -58,7 +63,12 @@ def require_root() -> None:
 def root_python(script: str, *args: str) -> Any:
     """Run ``script`` with PyROOT (``sys.argv[1:]`` = ``args``); its last printed line, as JSON."""
     require_root()
-    done = subprocess.run([sys.executable, "-c", PRELUDE + script, *args], capture_output=True,
-                          text=True, check=False, timeout=300)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", PRELUDE + script, *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])

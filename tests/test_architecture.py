@@ -103,8 +103,9 @@ def test_rules_name_existing_subpackages() -> None:
     assert named <= {f"postprocessing.{name}" for name in SUBPACKAGES}
 
 
-@pytest.mark.parametrize("path", sorted((SRC / "postprocessing").glob("*/*.py")),
-                         ids=lambda p: str(p.relative_to(SRC)))  # fmt: skip
+@pytest.mark.parametrize(
+    "path", sorted((SRC / "postprocessing").glob("*/*.py")), ids=lambda p: str(p.relative_to(SRC))
+)
 def test_subpackages_do_not_import_the_public_face(path: Path) -> None:
     """``qcflow.postprocessing``'s ``__init__`` imports every layer: a module inside the package
     imports the module it needs, so the layering above stays what it looks like."""

@@ -154,11 +154,17 @@ def test_skips_replicas_it_cannot_fetch(store: LocalRepository) -> None:
     async def alien_first(scope: Any, receive: Any, send: Any) -> None:
         async def rewrite(message: Any) -> None:
             if message["type"] == "http.response.start" and message["status"] == 303:
-                kept = [(k, v) for k, v in message["headers"] if k not in (b"location",
-                        b"content-location")]  # fmt: skip
+                kept = [
+                    (k, v)
+                    for k, v in message["headers"]
+                    if k not in (b"location", b"content-location")
+                ]
                 alien = f"alien:///alice/data/CCDB/{stored.id}".encode()
-                kept += [(b"location", alien), (b"content-location", alien),
-                         (b"content-location", f"/download/{stored.id}".encode())]  # fmt: skip
+                kept += [
+                    (b"location", alien),
+                    (b"content-location", alien),
+                    (b"content-location", f"/download/{stored.id}".encode()),
+                ]
                 message = {**message, "headers": kept}
             await send(message)
 
@@ -208,9 +214,19 @@ def test_server_urls(given: Any, expected: list[str]) -> None:
 
 @pytest.mark.parametrize(
     "bad",
-    ["", " , ", "ftp://x:1", "http://", "http://[::1", "http://a:99999", "localhost:99999",
-     "http://a b:1", "a:0", "http://a:x"],
-)  # fmt: skip
+    [
+        "",
+        " , ",
+        "ftp://x:1",
+        "http://",
+        "http://[::1",
+        "http://a:99999",
+        "localhost:99999",
+        "http://a b:1",
+        "a:0",
+        "http://a:x",
+    ],
+)
 def test_bad_server_urls(bad: str) -> None:
     with pytest.raises(InvalidInput, match="QCDB server"):
         server_urls(bad)
