@@ -72,27 +72,23 @@ def slice_table(name: str, sources: tuple[SliceSource, ...]) -> TrendTable:
     return TrendTable(name, types)
 
 
-class SliceTrendingTask(Task):
+class SliceTrendingTask(Task[SliceTrendingConfig]):
     """QC's ``o2::quality_control::postprocessing::SliceTrendingTask``."""
 
-    options: SliceTrendingConfig
-
     @classmethod
-    def parse_options(cls, node: Node, config: TaskConfig) -> SliceTrendingConfig:
+    def parse_options(cls, node: Node, config: TaskConfig[None]) -> SliceTrendingConfig:
         options = parse_slice_trending(node, config)
         return replace(options, plots=parse_plots(node, options.data_sources))
 
     @classmethod
-    def reads(cls, config: TaskConfig) -> list[tuple[str, str]]:
+    def reads(cls, config: TaskConfig[SliceTrendingConfig]) -> list[tuple[str, str]]:
         out = task_reads(config)
-        options: SliceTrendingConfig | None = config.options
-        for index, source in enumerate(options.data_sources if options else ()):
+        for index, source in enumerate(config.options.data_sources):
             out.append((f"{config.path}.dataSources[{index}]", source.object_path()))
         return out
 
-    def configure(self, config: TaskConfig) -> None:
+    def configure(self, config: TaskConfig[SliceTrendingConfig]) -> None:
         super().configure(config)
-        self.options = config.options
         self.reductors: dict[str, SliceReductor] = {}
         for source in self.options.data_sources:
             reductor = source.reductor_class()
@@ -108,7 +104,10 @@ class SliceTrendingTask(Task):
     def initialize(self, trigger: Trigger, services: Services) -> None:
         self.table.clear()
         self._prefetcher.clear()
-        if self.options.resume_trend and (stored := stored_trend(self, services)) is not None:
+        if (
+            self.options.resume_trend
+            and (stored := stored_trend(self, self.table, services)) is not None
+        ):
             self.table.load(stored)
             self.log.info("%s: continuing the stored trend (%d entries)",
                           self.config.task_name, len(self.table))  # fmt: skip

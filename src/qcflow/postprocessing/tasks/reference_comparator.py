@@ -99,19 +99,17 @@ def ratio_of(current: Histogram, reference: Histogram) -> Histogram:
     return replace(current, name=f"{current.name}_ratio", values=values, variances=None)
 
 
-class ReferenceComparatorTask(Task):
+class ReferenceComparatorTask(Task[tuple[DataGroup, ...]]):
     """See the module docstring."""
 
-    options: tuple[DataGroup, ...]
-
     @classmethod
-    def parse_options(cls, node: Node, config: TaskConfig) -> tuple[DataGroup, ...]:
+    def parse_options(cls, node: Node, config: TaskConfig[None]) -> tuple[DataGroup, ...]:
         return tuple(_group(item) for item in node.items("dataGroups", required=True))
 
     @classmethod
-    def reads(cls, config: TaskConfig) -> list[tuple[str, str]]:
+    def reads(cls, config: TaskConfig[tuple[DataGroup, ...]]) -> list[tuple[str, str]]:
         out = task_reads(config)
-        for g, group in enumerate(config.options or ()):
+        for g, group in enumerate(config.options):
             for o, name in enumerate(group.objects):
                 out.append((f"{config.path}.dataGroups[{g}].inputObjects[{o}]",
                             f"{group.input_path}/{name}"))  # fmt: skip
@@ -122,7 +120,7 @@ class ReferenceComparatorTask(Task):
         self.not_older_than = params.get_int("notOlderThan", 120, activity)
         self.reference_run, reference = reference_activity(params, activity)
         self.references: dict[tuple[str, str], Histogram] = {}
-        for group in self.config.options:
+        for group in self.options:
             for name in group.objects:
                 found = services.retrieve_latest(f"{group.reference_path}/{name}", reference)
                 if found is None:
@@ -136,7 +134,7 @@ class ReferenceComparatorTask(Task):
                     self.references[group.name, name] = found.obj
 
     def update(self, trigger: Trigger, services: Services) -> None:
-        for group in self.config.options:
+        for group in self.options:
             for name in group.objects:
                 reference = self.references.get((group.name, name))
                 current = self._current(group, name, trigger, services) if reference else None
