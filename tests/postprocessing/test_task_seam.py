@@ -12,11 +12,9 @@ from pathlib import Path
 import pytest
 
 from qcflow.errors import InvalidInput
-from qcflow.postprocessing import REGISTRY, Task, TaskConfig
+from qcflow.postprocessing import REGISTRY, Services, Task, TaskConfig, Trigger
 from qcflow.postprocessing.config.values import Node
 from qcflow.postprocessing.engine.engine import Engine, EngineOptions
-from qcflow.postprocessing.engine.services import Services
-from qcflow.postprocessing.triggers.trigger import Trigger
 
 from ._configs import parsed, with_tasks
 

@@ -16,6 +16,8 @@ Map (a config flows top to bottom)::
 - :mod:`.schema` -- the typed config; each task class reads its own keys (``parse_options``).
 - :mod:`.check_config` -- the common keys of checks and aggregators.
 - :mod:`.parameters` -- ``taskParameters``/``extended…Parameters`` with run/beam type fallbacks.
+- :mod:`.reference` -- the reference run (``referenceRun``…) QC's reference comparator task and
+  check share.
 - :mod:`.classes` -- the class registry: O2 class names -> Python classes, entry points (group
   ``qcflow.classes``), ``python:pkg.mod:Class``; built-in classes are named by string and
   imported only when a config names them.

@@ -1,9 +1,9 @@
 """ReferenceComparatorTask: each object of a run next to the same object of a reference run.
 
 QC's ``o2::quality_control_modules::common::ReferenceComparatorTask``. Parameters
-(``extendedTaskParameters``, by run and beam type): ``referenceRun`` (the run to compare to),
-``notOlderThan`` (s, 120; -1: no limit), ``ignorePeriodForReference`` and
-``ignorePassForReference`` (true: the reference may come from another period or pass).
+(``extendedTaskParameters``, by run and beam type): ``notOlderThan`` (s, 120; -1: no limit) and
+the reference run's (:mod:`..config.reference`: ``referenceRun``, ``ignorePeriodForReference``,
+``ignorePassForReference``).
 
 ``dataGroups[]``: ``name``, ``inputPath``, ``referencePath`` (default ``inputPath``),
 ``outputPath``, ``normalizeReference`` (scale the reference to the current integral),
@@ -28,9 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from qcflow.objects.activity import Activity
 from qcflow.objects.root import Histogram
-from qcflow.postprocessing.config.parameters import CustomParameters
+from qcflow.postprocessing.config.reference import reference_activity
 from qcflow.postprocessing.config.schema import TaskConfig
 from qcflow.postprocessing.config.values import Node
 from qcflow.postprocessing.engine.object_manager import PublicationPolicy
@@ -39,7 +38,7 @@ from qcflow.postprocessing.engine.task import Task, task_reads
 from qcflow.postprocessing.plotting.comparison import ComparisonStyle, comparison_plot
 from qcflow.postprocessing.triggers.trigger import Trigger
 
-__all__ = ["DataGroup", "ReferenceComparatorTask", "ratio_of", "reference_activity", "same_binning"]
+__all__ = ["DataGroup", "ReferenceComparatorTask", "ratio_of", "same_binning"]
 
 
 @dataclass(frozen=True)
@@ -71,18 +70,6 @@ def _group(node: Node) -> DataGroup:
     )
     node.finish()
     return group
-
-
-def reference_activity(parameters: CustomParameters, activity: Activity) -> tuple[int, Activity]:
-    """``referenceRun`` and the activity of the reference: that run, any period and pass unless
-    ``ignorePeriodForReference`` / ``ignorePassForReference`` are false."""
-    run = parameters.get_int("referenceRun", 0, activity)
-    any_period = parameters.get_bool("ignorePeriodForReference", True, activity)
-    any_pass = parameters.get_bool("ignorePassForReference", True, activity)
-    period = "" if any_period else activity.period_name
-    return run, replace(
-        activity, number=run, period_name=period, pass_name="" if any_pass else activity.pass_name
-    )
 
 
 def same_binning(a: Histogram, b: Histogram) -> bool:
