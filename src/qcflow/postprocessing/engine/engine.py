@@ -32,7 +32,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from qcflow._types import TimestampMs
 from qcflow.errors import InvalidInput
@@ -267,7 +267,7 @@ def _summarize(runner: TaskRunner, publications: list[Publication]) -> TaskSumma
     )
 
 
-def _open_repository(url: str | None) -> Any:
+def _open_repository(url: str | None) -> Repository:
     from qcflow.qcdb.open import open_repository
 
     return open_repository(url)

@@ -47,7 +47,7 @@ from qcflow.postprocessing.slices.config import (
     SliceTrendingConfig,
     parse_slice_trending,
 )
-from qcflow.postprocessing.slices.plot_config import parse_plots
+from qcflow.postprocessing.slices.plot_config import SlicePlot, parse_plots
 from qcflow.postprocessing.slices.plots import (
     SliceSeries,
     draw_slice_plot,
@@ -91,6 +91,7 @@ class SliceTrendingTask(Task[SliceTrendingConfig]):
         super().configure(config)
         self.reductors: dict[str, SliceReductor] = {}
         for source in self.options.data_sources:
+            assert source.reductor_class is not None  # a config with errors does not run
             reductor = source.reductor_class()
             reductor.configure_slices(source.division)
             self.reductors[source.name] = reductor
@@ -207,7 +208,7 @@ class SliceTrendingTask(Task[SliceTrendingConfig]):
                                           metadata=sources)  # fmt: skip
 
 
-def _redraw(plot: Any, series: SliceSeries) -> Any:
+def _redraw(plot: SlicePlot, series: SliceSeries) -> Any:
     return draw_slice_plot(plot, series)[0]
 
 

@@ -24,7 +24,6 @@ qcflow implements the documented ``notOlderThan: -1`` (QC's code treats -1 as "o
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 import numpy as np
 
@@ -139,7 +138,7 @@ class ReferenceComparatorTask(Task[tuple[DataGroup, ...]]):
                 self.objects.start_publishing(plot, plot.name, PublicationPolicy.ONCE)
 
     def _current(self, group: DataGroup, name: str, trigger: Trigger,
-                 services: Services) -> Any:  # fmt: skip
+                 services: Services) -> Histogram | None:  # fmt: skip
         path = f"{group.input_path}/{name}"
         found = services.retrieve_latest(path, trigger.activity)
         if found is None:

@@ -102,6 +102,7 @@ class TrendingTask(Task[TrendingConfig]):
         super().configure(config)
         self.reductors = {}
         for source in self.options.data_sources:
+            assert source.reductor_class is not None  # a config with errors does not run
             reductor = source.reductor_class()
             reductor.configure(source.parameters)
             self.reductors[source.name] = reductor
