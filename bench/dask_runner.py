@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 from qcflow.runner import RunOptions, prepare, run_plan
-from qcflow.runner.dask_cluster import open_cluster
+from qcflow.runner.dask import open_cluster
 from runner import floor, make_tasks
 
 

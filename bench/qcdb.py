@@ -9,8 +9,8 @@
    median under 1 ms) and of ``latest`` over the 10,000-object folder.
 3. Server: ``qcflow qcdb serve --workers 2`` loaded by ``wrk -t2 -c32`` with random
    ``GET /<path>/<ts>/RunNumber=<run>`` URLs, next to nginx serving a 2 kB static file under the
-   same load in the same run (target: at least 25 % of nginx's rate), alternating, best of
-   --rounds each. Both share the machine's cores with wrk. The server replays answers to repeated
+   same load in the same run (target: at least 25 % of nginx's rate), alternating, median of
+   --rounds each (the best round is printed too), with the load average. Both share the machine's cores with wrk. The server replays answers to repeated
    URLs while the store is unchanged (its replay cache; ``--no-cache`` turns it off).
    Without wrk/nginx (Debian packages ``wrk``, ``nginx-light``; installed with
    apt-get when run as root unless QCFLOW_BENCH_NO_APT=1) an asyncio httpx load generator is used.
@@ -223,8 +223,9 @@ def load(url: str, urls: list[str], duration: int, tmp: Path, use_wrk: bool) -> 
 def bench_server(
     root: Path, paths: int, versions: int, duration: int, workers: int, rounds: int
 ) -> None:
-    """Alternate the load on our server and on nginx ``rounds`` times; keep each one's best
-    (the rate of either varies by 10-20 % from run to run on a shared 2-core machine)."""
+    """Alternate the load on our server and on nginx ``rounds`` times; report each one's median
+    (the rate of either varies by 10-20 % from run to run on a shared 2-core machine) and the
+    load average, which says how shared the machine was."""
     use_wrk = ensure_tools()
     have_nginx = bool(shutil.which("nginx") or Path("/usr/sbin/nginx").exists())
     urls = [build(p, (ts,), {"RunNumber": run}) for p, ts, run in
@@ -251,7 +252,13 @@ def bench_server(
                     proc.terminate()
                     proc.wait(timeout=20)
     print(f"  rounds: ours {[round(r) for r in ours]}, nginx {[round(r) for r in nginx_rate]}")
-    report(n_big, latest_ms, max(ours), max(nginx_rate, default=0.0), workers, duration, use_wrk)
+    load_avg = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"  load average after the rounds (1, 5, 15 min): {load_avg}")
+    report(n_big, latest_ms, statistics.median(ours), statistics.median(nginx_rate or [0.0]),
+           workers, duration, use_wrk)  # fmt: skip
+    if len(ours) > 1 and nginx_rate:
+        print(f"  (best rounds: {max(ours):,.0f} against {max(nginx_rate):,.0f}, "
+              f"{max(ours) / max(nginx_rate):.1%})")  # fmt: skip
 
 
 def report(
@@ -261,7 +268,8 @@ def report(
     tool = "wrk -t2 -c32" if use_wrk else "httpx asyncio, 32 connections"
     tool += ", no replay cache" if SERVE_EXTRA else ""
     print(f"server /latest over {n_big:,} objects (JSON): {latest_ms:.0f} ms")
-    print(f"server GET object at timestamp + RunNumber ({workers} workers, {tool}, {duration} s): "
+    print(f"server GET object at timestamp + RunNumber ({workers} workers, {tool}, {duration} s, "
+          "median of the rounds): "
           f"{ours:,.0f} requests/s")  # fmt: skip
     if nginx_rate:
         ratio = ours / nginx_rate

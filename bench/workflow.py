@@ -84,9 +84,9 @@ def main() -> int:
         createTask(name=f"t{i}", needs=[f"t{i - 100}", f"t{i - 99}"] if i >= 100 else [])
         for i in range(50_000)
     ]
-    from qcflow.workflow import Task
+    from qcflow.workflow import WorkflowTask
 
-    tasks = [Task.from_dict(t)[0] for t in big]
+    tasks = [WorkflowTask.from_dict(t)[0] for t in big]
     build, graph = best_of(3, lambda: Graph(tasks))
     g: Graph = graph  # type: ignore[assignment]
     queries = {

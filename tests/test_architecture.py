@@ -115,22 +115,66 @@ def test_subpackages_do_not_import_the_public_face(path: Path) -> None:
             assert names <= set(SUBPACKAGES), f"{path}: imports {sorted(names)} from the face"
 
 
-def test_private_modules_stay_in_their_subpackage() -> None:
-    """A ``_``-prefixed module of a post-processing sub-package is imported only inside it."""
-    for path in SRC.rglob("*.py"):
-        inside = units(path)[-1]
-        for node in ast.walk(ast.parse(path.read_text())):
-            modules = []
-            if isinstance(node, ast.ImportFrom) and node.module:
-                modules = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
-            elif isinstance(node, ast.Import):
-                modules = [a.name for a in node.names]
-            for module in modules:
-                parts = module.split(".")
-                if parts[:2] == ["qcflow", "postprocessing"] and len(parts) > 3:
-                    if parts[3].startswith("_") and not parts[3].startswith("__"):
-                        owner = ".".join(parts[1:3])
-                        assert inside == owner, f"{path}: imports private {module}"
+def imported_modules(path: Path, top_level_only: bool = False) -> set[str]:
+    """Every module ``path`` imports (``from a.b import c`` counts ``a.b`` and ``a.b.c``);
+    ``top_level_only``: those imported when it is imported (not in functions, nor for typing)."""
+    tree = ast.parse(path.read_text())
+    nodes = tree.body if top_level_only else list(ast.walk(tree))
+    found: set[str] = set()
+    for node in nodes:
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.add(node.module)
+            found.update(f"{node.module}.{a.name}" for a in node.names)
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+    return found
+
+
+ALL_FILES = sorted(SRC.rglob("*.py"))
+
+
+def test_private_modules_stay_in_their_package() -> None:
+    """A ``_``-prefixed module (``runner/dask/_task.py``, ``postprocessing/engine/_inputs.py``) is
+    its package's own: the rest of qcflow imports the package's public modules."""
+    bad = []
+    for path in ALL_FILES:
+        here = "qcflow." + ".".join(path.relative_to(SRC).with_suffix("").parts)
+        for name in imported_modules(path):
+            if not name.startswith("qcflow."):
+                continue
+            parts = name.split(".")
+            for i, part in enumerate(parts):
+                module = SRC.joinpath(*parts[1 : i + 1]).with_suffix(".py")
+                if part.startswith("_") and not part.startswith("__") and module.exists():
+                    owner = ".".join(parts[:i])
+                    if not here.startswith(owner + "."):
+                        bad.append(f"{here} imports {name}")
+    assert not bad
+
+
+def test_only_the_dask_executor_imports_dask() -> None:
+    """``distributed`` is imported only when a Dask executor is chosen (runner/dask/__init__)."""
+    dask = SRC / "runner" / "dask"
+    lazy = {dask / "__init__.py", dask / "cluster.py"}
+    for path in ALL_FILES:
+        inside = path.is_relative_to(dask)
+        names = imported_modules(path, top_level_only=path in lazy)
+        if inside and path not in lazy:
+            continue
+        roots = {name.split(".")[0] for name in names}
+        assert not roots & {"dask", "distributed"}, f"{path} imports Dask at import time"
+
+
+def test_public_class_names_are_unique() -> None:
+    """Distinct concepts have distinct names: ``RunEngine`` (the runner) is not the post-processing
+    ``Engine``, ``WorkflowTask`` (an O2DPG stage) not the post-processing ``Task``,
+    ``ResourceLimits`` not ZDC's ``ChannelLimits``; a grep for a class name finds one class."""
+    homes: dict[str, list[str]] = {}
+    for path in ALL_FILES:
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
+                homes.setdefault(node.name, []).append(str(path.relative_to(SRC)))
+    assert {name: where for name, where in homes.items() if len(where) > 1} == {}
 
 
 PLUGIN_PACKAGES = ("modules", "checks")

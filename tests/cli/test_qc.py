@@ -45,20 +45,47 @@ def test_validate_o2dpg_example(
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"updateTrigger": ["sometimes"]}, "qc.postprocessing.T.updateTrigger[0]: unknown trigger 'sometimes'"),
-        ({"className": "o2::nope::Task"}, "qc.postprocessing.T.className: unknown task class 'o2::nope::Task'"),
-        ({"plots": [{"name": "p", "varexp": "vertex_W.mean:time"}]},
-         "qc.postprocessing.T.plots[0].varexp: expression 'vertex_W.mean': no branch 'vertex_W.mean'"),
-        ({"plots": [{"name": "p", "varexp": "vertex_X.mean:time", "selection": "vertex_W.mean>0"}]},
-         "qc.postprocessing.T.plots[0].selection: expression 'vertex_W.mean>0': no branch 'vertex_W.mean'"),
-        ({"plots": [{"name": "p", "varexp": "vertex_X.mean:time", "graphErrors": "vertex_W.stddev:0"}]},
-         "qc.postprocessing.T.plots[0].graphErrors: expression 'vertex_W.stddev': no branch"),
-        ({"plots": [{"name": "p", "varexp": "vertex_X.mean:time", "graphErrors": "(("}]},
-         "qc.postprocessing.T.plots[0].graphErrors: "),
+        (
+            {"updateTrigger": ["sometimes"]},
+            "qc.postprocessing.T.updateTrigger[0]: unknown trigger 'sometimes'",
+        ),
+        (
+            {"className": "o2::nope::Task"},
+            "qc.postprocessing.T.className: unknown task class 'o2::nope::Task'",
+        ),
+        (
+            {"plots": [{"name": "p", "varexp": "vertex_W.mean:time"}]},
+            "qc.postprocessing.T.plots[0].varexp: expression 'vertex_W.mean': no branch 'vertex_W.mean'",
+        ),
+        (
+            {
+                "plots": [
+                    {"name": "p", "varexp": "vertex_X.mean:time", "selection": "vertex_W.mean>0"}
+                ]
+            },
+            "qc.postprocessing.T.plots[0].selection: expression 'vertex_W.mean>0': no branch 'vertex_W.mean'",
+        ),
+        (
+            {
+                "plots": [
+                    {
+                        "name": "p",
+                        "varexp": "vertex_X.mean:time",
+                        "graphErrors": "vertex_W.stddev:0",
+                    }
+                ]
+            },
+            "qc.postprocessing.T.plots[0].graphErrors: expression 'vertex_W.stddev': no branch",
+        ),
+        (
+            {"plots": [{"name": "p", "varexp": "vertex_X.mean:time", "graphErrors": "(("}]},
+            "qc.postprocessing.T.plots[0].graphErrors: ",
+        ),
     ],
-)  # fmt: skip
-def test_config_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                    change: dict[str, Any], message: str) -> None:  # fmt: skip
+)
+def test_config_errors_are_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], change: dict[str, Any], message: str
+) -> None:
     path = write(tmp_path, with_tasks({"T": trending_task(**change)}))
     assert message in one_error(capsys, ["qc", "--config", str(path)])
 
@@ -69,13 +96,22 @@ COMMON = "o2::quality_control_modules::common::"
 def quality_config(**changes: dict[str, Any]) -> dict[str, Any]:
     """A trending task sliced by TH1SliceReductor, a check on it, an aggregator of the check."""
     sliced = trending_task(className="o2::quality_control::postprocessing::SliceTrendingTask")
-    sliced["dataSources"][0].update(reductorName=f"{COMMON}TH1SliceReductor",
-                                    axisDivision=[["0", "1", "2"]])  # fmt: skip
+    sliced["dataSources"][0].update(
+        reductorName=f"{COMMON}TH1SliceReductor", axisDivision=[["0", "1", "2"]]
+    )
     sliced["plots"] = [{"name": "p", "varexp": "vertex_X.meanX:run"}]
-    check = {"className": f"{COMMON}NonEmpty", "moduleName": "QcCommon", "policy": "OnAny",
-             "dataSource": [{"type": "PostProcessing", "name": "T", "MOs": ["p"]}]}  # fmt: skip
-    aggregator = {"className": f"{COMMON}WorstOfAllAggregator", "moduleName": "QcCommon",
-                  "policy": "OnAll", "dataSource": [{"type": "Check", "name": "C"}]}  # fmt: skip
+    check = {
+        "className": f"{COMMON}NonEmpty",
+        "moduleName": "QcCommon",
+        "policy": "OnAny",
+        "dataSource": [{"type": "PostProcessing", "name": "T", "MOs": ["p"]}],
+    }
+    aggregator = {
+        "className": f"{COMMON}WorstOfAllAggregator",
+        "moduleName": "QcCommon",
+        "policy": "OnAll",
+        "dataSource": [{"type": "Check", "name": "C"}],
+    }
     tree = with_tasks({"T": sliced}, checks={"C": check}, aggregators={"A": aggregator})
     for key, change in changes.items():
         section, name, *rest = key.split(".")
@@ -89,21 +125,33 @@ def quality_config(**changes: dict[str, Any]) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"checks.C.dataSource.0": {"name": "Nope"}},
-         "qc.checks.C.dataSource[0].name: no post-processing task 'Nope' in this config"),
-        ({"aggregators.A.dataSource.0": {"name": "Nope"}},
-         "qc.aggregators.A.dataSource[0].name: no check 'Nope' in this config"),
+        (
+            {"checks.C.dataSource.0": {"name": "Nope"}},
+            "qc.checks.C.dataSource[0].name: no post-processing task 'Nope' in this config",
+        ),
+        (
+            {"aggregators.A.dataSource.0": {"name": "Nope"}},
+            "qc.aggregators.A.dataSource[0].name: no check 'Nope' in this config",
+        ),
         ({"checks.C": {"policy": "onany"}}, "qc.checks.C.policy: 'onany' is not one of"),
-        ({"aggregators.A": {"policy": "OnSometimes"}},
-         "qc.aggregators.A.policy: 'OnSometimes' is not one of"),
-        ({"postprocessing.T.dataSources.0": {"axisDivision": [["0", "x"]]}},
-         "qc.postprocessing.T.dataSources[0].axisDivision[0][1]: 'x' is not a number"),
-        ({"postprocessing.T.dataSources.0": {"axisDivision": "0,1"}},
-         "qc.postprocessing.T.dataSources[0].axisDivision: expected a JSON array"),
-        ({"postprocessing.T.dataSources.0": {"axisDivision": [["2", "1"]]}},
-         "qc.postprocessing.T.dataSources[0].axisDivision[0]: edges [2.0, 1.0] do not increase"),
+        (
+            {"aggregators.A": {"policy": "OnSometimes"}},
+            "qc.aggregators.A.policy: 'OnSometimes' is not one of",
+        ),
+        (
+            {"postprocessing.T.dataSources.0": {"axisDivision": [["0", "x"]]}},
+            "qc.postprocessing.T.dataSources[0].axisDivision[0][1]: 'x' is not a number",
+        ),
+        (
+            {"postprocessing.T.dataSources.0": {"axisDivision": "0,1"}},
+            "qc.postprocessing.T.dataSources[0].axisDivision: expected a JSON array",
+        ),
+        (
+            {"postprocessing.T.dataSources.0": {"axisDivision": [["2", "1"]]}},
+            "qc.postprocessing.T.dataSources[0].axisDivision[0]: edges [2.0, 1.0] do not increase",
+        ),
     ],
-)  # fmt: skip
+)
 def test_quality_config_errors_are_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], changes: dict[str, Any], message: str
 ) -> None:
@@ -111,9 +159,10 @@ def test_quality_config_errors_are_one_line(
     capsys.readouterr()
     path = write(tmp_path, quality_config(**changes))
     store = tmp_path / "qcdb"
-    for argv in (["qc", "validate", "--config", str(path)],
-                 ["qc", "--config", str(path), "--override-values",
-                  f"qc.config.database.host={store}"]):  # fmt: skip
+    for argv in (
+        ["qc", "validate", "--config", str(path)],
+        ["qc", "--config", str(path), "--override-values", f"qc.config.database.host={store}"],
+    ):
         assert message in one_error(capsys, argv)
     assert not store.exists()  # nothing half-written
 
@@ -164,13 +213,28 @@ def test_run_with_o2dpg_options(tmp_path: Path, capsys: pytest.CaptureFixture[st
     for run in (1, 2):
         activity = Activity(run, "PHYSICS", "LHC24ab", "apass1", "qc_async")
         for name in ("vertex_X", "vertex_Y", "beamSpot"):
-            put_th1(repo, f"qc_async/GLO/MO/Vertexing/{name}", np.zeros(3) + run / 10, activity,
-                    1_000_000 * run, 1_000_000 * run + 500)  # fmt: skip
+            put_th1(
+                repo,
+                f"qc_async/GLO/MO/Vertexing/{name}",
+                np.zeros(3) + run / 10,
+                activity,
+                1_000_000 * run,
+                1_000_000 * run + 500,
+            )
     repo.close()
     path = write(tmp_path, with_tasks({"BeamSpotTrending": trending_task()}))
-    argv = ["qc", "--config", f"json://{path}", "--override-values",
-            f"qc.config.database.host={store};", "-b", "--run", "--driver-client-backend", "ws://",
-            "--no-IPC"]  # fmt: skip
+    argv = [
+        "qc",
+        "--config",
+        f"json://{path}",
+        "--override-values",
+        f"qc.config.database.host={store};",
+        "-b",
+        "--run",
+        "--driver-client-backend",
+        "ws://",
+        "--no-IPC",
+    ]
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "BeamSpotTrending: finished after 2 updates; 2 objects published" in out

@@ -43,9 +43,22 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 def test_put_ls_browse_get_rm(
     capsys: pytest.CaptureFixture[str], qcdb: str, root_file: Path, tmp_path: Path
 ) -> None:
-    code, out, _ = run(capsys, "qcdb", "put", P, str(root_file), "--qcdb", qcdb,
-                       "--valid-from", "1000", "--valid-until", "2000", "-m", "RunNumber=5",
-                       "--json")  # fmt: skip
+    code, out, _ = run(
+        capsys,
+        "qcdb",
+        "put",
+        P,
+        str(root_file),
+        "--qcdb",
+        qcdb,
+        "--valid-from",
+        "1000",
+        "--valid-until",
+        "2000",
+        "-m",
+        "RunNumber=5",
+        "--json",
+    )
     assert code == 0
     stored = json.loads(out)[0]
     assert stored["ObjectType"] == "TH1F"
@@ -70,8 +83,20 @@ def test_put_ls_browse_get_rm(
     assert summary["class"] == "TH1F"
     assert summary["x mean"] == pytest.approx(5.0)
 
-    code, _, err = run(capsys, "qcdb", "get", P, "--qcdb", qcdb, "--at", "1500", "--id",
-                       stored["id"], "-o", str(tmp_path / "x.txt"))  # fmt: skip
+    code, _, err = run(
+        capsys,
+        "qcdb",
+        "get",
+        P,
+        "--qcdb",
+        qcdb,
+        "--at",
+        "1500",
+        "--id",
+        stored["id"],
+        "-o",
+        str(tmp_path / "x.txt"),
+    )
     assert code == 0
     code, _, err = run(capsys, "qcdb", "put", P, __file__, "--qcdb", qcdb, "--valid-from", "3000")
     assert code == 0, err
@@ -188,8 +213,9 @@ def test_a_read_only_server_never_creates_a_store(
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = str(busy.getsockname()[1])
-        code, _, err = run(capsys, "qcdb", "serve", "--root", str(typo), "--read-only",
-                           "--port", port)  # fmt: skip
+        code, _, err = run(
+            capsys, "qcdb", "serve", "--root", str(typo), "--read-only", "--port", port
+        )
     assert code == 2
     assert err == f"qcflow: error: no QCDB at {typo}\n"
     assert not typo.exists()
@@ -289,8 +315,11 @@ def test_serve_over_a_socket(tmp_path: Path, qcflow_cmd: list[str]) -> None:
         port = sock.getsockname()[1]
     store = tmp_path / "served"
     env = {**os.environ, "QCFLOW_QCDB_TOKEN": "tok"}
-    proc = subprocess.Popen([*qcflow_cmd, "qcdb", "serve", "--root", str(store), "--port",
-                             str(port)], env=env, stderr=subprocess.PIPE)  # fmt: skip
+    proc = subprocess.Popen(
+        [*qcflow_cmd, "qcdb", "serve", "--root", str(store), "--port", str(port)],
+        env=env,
+        stderr=subprocess.PIPE,
+    )
     try:
         client = HttpRepository(f"127.0.0.1:{port}", retries=30, backoff=0.05, token="tok")
         client.store(P, b"over http", valid_from=1, valid_until=10)

@@ -28,9 +28,13 @@ def qcdb(tmp_path: Path) -> str:
     for pass_name in ("apass1", "apass2"):
         for run in (1, 2, 3):
             start = MAY_2024 + (2 * run - 2) * DAY
-            repo.store(P, f"{run} {pass_name}".encode(), valid_from=start,
-                       valid_until=start + DAY // 2,
-                       metadata={"RunNumber": str(run), "PassName": pass_name})  # fmt: skip
+            repo.store(
+                P,
+                f"{run} {pass_name}".encode(),
+                valid_from=start,
+                valid_until=start + DAY // 2,
+                metadata={"RunNumber": str(run), "PassName": pass_name},
+            )
     repo.close()
     return str(tmp_path / "qcdb")
 
@@ -45,12 +49,25 @@ def test_get_with_a_filter_and_no_time_takes_the_newest_match(
     capsys: pytest.CaptureFixture[str], qcdb: str, tmp_path: Path
 ) -> None:
     out_file = tmp_path / "h"
-    code, _, err = run(capsys, "qcdb", "get", P, "-m", "RunNumber=2", "--qcdb", qcdb,
-                       "-o", str(out_file))  # fmt: skip
+    code, _, err = run(
+        capsys, "qcdb", "get", P, "-m", "RunNumber=2", "--qcdb", qcdb, "-o", str(out_file)
+    )
     assert code == 0, err
     assert out_file.read_bytes() == b"2 apass2"
-    code, _, _ = run(capsys, "qcdb", "get", P, "-m", "RunNumber=2", "-m", "PassName=apass1",
-                     "--qcdb", qcdb, "-o", str(out_file))  # fmt: skip
+    code, _, _ = run(
+        capsys,
+        "qcdb",
+        "get",
+        P,
+        "-m",
+        "RunNumber=2",
+        "-m",
+        "PassName=apass1",
+        "--qcdb",
+        qcdb,
+        "-o",
+        str(out_file),
+    )
     assert code == 0
     assert out_file.read_bytes() == b"2 apass1"
 
@@ -68,8 +85,9 @@ def test_hints_print_dates_and_respect_the_filter(
     capsys: pytest.CaptureFixture[str], qcdb: str
 ) -> None:
     # 4 May: run 3 (5 May) is nearest of all versions, but the filter asks for run 1 (1 May)
-    code, _, err = run(capsys, "qcdb", "get", P, "-m", "RunNumber=1", "--at", "2024-05-04",
-                       "--qcdb", qcdb)  # fmt: skip
+    code, _, err = run(
+        capsys, "qcdb", "get", P, "-m", "RunNumber=1", "--at", "2024-05-04", "--qcdb", qcdb
+    )
     assert code != 0
     assert "at 1714780800000 (2024-05-04 00:00:00 UTC)" in err
     assert "none with RunNumber=1 valid then" in err

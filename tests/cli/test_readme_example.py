@@ -28,8 +28,21 @@ def demo_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _generate_and_run(qcdb: str, run: int, *extra: str) -> None:
-    generate = ["generate", "qc-postproc", "--passName", "apass1", "--periodName", "LHC24ab",
-                "--run", str(run), "--qcdbUrl", qcdb, "-o", "wf.json", *extra]  # fmt: skip
+    generate = [
+        "generate",
+        "qc-postproc",
+        "--passName",
+        "apass1",
+        "--periodName",
+        "LHC24ab",
+        "--run",
+        str(run),
+        "--qcdbUrl",
+        qcdb,
+        "-o",
+        "wf.json",
+        *extra,
+    ]
     assert main(generate) == 0
     assert main(["run", "-f", "wf.json"]) == 0
 

@@ -32,15 +32,16 @@ def test_a_missing_store_is_a_user_error(
     assert list((tmp_path / "empty").iterdir()) == []
 
 
-def test_through_a_server_the_objects_link_to_it(judged: tuple[Path, list[DemoRun]],
-                                                 tmp_path: Path,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_through_a_server_the_objects_link_to_it(
+    judged: tuple[Path, list[DemoRun]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     root, runs = judged
     repo = LocalRepository(root)
     with running_server(repo) as url:
         out = tmp_path / "report"
-        assert main(["report", "--qcdb", url, "--period", PERIOD, "--pass", PASS,
-                     "-o", str(out)]) == 0  # fmt: skip
+        assert (
+            main(["report", "--qcdb", url, "--period", PERIOD, "--pass", PASS, "-o", str(out)]) == 0
+        )
     repo.close()
     printed = capsys.readouterr().out
     assert f"{len(runs)} runs, detectors: MCH, ZDC" in printed

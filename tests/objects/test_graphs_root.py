@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qcflow.objects.plots import Frame, Graph, Style, encode_graphs
+from qcflow.objects.plots import Frame, Series, Style, encode_graphs
 from qcflow.objects.rootwrite._tmultigraph import RAW
 from tests._root import root_python
 
@@ -42,13 +42,13 @@ emit(out)
 
 def test_root_reads_and_draws_every_graph_type(tmp_path: Path) -> None:
     cases = {
-        "graph": ([Graph("g", [1.7e9, 1.7e9 + 60], [1.0, 2.0])],
+        "graph": ([Series("g", [1.7e9, 1.7e9 + 60], [1.0, 2.0])],
                   Frame("Time trend", "time", "mean", time_axis=True)),
-        "errors": ([Graph("g", [1, 2, 3], [1.0, 2.0, 3.0], ey=[0.1, 0.2, 0.3])],
+        "errors": ([Series("g", [1, 2, 3], [1.0, 2.0, 3.0], ey=[0.1, 0.2, 0.3])],
                    Frame("With errors", "run", "y", y_range=(0.0, 5.0))),
-        "multi": ([Graph("a", [0, 1], [3.0, 4.0], ey=[0.5, 0.5], title="A",
+        "multi": ([Series("a", [0, 1], [3.0, 4.0], ey=[0.5, 0.5], title="A",
                          style=Style(line_color=2)),
-                   Graph("b", [0, 1], [5.0, 6.0], title="B", option="PL")],
+                   Series("b", [0, 1], [5.0, 6.0], title="B", option="PL")],
                   Frame("Two", "run", "val", x_labels=("523897", "523898"))),
     }  # fmt: skip
     files = {}

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import uproot
 
-from qcflow.objects.plots import Frame, Graph, Style, encode_graphs
+from qcflow.objects.plots import Frame, Series, Style, encode_graphs
 
 
 def _read(data: bytes) -> object:
@@ -17,7 +17,7 @@ def _read(data: bytes) -> object:
 
 def test_one_graph_with_errors_and_a_time_axis() -> None:
     x, y = np.array([1.7e9, 1.7e9 + 3600]), np.array([0.5, 0.7])
-    data, kind = encode_graphs("p", [Graph("g", x, y, ey=[0.1, 0.2], title="vertex")],
+    data, kind = encode_graphs("p", [Series("g", x, y, ey=[0.1, 0.2], title="vertex")],
                                Frame("Beam spot", "time", "x (cm)", time_axis=True))  # fmt: skip
     assert kind == "TGraphErrors"
     graph = _read(data)
@@ -33,14 +33,14 @@ def test_one_graph_with_errors_and_a_time_axis() -> None:
 
 
 def test_missing_points_are_left_out() -> None:
-    data, kind = encode_graphs("p", [Graph("g", [1, 2, 3], [1.0, np.nan, 3.0])], Frame())
+    data, kind = encode_graphs("p", [Series("g", [1, 2, 3], [1.0, np.nan, 3.0])], Frame())
     assert kind == "TGraph"
     np.testing.assert_array_equal(_read(data).member("fX"), [1, 3])  # type: ignore[attr-defined]
 
 
 def test_several_graphs_make_a_multigraph() -> None:
-    graphs = [Graph("a", [1, 2], [3, 4], title="A", style=Style(line_color=2), option="PL"),
-              Graph("b", [1, 2], [5, 6], ex=[0.5, 0.5], title="B")]  # fmt: skip
+    graphs = [Series("a", [1, 2], [3, 4], title="A", style=Style(line_color=2), option="PL"),
+              Series("b", [1, 2], [5, 6], ex=[0.5, 0.5], title="B")]  # fmt: skip
     data, kind = encode_graphs("both", graphs, Frame("t", "run", "y", x_labels=("5", "6")))
     assert kind == "TMultiGraph"
     multigraph = _read(data)
@@ -55,6 +55,6 @@ def test_several_graphs_make_a_multigraph() -> None:
 
 def test_bad_graphs_are_refused() -> None:
     with pytest.raises(ValueError, match="2 x values but 1 y values"):
-        encode_graphs("p", [Graph("g", [1, 2], [1])], Frame())
+        encode_graphs("p", [Series("g", [1, 2], [1])], Frame())
     with pytest.raises(ValueError, match="no graph"):
         encode_graphs("p", [], Frame())

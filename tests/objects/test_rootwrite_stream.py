@@ -1,4 +1,4 @@
-"""ROOT's streaming primitives have one home (qcflow.objects.rootwrite._stream): the byte forms
+"""ROOT's streaming primitives have one home (qcflow.objects.rootwrite.stream): the byte forms
 QC's QualityObject writer composes are the records the graph and tree writers build."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from qcflow.objects import root_quality
-from qcflow.objects.rootwrite._stream import (
+from qcflow.objects.rootwrite.stream import (
     BYTECOUNT,
     NEW_CLASS,
     Buffer,

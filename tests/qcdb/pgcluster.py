@@ -112,13 +112,36 @@ def running_cluster() -> Iterator[Cluster]:
     data = root / "data"
     cluster = Cluster(root, _free_port(), as_user)
     try:
-        cluster.run("initdb", "-D", str(data), "-U", "qcflow", "--auth=trust", "--no-sync",
-                    "-E", "UTF8", "--locale=C")  # fmt: skip
-        options = (f"-c listen_addresses=127.0.0.1 -c port={cluster.port} "
-                   f"-c unix_socket_directories={root} -c fsync=off -c full_page_writes=off "
-                   "-c synchronous_commit=off -c max_connections=200")  # fmt: skip
-        cluster.run("pg_ctl", "-D", str(data), "-o", options, "-l", str(root / "log"),
-                    "-w", "-t", "60", "start")  # fmt: skip
+        cluster.run(
+            "initdb",
+            "-D",
+            str(data),
+            "-U",
+            "qcflow",
+            "--auth=trust",
+            "--no-sync",
+            "-E",
+            "UTF8",
+            "--locale=C",
+        )
+        options = (
+            f"-c listen_addresses=127.0.0.1 -c port={cluster.port} "
+            f"-c unix_socket_directories={root} -c fsync=off -c full_page_writes=off "
+            "-c synchronous_commit=off -c max_connections=200"
+        )
+        cluster.run(
+            "pg_ctl",
+            "-D",
+            str(data),
+            "-o",
+            options,
+            "-l",
+            str(root / "log"),
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
         try:
             yield cluster
         finally:

@@ -37,8 +37,15 @@ def test_listing_entry_round_trip() -> None:
 
 def test_qc_cpp_style_entry_with_string_numbers() -> None:
     """Only the keys QC's C++ reads, numbers as strings (older servers)."""
-    entry = {"path": "p/h", "ETag": '"u"', "Valid-From": "10", "Valid-Until": "20",
-             "Created": "5", "lastModified": "6", "RunNumber": "7"}  # fmt: skip
+    entry = {
+        "path": "p/h",
+        "ETag": '"u"',
+        "Valid-From": "10",
+        "Valid-Until": "20",
+        "Created": "5",
+        "lastModified": "6",
+        "RunNumber": "7",
+    }
     info = from_listing_entry(entry)
     assert (info.valid_from, info.valid_until, info.created, info.last_modified) == (10, 20, 5, 6)
     assert info.id == "u"
@@ -62,9 +69,16 @@ def test_headers_round_trip_keeps_metadata_case() -> None:
 
 
 def test_headers_without_qcflow_metadata_header() -> None:
-    pairs = [("Valid-From", "1"), ("Valid-Until", "2"), ("ETag", '"x"'), ("Created", "3"),
-             ("RunNumber", "9"), ("Date", "whatever"), ("Server", "Tomcat"),
-             ("Cache-Valid-Until", "2")]  # fmt: skip
+    pairs = [
+        ("Valid-From", "1"),
+        ("Valid-Until", "2"),
+        ("ETag", '"x"'),
+        ("Created", "3"),
+        ("RunNumber", "9"),
+        ("Date", "whatever"),
+        ("Server", "Tomcat"),
+        ("Cache-Valid-Until", "2"),
+    ]
     assert from_headers("p", pairs).metadata == {"RunNumber": "9"}
 
 
@@ -76,8 +90,12 @@ def test_ids_carry_their_creation_time() -> None:
 
 
 def test_metadata_named_like_a_field_replaces_it_and_reads_back() -> None:
-    info = INFO.__class__(**{**{s: getattr(INFO, s) for s in INFO.__slots__},  # type: ignore[attr-defined]
-                             "metadata": {"Created": "1600000000000", "RunNumber": "5"}})  # fmt: skip
+    info = INFO.__class__(
+        **{
+            **{s: getattr(INFO, s) for s in INFO.__slots__},  # type: ignore[attr-defined]
+            "metadata": {"Created": "1600000000000", "RunNumber": "5"},
+        }
+    )
     entry = to_listing_entry(info)
     assert entry["Created"] == "1600000000000"
     assert entry["createTime"] == INFO.created
@@ -88,6 +106,14 @@ def test_metadata_named_like_a_field_replaces_it_and_reads_back() -> None:
 
 
 def test_twins_that_agree_are_no_metadata() -> None:
-    entry = {"path": "p/h", "id": "u", "validFrom": 10, "Valid-From": "10", "validUntil": 20.0,
-             "Valid-Until": 20, "createTime": 5, "Created": "5"}  # fmt: skip
+    entry = {
+        "path": "p/h",
+        "id": "u",
+        "validFrom": 10,
+        "Valid-From": "10",
+        "validUntil": 20.0,
+        "Valid-Until": 20,
+        "createTime": 5,
+        "Created": "5",
+    }
     assert from_listing_entry(entry).metadata == {}

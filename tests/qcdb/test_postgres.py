@@ -127,15 +127,24 @@ def test_an_unreachable_database_is_one_line(tmp_path: Path) -> None:
 
 def test_the_plan_of_a_get_uses_the_path_index(pg_store: PostgresRepository) -> None:
     for i in range(300):
-        pg_store.store(f"qc/P/h{i % 30}", b"x", valid_from=1000 + i, valid_until=10**12,
-                       metadata={"RunNumber": str(i)})  # fmt: skip
+        pg_store.store(
+            f"qc/P/h{i % 30}",
+            b"x",
+            valid_from=1000 + i,
+            valid_until=10**12,
+            metadata={"RunNumber": str(i)},
+        )
     with pg_store.index.reading() as conn:
         conn.execute("ANALYZE qcdb_objects")
         conn.execute("SET enable_seqscan = off")  # 300 rows: a scan would be cheaper still
-        plan = "\n".join(r[0] for r in conn.execute(
-            "EXPLAIN SELECT id FROM qcdb_objects WHERE path = 'qc/P/h3' AND valid_from <= 1200 "
-            "AND valid_until > 1200 AND metadata @> '{\"RunNumber\": \"3\"}' "
-            "ORDER BY ticks DESC, id DESC LIMIT 1"))  # fmt: skip
+        plan = "\n".join(
+            r[0]
+            for r in conn.execute(
+                "EXPLAIN SELECT id FROM qcdb_objects WHERE path = 'qc/P/h3' AND valid_from <= 1200 "
+                'AND valid_until > 1200 AND metadata @> \'{"RunNumber": "3"}\' '
+                "ORDER BY ticks DESC, id DESC LIMIT 1"
+            )
+        )
     assert "qcdb_objects_order" in plan, plan
 
 
@@ -158,9 +167,11 @@ def test_on_the_event_loop_a_busy_pool_moves_the_request_to_a_thread(
 def test_the_change_counter_survives_a_dropped_connection(pg_store: PostgresRepository) -> None:
     before = pg_store.version()
     with pg_store.index.reading() as conn:
-        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> "
-                     "pg_backend_pid() AND datname = current_database() AND state = 'idle' "
-                     "AND query LIKE '%qcdb_version%'")  # fmt: skip
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> "
+            "pg_backend_pid() AND datname = current_database() AND state = 'idle' "
+            "AND query LIKE '%qcdb_version%'"
+        )
     pg_store.store(P, b"x", valid_from=1, valid_until=10)
     assert pg_store.version() == before + 1
 
@@ -174,9 +185,13 @@ def _writer(url: str, writer: int) -> list[str]:
     repo = open_repository(url)
     ids = []
     for i in range(N_PER_WRITER):
-        info = repo.store(f"qc/W/h{i % 5}", f"{writer}:{i}".encode(), valid_from=1000 + i,
-                          valid_until=10**12, metadata={"RunNumber": str(i),
-                                                        "Writer": str(writer)})  # fmt: skip
+        info = repo.store(
+            f"qc/W/h{i % 5}",
+            f"{writer}:{i}".encode(),
+            valid_from=1000 + i,
+            valid_until=10**12,
+            metadata={"RunNumber": str(i), "Writer": str(writer)},
+        )
         ids.append(info.id)
     repo.close()
     return ids
@@ -204,9 +219,21 @@ def _server(qcflow_cmd: list[str], pg_index: str, objects: Path, *extra: str) ->
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    proc = subprocess.Popen([*qcflow_cmd, "qcdb", "serve", "--index", pg_index, "--objects",
-                             str(objects), "--port", str(port), *extra],
-                            stderr=subprocess.DEVNULL)  # fmt: skip
+    proc = subprocess.Popen(
+        [
+            *qcflow_cmd,
+            "qcdb",
+            "serve",
+            "--index",
+            pg_index,
+            "--objects",
+            str(objects),
+            "--port",
+            str(port),
+            *extra,
+        ],
+        stderr=subprocess.DEVNULL,
+    )
     try:
         probe = HttpRepository(f"127.0.0.1:{port}", retries=100, backoff=0.05)
         probe.subfolders("")  # retried until the server listens
@@ -242,8 +269,9 @@ def test_two_servers_share_one_index_and_their_caches_follow_each_other(
             for i in range(10):
                 repo.store(f"qc/C/h{i}", f"{n}".encode(), valid_from=1000, valid_until=5000)
 
-        threads = [threading.Thread(target=write, args=(r, n)) for n, r in
-                   enumerate([one, two, one, two])]  # fmt: skip
+        threads = [
+            threading.Thread(target=write, args=(r, n)) for n, r in enumerate([one, two, one, two])
+        ]
         for t in threads:
             t.start()
         for t in threads:
@@ -273,8 +301,9 @@ def test_sigkill_of_a_server_mid_upload_leaves_old_or_new(
         i = 0
         while not stop.is_set():
             try:
-                client.store(f"qc/K/h{i % 3}", blob + str(i).encode(), valid_from=1,
-                             valid_until=10**12)  # fmt: skip
+                client.store(
+                    f"qc/K/h{i % 3}", blob + str(i).encode(), valid_from=1, valid_until=10**12
+                )
             except Exception:  # the server was killed under it
                 return
             i += 1
@@ -330,16 +359,31 @@ def test_check_of_a_server_is_one_line(capsys: pytest.CaptureFixture[str]) -> No
 
 def _fill(repo: LocalRepository) -> None:
     for i in range(6):
-        repo.store(f"qc/A/h{i % 2}", f"c{i}".encode(), valid_from=1000 + 100 * i,
-                   metadata={"RunNumber": str(i), "adjustableEOV": "1"})  # fmt: skip
+        repo.store(
+            f"qc/A/h{i % 2}",
+            f"c{i}".encode(),
+            valid_from=1000 + 100 * i,
+            metadata={"RunNumber": str(i), "adjustableEOV": "1"},
+        )
     repo.store("qc/B/other", b"not copied", valid_from=1, valid_until=2)
     repo.update("qc/A/h0", 1000, metadata={"Quality": "good"})
 
 
 def _described(repo: object, pattern: str) -> list[tuple[object, ...]]:
     infos = repo.browse(pattern)  # type: ignore[attr-defined]
-    return sorted((i.id, i.path, i.valid_from, i.valid_until, i.initial_valid_until, i.created,
-                   i.md5, tuple(sorted(i.metadata.items()))) for i in infos)  # fmt: skip
+    return sorted(
+        (
+            i.id,
+            i.path,
+            i.valid_from,
+            i.valid_until,
+            i.initial_valid_until,
+            i.created,
+            i.md5,
+            tuple(sorted(i.metadata.items())),
+        )
+        for i in infos
+    )
 
 
 def test_copy_embedded_to_postgres_and_back_keeps_everything_and_resumes(
@@ -371,10 +415,14 @@ def test_copy_to_a_server_keeps_validity_and_metadata_and_resumes(
     served = LocalRepository(tmp_path / "served", fsync=False)
     client = HttpRepository(live_server.serve(served), retries=0)  # type: ignore[attr-defined]
     copy_versions(laptop, client, "qc/A/.*")
-    got = sorted((i.path, i.valid_from, i.valid_until, i.md5, tuple(sorted(i.metadata.items())))
-                 for i in client.browse(".*"))  # fmt: skip
-    want = sorted((i.path, i.valid_from, i.valid_until, i.md5, tuple(sorted(i.metadata.items())))
-                  for i in laptop.browse("qc/A/.*"))  # fmt: skip
+    got = sorted(
+        (i.path, i.valid_from, i.valid_until, i.md5, tuple(sorted(i.metadata.items())))
+        for i in client.browse(".*")
+    )
+    want = sorted(
+        (i.path, i.valid_from, i.valid_until, i.md5, tuple(sorted(i.metadata.items())))
+        for i in laptop.browse("qc/A/.*")
+    )
     assert got == want
     report = copy_versions(laptop, client, "qc/A/.*")
     assert (report.copied, report.skipped) == (0, 6)

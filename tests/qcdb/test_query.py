@@ -122,8 +122,9 @@ def test_like_patterns_mean_what_they_meant(pattern: str, path: str) -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(alphabet="abc/_-0.x", max_size=6), st.sampled_from([".*", "*", "(/.*)?$", "%"]),
-       _PATHS)  # fmt: skip
+@given(
+    st.text(alphabet="abc/_-0.x", max_size=6), st.sampled_from([".*", "*", "(/.*)?$", "%"]), _PATHS
+)
 def test_literal_folder_patterns_are_string_comparisons(folder: str, tail: str, path: str) -> None:
     """``qc/TPC/.*``, ``qc/TPC%`` and ``qc/TPC(/.*)?$`` skip RE2 and mean what they meant."""
     pattern = folder + tail

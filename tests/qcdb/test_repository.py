@@ -14,6 +14,7 @@ import pytest
 
 from qcflow.errors import InvalidInput, NotFound
 from qcflow.qcdb import Query, Repository, fetch_many
+from qcflow.qcdb.base import RepositoryBase
 from qcflow.qcdb.model import uuid_time_ms
 from qcflow.qcdb.query import TEN_YEARS_MS, now_ms
 
@@ -45,8 +46,11 @@ def test_get_returns_content_and_same_description(repo: Repository) -> None:
     info, data = repo.get(P, 1500)
     assert data == b"abc"
     assert (info.id, info.md5, info.size, info.metadata) == (
-        stored.id, stored.md5, 3, {"RunNumber": "5", "PassName": "apass1"}
-    )  # fmt: skip
+        stored.id,
+        stored.md5,
+        3,
+        {"RunNumber": "5", "PassName": "apass1"},
+    )
     assert repo.info(P, 1500).id == stored.id
 
 
@@ -92,6 +96,24 @@ def test_creation_bounds(repo: Repository) -> None:
     assert repo.get(P, 2000, not_before=second.created).info.id == second.id
     with pytest.raises(NotFound):
         repo.get(P, 2000, not_after=first.created - 1)
+
+
+def test_get_until_ends_where_a_newer_version_takes_over(repo: Repository) -> None:
+    """The server's ``Cache-Valid-Until``, on every backend: the version's end, cut where a
+    version created later (and matching the same filters) becomes valid."""
+    assert isinstance(repo, RepositoryBase)
+    runs = [put(repo, b"r", 1000 * r, 1000 * (r + 1), RunNumber=str(r)) for r in range(1, 4)]
+    # back to back (QC's runs): nothing starts inside another's validity
+    (info, data), until = repo.get_until(P, 2500)
+    assert (info.id, data, until) == (runs[1].id, b"r", 3000)
+    assert repo.get_until(P, 1500, {"RunNumber": "1"}, content=False)[1] == 2000
+    time.sleep(0.002)  # creation times are in ms: make them differ
+    late = put(repo, b"late", 1500, 2000, RunNumber="9")  # newer, starts inside run 1
+    assert repo.get_until(P, 1200)[1] == 1500
+    assert repo.get_until(P, 1200, {"RunNumber": "1"})[1] == 2000  # another run's: no cut
+    assert repo.get_until(P, 1600)[0].info.id == late.id
+    assert repo.get_until(P, 1200, uuid=runs[0].id)[1] == 2000  # by id: never replaced
+    assert repo.get_until(P, 1200, not_after=runs[2].created)[1] == 2000
 
 
 def test_uuid_selects_one_version(repo: Repository) -> None:
@@ -175,9 +197,21 @@ def test_without_adjustable_eov_validity_stays(repo: Repository) -> None:
 
 @pytest.mark.parametrize(
     "path",
-    ["", "/qc/abs", "qc/../etc", "qc//h", "qc/./h", "qc/123/h", "qc/a=b", "browse/x", "qc/h*",
-     "a/b/c/d/e/f/g/h/i/j/k", "qc/12345678901234567890/h", "qc/" + "x" * 510],
-)  # fmt: skip
+    [
+        "",
+        "/qc/abs",
+        "qc/../etc",
+        "qc//h",
+        "qc/./h",
+        "qc/123/h",
+        "qc/a=b",
+        "browse/x",
+        "qc/h*",
+        "a/b/c/d/e/f/g/h/i/j/k",
+        "qc/12345678901234567890/h",
+        "qc/" + "x" * 510,
+    ],
+)
 def test_bad_paths_are_rejected_and_nothing_stored(repo: Repository, path: str) -> None:
     with pytest.raises(InvalidInput):
         repo.store(path, b"x", valid_from=1, valid_until=2)
@@ -269,8 +303,9 @@ def test_latest_is_newest_per_path_in_path_order(repo: Repository) -> None:
 def test_listing_filters_timestamp_and_limit(repo: Repository) -> None:
     _fill(repo)
     assert {i.path for i in repo.latest("qc/.*", {"RunNumber": "1"})} == {
-        "qc/TPC/MO/A/h1", "qc/TPC/MO/A/sub/h2"
-    }  # fmt: skip
+        "qc/TPC/MO/A/h1",
+        "qc/TPC/MO/A/sub/h2",
+    }
     at_1500 = repo.browse("qc/TPC/MO/A/h1", timestamp=1500)
     assert [i.metadata["RunNumber"] for i in at_1500] == ["1"]
     assert len(repo.browse("qc/.*", limit=2)) == 2

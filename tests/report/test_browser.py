@@ -47,8 +47,9 @@ def report(judged: tuple[Path, list[DemoRun]], tmp_path_factory: pytest.TempPath
     return result.index
 
 
-def test_the_page_loads_with_its_table_and_no_console_message(report: Path, tmp_path: Path,
-                                                             judged: tuple) -> None:  # fmt: skip
+def test_the_page_loads_with_its_table_and_no_console_message(
+    report: Path, tmp_path: Path, judged: tuple
+) -> None:
     dom, console = load(report.as_uri(), tmp_path / "profile")
     assert console == []
     assert '<table id="quality-table">' in dom

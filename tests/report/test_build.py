@@ -15,8 +15,9 @@ from tests._judged import PASS, PERIOD
 from tests.report._html import Cells
 
 
-def test_the_report_shows_the_bad_runs_as_bad(judged: tuple[Path, list[DemoRun]],
-                                              tmp_path: Path) -> None:  # fmt: skip
+def test_the_report_shows_the_bad_runs_as_bad(
+    judged: tuple[Path, list[DemoRun]], tmp_path: Path
+) -> None:
     root, runs = judged
     repo = LocalRepository(root)
     result = build_report(repo, PERIOD, PASS, tmp_path / "report")

@@ -45,8 +45,13 @@ def repo(tmp_path: Path) -> Iterator[LocalRepository]:
             del metadata[QC_QUALITY]
         elif listed is not None:
             metadata[QC_QUALITY] = listed
-        store.store(qo.path, qo.encode(), valid_from=T0 + run * HOUR,
-                    valid_until=T0 + (run + 1) * HOUR, metadata=metadata)  # fmt: skip
+        store.store(
+            qo.path,
+            qo.encode(),
+            valid_from=T0 + run * HOUR,
+            valid_until=T0 + (run + 1) * HOUR,
+            metadata=metadata,
+        )
     yield store
     store.close()
 
@@ -79,7 +84,10 @@ def test_listed_verdicts_read_only_the_payloads_the_listing_cannot_tell(
     assert _verdicts(decoded) == _verdicts(listed)
     assert decoded.cell(1, "ZDC")[0].quality.flags == entry.qo.quality.flags
     assert (decoded.runs, decoded.detectors, decoded.checked) == (
-        listed.runs, listed.detectors, listed.checked)  # fmt: skip
+        listed.runs,
+        listed.detectors,
+        listed.checked,
+    )
 
 
 @pytest.mark.parametrize("quality", [Quality.GOOD, Quality.MEDIUM, Quality.BAD, Quality.NULL])

@@ -106,8 +106,11 @@ def test_the_report_shows_the_trend_plots_with_the_bad_runs_marked(
     for path in marked:
         assert f'src="{path.relative_to(folder).as_posix()}"' in page
         assert path.with_name(path.name.replace(".marked", "")).is_file()  # the plain copy too
-    bad_zdc = [str(r.number) for r in runs if any(
-        e.quality.name == "Bad" for e in result.data.cell(r.number, "ZDC"))]  # fmt: skip
+    bad_zdc = [
+        str(r.number)
+        for r in runs
+        if any(e.quality.name == "Bad" for e in result.data.cell(r.number, "ZDC"))
+    ]
     assert bad_zdc
     assert f"Bad (red): {', '.join(bad_zdc)}" in page
 

@@ -25,8 +25,18 @@ from tests._judged import PASS, PERIOD
 
 
 def _report(root: Path, out: Path | str, *extra: str) -> list[str]:
-    return ["report", "--qcdb", str(root), "--period", PERIOD, "--pass", PASS, "-o", str(out),
-            *extra]  # fmt: skip
+    return [
+        "report",
+        "--qcdb",
+        str(root),
+        "--period",
+        PERIOD,
+        "--pass",
+        PASS,
+        "-o",
+        str(out),
+        *extra,
+    ]
 
 
 def _one_line_error(capsys: pytest.CaptureFixture[str]) -> str:
@@ -36,8 +46,9 @@ def _one_line_error(capsys: pytest.CaptureFixture[str]) -> str:
     return err
 
 
-def test_an_output_below_a_file_is_refused(judged: tuple[Path, Any], tmp_path: Path,
-                                           capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_an_output_below_a_file_is_refused(
+    judged: tuple[Path, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     root, _ = judged
     (tmp_path / "README.md").write_text("mine\n")
     assert main(_report(root, tmp_path / "README.md" / "x")) == 2
@@ -129,8 +140,12 @@ def test_sigterm_ends_the_report_command_through_the_same_clean_up(
     repo = LocalRepository(root)
     try:
         with pytest.raises(SystemExit) as stopped, _sigterm_as_exit():
-            build_report(_TerminatedAtPlots(repo), PERIOD, PASS,  # type: ignore[arg-type]
-                         tmp_path / "report")  # fmt: skip
+            build_report(
+                _TerminatedAtPlots(repo),
+                PERIOD,
+                PASS,  # type: ignore[arg-type]
+                tmp_path / "report",
+            )
     finally:
         repo.close()
     assert stopped.value.code == 128 + signal.SIGTERM
@@ -144,8 +159,17 @@ def test_an_empty_report_says_why_with_what_the_store_holds(
     root, _ = judged
     out = tmp_path / "report"
     for period, pass_name in ((PERIOD, "apass9"), ("LHC99zz", PASS)):
-        argv = ["report", "--qcdb", str(root), "--period", period, "--pass", pass_name, "-o",
-                str(out)]  # fmt: skip
+        argv = [
+            "report",
+            "--qcdb",
+            str(root),
+            "--period",
+            period,
+            "--pass",
+            pass_name,
+            "-o",
+            str(out),
+        ]
         assert main(argv) == 2
         err = _one_line_error(capsys)
         assert f"period {period!r}, pass {pass_name!r}" in err
@@ -176,8 +200,9 @@ _NAMES = st.one_of(
 
 @settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(name=_NAMES)
-def test_any_output_name_gives_a_report_or_one_line(judged: tuple[Path, Any], tmp_path: Path,
-                                                    name: str) -> None:  # fmt: skip
+def test_any_output_name_gives_a_report_or_one_line(
+    judged: tuple[Path, Any], tmp_path: Path, name: str
+) -> None:
     root, _ = judged
     base = Path(tempfile.mkdtemp(dir=tmp_path))  # one per example
     (base / "a-file").write_text("x")

@@ -16,7 +16,7 @@ pytest.importorskip("distributed")
 from qcflow.cli import main
 from qcflow.errors import InvalidInput, QcflowError
 from qcflow.runner import run_workflow
-from qcflow.runner.dask_cluster import _probe, import_distributed
+from qcflow.runner.dask.cluster import _probe, import_distributed
 from tests._wait import DEADLINE
 
 from .conftest import task, write_workflow

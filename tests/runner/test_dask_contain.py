@@ -12,7 +12,7 @@ import pytest
 
 pytest.importorskip("distributed")
 
-from qcflow.runner.dask_task import run_task
+from qcflow.runner.dask._task import run_task
 
 from .test_contain import DAEMON, pid_in
 from .test_dask_task import spec, wait_until_dead

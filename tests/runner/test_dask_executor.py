@@ -18,8 +18,8 @@ pytest.importorskip("distributed")
 
 from qcflow.errors import InvalidInput
 from qcflow.runner import Job, run_workflow
-from qcflow.runner.dask_executor import DaskExecutor
-from qcflow.runner.dask_workers import shipped_env
+from qcflow.runner.dask._workers import shipped_env
+from qcflow.runner.dask.executor import DaskExecutor
 from tests._wait import DEADLINE, wait_until_dead
 
 from .conftest import task, wait_outcomes, write_workflow

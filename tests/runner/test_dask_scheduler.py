@@ -8,7 +8,7 @@ import pytest
 
 pytest.importorskip("distributed")
 
-from qcflow.runner import dask_scheduler
+from qcflow.runner.dask import _scheduler
 from tests._wait import wait_until, wait_until_dead
 
 from .conftest import task, write_workflow
@@ -29,26 +29,26 @@ class Scheduler:
 
 def test_the_last_run_to_leave_gives_the_setting_back():
     scheduler = Scheduler(3)
-    assert dask_scheduler.hold("run-1", dask_scheduler=scheduler) == 3
-    assert dask_scheduler.hold("run-2", dask_scheduler=scheduler) == 3
+    assert _scheduler.hold("run-1", dask_scheduler=scheduler) == 3
+    assert _scheduler.hold("run-2", dask_scheduler=scheduler) == 3
     assert scheduler.allowed_failures == 0
-    dask_scheduler.release("run-1", dask_scheduler=scheduler)
+    _scheduler.release("run-1", dask_scheduler=scheduler)
     assert scheduler.allowed_failures == 0  # run-2 still runs
-    plugin = scheduler.plugins[dask_scheduler.RetriesOff.name]
+    plugin = scheduler.plugins[_scheduler.RetriesOff.name]
     plugin.remove_client(scheduler, "run-2")  # run-2 died: the scheduler dropped it
     assert scheduler.allowed_failures == 3
     plugin.remove_client(scheduler, "someone-else")  # not a qcflow run: nothing changes
-    dask_scheduler.release("run-2", dask_scheduler=scheduler)  # late: nothing changes
+    _scheduler.release("run-2", dask_scheduler=scheduler)  # late: nothing changes
     assert scheduler.allowed_failures == 3
 
 
 def test_a_setting_changed_between_runs_is_the_one_given_back():
     scheduler = Scheduler(3)
-    dask_scheduler.hold("run-1", dask_scheduler=scheduler)
-    dask_scheduler.release("run-1", dask_scheduler=scheduler)
+    _scheduler.hold("run-1", dask_scheduler=scheduler)
+    _scheduler.release("run-1", dask_scheduler=scheduler)
     scheduler.allowed_failures = 7
-    assert dask_scheduler.hold("run-2", dask_scheduler=scheduler) == 7
-    dask_scheduler.release("run-2", dask_scheduler=scheduler)
+    assert _scheduler.hold("run-2", dask_scheduler=scheduler) == 7
+    _scheduler.release("run-2", dask_scheduler=scheduler)
     assert scheduler.allowed_failures == 7
 
 

@@ -14,7 +14,7 @@ import pytest
 
 pytest.importorskip("distributed")
 
-from qcflow.runner.dask_task import EndOrphans, TaskSpec, run_task, signal_task
+from qcflow.runner.dask._task import EndOrphans, TaskSpec, run_task, signal_task
 from qcflow.runner.executor import Job, shell_text
 from tests._wait import DEADLINE, alive, wait_until_dead
 
@@ -120,23 +120,23 @@ def test_the_plugin_ends_a_task_whose_future_is_released(tmp_path):
 def test_the_nanny_thread_limits_are_not_passed_on(tmp_path, monkeypatch):
     import dask
 
-    from qcflow.runner import dask_task
+    from qcflow.runner.dask import _task
 
     monkeypatch.setenv("OMP_NUM_THREADS", "1")  # as a Dask nanny sets it for its worker
     monkeypatch.setenv("KEPT", "yes")
-    dask_task._worker_environ.cache_clear()
+    _task._worker_environ.cache_clear()
     try:
         with dask.config.set({"distributed.nanny.pre-spawn-environ": {"OMP_NUM_THREADS": 1}}):
             result = run_task(spec(tmp_path, "env", 'echo "${OMP_NUM_THREADS:-unset} $KEPT"'))
     finally:
-        dask_task._worker_environ.cache_clear()
+        _task._worker_environ.cache_clear()
     assert result.rc == 0
     assert (tmp_path / "env.log").read_text().strip() == "unset yes"
 
 
 WORKER = """
 import sys
-from qcflow.runner.dask_task import TaskSpec, run_task
+from qcflow.runner.dask._task import TaskSpec, run_task
 run_task(TaskSpec("w", sys.argv[2], sys.argv[1], {}))
 """
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from qcflow.runner.policy import priority_keys
-from qcflow.workflow import Graph, Resources, Task
+from qcflow.workflow import Graph, Resources, WorkflowTask
 
 
 def test_timeframe_policy_orders_by_timeframe_then_descendants():
@@ -12,11 +12,11 @@ def test_timeframe_policy_orders_by_timeframe_then_descendants():
     """
     graph = Graph(
         [
-            Task("a", timeframe=1),
-            Task("b", needs=["a"], timeframe=1),
-            Task("c", needs=["b"], timeframe=1),
-            Task("d", timeframe=-1),
-            Task("e", timeframe=1),
+            WorkflowTask("a", timeframe=1),
+            WorkflowTask("b", needs=["a"], timeframe=1),
+            WorkflowTask("c", needs=["b"], timeframe=1),
+            WorkflowTask("d", timeframe=-1),
+            WorkflowTask("e", timeframe=1),
         ]
     )
     keys = priority_keys(graph, "timeframe")
@@ -30,10 +30,10 @@ def test_critical_path_prefers_the_longest_remaining_chain():
     """
     graph = Graph(
         [
-            Task("short", resources=Resources(walltime=10)),
-            Task("long1", resources=Resources(walltime=1)),
-            Task("long2", needs=["long1"], resources=Resources(walltime=1)),
-            Task("long3", needs=["long2"], resources=Resources(walltime=20)),
+            WorkflowTask("short", resources=Resources(walltime=10)),
+            WorkflowTask("long1", resources=Resources(walltime=1)),
+            WorkflowTask("long2", needs=["long1"], resources=Resources(walltime=1)),
+            WorkflowTask("long3", needs=["long2"], resources=Resources(walltime=20)),
         ]
     )
     keys = priority_keys(graph, "critical-path")

@@ -8,11 +8,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qcflow.runner import scheduler
-from qcflow.runner.resources import Demand, Limits
+from qcflow.runner.resources import Demand, ResourceLimits
 from qcflow.runner.scheduler import (
-    Estimate,
     Finished,
     Kill,
+    Reestimated,
     RetryDue,
     RetryLater,
     Settings,
@@ -28,7 +28,7 @@ ONE = Demand(cpu=1, mem=100)
 
 def make(needs, demands=None, keys=None, attempts=None, cached=(), **kw):
     n = len(needs)
-    limits = kw.pop("limits", Limits(cpu=2, mem=1000, n_backfill=0))
+    limits = kw.pop("limits", ResourceLimits(cpu=2, mem=1000, n_backfill=0))
     return start_state(
         needs=needs,
         demands=demands or [ONE] * n,
@@ -77,7 +77,7 @@ def test_no_head_of_line_blocking():
 
 def test_backfill_lane_admits_one_extra_task_at_low_priority():
     """O2DPG's figure: three one-core tasks run at --cpu-limit 2 with --n-backfill 1."""
-    state = make([[]] * 5, limits=Limits(cpu=2, mem=1000, n_backfill=1))
+    state = make([[]] * 5, limits=ResourceLimits(cpu=2, mem=1000, n_backfill=1))
     actions = handle(state, [])
     assert [(a.task, a.lane) for a in actions if isinstance(a, Start)] == [
         (0, "normal"),
@@ -88,7 +88,7 @@ def test_backfill_lane_admits_one_extra_task_at_low_priority():
 
 
 def test_backfill_respects_the_total_factor():
-    state = make([[]] * 3, demands=[Demand(2, 100)] * 3, limits=Limits(cpu=2, mem=1000))
+    state = make([[]] * 3, demands=[Demand(2, 100)] * 3, limits=ResourceLimits(cpu=2, mem=1000))
     lanes = [a.lane for a in handle(state, []) if isinstance(a, Start)]
     assert lanes == ["normal"]  # 2 + 2 cores would exceed 1.5 x 2
 
@@ -99,7 +99,9 @@ def test_memory_limit_books_like_cpu():
 
 
 def test_max_jobs_bounds_both_lanes():
-    state = make([[]] * 4, demands=[Demand(0, 0)] * 4, limits=Limits(cpu=2, mem=10, max_jobs=3))
+    state = make(
+        [[]] * 4, demands=[Demand(0, 0)] * 4, limits=ResourceLimits(cpu=2, mem=10, max_jobs=3)
+    )
     assert started(handle(state, [])) == [0, 1, 2]
 
 
@@ -136,7 +138,9 @@ def test_keep_going_blocks_only_descendants():
     |
     2
     """
-    state = make([[], [0], [1], []], keep_going=True, limits=Limits(cpu=1, mem=1000, n_backfill=0))
+    state = make(
+        [[], [0], [1], []], keep_going=True, limits=ResourceLimits(cpu=1, mem=1000, n_backfill=0)
+    )
     assert started(handle(state, [])) == [0]
     assert started(handle(state, [Finished(0, ok=False)])) == [3]
     handle(state, [Finished(3, ok=True)])
@@ -200,12 +204,12 @@ def test_cached_needs_an_all_done_ancestry():
 
 def test_estimate_moves_a_ready_task_to_its_new_demand():
     state = make([[]] * 3, keys=[(0, 0, 0), (0, 0, 1), (0, 0, 2)])
-    handle(state, [Estimate(0, Demand(cpu=2, mem=100))])
+    handle(state, [Reestimated(0, Demand(cpu=2, mem=100))])
     # task 0 no longer fits next to anything: 1 and 2 start first
     assert started(handle(state, [])) == []  # already scheduled in the previous call
     assert state.status == ["running", "ready", "ready"]
     state = make([[]] * 3)
-    assert started(handle(state, [Estimate(0, Demand(cpu=2, mem=100))])) == [0]
+    assert started(handle(state, [Reestimated(0, Demand(cpu=2, mem=100))])) == [0]
 
 
 def test_a_task_larger_than_the_machine_fails_instead_of_hanging():
@@ -240,7 +244,7 @@ def workloads(draw):
         )
         for _ in range(n)
     ]
-    limits = Limits(
+    limits = ResourceLimits(
         cpu=2,
         mem=1000,
         max_jobs=draw(st.integers(1, 4)),

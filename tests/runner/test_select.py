@@ -10,12 +10,12 @@ from hypothesis import strategies as st
 
 from qcflow.errors import InvalidInput
 from qcflow.runner.select import rerun_from, select_targets
-from qcflow.workflow import Graph, Task
+from qcflow.workflow import Graph, WorkflowTask
 
 
 def graph_of(spec):
     return Graph(
-        [Task(name=n, needs=list(needs), labels=list(labels)) for n, needs, labels in spec]
+        [WorkflowTask(name=n, needs=list(needs), labels=list(labels)) for n, needs, labels in spec]
     )
 
 

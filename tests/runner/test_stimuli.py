@@ -15,7 +15,7 @@ from qcflow.errors import InvalidInput
 from qcflow.runner import replay as replay_command
 from qcflow.runner import run_workflow, stimuli
 from qcflow.runner import scheduler as sch
-from qcflow.runner.resources import Demand, Limits
+from qcflow.runner.resources import Demand, ResourceLimits
 from qcflow.runner.stimuli import ReplayMismatch, StimulusLog, read_log, replay
 from tests.cli.test_run import QUIET
 
@@ -173,10 +173,10 @@ def test_a_damaged_log_is_one_clear_error(recorded, tmp_path, junk):
 
 
 def test_every_stimulus_kind_round_trips(tmp_path):
-    """Stop, Estimate and RetryDue (rare in a short real run) replay like the rest."""
+    """Stop, Reestimated and RetryDue (rare in a short real run) replay like the rest."""
     path = tmp_path / "s.jsonl"
     log = StimulusLog(path)
-    limits = Limits(cpu=2, mem=1000)
+    limits = ResourceLimits(cpu=2, mem=1000)
     state = log.start_state(
         [[], [0], [0], []],
         [Demand(), Demand(), Demand(2, 100, "gpu"), Demand()],
@@ -187,7 +187,7 @@ def test_every_stimulus_kind_round_trips(tmp_path):
     )
     log.handle(state, [])
     log.handle(state, [sch.Finished(0, ok=False, reason="exit 1", rc=1)])
-    log.handle(state, [sch.Estimate(2, Demand(1, 100, "gpu")), sch.RetryDue(0)])
+    log.handle(state, [sch.Reestimated(2, Demand(1, 100, "gpu")), sch.RetryDue(0)])
     log.note("wake")
     log.handle(state, [sch.Finished(0, ok=True, rc=0)])
     log.handle(state, [sch.Stop("interrupted by SIGINT")])

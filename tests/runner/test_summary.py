@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rich.console import Console
 
-from qcflow.runner.resources import Limits
+from qcflow.runner.resources import ResourceLimits
 from qcflow.runner.summary import TaskRecord, build_summary, dumps_by_line, print_table
 
 json_values = st.recursive(
@@ -30,7 +30,7 @@ def test_summary_lists_tasks_that_never_ran_with_reasons():
         TaskRecord("b", status="cancelled", reason="task a failed"),
         TaskRecord("c", status="cached", reason="already done"),
     ]
-    summary = build_summary("wf.json", records, Limits(cpu=2, mem=100), 0.0, 3.0, 1)
+    summary = build_summary("wf.json", records, ResourceLimits(cpu=2, mem=100), 0.0, 3.0, 1)
     assert summary["counts"] == {"cached": 1, "cancelled": 1, "done": 1}
     assert summary["tasks"][0]["retries"] == 1
     assert summary["tasks"][0]["duration"] == 1.5

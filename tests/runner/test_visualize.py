@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from qcflow.runner.visualize import to_dot, to_mermaid
-from qcflow.workflow import Graph, Task
+from qcflow.workflow import Graph, WorkflowTask
 
 #   a ─> "b c"
-GRAPH = Graph([Task(name="a"), Task(name='b "c"', needs=["a"])])
+GRAPH = Graph([WorkflowTask(name="a"), WorkflowTask(name='b "c"', needs=["a"])])
 
 
 def test_dot_has_nodes_edges_and_done_fill():

@@ -24,13 +24,23 @@ from tests._judged import PASS, PERIOD, judged_store
 from tests.ui.conftest import Page, Served
 
 HIST = "qc_async/ZDC/MO/Rec/h_ADC_ZNA_TC"
-LAYOUT = {"name": "ZDC shift", "tabs": [
-    {"name": "ADC", "columns": 3, "objects": [
-        {"name": f"qc_async/ZDC/MO/Rec/h_ADC_{n}_TC"} for n in ("ZNA", "ZNC", "ZPA", "ZPC")]
-     + [{"name": "qc_async/ZDC/MO/RecPP/h_summary_ADC"},
-        {"name": "qc_async/ZDC/MO/ZDCQuality/Trends/details/RecCheck"}]},
-    {"name": "TDC", "columns": 2, "objects": [{"name": "qc_async/ZDC/MO/RecPP/h_summary_TDC"}]},
-]}  # fmt: skip
+LAYOUT = {
+    "name": "ZDC shift",
+    "tabs": [
+        {
+            "name": "ADC",
+            "columns": 3,
+            "objects": [
+                {"name": f"qc_async/ZDC/MO/Rec/h_ADC_{n}_TC"} for n in ("ZNA", "ZNC", "ZPA", "ZPC")
+            ]
+            + [
+                {"name": "qc_async/ZDC/MO/RecPP/h_summary_ADC"},
+                {"name": "qc_async/ZDC/MO/ZDCQuality/Trends/details/RecCheck"},
+            ],
+        },
+        {"name": "TDC", "columns": 2, "objects": [{"name": "qc_async/ZDC/MO/RecPP/h_summary_TDC"}]},
+    ],
+}
 
 
 def shoot(out: Path) -> None:

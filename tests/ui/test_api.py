@@ -221,14 +221,26 @@ json_values = st.recursive(
     ),
     max_leaves=30,
 )
-tab_like = st.fixed_dictionaries({"name": json_values, "columns": json_values,
-                                  "objects": st.lists(st.dictionaries(
-                                      st.sampled_from(["name", "x", "w", "options", "autoSize"]),
-                                      json_values), max_size=3)})  # fmt: skip
+tab_like = st.fixed_dictionaries(
+    {
+        "name": json_values,
+        "columns": json_values,
+        "objects": st.lists(
+            st.dictionaries(
+                st.sampled_from(["name", "x", "w", "options", "autoSize"]), json_values
+            ),
+            max_size=3,
+        ),
+    }
+)
 
 
-@given(st.one_of(json_values, st.fixed_dictionaries(
-    {"name": json_values, "tabs": st.lists(tab_like, max_size=3)})))  # fmt: skip
+@given(
+    st.one_of(
+        json_values,
+        st.fixed_dictionaries({"name": json_values, "tabs": st.lists(tab_like, max_size=3)}),
+    )
+)
 def test_any_json_is_a_layout_or_one_invalid_input(document: Any) -> None:
     try:
         out = layouts.validate(document)
@@ -241,8 +253,9 @@ def test_any_json_is_a_layout_or_one_invalid_input(document: Any) -> None:
         assert layouts.validate(json.dumps(out)) == out  # export, import: identical
 
 
-def test_the_matrix_follows_the_store(client: TestClient, repo: LocalRepository,
-                                      judged: tuple) -> None:  # fmt: skip
+def test_the_matrix_follows_the_store(
+    client: TestClient, repo: LocalRepository, judged: tuple
+) -> None:
     from qcflow.objects.activity import Activity
     from qcflow.objects.quality import Quality, QualityObject
 
@@ -250,15 +263,21 @@ def test_the_matrix_follows_the_store(client: TestClient, repo: LocalRepository,
     params = {"period": PERIOD, "pass": PASS}
 
     def zdc(matrix: dict) -> str:
-        return next(c["quality"] for c in matrix["cells"]
-                    if c["run"] == run and c["detector"] == "ZDC")  # fmt: skip
+        return next(
+            c["quality"] for c in matrix["cells"] if c["run"] == run and c["detector"] == "ZDC"
+        )
 
     assert zdc(client.get("/ui/api/matrix", params=params).json()) == "Good"
     assert zdc(client.get("/ui/api/matrix", params=params).json()) == "Good"  # kept answer
     activity = Activity(run, "PHYSICS", PERIOD, PASS, "qc_async")
     qo = QualityObject(Quality.BAD, "LateCheck", "ZDC", activity=activity)
-    info = repo.store(qo.path, qo.encode(), valid_from=judged[1][0].sor, valid_until=judged[1][0].eor,
-                      metadata=qo.metadata())  # fmt: skip
+    info = repo.store(
+        qo.path,
+        qo.encode(),
+        valid_from=judged[1][0].sor,
+        valid_until=judged[1][0].eor,
+        metadata=qo.metadata(),
+    )
     try:
         assert zdc(client.get("/ui/api/matrix", params=params).json()) == "Bad"
     finally:

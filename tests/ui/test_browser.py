@@ -45,8 +45,10 @@ POINT = """(i) => {
 def clean(page: Page, *expected: int) -> None:
     """No console problem but the failed loads a test caused on purpose (``expected`` statuses:
     an object that is not there, a layout refused), and no request outside the server."""
-    allowed = {f"error: Failed to load resource: the server responded with a status of {s} "
-               for s in expected}  # fmt: skip
+    allowed = {
+        f"error: Failed to load resource: the server responded with a status of {s} "
+        for s in expected
+    }
     assert [m for m in page.problems() if not any(m.startswith(a) for a in allowed)] == []
     assert page.foreign_requests() == []
 
@@ -160,16 +162,31 @@ def test_a_trend_point_clicked_through_to_its_run(page: Page, judged: tuple) -> 
 #: A TrendingTask over the demo's ZEM histograms: its plot trends two sources, ZEM1 first.
 ZEM_TRENDING = {
     "className": "o2::quality_control::postprocessing::TrendingTask",
-    "moduleName": "QualityControl", "detectorName": "ZDC", "active": "true",
+    "moduleName": "QualityControl",
+    "detectorName": "ZDC",
+    "active": "true",
     "producePlotsOnUpdate": "false",
-    "dataSources": [{"type": "repository", "path": "ZDC/MO/Rec", "names": ["h_ADC_ZEM1",
-                     "h_ADC_ZEM2"], "reductorName": "o2::quality_control_modules::common::TH1Reductor",
-                     "moduleName": "QcCommon"}],
-    "plots": [{"name": "zem_mean", "title": "ZEM mean;run;ADC",
-               "varexp": "h_ADC_ZEM1.mean-h_ADC_ZEM2.mean:meta.runNumber", "option": "*"}],
-    "initTrigger": ["userorcontrol"], "updateTrigger": ["foreachlatest:qcdb:ZDC/MO/Rec/h_ADC_ZEM1"],
+    "dataSources": [
+        {
+            "type": "repository",
+            "path": "ZDC/MO/Rec",
+            "names": ["h_ADC_ZEM1", "h_ADC_ZEM2"],
+            "reductorName": "o2::quality_control_modules::common::TH1Reductor",
+            "moduleName": "QcCommon",
+        }
+    ],
+    "plots": [
+        {
+            "name": "zem_mean",
+            "title": "ZEM mean;run;ADC",
+            "varexp": "h_ADC_ZEM1.mean-h_ADC_ZEM2.mean:meta.runNumber",
+            "option": "*",
+        }
+    ],
+    "initTrigger": ["userorcontrol"],
+    "updateTrigger": ["foreachlatest:qcdb:ZDC/MO/Rec/h_ADC_ZEM1"],
     "stopTrigger": ["userorcontrol"],
-}  # fmt: skip
+}
 
 
 @pytest.fixture(scope="module")
@@ -180,13 +197,27 @@ def trended_server(
     root = tmp_path_factory.mktemp("trended") / "qcdb"
     shutil.copytree(judged[0], root)
     config_file = root.parent / "zem-trending.json"
-    activity = {"number": "0", "type": "PHYSICS", "passName": PASS, "periodName": PERIOD,
-                "provenance": "qc_async"}  # fmt: skip
-    config_file.write_text(json.dumps({"qc": {
-        "config": {"database": {"implementation": "CCDB", "host": str(root)},
-                   "Activity": activity, "postprocessing": {"periodSeconds": "0.01"}},
-        "postprocessing": {"ZEMTrending": ZEM_TRENDING},
-    }}))  # fmt: skip
+    activity = {
+        "number": "0",
+        "type": "PHYSICS",
+        "passName": PASS,
+        "periodName": PERIOD,
+        "provenance": "qc_async",
+    }
+    config_file.write_text(
+        json.dumps(
+            {
+                "qc": {
+                    "config": {
+                        "database": {"implementation": "CCDB", "host": str(root)},
+                        "Activity": activity,
+                        "postprocessing": {"periodSeconds": "0.01"},
+                    },
+                    "postprocessing": {"ZEMTrending": ZEM_TRENDING},
+                }
+            }
+        )
+    )
     Engine(load(str(config_file), ""), EngineOptions(parallel=False)).run()
     repo = LocalRepository(root)
     served = Served(create_ui_app(repo, ApiOptions()))
@@ -222,11 +253,24 @@ def test_a_trending_point_opens_the_source_histogram_of_its_run(
 
 
 def test_a_layout_exported_deleted_imported_is_identical(page: Page, ui_server: str) -> None:
-    skeleton = {"name": "ZDC shift", "tabs": [
-        {"name": "ADC", "columns": 2, "objects": [{"name": HIST, "options": ["logy"]},
-                                                  {"name": "qc_async/ZDC/QO/RecCheck"}]},
-        {"name": "TDC", "columns": 1, "objects": [{"name": "qc_async/ZDC/MO/Rec/h_TDC_ZEM1_A"}]},
-    ]}  # fmt: skip
+    skeleton = {
+        "name": "ZDC shift",
+        "tabs": [
+            {
+                "name": "ADC",
+                "columns": 2,
+                "objects": [
+                    {"name": HIST, "options": ["logy"]},
+                    {"name": "qc_async/ZDC/QO/RecCheck"},
+                ],
+            },
+            {
+                "name": "TDC",
+                "columns": 1,
+                "objects": [{"name": "qc_async/ZDC/MO/Rec/h_TDC_ZEM1_A"}],
+            },
+        ],
+    }
     assert (
         httpx.post(f"{ui_server}/ui/api/layouts", content=json.dumps(skeleton)).status_code == 200
     )
@@ -256,8 +300,9 @@ def test_a_layout_exported_deleted_imported_is_identical(page: Page, ui_server: 
     clean(page, 400)
 
 
-def test_the_matrix_shows_the_bad_runs_and_opens_their_quality_objects(page: Page,
-                                                                       judged: tuple) -> None:  # fmt: skip
+def test_the_matrix_shows_the_bad_runs_and_opens_their_quality_objects(
+    page: Page, judged: tuple
+) -> None:
     runs = judged[1]
     bad = {runs[i].number for i, (_, q) in ZDC_ISSUES.items() if i < len(runs) and q == "Bad"}
     p = page.open(f"/ui/matrix?period={PERIOD}&pass={PASS}")
@@ -296,15 +341,22 @@ def test_a_trend_tree_is_drawn_with_its_configs_varexp(
     from tests.ui.conftest import Served
 
     runs = np.array([550000, 550001, 550002], dtype=np.int64)
-    data = write_tree({
-        "meta": {"runNumber": runs, "runNumberStr": np.array([str(r) for r in runs])},
-        "time": np.array([1714521600, 1714531600, 1714541600], dtype=np.uint32),
-        "vertex_X": {"mean": np.array([0.1, 0.2, 0.15]), "stddev": np.array([1.0, 1.1, 0.9])},
-    }, name="BeamSpotTrending")  # fmt: skip
+    data = write_tree(
+        {
+            "meta": {"runNumber": runs, "runNumberStr": np.array([str(r) for r in runs])},
+            "time": np.array([1714521600, 1714531600, 1714541600], dtype=np.uint32),
+            "vertex_X": {"mean": np.array([0.1, 0.2, 0.15]), "stddev": np.array([1.0, 1.1, 0.9])},
+        },
+        name="BeamSpotTrending",
+    )
     repo = LocalRepository(tmp_path / "qcdb")
-    repo.store("qc_async/TST/MO/BeamSpotTrending/BeamSpotTrending", data, valid_from=1,
-               metadata={"ObjectType": "TTree", "qc_task_name": "BeamSpotTrending"},
-               content_type="application/root")  # fmt: skip
+    repo.store(
+        "qc_async/TST/MO/BeamSpotTrending/BeamSpotTrending",
+        data,
+        valid_from=1,
+        metadata={"ObjectType": "TTree", "qc_task_name": "BeamSpotTrending"},
+        content_type="application/root",
+    )
     served = Served(create_ui_app(repo))
     page = Page(chromium_browser, served.url)
     try:
@@ -323,8 +375,9 @@ def test_a_trend_tree_is_drawn_with_its_configs_varexp(
         repo.close()
 
 
-def test_draw_options_and_display_hints_from_metadata(chromium_browser: Any, tmp_path: Any,
-                                                      judged: tuple) -> None:  # fmt: skip
+def test_draw_options_and_display_hints_from_metadata(
+    chromium_browser: Any, tmp_path: Any, judged: tuple
+) -> None:
     from qcflow.qcdb.local import LocalRepository
     from qcflow.ui.app import create_ui_app
     from tests.ui.conftest import Served
@@ -334,8 +387,13 @@ def test_draw_options_and_display_hints_from_metadata(chromium_browser: Any, tmp
     source.close()
     repo = LocalRepository(tmp_path / "qcdb")
     for name, meta in (("plain", {}), ("logy", {"drawOptions": "hist", "displayHints": "logy"})):
-        repo.store(f"qc/TST/MO/T/{name}", data, valid_from=1, content_type="application/root",
-                   metadata={"ObjectType": "TH1F", **meta})  # fmt: skip
+        repo.store(
+            f"qc/TST/MO/T/{name}",
+            data,
+            valid_from=1,
+            content_type="application/root",
+            metadata={"ObjectType": "TH1F", **meta},
+        )
     served = Served(create_ui_app(repo))
     page = Page(chromium_browser, served.url)
     log_scale = "() => document.querySelector('#drawing .draw').painter.getFramePainter().logy"

@@ -45,8 +45,12 @@ def test_qcflow_ui_prints_its_url_serves_the_page_and_stops_on_ctrl_c(
 ) -> None:
     LocalRepository(tmp_path / "qcdb").close()
     port = free_port()
-    proc = subprocess.Popen([*qcflow_cmd, "ui", "--qcdb", str(tmp_path / "qcdb"), "--port",
-                             str(port)], stderr=subprocess.PIPE, text=True, env=subprocess_env)  # fmt: skip
+    proc = subprocess.Popen(
+        [*qcflow_cmd, "ui", "--qcdb", str(tmp_path / "qcdb"), "--port", str(port)],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=subprocess_env,
+    )
     try:
         url = _wait_for_url(proc)
         assert url == f"http://127.0.0.1:{port}/ui/"
@@ -61,15 +65,29 @@ def test_qcflow_ui_prints_its_url_serves_the_page_and_stops_on_ctrl_c(
     assert "Traceback" not in (proc.stderr.read() if proc.stderr else "")
 
 
-def test_qcdb_serve_ui_serves_both(tmp_path: Path, qcflow_cmd: list[str],
-                                   subprocess_env: dict[str, str]) -> None:  # fmt: skip
+def test_qcdb_serve_ui_serves_both(
+    tmp_path: Path, qcflow_cmd: list[str], subprocess_env: dict[str, str]
+) -> None:
     repo = LocalRepository(tmp_path / "qcdb")
     repo.store("qc/TST/MO/Task/h1", b"x", valid_from=1, valid_until=10)
     repo.close()
     port = free_port()
-    proc = subprocess.Popen([*qcflow_cmd, "qcdb", "serve", "--root", str(tmp_path / "qcdb"),
-                             "--port", str(port), "--ui", "--read-only"],
-                            stderr=subprocess.PIPE, text=True, env=subprocess_env)  # fmt: skip
+    proc = subprocess.Popen(
+        [
+            *qcflow_cmd,
+            "qcdb",
+            "serve",
+            "--root",
+            str(tmp_path / "qcdb"),
+            "--port",
+            str(port),
+            "--ui",
+            "--read-only",
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=subprocess_env,
+    )
     try:
         assert proc.stderr is not None
         assert "serving" in proc.stderr.readline()

@@ -7,7 +7,7 @@ import itertools
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qcflow.workflow import Graph, Resources, Task
+from qcflow.workflow import Graph, Resources, WorkflowTask
 
 
 def diamond() -> Graph:
@@ -18,7 +18,14 @@ def diamond() -> Graph:
       |
       d
     """
-    return Graph([Task("a"), Task("b"), Task("c", needs=["a", "b"]), Task("d", needs=["c"])])
+    return Graph(
+        [
+            WorkflowTask("a"),
+            WorkflowTask("b"),
+            WorkflowTask("c", needs=["a", "b"]),
+            WorkflowTask("d", needs=["c"]),
+        ]
+    )
 
 
 def test_docstring_example() -> None:
@@ -32,30 +39,43 @@ def test_docstring_example() -> None:
 
 
 def test_critical_path_uses_walltime() -> None:
-    slow = Task("b", resources=Resources(walltime=100.0))
-    g = Graph([Task("a"), slow, Task("c", needs=["a", "b"]), Task("d", needs=["c"])])
+    slow = WorkflowTask("b", resources=Resources(walltime=100.0))
+    g = Graph(
+        [
+            WorkflowTask("a"),
+            slow,
+            WorkflowTask("c", needs=["a", "b"]),
+            WorkflowTask("d", needs=["c"]),
+        ]
+    )
     assert [g.names[i] for i in g.critical_path()] == ["b", "c", "d"]
     assert g.bottom_levels() == [3.0, 102.0, 2.0, 1.0]
 
 
 def test_duplicates_and_dangling_are_tolerated() -> None:
-    g = Graph([Task("a"), Task("a", needs=["zz"]), Task("b", needs=["a", "a", "ghost"])])
+    g = Graph(
+        [
+            WorkflowTask("a"),
+            WorkflowTask("a", needs=["zz"]),
+            WorkflowTask("b", needs=["a", "a", "ghost"]),
+        ]
+    )
     assert g.index["a"] == 0
     assert g.dangling == [(1, "zz"), (2, "ghost")]
     assert g.needs[2] == [0]
 
 
 def test_cycle_nodes_are_left_out_of_the_order() -> None:
-    g = Graph([Task("a", needs=["b"]), Task("b", needs=["a"]), Task("c")])
+    g = Graph([WorkflowTask("a", needs=["b"]), WorkflowTask("b", needs=["a"]), WorkflowTask("c")])
     assert g.named(g.topological_order()) == ["c"]
     assert [[g.names[i] for i in c] for c in g.cycles()] == [["a", "b", "a"]]
 
 
 @st.composite
-def dags(draw: st.DrawFn) -> list[Task]:
+def dags(draw: st.DrawFn) -> list[WorkflowTask]:
     n = draw(st.integers(1, 25))
     return [
-        Task(
+        WorkflowTask(
             f"t{i}",
             needs=[f"t{j}" for j in draw(st.sets(st.integers(0, i - 1), max_size=3))] if i else [],
         )
@@ -63,7 +83,7 @@ def dags(draw: st.DrawFn) -> list[Task]:
     ]
 
 
-def brute_descendants(tasks: list[Task], name: str) -> set[str]:
+def brute_descendants(tasks: list[WorkflowTask], name: str) -> set[str]:
     found: set[str] = set()
     frontier = {name}
     while frontier:
@@ -73,7 +93,7 @@ def brute_descendants(tasks: list[Task], name: str) -> set[str]:
 
 
 @given(dags(), st.randoms())
-def test_queries_agree_with_brute_force(tasks: list[Task], rnd: object) -> None:
+def test_queries_agree_with_brute_force(tasks: list[WorkflowTask], rnd: object) -> None:
     shuffled = list(tasks)
     rnd.shuffle(shuffled)  # type: ignore[attr-defined]
     g = Graph(shuffled)
@@ -98,7 +118,7 @@ def test_fifty_thousand_tasks_layered() -> None:
     for layer in range(layers):
         for k in range(width):
             needs = [f"{layer - 1}_{(k + d) % width}" for d in (0, 1)] if layer else []
-            tasks.append(Task(f"{layer}_{k}", needs=needs))
+            tasks.append(WorkflowTask(f"{layer}_{k}", needs=needs))
     g = Graph(tasks)
     assert len(g.topological_order()) == 50_000
     assert g.cycles() == []

@@ -9,11 +9,13 @@ from pathlib import Path
 import pytest
 
 from qcflow.errors import InvalidInput
-from qcflow.workflow import Task, Workflow
+from qcflow.workflow import Workflow, WorkflowTask
 
 
 def test_write_appends_json_and_reads_back(tmp_path: Path) -> None:
-    wf = Workflow([Task("a", "echo a"), Task("b", "echo b", needs=["a"])], meta={"k": "v"})
+    wf = Workflow(
+        [WorkflowTask("a", "echo a"), WorkflowTask("b", "echo b", needs=["a"])], meta={"k": "v"}
+    )
     written = wf.write(tmp_path / "wf")
     assert written == tmp_path / "wf.json"
     back = Workflow.read(written)
@@ -54,14 +56,14 @@ def test_destination_that_is_a_directory_leaves_nothing(tmp_path: Path) -> None:
     target = tmp_path / "wf.json"
     target.mkdir()
     with pytest.raises(InvalidInput, match="cannot write"):
-        Workflow([Task("a", "true")]).write(target)
+        Workflow([WorkflowTask("a", "true")]).write(target)
     assert [p.name for p in tmp_path.iterdir()] == ["wf.json"]
     assert target.is_dir()
 
 
 def test_unwritable_destination_missing_directory(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput, match="cannot write"):
-        Workflow([Task("a", "true")]).write(tmp_path / "no" / "such" / "dir" / "wf.json")
+        Workflow([WorkflowTask("a", "true")]).write(tmp_path / "no" / "such" / "dir" / "wf.json")
     assert not (tmp_path / "no").exists()
 
 
@@ -74,7 +76,7 @@ def test_a_failed_write_keeps_the_old_file(tmp_path: Path, monkeypatch: pytest.M
 
     monkeypatch.setattr(os, "fsync", boom)
     with pytest.raises(InvalidInput, match="No space left"):
-        Workflow([Task("a", "true")]).write(target)
+        Workflow([WorkflowTask("a", "true")]).write(target)
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["wf.json"]
 

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from qcflow.cli import main
-from qcflow.workflow import Task, Workflow, validate
+from qcflow.workflow import Workflow, WorkflowTask, validate
 from tests.runner.conftest import task, write_workflow
 
 BAD = ["a\0b", "\ud800", "x\udfff"]
@@ -27,7 +27,7 @@ def _errors(workflow: Workflow) -> list[str]:
 @pytest.mark.parametrize("key", ["name", "cmd", "cwd"])
 def test_a_field_that_cannot_reach_the_os_is_an_error(key: str, text: str) -> None:
     fields = {"name": "a", "cmd": "true", "cwd": "./", key: text}
-    errors = _errors(Workflow([Task(**fields)]))
+    errors = _errors(Workflow([WorkflowTask(**fields)]))
     assert len(errors) == 1, errors
     assert f"(stages[0].{key})" in errors[0]
 
@@ -46,7 +46,7 @@ def test_env_entries_are_checked_in_tasks_and_the_global_init(
     env: dict[str, str], where: str
 ) -> None:
     for name in ("a", "__global_init_task__"):
-        errors = _errors(Workflow([Task(name, "true", env=env)]))
+        errors = _errors(Workflow([WorkflowTask(name, "true", env=env)]))
         assert errors, (name, env)
         assert all(f"({'stages[0].'}{where})" in e for e in errors), errors
 
@@ -54,7 +54,7 @@ def test_env_entries_are_checked_in_tasks_and_the_global_init(
 @given(st.text(max_size=20))
 def test_every_encodable_nul_free_string_is_accepted(text: str) -> None:
     ok = "\0" not in text and not any(0xD800 <= ord(c) <= 0xDFFF for c in text)
-    workflow = Workflow([Task("a", f"echo {text}", cwd=f"d{text}".replace("/", "_"))])
+    workflow = Workflow([WorkflowTask("a", f"echo {text}", cwd=f"d{text}".replace("/", "_"))])
     assert (not _errors(workflow)) == ok
 
 

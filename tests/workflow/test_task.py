@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qcflow.workflow import Task, Workflow
+from qcflow.workflow import Workflow, WorkflowTask
 
 DATA = Path(__file__).parent / "data"
 
@@ -50,7 +50,7 @@ def test_round_trip_keeps_string_numbers_and_key_order() -> None:
         "timeframe": -1,
         "zzz": {"k": 1},
     }
-    task, problems = Task.from_dict(raw)
+    task, problems = WorkflowTask.from_dict(raw)
     assert problems == [problems[0]]
     assert "unknown task key 'zzz'" in str(problems[0])
     out = task.to_dict()
@@ -60,7 +60,9 @@ def test_round_trip_keeps_string_numbers_and_key_order() -> None:
 
 
 def test_changed_values_are_written_anew() -> None:
-    task, _ = Task.from_dict({"name": "a", "cmd": "true", "resources": {"mem": "2000", "cpu": 1}})
+    task, _ = WorkflowTask.from_dict(
+        {"name": "a", "cmd": "true", "resources": {"mem": "2000", "cpu": 1}}
+    )
     task.resources.mem = 3000.0
     task.cmd = "false"
     task.semaphore = "s"
@@ -82,7 +84,7 @@ def test_every_bad_value_is_reported_with_its_place() -> None:
         "retry_count": -1,
         "semaphore": 7,
     }
-    task, problems = Task.from_dict(raw, "stages[4]")
+    task, problems = WorkflowTask.from_dict(raw, "stages[4]")
     text = "\n".join(str(p) for p in problems)
     for where in (
         "stages[4].cmd",
@@ -105,7 +107,7 @@ def test_every_bad_value_is_reported_with_its_place() -> None:
 
 
 def test_missing_name_and_cmd_are_errors() -> None:
-    _, problems = Task.from_dict({"needs": []}, "stages[0]")
+    _, problems = WorkflowTask.from_dict({"needs": []}, "stages[0]")
     assert {p.where for p in problems if p.is_error} == {"stages[0].name", "stages[0].cmd"}
 
 
@@ -118,7 +120,7 @@ def test_numeric_resources_parse_as_o2dpg_writes_them(
     cpu: float, mem: int | str, as_string: bool
 ) -> None:
     raw_cpu = str(cpu) if as_string else cpu
-    task, problems = Task.from_dict(
+    task, problems = WorkflowTask.from_dict(
         {"name": "t", "cmd": "c", "resources": {"cpu": raw_cpu, "mem": mem}}
     )
     assert problems == []

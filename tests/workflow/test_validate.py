@@ -7,15 +7,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qcflow.errors import WorkflowInvalid
-from qcflow.workflow import Task, Workflow, validate
+from qcflow.workflow import Workflow, WorkflowTask, validate
 
 
-def wf(*tasks: Task) -> Workflow:
+def wf(*tasks: WorkflowTask) -> Workflow:
     return Workflow(list(tasks))
 
 
 def test_valid_workflow_has_no_problem() -> None:
-    report = validate(wf(Task("a", "true"), Task("b", "true", needs=["a"])))
+    report = validate(wf(WorkflowTask("a", "true"), WorkflowTask("b", "true", needs=["a"])))
     assert report.ok
     assert report.problems == []
 
@@ -57,14 +57,18 @@ def test_all_problems_at_once() -> None:
 
 
 def test_dangling_needs_can_be_tolerated() -> None:
-    report = validate(wf(Task("a", "x", needs=["later"])), allow_dangling=True)
+    report = validate(wf(WorkflowTask("a", "x", needs=["later"])), allow_dangling=True)
     assert report.ok
     assert "might be added later" in str(report.warnings[0])
 
 
 def test_self_need_and_two_node_cycle() -> None:
     report = validate(
-        wf(Task("a", "x", needs=["a"]), Task("b", "x", needs=["c"]), Task("c", "x", needs=["b"]))
+        wf(
+            WorkflowTask("a", "x", needs=["a"]),
+            WorkflowTask("b", "x", needs=["c"]),
+            WorkflowTask("c", "x", needs=["b"]),
+        )
     )
     messages = sorted(str(p) for p in report.errors)
     assert messages == [
@@ -85,34 +89,34 @@ def test_global_init_rules() -> None:
 
 
 def test_slash_in_name_is_an_error() -> None:
-    assert "cannot contain '/'" in str(validate(wf(Task("a/b", "x"))).errors[0])
+    assert "cannot contain '/'" in str(validate(wf(WorkflowTask("a/b", "x"))).errors[0])
 
 
 @st.composite
-def dags(draw: st.DrawFn) -> list[Task]:
+def dags(draw: st.DrawFn) -> list[WorkflowTask]:
     n = draw(st.integers(1, 30))
     tasks = []
     for i in range(n):
         needs = draw(st.sets(st.integers(0, i - 1), max_size=3)) if i else set()
-        tasks.append(Task(f"t{i}", "true", needs=[f"t{j}" for j in sorted(needs)]))
+        tasks.append(WorkflowTask(f"t{i}", "true", needs=[f"t{j}" for j in sorted(needs)]))
     return draw(st.permutations(tasks))
 
 
 @given(dags())
-def test_random_dags_are_valid(tasks: list[Task]) -> None:
+def test_random_dags_are_valid(tasks: list[WorkflowTask]) -> None:
     assert validate(Workflow(list(tasks))).ok
 
 
 @settings(max_examples=50)
 @given(dags(), st.data())
 def test_an_added_back_edge_is_always_reported_as_a_cycle(
-    tasks: list[Task], data: st.DataObject
+    tasks: list[WorkflowTask], data: st.DataObject
 ) -> None:
     order = sorted(tasks, key=lambda t: int(t.name[1:]))
     late = data.draw(st.integers(0, len(order) - 1))
     early = data.draw(st.integers(0, late))
     # make `early` need `late`: with a chain from late back to early that closes a cycle
-    chain_tasks = [Task(t.name, t.cmd, list(t.needs)) for t in order]
+    chain_tasks = [WorkflowTask(t.name, t.cmd, list(t.needs)) for t in order]
     for i in range(early + 1, late + 1):
         chain_tasks[i].needs.append(chain_tasks[i - 1].name)
     chain_tasks[early].needs.append(chain_tasks[late].name)

@@ -40,8 +40,12 @@ def _plain(kind: str, runner: Any, trigger: Any) -> None:
 def _rich() -> Iterator[Handler]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn())  # fmt: skip
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
     bars: dict[str, Any] = {}
     with Progress(*columns, transient=False) as progress:
 

@@ -49,6 +49,12 @@ def register(subparsers: Any) -> None:
 def _demo(args: argparse.Namespace) -> int:
     from qcflow.demo.run import run_demo
 
-    run_demo(args.workdir, period=args.periodName, pass_name=args.passName, seed=args.seed,
-             runs=args.runs, say=lambda line: print(f"qcflow demo: {line}"))  # fmt: skip
+    run_demo(
+        args.workdir,
+        period=args.periodName,
+        pass_name=args.passName,
+        seed=args.seed,
+        runs=args.runs,
+        say=lambda line: print(f"qcflow demo: {line}"),
+    )
     return 0

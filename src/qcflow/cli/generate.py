@@ -134,11 +134,17 @@ def _next_steps(path: str, engine: str) -> list[str]:
     import shutil
 
     missing = [
-        *(["o2-qc in PATH (O2 and QualityControl, e.g. alienv enter O2PDPSuite)"]
-          if shutil.which("o2-qc") is None else []),
-        *(["$O2DPG_ROOT (the configs are json://${O2DPG_ROOT}/...)"]
-          if not os.environ.get("O2DPG_ROOT") else []),
-    ]  # fmt: skip
+        *(
+            ["o2-qc in PATH (O2 and QualityControl, e.g. alienv enter O2PDPSuite)"]
+            if shutil.which("o2-qc") is None
+            else []
+        ),
+        *(
+            ["$O2DPG_ROOT (the configs are json://${O2DPG_ROOT}/...)"]
+            if not os.environ.get("O2DPG_ROOT")
+            else []
+        ),
+    ]
     if not missing:
         return [f"next: qcflow run -f {path}   (its tasks run o2-qc)"]
     return [

@@ -30,8 +30,13 @@ examples:
   qcflow qcdb serve --root ./qcdb --port 8080
   qcflow qcdb ls qc/TST --qcdb localhost:8080
 """
-_CONTENT_TYPES = {".root": "application/root", ".json": "application/json", ".png": "image/png",
-                  ".svg": "image/svg+xml", ".txt": "text/plain"}  # fmt: skip
+_CONTENT_TYPES = {
+    ".root": "application/root",
+    ".json": "application/json",
+    ".png": "image/png",
+    ".svg": "image/svg+xml",
+    ".txt": "text/plain",
+}
 
 
 def register(subparsers: Any) -> None:
@@ -55,24 +60,36 @@ def _common(parser: argparse.ArgumentParser, *, filters: bool = True) -> None:
     parser.add_argument("--qcdb", default=None, metavar="URL", help=_QCDB_HELP)
     if filters:
         parser.add_argument(
-            "-m", "--metadata", action="append", default=[], metavar="KEY=VALUE",
+            "-m",
+            "--metadata",
+            action="append",
+            default=[],
+            metavar="KEY=VALUE",
             help="metadata filter (repeatable), e.g. -m RunNumber=523897",
-        )  # fmt: skip
+        )
         parser.add_argument("--at", metavar="TIME", help="timestamp: ms since epoch or ISO date")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 
 def _register_listings(sub: Any) -> None:
-    ls = add_command(sub, "ls", help="newest version of each object under a folder",
-                     description="List the newest version of every object under PATH (a folder "
-                     "or a pattern: '.*' regex prefix, '%%' LIKE).\n\n"
-                     "example:\n  qcflow qcdb ls qc/TST/MO -m PassName=apass1")  # fmt: skip
+    ls = add_command(
+        sub,
+        "ls",
+        help="newest version of each object under a folder",
+        description="List the newest version of every object under PATH (a folder "
+        "or a pattern: '.*' regex prefix, '%%' LIKE).\n\n"
+        "example:\n  qcflow qcdb ls qc/TST/MO -m PassName=apass1",
+    )
     ls.add_argument("path", nargs="?", default="", help="folder or pattern (default: everything)")
     _common(ls)
     ls.set_defaults(handler=_ls)
-    browse = add_command(sub, "browse", help="every version of an object or pattern",
-                         description="List every version of PATH (or pattern), newest first.\n\n"
-                         "example:\n  qcflow qcdb browse qc/TST/MO/Task/h1 --limit 10")  # fmt: skip
+    browse = add_command(
+        sub,
+        "browse",
+        help="every version of an object or pattern",
+        description="List every version of PATH (or pattern), newest first.\n\n"
+        "example:\n  qcflow qcdb browse qc/TST/MO/Task/h1 --limit 10",
+    )
     browse.add_argument("path", help="object path or pattern")
     browse.add_argument("--limit", type=int, default=None, help="at most N versions")
     _common(browse)
@@ -80,12 +97,16 @@ def _register_listings(sub: Any) -> None:
 
 
 def _register_get(sub: Any) -> None:
-    get = add_command(sub, "get", help="fetch the object valid at a time",
-                      description="Fetch the object valid at --at (default now) whose metadata "
-                      "match every -m filter; the most recently created match wins. With -m "
-                      "and no --at: the most recently created match, whenever it is valid.\n\n"
-                      "examples:\n  qcflow qcdb get qc/TST/MO/Task/h1 -o h1.root\n"
-                      "  qcflow qcdb get qc/TST/MO/Task/h1 --info --json")  # fmt: skip
+    get = add_command(
+        sub,
+        "get",
+        help="fetch the object valid at a time",
+        description="Fetch the object valid at --at (default now) whose metadata "
+        "match every -m filter; the most recently created match wins. With -m "
+        "and no --at: the most recently created match, whenever it is valid.\n\n"
+        "examples:\n  qcflow qcdb get qc/TST/MO/Task/h1 -o h1.root\n"
+        "  qcflow qcdb get qc/TST/MO/Task/h1 --info --json",
+    )
     get.add_argument("path", help="object path")
     get.add_argument("--id", default=None, help="the object's UUID")
     get.add_argument("-o", "--output", default=None, help="write the content to this file")
@@ -96,17 +117,27 @@ def _register_get(sub: Any) -> None:
 
 
 def _register_put(sub: Any) -> None:
-    put = add_command(sub, "put", help="store a file as a new version",
-                      description="Store FILE under PATH valid in [--valid-from, --valid-until) "
-                      "(unset start = now, unset end = start + 10 years).\n\n"
-                      "example:\n  qcflow qcdb put qc/TST/MO/Task/h1 h1.root "
-                      "--valid-from 1700000000000 -m RunNumber=523897")  # fmt: skip
+    put = add_command(
+        sub,
+        "put",
+        help="store a file as a new version",
+        description="Store FILE under PATH valid in [--valid-from, --valid-until) "
+        "(unset start = now, unset end = start + 10 years).\n\n"
+        "example:\n  qcflow qcdb put qc/TST/MO/Task/h1 h1.root "
+        "--valid-from 1700000000000 -m RunNumber=523897",
+    )
     put.add_argument("path", help="object path")
     put.add_argument("file", help="the file to store")
     put.add_argument("--valid-from", default=None, metavar="TIME", help="start of validity")
     put.add_argument("--valid-until", default=None, metavar="TIME", help="end of validity")
-    put.add_argument("-m", "--metadata", action="append", default=[], metavar="KEY=VALUE",
-                     help="metadata (repeatable)")  # fmt: skip
+    put.add_argument(
+        "-m",
+        "--metadata",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="metadata (repeatable)",
+    )
     put.add_argument("--content-type", default=None, help="default: from the file extension")
     put.add_argument("--qcdb", default=None, metavar="URL", help=_QCDB_HELP)
     put.add_argument("--json", action="store_true", help="print the stored object as JSON")
@@ -114,16 +145,24 @@ def _register_put(sub: Any) -> None:
 
 
 def _register_removals(sub: Any) -> None:
-    rm = add_command(sub, "rm", help="delete the object valid at a time",
-                     description="Delete the one object a get would return.\n\n"
-                     "example:\n  qcflow qcdb rm qc/TST/MO/Task/h1 --at 1700000000001")  # fmt: skip
+    rm = add_command(
+        sub,
+        "rm",
+        help="delete the object valid at a time",
+        description="Delete the one object a get would return.\n\n"
+        "example:\n  qcflow qcdb rm qc/TST/MO/Task/h1 --at 1700000000001",
+    )
     rm.add_argument("path", help="object path")
     rm.add_argument("--id", default=None, help="the object's UUID")
     _common(rm)
     rm.set_defaults(handler=_rm)
-    truncate = add_command(sub, "truncate", help="delete every version under a pattern",
-                           description="Delete every version of every object matching PATTERN.\n\n"
-                           "example:\n  qcflow qcdb truncate 'qc/TST/.*' --yes")  # fmt: skip
+    truncate = add_command(
+        sub,
+        "truncate",
+        help="delete every version under a pattern",
+        description="Delete every version of every object matching PATTERN.\n\n"
+        "example:\n  qcflow qcdb truncate 'qc/TST/.*' --yes",
+    )
     truncate.add_argument("pattern", help="object path or pattern")
     truncate.add_argument("--yes", action="store_true", help="really delete")
     _common(truncate, filters=False)
@@ -131,44 +170,72 @@ def _register_removals(sub: Any) -> None:
 
 
 def _register_serve(sub: Any) -> None:
-    serve = add_command(sub, "serve", help="serve a QCDB over the CCDB REST API",
-                        description="Serve a QCDB over the CCDB REST API (real CCDB clients work "
-                        "against it). Binds 127.0.0.1 unless --host says otherwise; set a token "
-                        "(--token or $QCFLOW_QCDB_TOKEN) before exposing it.\n\n"
-                        "examples:\n  qcflow qcdb serve --root ./qcdb --port 8080\n"
-                        "  qcflow qcdb serve --root /data/qcdb --host 0.0.0.0 --workers 2 "
-                        "--read-only\n"
-                        "  qcflow qcdb serve --index postgresql://qcdb@dbhost/qcdb "
-                        "--objects /shared/qcdb --workers 4")  # fmt: skip
-    serve.add_argument("--root", "--qcdb", dest="qcdb", default=None, metavar="DIR",
-                       help="the store to serve (default: $QCFLOW_QCDB or ./qcdb)")  # fmt: skip
-    serve.add_argument("--index", default=None, metavar="URL",
-                       help="keep the index in PostgreSQL (postgresql://user@host/db); with "
-                       "--objects, the content directory every server shares")  # fmt: skip
+    serve = add_command(
+        sub,
+        "serve",
+        help="serve a QCDB over the CCDB REST API",
+        description="Serve a QCDB over the CCDB REST API (real CCDB clients work "
+        "against it). Binds 127.0.0.1 unless --host says otherwise; set a token "
+        "(--token or $QCFLOW_QCDB_TOKEN) before exposing it.\n\n"
+        "examples:\n  qcflow qcdb serve --root ./qcdb --port 8080\n"
+        "  qcflow qcdb serve --root /data/qcdb --host 0.0.0.0 --workers 2 "
+        "--read-only\n"
+        "  qcflow qcdb serve --index postgresql://qcdb@dbhost/qcdb "
+        "--objects /shared/qcdb --workers 4",
+    )
+    serve.add_argument(
+        "--root",
+        "--qcdb",
+        dest="qcdb",
+        default=None,
+        metavar="DIR",
+        help="the store to serve (default: $QCFLOW_QCDB or ./qcdb)",
+    )
+    serve.add_argument(
+        "--index",
+        default=None,
+        metavar="URL",
+        help="keep the index in PostgreSQL (postgresql://user@host/db); with "
+        "--objects, the content directory every server shares",
+    )
     serve.add_argument(
         "--objects",
         default=None,
         metavar="DIR",
         help="content directory of a PostgreSQL-indexed store (with --index)",
     )
-    serve.add_argument("--host", default="127.0.0.1",
-                       help="address to listen on (default 127.0.0.1: this machine only; "
-                       "0.0.0.0 or :: listens on every interface, set --token or --read-only "
-                       "first)")  # fmt: skip
-    serve.add_argument("--port", type=int, default=8080,
-                       help="TCP port to listen on, 1-65535 (default 8080); clients then use "
-                       "--qcdb HOST:PORT")  # fmt: skip
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1: this machine only; "
+        "0.0.0.0 or :: listens on every interface, set --token or --read-only "
+        "first)",
+    )
+    serve.add_argument(
+        "--port",
+        type=int,
+        default=8080,
+        help="TCP port to listen on, 1-65535 (default 8080); clients then use --qcdb HOST:PORT",
+    )
     serve.add_argument("--workers", type=int, default=1, help="worker processes")
     serve.add_argument("--read-only", action="store_true", help="refuse every write")
-    serve.add_argument("--token", default=os.environ.get("QCFLOW_QCDB_TOKEN"),
-                       help="writes need 'Authorization: Bearer TOKEN'")  # fmt: skip
+    serve.add_argument(
+        "--token",
+        default=os.environ.get("QCFLOW_QCDB_TOKEN"),
+        help="writes need 'Authorization: Bearer TOKEN'",
+    )
     serve.add_argument("--max-body-mb", type=float, default=256.0, help="request body limit")
     serve.add_argument("--redirect", action="store_true", help="answer GET with 303 to /download")
     serve.add_argument("--access-log", action="store_true", help="log every request")
-    serve.add_argument("--ui", action="store_true",
-                       help="also serve the web UI under /ui/ (qcflow ui; docs/ui.md)")  # fmt: skip
-    serve.add_argument("--cache-mb", type=float, default=64.0,
-                       help="replay cache for object GETs with a timestamp (0: off)")  # fmt: skip
+    serve.add_argument(
+        "--ui", action="store_true", help="also serve the web UI under /ui/ (qcflow ui; docs/ui.md)"
+    )
+    serve.add_argument(
+        "--cache-mb",
+        type=float,
+        default=64.0,
+        help="replay cache for object GETs with a timestamp (0: off)",
+    )
     serve.set_defaults(handler=_serve)
 
 
@@ -224,10 +291,16 @@ def _print_infos(infos: list[Any], *, as_json: bool, title: str) -> None:
         print(json.dumps([to_listing_entry(i) for i in infos], indent=2))
         return
     rows = [
-        (info.path, iso_time(info.valid_from), iso_time(info.valid_until), iso_time(info.created),
-         str(info.size), ",".join(f"{k}={v}" for k, v in sorted(info.metadata.items())))
+        (
+            info.path,
+            iso_time(info.valid_from),
+            iso_time(info.valid_until),
+            iso_time(info.created),
+            str(info.size),
+            ",".join(f"{k}={v}" for k, v in sorted(info.metadata.items())),
+        )
         for info in infos
-    ]  # fmt: skip
+    ]
     if not sys.stdout.isatty():  # for grep, cut and awk: nothing wrapped, no frame
         print(title, file=sys.stderr)
         for row in rows:
@@ -242,8 +315,9 @@ def _print_infos(infos: list[Any], *, as_json: bool, title: str) -> None:
         console.print(title, style="italic", highlight=False)
         for path, start, end, created, size, meta in rows:
             console.print(path, highlight=False, soft_wrap=True)  # whole, for copying
-            console.print(f"    valid [{start}, {end}) UTC, created {created}, {size} bytes",
-                          highlight=False)  # fmt: skip
+            console.print(
+                f"    valid [{start}, {end}) UTC, created {created}, {size} bytes", highlight=False
+            )
             console.print(f"    {meta.replace(',', ', ')}", highlight=False)
         return
     table = Table(title=title, title_justify="left")
@@ -265,8 +339,9 @@ def _ls(args: argparse.Namespace) -> int:
     path = args.path.strip("/")
     pattern = path if is_pattern(path) else (f"{path}(/.*)?$" if path else ".*")
     with _open(args) as repo:
-        infos = repo.latest(pattern, parse_metadata(args.metadata),
-                            timestamp=parse_time(args.at, option="--at"))  # fmt: skip
+        infos = repo.latest(
+            pattern, parse_metadata(args.metadata), timestamp=parse_time(args.at, option="--at")
+        )
     _print_infos(infos, as_json=args.json, title=f"{len(infos)} object(s) under {path or '/'}")
     return 0
 
@@ -342,10 +417,15 @@ def _put(args: argparse.Namespace) -> int:
 
         metadata.setdefault(OBJECT_TYPE, object_class(data) or "TObject")
     with _open(args, create=True) as repo:
-        info = repo.store(args.path, data, metadata=metadata, content_type=content_type,
-                          valid_from=parse_time(args.valid_from, option="--valid-from"),
-                          valid_until=parse_time(args.valid_until, option="--valid-until"),
-                          file_name=file.name)  # fmt: skip
+        info = repo.store(
+            args.path,
+            data,
+            metadata=metadata,
+            content_type=content_type,
+            valid_from=parse_time(args.valid_from, option="--valid-from"),
+            valid_until=parse_time(args.valid_until, option="--valid-until"),
+            file_name=file.name,
+        )
     _print_infos([info], as_json=args.json, title=f"stored {info.path} {info.id}")
     return 0
 
@@ -433,17 +513,26 @@ def _serve(args: argparse.Namespace) -> int:
     # A bad store fails here, before "serving ..."; a read-only server never creates one.
     open_repository(qcdb, create=not args.read_only).close()
     _check_can_listen(args.host, args.port)
-    config = ServeConfig(qcdb=qcdb, host=args.host, port=args.port, workers=args.workers,
-                         read_only=args.read_only, token=args.token,
-                         max_body=int(args.max_body_mb * 1024 * 1024), redirect=args.redirect,
-                         access_log=args.access_log,
-                         cache_bytes=int(args.cache_mb * 1024 * 1024))  # fmt: skip
+    config = ServeConfig(
+        qcdb=qcdb,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        read_only=args.read_only,
+        token=args.token,
+        max_body=int(args.max_body_mb * 1024 * 1024),
+        redirect=args.redirect,
+        access_log=args.access_log,
+        cache_bytes=int(args.cache_mb * 1024 * 1024),
+    )
     if args.ui:
         from qcflow.ui.serve import UI_FACTORY
 
         config = dataclasses.replace(config, factory=UI_FACTORY)
     mode = "read-only" if args.read_only else ("token-protected writes" if args.token else "open")
-    print(f"serving {redact(qcdb)} on http://{args.host}:{args.port} ({mode}); Ctrl-C stops",
-          file=sys.stderr)  # fmt: skip
+    print(
+        f"serving {redact(qcdb)} on http://{args.host}:{args.port} ({mode}); Ctrl-C stops",
+        file=sys.stderr,
+    )
     serve(config)
     return 0

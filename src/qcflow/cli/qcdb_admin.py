@@ -16,33 +16,50 @@ _STORE_HELP = "a store: a directory, file: URL or postgresql://...?objects=DIR"
 
 
 def register(sub: Any) -> None:
-    migrate = add_command(sub, "migrate", help="create or upgrade a PostgreSQL QCDB index",
-                          description="Create the QCDB schema in a PostgreSQL database, or "
-                          "upgrade it to this qcflow's version (safe while servers run).\n\n"
-                          "example:\n  qcflow qcdb migrate "
-                          "postgresql://qcdb@dbhost/qcdb")  # fmt: skip
+    migrate = add_command(
+        sub,
+        "migrate",
+        help="create or upgrade a PostgreSQL QCDB index",
+        description="Create the QCDB schema in a PostgreSQL database, or "
+        "upgrade it to this qcflow's version (safe while servers run).\n\n"
+        "example:\n  qcflow qcdb migrate "
+        "postgresql://qcdb@dbhost/qcdb",
+    )
     migrate.add_argument("index", help="postgresql://user@host[:port]/dbname (objects= ignored)")
     migrate.set_defaults(handler=_migrate)
-    check = add_command(sub, "check", help="compare a store's index with its content files",
-                        description="Report versions whose content is missing or corrupt and "
-                        "content files no version names (orphans, left by a crash); --repair "
-                        "removes the orphans. Exit code 1 when content is missing or corrupt.\n\n"
-                        "example:\n  qcflow qcdb check --qcdb ./qcdb --repair")  # fmt: skip
+    check = add_command(
+        sub,
+        "check",
+        help="compare a store's index with its content files",
+        description="Report versions whose content is missing or corrupt and "
+        "content files no version names (orphans, left by a crash); --repair "
+        "removes the orphans. Exit code 1 when content is missing or corrupt.\n\n"
+        "example:\n  qcflow qcdb check --qcdb ./qcdb --repair",
+    )
     check.add_argument("--qcdb", default=None, metavar="URL", help=_STORE_HELP)
     check.add_argument("--repair", action="store_true", help="remove orphan content files")
-    check.add_argument("--grace", type=float, default=3600.0, metavar="SECONDS",
-                       help="leave orphans younger than this alone: a server may be about to "
-                       "commit their version (default 3600; 0 when no one writes)")  # fmt: skip
+    check.add_argument(
+        "--grace",
+        type=float,
+        default=3600.0,
+        metavar="SECONDS",
+        help="leave orphans younger than this alone: a server may be about to "
+        "commit their version (default 3600; 0 when no one writes)",
+    )
     check.add_argument("--no-md5", action="store_true", help="do not read contents to check MD5s")
     check.add_argument("--json", action="store_true", help="print the report as JSON")
     check.set_defaults(handler=_check)
-    copy = add_command(sub, "copy", help="copy every version under a pattern to another QCDB",
-                       description="Copy versions (content, validity, metadata; UUID and "
-                       "creation time into a store) from SRC to DST, oldest first. Run it again "
-                       "after an interruption: versions DST has already are skipped.\n\n"
-                       "examples:\n  qcflow qcdb copy ./qcdb 'postgresql://qcdb@db/qcdb?objects="
-                       "/shared/qcdb'\n  qcflow qcdb copy http://ccdb-test.cern.ch:8080 ./mirror "
-                       "--pattern 'qc/TPC/MO/Clusters/.*'")  # fmt: skip
+    copy = add_command(
+        sub,
+        "copy",
+        help="copy every version under a pattern to another QCDB",
+        description="Copy versions (content, validity, metadata; UUID and "
+        "creation time into a store) from SRC to DST, oldest first. Run it again "
+        "after an interruption: versions DST has already are skipped.\n\n"
+        "examples:\n  qcflow qcdb copy ./qcdb 'postgresql://qcdb@db/qcdb?objects="
+        "/shared/qcdb'\n  qcflow qcdb copy http://ccdb-test.cern.ch:8080 ./mirror "
+        "--pattern 'qc/TPC/MO/Clusters/.*'",
+    )
     copy.add_argument("source", help="QCDB to read: directory, postgresql://, host:port, URL")
     copy.add_argument("destination", help="QCDB to write (a store is created if missing)")
     copy.add_argument("--pattern", default=".*", help="which paths (default: everything)")
@@ -78,15 +95,26 @@ def _check(args: argparse.Namespace) -> int:
             verify_md5=not args.no_md5, remove_orphans=args.repair, grace=args.grace
         )
     if args.json:
-        print(json.dumps({"objects": report.objects, "missing_content": report.missing_content,
-                          "bad_md5": report.bad_md5, "orphan_files": report.orphan_files,
-                          "orphans_removed": args.repair}))  # fmt: skip
+        print(
+            json.dumps(
+                {
+                    "objects": report.objects,
+                    "missing_content": report.missing_content,
+                    "bad_md5": report.bad_md5,
+                    "orphan_files": report.orphan_files,
+                    "orphans_removed": args.repair,
+                }
+            )
+        )
     else:
         orphans = f"{len(report.orphan_files)} orphan file(s)"
-        orphans += " removed" if args.repair else (" (--repair removes them)" * bool(
-            report.orphan_files))  # fmt: skip
-        print(f"{report.objects} version(s); {len(report.missing_content)} missing content, "
-              f"{len(report.bad_md5)} bad MD5; {orphans}")  # fmt: skip
+        orphans += (
+            " removed" if args.repair else (" (--repair removes them)" * bool(report.orphan_files))
+        )
+        print(
+            f"{report.objects} version(s); {len(report.missing_content)} missing content, "
+            f"{len(report.bad_md5)} bad MD5; {orphans}"
+        )
         for ident in report.missing_content:
             print(f"missing content: {ident}")
         for ident in report.bad_md5:
@@ -105,8 +133,11 @@ def _copy(args: argparse.Namespace) -> int:
         if args.quiet or (now - last[0] < 1.0 and done < total):
             return
         last[0] = now
-        print(f"{done}/{total} version(s): {report.copied} copied, {report.skipped} already "
-              f"there, {report.bytes / 1e6:.1f} MB", file=sys.stderr)  # fmt: skip
+        print(
+            f"{done}/{total} version(s): {report.copied} copied, {report.skipped} already "
+            f"there, {report.bytes / 1e6:.1f} MB",
+            file=sys.stderr,
+        )
 
     with (
         contextlib.closing(open_repository(args.source, create=False)) as source,
@@ -114,8 +145,9 @@ def _copy(args: argparse.Namespace) -> int:
     ):
         report = copy_versions(source, destination, args.pattern, progress=progress)
     if args.json:
-        print(json.dumps({"copied": report.copied, "skipped": report.skipped,
-                          "bytes": report.bytes}))  # fmt: skip
+        print(
+            json.dumps({"copied": report.copied, "skipped": report.skipped, "bytes": report.bytes})
+        )
     else:
         print(f"copied {report.copied} version(s), {report.skipped} already there")
     return 0

@@ -48,8 +48,9 @@ def _report(args: argparse.Namespace) -> int:
     repo = open_repository(args.qcdb, create=False)  # a report reads: "no QCDB at ..."
     try:
         with _sigterm_as_exit():
-            result = build_report(repo, args.period, args.pass_name, args.output,
-                                  provenance=args.provenance)  # fmt: skip
+            result = build_report(
+                repo, args.period, args.pass_name, args.output, provenance=args.provenance
+            )
     finally:
         repo.close()
     data = result.data

@@ -26,16 +26,23 @@ examples:
 
 def register(subparsers: Any) -> None:
     parser = add_command(subparsers, "ui", help="browse a QCDB in the browser", description=_HELP)
-    parser.add_argument("--qcdb", default=None, metavar="STORE|URL",
-                        help="QCDB: a directory or host:port / http(s):// URL "
-                        "(default: $QCFLOW_QCDB or ./qcdb)")  # fmt: skip
+    parser.add_argument(
+        "--qcdb",
+        default=None,
+        metavar="STORE|URL",
+        help="QCDB: a directory or host:port / http(s):// URL (default: $QCFLOW_QCDB or ./qcdb)",
+    )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=8088, help="TCP port (default 8088)")
     parser.add_argument("--open", action="store_true", help="open a browser tab")
-    parser.add_argument("--token", default=os.environ.get("QCFLOW_QCDB_TOKEN"),
-                        help="saving layouts needs 'Authorization: Bearer TOKEN'")  # fmt: skip
-    parser.add_argument("--writable", action="store_true",
-                        help="allow saving layouts without a token")  # fmt: skip
+    parser.add_argument(
+        "--token",
+        default=os.environ.get("QCFLOW_QCDB_TOKEN"),
+        help="saving layouts needs 'Authorization: Bearer TOKEN'",
+    )
+    parser.add_argument(
+        "--writable", action="store_true", help="allow saving layouts without a token"
+    )
     parser.add_argument(
         "--provenance", default="qc_async", help="matrix default: qc, qc_async, qc_mc"
     )

@@ -12,12 +12,12 @@ from collections.abc import Sequence
 import numpy as np
 
 from qcflow.objects.root import CCDB_KEY, _MemorySink
-from qcflow.objects.rootwrite.graphs import Frame, Graph, Style, write_graphs
+from qcflow.objects.rootwrite.graphs import Frame, Series, Style, write_graphs
 
-__all__ = ["Frame", "Graph", "Style", "encode_graphs", "graph_draw_options"]
+__all__ = ["Frame", "Series", "Style", "encode_graphs", "graph_draw_options"]
 
 
-def _finite(graph: Graph) -> Graph:
+def _finite(graph: Series) -> Series:
     x = np.asarray(graph.x, dtype=np.float64)
     y = np.asarray(graph.y, dtype=np.float64)
     keep = np.isfinite(x) & np.isfinite(y)
@@ -25,10 +25,10 @@ def _finite(graph: Graph) -> Graph:
         return graph
     ex = None if graph.ex is None else np.asarray(graph.ex, dtype=np.float64)[keep]
     ey = None if graph.ey is None else np.asarray(graph.ey, dtype=np.float64)[keep]
-    return Graph(graph.name, x[keep], y[keep], ex, ey, graph.title, graph.style, graph.option)
+    return Series(graph.name, x[keep], y[keep], ex, ey, graph.title, graph.style, graph.option)
 
 
-def encode_graphs(name: str, graphs: Sequence[Graph], frame: Frame) -> tuple[bytes, str]:
+def encode_graphs(name: str, graphs: Sequence[Series], frame: Frame) -> tuple[bytes, str]:
     """A ROOT file with ``graphs`` (one: a TGraph/TGraphErrors, several: a TMultiGraph named
     ``name``) under ``ccdb_object``, and the class written."""
     import uproot
@@ -39,7 +39,7 @@ def encode_graphs(name: str, graphs: Sequence[Graph], frame: Frame) -> tuple[byt
     return sink.getvalue(), kind
 
 
-def graph_draw_options(graphs: Sequence[Graph]) -> str:
+def graph_draw_options(graphs: Sequence[Series]) -> str:
     """The ``drawOptions`` metadata QCG (JSROOT) needs for :func:`encode_graphs`' object,
     which QC would have drawn inside a canvas: ``A`` (axes) plus, for one graph, its own option
     (markers when it names no marker or line, as ``TTree::Draw`` draws a scatter); a

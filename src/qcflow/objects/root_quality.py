@@ -49,7 +49,7 @@ from qcflow.errors import InvalidInput, first_line
 from qcflow.objects.activity import VALIDITY_MAX, VALIDITY_MIN, Activity, run_type_name
 from qcflow.objects.metadata import QUALITY_OBJECT_CLASS
 from qcflow.objects.root import CCDB_KEY, ROOT_MAGIC, _MemorySink
-from qcflow.objects.rootwrite._stream import object_any, string, tobject, versioned
+from qcflow.objects.rootwrite.stream import object_any, string, tobject, versioned
 from qcflow.objects.streamed import MEMBERWISE, Reader, read_key
 
 if TYPE_CHECKING:

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from qcflow.objects.root import read_root
-from qcflow.objects.rootwrite._stream import BYTECOUNT
+from qcflow.objects.rootwrite.stream import BYTECOUNT
 
 __all__ = ["BYTECOUNT", "MEMBERWISE", "Reader", "read_key"]
 

@@ -15,9 +15,9 @@ from collections.abc import Mapping
 from qcflow._types import ObjectPath, TimestampMs
 from qcflow.errors import InvalidInput
 from qcflow.qcdb.errors import ObjectNotFound
-from qcflow.qcdb.model import ObjectInfo
+from qcflow.qcdb.model import ObjectInfo, cache_valid_until
 from qcflow.qcdb.query import Query, normalize_validity, now_ms
-from qcflow.qcdb.repository import Fetched
+from qcflow.qcdb.repository import Fetched, Repository
 from qcflow.qcdb.urls import (
     check_count,
     check_header_text,
@@ -27,7 +27,7 @@ from qcflow.qcdb.urls import (
     check_uuid,
 )
 
-__all__ = ["ADJUSTABLE_EOV", "RepositoryBase"]
+__all__ = ["ADJUSTABLE_EOV", "RepositoryBase", "listed_valid_until"]
 
 #: Metadata key asking that the previous version's end of validity be cut at a new one's start.
 ADJUSTABLE_EOV = "adjustableEOV"
@@ -86,6 +86,12 @@ class RepositoryBase(ABC):
         except ObjectNotFound:
             return None
 
+    def _get_until(self, query: Query, *, content: bool) -> tuple[Fetched, TimestampMs]:
+        """:meth:`_get` and the resolved object's ``Cache-Valid-Until`` (backends that can tell
+        more cheaply when no listing is needed override it)."""
+        fetched = self._get(query, content=content)
+        return fetched, listed_valid_until(self, fetched.info, query)
+
     def close(self) -> None:  # noqa: B027 -- optional hook, not abstract
         """Release connections and files (nothing by default)."""
 
@@ -142,8 +148,11 @@ class RepositoryBase(ABC):
     ) -> Query:
         check_path(path, pattern=pattern)
         checked = check_metadata(filters or {}, what="filters", of=path)
-        for value, what in ((timestamp, "timestamp"), (not_before, "not_before"),
-                            (not_after, "not_after")):  # fmt: skip
+        for value, what in (
+            (timestamp, "timestamp"),
+            (not_before, "not_before"),
+            (not_after, "not_after"),
+        ):
             check_time(value, f"{path}: {what}")
         ident = check_uuid(uuid, f"{path}: id")
         return Query(path, timestamp, checked, not_before, not_after, ident)
@@ -175,6 +184,24 @@ class RepositoryBase(ABC):
         at = now_ms() if timestamp is None else timestamp
         query = self._query(path, at, filters, not_before, not_after, uuid)
         return self._get(query, content=False).info
+
+    def get_until(
+        self,
+        path: ObjectPath,
+        timestamp: TimestampMs | None = None,
+        filters: Mapping[str, str] | None = None,
+        *,
+        not_before: TimestampMs | None = None,
+        not_after: TimestampMs | None = None,
+        uuid: str | None = None,
+        content: bool = True,
+    ) -> tuple[Fetched, TimestampMs]:
+        """:meth:`get` (or :meth:`info` without ``content``) and until when (ms, exclusive) the
+        same request at a later time still returns this object: the server's
+        ``Cache-Valid-Until`` (:func:`.model.cache_valid_until`)."""
+        at = now_ms() if timestamp is None else timestamp
+        query = self._query(path, at, filters, not_before, not_after, uuid)
+        return self._get_until(query, content=content)
 
     def download(self, uuid: str) -> Fetched:
         return self._download(check_uuid(uuid, "download: id") or "")
@@ -275,3 +302,15 @@ def apply_metadata(current: Mapping[str, str], changes: Mapping[str, str]) -> di
         else:
             merged[key] = value
     return merged
+
+
+def listed_valid_until(repo: Repository, info: ObjectInfo, query: Query) -> TimestampMs:
+    """``Cache-Valid-Until`` of ``info``, which ``query`` (timestamp set) resolved to
+    (:func:`.model.cache_valid_until`), from a listing of the versions the same query could
+    return that were created since ``info`` (the listing stays short)."""
+    if query.uuid is not None:  # a version named by id never changes
+        return info.valid_until
+    at = query.timestamp if query.timestamp is not None else now_ms()
+    since = max(info.created, query.not_before or 0)
+    newer = repo.browse(query.path, query.filters, not_before=since, not_after=query.not_after)
+    return cache_valid_until(info, at, newer)

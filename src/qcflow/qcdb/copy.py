@@ -63,10 +63,15 @@ def copy_versions(
                 copied = store.restore(info, data)
             else:
                 destination.store(
-                    info.path, data, valid_from=info.valid_from, valid_until=info.valid_until,
-                    metadata=info.metadata, content_type=info.content_type,
-                    file_name=info.file_name, adjust_eov=False,
-                )  # fmt: skip
+                    info.path,
+                    data,
+                    valid_from=info.valid_from,
+                    valid_until=info.valid_until,
+                    metadata=info.metadata,
+                    content_type=info.content_type,
+                    file_name=info.file_name,
+                    adjust_eov=False,
+                )
                 copied = True
             report.copied += copied
             report.skipped += not copied

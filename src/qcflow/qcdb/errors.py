@@ -132,8 +132,10 @@ def near_misses(query: Query, versions: list[ObjectInfo], nearby_paths: Iterable
         nearest = min(matching, key=lambda v: _distance(v, at))
         with_filters = " with " + _filters(query.filters) if query.filters else ""
         start, end = nearest.valid_from, nearest.valid_until
-        hints.append(f"none{with_filters} valid then; nearest valid [{iso_time(start)}, "
-                     f"{iso_time(end)}) UTC ({start}, {end})")  # fmt: skip
+        hints.append(
+            f"none{with_filters} valid then; nearest valid [{iso_time(start)}, "
+            f"{iso_time(end)}) UTC ({start}, {end})"
+        )
         return hints
     if query.timestamp is not None:
         valid = [v for v in versions if v.is_valid_at(query.timestamp)]

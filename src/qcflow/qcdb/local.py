@@ -34,7 +34,7 @@ from typing import Any, Protocol
 from qcflow._types import ObjectPath, TimestampMs
 from qcflow.errors import InvalidInput, QcflowError
 from qcflow.qcdb._index import Index
-from qcflow.qcdb.base import RepositoryBase, apply_metadata, new_validity_end
+from qcflow.qcdb.base import RepositoryBase, apply_metadata, listed_valid_until, new_validity_end
 from qcflow.qcdb.errors import ObjectNotFound, WouldTakeLong, in_a_hurry, near_misses
 from qcflow.qcdb.model import ObjectInfo, ms_ticks, new_id, ticks_ms
 from qcflow.qcdb.query import Query, now_ms
@@ -62,6 +62,7 @@ class IndexBackend(Protocol):
     def version(self) -> int: ...
     def close(self) -> None: ...
     def resolve(self, conn: Any, query: Query) -> ObjectInfo | None: ...
+    def resolve_contested(self, conn: Any, query: Query) -> tuple[ObjectInfo, bool] | None: ...
     def listing(
         self, conn: Any, query: Query, *, latest: bool, limit: int | None
     ) -> list[ObjectInfo]: ...
@@ -249,10 +250,14 @@ class LocalRepository(RepositoryBase):
         # Creation order is the UUID's clock; a UUID that has none sorts by its creation time.
         ticks = uid.time if uid.version == 1 else ms_ticks(info.created)
         kept = dataclasses.replace(
-            info, id=ident, metadata=meta, md5=_md5(data), size=len(data),
+            info,
+            id=ident,
+            metadata=meta,
+            md5=_md5(data),
+            size=len(data),
             initial_valid_until=info.initial_valid_until or info.valid_until,
             last_modified=info.last_modified or info.created,
-        )  # fmt: skip
+        )
         self._write_content(ident, data)
         try:
             with self.index.write() as db:
@@ -286,6 +291,17 @@ class LocalRepository(RepositoryBase):
         with self.index.reading() as conn:
             info = self._resolve(conn, query)
         return Fetched(info, self._read_content(info) if content else b"")
+
+    def _get_until(self, query: Query, *, content: bool) -> tuple[Fetched, TimestampMs]:
+        # The resolving statement also tells whether any version could cut the validity short:
+        # in the common case (none can) no listing is needed.
+        with self.index.reading() as conn:
+            found = self.index.resolve_contested(conn, query)
+            if found is None:
+                raise self._not_found(conn, query)
+        info, contested = found
+        until = listed_valid_until(self, info, query) if contested else info.valid_until
+        return Fetched(info, self._read_content(info) if content else b""), until
 
     def _download(self, uuid: str) -> Fetched:
         with self.index.reading() as conn:

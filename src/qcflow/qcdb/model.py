@@ -162,20 +162,44 @@ def _parse_http_date(text: str) -> TimestampMs:
 #: Keys of a listing entry that are not metadata (both key styles).
 LISTING_KEYS = frozenset(
     {
-        "path", "createTime", "lastModified", "Created", "Last-Modified", "id", "validFrom",
-        "validUntil", "initialValidity", "MD5", "fileName", "contentType", "size", "ETag",
-        "Valid-From", "Valid-Until", "InitialValidityLimit", "Content-MD5", "Content-Type",
-        "Content-Length", "UploadedFrom", "replicas", "Content-Disposition",
+        "path",
+        "createTime",
+        "lastModified",
+        "Created",
+        "Last-Modified",
+        "id",
+        "validFrom",
+        "validUntil",
+        "initialValidity",
+        "MD5",
+        "fileName",
+        "contentType",
+        "size",
+        "ETag",
+        "Valid-From",
+        "Valid-Until",
+        "InitialValidityLimit",
+        "Content-MD5",
+        "Content-Type",
+        "Content-Length",
+        "UploadedFrom",
+        "replicas",
+        "Content-Disposition",
     }
-)  # fmt: skip
+)
 #: (the key qcflow reads a field from, its header-style twin the CCDB writes too). A metadata
 #: key spelled like the twin replaces it in the listing (see :func:`to_listing_entry`), so a twin
 #: that disagrees with its key is that metadata's value.
 _TWINS = (
-    ("createTime", "Created"), ("lastModified", "Last-Modified"), ("validFrom", "Valid-From"),
-    ("validUntil", "Valid-Until"), ("initialValidity", "InitialValidityLimit"),
-    ("MD5", "Content-MD5"), ("contentType", "Content-Type"), ("size", "Content-Length"),
-)  # fmt: skip
+    ("createTime", "Created"),
+    ("lastModified", "Last-Modified"),
+    ("validFrom", "Valid-From"),
+    ("validUntil", "Valid-Until"),
+    ("initialValidity", "InitialValidityLimit"),
+    ("MD5", "Content-MD5"),
+    ("contentType", "Content-Type"),
+    ("size", "Content-Length"),
+)
 
 
 def to_listing_entry(info: ObjectInfo) -> JSONObject:
@@ -297,15 +321,46 @@ EXTRA_HEADER = "Qcflow-Object"
 #: Response headers that are never metadata (lower case).
 STANDARD_HEADERS = frozenset(
     {
-        "valid-from", "valid-until", "created", "etag", "last-modified", "content-md5",
-        "cache-control", "content-type", "content-disposition", "content-location", "location",
-        "content-length", "accept-ranges", "content-range", "date", "server", "connection",
-        "keep-alive", "transfer-encoding", "vary", "access-control-allow-origin", "allow",
-        "initialvalidity", "uploadedfrom", "path", "file-name", "x-powered-by", "expires",
-        "pragma", "content-encoding", "set-cookie", "strict-transport-security", "via", "age",
-        "deleted", "replicas", "qcflow-object", "cache-valid-until",
+        "valid-from",
+        "valid-until",
+        "created",
+        "etag",
+        "last-modified",
+        "content-md5",
+        "cache-control",
+        "content-type",
+        "content-disposition",
+        "content-location",
+        "location",
+        "content-length",
+        "accept-ranges",
+        "content-range",
+        "date",
+        "server",
+        "connection",
+        "keep-alive",
+        "transfer-encoding",
+        "vary",
+        "access-control-allow-origin",
+        "allow",
+        "initialvalidity",
+        "uploadedfrom",
+        "path",
+        "file-name",
+        "x-powered-by",
+        "expires",
+        "pragma",
+        "content-encoding",
+        "set-cookie",
+        "strict-transport-security",
+        "via",
+        "age",
+        "deleted",
+        "replicas",
+        "qcflow-object",
+        "cache-valid-until",
     }
-)  # fmt: skip
+)
 
 
 #: What an HTTP header name may be (RFC 9110 ``token``). Metadata keys outside it (``键``,
@@ -336,8 +391,11 @@ def to_headers(info: ObjectInfo) -> dict[str, str]:
             if k.lower() not in STANDARD_HEADERS and _HTTP_TOKEN.fullmatch(k)
         }
     )
-    extra = {"path": info.path, "initialValidity": info.initial_valid_until or info.valid_until,
-             "metadata": info.metadata}  # fmt: skip
+    extra = {
+        "path": info.path,
+        "initialValidity": info.initial_valid_until or info.valid_until,
+        "metadata": info.metadata,
+    }
     headers[EXTRA_HEADER] = json.dumps(extra, separators=(",", ":"))
     return headers
 

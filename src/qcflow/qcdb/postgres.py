@@ -32,7 +32,6 @@ paths under the pattern's literal prefix, then the versions are selected by ``pa
 from __future__ import annotations
 
 import os
-import re
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -41,7 +40,14 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from qcflow.errors import InvalidInput
-from qcflow.qcdb._index import _matcher, prefix_range, row_to_info
+from qcflow.qcdb._index import (
+    CONTESTED,
+    PATH_WORD,
+    _matcher,
+    contest_start,
+    prefix_range,
+    row_to_info,
+)
 from qcflow.qcdb.errors import QcdbUnavailable, WouldTakeLong, in_a_hurry
 from qcflow.qcdb.local import LocalRepository, make_object_directory
 from qcflow.qcdb.model import ObjectInfo
@@ -100,7 +106,6 @@ _COLUMNS = (
 )
 _ORDER = "ticks DESC, id DESC"
 _VERSION = "SELECT n FROM qcdb_version WHERE id = 0"
-_PATH_WORD = re.compile(r"\bpath\b")
 _INSERT = (
     "INSERT INTO qcdb_objects (id, ticks, path, valid_from, valid_until, initial_valid_until, "
     "created, last_modified, md5, size, content_type, file_name, metadata) "
@@ -211,9 +216,14 @@ class PgIndex:
         self._version_conn: Any = None
         if create:
             migrate(conninfo)
-        self.pool = ConnectionPool(conninfo, min_size=1, max_size=pool_size,
-                                   kwargs={"autocommit": True}, open=False,
-                                   name="qcflow-qcdb")  # fmt: skip
+        self.pool = ConnectionPool(
+            conninfo,
+            min_size=1,
+            max_size=pool_size,
+            kwargs={"autocommit": True},
+            open=False,
+            name="qcflow-qcdb",
+        )
         try:
             self.pool.open(wait=True, timeout=30)
             with self.pool.connection() as conn:
@@ -306,6 +316,17 @@ class PgIndex:
         row = conn.execute(sql, [query.path, *args]).fetchone()
         return None if row is None else row_to_info(row)
 
+    def resolve_contested(self, conn: Any, query: Query) -> tuple[ObjectInfo, bool] | None:
+        where, args = _conditions(query, query.filters)
+        cond = " AND ".join(["path = %s", *where])
+        contested = CONTESTED.format(table="qcdb_objects", p="%s")
+        sql = (
+            f"SELECT {_COLUMNS}, {contested} FROM qcdb_objects WHERE {cond} "  # noqa: S608
+            f"ORDER BY {_ORDER} LIMIT 1"
+        )
+        row = conn.execute(sql, [contest_start(query), query.path, *args]).fetchone()
+        return None if row is None else (row_to_info(row[:-1]), bool(row[-1]))
+
     def listing(
         self, conn: Any, query: Query, *, latest: bool, limit: int | None
     ) -> list[ObjectInfo]:
@@ -319,7 +340,7 @@ class PgIndex:
         if latest:
             # One index probe per path of qcdb_paths (newest first, LIMIT 1): the cost follows
             # the number of paths, not of versions (DISTINCT ON would read and sort them all).
-            outer = " AND ".join(_PATH_WORD.sub("p.path", w) for w in path_where) or "true"
+            outer = " AND ".join(PATH_WORD.sub("p.path", w) for w in path_where) or "true"
             inner = " AND ".join(["path = p.path", *where])
             sql = (
                 f"SELECT o.* FROM qcdb_paths p CROSS JOIN LATERAL (SELECT {_COLUMNS} "  # noqa: S608
@@ -365,10 +386,24 @@ class PgIndex:
     def insert(self, db: Any, info: ObjectInfo, ticks: int) -> None:
         from psycopg.types.json import Jsonb
 
-        db.execute(_INSERT, (info.id, ticks, info.path, info.valid_from, info.valid_until,
-                             info.initial_valid_until, info.created, info.last_modified, info.md5,
-                             info.size, info.content_type, info.file_name,
-                             Jsonb(info.metadata)))  # fmt: skip
+        db.execute(
+            _INSERT,
+            (
+                info.id,
+                ticks,
+                info.path,
+                info.valid_from,
+                info.valid_until,
+                info.initial_valid_until,
+                info.created,
+                info.last_modified,
+                info.md5,
+                info.size,
+                info.content_type,
+                info.file_name,
+                Jsonb(info.metadata),
+            ),
+        )
         _count_path(db, info.path, 1)
         _remember_keys(db, info.metadata)
 

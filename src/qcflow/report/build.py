@@ -146,8 +146,10 @@ def _target(out: str | os.PathLike[str]) -> Path:
             msg = f"cannot write a report to {given}: it exists and is not a folder"
             raise InvalidInput(msg)
         if folder.is_dir() and any(folder.iterdir()) and not _is_report(folder):
-            msg = (f"cannot write a report to {given}: it is a folder holding other files "
-                   "(a report replaces only an earlier report or an empty folder)")  # fmt: skip
+            msg = (
+                f"cannot write a report to {given}: it is a folder holding other files "
+                "(a report replaces only an earlier report or an empty folder)"
+            )
             raise InvalidInput(msg)
     except (OSError, RuntimeError) as err:  # RuntimeError: a symbolic link loop
         msg = f"cannot write a report to {given}: {getattr(err, 'strerror', None) or err}"

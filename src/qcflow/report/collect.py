@@ -130,8 +130,14 @@ def collect(
     return data
 
 
-def _qualities(repo: Repository, data: ReportData, detector: str, filters: dict[str, str],
-               fetch: Callable[[ObjectInfo], bytes], decode: bool) -> bool:  # fmt: skip
+def _qualities(
+    repo: Repository,
+    data: ReportData,
+    detector: str,
+    filters: dict[str, str],
+    fetch: Callable[[ObjectInfo], bytes],
+    decode: bool,
+) -> bool:
     prefix = f"{data.provenance}/{detector}/QO/"
     newest: dict[tuple[str, int], ObjectInfo] = {}
     for info in repo.browse(prefix + ".*", filters):  # newest first
@@ -145,19 +151,27 @@ def _qualities(repo: Repository, data: ReportData, detector: str, filters: dict[
     return bool(newest)
 
 
-def _entry(detector: str, name: str, run: int, info: ObjectInfo,
-           fetch: Callable[[ObjectInfo], bytes], decode: bool) -> QualityEntry:  # fmt: skip
+def _entry(
+    detector: str,
+    name: str,
+    run: int,
+    info: ObjectInfo,
+    fetch: Callable[[ObjectInfo], bytes],
+    decode: bool,
+) -> QualityEntry:
     """The entry of one quality object, decoded now unless its listing names its verdict."""
     listed = None if decode else listed_quality(info.metadata)
     if listed is not None:
-        return QualityEntry(detector, name, run, listed, info,
-                            lambda: QualityObject.decode(fetch(info), info.path))  # fmt: skip
+        return QualityEntry(
+            detector, name, run, listed, info, lambda: QualityObject.decode(fetch(info), info.path)
+        )
     qo = QualityObject.decode(fetch(info), info.path)
     return QualityEntry(detector, name, run, qo.quality, info, lambda: qo)
 
 
-def _monitor_objects(repo: Repository, data: ReportData, detector: str,
-                     filters: dict[str, str]) -> bool:  # fmt: skip
+def _monitor_objects(
+    repo: Repository, data: ReportData, detector: str, filters: dict[str, str]
+) -> bool:
     prefix = f"{data.provenance}/{detector}/MO/"
     listing = repo.browse(prefix + ".*", filters)
     newest_plot: dict[str, ObjectInfo] = {}
@@ -176,8 +190,10 @@ def _monitor_objects(repo: Repository, data: ReportData, detector: str,
 def nothing_found(repo: Repository, data: ReportData) -> str:
     """Why a report of ``data``'s period and pass would be empty, with what the store holds
     (its periods and their passes under the provenance, else its top folders) as a hint."""
-    where = (f"no objects of period {data.period!r}, pass {data.pass_name!r} under "
-             f"{data.provenance}/ in QCDB {data.qcdb}")  # fmt: skip
+    where = (
+        f"no objects of period {data.period!r}, pass {data.pass_name!r} under "
+        f"{data.provenance}/ in QCDB {data.qcdb}"
+    )
     held: dict[str, set[str]] = {}
     for info in repo.browse(f"{data.provenance}/.*"):
         period = info.metadata.get(PERIOD_NAME, "")

@@ -35,9 +35,11 @@ def _quality_line(entry: QualityEntry, local: str, remote: str) -> str:
     links = f'<a href="{escape(local, quote=True)}">json</a>'
     if remote:
         links += f' <a href="{escape(remote, quote=True)}">qcdb</a>'
-    line = (f'<div class="qo {LEVEL_CLASS.get(quality.name, "null")}" title="{tooltip}">'
-            f'<span class="qo-name">{escape(entry.name)}</span> '
-            f'<span class="level">{escape(quality.name)}</span> {links}')  # fmt: skip
+    line = (
+        f'<div class="qo {LEVEL_CLASS.get(quality.name, "null")}" title="{tooltip}">'
+        f'<span class="qo-name">{escape(entry.name)}</span> '
+        f'<span class="level">{escape(quality.name)}</span> {links}'
+    )
     if flags:
         items = "".join(f"<li>{escape(text)}</li>" for text in flags)
         line += f"<details><summary>{len(flags)} flag(s)</summary><ul>{items}</ul></details>"
@@ -64,23 +66,26 @@ def _table(data: ReportData, local: Link, remote: Link) -> str:
         label = f"{run}<br><small>{_time(sor)}</small>" if run else "period"
         cells = "".join(_cell(data, run, d, local, remote) for d in data.detectors)
         rows.append(f'<tr data-run="{run}"><th scope="row">{label}</th>{cells}</tr>')
-    return (f'<table id="quality-table"><thead><tr><th>run</th>{head}</tr></thead>'
-            f"<tbody>{''.join(rows)}</tbody></table>")  # fmt: skip
+    return (
+        f'<table id="quality-table"><thead><tr><th>run</th>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
 
 
 def _legend() -> str:
     items = "".join(f'<span class="badge {css}">{name}</span>' for name, css in LEVEL_CLASS.items())
-    return (f'<p class="legend">Legend: {items} <span class="badge none">no check</span> '
-            "(a cell's colour is the worst quality of the detector's checks for the run; "
-            "hover or open the details for flags)</p>")  # fmt: skip
+    return (
+        f'<p class="legend">Legend: {items} <span class="badge none">no check</span> '
+        "(a cell's colour is the worst quality of the detector's checks for the run; "
+        "hover or open the details for flags)</p>"
+    )
 
 
 def _plots(data: ReportData, local: Link, remote: Link, marked: Marked) -> str:
     out = []
     for detector in data.detectors:
         plots = [p for p in data.plots if p.detector == detector]
-        figures = "".join(_figure(p, local(p), remote(p), marked.get(p.info.path))
-                          for p in plots)  # fmt: skip
+        figures = "".join(_figure(p, local(p), remote(p), marked.get(p.info.path)) for p in plots)
         body = figures or "<p>no plots</p>"
         head = f'<section class="detector" id="det-{escape(detector)}"><h2>{escape(detector)}</h2>'
         out.append(f'{head}<div class="plots">{body}</div></section>')
@@ -93,9 +98,11 @@ def _figure(plot: PlotEntry, local: str, remote: str, marked: tuple[str, str] | 
     extra = f' <a href="{escape(remote, quote=True)}">qcdb</a>' if remote else ""
     if marked:
         extra += f' <a href="{src}">unmarked</a><br><span class="marks">{escape(marked[1])}</span>'
-    return (f'<figure><a href="{shown}"><img src="{shown}" alt="{escape(plot.name, quote=True)}" '
-            f"></a><figcaption>{escape(plot.name)}<br><code>"
-            f"{escape(plot.info.path)}</code>{extra}</figcaption></figure>")  # fmt: skip
+    return (
+        f'<figure><a href="{shown}"><img src="{shown}" alt="{escape(plot.name, quote=True)}" '
+        f"></a><figcaption>{escape(plot.name)}<br><code>"
+        f"{escape(plot.info.path)}</code>{extra}</figcaption></figure>"
+    )
 
 
 def _summary(data: ReportData) -> str:
@@ -110,12 +117,15 @@ def _summary(data: ReportData) -> str:
 
 def _header(data: ReportData, title: str, generated: str, nav: str) -> str:
     where = f"provenance {escape(data.provenance)}, QCDB <code>{escape(data.qcdb)}</code>"
-    return (f"<header><h1>{escape(title)}</h1><p>{where}, generated {escape(generated)}</p>"
-            f"<nav>Plots: {nav}</nav></header>")  # fmt: skip
+    return (
+        f"<header><h1>{escape(title)}</h1><p>{where}, generated {escape(generated)}</p>"
+        f"<nav>Plots: {nav}</nav></header>"
+    )
 
 
-def index_page(data: ReportData, *, local: Link, remote: Link, generated: str,
-               marked: Marked | None = None) -> str:  # fmt: skip
+def index_page(
+    data: ReportData, *, local: Link, remote: Link, generated: str, marked: Marked | None = None
+) -> str:
     """The whole ``index.html``; ``local``/``remote`` give an object's copy and QCDB URL,
     ``marked`` a plot's (by QCDB path) marked copy and what it marks."""
     title = f"QC report: {data.period} {data.pass_name}"

@@ -51,8 +51,9 @@ def _span(pad: dict[str, Any], mark: RunMark) -> tuple[float, float] | None:
     low, high = pad["xlim"]
     if high <= low:
         return None
-    first, last = ((mark.run, mark.run) if pad["kind"] == "run"
-                   else (mark.start / 1000, mark.end / 1000))  # fmt: skip
+    first, last = (
+        (mark.run, mark.run) if pad["kind"] == "run" else (mark.start / 1000, mark.end / 1000)
+    )
     if last < low or first > high:
         return None
     scale = (right - left) / (high - low)

@@ -4,11 +4,11 @@ It only runs commands; it never imports the QC packages. Map (core first, I/O ou
 
     policy, resources ──> scheduler          pure: events in, actions out
     select, estimates, markers ──> plan      what runs, where, booking what, already done?
-    executor (seam) <── local                processes in their own groups
-                    <── dask_executor        futures on a Dask cluster (dask_task: worker side)
+    executor (seam) <── local                processes in their own groups ──> process
+                    <── dask/                futures on a Dask cluster; dask/_task ──> process
     engine = scheduler + executor + markers + lock + monitor + logs + progress
     api: prepare / completed / run_plan / run_workflow         (cli/run.py is a thin face)
-         run_on_cluster = dask_cluster (connect or start) + plan against its workers + run_plan
+         run_on_cluster = dask.cluster (connect or start) + plan against its workers + run_plan
 
 - :mod:`~qcflow.runner.scheduler` -- the state machine (policy and example in its docstring).
 - :mod:`~qcflow.runner.resources` -- cpu/mem booking, the backfill lane, semaphores.
@@ -20,14 +20,11 @@ It only runs commands; it never imports the QC packages. Map (core first, I/O ou
 - :mod:`~qcflow.runner.options` -- :class:`RunOptions`, one field per flag.
 - :mod:`~qcflow.runner.executor` -- the executor protocol, :class:`Job`, :class:`Outcome`, dry run.
 - :mod:`~qcflow.runner.local` -- the local process-group executor.
-- :mod:`~qcflow.runner.dask_executor` -- the Dask executor: one future per job, with resources.
-- :mod:`~qcflow.runner.dask_task` -- what a Dask worker runs: the task's group, ended with it.
-- :mod:`~qcflow.runner.dask_cluster` -- connect to or start a cluster, check its workers.
-- :mod:`~qcflow.runner.dask_workers` -- what workers declare; the environment sent to them.
-- :mod:`~qcflow.runner.dask_scheduler` -- on the scheduler: Dask's retries off during a run.
-  (``dask_executor``, ``dask_task`` and ``dask_scheduler`` import ``distributed``;
-  ``dask_cluster`` imports them
-  only when a Dask executor is chosen.)
+- :mod:`~qcflow.runner.process` -- a task's process group from spawn to reap, for both executors.
+- :mod:`~qcflow.runner.contain` -- the task's processes that left its group (subreaper, tag).
+- :mod:`~qcflow.runner.wakeup` -- the self-pipe that wakes an executor's ``wait``.
+- :mod:`~qcflow.runner.dask` -- the Dask executor, its cluster, what its workers run (map in
+  its docstring; ``distributed`` is imported only when a Dask executor is chosen).
 - :mod:`~qcflow.runner.engine` -- the event loop tying all of it together.
 - :mod:`~qcflow.runner.lock` -- one runner per directory; ends what a killed runner left.
 - :mod:`~qcflow.runner.monitor` -- psutil sampling of each task's process tree (PSS/USS/CPU).

@@ -11,7 +11,7 @@ anything runs), :func:`completed` (which tasks already have a valid marker), :fu
 (lock the working directory, end what a killed earlier run left behind, run, write the logs and
 the summary). With ``options.executor`` ``"dask"`` or ``"dask-local"``, :func:`run_on_cluster`
 reaches or starts the cluster first and plans against its workers
-(:mod:`~qcflow.runner.dask_cluster`).
+(:mod:`~qcflow.runner.dask.cluster`).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from pathlib import Path
 
 from qcflow._types import JSONObject
 from qcflow.errors import InvalidInput
-from qcflow.runner.engine import Engine, Services
+from qcflow.runner.engine import RunEngine, RunServices
 from qcflow.runner.executor import DryExecutor, Executor
 from qcflow.runner.local import LocalExecutor
 from qcflow.runner.lock import RunLock
@@ -149,7 +149,7 @@ def run_on_cluster(
     or the machine's (``dask-local``); then against the cluster: the limits default to the
     workers' total and every task must fit one worker.
     """
-    from qcflow.runner.dask_cluster import open_cluster
+    from qcflow.runner.dask import open_cluster
 
     if not isinstance(workflow, Workflow):
         workflow = Workflow.read(workflow)
@@ -168,7 +168,7 @@ def _dry_run(plan: Plan, options: RunOptions) -> RunResult:
     """The real scheduler with an executor that runs nothing: the order a run would take."""
     # The rerun set is closed under descendants, so dropping it invalidates all that follows.
     stamps = {i: s for i, s in completed(plan).items() if i not in plan.rerun}
-    engine = Engine(plan, options, Services(DryExecutor(), real=False))
+    engine = RunEngine(plan, options, RunServices(DryExecutor(), real=False))
     started = time.time()
     code = engine.run(stamps)
     summary = build_summary(plan.source, engine.records, plan.limits, started, time.time(), code)
@@ -195,7 +195,7 @@ def _real_run(
         # Made only now: a local executor makes this process a subreaper until it is closed,
         # which the engine does; an input error above must not leave it so.
         executor = executor or LocalExecutor(options.kill_grace)
-        services = Services(executor, progress, actions, None, lock)
+        services = RunServices(executor, progress, actions, None, lock)
         return _execute(plan, options, services, metrics, summary)
     finally:
         lock.release()
@@ -238,14 +238,18 @@ def _open_logs(options: RunOptions) -> tuple[JsonLinesLog, JsonLinesLog]:
 
 
 def _execute(
-    plan: Plan, options: RunOptions, services: Services, metrics: JsonLinesLog, summary_path: Path
+    plan: Plan,
+    options: RunOptions,
+    services: RunServices,
+    metrics: JsonLinesLog,
+    summary_path: Path,
 ) -> RunResult:
     actions, progress = services.actions, services.progress
     limits = plan.limits
     metrics.write("limits", cpu_limit=limits.cpu, mem_limit=limits.mem, workflow=plan.source)
     monitor = Monitor(metrics, options.monitor_interval)
     services = dataclasses.replace(services, monitor=monitor)
-    engine = Engine(plan, options, services)
+    engine = RunEngine(plan, options, services)
     monitor.on_over = engine.on_over_memory
     started = time.time()
     actions.write("run", workflow=plan.source, tasks=len(plan.tasks), pid=os.getpid())

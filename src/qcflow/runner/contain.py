@@ -10,9 +10,11 @@ descendants to the runner instead, whatever session it made. :class:`Adoptions` 
   ``QCFLOW_TASK_ID=<runner pid>:<task key>``, that the task's shell and everything it starts
   inherit (read from ``/proc/<pid>/environ``);
 - **ends** it (SIGTERM, then SIGKILL after the grace period, with everything below it) once its
-  task is no longer running: when the task's main process has ended, when the task is killed,
-  and, for everything adopted whatever its marker, when the executor closes (end of the run,
-  failure, SIGINT/SIGTERM/SIGHUP);
+  task is no longer running: when the task's main process has ended and when the task is
+  killed (:meth:`Adoptions.claim` hands it to the task's
+  :class:`~qcflow.runner.process.ProcessGroup`, which ends it with the group), when found after
+  its task ended, and, for everything adopted whatever its marker, when the executor closes
+  (end of the run, failure, SIGINT/SIGTERM/SIGHUP);
 - **reaps** every adopted process that has ended (on ``SIGCHLD`` when the runner runs in the main
   thread, else at the next task end and at close), so no zombie accumulates.
 
@@ -40,7 +42,7 @@ from pathlib import Path
 
 import psutil
 
-__all__ = ["TASK_ID_ENV", "Adoptions", "end_later", "tagged"]
+__all__ = ["TASK_ID_ENV", "Adoptions", "tagged"]
 
 TASK_ID_ENV = "QCFLOW_TASK_ID"
 _PR_SET_CHILD_SUBREAPER = 36
@@ -164,22 +166,6 @@ def tagged(tag: str) -> list[psutil.Process]:
     return found
 
 
-def end_later(procs: list[psutil.Process], grace: float) -> None:
-    """SIGTERM each process now and SIGKILL it after ``grace`` seconds (from a timer thread)."""
-    for proc in procs:
-        with contextlib.suppress(psutil.Error):
-            proc.send_signal(signal.SIGTERM)
-
-    def kill() -> None:
-        for proc in procs:
-            with contextlib.suppress(psutil.Error):
-                proc.send_signal(signal.SIGKILL)  # psutil checks the pid is still this process
-
-    timer = threading.Timer(grace, kill)
-    timer.daemon = True
-    timer.start()
-
-
 class Adoptions:
     """The orphans this process adopts as a subreaper; see the module docstring."""
 
@@ -236,29 +222,38 @@ class Adoptions:
                 found.setdefault(self.owner(_owner_tag(pid)), []).append(psutil.Process(pid))
         return found
 
+    def claim(self, procs: list[psutil.Process]) -> list[psutil.Process]:
+        """Each process and everything below it not being ended yet, remembered as being ended
+        (its task's :class:`~qcflow.runner.process.ProcessGroup` signals it)."""
+        self.ending = {pid: p for pid, p in self.ending.items() if p.is_running()}
+        fresh = {pid: p for pid, p in _tree(procs).items() if pid not in self.ending}
+        self.ending.update(fresh)
+        return list(fresh.values())
+
     def end(self, procs: list[psutil.Process], sig: signal.Signals) -> list[psutil.Process]:
         """Send ``sig`` to each process and everything below it; return what was signalled.
 
         SIGTERM goes once per process (:attr:`ending` remembers); SIGKILL always.
         """
-        self.ending = {pid: p for pid, p in self.ending.items() if p.is_running()}
-        tree: dict[int, psutil.Process] = {}
-        for proc in procs:
-            with contextlib.suppress(psutil.Error):
-                tree[proc.pid] = proc
-                tree.update((c.pid, c) for c in proc.children(recursive=True))
+        targets = self.claim(procs) if sig == signal.SIGTERM else list(_tree(procs).values())
         signalled = []
-        for pid, proc in tree.items():
-            if sig == signal.SIGTERM and pid in self.ending:
-                continue
+        for proc in targets:
             with contextlib.suppress(psutil.Error):
                 proc.send_signal(sig)  # psutil checks the pid still names this process
                 signalled.append(proc)
-                if sig == signal.SIGTERM:
-                    self.ending[pid] = proc
         return signalled
 
     def close(self) -> None:
         if self.enabled:
             self.enabled = False
             _release()
+
+
+def _tree(procs: list[psutil.Process]) -> dict[int, psutil.Process]:
+    """Each process and its descendants, by pid."""
+    tree: dict[int, psutil.Process] = {}
+    for proc in procs:
+        with contextlib.suppress(psutil.Error):
+            tree[proc.pid] = proc
+            tree.update((c.pid, c) for c in proc.children(recursive=True))
+    return tree

@@ -52,14 +52,14 @@ from qcflow.runner.resources import Demand
 from qcflow.runner.stimuli import StimulusLog, log_path
 from qcflow.runner.summary import TaskRecord
 
-__all__ = ["Engine", "Services"]
+__all__ = ["RunEngine", "RunServices"]
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 _REFRESH = 0.25
 
 
 @dataclass
-class Services:
+class RunServices:
     """The engine's collaborators; the defaults do nothing (a dry run, a test)."""
 
     executor: Executor
@@ -71,10 +71,10 @@ class Services:
     real: bool = True
 
 
-class Engine:
+class RunEngine:
     """Runs a :class:`Plan` to the end; :meth:`run` returns the exit code."""
 
-    def __init__(self, plan: Plan, options: RunOptions, services: Services) -> None:
+    def __init__(self, plan: Plan, options: RunOptions, services: RunServices) -> None:
         self.plan = plan
         self.options = options
         self.s = services
@@ -404,7 +404,7 @@ class Engine:
         for j in self._groups.get(group, []):
             if state.status[j] in {"pending", "ready", "retry-wait"}:
                 demand = Demand(cpu, mem, self.plan.tasks[j].demand.semaphore)
-                events.append(sch.Estimate(j, self.plan.limits.clamp(demand)))
+                events.append(sch.Reestimated(j, self.plan.limits.clamp(demand)))
         return events
 
     # -- timers, signals, progress -----------------------------------------------------------

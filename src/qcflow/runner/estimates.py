@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from qcflow.errors import InvalidInput
-from qcflow.workflow import Task
+from qcflow.workflow import WorkflowTask
 
 __all__ = ["Estimate", "SiblingLearner", "group_of", "lookup", "read_estimates"]
 
@@ -113,7 +113,7 @@ def _from_summary(rows: list[Any], path: Path) -> dict[str, Estimate]:
     return out
 
 
-def lookup(estimates: Mapping[str, Estimate], task: Task) -> Estimate | None:
+def lookup(estimates: Mapping[str, Estimate], task: WorkflowTask) -> Estimate | None:
     """The estimate for ``task`` under O2DPG's naming rules, with relative CPU applied."""
     found = estimates.get(task.name)
     if found is None and task.timeframe >= 1:

@@ -22,10 +22,12 @@ the executor's processes.
 
 :class:`~qcflow.runner.local.LocalExecutor` runs processes on this machine. :class:`DryExecutor`
 runs nothing and reports success at once (``--dry-run``).
-:class:`~qcflow.runner.dask_executor.DaskExecutor` submits one future per job to a Dask cluster
+:class:`~qcflow.runner.dask.executor.DaskExecutor` submits one future per job to a Dask cluster
 (logs and markers on a shared file system, a lost worker reported as a failed outcome so the
 scheduler retries). Every executor runs :func:`shell_text` of each job with ``/bin/bash -c``, so
-logs and markers come out the same everywhere.
+logs and markers come out the same everywhere, in a process group whose life (spawn, TERM,
+grace, KILL, reap) is :mod:`~qcflow.runner.process`'s on both; tests/runner/
+test_executor_contract.py checks this contract on each executor.
 """
 
 from __future__ import annotations

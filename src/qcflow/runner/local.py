@@ -1,90 +1,75 @@
-"""The local executor: each task a ``/bin/bash -c`` process in its own process group.
+"""The local executor: each task a ``/bin/bash -c`` process group on this machine.
 
-- **Isolation**: ``posix_spawn(..., setsid=True)`` makes every task the leader of a new session
-  and process group, so one ``killpg`` reaches everything the task started (unless a child
-  deliberately leaves the group with ``setsid``; those still parented to the task are found with
-  psutil).
+The life of each task's group (spawn a session leader, TERM, grace, KILL, reap, the reason) is
+:mod:`~qcflow.runner.process`'s, shared with the Dask workers; this module adds what only a
+local executor does:
+
 - **Logs**: stdout and stderr go to the job's log file (``<cwd>/<name>.log``), truncated on the
   first attempt, appended to on retries after a ``--- qcflow: attempt N ---`` line. The task's
   shell opens the log and writes the marker (:func:`~qcflow.runner.executor.shell_text`), so
   creating those files costs the runner nothing.
-- **Backfill**: ``nice -n 19`` in front of the command, so the priority holds from the first
-  instruction and is inherited by every child.
 - **Event-driven waiting**: a ``pidfd`` per process (Linux >= 5.3) and a wake-up pipe in one
-  selector; where ``pidfd_open`` is missing a thread per process waits and writes to the pipe.
-  Nothing polls: ``wait`` sleeps in ``select`` until a process ends, a timer is due or ``wake``.
-- **Ending a tree**: ``kill`` sends SIGTERM to the group (and the psutil descendants), then SIGKILL
-  after ``grace`` seconds, or at once when ``kill`` is called again. When a task's main process
-  ends on its own, whatever it left running in its group gets the same treatment, so no task
-  leaves processes behind, failed or not.
-- **Escaped processes** (Linux): the executor makes this process a child subreaper
-  (:mod:`~qcflow.runner.contain`), so what a task started in a session of its own is adopted
-  here when its parent ends; each job's environment carries ``QCFLOW_TASK_ID``, by which an
-  adopted process is traced to its task and ended with it (at the latest when the executor
+  selector; where ``pidfd_open`` is missing a thread per process waits (leaving the process a
+  zombie) and writes to the pipe. Nothing polls: ``wait`` sleeps in ``select`` until a process
+  ends, a timer (a timeout, a SIGKILL after the grace period) is due or ``wake``.
+- **Ending a tree**: a task's processes outside its group are its psutil descendants (a child
+  that called ``setsid``) and, on Linux, the processes this executor adopted as a child
+  subreaper (:mod:`~qcflow.runner.contain`): what a task started in a session of its own is
+  adopted here when its parent ends; each job's environment carries ``QCFLOW_TASK_ID``, by which
+  an adopted process is traced to its task and ended with it (at the latest when the executor
   closes), and reaped (on ``SIGCHLD``).
-- **Timeouts**: a job with ``timeout`` is killed that many seconds after it started.
+- **Timeouts**: a job with ``timeout`` is ended that many seconds after it started.
 """
 
 from __future__ import annotations
 
-import contextlib
 import heapq
 import itertools
 import os
 import selectors
-import shutil
 import signal
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Literal
 
 import psutil
 
-from qcflow.runner.contain import TASK_ID_ENV, Adoptions
+from qcflow.runner.contain import Adoptions
 from qcflow.runner.executor import Job, Outcome, shell_text
+from qcflow.runner.process import (
+    SPAWN_ERRORS,
+    Ended,
+    ProcessGroup,
+    send_all,
+    spawn,
+    start_failure,
+)
+from qcflow.runner.wakeup import WakePipe
 
-__all__ = ["LocalExecutor", "exit_reason", "signal_group"]
-
-_NICE = shutil.which("nice")
-TimerKind = Literal["timeout", "sigkill"]
+__all__ = ["LocalExecutor"]
 
 
 @dataclass
 class _Proc:
     job: Job
-    pid: int
+    group: ProcessGroup
     start: float
-    #: Exit code as ``os.waitstatus_to_exitcode`` gives it, once reaped.
-    rc: int | None = None
     pidfd: int | None = None
-    kill_reason: str = ""
-    escaped: list[psutil.Process] = field(default_factory=list)
+    #: Set by a waiter thread (no pidfd) once the leader has ended, unreaped.
+    exited: bool = False
 
 
-def signal_group(pgid: int, sig: signal.Signals) -> bool:
-    """Send ``sig`` to process group ``pgid``; ``False`` when the group is empty."""
-    try:
-        os.killpg(pgid, sig)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone else's group now: leave it alone, but it is not empty
-    return True
+@dataclass(order=True)
+class _Timer:
+    when: float
+    seq: int
+    action: Callable[[], object] | None = field(compare=False)
 
-
-def _descendants(pid: int) -> list[psutil.Process]:
-    try:
-        return psutil.Process(pid).children(recursive=True)
-    except (psutil.NoSuchProcess, psutil.AccessDenied):
-        return []
-
-
-def _signal_all(procs: list[psutil.Process], sig: signal.Signals) -> None:
-    for proc in procs:
-        with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
-            proc.send_signal(sig)
+    def cancel(self) -> None:
+        self.action = None
 
 
 class LocalExecutor:
@@ -94,22 +79,16 @@ class LocalExecutor:
         self.grace = grace
         self._procs: dict[int, _Proc] = {}
         self._ended: list[Outcome] = []
-        self._timers: list[tuple[float, int, TimerKind, int, list[psutil.Process]]] = []
+        self._timers: list[_Timer] = []
         self._seq = itertools.count()
         self._selector = selectors.DefaultSelector()
-        self._wake_r, self._wake_w = os.pipe()
-        os.set_blocking(self._wake_r, False)
-        os.set_blocking(self._wake_w, False)
-        self._selector.register(self._wake_r, selectors.EVENT_READ, None)
+        self._wake = WakePipe()
+        self._selector.register(self._wake.fd, selectors.EVENT_READ, None)
         self._use_pidfd = hasattr(os, "pidfd_open")
         self._made: set[Path] = set()
-        self._devnull = os.open(os.devnull, os.O_RDONLY)
-        self._devnull_w = os.open(os.devnull, os.O_WRONLY)
         self._adopt = Adoptions()
-        self._chld_r, self._chld_w = os.pipe()
-        os.set_blocking(self._chld_r, False)
-        os.set_blocking(self._chld_w, False)
-        self._selector.register(self._chld_r, selectors.EVENT_READ, -1)
+        self._chld = WakePipe()
+        self._selector.register(self._chld.fd, selectors.EVENT_READ, -1)
         self._old_chld: object = None
         #: SIGCHLDs received, and how many had been when the last scan started: a SIGCHLD
         #: that a scan (at a task's end) already followed needs no scan of its own.
@@ -124,32 +103,22 @@ class LocalExecutor:
     def start(self, job: Job) -> None:
         now = time.time()
         try:
-            pid = self._spawn(job)
-        except (OSError, ValueError) as err:  # ValueError: a NUL byte in the command or env
-            reason = f"cannot start: {getattr(err, 'strerror', None) or err}"
-            self._ended.append(Outcome(job.key, None, now, time.time(), reason))
+            text, tag = shell_text(job), self._adopt.tag(job.key)
+            pid = spawn(text, job.cwd, job.env, tag, nice=job.nice, made=self._made)
+        except SPAWN_ERRORS as err:
+            self._ended.append(Outcome(job.key, None, now, time.time(), start_failure(err)))
             return
-        proc = _Proc(job, pid, now)
+        group = ProcessGroup(pid, self.grace, self._later, partial(self._escaped, job.key, pid))
+        proc = _Proc(job, group, now)
         self._procs[job.key] = proc
         self._watch(proc)
         if job.timeout is not None:
-            self._add_timer(job.timeout, "timeout", job.key)
+            group.time_out(job.timeout)
 
     def kill(self, key: int, reason: str = "killed") -> None:
         proc = self._procs.get(key)
-        if proc is None:
-            return
-        if proc.kill_reason:  # asked again: no more grace
-            signal_group(proc.pid, signal.SIGKILL)
-            _signal_all(proc.escaped, signal.SIGKILL)
-            return
-        proc.kill_reason = reason
-        proc.escaped = _descendants(proc.pid)
-        signal_group(proc.pid, signal.SIGTERM)
-        _signal_all(proc.escaped, signal.SIGTERM)
-        adopted = self._adopt.scan(self._leaders()).get(key, [])
-        proc.escaped += self._adopt.end(adopted, signal.SIGTERM)
-        self._add_timer(self.grace, "sigkill", proc.pid, proc.escaped)
+        if proc is not None:
+            proc.group.end(reason)
 
     def wait(self, timeout: float | None) -> list[Outcome]:
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -161,11 +130,12 @@ class LocalExecutor:
             woke = False
             for key, _ in self._selector.select(self._pause(deadline)):
                 if key.data is None:
-                    woke = self._drain_wake()
+                    self._wake.drain()
+                    woke = True
                 elif key.data == -1:
-                    _drain(self._chld_r)
+                    self._chld.drain()
                     if self._chld_scanned != self._chld_seen:
-                        self._end_orphans()
+                        self._escaped(None, None, False)
                 else:
                     self._reap(key.data)
             if not self._use_pidfd:
@@ -176,11 +146,10 @@ class LocalExecutor:
                 return []
 
     def wake(self) -> None:
-        with contextlib.suppress(BlockingIOError, OSError):
-            os.write(self._wake_w, b"!")
+        self._wake.wake()
 
     def pids(self) -> dict[int, int]:
-        return {key: proc.pid for key, proc in self._procs.items()}
+        return {key: proc.group.pid for key, proc in self._procs.items()}
 
     def close(self) -> None:
         """Terminate every running job, SIGKILL it after the grace period, reap it."""
@@ -190,48 +159,51 @@ class LocalExecutor:
         while self._procs and time.monotonic() < end:
             self.wait(max(0.0, end - time.monotonic()))
         for proc in list(self._procs.values()):
-            signal_group(proc.pid, signal.SIGKILL)
-            _reap_pid(proc)
+            proc.group.end("runner stopped", hard=True)
+            proc.group.wait_exit()
+            proc.group.reap()
             self._forget(proc)
-        for _, _, kind, pgid, escaped in self._timers:
-            if kind == "sigkill":
-                if pgid > 0:
-                    signal_group(pgid, signal.SIGKILL)
-                _signal_all(escaped, signal.SIGKILL)
-        self._timers.clear()
+        timers, self._timers = self._timers, []
+        for timer in timers:  # the SIGKILLs still due (timeouts were cancelled by the reaps)
+            if timer.action is not None:
+                timer.action()
         self._end_adopted()
         if self._old_chld is not None:
             signal.signal(signal.SIGCHLD, self._old_chld)  # type: ignore[arg-type]
         self._adopt.close()
         self._selector.close()
-        for fd in (self._devnull, self._devnull_w, self._wake_r, self._wake_w):
-            os.close(fd)
-        os.close(self._chld_r)
-        os.close(self._chld_w)
+        self._wake.close()
+        self._chld.close()
 
-    # -- adopted processes (see qcflow.runner.contain) ---------------------------------------
+    # -- processes outside the groups (see qcflow.runner.contain) ----------------------------
 
     def _leaders(self) -> set[int]:
-        return {proc.pid for proc in self._procs.values()}
+        return {proc.group.pid for proc in self._procs.values()}
 
     def _on_sigchld(self, signum: int, frame: object) -> None:
         self._chld_seen += 1
-        with contextlib.suppress(BlockingIOError, OSError):
-            os.write(self._chld_w, b"!")
+        self._chld.wake()
 
-    def _end_orphans(self) -> None:
-        """Reap adopted processes that ended; end those whose task no longer runs."""
+    def _escaped(self, key: int | None, pid: int | None, running: bool) -> list[psutil.Process]:
+        """Task ``key``'s processes outside its group: the descendants of its leader ``pid``
+        while it ``running``, and the processes adopted from it.
+
+        The scan of the adopted processes also reaps those that ended and ends those whose task
+        no longer runs; unmarked ones (``env -i``) cannot be traced to a task: they are ended
+        at close.
+        """
         self._chld_scanned = self._chld_seen
         found = self._adopt.scan(self._leaders())
-        running = set(self._procs)
-        # Unmarked ones (env -i) cannot be traced to a task: they are ended at close.
-        stray = [
-            p for owner, procs in found.items() if owner not in running | {None} for p in procs
-        ]
+        live = {*self._procs, None}  # None: unmarked, ended at close
+        stray = [p for who, procs in found.items() if who not in live for p in procs]
         if stray:
             signalled = self._adopt.end(stray, signal.SIGTERM)
             if signalled:
-                self._add_timer(self.grace, "sigkill", -1, signalled)
+                self._later(self.grace, lambda: send_all(signalled, signal.SIGKILL))
+        if key is None or pid is None:
+            return []
+        below = _descendants(pid) if running else []
+        return below + self._adopt.claim(found.get(key, []))
 
     def _end_adopted(self) -> None:
         """At close: end every adopted process, whatever its marker, and reap it."""
@@ -248,32 +220,11 @@ class LocalExecutor:
 
     # -- processes ---------------------------------------------------------------------------
 
-    def _spawn(self, job: Job) -> int:
-        """``posix_spawn`` a session leader running the job's shell; return its pid."""
-        if job.cwd not in self._made:  # once per directory: most tasks share a few
-            job.cwd.mkdir(parents=True, exist_ok=True)
-            self._made.add(job.cwd)
-        argv = ["/bin/bash", "-c", shell_text(job)]
-        if job.nice and _NICE:
-            argv = [_NICE, "-n", str(job.nice), *argv]
-        env = dict(job.env)
-        env[TASK_ID_ENV] = self._adopt.tag(job.key)
-        return os.posix_spawn(
-            argv[0],
-            argv,
-            env,
-            file_actions=[
-                (os.POSIX_SPAWN_DUP2, self._devnull, 0),
-                (os.POSIX_SPAWN_DUP2, self._devnull_w, 1),
-            ],
-            setsid=True,
-        )
-
     def _watch(self, proc: _Proc) -> None:
         key = proc.job.key
         if self._use_pidfd:
             try:
-                proc.pidfd = os.pidfd_open(proc.pid)
+                proc.pidfd = os.pidfd_open(proc.group.pid)
             except OSError:
                 self._use_pidfd = False
             else:
@@ -283,28 +234,24 @@ class LocalExecutor:
         waiter.start()
 
     def _wait_thread(self, proc: _Proc) -> None:
-        _reap_pid(proc)
+        proc.group.wait_exit()
+        proc.exited = True
         self.wake()
 
     def _reap_exited(self) -> None:
         for key, proc in list(self._procs.items()):
-            if proc.rc is not None:
+            if proc.exited:
                 self._reap(key)
 
     def _reap(self, key: int) -> None:
         proc = self._procs.get(key)
         if proc is None:
             return
-        pgid = proc.pid
-        # The leader is a zombie until reaped, so its group id cannot be reused yet.
-        if signal_group(pgid, signal.SIGTERM) and not proc.kill_reason:
-            self._add_timer(self.grace, "sigkill", pgid)
-        rc = _reap_pid(proc)
+        ended: Ended = proc.group.reap()
         self._forget(proc)
-        self._end_orphans()
-        end = time.time()
-        reason = proc.kill_reason or exit_reason(rc)
-        self._ended.append(Outcome(key, rc if rc >= 0 else None, proc.start, end, reason, pgid))
+        pid = proc.group.pid
+        outcome = Outcome(key, ended.rc, proc.start, time.time(), ended.reason, pid)
+        self._ended.append(outcome)
 
     def _forget(self, proc: _Proc) -> None:
         self._procs.pop(proc.job.key, None)
@@ -313,65 +260,28 @@ class LocalExecutor:
             os.close(proc.pidfd)
             proc.pidfd = None
 
-    def _drain_wake(self) -> bool:
-        _drain(self._wake_r)
-        return True
-
     # -- timers ------------------------------------------------------------------------------
 
-    def _add_timer(
-        self,
-        delay: float,
-        kind: TimerKind,
-        target: int,
-        escaped: list[psutil.Process] | None = None,
-    ) -> None:
-        entry = (time.monotonic() + delay, next(self._seq), kind, target, escaped or [])
-        heapq.heappush(self._timers, entry)
+    def _later(self, delay: float, action: Callable[[], object]) -> Callable[[], None]:
+        timer = _Timer(time.monotonic() + delay, next(self._seq), action)
+        heapq.heappush(self._timers, timer)
+        return timer.cancel
 
     def _fire_timers(self) -> None:
         now = time.monotonic()
-        while self._timers and self._timers[0][0] <= now:
-            _, _, kind, target, escaped = heapq.heappop(self._timers)
-            if kind == "timeout":
-                proc = self._procs.get(target)
-                if proc is not None and proc.job.timeout is not None:
-                    self.kill(target, f"timeout after {proc.job.timeout:g} s")
-            else:
-                if target > 0:  # -1: no group, only the processes listed
-                    signal_group(target, signal.SIGKILL)
-                _signal_all(escaped, signal.SIGKILL)
+        while self._timers and self._timers[0].when <= now:
+            action = heapq.heappop(self._timers).action
+            if action is not None:
+                action()
 
     def _pause(self, deadline: float | None) -> float | None:
-        next_timer = self._timers[0][0] if self._timers else None
+        next_timer = self._timers[0].when if self._timers else None
         candidates = [t for t in (deadline, next_timer) if t is not None]
         return max(0.0, min(candidates) - time.monotonic()) if candidates else None
 
 
-def _drain(fd: int) -> None:
-    with contextlib.suppress(BlockingIOError):
-        while os.read(fd, 4096):
-            pass
-
-
-def _reap_pid(proc: _Proc) -> int:
-    """Wait for the leader (it has ended or been killed) and return its exit code."""
-    if proc.rc is None:
-        try:
-            _, status = os.waitpid(proc.pid, 0)
-        except ChildProcessError:
-            status = 0  # reaped elsewhere; nothing better to report
-        proc.rc = os.waitstatus_to_exitcode(status)
-    return proc.rc
-
-
-def exit_reason(rc: int) -> str:
-    """Why a process with this exit code (as ``os.waitstatus_to_exitcode`` gives it) failed."""
-    if rc == 0:
-        return ""
-    if rc < 0:
-        try:
-            return f"killed by signal {signal.Signals(-rc).name}"
-        except ValueError:
-            return f"killed by signal {-rc}"
-    return f"exit code {rc}"
+def _descendants(pid: int) -> list[psutil.Process]:
+    try:
+        return psutil.Process(pid).children(recursive=True)
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return []

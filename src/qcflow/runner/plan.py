@@ -40,9 +40,9 @@ from qcflow.runner.markers import MARKER_SUFFIX, fingerprint
 from qcflow.runner.notes import NOTES_SUFFIX
 from qcflow.runner.options import RunOptions, default_cpu_limit, default_mem_limit
 from qcflow.runner.policy import SortKey, priority_keys
-from qcflow.runner.resources import Demand, Limits
+from qcflow.runner.resources import Demand, ResourceLimits
 from qcflow.runner.select import rerun_from, select_targets
-from qcflow.workflow import Graph, Task, Workflow, validate
+from qcflow.workflow import Graph, Workflow, WorkflowTask, validate
 from qcflow.workflow.shell import is_wrapped, unwrap_taskwrapper
 
 __all__ = ["Plan", "PlannedTask", "build_plan"]
@@ -50,7 +50,7 @@ __all__ = ["Plan", "PlannedTask", "build_plan"]
 
 @dataclass
 class PlannedTask:
-    task: Task
+    task: WorkflowTask
     #: The command bash runs (the taskwrapper's inner command when it is left out).
     command: str
     #: ``export K=V`` lines for environment values bash must expand, run before the command.
@@ -85,7 +85,7 @@ class Plan:
     graph: Graph
     tasks: list[PlannedTask]
     keys: list[SortKey]
-    limits: Limits
+    limits: ResourceLimits
     base: Path
     #: Base environment of every task: ``os.environ`` with the qcflow scripts dir on ``PATH``.
     environ: dict[str, str]
@@ -149,7 +149,7 @@ def _unrunnable(graph: Graph) -> dict[int, str]:
     return why
 
 
-def _limits(options: RunOptions, hosts: Sequence[tuple[float, float]] = ()) -> Limits:
+def _limits(options: RunOptions, hosts: Sequence[tuple[float, float]] = ()) -> ResourceLimits:
     cpu = default_cpu_limit() if options.cpu_limit is None else options.cpu_limit
     mem = default_mem_limit() if options.mem_limit is None else options.mem_limit
     for flag, value, low in (
@@ -161,7 +161,7 @@ def _limits(options: RunOptions, hosts: Sequence[tuple[float, float]] = ()) -> L
         if not value > low:
             msg = f"{flag} must be {'positive' if low >= 0 else 'zero or more'}, got {value}"
             raise InvalidInput(msg)
-    return Limits(
+    return ResourceLimits(
         cpu=cpu,
         mem=mem,
         max_jobs=options.max_jobs,
@@ -193,7 +193,7 @@ class _TaskBuilder:
     def __init__(
         self,
         options: RunOptions,
-        limits: Limits,
+        limits: ResourceLimits,
         environ: Mapping[str, str],
         global_env: Mapping[str, str],
         warnings: list[str],
@@ -213,7 +213,7 @@ class _TaskBuilder:
             self._warned.add(key)
             self.warnings.append(message)
 
-    def build(self, task: Task, estimate: Estimate | None) -> PlannedTask:
+    def build(self, task: WorkflowTask, estimate: Estimate | None) -> PlannedTask:
         declared = {**self.global_env, **(task.env or {})}
         plain = {k: v for k, v in declared.items() if not _uses_shell(v)}
         exports = "".join(f"export {k}={v}\n" for k, v in declared.items() if _uses_shell(v))
@@ -239,7 +239,7 @@ class _TaskBuilder:
             fingerprint=fingerprint(task.cmd, declared, task.cwd),
         )
 
-    def _command(self, task: Task, env: Mapping[str, str]) -> tuple[str, bool]:
+    def _command(self, task: WorkflowTask, env: Mapping[str, str]) -> tuple[str, bool]:
         if not is_wrapped(task.cmd):
             return task.cmd, False
         if env.get("O2_ROOT"):
@@ -254,7 +254,7 @@ class _TaskBuilder:
         )
         return inner, False
 
-    def _demand(self, task: Task, estimate: Estimate | None) -> Demand:
+    def _demand(self, task: WorkflowTask, estimate: Estimate | None) -> Demand:
         cpu, mem = task.resources.cpu, task.resources.mem
         if estimate is not None:
             cpu = cpu if estimate.cpu is None else estimate.cpu
@@ -276,7 +276,7 @@ class _TaskBuilder:
     def _room(self, demand: Demand) -> str:
         """What the task does not fit: the limits, or else every host."""
         limits = self.limits
-        if Limits(limits.cpu, limits.mem).fits_alone(demand):
+        if ResourceLimits(limits.cpu, limits.mem).fits_alone(demand):
             shapes = sorted(set(limits.hosts), reverse=True)
             shown = ", ".join(f"{c:g} cores + {m:g} MB" for c, m in shapes[:3])
             more = f" and {len(shapes) - 3} other sizes" if len(shapes) > 3 else ""

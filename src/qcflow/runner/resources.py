@@ -11,8 +11,9 @@ named ``semaphore`` excludes every other task naming it, in either lane. ``max_j
 (``-jmax``) bounds both lanes together.
 
 When tasks run on several hosts (the workers of a Dask cluster), the limits are the hosts' total
-and :attr:`Limits.hosts` lists what each host has: a task must also fit one host alone
-(:meth:`Limits.fits_alone`), since no task spans hosts; placing it on one is the cluster's job.
+and :attr:`ResourceLimits.hosts` lists what each host has: a task must also fit one host alone
+(:meth:`ResourceLimits.fits_alone`), since no task spans hosts; placing it on one is the
+cluster's job.
 
 The booking is plain data; :func:`lane_for` asks, :func:`acquire` and :func:`release` change it.
 Comparisons allow a tiny tolerance so that ten bookings of 0.1 core fit one core.
@@ -23,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-__all__ = ["Booking", "Demand", "Lane", "Limits", "acquire", "lane_for", "release"]
+__all__ = ["Booking", "Demand", "Lane", "ResourceLimits", "acquire", "lane_for", "release"]
 
 Lane = Literal["normal", "backfill"]
 _EPS = 1e-9
@@ -39,7 +40,7 @@ class Demand:
 
 
 @dataclass(frozen=True, slots=True)
-class Limits:
+class ResourceLimits:
     """The machine share the runner may book."""
 
     cpu: float
@@ -92,7 +93,7 @@ class Booking:
 
 
 def lane_for(
-    booking: Booking, limits: Limits, demand: Demand, *, allow_normal: bool = True
+    booking: Booking, limits: ResourceLimits, demand: Demand, *, allow_normal: bool = True
 ) -> Lane | None:
     """The lane that would admit ``demand`` now, or ``None`` if it has to wait."""
     if booking.running >= limits.max_jobs:

@@ -36,7 +36,7 @@ number of needs not yet done, ``attempts``), the ready heaps, the :class:`Bookin
     cancelled (the run stopped before it could start)
 
 Events: :class:`Finished` (a task ended; ``ok`` is rc == 0), :class:`RetryDue` (a backoff
-elapsed), :class:`Stop`, :class:`Estimate` (new resource estimate for a task not yet started).
+elapsed), :class:`Stop`, :class:`Reestimated` (new resource estimate for a task not yet started).
 Actions: :class:`Start` (in a lane), :class:`Kill` (its whole process tree), :class:`RetryLater`
 (send ``RetryDue`` after ``delay`` seconds). The engine (:mod:`~qcflow.runner.engine`) performs
 actions and feeds back events; tests drive :func:`handle` directly. Everything that goes in and
@@ -46,9 +46,10 @@ Example
 -------
 ``b`` and ``c`` need ``a``; two cores; every task books one core::
 
-    >>> from qcflow.runner.resources import Demand, Limits
+    >>> from qcflow.runner.resources import Demand, ResourceLimits
     >>> state = start_state(needs=[[], [0], [0]], demands=[Demand()] * 3, keys=[(0, 0, 0),
-    ...     (0, 0, 1), (0, 0, 2)], max_attempts=[1] * 3, settings=Settings(Limits(cpu=2, mem=4000)))
+    ...     (0, 0, 1), (0, 0, 2)], max_attempts=[1] * 3,
+    ...     settings=Settings(ResourceLimits(cpu=2, mem=4000)))
     >>> handle(state, [])
     [Start(task=0, lane='normal', attempt=1)]
     >>> handle(state, [Finished(0, ok=True)])
@@ -66,14 +67,22 @@ from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
 
 from qcflow.runner.policy import SortKey
-from qcflow.runner.resources import Booking, Demand, Lane, Limits, acquire, lane_for, release
+from qcflow.runner.resources import (
+    Booking,
+    Demand,
+    Lane,
+    ResourceLimits,
+    acquire,
+    lane_for,
+    release,
+)
 
 __all__ = [
     "Action",
-    "Estimate",
     "Event",
     "Finished",
     "Kill",
+    "Reestimated",
     "RetryDue",
     "RetryLater",
     "Settings",
@@ -89,9 +98,17 @@ __all__ = [
 ]
 
 Status = Literal[
-    "pending", "ready", "running", "retry-wait", "done", "cached", "failed", "blocked",
-    "cancelled", "killed",
-]  # fmt: skip
+    "pending",
+    "ready",
+    "running",
+    "retry-wait",
+    "done",
+    "cached",
+    "failed",
+    "blocked",
+    "cancelled",
+    "killed",
+]
 _OPEN: frozenset[Status] = frozenset({"pending", "ready", "retry-wait"})
 
 
@@ -120,7 +137,7 @@ class Stop:
 
 
 @dataclass(frozen=True, slots=True)
-class Estimate:
+class Reestimated:
     """A better resource estimate for a task that has not started (``--dynamic-resources``)."""
 
     task: int
@@ -146,7 +163,7 @@ class RetryLater:
     attempt: int
 
 
-Event: TypeAlias = Finished | RetryDue | Stop | Estimate
+Event: TypeAlias = Finished | RetryDue | Stop | Reestimated
 Action: TypeAlias = Start | Kill | RetryLater
 
 
@@ -155,7 +172,7 @@ Action: TypeAlias = Start | Kill | RetryLater
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    limits: Limits
+    limits: ResourceLimits
     keep_going: bool = False
     retry_backoff: float = 1.0
     max_backoff: float = 60.0

@@ -51,7 +51,7 @@ from qcflow._types import JSONObject
 from qcflow.errors import InvalidInput, QcflowError
 from qcflow.runner import scheduler as sch
 from qcflow.runner.policy import SortKey
-from qcflow.runner.resources import Demand, Limits
+from qcflow.runner.resources import Demand, ResourceLimits
 
 __all__ = [
     "ENV",
@@ -306,7 +306,7 @@ def _start(record: JSONObject) -> sch.State:
         if not isinstance(value, int | float):
             msg = f"setting {value!r} is not a number"
             raise TypeError(msg)
-    settings = sch.Settings(Limits(**lim, hosts=hosts), **fields)
+    settings = sch.Settings(ResourceLimits(**lim, hosts=hosts), **fields)
     tasks = record["tasks"]
     n = len(tasks)
     needs = [[_node(p, n) for p in t["needs"]] for t in tasks]
@@ -351,7 +351,7 @@ def _decode_event(record: JSONObject, n: int) -> sch.Event:
     if kind == "stop":
         return sch.Stop(str(record["reason"]))
     if kind == "estimate":
-        return sch.Estimate(_node(record["task"], n), _decode_demand(record))
+        return sch.Reestimated(_node(record["task"], n), _decode_demand(record))
     msg = f"unknown kind {kind!r}"
     raise ValueError(msg)
 

@@ -34,7 +34,7 @@ from qcflow import __version__
 from qcflow._io import atomic_write_text
 from qcflow._types import JSONObject
 from qcflow.runner.logs import iso_time
-from qcflow.runner.resources import Limits
+from qcflow.runner.resources import ResourceLimits
 
 __all__ = ["TaskRecord", "build_summary", "dumps_by_line", "print_table", "write_summary"]
 
@@ -103,7 +103,7 @@ def _round(value: float | None) -> float | None:
 def build_summary(
     source: str,
     records: Sequence[TaskRecord],
-    limits: Limits,
+    limits: ResourceLimits,
     started: float,
     ended: float,
     exit_code: int,

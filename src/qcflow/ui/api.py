@@ -163,9 +163,12 @@ def _multipart(data: bytes, header: str, content_type: str, headers: dict[str, s
     parts = []
     for span in spans:
         first, last = span if span is not None else (0, len(data) - 1)
-        parts.append(f"--{boundary}\r\nContent-Type: {content_type}\r\n"
-                     f"Content-Range: bytes {first}-{last}/{len(data)}\r\n\r\n".encode()
-                     + data[first : last + 1] + b"\r\n")  # fmt: skip
+        parts.append(
+            f"--{boundary}\r\nContent-Type: {content_type}\r\n"
+            f"Content-Range: bytes {first}-{last}/{len(data)}\r\n\r\n".encode()
+            + data[first : last + 1]
+            + b"\r\n"
+        )
     body = b"".join(parts) + f"--{boundary}--\r\n".encode()
     return Response(body, 206, headers, media_type=f"multipart/byteranges; boundary={boundary}")
 
@@ -188,13 +191,15 @@ class Api:
     # --- reading ------------------------------------------------------------------------------
 
     async def info(self, request: Request) -> Response:
-        return JSONResponse({
-            "qcdb": self.repo.url,
-            "writable": not self.options.read_only,
-            "tokenRequired": self.options.token is not None,
-            "provenance": self.options.provenance,
-            "layoutFolder": layouts.LAYOUT_FOLDER,
-        })  # fmt: skip
+        return JSONResponse(
+            {
+                "qcdb": self.repo.url,
+                "writable": not self.options.read_only,
+                "tokenRequired": self.options.token is not None,
+                "provenance": self.options.provenance,
+                "layoutFolder": layouts.LAYOUT_FOLDER,
+            }
+        )
 
     async def tree(self, request: Request) -> Response:
         path = _path_param(request, required=False)
@@ -203,11 +208,13 @@ class Api:
         if path:
             pattern = f"{path}/[^/]*$"
             objects = await self._read(self.repo.latest, pattern, _filters(request))
-        return JSONResponse({
-            "path": path,
-            "folders": [{"path": f, "name": f.rsplit("/", 1)[-1]} for f in folders],
-            "objects": [summary(i) for i in objects],
-        })  # fmt: skip
+        return JSONResponse(
+            {
+                "path": path,
+                "folders": [{"path": f, "name": f.rsplit("/", 1)[-1]} for f in folders],
+                "objects": [summary(i) for i in objects],
+            }
+        )
 
     async def count(self, request: Request) -> Response:
         path = _path_param(request)
@@ -224,23 +231,28 @@ class Api:
             everything = await self._read(self.repo.latest, ".*", _filters(request))
             needle = query.lower()
             found = [i for i in everything if needle in i.path.lower()]
-        return JSONResponse({
-            "query": query,
-            "results": [summary(i) for i in found[:MAX_RESULTS]],
-            "truncated": len(found) > MAX_RESULTS,
-        })  # fmt: skip
+        return JSONResponse(
+            {
+                "query": query,
+                "results": [summary(i) for i in found[:MAX_RESULTS]],
+                "truncated": len(found) > MAX_RESULTS,
+            }
+        )
 
     async def versions(self, request: Request) -> Response:
         path = _path_param(request)
         found = await self._read(self.repo.browse, path, _filters(request), limit=MAX_RESULTS + 1)
-        return JSONResponse({
-            "path": path,
-            "versions": [summary(i) for i in found[:MAX_RESULTS]],
-            "truncated": len(found) > MAX_RESULTS,
-        })  # fmt: skip
+        return JSONResponse(
+            {
+                "path": path,
+                "versions": [summary(i) for i in found[:MAX_RESULTS]],
+                "truncated": len(found) > MAX_RESULTS,
+            }
+        )
 
-    def _resolve(self, path: str, filters: dict[str, str], at: int | None,
-                 ident: str | None) -> ObjectInfo:  # fmt: skip
+    def _resolve(
+        self, path: str, filters: dict[str, str], at: int | None, ident: str | None
+    ) -> ObjectInfo:
         if ident:
             return self.repo.download(ident).info
         if at is not None:
@@ -295,10 +307,12 @@ class Api:
             if run:
                 start, end = runs.get(run, (info.valid_from, info.valid_until))
                 runs[run] = (min(start, info.valid_from), max(end, info.valid_until))
-        return JSONResponse({
-            "path": path,
-            "runs": _runs_json(runs),
-        })  # fmt: skip
+        return JSONResponse(
+            {
+                "path": path,
+                "runs": _runs_json(runs),
+            }
+        )
 
     async def matrix(self, request: Request) -> Response:
         params = request.query_params
@@ -323,14 +337,23 @@ class Api:
         data = collect(self.repo, period, pass_name, provenance=provenance, decode=False)
         cells: list[JSONObject] = []
         for (run, detector), entries in sorted(data.qualities.items()):
-            cells.append({
-                "run": run,
-                "detector": detector,
-                "quality": worst([e.quality for e in entries]).name,
-                "objects": [{"quality": e.quality.name, "level": e.quality.level,
-                             "path": e.info.path, "id": e.info.id, "name": e.name}
-                            for e in entries],
-            })  # fmt: skip
+            cells.append(
+                {
+                    "run": run,
+                    "detector": detector,
+                    "quality": worst([e.quality for e in entries]).name,
+                    "objects": [
+                        {
+                            "quality": e.quality.name,
+                            "level": e.quality.level,
+                            "path": e.info.path,
+                            "id": e.info.id,
+                            "name": e.name,
+                        }
+                        for e in entries
+                    ],
+                }
+            )
         return {
             "period": period,
             "pass": pass_name,
@@ -345,12 +368,21 @@ class Api:
 
     async def layout_list(self, request: Request) -> Response:
         found = await self._read(self.repo.latest, f"{layouts.LAYOUT_FOLDER}/.*")
-        return JSONResponse({
-            "folder": layouts.LAYOUT_FOLDER,
-            "layouts": [{"key": i.path.rsplit("/", 1)[-1], "path": i.path, "id": i.id,
-                         "name": i.metadata.get(layouts.LAYOUT_NAME, ""), "created": i.created}
-                        for i in found],
-        })  # fmt: skip
+        return JSONResponse(
+            {
+                "folder": layouts.LAYOUT_FOLDER,
+                "layouts": [
+                    {
+                        "key": i.path.rsplit("/", 1)[-1],
+                        "path": i.path,
+                        "id": i.id,
+                        "name": i.metadata.get(layouts.LAYOUT_NAME, ""),
+                        "created": i.created,
+                    }
+                    for i in found
+                ],
+            }
+        )
 
     async def layout_get(self, request: Request) -> Response:
         key = request.path_params["key"]
@@ -365,11 +397,13 @@ class Api:
                 raise NotFound(msg)
             fetched = await self._read(self.repo.download, newest[0].id)
         history = await self._read(self.repo.browse, path)
-        return JSONResponse({
-            "layout": layouts.validate(fetched.data),
-            "id": fetched.info.id,
-            "versions": [{"id": i.id, "created": i.created} for i in history],
-        })  # fmt: skip
+        return JSONResponse(
+            {
+                "layout": layouts.validate(fetched.data),
+                "id": fetched.info.id,
+                "versions": [{"id": i.id, "created": i.created} for i in history],
+            }
+        )
 
     async def layout_put(self, request: Request) -> Response:
         body = await request.body()
@@ -377,9 +411,13 @@ class Api:
         path = layouts.layout_path(document["name"])
         data = json.dumps(document, indent=1).encode()
         info = await self._read(
-            self.repo.store, path, data, content_type="application/json",
-            metadata={layouts.LAYOUT_NAME: document["name"]}, file_name="layout.json",
-        )  # fmt: skip
+            self.repo.store,
+            path,
+            data,
+            content_type="application/json",
+            metadata={layouts.LAYOUT_NAME: document["name"]},
+            file_name="layout.json",
+        )
         return JSONResponse({"key": path.rsplit("/", 1)[-1], "id": info.id, "layout": document})
 
     async def layout_delete(self, request: Request) -> Response:

@@ -49,8 +49,10 @@ def jsroot_missing() -> str | None:
     """Why JSROOT cannot be served (a sentence), or None when it is in place."""
     if (JSROOT_DIR / "modules" / "main.mjs").is_file():
         return None
-    return (f"JSROOT is missing from {JSROOT_DIR}: run 'make jsroot' in the qcflow checkout "
-            "(npm pack jsroot); ROOT objects will not be drawn")  # fmt: skip
+    return (
+        f"JSROOT is missing from {JSROOT_DIR}: run 'make jsroot' in the qcflow checkout "
+        "(npm pack jsroot); ROOT objects will not be drawn"
+    )
 
 
 def _guarded(endpoint: Endpoint, options: ApiOptions, *, write: bool = False) -> Endpoint:

@@ -65,9 +65,16 @@ def serve_ui(repo: Repository, config: UiConfig) -> None:
 
     app = create_ui_app(repo, config.options)
     server = uvicorn.Server(
-        uvicorn.Config(app, host=config.host, port=config.port, log_level="warning",
-                       access_log=False, server_header=False, lifespan="off")
-    )  # fmt: skip
+        uvicorn.Config(
+            app,
+            host=config.host,
+            port=config.port,
+            log_level="warning",
+            access_log=False,
+            server_header=False,
+            lifespan="off",
+        )
+    )
     host = f"[{config.host}]" if ":" in config.host else config.host
     url = f"http://{host}:{config.port}/ui/"
     threading.Thread(target=_announce, args=(server, url, config.open_browser), daemon=True).start()

@@ -1,7 +1,7 @@
 """The O2DPG workflow model: tasks, files, validation and graph queries.
 
-- :mod:`~qcflow.workflow.task` -- :class:`Task` and :class:`Resources`, parsed leniently from
-  O2DPG JSON and written back without loss (string numbers, key order, unknown keys kept).
+- :mod:`~qcflow.workflow.task` -- :class:`WorkflowTask` and :class:`Resources`, parsed leniently
+  from O2DPG JSON and written back without loss (string numbers, key order, unknown keys kept).
 - :mod:`~qcflow.workflow.model` -- :class:`Workflow` (stages + meta), atomic read/write.
 - :mod:`~qcflow.workflow.validate` -- :func:`validate` reports every problem at once.
 - :mod:`~qcflow.workflow.graph` -- :class:`Graph`: topological order, ancestors, descendants,
@@ -15,7 +15,7 @@ from __future__ import annotations
 from qcflow.workflow.graph import Graph
 from qcflow.workflow.model import Workflow, json_filename
 from qcflow.workflow.problems import Problem
-from qcflow.workflow.task import GLOBAL_INIT_NAME, Resources, Task
+from qcflow.workflow.task import GLOBAL_INIT_NAME, Resources, WorkflowTask
 from qcflow.workflow.validate import Report, load, validate
 
 __all__ = [
@@ -24,8 +24,8 @@ __all__ = [
     "Problem",
     "Report",
     "Resources",
-    "Task",
     "Workflow",
+    "WorkflowTask",
     "json_filename",
     "load",
     "validate",

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable, Sequence
 
-from qcflow.workflow.task import Task
+from qcflow.workflow.task import WorkflowTask
 
 __all__ = ["Graph"]
 
@@ -30,7 +30,7 @@ __all__ = ["Graph"]
 class Graph:
     """Adjacency lists of a task list; built once, queried many times."""
 
-    def __init__(self, tasks: Sequence[Task]) -> None:
+    def __init__(self, tasks: Sequence[WorkflowTask]) -> None:
         self.tasks = [t for t in tasks if not t.is_global_init]
         self.names = [t.name for t in self.tasks]
         self.index: dict[str, int] = {}

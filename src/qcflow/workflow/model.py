@@ -17,7 +17,7 @@ from qcflow._io import atomic_write_text
 from qcflow._types import JSONObject
 from qcflow.errors import InvalidInput
 from qcflow.workflow.problems import Problem
-from qcflow.workflow.task import Task
+from qcflow.workflow.task import WorkflowTask
 
 __all__ = ["Workflow", "json_filename"]
 
@@ -32,24 +32,24 @@ def json_filename(path: str | os.PathLike[str]) -> Path:
 class Workflow:
     """Tasks in file order plus ``meta``; ``parse_problems`` holds what reading found."""
 
-    tasks: list[Task] = field(default_factory=list)
+    tasks: list[WorkflowTask] = field(default_factory=list)
     meta: JSONObject = field(default_factory=dict)
     parse_problems: list[Problem] = field(default_factory=list)
     source: str = "<workflow>"
 
-    def __iter__(self) -> Iterator[Task]:
+    def __iter__(self) -> Iterator[WorkflowTask]:
         return iter(self.tasks)
 
     def __len__(self) -> int:
         return len(self.tasks)
 
     @property
-    def global_init(self) -> Task | None:
+    def global_init(self) -> WorkflowTask | None:
         """The ``__global_init_task__`` (qcflow honours it at any position; O2DPG at index 0)."""
         return next((t for t in self.tasks if t.is_global_init), None)
 
     @property
-    def stages(self) -> list[Task]:
+    def stages(self) -> list[WorkflowTask]:
         """The tasks to run: every task but the global-init one."""
         return [t for t in self.tasks if not t.is_global_init]
 
@@ -57,7 +57,7 @@ class Workflow:
         init = self.global_init
         return dict(init.env or {}) if init is not None else {}
 
-    def task(self, name: str) -> Task:
+    def task(self, name: str) -> WorkflowTask:
         for t in self.tasks:
             if t.name == name:
                 return t
@@ -72,7 +72,8 @@ class Workflow:
     ) -> Workflow:
         """Build a workflow from parsed JSON; raise :class:`InvalidInput` if it is not one.
 
-        ``owned``: the caller gives ``data`` away (it is not copied; see :meth:`Task.from_dict`).
+        ``owned``: the caller gives ``data`` away (it is not copied; see
+        :meth:`WorkflowTask.from_dict`).
         """
         stages: object
         meta: object
@@ -98,7 +99,7 @@ class Workflow:
                     Problem("error", f"a task must be an object, got {raw!r}", where=where)
                 )
                 continue
-            task, problems = Task.from_dict(raw, where, owned=owned)
+            task, problems = WorkflowTask.from_dict(raw, where, owned=owned)
             wf.tasks.append(task)
             wf.parse_problems.extend(problems)
         return wf

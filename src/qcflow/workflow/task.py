@@ -18,7 +18,7 @@ from typing import Any
 from qcflow._types import JSONObject
 from qcflow.workflow.problems import Problem
 
-__all__ = ["GLOBAL_INIT_NAME", "KNOWN_TASK_KEYS", "Resources", "Task"]
+__all__ = ["GLOBAL_INIT_NAME", "KNOWN_TASK_KEYS", "Resources", "WorkflowTask"]
 
 GLOBAL_INIT_NAME = "__global_init_task__"
 
@@ -51,7 +51,7 @@ class Resources:
 
 
 @dataclass(slots=True)
-class Task:
+class WorkflowTask:
     """One stage of a workflow. Field names follow O2DPG's JSON keys."""
 
     name: str
@@ -84,7 +84,7 @@ class Task:
     @classmethod
     def from_dict(
         cls, data: JSONObject, where: str = "task", *, owned: bool = False
-    ) -> tuple[Task, list[Problem]]:
+    ) -> tuple[WorkflowTask, list[Problem]]:
         """Parse one task; every bad value is a problem and falls back to its default.
 
         The task keeps ``data`` as its ``source``: a deep copy, unless ``owned`` says nobody
@@ -191,11 +191,11 @@ class _TaskParser:
     def warning(self, key: str, message: str) -> None:
         self.problems.append(Problem("warning", message, self.name, f"{self.where}.{key}"))
 
-    def parse(self) -> Task:
+    def parse(self) -> WorkflowTask:
         data = self.data
         if self.name is None or not self.name:
             self.error("name", f"a task needs a non-empty string 'name', got {data.get('name')!r}")
-        task = Task(name=self.name or f"<unnamed {self.where}>", source=data)
+        task = WorkflowTask(name=self.name or f"<unnamed {self.where}>", source=data)
         task.cmd = self._string("cmd", "", required=True)
         task.needs = self._string_list("needs")
         task.labels = self._string_list("labels")

@@ -10,7 +10,7 @@ from qcflow.modules.zdc.check import (
     ERROR,
     OK,
     WARNING,
-    Limits,
+    ChannelLimits,
     RecDataCheck,
     parse_limits,
 )
@@ -28,7 +28,7 @@ ACTIVITY = Activity(1, "PHYSICS", "P", "apass1", "qc_async")
 
 def test_bands_are_absolute_with_qcs_boundaries() -> None:
     limits = parse_limits("ADC_ZNAC", "40;10;20")
-    assert limits == Limits("ADC_ZNAC", 40.0, 10.0, 20.0)
+    assert limits == ChannelLimits("ADC_ZNAC", 40.0, 10.0, 20.0)
     assert [limits.classify(v) for v in (40, 30, 29.9, 20, 19.9, 50, 50.1, 60, 60.1)] == [
         OK, OK, WARNING, WARNING, ERROR, OK, WARNING, OK, ERROR,  # 60 = expected + error: OK (QC)
     ]  # fmt: skip

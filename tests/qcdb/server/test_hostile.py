@@ -117,7 +117,8 @@ def _read_all(sock: socket.socket) -> bytes:
 class HeldListings(LocalRepository):
     """A store whose pattern listings wait until the test lets them go (a costly pattern over a
     large store, held). Listings of one exact path stay quick, as an index makes them: a GET
-    lists its own path's newer versions for ``Cache-Valid-Until``."""
+    whose version another could cut short lists its path's newer versions for
+    ``Cache-Valid-Until``."""
 
     def __init__(self, root: Path) -> None:
         super().__init__(root, fsync=False)

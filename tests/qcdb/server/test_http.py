@@ -30,9 +30,16 @@ def test_a_range_is_inside_the_object_or_refused(header: str | None, size: int) 
 
 @pytest.mark.parametrize(
     ("header", "expected"),
-    [("bytes=0-0", (0, 0)), ("bytes=5-", (5, 9)), ("bytes=-4", (6, 9)), ("bytes=8-100", (8, 9)),
-     ("bytes=0-1,3-4", None), ("items=0-1", None), (None, None)],
-)  # fmt: skip
+    [
+        ("bytes=0-0", (0, 0)),
+        ("bytes=5-", (5, 9)),
+        ("bytes=-4", (6, 9)),
+        ("bytes=8-100", (8, 9)),
+        ("bytes=0-1,3-4", None),
+        ("items=0-1", None),
+        (None, None),
+    ],
+)
 def test_ranges(header: str | None, expected: tuple[int, int] | None) -> None:
     assert parse_range(header, 10) == expected
 

@@ -24,10 +24,29 @@ def test_json_has_both_key_styles(filled: TestClient) -> None:
     listing = filled.get("/browse/qc/TPC/MO/A/h1", headers={"Accept": "application/json"}).json()
     assert listing["subfolders"] == []
     first = listing["objects"][0]
-    for key in ("path", "id", "validFrom", "validUntil", "createTime", "lastModified", "MD5",
-                "fileName", "contentType", "size", "Valid-From", "Valid-Until", "Created",
-                "Last-Modified", "ETag", "Content-MD5", "Content-Type", "Content-Length",
-                "initialValidity", "replicas", "UploadedFrom"):  # fmt: skip
+    for key in (
+        "path",
+        "id",
+        "validFrom",
+        "validUntil",
+        "createTime",
+        "lastModified",
+        "MD5",
+        "fileName",
+        "contentType",
+        "size",
+        "Valid-From",
+        "Valid-Until",
+        "Created",
+        "Last-Modified",
+        "ETag",
+        "Content-MD5",
+        "Content-Type",
+        "Content-Length",
+        "initialValidity",
+        "replicas",
+        "UploadedFrom",
+    ):
         assert key in first, key
     assert first["RunNumber"] == "2"
     assert first["Valid-From"] == first["validFrom"] == 2000

@@ -27,11 +27,26 @@ from tests.qcdb.conftest import running_server_app
 
 PATH = "qc/TST/MO/Task/h1"
 #: What the C++ client reads from object responses, spelled as the CCDB sends them.
-OBJECT_HEADERS = (b"Valid-From", b"Valid-Until", b"Created", b"ETag", b"Last-Modified",
-                  b"Content-MD5", b"Content-Type", b"Content-Disposition", b"Content-Location",
-                  b"Cache-Control")  # fmt: skip
-METADATA = {"RunNumber": "523897", "PassName": "apass1", "PeriodName": "LHC24ab",
-            "RunType": "PHYSICS", "qc_version": "1.195.0", "qc_task_name": "Task"}  # fmt: skip
+OBJECT_HEADERS = (
+    b"Valid-From",
+    b"Valid-Until",
+    b"Created",
+    b"ETag",
+    b"Last-Modified",
+    b"Content-MD5",
+    b"Content-Type",
+    b"Content-Disposition",
+    b"Content-Location",
+    b"Cache-Control",
+)
+METADATA = {
+    "RunNumber": "523897",
+    "PassName": "apass1",
+    "PeriodName": "LHC24ab",
+    "RunType": "PHYSICS",
+    "qc_version": "1.195.0",
+    "qc_task_name": "Task",
+}
 PROTOCOLS = ["h11"] + ([CaseKeepingHttpToolsProtocol] if CaseKeepingHttpToolsProtocol else [])
 
 
@@ -81,8 +96,7 @@ class Connection:
             raise ConnectionError("server closed the connection")
         self.buffer += chunk
 
-    def request(self, method: str, target: str, headers: list[str] = (), body: bytes = b""
-                ) -> Raw:  # fmt: skip
+    def request(self, method: str, target: str, headers: list[str] = (), body: bytes = b"") -> Raw:
         accept = [] if any(h.lower().startswith("accept:") for h in headers) else ["Accept: */*"]
         lines = [f"{method} {target} HTTP/1.1", f"Host: {self.host}", *accept, *headers]
         if body:
@@ -127,9 +141,14 @@ def connect(store: LocalRepository, protocol: Any) -> Iterator[Any]:
 
 def _multipart(data: bytes, file_name: str) -> tuple[str, bytes]:
     boundary = "------------------------a1b2c3d4e5f60718"
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"send\"; "
-            f"filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-            ).encode() + data + f"\r\n--{boundary}--\r\n".encode()  # fmt: skip
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="send"; '
+            f'filename="{file_name}"\r\nContent-Type: application/octet-stream\r\n\r\n'
+        ).encode()
+        + data
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
     return f"Content-Type: multipart/form-data; boundary={boundary}", body
 
 
@@ -157,8 +176,9 @@ def test_post_then_get_with_if_none_match_timestamp(connect: Any) -> None:
     got = conn.request("GET", f"/{PATH}/1500/RunNumber=523897/", ["If-None-Match: 1500"])
     assert got.status == 200
     assert got.body == b"ROOT-file-bytes"
-    got.assert_spelled(*OBJECT_HEADERS, b"Content-Length", b"Date", b"ObjectType",
-                       *(k.encode() for k in METADATA))  # fmt: skip
+    got.assert_spelled(
+        *OBJECT_HEADERS, b"Content-Length", b"Date", b"ObjectType", *(k.encode() for k in METADATA)
+    )
     assert got.get(b"ETag") == f'"{ident}"'.encode()
     assert got.get(b"Valid-From") == b"1000"
     assert got.get(b"Valid-Until") == b"20000"
@@ -189,10 +209,17 @@ def test_creation_time_bounds(connect: Any, store: LocalRepository) -> None:
     raw.assert_spelled(*OBJECT_HEADERS)
 
 
-def test_redirect_walks_location_then_content_location(connect: Any, store: LocalRepository
-                                                       ) -> None:  # fmt: skip
-    info = store.store(PATH, b"content", valid_from=1000, valid_until=2000, metadata=METADATA,
-                       file_name="TH1F_1.root")  # fmt: skip
+def test_redirect_walks_location_then_content_location(
+    connect: Any, store: LocalRepository
+) -> None:
+    info = store.store(
+        PATH,
+        b"content",
+        valid_from=1000,
+        valid_until=2000,
+        metadata=METADATA,
+        file_name="TH1F_1.root",
+    )
     conn = connect(redirect=True)
     raw = conn.request("GET", f"/{PATH}/1500/RunNumber=523897/", ["If-None-Match: 1500"])
     assert raw.status == 303
@@ -201,8 +228,7 @@ def test_redirect_walks_location_then_content_location(connect: Any, store: Loca
         fetched = conn.request("GET", target.decode())
         assert fetched.status == 200
         assert fetched.body == b"content"
-        fetched.assert_spelled(b"Content-Disposition", b"Content-Type", b"ETag",
-                               b"Accept-Ranges")  # fmt: skip
+        fetched.assert_spelled(b"Content-Disposition", b"Content-Type", b"ETag", b"Accept-Ranges")
         assert fetched.get(b"Content-Disposition") == b'inline;filename="TH1F_1.root"'
     assert raw.get(b"Location") == f"/download/{info.id}".encode()
 
@@ -261,8 +287,13 @@ def test_text_listing_has_a_subfolders_line(connect: Any, store: LocalRepository
 
 def test_qc_json_listings(connect: Any, store: LocalRepository) -> None:
     for cycle in range(3):
-        store.store(PATH, b"x", valid_from=1000 + cycle, valid_until=9000,
-                    metadata={**METADATA, "CycleNumber": str(cycle)})  # fmt: skip
+        store.store(
+            PATH,
+            b"x",
+            valid_from=1000 + cycle,
+            valid_until=9000,
+            metadata={**METADATA, "CycleNumber": str(cycle)},
+        )
     conn = connect()
     raw = conn.request("GET", f"/latest/{PATH}/RunNumber=523897", ["Accept: application/json"])
     entry = json.loads(raw.body)["objects"][0]
@@ -300,8 +331,17 @@ def test_qcflow_qcdb_serve_with_workers_spells_headers(
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    command = [*qcflow_cmd, "qcdb", "serve", "--root", str(root), "--port", str(port),
-               "--workers", "2"]  # fmt: skip
+    command = [
+        *qcflow_cmd,
+        "qcdb",
+        "serve",
+        "--root",
+        str(root),
+        "--port",
+        str(port),
+        "--workers",
+        "2",
+    ]
     proc = subprocess.Popen(command, env=subprocess_env, stderr=subprocess.PIPE)
     try:
         client = HttpRepository(f"127.0.0.1:{port}", retries=60, backoff=0.05)

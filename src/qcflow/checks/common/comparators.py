@@ -33,7 +33,7 @@ import numpy as np
 import numpy.typing as npt
 
 from qcflow.checks.common.statistics import chi2_probability, kolmogorov_probability
-from qcflow.checks.common.thresholds import Limits, plot_range
+from qcflow.checks.common.thresholds import Band, plot_range
 from qcflow.errors import InvalidInput
 from qcflow.objects.activity import Activity
 from qcflow.objects.quality import Quality
@@ -54,7 +54,7 @@ class ObjectComparator:
 
     def __init__(self) -> None:
         self.threshold = 0.0
-        self.ranges: list[Limits | None] = [None, None]
+        self.ranges: list[Band | None] = [None, None]
         self.parameters = CustomParameters()
         self.activity = Activity()
         self.plot = ""

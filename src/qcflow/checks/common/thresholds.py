@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from qcflow.objects.activity import Activity
 from qcflow.postprocessing import CustomParameters, parse_float
 
-__all__ = ["Limits", "Thresholds", "plot_range", "thresholds_for"]
+__all__ = ["Band", "Thresholds", "plot_range", "thresholds_for"]
 
 log = logging.getLogger("qcflow.checks")
-Limits = tuple[float, float]
+Band = tuple[float, float]
 
 
 def _number(text: str, what: str) -> float:
@@ -51,7 +51,7 @@ class Thresholds:
             entries.append((low, high, rate))
         return cls(tuple(entries))
 
-    def at_rate(self, rate: float) -> Limits | None:
+    def at_rate(self, rate: float) -> Band | None:
         """The thresholds for an interaction rate (Hz), interpolated between the nearest."""
         rated = [(r, i) for i, (_, _, r) in enumerate(self.entries) if r is not None]
         below = max((x for x in rated if x[0] <= rate), default=None)
@@ -72,7 +72,7 @@ def _value(parameters: CustomParameters, key: str, plot: str, activity: Activity
 
 def thresholds_for(
     parameters: CustomParameters, plot: str, level: str, activity: Activity, rate: float
-) -> Limits | None:
+) -> Band | None:
     """``thresholds<level>[:<plot>]`` at ``rate`` (Hz): plot-specific first, then generic."""
     for key in (f"thresholds{level}:{plot}", f"thresholds{level}"):
         text = parameters.get(key, activity)
@@ -85,7 +85,7 @@ def thresholds_for(
 
 def plot_range(
     parameters: CustomParameters, plot: str, axis: str, activity: Activity
-) -> Limits | None:
+) -> Band | None:
     """``range<axis>[:<plot>]``: ``"min,max"``, or None."""
     text = _value(parameters, f"range{axis}", plot, activity)
     if not text:

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from qcflow.checks.check import Check
-from qcflow.checks.common.thresholds import Limits, thresholds_for
+from qcflow.checks.common.thresholds import Band, thresholds_for
 from qcflow.objects.activity import Activity
 from qcflow.objects.quality import Quality
 from qcflow.postprocessing import (
@@ -52,7 +52,7 @@ class _History:
     """Per graph: the judged points' x and thresholds, and the latest quality."""
 
     pad: int
-    points: list[tuple[float, Limits, Limits | None]] = field(default_factory=list)
+    points: list[tuple[float, Band, Band | None]] = field(default_factory=list)
     quality: Quality = Quality.NULL
 
 
@@ -123,7 +123,7 @@ class TrendCheck(Check):
             history.quality = Quality.GOOD
         history.points.append((float(np.asarray(graph.x)[-1]), bad, medium))
 
-    def _absolute(self, limits: Limits, graph: GraphData) -> Limits | None:
+    def _absolute(self, limits: Band, graph: GraphData) -> Band | None:
         """Relative thresholds made absolute from the points before the last."""
         y = np.asarray(graph.y, dtype=np.float64)
         if y.size < 3:
@@ -162,7 +162,7 @@ def _threshold_lines(history: _History) -> list[Overlay]:
     x = tuple(p[0] for p in history.points)
     lines: list[Overlay] = []
     medium = [p[2] for p in history.points]
-    bad: list[Limits | None] = [p[1] for p in history.points]
+    bad: list[Band | None] = [p[1] for p in history.points]
     for limits, color in ((medium, 797), (bad, 632)):
         if any(limit is None for limit in limits):
             continue

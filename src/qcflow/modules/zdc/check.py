@@ -49,13 +49,13 @@ from qcflow.objects.quality import Quality
 from qcflow.objects.root import Histogram
 from qcflow.postprocessing import Label
 
-__all__ = ["FamilyResult", "Limits", "RecDataCheck", "classify", "parse_limits"]
+__all__ = ["ChannelLimits", "FamilyResult", "RecDataCheck", "classify", "parse_limits"]
 
 OK, WARNING, ERROR, NOT_CHECKED = 1, 2, 3, 0
 
 
 @dataclass(frozen=True)
-class Limits:
+class ChannelLimits:
     """One channel's expected value and absolute bands; infinite bands: not checked."""
 
     channel: str
@@ -84,15 +84,15 @@ class Limits:
         return ERROR if error else WARNING if warning else OK
 
 
-def parse_limits(channel: str, text: str | None) -> Limits:
-    """``"expected;warning;error"`` -> :class:`Limits`; missing or unreadable: not checked."""
+def parse_limits(channel: str, text: str | None) -> ChannelLimits:
+    """``"expected;warning;error"`` -> :class:`ChannelLimits`; missing or unreadable: unchecked."""
     if not text:
-        return Limits(channel)
+        return ChannelLimits(channel)
     try:
         expected, warning, error = (float(part) for part in text.split(";")[:3])
     except ValueError:
-        return Limits(channel)
-    return Limits(channel, expected, warning, error)
+        return ChannelLimits(channel)
+    return ChannelLimits(channel, expected, warning, error)
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,9 @@ class FamilyResult:
     errors: tuple[str, ...] = ()
 
 
-def classify(family: Family, values: Sequence[float], limits: Sequence[Limits]) -> FamilyResult:
+def classify(
+    family: Family, values: Sequence[float], limits: Sequence[ChannelLimits]
+) -> FamilyResult:
     """The state of one summary's bins against its channels' limits."""
     flags = [lim.flags(v) for v, lim in zip(values, limits, strict=True)]
     warnings = tuple(lim.channel for lim, (w, _) in zip(limits, flags, strict=True) if w)
@@ -117,7 +119,7 @@ def classify(family: Family, values: Sequence[float], limits: Sequence[Limits]) 
 class RecDataCheck(Check):
     """QC's ``ZDCRecDataCheck`` (see the module docstring)."""
 
-    def limits(self, family: Family, activity: Activity | None) -> list[Limits]:
+    def limits(self, family: Family, activity: Activity | None) -> list[ChannelLimits]:
         names = [f"{family.prefix}_{c}" for c in family.channels]
         return [parse_limits(name, self.parameters.get(name, activity)) for name in names]
 

@@ -7,7 +7,7 @@ Kept apart from qcflow's own modules (it imports nothing from qcflow) so that it
 into uproot as it is. uproot itself reads everything written here.
 """
 
-from qcflow.objects.rootwrite.graphs import Frame, Graph, Style, write_graphs
+from qcflow.objects.rootwrite.graphs import Frame, Series, Style, write_graphs
 from qcflow.objects.rootwrite.leaflist import (
     Branch,
     Leaf,
@@ -20,8 +20,8 @@ from qcflow.objects.rootwrite.leaflist import (
 __all__ = [
     "Branch",
     "Frame",
-    "Graph",
     "Leaf",
+    "Series",
     "Style",
     "branch_leaves",
     "leaf_list",

@@ -26,10 +26,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from qcflow.objects.rootwrite._stream import Buffer, put_object
 from qcflow.objects.rootwrite._tmultigraph import RAW as TMULTIGRAPH_STREAMER
+from qcflow.objects.rootwrite.stream import Buffer, put_object
 
-__all__ = ["Frame", "Graph", "Style", "write_graphs"]
+__all__ = ["Frame", "Series", "Style", "write_graphs"]
 
 TIME_FORMAT = "%Y-%m-%d %H:%M%F1970-01-01 00:00:00"
 _NO_LIMIT = -1111.0  # ROOT's "not set" for fMinimum/fMaximum
@@ -52,7 +52,7 @@ class Style:
 
 
 @dataclass(frozen=True)
-class Graph:
+class Series:
     """One series: points, optional symmetric errors, its title, style and draw option."""
 
     name: str
@@ -77,7 +77,7 @@ class Frame:
     y_range: tuple[float, float] | None = None
 
 
-def _arrays(graph: Graph) -> tuple[npt.NDArray[np.float64], ...]:
+def _arrays(graph: Series) -> tuple[npt.NDArray[np.float64], ...]:
     x = np.asarray(graph.x, dtype=np.float64).reshape(-1)
     y = np.asarray(graph.y, dtype=np.float64).reshape(-1)
     if len(x) != len(y):
@@ -98,7 +98,7 @@ def _arrays(graph: Graph) -> tuple[npt.NDArray[np.float64], ...]:
 _AxisPoints = tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.bool_]]
 
 
-def _x_span(graphs: Sequence[Graph], frame: Frame) -> tuple[float, float]:
+def _x_span(graphs: Sequence[Series], frame: Frame) -> tuple[float, float]:
     if frame.x_labels:
         return -0.5, len(frame.x_labels) - 0.5
     points: list[_AxisPoints] = []
@@ -110,7 +110,7 @@ def _x_span(graphs: Sequence[Graph], frame: Frame) -> tuple[float, float]:
     return _padded_span(points, 0.05, 0.5)
 
 
-def _y_span(graphs: Sequence[Graph], frame: Frame) -> tuple[float, float]:
+def _y_span(graphs: Sequence[Series], frame: Frame) -> tuple[float, float]:
     """The frame's y range: the configured one, else the points and errors with 10 % margins
     (ROOT draws a graph inside its frame histogram's range, which must therefore be set)."""
     if frame.y_range is not None:
@@ -146,7 +146,7 @@ def _padded_span(
     return low - margin, high + margin
 
 
-def _frame_histogram(name: str, graphs: Sequence[Graph], frame: Frame) -> Any:
+def _frame_histogram(name: str, graphs: Sequence[Series], frame: Frame) -> Any:
     """The frame TH1F (uproot model): axis titles, time display, bin labels, y range."""
     import uproot
     from uproot.writing import identify
@@ -206,7 +206,7 @@ def _atts(out: Buffer, style: Style) -> None:
         0x4000000A, 2, style.marker_color, style.marker_style, style.marker_size)  # fmt: skip
 
 
-def _stream_graph(out: Buffer, graph: Graph, frame: Frame, title: str) -> str:
+def _stream_graph(out: Buffer, graph: Series, frame: Frame, title: str) -> str:
     """A TGraph or TGraphErrors record; returns its class name."""
     arrays = _arrays(graph)
     errors = len(arrays) > 2
@@ -230,11 +230,13 @@ def _stream_graph(out: Buffer, graph: Graph, frame: Frame, title: str) -> str:
     return "TGraphErrors"
 
 
-def _class_of(graph: Graph) -> str:
+def _class_of(graph: Series) -> str:
     return "TGraphErrors" if graph.ex is not None or graph.ey is not None else "TGraph"
 
 
-def write_graphs(directory: Any, key: str, name: str, graphs: Sequence[Graph], frame: Frame) -> str:
+def write_graphs(
+    directory: Any, key: str, name: str, graphs: Sequence[Series], frame: Frame
+) -> str:
     """Write one graph (TGraph, or TGraphErrors with errors) or several (a TMultiGraph named
     ``name``) under ``key`` in an ``uproot.recreate`` file; returns the class written."""
     import uproot

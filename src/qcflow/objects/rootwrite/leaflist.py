@@ -29,9 +29,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from qcflow.objects.rootwrite._stream import Buffer as _Buffer
-from qcflow.objects.rootwrite._stream import put_object
-from qcflow.objects.rootwrite._stream import string as _string
+from qcflow.objects.rootwrite.stream import Buffer as _Buffer
+from qcflow.objects.rootwrite.stream import put_object
+from qcflow.objects.rootwrite.stream import string as _string
 
 __all__ = [
     "Branch",

@@ -31,7 +31,7 @@ import numpy.typing as npt
 
 from qcflow.objects.codec import Payload
 from qcflow.objects.paths import PNG_COMPANION
-from qcflow.objects.plots import Frame, Graph, Style, encode_graphs, graph_draw_options
+from qcflow.objects.plots import Frame, Series, Style, encode_graphs, graph_draw_options
 from qcflow.objects.root import Histogram, encode_histogram
 from qcflow.postprocessing.plotting import overlays
 
@@ -69,9 +69,9 @@ class GraphData:
     option: str = ""
     x_labels: tuple[str, ...] = ()  # the texts at x = 0, 1, ... (runs as text)
 
-    def root(self) -> Graph:
+    def root(self) -> Series:
         """The graph as :mod:`qcflow.objects.plots` writes it."""
-        return Graph(self.name, self.x, self.y, self.ex, self.ey, self.title or self.name,
+        return Series(self.name, self.x, self.y, self.ex, self.ey, self.title or self.name,
                      self.style, self.option)  # fmt: skip
 
 

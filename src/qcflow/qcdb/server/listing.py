@@ -69,11 +69,18 @@ def _xml(objects: Sequence[ObjectInfo], subfolders: Sequence[str]) -> bytes:
     lines = ['<?xml version="1.0" encoding="UTF-8"?>', "<objects>"]
     for info in objects:
         attrs = {
-            "id": info.id, "path": info.path, "validFrom": info.valid_from,
-            "validUntil": info.valid_until, "initialValidity": info.initial_valid_until,
-            "created": info.created, "lastModified": info.last_modified, "md5": info.md5,
-            "fileName": info.file_name, "contentType": info.content_type, "size": info.size,
-        }  # fmt: skip
+            "id": info.id,
+            "path": info.path,
+            "validFrom": info.valid_from,
+            "validUntil": info.valid_until,
+            "initialValidity": info.initial_valid_until,
+            "created": info.created,
+            "lastModified": info.last_modified,
+            "md5": info.md5,
+            "fileName": info.file_name,
+            "contentType": info.content_type,
+            "size": info.size,
+        }
         text = " ".join(f"{k}={quoteattr(str(v))}" for k, v in attrs.items() if v is not None)
         lines.append(f"  <object {text}>")
         for key, value in info.metadata.items():
@@ -96,9 +103,7 @@ def _html(objects: Sequence[ObjectInfo], subfolders: Sequence[str]) -> bytes:
             f"<td>{info.valid_from}</td><td>{info.valid_until}</td>"
             f"<td>{esc(http_date(info.created))}</td><td>{info.size}</td><td>{meta}</td></tr>"
         )
-    folders = "".join(
-        f"<li><a href='/browse/{esc(f)}'>{esc(f)}</a></li>" for f in subfolders
-    )  # fmt: skip
+    folders = "".join(f"<li><a href='/browse/{esc(f)}'>{esc(f)}</a></li>" for f in subfolders)
     page = (
         "<!DOCTYPE html><html><head><meta charset='utf-8'><title>QCDB listing</title></head><body>"
         f"<h1>{len(objects)} object(s)</h1><table border='1'><tr><th>path</th><th>id</th>"

@@ -39,8 +39,12 @@ def _op(summary: str, responses: dict[str, str], **extra: object) -> JSONObject:
 
 
 _BAD = {"400": "malformed URL, timestamp, metadata or upload (one-line reason)"}
-_WRITE = {**_BAD, "401": "token missing", "403": "read-only server or wrong token",
-          "413": "body over the size limit"}  # fmt: skip
+_WRITE = {
+    **_BAD,
+    "401": "token missing",
+    "403": "read-only server or wrong token",
+    "413": "body over the size limit",
+}
 
 
 def openapi() -> JSONObject:
@@ -58,34 +62,65 @@ def openapi() -> JSONObject:
         },
     }
     obj = {
-        "get": _op("the object valid at the timestamp (the most recently created match)",
-                   {"200": "content and object headers", "303": "redirect to /download/<uuid>",
-                    "304": "If-None-Match equals the object's UUID", "404": "no match", **_BAD}),
+        "get": _op(
+            "the object valid at the timestamp (the most recently created match)",
+            {
+                "200": "content and object headers",
+                "303": "redirect to /download/<uuid>",
+                "304": "If-None-Match equals the object's UUID",
+                "404": "no match",
+                **_BAD,
+            },
+        ),
         "head": _op("object headers only", {"200": "object headers", "404": "no match"}),
-        "post": _op("store a new version valid in [validFrom, validUntil)",
-                    {"201": "stored; Location and Content-Location name it", **_WRITE},
-                    requestBody=upload),
-        "put": _op("set metadata (?k=v, empty value deletes) and/or a later end of validity",
-                   {"204": "changed", "304": "nothing changed", "404": "no match", **_WRITE}),
-        "delete": _op("delete the resolved object",
-                      {"204": "deleted", "404": "no match", **_WRITE}),
+        "post": _op(
+            "store a new version valid in [validFrom, validUntil)",
+            {"201": "stored; Location and Content-Location name it", **_WRITE},
+            requestBody=upload,
+        ),
+        "put": _op(
+            "set metadata (?k=v, empty value deletes) and/or a later end of validity",
+            {"204": "changed", "304": "nothing changed", "404": "no match", **_WRITE},
+        ),
+        "delete": _op(
+            "delete the resolved object", {"204": "deleted", "404": "no match", **_WRITE}
+        ),
         "options": _op("allowed methods", {"200": "Allow header"}),
-    }  # fmt: skip
+    }
     paths = {
         "/{rest}": obj,
-        "/browse/{rest}": {"get": _op("every matching version, newest first",
-                                      {"200": "listing (JSON, XML, HTML, text)", **_BAD})},
-        "/latest/{rest}": {"get": _op("the newest matching version per path",
-                                      {"200": "listing (JSON, XML, HTML, text)", **_BAD})},
-        "/download/{rest}": {"get": _op("an object's content by UUID (Range supported)",
-                                        {"200": "content", "206": "partial content",
-                                         "304": "If-None-Match equals the UUID",
-                                         "400": "not a UUID", "404": "unknown UUID",
-                                         "416": "bad range"})},
-        "/truncate/{rest}": {"get": _op("delete every matching version",
-                                        {"204": "deleted (header Deleted: N objects)",
-                                         "304": "nothing matched", **_WRITE})},
-    }  # fmt: skip
+        "/browse/{rest}": {
+            "get": _op(
+                "every matching version, newest first",
+                {"200": "listing (JSON, XML, HTML, text)", **_BAD},
+            )
+        },
+        "/latest/{rest}": {
+            "get": _op(
+                "the newest matching version per path",
+                {"200": "listing (JSON, XML, HTML, text)", **_BAD},
+            )
+        },
+        "/download/{rest}": {
+            "get": _op(
+                "an object's content by UUID (Range supported)",
+                {
+                    "200": "content",
+                    "206": "partial content",
+                    "304": "If-None-Match equals the UUID",
+                    "400": "not a UUID",
+                    "404": "unknown UUID",
+                    "416": "bad range",
+                },
+            )
+        },
+        "/truncate/{rest}": {
+            "get": _op(
+                "delete every matching version",
+                {"204": "deleted (header Deleted: N objects)", "304": "nothing matched", **_WRITE},
+            )
+        },
+    }
     return {
         "openapi": "3.1.0",
         "info": {

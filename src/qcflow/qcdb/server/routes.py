@@ -28,10 +28,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
+from qcflow._types import TimestampMs
 from qcflow.errors import InvalidInput
+from qcflow.qcdb.base import RepositoryBase, listed_valid_until
 from qcflow.qcdb.errors import WouldTakeLong, quick_only
-from qcflow.qcdb.model import ObjectInfo, cache_valid_until
-from qcflow.qcdb.query import now_ms
+from qcflow.qcdb.model import ObjectInfo
+from qcflow.qcdb.query import Query, now_ms
 from qcflow.qcdb.repository import Repository
 from qcflow.qcdb.server.http import Reply, int_header, object_headers, parse_range
 from qcflow.qcdb.server.listing import FORMATS, negotiate, render
@@ -111,12 +113,8 @@ async def get_object(ctx: Context, request: Request, rest: str) -> Reply:
     url = parse(rest, max_timestamps=1)
     head = request.method == "HEAD" or ctx.options.redirect
     kwargs: dict[str, Any] = {"uuid": url.uuid, **_bounds(request)}
-    if head:
-        info = await ctx.read(ctx.repo.info, url.path, url.timestamp, url.filters, **kwargs)
-        data = b""
-    else:
-        info, data = await ctx.read(ctx.repo.get, url.path, url.timestamp, url.filters, **kwargs)
-    until = await _cache_valid_until(ctx, url, info, kwargs)
+    info, data, valid_until = await ctx.read(_resolve, ctx.repo, url, kwargs, content=not head)
+    until = str(valid_until)
     if _etag_matches(request, info):
         reply = _object_reply(info, status=304)
         reply.headers["Cache-Valid-Until"] = until
@@ -134,19 +132,26 @@ async def get_object(ctx: Context, request: Request, rest: str) -> Reply:
     return reply
 
 
-async def _cache_valid_until(
-    ctx: Context, url: ParsedUrl, info: ObjectInfo, bounds: dict[str, Any]
-) -> str:
-    """The ``Cache-Valid-Until`` of a resolved object (:func:`.model.cache_valid_until`): the
-    versions the same query could return are those of its path, filters and bounds."""
+def _resolve(
+    repo: Repository, url: ParsedUrl, bounds: dict[str, Any], *, content: bool
+) -> tuple[ObjectInfo, bytes, TimestampMs]:
+    """The object (and its content if asked) and its ``Cache-Valid-Until``
+    (:meth:`.RepositoryBase.get_until`: for the embedded store, one index lookup unless another
+    version could take over; for any other Repository a listing of the newer versions)."""
+    if isinstance(repo, RepositoryBase):
+        fetched, until = repo.get_until(
+            url.path, url.timestamp, url.filters, content=content, **bounds
+        )
+        return fetched.info, fetched.data, until
     at = now_ms() if url.timestamp is None else url.timestamp
-    if url.uuid is not None:  # a version named by id never changes
-        return str(info.valid_until)
-    # only versions created since this one can take over (and the listing stays short)
-    since = max(info.created, bounds.get("not_before") or 0)
-    versions = await ctx.read(ctx.repo.browse, url.path, url.filters, not_before=since,
-                              not_after=bounds.get("not_after"))  # fmt: skip
-    return str(cache_valid_until(info, at, versions))
+    if content:
+        info, data = repo.get(url.path, at, url.filters, **bounds)
+    else:
+        info, data = repo.info(url.path, at, url.filters, **bounds), b""
+    query = Query(
+        url.path, at, url.filters, bounds["not_before"], bounds["not_after"], bounds["uuid"]
+    )
+    return info, data, listed_valid_until(repo, info, query)
 
 
 async def _single_upload(request: Request) -> UploadFile:

@@ -3,7 +3,7 @@
 :func:`open_cluster` connects to the scheduler at ``--scheduler-address`` and waits for
 ``--workers`` (default 1) workers, or starts a :class:`distributed.LocalCluster` here. The
 :class:`Cluster` it yields tells the runner what the workers declare and makes the
-:class:`~qcflow.runner.dask_executor.DaskExecutor`.
+:class:`~qcflow.runner.dask.executor.DaskExecutor`.
 
 - **Resources**: workers declare ``CPU`` (cores) and ``MEM`` (MB) resources
   (``dask worker ADDRESS --resources "CPU=4,MEM=16000"``); a cluster where none does is an
@@ -14,13 +14,13 @@
   ``--cpu-limit`` and ``--mem-limit`` equally, each with enough threads that threads never
   limit what runs before resources do.
 - **Retries stay qcflow's**: the scheduler's ``allowed-failures`` is 0 during the run (and
-  comes back after, even when the runner dies: :mod:`~qcflow.runner.dask_scheduler`): a task
+  comes back after, even when the runner dies: :mod:`~qcflow.runner.dask._scheduler`): a task
   whose worker dies fails at once and qcflow retries it, counted, instead of Dask re-running
   it unseen up to three times.
 - **Remote workers are checked** before anything runs: each must import qcflow and read a probe
   file in the working directory. Tasks write their logs and markers where the runner reads
   them, so the file system must be shared.
-- **Orphans**: the :class:`~qcflow.runner.dask_task.EndOrphans` worker plugin is registered.
+- **Orphans**: the :class:`~qcflow.runner.dask._task.EndOrphans` worker plugin is registered.
 
 ``distributed`` is imported only when a Dask executor is chosen; without it the error says what
 to install (:func:`import_distributed`). Dask's own log lines are silenced during the run: the
@@ -42,12 +42,12 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from qcflow.errors import InvalidInput, QcflowError
-from qcflow.runner.dask_workers import WorkerShare, worker_shares
+from qcflow.runner.dask._workers import WorkerShare, worker_shares
 from qcflow.runner.lock import STATE_DIR
 from qcflow.runner.options import RunOptions, default_cpu_limit, default_mem_limit
 
 if TYPE_CHECKING:
-    from qcflow.runner.dask_executor import DaskExecutor
+    from qcflow.runner.dask.executor import DaskExecutor
 
 __all__ = ["INSTALL_HINT", "Cluster", "import_distributed", "open_cluster"]
 
@@ -74,7 +74,7 @@ class Cluster:
         self.shares: list[WorkerShare] = []
         #: What the runner should say before it starts (partial resources, few threads, ...).
         self.warnings: list[str] = []
-        #: Whether the scheduler keeps Dask's retries off for this run (:mod:`dask_scheduler`).
+        #: Whether the scheduler keeps Dask's retries off for this run (:mod:`._scheduler`).
         self._holding = False
 
     @property
@@ -89,7 +89,7 @@ class Cluster:
         return dataclasses.replace(options, cpu_limit=cpu, mem_limit=mem, n_backfill=0)
 
     def executor(self, options: RunOptions) -> DaskExecutor:
-        from qcflow.runner.dask_executor import DaskExecutor
+        from qcflow.runner.dask.executor import DaskExecutor
 
         return DaskExecutor(
             self.client,
@@ -103,16 +103,16 @@ class Cluster:
 
     def prepare(self, base: Path) -> None:
         """Read the workers, check them, take over retries, register the orphan plugin."""
-        from qcflow.runner.dask_task import EndOrphans
+        from qcflow.runner.dask._task import EndOrphans
 
         self.shares = worker_shares(self.client.scheduler_info(n_workers=-1))
         self._check_resources()
         if self.local is None:
             self._check_workers_see(base)
-        from qcflow.runner import dask_scheduler
+        from qcflow.runner.dask import _scheduler
 
         try:
-            self.client.run_on_scheduler(dask_scheduler.hold, self.client.id)
+            self.client.run_on_scheduler(_scheduler.hold, self.client.id)
             self._holding = True
         except Exception as err:  # e.g. a scheduler that cannot import qcflow
             self.warnings.append(
@@ -165,11 +165,11 @@ class Cluster:
 
     def close(self) -> None:
         """Give the scheduler its ``allowed-failures`` back; close the client (and cluster)."""
-        from qcflow.runner import dask_scheduler
+        from qcflow.runner.dask import _scheduler
 
         if self.local is None and self._holding and self.client.status == "running":
             with contextlib.suppress(Exception):  # the scheduler may be gone by now
-                self.client.run_on_scheduler(dask_scheduler.release, self.client.id)
+                self.client.run_on_scheduler(_scheduler.release, self.client.id)
         self.client.close(timeout=5)
         if self.local is not None:
             self.local.close(timeout=10)

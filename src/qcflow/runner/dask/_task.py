@@ -1,24 +1,22 @@
 """What a Dask worker runs for one task: the task's shell in its own process group, ended with it.
 
 The runner submits :func:`run_task` with a :class:`TaskSpec`, one future per attempt
-(:mod:`~qcflow.runner.dask_executor`); a worker thread runs it:
+(:mod:`~qcflow.runner.dask.executor`); a worker thread runs it:
 
 - **The task** is ``/bin/bash -c shell_text(job)``, the text every executor runs (it changes to
-  the task's ``cwd``, writes ``<name>.log`` and, on success, the completion marker), started with
-  ``posix_spawn(setsid=True)``: a session and process group of its own, so one ``killpg``
-  reaches everything it started. Its environment is the worker's, without the thread limits
+  the task's ``cwd``, writes ``<name>.log`` and, on success, the completion marker), in a
+  process group of its own with the lifecycle the local executor has too
+  (:mod:`~qcflow.runner.process`: spawned as a session leader, SIGTERM, grace, SIGKILL, reaped
+  to an exit code and a reason). Its environment is the worker's, without the thread limits
   Dask's nanny sets for the worker's own Python (``OMP_NUM_THREADS=1``, ...), updated with what
-  the runner sends (:func:`~qcflow.runner.dask_workers.shipped_env`).
-- **Ending it**: :func:`signal_task` sends SIGTERM to the group and SIGKILL after the grace
-  period, or SIGKILL at once when asked again (the runner sends its kills in batches to every
-  worker: :func:`signal_tasks` through ``client.run``); a task timeout does the same from a
-  timer here. The future then completes with the exit status, as a local process would. When
-  the task's shell ends, whatever it left in its group gets SIGTERM, then SIGKILL after the
-  grace period.
+  the runner sends (:func:`~qcflow.runner.dask._workers.shipped_env`).
+- **Ending it**: :func:`signal_task` ends the group (the runner sends its kills in batches to
+  every worker: :func:`signal_tasks` through ``client.run``); a task timeout does the same from a
+  timer thread here. The future then completes with the exit status, as a local process would.
 - **What left the group** (``setsid``, a double-forked daemon): the task's environment carries
-  ``QCFLOW_TASK_ID=dask:<token>``; when the task's shell has ended, every process of this user
-  still carrying it (:func:`~qcflow.runner.contain.tagged`, a ``/proc`` scan) gets SIGTERM, then
-  SIGKILL after the grace period. The worker is not made a subreaper as the local runner is
+  ``QCFLOW_TASK_ID=dask:<token>``; when the task is ended and when its shell has ended, every
+  process of this user still carrying it (:func:`~qcflow.runner.contain.tagged`, a ``/proc``
+  scan) is ended with the group. The worker is not made a subreaper as the local runner is
   (:mod:`~qcflow.runner.contain`): it is Dask's long-lived process, running other clients'
   tasks and Dask's own children, whose orphans it could neither attribute nor reap safely; init
   adopts and reaps them instead. A process that empties its environment (``env -i``) and left
@@ -50,12 +48,9 @@ import contextlib
 import dataclasses
 import itertools
 import os
-import shutil
-import signal
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -63,16 +58,22 @@ from typing import Any
 import dask.config
 from distributed import WorkerPlugin, get_worker
 
-from qcflow.runner.contain import TASK_ID_ENV, end_later, tagged
-from qcflow.runner.local import exit_reason, signal_group
+from qcflow.runner.contain import tagged
 from qcflow.runner.logs import JsonLinesLog
 from qcflow.runner.monitor import Monitor, Usage
+from qcflow.runner.process import (
+    SPAWN_ERRORS,
+    Ended,
+    ProcessGroup,
+    devnull,
+    spawn,
+    start_failure,
+    thread_later,
+)
 
 __all__ = ["EndOrphans", "TaskResult", "TaskSpec", "run_task", "signal_task", "signal_tasks"]
 
-_BASH = "/bin/bash"
 _SH = "/bin/sh"
-_NICE = shutil.which("nice")
 #: The watcher: reads the task's group id (the task's shell writes it first thing), then a line
 #: from the worker means the task ended (leave) and end of file that the worker died (kill the
 #: group).
@@ -114,34 +115,9 @@ class TaskResult:
     peak_uss_mb: float | None = None
 
 
-@dataclass
-class _Running:
-    """A task's process group while its leader is not reaped (so the group id is still its)."""
-
-    pgid: int
-    grace: float
-    reason: str = ""
-    terminating: bool = False
-    reaped: bool = False
-    timers: list[threading.Timer] = field(default_factory=list)
-
-    def end(self, reason: str = "", hard: bool = False) -> None:
-        """SIGTERM, and SIGKILL after the grace period; SIGKILL at once when ``hard`` or again."""
-        with _LOCK:
-            if self.reaped:
-                return
-            self.reason = self.reason or reason
-            if hard or self.terminating:
-                signal_group(self.pgid, signal.SIGKILL)
-                return
-            self.terminating = True
-            signal_group(self.pgid, signal.SIGTERM)
-            self.timers.append(_later(self.grace, signal_group, self.pgid, signal.SIGKILL))
-
-
 _LOCK = threading.Lock()
-#: Token -> running task, in this worker process.
-_RUNNING: dict[str, _Running] = {}
+#: Token -> running task's group, in this worker process.
+_RUNNING: dict[str, ProcessGroup] = {}
 _KEYS = itertools.count()
 
 
@@ -161,47 +137,41 @@ def _run(spec: TaskSpec) -> TaskResult:
     with _LOCK:
         try:
             pid = _spawn(spec, watcher[1] if watcher is not None else None)
-        except (OSError, ValueError) as err:  # ValueError: a NUL byte in the text or the env
+        except SPAWN_ERRORS as err:
             _dismiss(watcher)
-            return TaskResult(None, start, time.time(), f"cannot start: {_why(err)}")
-        running = _register(spec, pid)
+            return TaskResult(None, start, time.time(), start_failure(err))
+        group = _register(spec, pid)
     monitor, watch_key = _monitor(spec.monitor_interval), next(_KEYS)
     if monitor is not None:
         monitor.add(watch_key, spec.token, pid)
     try:
-        with contextlib.suppress(ChildProcessError):  # reaped elsewhere: _reap says so
-            os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
-        reaped = _reap(spec.token, running)
+        group.wait_exit()
+        with _LOCK:
+            del _RUNNING[spec.token]
+        ended = group.reap()
     finally:
         _dismiss(watcher)
     usage = monitor.remove(watch_key) if monitor is not None else Usage()
-    return _result(start, running, reaped, usage)
+    return _result(start, ended, usage)
 
 
-def _register(spec: TaskSpec, pid: int) -> _Running:
+def _register(spec: TaskSpec, pid: int) -> ProcessGroup:
     """Make the task findable by :func:`signal_task`; arm its timeout. Called holding _LOCK."""
-    running = _Running(pid, spec.grace)
-    _RUNNING[spec.token] = running
+    tag = _tag(spec.token)
+    group = ProcessGroup(pid, spec.grace, thread_later, lambda running: tagged(tag))
+    _RUNNING[spec.token] = group
     if spec.timeout is not None:
-        reason = f"timeout after {spec.timeout:g} s"
-        running.timers.append(_later(spec.timeout, running.end, reason))
-    return running
+        group.time_out(spec.timeout)
+    return group
 
 
-def _result(
-    start: float, running: _Running, reaped: tuple[int, Any] | None, usage: Usage
-) -> TaskResult:
-    end = time.time()
-    if reaped is None:
-        return TaskResult(None, start, end, "exit status lost (reaped by someone else)")
-    status, rusage = reaped
-    rc = os.waitstatus_to_exitcode(status)
+def _result(start: float, ended: Ended, usage: Usage) -> TaskResult:
     return TaskResult(
-        rc if rc >= 0 else None,
+        ended.rc,
         start,
-        end,
-        running.reason or exit_reason(rc),
-        cpu_seconds=rusage.ru_utime + rusage.ru_stime,
+        time.time(),
+        ended.reason,
+        cpu_seconds=ended.cpu_seconds,
         peak_pss_mb=usage.pss_max,
         peak_uss_mb=usage.uss_max,
     )
@@ -210,10 +180,10 @@ def _result(
 def signal_task(token: str, hard: bool = False, reason: str = "") -> bool:
     """End the task ``token`` if it runs in this worker process; ``False`` when it does not."""
     with _LOCK:
-        running = _RUNNING.get(token)
-    if running is None:
+        group = _RUNNING.get(token)
+    if group is None:
         return False
-    running.end(reason, hard=hard)
+    group.end(reason, hard=hard)
     return True
 
 
@@ -247,29 +217,22 @@ class EndOrphans(WorkerPlugin):
 
 
 def _spawn(spec: TaskSpec, watcher_pipe: int | None) -> int:
-    """``posix_spawn`` the task's shell as a session leader; return its pid.
+    """Spawn the task's shell as a session leader (:func:`~qcflow.runner.process.spawn`).
 
     With a watcher, the shell's first act is to write its own pid (its group) to the watcher on
     fd 3 and close it: the watcher knows what to kill before the task does anything, whenever
     the worker dies.
     """
-    Path(spec.cwd).mkdir(parents=True, exist_ok=True)
     text = spec.text if watcher_pipe is None else f"echo $$ >&3; exec 3>&-; {spec.text}"
-    argv = [_BASH, "-c", text]
-    if spec.nice and _NICE:
-        argv = [_NICE, "-n", str(spec.nice), *argv]
-    env = {**_worker_environ(), **spec.env, TASK_ID_ENV: _tag(spec.token)}
-    devnull_r, devnull_w = _devnull()
-    actions = [(os.POSIX_SPAWN_DUP2, devnull_r, 0), (os.POSIX_SPAWN_DUP2, devnull_w, 1)]
-    if watcher_pipe is not None:
-        actions.append((os.POSIX_SPAWN_DUP2, watcher_pipe, 3))
-    return os.posix_spawn(argv[0], argv, env, file_actions=actions, setsid=True)
+    env = {**_worker_environ(), **spec.env}
+    fds = () if watcher_pipe is None else (watcher_pipe,)
+    return spawn(text, Path(spec.cwd), env, _tag(spec.token), nice=spec.nice, fds=fds)
 
 
 def _watch() -> tuple[int, int] | None:
     """Start a watcher; return its pid and the pipe end only we hold."""
     read, write = os.pipe()  # both close-on-exec: no other child of the worker inherits them
-    _, devnull_w = _devnull()
+    _, devnull_w = devnull()
     actions = [
         (os.POSIX_SPAWN_DUP2, read, 0),
         (os.POSIX_SPAWN_DUP2, devnull_w, 1),
@@ -303,28 +266,6 @@ def _dismiss(watcher: tuple[int, int] | None) -> None:
         os.waitpid(pid, 0)
 
 
-def _reap(token: str, running: _Running) -> tuple[int, Any] | None:
-    """The leader has ended: end what it left in its group, reap it, return status and usage."""
-    with _LOCK:
-        del _RUNNING[token]
-        running.reaped = True
-        for timer in running.timers:
-            timer.cancel()
-    pgid = running.pgid
-    # The leader is a zombie until reaped, so the group id cannot be reused yet.
-    signal_group(pgid, signal.SIGTERM)
-    try:
-        _, status, usage = os.wait4(pgid, 0)
-    except ChildProcessError:
-        return None
-    if _group_alive(pgid):
-        _later(running.grace, signal_group, pgid, signal.SIGKILL)
-    escaped = tagged(_tag(token))
-    if escaped:
-        end_later(escaped, running.grace)
-    return status, usage
-
-
 def _tag(token: str) -> str:
     """The ``QCFLOW_TASK_ID`` of an attempt, which its processes inherit."""
     return f"dask:{token}"
@@ -340,40 +281,10 @@ def _publish(topic: str, token: str, result: TaskResult) -> None:
     worker.log_event(topic, {"token": token, "result": dataclasses.asdict(result)})
 
 
-def _why(err: OSError | ValueError) -> str:
-    if isinstance(err, OSError) and err.strerror:
-        return f"{err.strerror}: {err.filename}" if err.filename else err.strerror
-    return str(err)
-
-
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return False  # someone else's group now
-    return True
-
-
-def _later(delay: float, action: Callable[..., object], *args: Any) -> threading.Timer:
-    timer = threading.Timer(delay, action, args)
-    timer.daemon = True
-    timer.start()
-    return timer
-
-
 @cache
 def _monitor(interval: float) -> Monitor | None:
     """This worker process's sampler for that interval (its samples are not logged here)."""
     return Monitor(JsonLinesLog(None), interval) if interval > 0 else None
-
-
-@cache
-@cache
-def _devnull() -> tuple[int, int]:
-    """``/dev/null`` for reading and for writing, opened once per worker process."""
-    return os.open(os.devnull, os.O_RDONLY), os.open(os.devnull, os.O_WRONLY)
 
 
 @cache

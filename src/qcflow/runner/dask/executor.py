@@ -8,7 +8,7 @@ the total but no worker's free share at that moment waits in Dask until one has 
 never holds more than the cluster could run, and qcflow's order and semaphores hold.
 
 - ``start``: ``client.submit(run_task, spec, key=<unique per attempt>, pure=False, retries=0,
-  resources=...)`` (:mod:`~qcflow.runner.dask_task` runs on the worker); a done-callback, in
+  resources=...)`` (:mod:`~qcflow.runner.dask._task` runs on the worker); a done-callback, in
   Dask's callback thread, queues the key and wakes ``wait``.
 - Results come as events: the worker publishes each result on this executor's topic as the
   task ends; the handler, in the client's event loop, queues it and wakes ``wait``. (A finished
@@ -22,13 +22,13 @@ never holds more than the cluster could run, and qcflow's order and semaphores h
   that some worker can still hold each job, and fails the jobs none could for
   ``no_worker_timeout`` seconds (their workers left and did not come back).
 - ``kill``: queued, and sent with the next ``wait`` in one ``client.run`` of
-  :func:`~qcflow.runner.dask_task.signal_tasks` on every worker: SIGTERM, SIGKILL after the grace
+  :func:`~qcflow.runner.dask._task.signal_tasks` on every worker: SIGTERM, SIGKILL after the grace
   period, SIGKILL at once the second time; the outcome follows when the task ended. A job that
   no worker runs yet is cancelled and reported at once.
 - ``pids`` is empty (the processes are remote): the worker measures CPU time and peak PSS/USS
   itself and they come back in :attr:`Outcome.extra <qcflow.runner.executor.Outcome.extra>`.
 
-What a job's environment sends to the worker: :func:`~qcflow.runner.dask_workers.shipped_env`.
+What a job's environment sends to the worker: :func:`~qcflow.runner.dask._workers.shipped_env`.
 """
 
 from __future__ import annotations
@@ -36,7 +36,6 @@ from __future__ import annotations
 import contextlib
 import os
 import selectors
-import threading
 import time
 import uuid
 from collections import deque
@@ -47,9 +46,10 @@ from typing import Any
 from distributed import Client, Future, KilledWorker
 from distributed.client import FutureCancelledError
 
-from qcflow.runner.dask_task import TaskResult, TaskSpec, run_task, signal_tasks
-from qcflow.runner.dask_workers import shipped_env, worker_shares
+from qcflow.runner.dask._task import TaskResult, TaskSpec, run_task, signal_tasks
+from qcflow.runner.dask._workers import shipped_env, worker_shares
 from qcflow.runner.executor import ExecutorLost, Job, Outcome, shell_text
+from qcflow.runner.wakeup import WakePipe
 
 __all__ = ["DaskExecutor"]
 
@@ -101,14 +101,10 @@ class DaskExecutor:
         self._kills: dict[int, bool] = {}
         self._lost = ""
         self._next_check = 0.0
-        # Dask's threads may call wake() after close(): never write to a closed (reused) fd.
-        self._wake_lock = threading.RLock()  # re-entrant: wake() also runs in signal handlers
-        self._closed = False
-        self._wake_r, self._wake_w = os.pipe()
-        os.set_blocking(self._wake_r, False)
-        os.set_blocking(self._wake_w, False)
+        # Dask's threads may call wake() after close(): the pipe then writes nothing.
+        self._wake = WakePipe()
         self._selector = selectors.DefaultSelector()
-        self._selector.register(self._wake_r, selectors.EVENT_READ)
+        self._selector.register(self._wake.fd, selectors.EVENT_READ)
         if self._topic:
             client.subscribe_topic(self._topic, self._on_result)
 
@@ -189,10 +185,7 @@ class DaskExecutor:
                 return []
 
     def wake(self) -> None:
-        with self._wake_lock:
-            if not self._closed:
-                with contextlib.suppress(BlockingIOError, OSError):
-                    os.write(self._wake_w, b"!")
+        self._wake.wake()
 
     def pids(self) -> dict[int, int]:
         return {}
@@ -215,11 +208,8 @@ class DaskExecutor:
         if self._topic:
             with contextlib.suppress(Exception):  # a lost scheduler: nothing to unsubscribe
                 self.client.unsubscribe_topic(self._topic)
-        with self._wake_lock:
-            self._closed = True
-            self._selector.close()
-            os.close(self._wake_r)
-            os.close(self._wake_w)
+        self._wake.close()
+        self._selector.close()
 
     # -- ended futures -----------------------------------------------------------------------
 
@@ -334,9 +324,7 @@ class DaskExecutor:
         """Sleep until woken or ``pause`` seconds passed; ``True`` when woken."""
         if not self._selector.select(pause):
             return False
-        with contextlib.suppress(BlockingIOError):
-            while os.read(self._wake_r, 4096):
-                pass
+        self._wake.drain()
         return True
 
 

@@ -19,10 +19,28 @@ __all__ = ["HOST_VARIABLES", "WorkerShare", "shipped_env", "worker_shares"]
 
 #: Variables (and prefixes, ending in ``_``) of the runner's environment a worker keeps its own of.
 HOST_VARIABLES = (
-    "HOSTNAME", "HOST", "PWD", "OLDPWD", "SHLVL", "_", "TMPDIR", "TMP", "TEMP", "DISPLAY",
-    "XDG_RUNTIME_DIR", "CUDA_VISIBLE_DEVICES",
-    "SLURM_", "_CONDOR_", "CONDOR_", "PBS_", "LSB_", "SGE_", "SSH_", "OMPI_", "PMI_",
-)  # fmt: skip
+    "HOSTNAME",
+    "HOST",
+    "PWD",
+    "OLDPWD",
+    "SHLVL",
+    "_",
+    "TMPDIR",
+    "TMP",
+    "TEMP",
+    "DISPLAY",
+    "XDG_RUNTIME_DIR",
+    "CUDA_VISIBLE_DEVICES",
+    "SLURM_",
+    "_CONDOR_",
+    "CONDOR_",
+    "PBS_",
+    "LSB_",
+    "SGE_",
+    "SSH_",
+    "OMPI_",
+    "PMI_",
+)
 _HOST_NAMES = frozenset(v for v in HOST_VARIABLES if not v.endswith("_") or v == "_")
 _HOST_PREFIXES = tuple(v for v in HOST_VARIABLES if v.endswith("_") and v != "_")
 
