@@ -41,16 +41,16 @@ A minimal task::
         def update(self, trigger, services):
             self.runs.append(trigger.activity.number)
 
-and one with options of its own (``self.options.limit`` is an ``int`` to mypy)::
+and one with options of its own (``self.options.threshold`` is a ``float`` to mypy)::
 
     @dataclass(frozen=True)
-    class Limits:
-        limit: int
+    class Thresholds:
+        threshold: float
 
-    class Limited(Task[Limits]):
+    class Thresholded(Task[Thresholds]):
         @classmethod
-        def parse_options(cls, node: Node, config: TaskConfig[None]) -> Limits:
-            return Limits(node.integer("limit", 10))
+        def parse_options(cls, node: Node, config: TaskConfig[None]) -> Thresholds:
+            return Thresholds(node.number("threshold", 0.5))
 """
 
 from __future__ import annotations
