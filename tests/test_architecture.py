@@ -176,3 +176,45 @@ def test_public_class_names_are_unique() -> None:
             if isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
                 homes.setdefault(node.name, []).append(str(path.relative_to(SRC)))
     assert {name: where for name, where in homes.items() if len(where) > 1} == {}
+
+
+PLUGIN_PACKAGES = ("modules", "checks")
+
+
+def _public_api() -> set[str]:
+    """``qcflow.postprocessing.__all__``, read from the source (the plugin API)."""
+    for node in ast.parse((SRC / "postprocessing" / "__init__.py").read_text()).body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets
+        ):
+            return set(ast.literal_eval(node.value))
+    raise AssertionError("qcflow.postprocessing declares no __all__")
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(p for package in PLUGIN_PACKAGES for p in (SRC / package).rglob("*.py")),
+    ids=lambda p: str(p.relative_to(SRC)),
+)
+def test_plugins_use_only_the_public_face_of_the_postprocessing(path: Path) -> None:
+    """Detector modules and checks are plugins of the engine: they import from
+    ``qcflow.postprocessing`` itself, and only what its ``__all__`` declares (docs/plugins.md)."""
+    public = _public_api()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            if node.module.startswith("qcflow.postprocessing."):
+                raise AssertionError(f"{path}:{node.lineno}: imports {node.module}")
+            if node.module == "qcflow.postprocessing":
+                names = {alias.name for alias in node.names}
+                assert names <= public, f"{path}:{node.lineno}: {sorted(names - public)} private"
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                assert not alias.name.startswith("qcflow.postprocessing"), (
+                    f"{path}:{node.lineno}: import {alias.name}"
+                )
+
+
+def test_the_public_face_exports_what_it_declares() -> None:
+    import qcflow.postprocessing as face
+
+    assert all(hasattr(face, name) for name in _public_api())

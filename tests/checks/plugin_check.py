@@ -1,7 +1,6 @@
 from qcflow.checks import Check
 from qcflow.objects.quality import Quality
-from qcflow.postprocessing import register
-from qcflow.postprocessing.plotting.overlays import HLine
+from qcflow.postprocessing import HLine, register
 
 
 @register("check", "mylab::PeakBelow")

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from qcflow import postprocessing
 from qcflow.objects.codec import decode
 from qcflow.objects.root import decode_histogram
 from qcflow.postprocessing.engine.engine import Engine, EngineOptions
@@ -27,6 +28,11 @@ def test_the_document_shows_the_tested_code() -> None:
         source = Path(module.__file__ or "").read_text()
         assert source in blocks, f"docs/plugins.md does not show {module.__name__} as it is"
         assert len(source.splitlines()) <= 30
+
+
+def test_the_document_lists_the_plugin_api() -> None:
+    listed = set(re.findall(r"`(\w+)", DOC.read_text().split("## The plugin API")[1]))
+    assert set(postprocessing.__all__) <= listed
 
 
 def test_the_task(repo: LocalRepository) -> None:

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from typing import ClassVar
 
 from qcflow.objects.quality import Quality, QualityObject
-from qcflow.postprocessing.config.check_config import AggregatorConfig
+from qcflow.postprocessing import AggregatorConfig
 
 __all__ = ["Aggregator", "BestOfAll", "Majority", "WorstOfAll"]
 

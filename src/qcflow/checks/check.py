@@ -63,10 +63,7 @@ from typing import Any, ClassVar
 
 from qcflow.objects.activity import Activity
 from qcflow.objects.quality import Quality
-from qcflow.postprocessing.config.check_config import CheckConfig
-from qcflow.postprocessing.config.parameters import CustomParameters
-from qcflow.postprocessing.engine.services import Services
-from qcflow.postprocessing.trending.table import TrendTable
+from qcflow.postprocessing import CheckConfig, CustomParameters, Services, TrendTable
 
 __all__ = ["Check", "MonitorObject", "check_input"]
 

@@ -41,14 +41,19 @@ from qcflow.objects.activity import Activity
 from qcflow.objects.codec import encode_object
 from qcflow.objects.metadata import OBJECT_TYPE
 from qcflow.objects.quality import Quality, QualityObject
-from qcflow.postprocessing.config.check_config import CheckConfig
-from qcflow.postprocessing.engine.object_manager import Publication, Published
-from qcflow.postprocessing.engine.services import Services
-from qcflow.postprocessing.plotting.overlays import HLine, Label, Polyline, to_json
+from qcflow.postprocessing import (
+    CheckConfig,
+    HLine,
+    Label,
+    Polyline,
+    Publication,
+    Published,
+    Services,
+    overlays_json,
+)
 
 if TYPE_CHECKING:
-    from qcflow.postprocessing.config.schema import QcConfig
-    from qcflow.postprocessing.engine.engine import Engine
+    from qcflow.postprocessing import Engine, QcConfig
     from qcflow.qcdb.repository import Repository
 
 __all__ = ["CheckRunner", "attach"]
@@ -217,7 +222,7 @@ class CheckRunner:
         if isinstance(result, list | tuple) and all(isinstance(r, OVERLAYS) for r in result):
             if not hasattr(mo.obj, "annotated"):
                 repository.update(mo.path, mo.activity.valid_from, uuid=mo.id,
-                                  metadata={"qc_annotations": to_json(result)})  # fmt: skip
+                                  metadata={"qc_annotations": overlays_json(result)})  # fmt: skip
                 return
             result = mo.obj.annotated(result)
         payload = encode_object(result)

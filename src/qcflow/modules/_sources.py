@@ -16,9 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from qcflow.postprocessing.config.values import Node
-from qcflow.postprocessing.engine.services import Retrieved, Services
-from qcflow.postprocessing.triggers.trigger import Trigger
+from qcflow.postprocessing import Node, Retrieved, Services, Trigger
 
 __all__ = ["NamedSource", "RunTracker", "SourceHelper", "read_sources", "split_source_name"]
 

@@ -10,8 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from qcflow.postprocessing.plotting.draw import PlotImage, plot_image
-from qcflow.postprocessing.plotting.spec import GraphSpec, GraphStyle, LegendSpec, PlotSpec
+from qcflow.postprocessing import GraphSpec, GraphStyle, LegendSpec, PlotImage, PlotSpec, plot_image
 
 __all__ = ["Trend"]
 

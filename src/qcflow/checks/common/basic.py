@@ -36,11 +36,15 @@ from qcflow.errors import InvalidInput
 from qcflow.objects.activity import Activity
 from qcflow.objects.quality import Quality
 from qcflow.objects.root import Histogram
-from qcflow.postprocessing.config.check_config import CheckConfig
-from qcflow.postprocessing.config.values import parse_float
-from qcflow.postprocessing.plotting.images import PlotImage
-from qcflow.postprocessing.plotting.overlays import HLine, Label, Overlay
-from qcflow.postprocessing.reduction.reductors import TH1Reductor
+from qcflow.postprocessing import (
+    CheckConfig,
+    HLine,
+    Label,
+    Overlay,
+    PlotImage,
+    TH1Reductor,
+    parse_float,
+)
 
 __all__ = [
     "CcdbInspectorCheck",

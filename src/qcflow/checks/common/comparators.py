@@ -38,9 +38,7 @@ from qcflow.errors import InvalidInput
 from qcflow.objects.activity import Activity
 from qcflow.objects.quality import Quality
 from qcflow.objects.root import Histogram
-from qcflow.postprocessing.config.parameters import CustomParameters
-from qcflow.postprocessing.config.values import parse_float, parse_int
-from qcflow.postprocessing.slices.slicing import find_bin
+from qcflow.postprocessing import CustomParameters, find_bin, parse_float, parse_int
 
 __all__ = ["COMPARATORS", "Comparison", "ObjectComparator", "comparator_class"]
 

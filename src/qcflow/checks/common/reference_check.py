@@ -33,9 +33,7 @@ from qcflow.errors import InvalidInput
 from qcflow.objects.activity import Activity
 from qcflow.objects.quality import Quality
 from qcflow.objects.root import Histogram
-from qcflow.postprocessing.plotting.comparison import ComparisonPlot
-from qcflow.postprocessing.plotting.overlays import QUALITY_COLORS, Label, Overlay
-from qcflow.postprocessing.tasks.reference_comparator import reference_activity
+from qcflow.postprocessing import QUALITY_COLORS, ComparisonPlot, Label, Overlay, reference_activity
 
 __all__ = ["ReferenceComparatorCheck"]
 

@@ -18,8 +18,7 @@ import logging
 from dataclasses import dataclass
 
 from qcflow.objects.activity import Activity
-from qcflow.postprocessing.config.parameters import CustomParameters
-from qcflow.postprocessing.config.values import parse_float
+from qcflow.postprocessing import CustomParameters, parse_float
 
 __all__ = ["Band", "Thresholds", "plot_range", "thresholds_for"]
 

@@ -30,8 +30,15 @@ from qcflow.checks.check import Check
 from qcflow.checks.common.thresholds import Band, thresholds_for
 from qcflow.objects.activity import Activity
 from qcflow.objects.quality import Quality
-from qcflow.postprocessing.plotting.images import GraphData, PlotImage
-from qcflow.postprocessing.plotting.overlays import QUALITY_COLORS, HLine, Label, Overlay, Polyline
+from qcflow.postprocessing import (
+    QUALITY_COLORS,
+    GraphData,
+    HLine,
+    Label,
+    Overlay,
+    PlotImage,
+    Polyline,
+)
 
 __all__ = ["INTERACTION_RATE", "TrendCheck"]
 

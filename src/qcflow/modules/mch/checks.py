@@ -44,7 +44,7 @@ from qcflow.modules.mch.plots import unread_reason
 from qcflow.objects.activity import Activity
 from qcflow.objects.quality import Quality
 from qcflow.objects.root import Histogram
-from qcflow.postprocessing.plotting.overlays import HLine
+from qcflow.postprocessing import HLine
 
 __all__ = ["DigitsCheck", "PreclustersCheck", "QualityChecker", "Rule", "Verdict"]
 

@@ -19,8 +19,7 @@ from dataclasses import dataclass, field
 
 from qcflow.modules._sources import NamedSource, read_sources
 from qcflow.objects.activity import Activity
-from qcflow.postprocessing import TaskConfig
-from qcflow.postprocessing.config.values import Node, parse_float, parse_int
+from qcflow.postprocessing import Node, TaskConfig, parse_float, parse_int
 
 __all__ = ["MchOptions", "parse_mch"]
 

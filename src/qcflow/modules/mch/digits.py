@@ -59,8 +59,7 @@ from qcflow.modules.mch.task import MchTask
 from qcflow.objects.activity import Activity
 from qcflow.objects.ratio import HistogramRatio
 from qcflow.objects.root import Axis, Histogram
-from qcflow.postprocessing import PublicationPolicy, TaskConfig, Trigger
-from qcflow.postprocessing.engine.services import Services
+from qcflow.postprocessing import PublicationPolicy, Services, TaskConfig, Trigger
 
 __all__ = ["DigitsPostProcessing", "orbit_map", "rates_distribution"]
 

@@ -33,7 +33,7 @@ from qcflow.modules.mch.mapping import (
 )
 from qcflow.objects.metadata import OBJECT_TYPE
 from qcflow.objects.ratio import HistogramRatio
-from qcflow.postprocessing.engine.services import Retrieved
+from qcflow.postprocessing import Retrieved
 
 __all__ = [
     "O2_BOARDS",

@@ -49,8 +49,7 @@ from qcflow.modules.mch.task import MchTask
 from qcflow.objects.activity import Activity
 from qcflow.objects.ratio import HistogramRatio
 from qcflow.objects.root import Histogram
-from qcflow.postprocessing import PublicationPolicy, TaskConfig, Trigger
-from qcflow.postprocessing.engine.services import Services
+from qcflow.postprocessing import PublicationPolicy, Services, TaskConfig, Trigger
 
 __all__ = ["PreclustersPostProcessing", "charge_mpv", "cluster_sizes"]
 

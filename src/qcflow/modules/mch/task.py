@@ -13,10 +13,15 @@ from qcflow.modules._sources import RunTracker
 from qcflow.modules.mch.config import MchOptions, parse_mch
 from qcflow.modules.mch.mapping import NUM_DE, ElecMapping, load_mapping
 from qcflow.objects.root import Histogram
-from qcflow.postprocessing import PublicationPolicy, Task, TaskConfig, Trigger
-from qcflow.postprocessing.config.values import Node
-from qcflow.postprocessing.engine.services import Services
-from qcflow.postprocessing.engine.task import task_reads
+from qcflow.postprocessing import (
+    Node,
+    PublicationPolicy,
+    Services,
+    Task,
+    TaskConfig,
+    Trigger,
+    task_reads,
+)
 
 __all__ = ["MchTask", "quality_flag_holder"]
 

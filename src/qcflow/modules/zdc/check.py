@@ -47,7 +47,7 @@ from qcflow.modules.zdc.families import BY_NAME, BY_PREFIX, FAMILIES, Family
 from qcflow.objects.activity import Activity
 from qcflow.objects.quality import Quality
 from qcflow.objects.root import Histogram
-from qcflow.postprocessing.plotting.overlays import Label
+from qcflow.postprocessing import Label
 
 __all__ = ["ChannelLimits", "FamilyResult", "RecDataCheck", "classify", "parse_limits"]
 

@@ -40,10 +40,16 @@ from qcflow.modules._histograms import bin_center, bin_range, restat_1d, th1, un
 from qcflow.modules._sources import NamedSource, RunTracker, SourceHelper, read_sources
 from qcflow.modules.zdc.families import FAMILIES, Family
 from qcflow.objects.root import Histogram, stats_from_bins
-from qcflow.postprocessing import PublicationPolicy, Task, TaskConfig, Trigger
-from qcflow.postprocessing.config.values import Node
-from qcflow.postprocessing.engine.services import Retrieved, Services
-from qcflow.postprocessing.engine.task import task_reads
+from qcflow.postprocessing import (
+    Node,
+    PublicationPolicy,
+    Retrieved,
+    Services,
+    Task,
+    TaskConfig,
+    Trigger,
+    task_reads,
+)
 
 __all__ = ["RecDataPostProcessing", "mean_and_error", "peak_position"]
 

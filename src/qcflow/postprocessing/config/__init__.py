@@ -13,9 +13,13 @@ Map (a config flows top to bottom)::
 - :mod:`.values` -- O2's string conversions; :class:`~.values.Node` reads JSON and remembers
   which keys were read; :class:`~.values.Diagnostics` collects every error and warning with its
   JSON path.
-- :mod:`.schema` -- the typed config; each task class reads its own keys (``parse_options``).
+- :mod:`.schema` -- the typed config; each task class reads its own keys (``parse_options``)
+  into its options (``TaskConfig[X].options``); a task class is known here as the
+  :class:`~.schema.TaskClass` protocol, never as the engine's ``Task``.
 - :mod:`.check_config` -- the common keys of checks and aggregators.
 - :mod:`.parameters` -- ``taskParameters``/``extended…Parameters`` with run/beam type fallbacks.
+- :mod:`.reference` -- the reference run (``referenceRun``…) QC's reference comparator task and
+  check share.
 - :mod:`.classes` -- the class registry: O2 class names -> Python classes, entry points (group
   ``qcflow.classes``), ``python:pkg.mod:Class``; built-in classes are named by string and
   imported only when a config names them.

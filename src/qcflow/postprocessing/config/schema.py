@@ -8,6 +8,12 @@ O2 ignores). Each task class reads its own keys through its ``parse_options`` ho
 :mod:`..engine.task`), so a new task class -- a detector module, SliceTrendingTask, QualityTask --
 brings its schema with it and nothing here changes.
 
+A :class:`TaskConfig` is generic over its options: ``TaskConfig[TrendingConfig]`` is what a
+``TrendingTask`` reads (``config.options`` typed), a bare ``TaskConfig`` is ``TaskConfig[Any]``.
+What reading a config needs of a task class -- its ``kind`` and two class-level hooks -- is
+:class:`TaskClass`; the engine's :class:`~..engine.task.Task` implements it (the config never
+imports the engine, so the class is known here by that protocol only).
+
 Checks and aggregators are read for their common keys (:mod:`.check_config`) so that
 cross-references can be checked (:mod:`..engine.crossref`) and tasks ordered; running them is
 the job of an engine extension (:mod:`..engine.engine`).
@@ -16,7 +22,9 @@ the job of an engine extension (:mod:`..engine.engine`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Generic, Protocol, cast
+
+from typing_extensions import TypeVar
 
 from qcflow._types import JSONObject
 from qcflow.errors import InvalidInput
@@ -37,9 +45,14 @@ __all__ = [
     "CommonConfig",
     "DatabaseConfig",
     "QcConfig",
+    "TaskClass",
     "TaskConfig",
     "parse_config",
 ]
+
+#: A task class's options (what its ``parse_options`` returns); unnamed, they are ``Any``.
+OptionsT = TypeVar("OptionsT", default=Any)
+OptionsT_co = TypeVar("OptionsT_co", covariant=True, default=Any)
 
 #: ``qc.config`` sections O2 reads for online running only; accepted and ignored.
 IGNORED_SECTIONS = ("kafka", "bookkeeping", "infologger", "monitoring", "consul")
@@ -65,9 +78,26 @@ class CommonConfig:
     condition_db_url: str = ""
 
 
+class TaskClass(Protocol[OptionsT_co]):
+    """A task class as the config sees it (:class:`~..engine.task.Task` implements it): its
+    ``kind``, ``parse_options`` (its own keys -> its options) and ``reads`` (what it reads)."""
+
+    @property
+    def kind(self) -> str: ...
+
+    def parse_options(self, node: Node, config: TaskConfig[None]) -> OptionsT_co: ...
+
+    def reads(self, config: TaskConfig[Any]) -> list[tuple[str, str]]: ...
+
+
 @dataclass(frozen=True)
-class TaskConfig:
-    """The common keys of ``qc.postprocessing.<id>``, plus the class's own ``options``."""
+class TaskConfig(Generic[OptionsT]):
+    """The common keys of ``qc.postprocessing.<id>``, plus the class's own ``options``.
+
+    ``options`` is None until the class has read them (``parse_options`` gets a
+    ``TaskConfig[None]``), and stays None when ``className`` names no class or the task is
+    inactive.
+    """
 
     id: str
     task_name: str
@@ -84,9 +114,9 @@ class TaskConfig:
     source_repo: DatabaseConfig | None = None
     common: CommonConfig = field(default_factory=CommonConfig)
     raw: JSONObject = field(default_factory=dict)
-    options: Any = None
+    options: OptionsT = field(default=cast("OptionsT", None))
     #: The class ``className`` names (None when it could not be resolved, or inactive).
-    task_class: Any = field(default=None, repr=False, compare=False)
+    task_class: TaskClass[OptionsT] | None = field(default=None, repr=False, compare=False)
 
     @property
     def path(self) -> str:
@@ -105,14 +135,14 @@ class QcConfig:
 
     source: str
     common: CommonConfig
-    tasks: dict[str, TaskConfig]
+    tasks: dict[str, TaskConfig[Any]]
     checks: dict[str, CheckConfig]
     aggregators: dict[str, AggregatorConfig]
     diagnostics: Diagnostics
     tree: JSONObject
 
     @property
-    def active_tasks(self) -> list[TaskConfig]:
+    def active_tasks(self) -> list[TaskConfig[Any]]:
         return [t for t in self.tasks.values() if t.active]
 
 
@@ -244,11 +274,11 @@ def _source_repo(node: Node) -> DatabaseConfig | None:
 
 def _task(
     task_id: str, node: Node, common: CommonConfig, registry: ClassRegistry
-) -> TaskConfig | None:
+) -> TaskConfig[Any] | None:
     if not node.is_object:
         node.error(None, "a post-processing task is a JSON object")
         return None
-    config = TaskConfig(
+    config = TaskConfig[None](
         id=task_id,
         task_name=node.text("taskName", task_id) or task_id,
         class_name=node.required_text("className"),
@@ -264,24 +294,28 @@ def _task(
         source_repo=_source_repo(node),
         common=common,
         raw=node.value,
+        options=None,
     )
     if not config.active:
         node.mark_read(*node.keys())  # an inactive task is not checked any further
         return config
     cls = _resolve(registry, config, node)
+    read: TaskConfig[Any] = config
     if cls is not None:
-        options = cls.parse_options(node, config)
-        config = replace(config, options=options, task_class=cls)
+        read = replace(config, options=cls.parse_options(node, config), task_class=cls)
     node.finish()
-    return config
+    return read
 
 
-def _resolve(registry: ClassRegistry, config: TaskConfig, node: Node) -> Any:
+def _resolve(
+    registry: ClassRegistry, config: TaskConfig[None], node: Node
+) -> TaskClass[Any] | None:
     if not config.class_name:
         return None
     try:
-        return registry.resolve("task", config.class_name, node.at("className"))
+        cls: TaskClass[Any] = registry.resolve("task", config.class_name, node.at("className"))
     except InvalidInput as err:
         node.error_from("className", err)
         node.mark_read(*node.keys())
         return None
+    return cls

@@ -14,7 +14,8 @@ Map (one run, top to bottom)::
 - :mod:`.engine` -- batch semantics, stages, ticks, ``--max-duration``, extensions (entry point
   group ``qcflow.engine``) and publication listeners.
 - :mod:`._task_runner` -- one task's state machine (QC's PostProcessingRunner), validity.
-- :mod:`.task` -- the task interface (:class:`~.task.Task`), what plugins subclass.
+- :mod:`.task` -- the task interface (:class:`~.task.Task`, generic over its options), what
+  plugins subclass; :func:`~.task.new_task` makes the instance a config names.
 - :mod:`.crossref` -- cross-references (checks -> tasks, aggregators -> checks, QO inputs) and
   the order the tasks of one config run in.
 - :mod:`.object_manager` -- publishing: paths, metadata, policies, listeners (the bytes of a

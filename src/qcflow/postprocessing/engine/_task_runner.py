@@ -36,6 +36,7 @@ from qcflow.objects.activity import Activity
 from qcflow.postprocessing.config.schema import TaskConfig
 from qcflow.postprocessing.engine.object_manager import ObjectManager, PublicationPolicy
 from qcflow.postprocessing.engine.services import Services
+from qcflow.postprocessing.engine.task import Task
 from qcflow.postprocessing.triggers.sources import TriggerContext, TriggerSource, create_trigger
 from qcflow.postprocessing.triggers.trigger import Trigger, TriggerSpec, TriggerType
 from qcflow.postprocessing.triggers.validity import FULL, INVALID, Validity, on_numeric_limit
@@ -68,7 +69,7 @@ class TaskRunner:
     def __init__(
         self,
         config: TaskConfig,
-        task: Any,
+        task: Task[Any],
         services: Services,
         objects: ObjectManager,
         context: Callable[[Activity], TriggerContext],

@@ -92,8 +92,7 @@ def _aggregator_upstream(
 
 def task_inputs(task: TaskConfig) -> list[tuple[str, str]]:
     """``(json_path, object_path)`` of what the task reads (its class's ``reads`` hook)."""
-    reads = getattr(task.task_class, "reads", None)
-    return list(reads(task)) if reads is not None else task_reads(task)
+    return list(task.task_class.reads(task)) if task.task_class is not None else task_reads(task)
 
 
 def cross_check(config: QcConfig) -> None:

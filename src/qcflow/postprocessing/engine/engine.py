@@ -32,7 +32,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from qcflow._types import TimestampMs
 from qcflow.errors import InvalidInput
@@ -43,6 +43,7 @@ from qcflow.postprocessing.engine._task_runner import TaskRunner, TaskState
 from qcflow.postprocessing.engine.crossref import task_stages
 from qcflow.postprocessing.engine.object_manager import Listener, ObjectManager, Publication
 from qcflow.postprocessing.engine.services import Services
+from qcflow.postprocessing.engine.task import new_task
 from qcflow.postprocessing.reduction.batch import Reducer
 from qcflow.postprocessing.triggers.clock import Clock, SystemClock
 from qcflow.postprocessing.triggers.sources import TriggerContext, task_activity
@@ -169,7 +170,7 @@ class Engine:
                 now_ms=now,
             )
 
-        return TaskRunner(task, task.task_class(), services, objects, context, self._event)
+        return TaskRunner(task, new_task(task), services, objects, context, self._event)
 
     def _event(self, kind: str, runner: TaskRunner, trigger: Trigger) -> None:
         for handler in self.event_handlers:
@@ -266,7 +267,7 @@ def _summarize(runner: TaskRunner, publications: list[Publication]) -> TaskSumma
     )
 
 
-def _open_repository(url: str | None) -> Any:
+def _open_repository(url: str | None) -> Repository:
     from qcflow.qcdb.open import open_repository
 
     return open_repository(url)

@@ -1,9 +1,12 @@
 """The post-processing task interface: what a class named by ``className`` implements.
 
-A task is a class with ``kind = "task"`` and four methods, called by the task runner
-(:mod:`._task_runner`) as its triggers fire::
+A task is a subclass of :class:`Task`, generic over its options: a ``Task[X]`` reads its own
+config keys into an ``X`` (``parse_options``) and finds them, typed, as ``self.options`` (and
+``self.config.options``, ``self.config`` being a ``TaskConfig[X]``). A task without keys of its
+own subclasses ``Task`` (its options are None). The task runner (:mod:`._task_runner`) calls
+four methods as its triggers fire::
 
-    configure(config)                   once, after construction; config is a TaskConfig
+    configure(config)                   once, after construction; sets config and options
     initialize(trigger, services)       when an init trigger fires (or at start: userorcontrol)
     update(trigger, services)           each time an update trigger fires
     finalize(trigger, services)         when the updates are exhausted or a stop trigger fires
@@ -17,8 +20,8 @@ Class-level hooks let a task take part in validation without being instantiated:
 
 - ``parse_options(node, config)`` reads the class's own config keys from ``node`` (a
   :class:`~..config.values.Node`; keys it reads count as known, others are warned about) and
-  returns a value the task finds as ``config.options``; report problems with
-  ``node.error``/``node.warn``.
+  returns the task's options (an ``X``; the ``config`` it gets has none yet); report problems
+  with ``node.error``/``node.warn``.
 - ``reads(config)`` lists the QCDB paths (without provenance) the task reads, as
   ``(json_path, object_path)`` pairs, for cross-reference checks and ordering the tasks of one
   config; the default lists the paths of its ``qcdb`` triggers.
@@ -37,47 +40,61 @@ A minimal task::
             self.runs = []
         def update(self, trigger, services):
             self.runs.append(trigger.activity.number)
+
+and one with options of its own (``self.options.threshold`` is a ``float`` to mypy)::
+
+    @dataclass(frozen=True)
+    class Thresholds:
+        threshold: float
+
+    class Thresholded(Task[Thresholds]):
+        @classmethod
+        def parse_options(cls, node: Node, config: TaskConfig[None]) -> Thresholds:
+            return Thresholds(node.number("threshold", 0.5))
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, cast
 
+from qcflow.errors import InvalidInput
+from qcflow.postprocessing.config.schema import OptionsT, TaskConfig
 from qcflow.postprocessing.triggers.trigger import Trigger
 
 if TYPE_CHECKING:
-    from qcflow.postprocessing.config.schema import TaskConfig
     from qcflow.postprocessing.config.values import Node
     from qcflow.postprocessing.engine.object_manager import ObjectManager
     from qcflow.postprocessing.engine.services import Services
 
-__all__ = ["Task", "task_reads"]
+__all__ = ["Task", "new_task", "task_reads"]
 
 
-class Task:
-    """Base class of post-processing tasks; override what you need."""
+class Task(Generic[OptionsT]):
+    """Base class of post-processing tasks, generic over their options; override what you need."""
 
     kind: ClassVar[str] = "task"
     #: Objects describe one run: with a run-0 config, publish each update under its run.
     run_scoped: ClassVar[bool] = False
 
-    config: TaskConfig
+    config: TaskConfig[OptionsT]
+    options: OptionsT
     objects: ObjectManager
     log: logging.Logger
 
     @classmethod
-    def parse_options(cls, node: Node, config: TaskConfig) -> Any:
-        """Read the class's own keys (none by default)."""
-        return None
+    def parse_options(cls, node: Node, config: TaskConfig[None]) -> OptionsT:
+        """Read the class's own keys: none by default, and the options are None."""
+        return cast("OptionsT", None)
 
     @classmethod
-    def reads(cls, config: TaskConfig) -> list[tuple[str, str]]:
+    def reads(cls, config: TaskConfig[OptionsT]) -> list[tuple[str, str]]:
         """``(json_path, object_path)`` of what the task reads: its ``qcdb`` trigger paths."""
         return task_reads(config)
 
-    def configure(self, config: TaskConfig) -> None:
+    def configure(self, config: TaskConfig[OptionsT]) -> None:
         self.config = config
+        self.options = config.options
 
     def initialize(self, trigger: Trigger, services: Services) -> None:
         """Prepare for updates (called once)."""
@@ -89,7 +106,17 @@ class Task:
         """Last call: produce the final objects."""
 
 
-def task_reads(config: TaskConfig) -> list[tuple[str, str]]:
+def new_task(config: TaskConfig[OptionsT]) -> Task[OptionsT]:
+    """A new instance of the task's class; a class of kind ``task`` that is no :class:`Task` is
+    bad input (its methods would be missing halfway through a run)."""
+    cls: object = config.task_class
+    if not (isinstance(cls, type) and issubclass(cls, Task)):
+        msg = f"{config.path}.className: {config.class_name!r} is not a qcflow.postprocessing.Task"
+        raise InvalidInput(msg)
+    return cls()
+
+
+def task_reads(config: TaskConfig[Any]) -> list[tuple[str, str]]:
     """The ``qcdb`` trigger paths of a task, with the JSON path of each trigger."""
     out = []
     for key, specs in (

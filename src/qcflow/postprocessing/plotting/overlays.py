@@ -3,7 +3,7 @@
 QC's checks add ``TLine``/``TPaveText`` primitives to the objects they judge. qcflow's plots are
 images, so a check returns overlays and the plot is drawn again with them
 (:meth:`~.images.PlotImage.annotated`); for objects that are not plots (histograms) the check
-runner records them as the object's ``qc_annotations`` metadata (:func:`to_json`), which a
+runner records them as the object's ``qc_annotations`` metadata (:func:`overlays_json`), which a
 viewer may draw.
 
 - :class:`HLine` -- a horizontal line at ``y`` across the pad (MeanIsAbove's threshold);
@@ -25,7 +25,7 @@ from typing import Any
 
 from qcflow.postprocessing.plotting import root_style
 
-__all__ = ["QUALITY_COLORS", "HLine", "Label", "Overlay", "Polyline", "draw", "to_json"]
+__all__ = ["QUALITY_COLORS", "HLine", "Label", "Overlay", "Polyline", "draw", "overlays_json"]
 
 #: QC's colour of each quality name (QualityTask, TrendCheck, ReferenceComparatorCheck).
 QUALITY_COLORS = {"Good": 418, "Medium": 797, "Bad": 632, "Null": 874}
@@ -90,7 +90,7 @@ def _label(axes: Any, label: Label) -> None:
               verticalalignment="center")  # fmt: skip
 
 
-def to_json(overlays: Sequence[Overlay]) -> str:
+def overlays_json(overlays: Sequence[Overlay]) -> str:
     """Compact JSON of overlays (``[{"kind": "HLine", "y": 1.5, …}]``) for metadata."""
     items = [{"kind": type(a).__name__, **asdict(a)} for a in overlays]
     return json.dumps(items, separators=(",", ":"))

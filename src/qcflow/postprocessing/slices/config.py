@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from qcflow.postprocessing.config.schema import TaskConfig
 from qcflow.postprocessing.config.values import Node, parse_leading_float
+from qcflow.postprocessing.slices.reductors import SliceReductor
 from qcflow.postprocessing.trending.config import (
     read_timestamp,
     resolve_reductor,
@@ -47,7 +48,8 @@ class SliceSource:
     module_name: str
     division: Division = ()
     labels: tuple[str, ...] = ()
-    reductor_class: Any = field(default=None, repr=False, compare=False)
+    #: The class ``reductorName`` names (None when it is no slice reductor).
+    reductor_class: type[SliceReductor] | None = field(default=None, repr=False, compare=False)
 
     def object_path(self) -> str:
         return f"{self.path}/{self.name}"
@@ -109,18 +111,18 @@ def _sources(node: Node) -> tuple[SliceSource, ...]:
     return tuple(out)
 
 
-def _reductor(item: Node, name: str) -> Any:
+def _reductor(item: Node, name: str) -> type[SliceReductor] | None:
     cls = resolve_reductor(item, name)
     if cls is None:
         return None
-    if getattr(cls, "source", None) != "slices":
+    if not issubclass(cls, SliceReductor):
         item.error("reductorName", f"{name} is not a slice reductor (TH1SliceReductor, "
                    "TH2SliceReductor)")  # fmt: skip
         return None
     return cls
 
 
-def _division(item: Node, cls: Any) -> Division:
+def _division(item: Node, cls: type[SliceReductor] | None) -> Division:
     """``axisDivision``: per axis its edges, read like ``std::stof``, increasing."""
     axes: list[tuple[float, ...]] = []
     for axis in item.items("axisDivision"):
@@ -163,7 +165,7 @@ def _edge(axis: Node, index: int, text: str) -> float | None:
     return value
 
 
-def _labels(item: Node, division: Division, cls: Any) -> tuple[str, ...]:
+def _labels(item: Node, division: Division, cls: type[SliceReductor] | None) -> tuple[str, ...]:
     """``sliceLabels`` if they name the slices of a one-axis source, else nothing (QC's rule)."""
     lists = [_label_texts(label) for label in item.items("sliceLabels")]
     if not lists or not any(lists):

@@ -47,7 +47,7 @@ from qcflow.postprocessing.slices.config import (
     SliceTrendingConfig,
     parse_slice_trending,
 )
-from qcflow.postprocessing.slices.plot_config import parse_plots
+from qcflow.postprocessing.slices.plot_config import SlicePlot, parse_plots
 from qcflow.postprocessing.slices.plots import (
     SliceSeries,
     draw_slice_plot,
@@ -72,29 +72,26 @@ def slice_table(name: str, sources: tuple[SliceSource, ...]) -> TrendTable:
     return TrendTable(name, types)
 
 
-class SliceTrendingTask(Task):
+class SliceTrendingTask(Task[SliceTrendingConfig]):
     """QC's ``o2::quality_control::postprocessing::SliceTrendingTask``."""
 
-    options: SliceTrendingConfig
-
     @classmethod
-    def parse_options(cls, node: Node, config: TaskConfig) -> SliceTrendingConfig:
+    def parse_options(cls, node: Node, config: TaskConfig[None]) -> SliceTrendingConfig:
         options = parse_slice_trending(node, config)
         return replace(options, plots=parse_plots(node, options.data_sources))
 
     @classmethod
-    def reads(cls, config: TaskConfig) -> list[tuple[str, str]]:
+    def reads(cls, config: TaskConfig[SliceTrendingConfig]) -> list[tuple[str, str]]:
         out = task_reads(config)
-        options: SliceTrendingConfig | None = config.options
-        for index, source in enumerate(options.data_sources if options else ()):
+        for index, source in enumerate(config.options.data_sources):
             out.append((f"{config.path}.dataSources[{index}]", source.object_path()))
         return out
 
-    def configure(self, config: TaskConfig) -> None:
+    def configure(self, config: TaskConfig[SliceTrendingConfig]) -> None:
         super().configure(config)
-        self.options = config.options
         self.reductors: dict[str, SliceReductor] = {}
         for source in self.options.data_sources:
+            assert source.reductor_class is not None  # a config with errors does not run
             reductor = source.reductor_class()
             reductor.configure_slices(source.division)
             self.reductors[source.name] = reductor
@@ -108,7 +105,10 @@ class SliceTrendingTask(Task):
     def initialize(self, trigger: Trigger, services: Services) -> None:
         self.table.clear()
         self._prefetcher.clear()
-        if self.options.resume_trend and (stored := stored_trend(self, services)) is not None:
+        if (
+            self.options.resume_trend
+            and (stored := stored_trend(self, self.table, services)) is not None
+        ):
             self.table.load(stored)
             self.log.info("%s: continuing the stored trend (%d entries)",
                           self.config.task_name, len(self.table))  # fmt: skip
@@ -208,7 +208,7 @@ class SliceTrendingTask(Task):
                                           metadata=sources)  # fmt: skip
 
 
-def _redraw(plot: Any, series: SliceSeries) -> Any:
+def _redraw(plot: SlicePlot, series: SliceSeries) -> Any:
     return draw_slice_plot(plot, series)[0]
 
 

@@ -52,23 +52,17 @@ def _sources(node: Node) -> dict[str, str]:
     return out
 
 
-class BigScreen(Task):
+class BigScreen(Task[dict[str, str]]):
     """See the module docstring."""
 
-    options: dict[str, str]
-
     @classmethod
-    def parse_options(cls, node: Node, config: TaskConfig) -> dict[str, str]:
+    def parse_options(cls, node: Node, config: TaskConfig[None]) -> dict[str, str]:
         return _sources(node)
 
     @classmethod
-    def reads(cls, config: TaskConfig) -> list[tuple[str, str]]:
-        paths = [(f"{config.path}.dataSources", path) for path in (config.options or {}).values()]
+    def reads(cls, config: TaskConfig[dict[str, str]]) -> list[tuple[str, str]]:
+        paths = [(f"{config.path}.dataSources", path) for path in config.options.values()]
         return task_reads(config) + paths
-
-    def configure(self, config: TaskConfig) -> None:
-        super().configure(config)
-        self.options = config.options
 
     def initialize(self, trigger: Trigger, services: Services) -> None:
         p, a = self.config.parameters, trigger.activity

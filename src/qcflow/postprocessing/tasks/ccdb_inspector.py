@@ -62,24 +62,18 @@ def _sources(node: Node) -> tuple[InspectedSource, ...]:
     return tuple(out)
 
 
-class CcdbInspectorTask(Task):
+class CcdbInspectorTask(Task[tuple[InspectedSource, ...]]):
     """See the module docstring."""
 
-    options: tuple[InspectedSource, ...]
-
     @classmethod
-    def parse_options(cls, node: Node, config: TaskConfig) -> tuple[InspectedSource, ...]:
+    def parse_options(cls, node: Node, config: TaskConfig[None]) -> tuple[InspectedSource, ...]:
         return _sources(node)
 
     @classmethod
-    def reads(cls, config: TaskConfig) -> list[tuple[str, str]]:
+    def reads(cls, config: TaskConfig[tuple[InspectedSource, ...]]) -> list[tuple[str, str]]:
         qcdb = (config.parameters.get("databaseType") or "ccdb") == "qcdb"
-        paths = [(f"{config.path}.dataSources", s.path) for s in config.options or ()]
+        paths = [(f"{config.path}.dataSources", s.path) for s in config.options]
         return task_reads(config) + (paths if qcdb else [])
-
-    def configure(self, config: TaskConfig) -> None:
-        super().configure(config)
-        self.options = config.options
 
     def initialize(self, trigger: Trigger, services: Services) -> None:
         params = self.config.parameters

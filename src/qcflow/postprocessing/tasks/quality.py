@@ -61,28 +61,24 @@ DISTRIBUTION_BINS = ("Null", "Bad", "Medium", "Good")
 THROUGH_STOP = PublicationPolicy.THROUGH_STOP
 
 
-class QualityTask(Task):
+class QualityTask(Task[QualityTaskConfig]):
     """See the module docstring."""
 
-    options: QualityTaskConfig
-
     @classmethod
-    def parse_options(cls, node: Node, config: TaskConfig) -> QualityTaskConfig:
+    def parse_options(cls, node: Node, config: TaskConfig[None]) -> QualityTaskConfig:
         return parse_quality(node, config)
 
     @classmethod
-    def reads(cls, config: TaskConfig) -> list[tuple[str, str]]:
+    def reads(cls, config: TaskConfig[QualityTaskConfig]) -> list[tuple[str, str]]:
         out = task_reads(config)
-        options: QualityTaskConfig | None = config.options
-        for g, group in enumerate(options.groups if options else ()):
+        for g, group in enumerate(config.options.groups):
             for i, item in enumerate(group.inputs):
                 where = f"{config.path}.qualityGroups[{g}].inputObjects[{i}].name"
                 out.append((where, group.object_path(item)))
         return out
 
-    def configure(self, config: TaskConfig) -> None:
+    def configure(self, config: TaskConfig[QualityTaskConfig]) -> None:
         super().configure(config)
-        self.options = config.options
         self.max_age_ms = 0
         self.last_created: dict[str, tuple[int, int, str]] = {}  # order_key of the last seen
         self.fresh: set[str] = set()  # inputs whose object is newer than the last one seen

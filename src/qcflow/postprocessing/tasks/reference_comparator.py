@@ -1,9 +1,9 @@
 """ReferenceComparatorTask: each object of a run next to the same object of a reference run.
 
 QC's ``o2::quality_control_modules::common::ReferenceComparatorTask``. Parameters
-(``extendedTaskParameters``, by run and beam type): ``referenceRun`` (the run to compare to),
-``notOlderThan`` (s, 120; -1: no limit), ``ignorePeriodForReference`` and
-``ignorePassForReference`` (true: the reference may come from another period or pass).
+(``extendedTaskParameters``, by run and beam type): ``notOlderThan`` (s, 120; -1: no limit) and
+the reference run's (:mod:`..config.reference`: ``referenceRun``, ``ignorePeriodForReference``,
+``ignorePassForReference``).
 
 ``dataGroups[]``: ``name``, ``inputPath``, ``referencePath`` (default ``inputPath``),
 ``outputPath``, ``normalizeReference`` (scale the reference to the current integral),
@@ -24,13 +24,11 @@ qcflow implements the documented ``notOlderThan: -1`` (QC's code treats -1 as "o
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 import numpy as np
 
-from qcflow.objects.activity import Activity
 from qcflow.objects.root import Histogram
-from qcflow.postprocessing.config.parameters import CustomParameters
+from qcflow.postprocessing.config.reference import reference_activity
 from qcflow.postprocessing.config.schema import TaskConfig
 from qcflow.postprocessing.config.values import Node
 from qcflow.postprocessing.engine.object_manager import PublicationPolicy
@@ -39,7 +37,7 @@ from qcflow.postprocessing.engine.task import Task, task_reads
 from qcflow.postprocessing.plotting.comparison import ComparisonStyle, comparison_plot
 from qcflow.postprocessing.triggers.trigger import Trigger
 
-__all__ = ["DataGroup", "ReferenceComparatorTask", "ratio_of", "reference_activity", "same_binning"]
+__all__ = ["DataGroup", "ReferenceComparatorTask", "ratio_of", "same_binning"]
 
 
 @dataclass(frozen=True)
@@ -73,18 +71,6 @@ def _group(node: Node) -> DataGroup:
     return group
 
 
-def reference_activity(parameters: CustomParameters, activity: Activity) -> tuple[int, Activity]:
-    """``referenceRun`` and the activity of the reference: that run, any period and pass unless
-    ``ignorePeriodForReference`` / ``ignorePassForReference`` are false."""
-    run = parameters.get_int("referenceRun", 0, activity)
-    any_period = parameters.get_bool("ignorePeriodForReference", True, activity)
-    any_pass = parameters.get_bool("ignorePassForReference", True, activity)
-    period = "" if any_period else activity.period_name
-    return run, replace(
-        activity, number=run, period_name=period, pass_name="" if any_pass else activity.pass_name
-    )
-
-
 def same_binning(a: Histogram, b: Histogram) -> bool:
     return a.ndim == b.ndim and all(
         x.edges.shape == y.edges.shape and np.allclose(x.edges, y.edges)
@@ -99,19 +85,17 @@ def ratio_of(current: Histogram, reference: Histogram) -> Histogram:
     return replace(current, name=f"{current.name}_ratio", values=values, variances=None)
 
 
-class ReferenceComparatorTask(Task):
+class ReferenceComparatorTask(Task[tuple[DataGroup, ...]]):
     """See the module docstring."""
 
-    options: tuple[DataGroup, ...]
-
     @classmethod
-    def parse_options(cls, node: Node, config: TaskConfig) -> tuple[DataGroup, ...]:
+    def parse_options(cls, node: Node, config: TaskConfig[None]) -> tuple[DataGroup, ...]:
         return tuple(_group(item) for item in node.items("dataGroups", required=True))
 
     @classmethod
-    def reads(cls, config: TaskConfig) -> list[tuple[str, str]]:
+    def reads(cls, config: TaskConfig[tuple[DataGroup, ...]]) -> list[tuple[str, str]]:
         out = task_reads(config)
-        for g, group in enumerate(config.options or ()):
+        for g, group in enumerate(config.options):
             for o, name in enumerate(group.objects):
                 out.append((f"{config.path}.dataGroups[{g}].inputObjects[{o}]",
                             f"{group.input_path}/{name}"))  # fmt: skip
@@ -122,7 +106,7 @@ class ReferenceComparatorTask(Task):
         self.not_older_than = params.get_int("notOlderThan", 120, activity)
         self.reference_run, reference = reference_activity(params, activity)
         self.references: dict[tuple[str, str], Histogram] = {}
-        for group in self.config.options:
+        for group in self.options:
             for name in group.objects:
                 found = services.retrieve_latest(f"{group.reference_path}/{name}", reference)
                 if found is None:
@@ -136,7 +120,7 @@ class ReferenceComparatorTask(Task):
                     self.references[group.name, name] = found.obj
 
     def update(self, trigger: Trigger, services: Services) -> None:
-        for group in self.config.options:
+        for group in self.options:
             for name in group.objects:
                 reference = self.references.get((group.name, name))
                 current = self._current(group, name, trigger, services) if reference else None
@@ -154,7 +138,7 @@ class ReferenceComparatorTask(Task):
                 self.objects.start_publishing(plot, plot.name, PublicationPolicy.ONCE)
 
     def _current(self, group: DataGroup, name: str, trigger: Trigger,
-                 services: Services) -> Any:  # fmt: skip
+                 services: Services) -> Histogram | None:  # fmt: skip
         path = f"{group.input_path}/{name}"
         found = services.retrieve_latest(path, trigger.activity)
         if found is None:

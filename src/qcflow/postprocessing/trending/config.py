@@ -17,7 +17,6 @@ source names are unique. qcflow applies a legacy plot's ``style`` (QC reads it a
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 from qcflow.errors import InvalidInput
 from qcflow.postprocessing.config.classes import REGISTRY
@@ -32,6 +31,7 @@ from qcflow.postprocessing.plotting.spec import (
     LegendSpec,
     PlotSpec,
 )
+from qcflow.postprocessing.reduction.reductors import Reductor
 from qcflow.postprocessing.trending.table import META_RUN, META_RUN_TEXT, TIME
 
 __all__ = [
@@ -46,6 +46,8 @@ __all__ = [
 
 SOURCE_TYPES = {"repository": "object", "repository-quality": "quality", "condition": "condition"}
 TIMESTAMPS = ("trigger", "validFrom", "validUntil")
+#: What ``reductorName`` names (an alias: ``DataSource.type`` hides the builtin in its body).
+ReductorClass = type[Reductor]
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,8 @@ class DataSource:
     reductor_name: str
     module_name: str
     parameters: CustomParameters = field(default_factory=CustomParameters)
-    reductor_class: Any = field(default=None, repr=False, compare=False)
+    #: The class ``reductorName`` names (None when it could not be resolved).
+    reductor_class: ReductorClass | None = field(default=None, repr=False, compare=False)
 
     def object_path(self) -> str:
         """Where the object is, under the provenance (conditions: in the condition DB)."""
@@ -143,19 +146,20 @@ def _sources(node: Node) -> tuple[DataSource, ...]:
     return tuple(out)
 
 
-def resolve_reductor(item: Node, name: str) -> Any:
+def resolve_reductor(item: Node, name: str) -> type[Reductor] | None:
     """The reductor class ``reductorName`` names, or None (an empty name, or an error recorded
     at ``item.reductorName``)."""
     if not name:
         return None
     try:
-        return REGISTRY.resolve("reductor", name, item.at("reductorName"))
+        cls: type[Reductor] = REGISTRY.resolve("reductor", name, item.at("reductorName"))
     except InvalidInput as err:
         item.error_from("reductorName", err)
         return None
+    return cls
 
 
-def _reductor(item: Node, name: str, kind: str) -> Any:
+def _reductor(item: Node, name: str, kind: str) -> type[Reductor] | None:
     cls = resolve_reductor(item, name)
     if cls is None:
         return None

@@ -39,7 +39,7 @@ from qcflow.postprocessing.plotting.draw import plot_image
 from qcflow.postprocessing.plotting.spec import plot_sources
 from qcflow.postprocessing.reduction.batch import ReduceRequest, ReduceResult
 from qcflow.postprocessing.trending.config import DataSource, TrendingConfig, parse_trending
-from qcflow.postprocessing.trending.table import TrendTable
+from qcflow.postprocessing.trending.table import Array, TrendTable
 from qcflow.postprocessing.triggers.trigger import Trigger
 
 __all__ = ["PREFETCH", "TrendingTask", "sources_metadata", "stored_trend", "trend_time"]
@@ -66,47 +66,43 @@ def sources_metadata(provenance: str, paths: Iterable[str]) -> dict[str, str]:
     return {QCFLOW_SOURCES: ",".join(unique)} if unique else {}
 
 
-def stored_trend(task: Any, services: Services) -> dict[str, Any] | None:
+def stored_trend(task: Task[Any], table: TrendTable, services: Services) -> dict[str, Array] | None:
     """The columns of the latest stored trend of ``task`` (``<prov>/<DET>/MO/<task>/<task>``
-    for the task's activity, in the destination QCDB) if it has the branches of the task's
+    for the task's activity, in the destination QCDB) if it has the branches of its trend
     ``table``; else None, with a warning saying why."""
     name = task.config.task_name
     path = f"{task.config.detector_name}/MO/{name}/{name}"
-    activity: Activity = task.config.common.activity
-    found = services.retrieve_latest(path, activity, services.destination)
+    found = services.retrieve_latest(path, task.config.common.activity, services.destination)
     if found is None or not isinstance(found.obj, dict):
         task.log.warning("%s: could not retrieve an existing trend to continue", name)
         return None
-    if not task.table.same_layout(list(found.obj)):
+    if not table.same_layout(list(found.obj)):
         task.log.warning("%s: the stored trend has other branches than this config; "
                          "a new trend is started", name)  # fmt: skip
         return None
     return dict(found.obj)
 
 
-class TrendingTask(Task):
+class TrendingTask(Task[TrendingConfig]):
     """QC's ``o2::quality_control::postprocessing::TrendingTask``."""
 
-    options: TrendingConfig
-
     @classmethod
-    def parse_options(cls, node: Node, config: TaskConfig) -> TrendingConfig:
+    def parse_options(cls, node: Node, config: TaskConfig[None]) -> TrendingConfig:
         return parse_trending(node, config)
 
     @classmethod
-    def reads(cls, config: TaskConfig) -> list[tuple[str, str]]:
+    def reads(cls, config: TaskConfig[TrendingConfig]) -> list[tuple[str, str]]:
         out = task_reads(config)
-        options: TrendingConfig | None = config.options
-        for index, source in enumerate(options.data_sources if options else ()):
+        for index, source in enumerate(config.options.data_sources):
             if source.type != "condition":
                 out.append((f"{config.path}.dataSources[{index}]", source.object_path()))
         return out
 
-    def configure(self, config: TaskConfig) -> None:
+    def configure(self, config: TaskConfig[TrendingConfig]) -> None:
         super().configure(config)
-        self.options = config.options
         self.reductors = {}
         for source in self.options.data_sources:
+            assert source.reductor_class is not None  # a config with errors does not run
             reductor = source.reductor_class()
             reductor.configure(source.parameters)
             self.reductors[source.name] = reductor
@@ -195,7 +191,7 @@ class TrendingTask(Task):
 
     def _resume(self, services: Services) -> None:
         name = self.config.task_name
-        stored = stored_trend(self, services)
+        stored = stored_trend(self, self.table, services)
         if stored is None:
             return
         columns = dict(stored)
