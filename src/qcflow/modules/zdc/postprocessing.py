@@ -85,14 +85,13 @@ class ZdcOptions:
     sources: dict[str, list[NamedSource]]
 
 
-class RecDataPostProcessing(Task):
+class RecDataPostProcessing(Task[ZdcOptions]):
     """QC's ``ZDCRecDataPostProcessing`` (see the module docstring)."""
 
     run_scoped: ClassVar[bool] = True
-    options: ZdcOptions
 
     @classmethod
-    def parse_options(cls, node: Node, config: TaskConfig) -> ZdcOptions:
+    def parse_options(cls, node: Node, config: TaskConfig[None]) -> ZdcOptions:
         node.mark_read("customization")  # parsed by QC into a map nobody reads
         sources = {f.key: read_sources(node, f.key, required=True) for f in FAMILIES}
         for family in FAMILIES:
@@ -101,16 +100,14 @@ class RecDataPostProcessing(Task):
         return ZdcOptions(sources)
 
     @classmethod
-    def reads(cls, config: TaskConfig) -> list[tuple[str, str]]:
+    def reads(cls, config: TaskConfig[ZdcOptions]) -> list[tuple[str, str]]:
         out = task_reads(config)
-        options: ZdcOptions | None = config.options
-        for key, sources in options.sources.items() if options else ():
+        for key, sources in config.options.sources.items():
             out.extend((f"{config.path}.{key}", s.object_path) for s in sources)
         return out
 
-    def configure(self, config: TaskConfig) -> None:
+    def configure(self, config: TaskConfig[ZdcOptions]) -> None:
         super().configure(config)
-        self.options = config.options
         self.helpers = {
             f.name: [SourceHelper(s) for s in self.options.sources[f.key]] for f in FAMILIES
         }
