@@ -17,7 +17,7 @@ def test_fill_all_stores_every_data_set_of_every_pass(tmp_path: Path) -> None:
         found = repo.browse("qc_async/ZDC/MO/Rec/.*", {"PassName": pass_name})
         assert len(found) == 2 * 46
     assert repo.browse("qc_async/MCH/MO/Digits/Occupancy_Elec")[0].metadata["ObjectType"] == (
-        "o2::quality_control_modules::common::TH2FRatio"
+        "o2::quality_control_modules::common::TH2Ratio<TH2F>"
     )
     repo.close()
 
