@@ -55,11 +55,12 @@ def test_the_stored_maps_are_qcs_classes_with_o2s_layout() -> None:
         assert (orbits.axes[1].edges[0], orbits.axes[1].edges[-1]) == (-1, 129)
 
 
-def test_mch_has_every_fifth_run_and_its_bad_runs_span_the_period() -> None:
+def test_mch_has_every_sixth_run_and_its_bad_runs_span_the_period() -> None:
     assert mch_run_indices(50) == list(range(0, 50, MCH_STRIDE))
     assert mch_run_indices(1) == [0]
     assert set(MCH_ISSUES) <= set(mch_run_indices(50))
     assert min(MCH_ISSUES) <= 10 and max(MCH_ISSUES) >= 45  # early and late in the period
+    assert 6 in mch_run_indices(7)  # run 550008, the README's example, has MCH
     verdicts = {(i.digits, i.preclusters) for i in MCH_ISSUES.values()}
     assert {"Medium", "Bad"} <= {v for pair in verdicts for v in pair}
     # the demo's tests run 18 runs: a Medium and a Bad MCH run among them
@@ -68,9 +69,9 @@ def test_mch_has_every_fifth_run_and_its_bad_runs_span_the_period() -> None:
         "Bad",
     }
     recording = Recording()
-    fill_mch(recording, runs=11, passes=("apass1",))  # type: ignore[arg-type]
+    fill_mch(recording, runs=12, passes=("apass1",))  # type: ignore[arg-type]
     runs = {o["metadata"]["RunNumber"] for _, _, o in recording.calls}
-    assert runs == {str(vertexing_runs(11)[i].number) for i in (0, 5, 10)}
+    assert runs == {str(vertexing_runs(12)[i].number) for i in (0, 6)}
 
 
 def test_rates_are_in_khz_and_fall_with_the_station() -> None:
@@ -82,7 +83,7 @@ def test_rates_are_in_khz_and_fall_with_the_station() -> None:
 
 
 def test_a_hv_trip_kills_two_facing_slats() -> None:
-    issue = MCH_ISSUES[15]
+    issue = MCH_ISSUES[6]
     rates = summary(issue, "Digits", "OccupancySignal_Elec")
     efficiency = summary(issue, "Preclusters", "Pseudoeff_Elec")
     for de in issue.dead:
@@ -92,7 +93,7 @@ def test_a_hv_trip_kills_two_facing_slats() -> None:
 
 
 def test_noisy_and_inefficient_des() -> None:
-    noisy = summary(MCH_ISSUES[10], "Digits", "OccupancySignal_Elec")
-    assert all(noisy.mean[de_index(de)] > 1.0 for de in MCH_ISSUES[10].noisy)
+    noisy = summary(MCH_ISSUES[12], "Digits", "OccupancySignal_Elec")
+    assert all(noisy.mean[de_index(de)] > 1.0 for de in MCH_ISSUES[12].noisy)
     low = summary(MCH_ISSUES[30], "Preclusters", "Pseudoeff_Elec")
     assert all(0.5 < low.mean_bending[de_index(de)] < 0.6 for de in MCH_ISSUES[30].inefficient)

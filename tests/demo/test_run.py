@@ -2,7 +2,7 @@
 
 The test runs a short period (``--runs``, RUNS), enough for a Bad and a Medium run of MCH and of
 ZDC: what it checks does not grow with the number of runs, its cost does (50 runs: twice the
-CPU time). MCH has every fifth run (real-shaped maps); its other runs show no MCH verdict.
+CPU time). MCH has every sixth run (real-shaped maps); its other runs show no MCH verdict.
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ def test_the_o2dpg_config_judges_every_run(name: str, reference_configs: Path,
                                             tmp_path: Path) -> None:  # fmt: skip
     store = LocalRepository(tmp_path / "qcdb", fsync=False)
     fill = fill_zdc if name == "zdc" else fill_mch
-    runs = fill(store, runs=16 if name == "mch" else 12, passes=("apass1",))
+    runs = fill(store, runs=13, passes=("apass1",))
     config = load(str(reference_configs / f"{name}.json"), OVERRIDES.format(store.root))
     Engine(config, EngineOptions(parallel=False)).run()
     if name == "zdc":
