@@ -3,7 +3,7 @@ qcflow's ``mch.json``, real-shaped: O2's electronics mapping (16,820 dual-SAMPA 
 channels, :func:`~qcflow.modules.mch.mapping.load_o2_mapping`) and QC's classes.
 
 Per run of :func:`mch_run_indices` (every :data:`MCH_STRIDE`-th run of the period: a full-size
-run is ~14 MB of ROOT files and ~1 s of post-processing, so MCH has fewer runs than the other
+run is ~11 MB of ROOT files and ~1 s of post-processing, so MCH has fewer runs than the other
 detectors; the bad runs are among them, spread over the period):
 
 - ``Occupancy_Elec`` / ``OccupancySignal_Elec``: ``TH2Ratio<TH2F>`` (QC's ``TH2FRatio``) rate
@@ -230,7 +230,7 @@ def mch_objects(
 
 
 def _payload(obj: Histogram | HistogramRatio) -> tuple[bytes, str]:
-    # ZSTD: the full-size maps compress ~2.5 times faster than with ZLIB, and smaller.
+    # ZSTD: the full-size maps compress as fast as with ZLIB and a third smaller.
     if isinstance(obj, HistogramRatio):
         return encode_ratio(obj, "zstd"), obj.object_type
     return encode_histogram(obj, compress="zstd"), obj.class_name

@@ -61,7 +61,8 @@ class _MemorySink(io.BytesIO):
 
 
 #: The compressions a payload can be written with: uproot's default (ZLIB, level 1), and ZSTD
-#: (level 1: ~2.5 times faster and smaller on full-size maps; ROOT reads it since 6.20).
+#: (level 3, zstd's default: on MCH's 16,820 x 64 maps as fast as ZLIB 1 and a third smaller;
+#: ROOT reads it since 6.20).
 COMPRESSIONS = ("zlib", "zstd")
 
 
@@ -72,7 +73,7 @@ def compression(name: str = "zlib") -> Any:
     if name not in COMPRESSIONS:
         msg = f"compression {name!r}: one of {', '.join(COMPRESSIONS)}"
         raise ValueError(msg)
-    return uproot.ZSTD(1) if name == "zstd" else uproot.ZLIB(1)
+    return uproot.ZSTD(3) if name == "zstd" else uproot.ZLIB(1)
 
 
 def write_root(objects: Mapping[str, Any], compress: str = "zlib") -> bytes:
@@ -266,13 +267,14 @@ def stats_from_bins(h: Histogram) -> dict[str, float]:
                  "fTsumwx2": float((w * x * x).sum())}  # fmt: skip
     else:
         y = h.axes[1].centers
-        # Sums over one axis first: a 16,820 x 64 map costs three passes, not five (x, y) grids.
+        # Sums over one axis first: a 16,820 x 64 map costs three passes, not five (x, y) grids;
+        # einsum, not a matrix product: BLAS would start threads on a machine others share.
         per_x, per_y = w.sum(axis=1), w.sum(axis=0)
         stats = {
             "fTsumw": float(per_x.sum()),
-            "fTsumwx": float(per_x @ x), "fTsumwx2": float(per_x @ (x * x)),
-            "fTsumwy": float(per_y @ y), "fTsumwy2": float(per_y @ (y * y)),
-            "fTsumwxy": float(x @ (w @ y)),
+            "fTsumwx": float((per_x * x).sum()), "fTsumwx2": float((per_x * x * x).sum()),
+            "fTsumwy": float((per_y * y).sum()), "fTsumwy2": float((per_y * y * y).sum()),
+            "fTsumwxy": float((x * np.einsum("ij,j->i", w, y)).sum()),
         }  # fmt: skip
     w2 = stats["fTsumw"] if h.variances is None else float(h.inner(h.variances).sum())
     return {"fTsumw": stats["fTsumw"], "fTsumw2": w2} | stats
