@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from qcflow.demo.mch import MCH_ISSUES, fill_mch
+from qcflow.demo.mch import MCH_ISSUES, fill_mch, mch_run_indices
 from qcflow.demo.zdc import ZDC_ISSUES, fill_zdc
 from qcflow.objects.codec import decode
 from qcflow.postprocessing.engine.api import load
@@ -32,7 +32,7 @@ def test_the_o2dpg_config_judges_every_run(name: str, reference_configs: Path,
                                             tmp_path: Path) -> None:  # fmt: skip
     store = LocalRepository(tmp_path / "qcdb", fsync=False)
     fill = fill_zdc if name == "zdc" else fill_mch
-    runs = fill(store, runs=12, passes=("apass1",))
+    runs = fill(store, runs=13, passes=("apass1",))
     config = load(str(reference_configs / f"{name}.json"), OVERRIDES.format(store.root))
     Engine(config, EngineOptions(parallel=False)).run()
     if name == "zdc":
@@ -40,7 +40,8 @@ def test_the_o2dpg_config_judges_every_run(name: str, reference_configs: Path,
         assert verdicts(store, "qc_async/ZDC/QO/RecCheck") == expected
         assert verdicts(store, "qc_async/ZDC/QO/ZDCQuality/ZDCQuality") == expected
     else:
-        issue = {r.number: MCH_ISSUES.get(i) for i, r in enumerate(runs)}
+        issue = {runs[i].number: MCH_ISSUES.get(i) for i in mch_run_indices(len(runs))}
+        assert {i.digits for i in issue.values() if i} == {"Medium", "Bad"}
         digits = {n: i.digits if i else "Good" for n, i in issue.items()}
         assert verdicts(store, "qc_async/MCH/QO/DigitsCheck") == digits
         pre = {n: i.preclusters if i else "Good" for n, i in issue.items()}

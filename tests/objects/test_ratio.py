@@ -33,7 +33,7 @@ def test_uniform_scaling_divides_every_cell_by_one_number() -> None:
     assert np.allclose(back.ratio.inner(), counts / 2.0)
     assert np.allclose(back.num.inner(), counts)
     assert back.den.inner().shape == (1, 1)
-    assert back.object_type == "o2::quality_control_modules::common::TH2FRatio"
+    assert back.object_type == "o2::quality_control_modules::common::TH2Ratio<TH2F>"
 
 
 def test_per_cell_denominators_give_zero_where_there_is_no_statistics() -> None:

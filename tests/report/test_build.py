@@ -6,7 +6,7 @@ import json
 import re
 from pathlib import Path
 
-from qcflow.demo.mch import MCH_ISSUES
+from qcflow.demo.mch import MCH_ISSUES, mch_run_indices
 from qcflow.demo.vertexing import DemoRun
 from qcflow.demo.zdc import ZDC_ISSUES
 from qcflow.qcdb.local import LocalRepository
@@ -32,7 +32,7 @@ def test_the_report_shows_the_bad_runs_as_bad(
         issue = MCH_ISSUES.get(index)
         expected_mch = {issue.digits, issue.preclusters} if issue else {"Good"}
         worst = next(q for q in ("Bad", "Medium", "Good") if q in expected_mch)
-        assert mch == worst, index
+        assert mch == (worst if index in mch_run_indices(len(runs)) else "none"), index
         assert zdc == ZDC_ISSUES.get(index, ("", "Good"))[1], index
     # Flags are shown in the cell of the bad ZDC run.
     assert "ADC_ZNAC" in page

@@ -80,6 +80,10 @@ class Recording:
             repo.store(path, data, **options)
         return len(self.calls)
 
+    def runs(self) -> int:
+        """How many runs the recorded objects are of (MCH has fewer than the period)."""
+        return len({o.get("metadata", {}).get("RunNumber") for _, _, o in self.calls})
+
 
 def _record(name: str, period: str, pass_name: str, runs: int, seed: int) -> Recording:
     recording = Recording()
@@ -100,9 +104,12 @@ def fill_all(store: str, period: str, passes: tuple[str, ...], *, runs: int = 50
         with ProcessPoolExecutor(max_workers=workers) as pool:
             futures = [pool.submit(_record, n, period, p, runs, seed) for n, p in jobs]
             for (name, pass_name), future in zip(jobs, futures, strict=True):
-                count = future.result().replay(repo)
+                recording = future.result()
+                count = recording.replay(repo)
                 if progress:
-                    progress(f"{name} {pass_name}: {runs} runs of {period}, {count} objects")
+                    had = recording.runs()
+                    some = f"{had} of {runs}" if had < runs else f"{runs}"
+                    progress(f"{name} {pass_name}: {some} runs of {period}, {count} objects")
     finally:
         repo.close()
     return [name for name, _ in jobs]

@@ -10,18 +10,22 @@ denominators and the ratio is recomputed. Two modes:
 - *per cell*: the denominator has the numerator's binning; the ratio is ``num / den`` cell by
   cell (0 where ``den == 0``) -- MCH's pseudo-efficiency maps.
 
+Written (:func:`encode_ratio`) as QC's C++ writes them: a ROOT file whose ``ccdb_object`` is
+``o2::quality_control_modules::common::TH2Ratio<TH2F>`` (or ``<TH2D>``, ``TH1Ratio<TH1F>``...),
+class version 3 -- the histogram base (the ratio itself), ``mHistoNum``, ``mHistoDen``
+(pointers to histograms of the base's class), ``mUniformScaling``, ``mBinominalErrors``,
+``mSumw2Enabled``, ``mTreatMeAs``; the second base ``o2::mergers::MergeInterface`` has class
+version 0 and streams nothing (:mod:`qcflow.objects.rootwrite.ratio`, with the class's streamer
+infos, so ROOT reads it with or without QC's classes).
+
 Two payloads are read (:func:`decode_ratio`):
 
-- QC's own: ``ccdb_object`` is ``o2::quality_control_modules::common::TH2Ratio<TH2F>`` (or
-  ``<TH2D>``, ``TH1Ratio<TH1F>``...), class version 3 -- the histogram base (the ratio itself),
-  ``mHistoNum``, ``mHistoDen`` (pointers to histograms of the base's class),
-  ``mUniformScaling``, ``mBinominalErrors``, ``mSumw2Enabled``, ``mTreatMeAs``; the second base
-  ``o2::mergers::MergeInterface`` has class version 0 and streams nothing. uproot reads it
-  through the streamer infos the file carries, whatever the map's size;
-- qcflow's own (uproot cannot write QC's class): a ROOT file with the ratio under
-  ``ccdb_object`` (a plain TH1F/TH2F: ROOT, uproot and qcflow's reductors read it as a
-  histogram), the numerator under ``ccdb_object_num`` and the denominator under
-  ``ccdb_object_den``; the ``ObjectType`` metadata names QC's class (:data:`RATIO_CLASSES`).
+- QC's own (above), through the streamer infos the file carries (uproot), whatever the map's
+  size;
+- qcflow's earlier one (stores written before qcflow wrote QC's class): a ROOT file with the
+  ratio under ``ccdb_object`` (a plain TH1F/TH2F), the numerator under ``ccdb_object_num`` and
+  the denominator under ``ccdb_object_den``; the ``ObjectType`` metadata names QC's typedef
+  (``…::TH2FRatio``).
 """
 
 from __future__ import annotations
@@ -37,20 +41,19 @@ from qcflow.objects.root import (
     Axis,
     FloatArray,
     Histogram,
+    _MemorySink,
+    compression,
+    histogram_base,
     histogram_from_file,
     histogram_from_model,
     histogram_to_uproot,
     read_root,
-    write_root,
 )
+from qcflow.objects.rootwrite.ratio import ratio_class, write_ratio
 
-__all__ = ["RATIO_CLASSES", "HistogramRatio", "decode_ratio", "encode_ratio", "is_ratio_class"]
+__all__ = ["HistogramRatio", "decode_ratio", "encode_ratio", "is_ratio_class", "ratio_class"]
 
-_MODULE = "o2::quality_control_modules::common::"
-#: QC's ratio classes, by the plain histogram class of their ratio.
-RATIO_CLASSES = {
-    f"TH{d}{t}": f"{_MODULE}TH{d}{t}Ratio" for d in (1, 2) for t in ("F", "D")
-}  # fmt: skip
+#: The keys of qcflow's earlier payload (read, no longer written).
 NUM_KEY = f"{CCDB_KEY}_num"
 DEN_KEY = f"{CCDB_KEY}_den"
 
@@ -69,10 +72,13 @@ class HistogramRatio:
     ratio: Histogram
     num: Histogram
     den: Histogram
-    #: QC's ``mUniformScaling`` when the payload is QC's class (None: from the shapes).
+    #: QC's ``mUniformScaling`` (None: from the shapes, for qcflow's earlier payload).
     uniform_scaling: bool | None = None
-    #: The ROOT class of QC's payload (``…::TH2Ratio<TH2F>``), empty for qcflow's payload.
+    #: The ROOT class of a payload read (``…::TH2Ratio<TH2F>``), empty for qcflow's earlier one.
     qc_class: str = ""
+    #: QC's ``mBinominalErrors`` and ``mSumw2Enabled``, written as they are.
+    binomial_errors: bool = False
+    sumw2: bool = True
 
     @property
     def uniform(self) -> bool:
@@ -91,9 +97,9 @@ class HistogramRatio:
 
     @property
     def object_type(self) -> str:
-        if self.qc_class:
-            return self.qc_class
-        return RATIO_CLASSES.get(self.ratio.class_name, f"{_MODULE}{self.ratio.class_name}Ratio")
+        """The ROOT class (``ObjectType``): the one read, else the one :func:`encode_ratio`
+        writes (``…::TH2Ratio<TH2F>``, as QC names it)."""
+        return self.qc_class or ratio_class(self.ratio.class_name)
 
     @classmethod
     def from_counts(
@@ -120,7 +126,7 @@ class HistogramRatio:
         numerator = _histogram(class_name, f"{name}_num", title, axes, counts)
         den_axes = axes if per_cell else tuple(Axis(np.array([-1.0, 1.0])) for _ in axes)
         denominator = _histogram(class_name, f"{name}_den", title, den_axes, den_inner)
-        return cls(ratio, numerator, denominator)
+        return cls(ratio, numerator, denominator, uniform_scaling=not per_cell)
 
 
 def _histogram(
@@ -129,12 +135,18 @@ def _histogram(
     return Histogram.from_counts(class_name, name, title, axes, inner)
 
 
-def encode_ratio(r: HistogramRatio) -> bytes:
-    """ROOT file bytes: ratio, numerator and denominator under their keys."""
-    return write_root(
-        {CCDB_KEY: histogram_to_uproot(r.ratio), NUM_KEY: histogram_to_uproot(r.num),
-         DEN_KEY: histogram_to_uproot(r.den)}
-    )  # fmt: skip
+def encode_ratio(r: HistogramRatio, compress: str = "zlib") -> bytes:
+    """ROOT file bytes holding QC's ratio class under ``ccdb_object`` (the module docstring;
+    ``compress``: one of :data:`~qcflow.objects.root.COMPRESSIONS`); ValueError when the three
+    histograms are not of one class QC has a ratio of."""
+    import uproot
+
+    models = [histogram_to_uproot(h) for h in (r.ratio, r.num, r.den)]
+    sink = _MemorySink()
+    with uproot.recreate(sink, compression=compression(compress)) as file:
+        write_ratio(file, CCDB_KEY, *models, uniform_scaling=r.uniform,
+                    binomial_errors=r.binomial_errors, sumw2=r.sumw2)  # fmt: skip
+    return sink.getvalue()
 
 
 def decode_ratio(data: bytes) -> HistogramRatio:
@@ -158,11 +170,13 @@ def _from_qc_class(file: Any, kind: str) -> HistogramRatio:
     """QC's ``TH2Ratio<T>``/``TH1Ratio<T>`` read through the file's streamer infos."""
     try:
         obj = file[CCDB_KEY]
-        base = next(b for b in obj.bases if str(b.classname).startswith(("TH1", "TH2")))
+        base = histogram_base(obj)
         members = {m: obj.member(m) for m in ("mHistoNum", "mHistoDen", "mUniformScaling")}
     except Exception as err:  # uproot raises many types for what it cannot read
         msg = f"{kind}: not readable through the file's streamer infos: {first_line(err)}"
         raise InvalidInput(msg) from err
+    flags = {m: obj.member(m) for m in ("mBinominalErrors", "mSumw2Enabled")
+             if obj.has_member(m)}  # fmt: skip
     if members["mHistoNum"] is None or members["mHistoDen"] is None:
         msg = f"{kind}: the numerator or the denominator is missing (a null pointer)"
         raise InvalidInput(msg)
@@ -172,4 +186,6 @@ def _from_qc_class(file: Any, kind: str) -> HistogramRatio:
         histogram_from_model(members["mHistoDen"], f"{kind}.mHistoDen"),
         uniform_scaling=bool(members["mUniformScaling"]),
         qc_class=kind,
+        binomial_errors=bool(flags.get("mBinominalErrors", False)),
+        sumw2=bool(flags.get("mSumw2Enabled", True)),
     )

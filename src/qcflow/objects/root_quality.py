@@ -42,14 +42,22 @@ from __future__ import annotations
 import functools
 import struct
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from qcflow.errors import InvalidInput, first_line
 from qcflow.objects.activity import VALIDITY_MAX, VALIDITY_MIN, Activity, run_type_name
 from qcflow.objects.metadata import QUALITY_OBJECT_CLASS
 from qcflow.objects.root import CCDB_KEY, ROOT_MAGIC, _MemorySink
-from qcflow.objects.rootwrite.stream import object_any, string, tobject, versioned
+from qcflow.objects.rootwrite.stream import string, tobject, versioned
+from qcflow.objects.rootwrite.streamerinfo import (
+    Catalog,
+    StreamedClass,
+    any_member,
+    base,
+    basic,
+    std_string,
+    stl,
+)
 from qcflow.objects.streamed import MEMBERWISE, Reader, read_key
 
 if TYPE_CHECKING:
@@ -73,8 +81,7 @@ _UINT64_MAX = 2**64 - 1
 # -- ROOT's wire format ------------------------------------------------------------------------
 
 _STRING_VERSION = 10  # what ROOT writes as the "version" of a std::string / STL member
-_STL_VECTOR, _STL_MAP, _STL_STRING = 1, 4, 365
-_OBJECT = 61  # TStreamerSTL's fCtype for collections of objects (and of strings)
+_STL_VECTOR, _STL_MAP = 1, 4
 
 
 def _tstring(text: str) -> bytes:
@@ -87,180 +94,87 @@ def _string_member(text: str) -> bytes:
 
 # -- streamer infos ----------------------------------------------------------------------------
 
-
-@dataclass(frozen=True)
-class _Element:
-    """One TStreamerElement: its kind (ROOT's class), name, ROOT type code, size and type."""
-
-    kind: str
-    name: str
-    type_code: int
-    size: int
-    type_name: str
-    title: str = ""
-    stl: tuple[int, int] | None = None  # (fSTLtype, fCtype) of TStreamerSTL*
-    base_version: int = 0
-
-    def _base_checksum(self) -> int:
-        return class_checksum(self.name) if self.kind == "TStreamerBase" else 0
-
-    def serialise(self) -> bytes:
-        element = versioned(
-            4,
-            versioned(1, tobject() + _tstring(self.name) + _tstring(self.title))
-            + struct.pack(">iiii", self.type_code, self.size, 0, 0)
-            # fMaxIndex[5]; a base keeps its class's checksum in the second
-            + struct.pack(">iIiii", 0, self._base_checksum(), 0, 0, 0)
-            + _tstring(self.type_name),
-        )
-        if self.kind == "TStreamerBase":
-            return versioned(3, element + struct.pack(">i", self.base_version))
-        if self.stl is not None:
-            stl = versioned(3, element + struct.pack(">ii", *self.stl))
-            return versioned(2, stl) if self.kind == "TStreamerSTLstring" else stl
-        return versioned(2, element)
-
-
-def _base(name: str, title: str, version: int) -> _Element:
-    return _Element("TStreamerBase", name, 66, 0, "BASE", title, base_version=version)
-
-
-def _basic(name: str, code: int, size: int, type_name: str) -> _Element:
-    return _Element("TStreamerBasicType", name, code, size, type_name)
-
-
-def _string(name: str, title: str = "") -> _Element:
-    return _Element("TStreamerSTLstring", name, 500, 32, "string", title, (_STL_STRING,) * 2)
-
-
-def _stl(name: str, size: int, type_name: str, stl_type: int) -> _Element:
-    return _Element("TStreamerSTL", name, 500, size, type_name, stl=(stl_type, _OBJECT))
-
-
-def _any(name: str, size: int, type_name: str, title: str = "") -> _Element:
-    return _Element("TStreamerObjectAny", name, 62, size, type_name, title)
-
-
-@dataclass(frozen=True)
-class _Class:
-    name: str
-    version: int
-    elements: tuple[_Element, ...]
-
-
 # Sizes are those of x86-64 with libstdc++ (what ROOT records; it lays out emulated classes
 # with them when it has no dictionary).
 _CLASSES = (
-    _Class(
+    StreamedClass(
         QUALITY_OBJECT_CLASS,
         7,
         (
-            _base("TObject", "Basic ROOT object", 1),
-            _any("mQuality", 120, _QUALITY),
-            _string("mCheckName"),
-            _string("mDetectorName"),
-            _string("mPolicyName"),
-            _stl("mInputs", 24, _STRINGS, _STL_VECTOR),
-            _stl("mMonitorObjectsNames", 24, _STRINGS, _STL_VECTOR),
-            _any("mActivity", 232, _ACTIVITY),
+            base("TObject", "Basic ROOT object", 1),
+            any_member("mQuality", 120, _QUALITY),
+            std_string("mCheckName"),
+            std_string("mDetectorName"),
+            std_string("mPolicyName"),
+            stl("mInputs", 24, _STRINGS, _STL_VECTOR),
+            stl("mMonitorObjectsNames", 24, _STRINGS, _STL_VECTOR),
+            any_member("mActivity", 232, _ACTIVITY),
         ),
     ),
-    _Class(
+    StreamedClass(
         _QUALITY,
         3,
         (
-            _basic("mLevel", 13, 4, "unsigned int"),
-            _string("mName"),
-            _stl("mUserMetadata", 48, _METADATA, _STL_MAP),
-            _stl("mFlags", 24, _FLAGS, _STL_VECTOR),
+            basic("mLevel", 13, 4, "unsigned int"),
+            std_string("mName"),
+            stl("mUserMetadata", 48, _METADATA, _STL_MAP),
+            stl("mFlags", 24, _FLAGS, _STL_VECTOR),
         ),
     ),
-    _Class(_STRING_PAIR, 1, (_string("first"), _string("second"))),
-    _Class(
+    StreamedClass(_STRING_PAIR, 1, (std_string("first"), std_string("second"))),
+    StreamedClass(
         _FLAG_PAIR,
         1,
-        (_any("first", 48, _FLAG_TYPE, "The first member"), _string("second", "The second member")),
+        (
+            any_member("first", 48, _FLAG_TYPE, "The first member"),
+            std_string("second", "The second member"),
+        ),
     ),
-    _Class(
+    StreamedClass(
         _FLAG_TYPE,
         1,
-        (_basic("mId", 12, 2, "unsigned short"), _string("mName"), _basic("mBad", 18, 1, "bool")),
+        (basic("mId", 12, 2, "unsigned short"), std_string("mName"), basic("mBad", 18, 1, "bool")),
     ),
-    _Class(
+    StreamedClass(
         _ACTIVITY,
         6,
         (
-            _basic("mId", 3, 4, "int"),
-            _string("mType"),
-            _string("mPeriodName"),
-            _string("mPassName"),
-            _string("mProvenance"),
-            _any("mValidity", 16, _VALIDITY),
-            _string("mBeamType"),
-            _string("mPartitionName"),
-            _basic("mFillNumber", 3, 4, "int"),
-            _basic("mOriginalId", 3, 4, "int"),
+            basic("mId", 3, 4, "int"),
+            std_string("mType"),
+            std_string("mPeriodName"),
+            std_string("mPassName"),
+            std_string("mProvenance"),
+            any_member("mValidity", 16, _VALIDITY),
+            std_string("mBeamType"),
+            std_string("mPartitionName"),
+            basic("mFillNumber", 3, 4, "int"),
+            basic("mOriginalId", 3, 4, "int"),
         ),
     ),
-    _Class(
+    StreamedClass(
         _VALIDITY,
         2,
-        (_basic("mMin", 14, 8, "unsigned long"), _basic("mMax", 14, 8, "unsigned long")),
+        (basic("mMin", 14, 8, "unsigned long"), basic("mMax", 14, 8, "unsigned long")),
     ),
 )
-_BY_NAME = {c.name: c for c in _CLASSES}
 #: TObject's persistent members, for its checksum (the base's checksum enters the derived's).
-_TOBJECT = _Class(
+_TOBJECT = StreamedClass(
     "TObject",
     1,
-    (_basic("fUniqueID", 13, 4, "unsigned int"), _basic("fBits", 13, 4, "unsigned int")),
+    (basic("fUniqueID", 13, 4, "unsigned int"), basic("fBits", 13, 4, "unsigned int")),
 )
+_CATALOG = Catalog((*_CLASSES, _TOBJECT), {})
 
 
-def _hash(value: int, text: str) -> int:
-    for char in text.encode():
-        value = (value * 3 + char) & 0xFFFFFFFF
-    return value
-
-
-@functools.cache
 def class_checksum(name: str) -> int:
-    """ROOT's checksum of one of these classes (``TClass::GetCheckSum``, current rule).
-
-    The class name, then each base's name and checksum (not for ``pair``), then each member's
-    name and type name, folded as ``id = id * 3 + byte`` in 32 bits.
-    """
-    cls = _TOBJECT if name == "TObject" else _BY_NAME[name]
-    value = _hash(0, cls.name)
-    for element in cls.elements:
-        if element.kind == "TStreamerBase" and not cls.name.startswith("pair<"):
-            value = _hash(value, element.name)
-            value = (value * 3 + class_checksum(element.name)) & 0xFFFFFFFF
-    for element in cls.elements:
-        if element.kind != "TStreamerBase":
-            value = _hash(_hash(value, element.name), element.type_name)
-    return value
-
-
-def _streamer_info(cls: _Class) -> bytes:
-    """One record of the file's streamer list: the TStreamerInfo (v9), then the TList option."""
-    elements = b"".join(object_any(e.kind, e.serialise()) for e in cls.elements)
-    array = versioned(
-        3, tobject() + _tstring("") + struct.pack(">ii", len(cls.elements), 0) + elements
-    )
-    info = versioned(
-        9,
-        versioned(1, tobject(0x00010000) + _tstring(cls.name) + _tstring(""))
-        + struct.pack(">Ii", class_checksum(cls.name), cls.version)
-        + object_any("TObjArray", array),
-    )
-    return object_any("TStreamerInfo", info) + b"\0"
+    """ROOT's checksum of one of these classes (``TClass::GetCheckSum``, current rule)."""
+    return _CATALOG.checksum(name)
 
 
 @functools.cache
 def streamer_infos() -> tuple[tuple[None, bytes, str, int], ...]:
     """The streamer records a QualityObject file needs, as uproot's raw streamer tuples."""
-    return tuple((None, _streamer_info(c), c.name, c.version) for c in _CLASSES)
+    return _CATALOG.raw_streamers(c.name for c in _CLASSES)
 
 
 # -- the object --------------------------------------------------------------------------------

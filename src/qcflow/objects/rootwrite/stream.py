@@ -2,11 +2,14 @@
 
 A record is ``[byte count | 0x40000000][version]`` then its members; an object held by pointer
 is ``[byte count][0xFFFFFFFF][class name\\0]`` then the record (ROOT's ``WriteObjectAny`` for a
-class not yet seen in the buffer); a null pointer is four zero bytes. Object references count
-from the start of the key (``origin``) plus 2 (``kMapOffset``).
+class not yet seen in the buffer), or ``[byte count][0x80000000 | reference]`` then the record
+for a class already seen (the reference is the position of its class tag); a null pointer is
+four zero bytes. References count from the start of the key (``origin``) plus 2
+(``kMapOffset``).
 
 The one home of these primitives in qcflow: the writers here (leaf-list trees, graphs) build
-records in a :class:`Buffer`; :mod:`qcflow.objects.root_quality` (QC's QualityObject) composes
+records in a :class:`Buffer`; :mod:`qcflow.objects.root_quality` (QC's QualityObject), QC's
+ratio histograms (:mod:`.ratio`) and the streamer records (:mod:`.streamerinfo`) compose
 them as bytes with :func:`versioned`, :func:`object_any`, :func:`tobject` and :func:`string`;
 :mod:`qcflow.objects.streamed` reads with the same :data:`BYTECOUNT`.
 """
@@ -19,6 +22,8 @@ from typing import Any
 
 __all__ = [
     "BYTECOUNT",
+    "CLASS_REFERENCE",
+    "MAP_OFFSET",
     "NEW_CLASS",
     "Buffer",
     "object_any",
@@ -32,7 +37,10 @@ __all__ = [
 BYTECOUNT = 0x40000000
 #: The tag announcing a class name not yet seen in the buffer (``kNewClassTag``).
 NEW_CLASS = 0xFFFFFFFF
-_MAP_OFFSET = 2
+#: The flag marking a reference to a class tag written earlier in the buffer (``kClassMask``).
+CLASS_REFERENCE = 0x80000000
+#: What ROOT adds to a position in the key's buffer to make a reference (``kMapOffset``).
+MAP_OFFSET = 2
 
 
 def string(text: str, errors: str = "surrogateescape") -> bytes:
@@ -81,7 +89,7 @@ class Buffer:
         byte-count position and its reference number."""
         start = len(self.data)
         self.data += struct.pack(">II", 0, NEW_CLASS) + classname.encode() + b"\x00"
-        return start, self.origin + start + _MAP_OFFSET
+        return start, self.origin + start + MAP_OFFSET
 
     def named(self, name: str, title: str, bits: int) -> None:
         """TNamed v1 holding TObject v1."""
@@ -103,14 +111,19 @@ def put_object(
     raw: bytes,
     models: Sequence[Any],
     extra: Sequence[tuple[Any, ...]] = (),
+    *,
+    compress: bool = False,
 ) -> None:
     """Store a streamed object under ``key`` in an ``uproot.recreate`` file (or directory), and
     the streamer infos of ``models`` (uproot model classes) and ``extra`` (raw streamer infos
-    as uproot's models carry them: ``(None, bytes, class name, version)``) in the file."""
+    as uproot's models carry them: ``(None, bytes, class name, version)``) in the file;
+    ``compress``: with the file's compression (a big TKey either way)."""
     import uproot
+    import uproot.compression
 
+    data = uproot.compression.compress(raw, directory._file.compression) if compress else raw
     directory._cascading.add_object(
-        directory._file.sink, classname, key, title, raw, len(raw), big=True
+        directory._file.sink, classname, key, title, data, len(raw), big=True
     )
     streamers, seen = [], set()
     for rawstreamers in [*(m.class_rawstreamers for m in models), extra]:
