@@ -46,6 +46,7 @@ from qcflow.errors import InvalidInput
 from qcflow.modules._histograms import th2, uniform_axis
 from qcflow.modules._sources import SourceHelper
 from qcflow.modules._trends import Trend
+from qcflow.modules.mch.config import MchOptions
 from qcflow.modules.mch.elecmap import ElecMapSummary, elec_mapping, ratio_map, reduce_elec_map
 from qcflow.modules.mch.mapping import NUM_DE, ElecMapping, mapping_for
 from qcflow.modules.mch.plots import (
@@ -115,7 +116,7 @@ class DigitsPostProcessing(MchTask):
 
     keys = KEYS
 
-    def configure(self, config: TaskConfig) -> None:
+    def configure(self, config: TaskConfig[MchOptions]) -> None:
         super().configure(config)
         self.low = self.options.number(config, "ChannelRateMin", 0.0)
         self.high = self.options.number(config, "ChannelRateMax", 100.0)

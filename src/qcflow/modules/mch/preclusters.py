@@ -35,6 +35,7 @@ import numpy as np
 from qcflow.errors import InvalidInput
 from qcflow.modules._sources import SourceHelper
 from qcflow.modules._trends import Trend
+from qcflow.modules.mch.config import MchOptions
 from qcflow.modules.mch.elecmap import elec_mapping, ratio_map, reduce_elec_map
 from qcflow.modules.mch.mapping import NUM_DE
 from qcflow.modules.mch.plots import (
@@ -80,7 +81,7 @@ class PreclustersPostProcessing(MchTask):
 
     keys = KEYS
 
-    def configure(self, config: TaskConfig) -> None:
+    def configure(self, config: TaskConfig[MchOptions]) -> None:
         super().configure(config)
         self.inputs = {k: (SourceHelper(s), OnCycle()) for k, s in self.options.sources.items()}
         self.references: dict[str, list[FloatArray]] = {}

@@ -33,29 +33,26 @@ def quality_flag_holder(mapping: ElecMapping) -> Histogram:
     return th2("QualityFlagPerDE", "Quality Flag vs DE", x, y, np.zeros((NUM_DE, 3)))
 
 
-class MchTask(Task):
+class MchTask(Task[MchOptions]):
     """Base of ``DigitsPostProcessing`` and ``PreclustersPostProcessing``."""
 
     run_scoped: ClassVar[bool] = True
     #: The ``dataSources`` name keys the task uses (``"<key>:<objectName>"``).
     keys: ClassVar[tuple[str, ...]] = ()
-    options: MchOptions
 
     @classmethod
-    def parse_options(cls, node: Node, config: TaskConfig) -> MchOptions:
+    def parse_options(cls, node: Node, config: TaskConfig[None]) -> MchOptions:
         return parse_mch(node, config, cls.keys)
 
     @classmethod
-    def reads(cls, config: TaskConfig) -> list[tuple[str, str]]:
-        options: MchOptions | None = config.options
+    def reads(cls, config: TaskConfig[MchOptions]) -> list[tuple[str, str]]:
         out = task_reads(config)
-        for source in options.sources.values() if options else ():
+        for source in config.options.sources.values():
             out.append((f"{config.path}.dataSources", source.object_path))
         return out
 
-    def configure(self, config: TaskConfig) -> None:
+    def configure(self, config: TaskConfig[MchOptions]) -> None:
         super().configure(config)
-        self.options = config.options
         self.mapping = load_mapping()
         self.runs = RunTracker()
         self.drawn = False
