@@ -71,24 +71,37 @@ def fill_runs(repo: LocalRepository, runs: range) -> None:
     for run in runs:
         activity = Activity(run, "PHYSICS", "LHC24ab", "apass1", "qc_async")
         meta = {**activity.metadata(), "ObjectType": "TH1F"}
-        repo.store("qc_async/TST/MO/Seed/seed", b"x", valid_from=T0 + run * HOUR,
-                   valid_until=T0 + run * HOUR + HOUR // 2, metadata=meta)  # fmt: skip
+        repo.store(
+            "qc_async/TST/MO/Seed/seed",
+            b"x",
+            valid_from=T0 + run * HOUR,
+            valid_until=T0 + run * HOUR + HOUR // 2,
+            metadata=meta,
+        )
 
 
 def publisher(plan: str, **parameters: str) -> dict[str, Any]:
     return {
-        "className": "test::Publisher", "moduleName": "Test", "detectorName": "TST",
+        "className": "test::Publisher",
+        "moduleName": "Test",
+        "detectorName": "TST",
         "taskParameters": {"plan": plan, **parameters},
-        "initTrigger": ["userorcontrol"], "updateTrigger": ["foreachlatest:qcdb:TST/MO/Seed/seed"],
+        "initTrigger": ["userorcontrol"],
+        "updateTrigger": ["foreachlatest:qcdb:TST/MO/Seed/seed"],
         "stopTrigger": ["userorcontrol"],
-    }  # fmt: skip
+    }
 
 
 def check(policy: str = "OnAny", mos: list[str] | None = None, **extra: Any) -> dict[str, Any]:
     source: dict[str, Any] = {"type": "PostProcessing", "name": "Pub"}
     if mos is not None:
         source["MOs"] = mos
-    config = {"className": "test::Recorder", "moduleName": "Test", "detectorName": "TST",
-              "policy": policy, "dataSource": [source]}  # fmt: skip
+    config = {
+        "className": "test::Recorder",
+        "moduleName": "Test",
+        "detectorName": "TST",
+        "policy": policy,
+        "dataSource": [source],
+    }
     config.update(extra)
     return config

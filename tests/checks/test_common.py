@@ -50,8 +50,12 @@ def hist_with_mean(mean: float, entries: float = 10) -> Histogram:
 
 
 def plot(*ys: list[float], pads: bool = False) -> PlotImage:
-    graphs = tuple(GraphData(f"g{i}", np.arange(len(y), dtype=float), np.asarray(y, float),
-                             None, i if pads else 0) for i, y in enumerate(ys))  # fmt: skip
+    graphs = tuple(
+        GraphData(
+            f"g{i}", np.arange(len(y), dtype=float), np.asarray(y, float), None, i if pads else 0
+        )
+        for i, y in enumerate(ys)
+    )
     return PlotImage("p", b"\x89PNG", graphs)
 
 
@@ -67,23 +71,28 @@ def test_mean_is_above() -> None:
 
 def test_non_empty() -> None:
     check = make(NonEmpty)
-    assert [check.check({"a": x}, ACTIVITY) for x in (histogram("h", 3), histogram("h", 0), b"")] == [
-        Quality.GOOD, Quality.BAD, Quality.NULL]  # fmt: skip
+    assert [
+        check.check({"a": x}, ACTIVITY) for x in (histogram("h", 3), histogram("h", 0), b"")
+    ] == [Quality.GOOD, Quality.BAD, Quality.NULL]
 
 
 def test_increasing_entries() -> None:
     check = make(IncreasingEntries, nBadCyclesLimit="2")
-    results = [check.check({"T/a": histogram("a", n), "T/b": histogram("b", 5)}, ACTIVITY)
-               for n in (1, 2, 3)]  # fmt: skip
+    results = [
+        check.check({"T/a": histogram("a", n), "T/b": histogram("b", 5)}, ACTIVITY)
+        for n in (1, 2, 3)
+    ]
     # b stays at 5: faults in the second and third checks -> Bad at the second fault in a row
     assert [q.name for q in results] == ["Good", "Good", "Bad"]
     assert [(f.type.name, f.comment) for f in results[-1].flags] == [
-        ("No Detector Data", "Number of entries stopped increasing.")]  # fmt: skip
+        ("No Detector Data", "Number of entries stopped increasing.")
+    ]
     assert check.beautify("T/b", histogram("b", 5), results[-1])[0].fill == 632
     assert check.beautify("T/a", histogram("a", 3), results[-1]) is None
     changing = make(IncreasingEntries, mustIncrease="false")
     assert changing.check({"T/a": histogram("a", 1)}, ACTIVITY).flags[0].comment == (
-        "Number of entries has increased.")  # fmt: skip
+        "Number of entries has increased."
+    )
 
 
 def test_ever_increasing_graph() -> None:
@@ -116,14 +125,22 @@ def test_trend_check_relative_modes() -> None:
     # earlier points 9, 10, 11: mean 10, error of the mean sqrt(2 / (2 * 3)) = 0.577
     deviation = make(TrendCheck, trendCheckMode="DeviationFromMean", thresholdsBad="-0.1,0.1")
     assert deviation.check({"T/p": plot([9, 10, 11, 10.9])}, ACTIVITY) == Quality.GOOD
-    assert make(TrendCheck, trendCheckMode="DeviationFromMean", thresholdsBad="-0.1,0.1").check(
-        {"T/p": plot([9, 10, 11, 11.1])}, ACTIVITY) == Quality.BAD  # fmt: skip
+    assert (
+        make(TrendCheck, trendCheckMode="DeviationFromMean", thresholdsBad="-0.1,0.1").check(
+            {"T/p": plot([9, 10, 11, 11.1])}, ACTIVITY
+        )
+        == Quality.BAD
+    )
     sigma = make(TrendCheck, trendCheckMode="StdDeviation", thresholdsBad="-3,3")
     assert sigma.check({"T/p": plot([9, 10, 11, 11.7])}, ACTIVITY) == Quality.GOOD  # 10 + 3 * 0.577
     sigma = make(TrendCheck, trendCheckMode="StdDeviation", thresholdsBad="-3,3")
     assert sigma.check({"T/p": plot([9, 10, 11, 11.8])}, ACTIVITY) == Quality.BAD
-    last_two = make(TrendCheck, trendCheckMode="DeviationFromMean", thresholdsBad="-0.01,0.01",
-                    nPointsForAverage="2")  # fmt: skip
+    last_two = make(
+        TrendCheck,
+        trendCheckMode="DeviationFromMean",
+        thresholdsBad="-0.01,0.01",
+        nPointsForAverage="2",
+    )
     assert last_two.check({"T/p": plot([0, 10, 10, 10])}, ACTIVITY) == Quality.GOOD
 
 
@@ -134,8 +151,10 @@ def test_trend_check_judges_every_pad() -> None:
 
 
 def test_ccdb_inspector_check() -> None:
-    axes = (Axis(np.arange(3.0), "", ["CTP Config", "GRP"]),
-            Axis(np.arange(-4.0, 1.0), "", ["ok", "invalid", "too old", "not found"]))  # fmt: skip
+    axes = (
+        Axis(np.arange(3.0), "", ["CTP Config", "GRP"]),
+        Axis(np.arange(-4.0, 1.0), "", ["ok", "invalid", "too old", "not found"]),
+    )
     values = np.zeros((4, 6))
     values[1, 1] = 1  # CTP Config ok
     values[2, 4] = 1  # GRP not found
@@ -156,11 +175,18 @@ def repo(tmp_path: Path) -> Iterator[LocalRepository]:
 
 
 def test_beautify_annotates_histograms_in_metadata(repo: LocalRepository) -> None:
-    checks = {"Mean": {"className": f"{COMMON}MeanIsAbove", "moduleName": "QcCommon",
-                       "detectorName": "TST", "checkParameters": {"meanThreshold": "0.2"},
-                       "dataSource": [{"type": "PostProcessing", "name": "Pub", "MOs": ["a"]}]}}  # fmt: skip
-    config = parsed(with_tasks({"Pub": publisher("a;a;a", entries="run")}, host=str(repo.root),
-                               checks=checks))  # fmt: skip
+    checks = {
+        "Mean": {
+            "className": f"{COMMON}MeanIsAbove",
+            "moduleName": "QcCommon",
+            "detectorName": "TST",
+            "checkParameters": {"meanThreshold": "0.2"},
+            "dataSource": [{"type": "PostProcessing", "name": "Pub", "MOs": ["a"]}],
+        }
+    }
+    config = parsed(
+        with_tasks({"Pub": publisher("a;a;a", entries="run")}, host=str(repo.root), checks=checks)
+    )
     assert messages(config) == []
     Engine(config, EngineOptions(parallel=False)).run()
     info = repo.latest("qc_async/TST/MO/Pub/a")[0]
@@ -172,18 +198,33 @@ def test_beautify_annotates_histograms_in_metadata(repo: LocalRepository) -> Non
 
 def test_beautify_redraws_plots(repo: LocalRepository) -> None:
     trend = {
-        "className": "o2::quality_control::postprocessing::TrendingTask", "moduleName": "QC",
-        "detectorName": "TST", "producePlotsOnUpdate": "true",
-        "dataSources": [{"type": "repository", "path": "TST/MO/Pub", "names": ["a"],
-                         "reductorName": f"{COMMON}TH1Reductor", "moduleName": "QcCommon"}],
+        "className": "o2::quality_control::postprocessing::TrendingTask",
+        "moduleName": "QC",
+        "detectorName": "TST",
+        "producePlotsOnUpdate": "true",
+        "dataSources": [
+            {
+                "type": "repository",
+                "path": "TST/MO/Pub",
+                "names": ["a"],
+                "reductorName": f"{COMMON}TH1Reductor",
+                "moduleName": "QcCommon",
+            }
+        ],
         "plots": [{"name": "entries", "varexp": "a.entries:meta.runNumber", "option": "*L"}],
-        "initTrigger": ["userorcontrol"], "updateTrigger": ["foreachlatest:qcdb:TST/MO/Pub/a"],
+        "initTrigger": ["userorcontrol"],
+        "updateTrigger": ["foreachlatest:qcdb:TST/MO/Pub/a"],
         "stopTrigger": ["userorcontrol"],
-    }  # fmt: skip
-    checks = {"Grows": {"className": f"{COMMON}EverIncreasingGraph", "moduleName": "QcCommon",
-                        "detectorName": "TST", "policy": "OnAny",
-                        "dataSource": [{"type": "PostProcessing", "name": "Trend",
-                                        "MOs": ["entries"]}]}}  # fmt: skip
+    }
+    checks = {
+        "Grows": {
+            "className": f"{COMMON}EverIncreasingGraph",
+            "moduleName": "QcCommon",
+            "detectorName": "TST",
+            "policy": "OnAny",
+            "dataSource": [{"type": "PostProcessing", "name": "Trend", "MOs": ["entries"]}],
+        }
+    }
     tasks = {"Pub": publisher("a;a;a", entries="run"), "Trend": trend}
     config = parsed(with_tasks(tasks, host=str(repo.root), checks=checks))
     assert messages(config) == []

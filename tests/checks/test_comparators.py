@@ -87,8 +87,9 @@ def test_chi2_against_the_formula() -> None:
     comparator = configured(ObjectComparatorChi2, threshold="0.5")
     quality, message = comparator.compare(h1(current), h1(reference))
     p = chi2_probability(chi2, ndf)
-    assert (quality, message) == ((Quality.BAD, f"chi2 test failed: {p:.2f} < 0.50") if p < 0.5
-                                  else (Quality.GOOD, ""))  # fmt: skip
+    assert (quality, message) == (
+        (Quality.BAD, f"chi2 test failed: {p:.2f} < 0.50") if p < 0.5 else (Quality.GOOD, "")
+    )
 
 
 def test_chi2_undoes_a_scaled_reference_and_honours_ranges() -> None:
@@ -148,7 +149,9 @@ def test_kolmogorov_distance_and_probability() -> None:
     assert comparator.compare(h1(current), h1(reference))[0] == Quality.BAD
     by_distance = configured(ObjectComparatorKolmogorov, threshold="0.3", kolmogorovMode="distance")
     assert by_distance.compare(h1(current), h1(reference)) == (
-        Quality.BAD, "Kolmogorov distance too large: 0.40 > 0.30")  # fmt: skip
+        Quality.BAD,
+        "Kolmogorov distance too large: 0.40 > 0.30",
+    )
 
 
 def test_deviation_and_bin_by_bin() -> None:

@@ -26,11 +26,18 @@ def test_the_document_shows_the_tested_code() -> None:
 def test_the_check(tmp_path: Path) -> None:
     repo = LocalRepository(tmp_path / "qcdb", fsync=False)
     fill_runs(repo, range(1, 4))
-    checks = {"Peaks": {"className": "mylab::PeakBelow", "moduleName": "MyLab",
-                        "detectorName": "TST", "checkParameters": {"maxContent": "2.5"},
-                        "dataSource": [{"type": "PostProcessing", "name": "Pub"}]}}  # fmt: skip
-    config = parsed(with_tasks({"Pub": publisher("a;a;a", entries="run")}, host=str(repo.root),
-                               checks=checks))  # fmt: skip
+    checks = {
+        "Peaks": {
+            "className": "mylab::PeakBelow",
+            "moduleName": "MyLab",
+            "detectorName": "TST",
+            "checkParameters": {"maxContent": "2.5"},
+            "dataSource": [{"type": "PostProcessing", "name": "Pub"}],
+        }
+    }
+    config = parsed(
+        with_tasks({"Pub": publisher("a;a;a", entries="run")}, host=str(repo.root), checks=checks)
+    )
     assert messages(config) == []
     Engine(config, EngineOptions(parallel=False)).run()
     versions = sorted(repo.browse("qc_async/TST/QO/Peaks"), key=lambda i: i.created)

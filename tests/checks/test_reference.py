@@ -30,8 +30,15 @@ SHAPES = {1: [100, 200, 300, 200, 100], 2: [98, 205, 296, 204, 97], 3: [300, 200
 
 def hist(counts: list[float]) -> Histogram:
     values = np.asarray([0.0, *counts, 0.0])
-    h = Histogram("TH1F", "h", "hits", (Axis(np.arange(6.0), "channel"),), values, values.copy(),
-                  float(sum(counts)))  # fmt: skip
+    h = Histogram(
+        "TH1F",
+        "h",
+        "hits",
+        (Axis(np.arange(6.0), "channel"),),
+        values,
+        values.copy(),
+        float(sum(counts)),
+    )
     h.stats = stats_from_bins(h)
     return h
 
@@ -41,26 +48,50 @@ def repo(tmp_path: Path) -> LocalRepository:
     store = LocalRepository(tmp_path / "qcdb", fsync=False)
     for run, counts in SHAPES.items():
         activity = Activity(run, "PHYSICS", "LHC24ab", "apass1", "qc_async")
-        store_histograms(store, activity, (T0 + run * HOUR, T0 + run * HOUR + HOUR // 2),
-                         detector="TST", task="Hits", task_class="t", objects={"h": hist(counts)})  # fmt: skip
+        store_histograms(
+            store,
+            activity,
+            (T0 + run * HOUR, T0 + run * HOUR + HOUR // 2),
+            detector="TST",
+            task="Hits",
+            task_class="t",
+            objects={"h": hist(counts)},
+        )
     return store
 
 
 def test_task_and_check_in_one_run(repo: LocalRepository) -> None:
     task = {
-        "className": f"{COMMON}ReferenceComparatorTask", "moduleName": "QcCommon",
-        "detectorName": "TST", "taskParameters": {"referenceRun": "1", "notOlderThan": "-1"},
-        "dataGroups": [{"name": "hits", "inputPath": "TST/MO/Hits", "outputPath": "Compare",
-                        "inputObjects": ["h"], "normalizeReference": "true"}],
-        "initTrigger": ["userorcontrol"], "updateTrigger": ["foreachlatest:qcdb:TST/MO/Hits/h"],
+        "className": f"{COMMON}ReferenceComparatorTask",
+        "moduleName": "QcCommon",
+        "detectorName": "TST",
+        "taskParameters": {"referenceRun": "1", "notOlderThan": "-1"},
+        "dataGroups": [
+            {
+                "name": "hits",
+                "inputPath": "TST/MO/Hits",
+                "outputPath": "Compare",
+                "inputObjects": ["h"],
+                "normalizeReference": "true",
+            }
+        ],
+        "initTrigger": ["userorcontrol"],
+        "updateTrigger": ["foreachlatest:qcdb:TST/MO/Hits/h"],
         "stopTrigger": ["userorcontrol"],
-    }  # fmt: skip
-    checks = {"RefCheck": {
-        "className": f"{COMMON}ReferenceComparatorCheck", "moduleName": "QcCommon",
-        "detectorName": "TST", "policy": "OnAny",
-        "checkParameters": {"comparatorName": f"{COMMON}ObjectComparatorChi2", "threshold": "0.05"},
-        "dataSource": [{"type": "PostProcessing", "name": "RefComp", "MOs": ["Compare/h"]}],
-    }}  # fmt: skip
+    }
+    checks = {
+        "RefCheck": {
+            "className": f"{COMMON}ReferenceComparatorCheck",
+            "moduleName": "QcCommon",
+            "detectorName": "TST",
+            "policy": "OnAny",
+            "checkParameters": {
+                "comparatorName": f"{COMMON}ObjectComparatorChi2",
+                "threshold": "0.05",
+            },
+            "dataSource": [{"type": "PostProcessing", "name": "RefComp", "MOs": ["Compare/h"]}],
+        }
+    }
     config = parsed(with_tasks({"RefComp": task}, host=str(repo.root), checks=checks))
     assert messages(config) == []
     published: list[object] = []
@@ -96,8 +127,9 @@ ACTIVITY = Activity(0, "PHYSICS", "LHC24ab", "apass1", "qc_async")
 
 
 def test_histograms_are_compared_with_the_reference_run(repo: LocalRepository) -> None:
-    check = check_with(repo, comparatorName="ObjectComparatorDeviation", threshold="0.1",
-                       referenceRun="1")  # fmt: skip
+    check = check_with(
+        repo, comparatorName="ObjectComparatorDeviation", threshold="0.1", referenceRun="1"
+    )
     check.start_of_activity(ACTIVITY)
     assert check.check({"Hits/h": hist(SHAPES[2])}, ACTIVITY) == Quality.GOOD
     bad = check.check({"Hits/h": hist(SHAPES[3])}, ACTIVITY)
@@ -111,13 +143,16 @@ def test_null_cases_and_worst_of(repo: LocalRepository) -> None:
     no_run.start_of_activity(ACTIVITY)
     result = no_run.check({"Hits/h": hist(SHAPES[2])}, ACTIVITY)
     assert result == Quality.NULL and result.flags[0].comment == "h No reference run provided"
-    missing = check_with(repo, comparatorName="ObjectComparatorDeviation", threshold="0.1",
-                         referenceRun="7")  # fmt: skip
+    missing = check_with(
+        repo, comparatorName="ObjectComparatorDeviation", threshold="0.1", referenceRun="7"
+    )
     missing.start_of_activity(ACTIVITY)
     assert missing.check({"Hits/h": hist(SHAPES[2])}, ACTIVITY).flags[0].comment == (
-        "h Reference plot not found")  # fmt: skip
-    both = check_with(repo, comparatorName="ObjectComparatorDeviation", threshold="0.1",
-                      referenceRun="1")  # fmt: skip
+        "h Reference plot not found"
+    )
+    both = check_with(
+        repo, comparatorName="ObjectComparatorDeviation", threshold="0.1", referenceRun="1"
+    )
     both.start_of_activity(ACTIVITY)
     # a Null (no reference for A/x) and a Good: Null is the worst (QC's result would be Good)
     result = both.check({"A/x": hist(SHAPES[2]), "B/h": hist(SHAPES[2])}, ACTIVITY)

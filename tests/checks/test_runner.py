@@ -45,27 +45,36 @@ def run(
 
 
 def versions(repo: LocalRepository, path: str) -> list[QualityObject]:
-    return [QualityObject.decode(repo.download(i.id).data) for i in
-            sorted(repo.browse(path), key=lambda i: i.created)]  # fmt: skip
+    return [
+        QualityObject.decode(repo.download(i.id).data)
+        for i in sorted(repo.browse(path), key=lambda i: i.created)
+    ]
 
 
 @pytest.mark.parametrize(
     ("policy", "mos", "calls"),
     [
         # OnAny: every update publishing a or b; the map holds what was published so far
-        ("OnAny", ["a", "b"], [("Pub/a",), ("Pub/a", "Pub/b"), ("Pub/a", "Pub/b"), ("Pub/a", "Pub/b")]),
+        (
+            "OnAny",
+            ["a", "b"],
+            [("Pub/a",), ("Pub/a", "Pub/b"), ("Pub/a", "Pub/b"), ("Pub/a", "Pub/b")],
+        ),
         # OnAnyNonZero: only once both were seen
         ("OnAnyNonZero", ["a", "b"], [("Pub/a", "Pub/b")] * 3),
         # OnAll: both updated since the last run: after update 2 (a in 1, b in 2) and update 3
         ("OnAll", ["a", "b"], [("Pub/a", "Pub/b")] * 2),
         # OnEachSeparately: as OnAny, one call per object
-        ("OnEachSeparately", ["a", "b"], [("Pub/a",), ("Pub/a",), ("Pub/b",), ("Pub/a",), ("Pub/b",),
-                                          ("Pub/a",), ("Pub/b",)]),
+        (
+            "OnEachSeparately",
+            ["a", "b"],
+            [("Pub/a",), ("Pub/a",), ("Pub/b",), ("Pub/a",), ("Pub/b",), ("Pub/a",), ("Pub/b",)],
+        ),
         # no MOs listed (QC's OnGlobalAny): any object of the task
         ("OnAny", None, [("Pub/a",), ("Pub/a", "Pub/b"), ("Pub/a", "Pub/b"), ("Pub/a", "Pub/b")]),
         ("OnAll", ["a"], [("Pub/a",)] * 3),
     ],
-)  # fmt: skip
+)
 def test_update_policies(
     repo: LocalRepository, policy: str, mos: list[str] | None, calls: list[tuple[str, ...]]
 ) -> None:
@@ -89,11 +98,24 @@ def test_quality_objects_are_stored_where_qc_stores_them(repo: LocalRepository) 
     )
     assert stored[0].quality.flags[0].comment == "Pub/a below 3"
     info = repo.latest("qc_async/TST/QO/Check")[0]
-    assert {k: info.metadata[k] for k in ("qc_quality", "qc_check_name", "qc_detector_name",
-                                          "ObjectType", "PassName", "RunNumber")} == {
-        "qc_quality": "1", "qc_check_name": "Check", "qc_detector_name": "TST",
-        "ObjectType": "o2::quality_control::core::QualityObject", "PassName": "apass1", "RunNumber": "0",
-    }  # fmt: skip
+    assert {
+        k: info.metadata[k]
+        for k in (
+            "qc_quality",
+            "qc_check_name",
+            "qc_detector_name",
+            "ObjectType",
+            "PassName",
+            "RunNumber",
+        )
+    } == {
+        "qc_quality": "1",
+        "qc_check_name": "Check",
+        "qc_detector_name": "TST",
+        "ObjectType": "o2::quality_control::core::QualityObject",
+        "PassName": "apass1",
+        "RunNumber": "0",
+    }
     # QC's payload: a ROOT file holding its QualityObject class, named as the CCDB client names it
     assert info.content_type == "application/root"
     assert info.file_name == f"o2-quality_control-core-QualityObject_{info.valid_from}.root"
@@ -105,13 +127,23 @@ def test_quality_objects_are_stored_where_qc_stores_them(repo: LocalRepository) 
     ("extended", "qualities"),
     [
         # the config's run type (PHYSICS) picks its own threshold over the default one
-        ({"PHYSICS": {"default": {"minEntries": "3"}}, "default": {"default": {"minEntries": "9"}}},
-         ["Bad", "Bad", "Good", "Good"]),
+        (
+            {
+                "PHYSICS": {"default": {"minEntries": "3"}},
+                "default": {"default": {"minEntries": "9"}},
+            },
+            ["Bad", "Bad", "Good", "Good"],
+        ),
         # another run type is not looked at: default/default applies
-        ({"COSMICS": {"default": {"minEntries": "3"}}, "default": {"default": {"minEntries": "9"}}},
-         ["Bad"] * 4),
+        (
+            {
+                "COSMICS": {"default": {"minEntries": "3"}},
+                "default": {"default": {"minEntries": "9"}},
+            },
+            ["Bad"] * 4,
+        ),
     ],
-)  # fmt: skip
+)
 def test_extended_check_parameters_follow_the_run_type(
     repo: LocalRepository, extended: dict[str, Any], qualities: list[str]
 ) -> None:
@@ -126,19 +158,33 @@ def test_on_each_separately_paths(repo: LocalRepository) -> None:
 
 
 def test_aggregators_after_their_checks_and_of_each_other(repo: LocalRepository) -> None:
-    checks = {"Low": check("OnAny", ["a"], checkParameters={"minEntries": "2"}),
-              "High": check("OnAny", ["b"], checkParameters={"minEntries": "100"})}  # fmt: skip
+    checks = {
+        "Low": check("OnAny", ["a"], checkParameters={"minEntries": "2"}),
+        "High": check("OnAny", ["b"], checkParameters={"minEntries": "100"}),
+    }
     aggregators = {
         # declared first, reads the other aggregator: must still run after it
-        "All": {"className": WORST, "moduleName": "QcCommon", "detectorName": "TST",
-                "policy": "OnAny", "dataSource": [{"type": "Aggregator", "name": "Worst"}]},
-        "Worst": {"className": WORST, "moduleName": "QcCommon", "detectorName": "TST",
-                  "policy": "OnAll", "dataSource": [{"type": "Check", "name": "Low"},
-                                                    {"type": "Check", "name": "High"}]},
-        "Best": {"className": "qcflow::BestOfAllAggregator", "moduleName": "QcCommon",
-                 "detectorName": "TST", "dataSource": [{"type": "Check", "name": "Low"},
-                                                       {"type": "Check", "name": "High"}]},
-    }  # fmt: skip
+        "All": {
+            "className": WORST,
+            "moduleName": "QcCommon",
+            "detectorName": "TST",
+            "policy": "OnAny",
+            "dataSource": [{"type": "Aggregator", "name": "Worst"}],
+        },
+        "Worst": {
+            "className": WORST,
+            "moduleName": "QcCommon",
+            "detectorName": "TST",
+            "policy": "OnAll",
+            "dataSource": [{"type": "Check", "name": "Low"}, {"type": "Check", "name": "High"}],
+        },
+        "Best": {
+            "className": "qcflow::BestOfAllAggregator",
+            "moduleName": "QcCommon",
+            "detectorName": "TST",
+            "dataSource": [{"type": "Check", "name": "Low"}, {"type": "Check", "name": "High"}],
+        },
+    }
     summary = run(repo, checks, aggregators=aggregators)
     worst = versions(repo, "qc_async/TST/QO/Worst/Worst")
     # no QOs listed: QC's OnGlobalAny whatever the policy -- after every check result
@@ -163,19 +209,38 @@ def test_aggregators_after_their_checks_and_of_each_other(repo: LocalRepository)
 
 def test_a_quality_task_of_the_same_config_sees_the_quality_objects(repo: LocalRepository) -> None:
     quality_task = {
-        "className": "o2::quality_control_modules::common::QualityTask", "moduleName": "QC",
-        "detectorName": "TST", "taskParameters": {"maxObjectAgeSeconds": "0"},
-        "qualityGroups": [{"name": "g", "title": "G", "path": "TST/QO",
-                           "inputObjects": [{"name": "Worst/Worst", "messageBad": "oops"}]}],
-        "initTrigger": ["userorcontrol"], "stopTrigger": ["userorcontrol"],
+        "className": "o2::quality_control_modules::common::QualityTask",
+        "moduleName": "QC",
+        "detectorName": "TST",
+        "taskParameters": {"maxObjectAgeSeconds": "0"},
+        "qualityGroups": [
+            {
+                "name": "g",
+                "title": "G",
+                "path": "TST/QO",
+                "inputObjects": [{"name": "Worst/Worst", "messageBad": "oops"}],
+            }
+        ],
+        "initTrigger": ["userorcontrol"],
+        "stopTrigger": ["userorcontrol"],
         "updateTrigger": ["foreachlatest:qcdb:TST/QO/Worst/Worst"],
-    }  # fmt: skip
-    aggregators = {"Worst": {"className": WORST, "moduleName": "QcCommon", "detectorName": "TST",
-                             "dataSource": [{"type": "Check", "name": "C"}]}}  # fmt: skip
+    }
+    aggregators = {
+        "Worst": {
+            "className": WORST,
+            "moduleName": "QcCommon",
+            "detectorName": "TST",
+            "dataSource": [{"type": "Check", "name": "C"}],
+        }
+    }
     # the QualityTask is declared first: the engine still runs it after Pub and its checks
     tasks = {"Summary": quality_task, "Pub": publisher(PLAN)}
-    config = config_of(repo, tasks, checks={"C": check("OnAny", ["a", "b"], checkParameters={
-        "minEntries": "100"})}, aggregators=aggregators)  # fmt: skip
+    config = config_of(
+        repo,
+        tasks,
+        checks={"C": check("OnAny", ["a", "b"], checkParameters={"minEntries": "100"})},
+        aggregators=aggregators,
+    )
     Engine(config, EngineOptions(parallel=False, now_ms=T0 + 10 * HOUR)).run()
     info = repo.latest("qc_async/TST/MO/Summary/QualitySummaryJSON")[0]
     summary = json.loads(repo.download(info.id).data)
@@ -186,22 +251,33 @@ def test_a_quality_task_of_the_same_config_sees_the_quality_objects(repo: LocalR
 @pytest.mark.parametrize(
     ("section", "change", "error"),
     [
-        ("checks", {"dataSource": [{"type": "PostProcessing", "name": "Pb"}]},
-         "qc.checks.C.dataSource[0].name: no post-processing task 'Pb' in this config"),
+        (
+            "checks",
+            {"dataSource": [{"type": "PostProcessing", "name": "Pb"}]},
+            "qc.checks.C.dataSource[0].name: no post-processing task 'Pb' in this config",
+        ),
         ("checks", {"policy": "OnEvery"}, "qc.checks.C.policy: 'OnEvery' is not one of"),
         ("checks", {"className": "o2::nope::Check"}, "qc.checks.C.className: unknown check class"),
-        ("aggregators", {"dataSource": [{"type": "Check", "name": "D"}]},
-         "qc.aggregators.A.dataSource[0].name: no check 'D' in this config"),
+        (
+            "aggregators",
+            {"dataSource": [{"type": "Check", "name": "D"}]},
+            "qc.aggregators.A.dataSource[0].name: no check 'D' in this config",
+        ),
     ],
-)  # fmt: skip
+)
 def test_bad_references_name_the_json_path(
     repo: LocalRepository, section: str, change: dict[str, Any], error: str
 ) -> None:
     sections: dict[str, Any] = {
         "checks": {"C": check()},
-        "aggregators": {"A": {"className": WORST, "moduleName": "m",
-                              "dataSource": [{"type": "Check", "name": "C"}]}},
-    }  # fmt: skip
+        "aggregators": {
+            "A": {
+                "className": WORST,
+                "moduleName": "m",
+                "dataSource": [{"type": "Check", "name": "C"}],
+            }
+        },
+    }
     sections[section][next(iter(sections[section]))].update(change)
     config = parsed(with_tasks({"Pub": publisher(PLAN)}, host=str(repo.root), **sections))
     problems = messages(config)
@@ -212,13 +288,24 @@ def test_cli_exit_code_for_a_bad_reference(tmp_path: Path, repo: LocalRepository
     import subprocess
     import sys
 
-    tree = with_tasks({"Pub": publisher(PLAN)}, host=str(repo.root),
-                      aggregators={"A": {"className": WORST, "moduleName": "m",
-                                         "dataSource": [{"type": "Check", "name": "Nope"}]}})  # fmt: skip
+    tree = with_tasks(
+        {"Pub": publisher(PLAN)},
+        host=str(repo.root),
+        aggregators={
+            "A": {
+                "className": WORST,
+                "moduleName": "m",
+                "dataSource": [{"type": "Check", "name": "Nope"}],
+            }
+        },
+    )
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(tree))
-    done = subprocess.run([sys.executable, "-m", "qcflow", "qc", "--config", str(path)],
-                          capture_output=True, text=True)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "qcflow", "qc", "--config", str(path)],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 2
     assert "qc.aggregators.A.dataSource[0].name: no check 'Nope' in this config" in done.stderr
     assert "Traceback" not in done.stderr

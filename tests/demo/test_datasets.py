@@ -11,8 +11,14 @@ from qcflow.qcdb.local import LocalRepository
 
 def test_fill_all_stores_every_data_set_of_every_pass(tmp_path: Path) -> None:
     said: list[str] = []
-    names = fill_all(str(tmp_path / "qcdb"), "LHC24ab", ("apass1", "apass2"), runs=7, workers=1,
-                     progress=said.append)  # fmt: skip
+    names = fill_all(
+        str(tmp_path / "qcdb"),
+        "LHC24ab",
+        ("apass1", "apass2"),
+        runs=7,
+        workers=1,
+        progress=said.append,
+    )
     # MCH has every sixth run: the message says how many of the period's runs it has
     assert "MCH apass1: 2 of 7 runs of LHC24ab, 14 objects" in said
     assert any(m.startswith("ZDC apass1: 7 runs of LHC24ab") for m in said)
@@ -30,8 +36,15 @@ def test_fill_all_stores_every_data_set_of_every_pass(tmp_path: Path) -> None:
 def test_the_bad_runs_are_listed_with_their_run_numbers() -> None:
     runs = [r.number for r in vertexing_runs(50)]
     listed = issues()
-    assert {(i.detector, i.verdict) for i in listed} >= {("ZDC", "Bad"), ("ZDC", "Medium"),
-                                                          ("MCH", "Bad"), ("MCH", "Medium")}  # fmt: skip
+    assert {(i.detector, i.verdict) for i in listed} >= {
+        ("ZDC", "Bad"),
+        ("ZDC", "Medium"),
+        ("MCH", "Bad"),
+        ("MCH", "Medium"),
+    }
     assert all(i.run in runs for i in listed)
     assert [(i.detector, i.run) for i in issues(runs=10)] == [
-        ("MCH", runs[6]), ("ZDC", runs[6]), ("EMC", runs[7])]  # fmt: skip
+        ("MCH", runs[6]),
+        ("ZDC", runs[6]),
+        ("EMC", runs[7]),
+    ]

@@ -27,8 +27,14 @@ from tests._wait import DEADLINE
 
 PERIOD, PASS, RUNS = "LHC24ab", "apass1", 8
 WORKFLOWS = ("example", "EMC", "MCH", "ZDC")
-OUTPUTS = ("qc_async/TST/MO/BeamSpotTrending", "qc_async/MCH/MO", "qc_async/MCH/QO",
-           "qc_async/ZDC/MO/RecPP", "qc_async/ZDC/QO", "qc_async/EMC/MO/CellTrend")  # fmt: skip
+OUTPUTS = (
+    "qc_async/TST/MO/BeamSpotTrending",
+    "qc_async/MCH/MO",
+    "qc_async/MCH/QO",
+    "qc_async/ZDC/MO/RecPP",
+    "qc_async/ZDC/QO",
+    "qc_async/EMC/MO/CellTrend",
+)
 
 
 def fill(root: Path) -> None:
@@ -48,8 +54,10 @@ def server(tmp_path: Path, qcflow_cmd: list[str]) -> Iterator[str]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    proc = subprocess.Popen([*qcflow_cmd, "qcdb", "serve", "--root", str(root), "--port",
-                             str(port)], stderr=subprocess.DEVNULL)  # fmt: skip
+    proc = subprocess.Popen(
+        [*qcflow_cmd, "qcdb", "serve", "--root", str(root), "--port", str(port)],
+        stderr=subprocess.DEVNULL,
+    )
     try:
         HttpRepository(f"127.0.0.1:{port}", retries=40, backoff=0.05).latest("x")
         yield f"127.0.0.1:{port}"
@@ -75,8 +83,13 @@ def comparable(obj: Any) -> Any:
     if isinstance(obj, HistogramRatio):
         return [comparable(obj.ratio), comparable(obj.num), comparable(obj.den)]
     if isinstance(obj, Histogram):
-        return (obj.name, obj.title, obj.values.tolist(), obj.entries,
-                [a.edges.tolist() for a in obj.axes])  # fmt: skip
+        return (
+            obj.name,
+            obj.title,
+            obj.values.tolist(),
+            obj.entries,
+            [a.edges.tolist() for a in obj.axes],
+        )
     if isinstance(obj, QualityObject):
         return (obj.quality.to_json(), obj.check_name, obj.mo_names, obj.activity)
     if isinstance(obj, dict):  # trend tree columns
@@ -84,9 +97,15 @@ def comparable(obj: Any) -> Any:
     if getattr(obj, "classname", "") == "TMultiGraph":  # a plot of several graphs
         return [comparable(graph) for graph in obj.member("fGraphs")]
     if getattr(obj, "classname", "").startswith("TGraph"):  # a plot (uproot model)
-        return (obj.classname, obj.member("fTitle"),
-                [np.asarray(obj.member(m)).tolist() for m in ("fX", "fY", "fEX", "fEY")
-                 if m in obj.all_members])  # fmt: skip
+        return (
+            obj.classname,
+            obj.member("fTitle"),
+            [
+                np.asarray(obj.member(m)).tolist()
+                for m in ("fX", "fY", "fEX", "fEY")
+                if m in obj.all_members
+            ],
+        )
     return obj  # PNG bytes
 
 

@@ -30,22 +30,40 @@ def test_stored_objects(tmp_path: Path) -> None:
         f"qc_async/GLO/MO/Vertexing/{n}" for n in ("vertex_X", "vertex_Y", "vertex_Z", "beamSpot")
     }
     run = runs[3]
-    fetched = repo.get("qc_async/GLO/MO/Vertexing/vertex_X", run.sor,
-                       {"RunNumber": str(run.number), "PassName": "apass2"})  # fmt: skip
+    fetched = repo.get(
+        "qc_async/GLO/MO/Vertexing/vertex_X",
+        run.sor,
+        {"RunNumber": str(run.number), "PassName": "apass2"},
+    )
     info = fetched.info
     assert (info.valid_from, info.valid_until) == (run.sor, run.eor)
-    assert {k: info.metadata[k] for k in ("RunType", "PeriodName", "PassName", "ObjectType",
-                                          "qc_task_name", "qc_detector_name")} == {
-        "RunType": "PHYSICS", "PeriodName": "LHC24ab", "PassName": "apass2", "ObjectType": "TH1F",
-        "qc_task_name": "Vertexing", "qc_detector_name": "GLO",
-    }  # fmt: skip
+    assert {
+        k: info.metadata[k]
+        for k in (
+            "RunType",
+            "PeriodName",
+            "PassName",
+            "ObjectType",
+            "qc_task_name",
+            "qc_detector_name",
+        )
+    } == {
+        "RunType": "PHYSICS",
+        "PeriodName": "LHC24ab",
+        "PassName": "apass2",
+        "ObjectType": "TH1F",
+        "qc_task_name": "Vertexing",
+        "qc_detector_name": "GLO",
+    }
     histogram = decode_histogram(fetched.data)
     assert histogram.entries == run.vertices
     assert abs(histogram.mean() - run.beam_spot[0]) < 0.001
     reuploaded = [r for r in runs if r.number % 7 == 0]
     assert reuploaded
-    versions = repo.browse("qc_async/GLO/MO/Vertexing/vertex_X",
-                           {"RunNumber": str(reuploaded[0].number), "PassName": "apass1"})  # fmt: skip
+    versions = repo.browse(
+        "qc_async/GLO/MO/Vertexing/vertex_X",
+        {"RunNumber": str(reuploaded[0].number), "PassName": "apass1"},
+    )
     assert len(versions) == 2
     repo.close()
 

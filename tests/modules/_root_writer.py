@@ -37,8 +37,16 @@ def with_flow(np: Any, inner: Any) -> Any:
     return np.ascontiguousarray(full.ravel(order="F"))
 
 
-def filled(root: Any, np: Any, cls: str, name: str, title: str, x: list[float],
-           y: list[float] | None, inner: Any) -> Any:  # fmt: skip
+def filled(
+    root: Any,
+    np: Any,
+    cls: str,
+    name: str,
+    title: str,
+    x: list[float],
+    y: list[float] | None,
+    inner: Any,
+) -> Any:
     """A ``cls`` histogram (TH1F/TH1D/TH2F/TH2D) with these counts, as ``Fill`` leaves it."""
     axes = [int(x[0]), x[1], x[2]] + ([int(y[0]), y[1], y[2]] if y else [])
     h = getattr(root, cls)(name, title, *axes)
@@ -115,8 +123,9 @@ def main() -> None:
             write(root, spec["path"], h)
             mean, error = h.GetMean(), h.GetMeanError()
             h.GetXaxis().SetRangeUser(*spec["range"])
-            results.append({"mean": mean, "mean_error": error,
-                            "peak": h.GetBinCenter(h.GetMaximumBin())})  # fmt: skip
+            results.append(
+                {"mean": mean, "mean_error": error, "peak": h.GetBinCenter(h.GetMaximumBin())}
+            )
     Path(out).write_text(json.dumps(results))
 
 

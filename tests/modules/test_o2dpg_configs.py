@@ -28,8 +28,9 @@ def verdicts(store: LocalRepository, path: str) -> dict[int, str]:
 
 
 @pytest.mark.parametrize("name", ["zdc", "mch"])
-def test_the_o2dpg_config_judges_every_run(name: str, reference_configs: Path,
-                                            tmp_path: Path) -> None:  # fmt: skip
+def test_the_o2dpg_config_judges_every_run(
+    name: str, reference_configs: Path, tmp_path: Path
+) -> None:
     store = LocalRepository(tmp_path / "qcdb", fsync=False)
     fill = fill_zdc if name == "zdc" else fill_mch
     runs = fill(store, runs=13, passes=("apass1",))

@@ -45,9 +45,13 @@ ORBIT_MS = 0.0891
 def root_write(build: Path, work: Path, specs: list[dict[str, Any]]) -> list[dict[str, float]]:
     spec_file, out = work / "specs.json", work / "out.json"
     spec_file.write_text(json.dumps(specs))
-    done = subprocess.run([sys.executable, str(HERE / "_root_writer.py"), str(build),
-                           str(spec_file), str(out)], capture_output=True, text=True,
-                          timeout=1200, check=False)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, str(HERE / "_root_writer.py"), str(build), str(spec_file), str(out)],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return list(json.loads(out.read_text()))
 
@@ -61,17 +65,34 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def verdicts(store: LocalRepository, path: str) -> dict[int, str]:
     out: dict[int, str] = {}
     for info in store.browse(path):  # newest first
-        out.setdefault(int(info.metadata["RunNumber"]), decode(
-            store.download(info.id).data, info).quality.name)  # fmt: skip
+        out.setdefault(
+            int(info.metadata["RunNumber"]), decode(store.download(info.id).data, info).quality.name
+        )
     return out
 
 
-def stored(store: LocalRepository, run: DemoRun, task: str, path: Path, name: str,
-           detector: str, object_type: str, task_class: str) -> None:  # fmt: skip
+def stored(
+    store: LocalRepository,
+    run: DemoRun,
+    task: str,
+    path: Path,
+    name: str,
+    detector: str,
+    object_type: str,
+    task_class: str,
+) -> None:
     activity = Activity(run.number, "PHYSICS", "LHC24ab", "apass1", "qc_async")
-    store_object(store, activity, (run.sor, run.eor), detector=detector, task=task,
-                 task_class=task_class, name=name, data=path.read_bytes(),
-                 object_type=object_type)  # fmt: skip
+    store_object(
+        store,
+        activity,
+        (run.sor, run.eor),
+        detector=detector,
+        task=task,
+        task_class=task_class,
+        name=name,
+        data=path.read_bytes(),
+        object_type=object_type,
+    )
 
 
 # -- MCH -----------------------------------------------------------------------------------
@@ -91,9 +112,13 @@ def mch_counts(rng: np.random.Generator, dead: tuple[int, ...]) -> dict[str, Any
     eff_num = rng.binomial(eff_den.astype(np.int64), eff).astype(np.float64)
     orbits = np.zeros((o2.num_ds, 130))
     orbits[:, 1:129] = (every.sum(axis=1) / 128)[:, None]
-    return {"Occupancy_Elec": (every, den), "OccupancySignal_Elec": (signal, den),
-            "Pseudoeff_Elec": (eff_num, eff_den), "DigitOrbit_Elec": orbits,
-            "DigitSignalOrbit_Elec": orbits}  # fmt: skip
+    return {
+        "Occupancy_Elec": (every, den),
+        "OccupancySignal_Elec": (signal, den),
+        "Pseudoeff_Elec": (eff_num, eff_den),
+        "DigitOrbit_Elec": orbits,
+        "DigitSignalOrbit_Elec": orbits,
+    }
 
 
 def mch_specs(work: Path, tag: str, counts: dict[str, Any], demo: dict[str, Any]) -> list[Any]:
@@ -109,22 +134,44 @@ def mch_specs(work: Path, tag: str, counts: dict[str, Any], demo: dict[str, Any]
             if not np.isscalar(den):
                 np.save(work / f"{tag}_{name}_den.npy", den)
                 den_spec = str(work / f"{tag}_{name}_den.npy")
-            specs.append({"kind": "ratio", "class": "TH2Ratio<TH2F>", "name": name, "x": x,
-                          "y": y, "num": str(work / f"{tag}_{name}_num.npy"), "den": den_spec,
-                          "path": path})  # fmt: skip
+            specs.append(
+                {
+                    "kind": "ratio",
+                    "class": "TH2Ratio<TH2F>",
+                    "name": name,
+                    "x": x,
+                    "y": y,
+                    "num": str(work / f"{tag}_{name}_num.npy"),
+                    "den": den_spec,
+                    "path": path,
+                }
+            )
         else:
             np.save(work / f"{tag}_{name}.npy", value)
-            specs.append({"kind": "th2", "name": name, "x": x, "y": [130, -1, 129],
-                          "values": str(work / f"{tag}_{name}.npy"), "path": path})  # fmt: skip
+            specs.append(
+                {
+                    "kind": "th2",
+                    "name": name,
+                    "x": x,
+                    "y": [130, -1, 129],
+                    "values": str(work / f"{tag}_{name}.npy"),
+                    "path": path,
+                }
+            )
     for name in ("ClusterChargeHist", "ClusterSizeHist"):
         h = demo["Preclusters"][name]
         np.save(work / f"{tag}_{name}.npy", h.inner())
         ax, ay = h.axes
-        specs.append({"kind": "th2", "name": name,
-                      "x": [len(ax.edges) - 1, ax.edges[0], ax.edges[-1]],
-                      "y": [len(ay.edges) - 1, ay.edges[0], ay.edges[-1]],
-                      "values": str(work / f"{tag}_{name}.npy"),
-                      "path": str(work / f"{tag}_{name}.root")})  # fmt: skip
+        specs.append(
+            {
+                "kind": "th2",
+                "name": name,
+                "x": [len(ax.edges) - 1, ax.edges[0], ax.edges[-1]],
+                "y": [len(ay.edges) - 1, ay.edges[0], ay.edges[-1]],
+                "values": str(work / f"{tag}_{name}.npy"),
+                "path": str(work / f"{tag}_{name}.root"),
+            }
+        )
     return specs
 
 
@@ -143,22 +190,36 @@ def test_o2dpg_mch_json_on_qc_class_maps_of_o2s_layout(
         for spec in specs:
             ratio = spec["kind"] == "ratio"
             task = "Preclusters" if spec["name"].startswith(("Pseudo", "Cluster")) else "Digits"
-            stored(store, run, task, Path(spec["path"]), spec["name"], "MCH",
-                   RATIO_CLASS if ratio else "TH2F",
-                   f"o2::quality_control_modules::muonchambers::{task}Task")  # fmt: skip
+            stored(
+                store,
+                run,
+                task,
+                Path(spec["path"]),
+                spec["name"],
+                "MCH",
+                RATIO_CLASS if ratio else "TH2F",
+                f"o2::quality_control_modules::muonchambers::{task}Task",
+            )
         # QC's TH2ElecMapReductor: the float32 cells of the pads O2 connects, averaged.
         signal, den = counts["OccupancySignal_Elec"]
         cells = (signal.astype(np.float32) * np.float32(1 / den)).astype(np.float32)
-        per_de = [cells[(o2.ds_de_index == d.index)[:, None] & o2.connected].astype(np.float64)
-                  for d in o2.des]  # fmt: skip
-        expected_rates[run.number] = {d.index: v.mean() for d, v in zip(o2.des, per_de,
-                                                                          strict=True)}  # fmt: skip
+        per_de = [
+            cells[(o2.ds_de_index == d.index)[:, None] & o2.connected].astype(np.float64)
+            for d in o2.des
+        ]
+        expected_rates[run.number] = {
+            d.index: v.mean() for d, v in zip(o2.des, per_de, strict=True)
+        }
     config = load(str(reference_configs / "mch.json"), OVERRIDES.format(store.root))
     Engine(config, EngineOptions(parallel=False)).run()
-    assert verdicts(store, "qc_async/MCH/QO/DigitsCheck") == {runs[0].number: "Good",
-                                                               runs[1].number: "Bad"}  # fmt: skip
-    assert verdicts(store, "qc_async/MCH/QO/PreclustersCheck") == {runs[0].number: "Good",
-                                                                    runs[1].number: "Bad"}  # fmt: skip
+    assert verdicts(store, "qc_async/MCH/QO/DigitsCheck") == {
+        runs[0].number: "Good",
+        runs[1].number: "Bad",
+    }
+    assert verdicts(store, "qc_async/MCH/QO/PreclustersCheck") == {
+        runs[0].number: "Good",
+        runs[1].number: "Bad",
+    }
     for run in runs:
         filters = {"RunNumber": str(run.number)}
         info = store.get("qc_async/MCH/MO/Digits/RatesSignal/MeanRate", run.sor, filters)
@@ -186,32 +247,48 @@ def test_o2dpg_zdc_json_on_th1fs_filled_event_by_event(
         specs = []
         for name, (values, bins, low, high, _) in zdc_events(rng, expected, issue).items():
             np.save(tmp_path / f"{name}.npy", values)
-            specs.append({"kind": "th1_events", "name": name, "x": [bins, low, high],
-                          "events": str(tmp_path / f"{name}.npy"), "range": [1.0, 200.0],
-                          "path": str(tmp_path / f"{run.number}_{name}.root")})  # fmt: skip
+            specs.append(
+                {
+                    "kind": "th1_events",
+                    "name": name,
+                    "x": [bins, low, high],
+                    "events": str(tmp_path / f"{name}.npy"),
+                    "range": [1.0, 200.0],
+                    "path": str(tmp_path / f"{run.number}_{name}.root"),
+                }
+            )
         # The Peak1p range: one more spec per proton TDC amplitude.
         results = root_write(build, tmp_path, specs)
-        p_specs = [dict(s, range=[2.0, 250.0], path=s["path"] + ".p") for s in specs
-                   if s["name"].startswith("h_TDC_ZP") and s["name"].endswith("_A")]  # fmt: skip
+        p_specs = [
+            dict(s, range=[2.0, 250.0], path=s["path"] + ".p")
+            for s in specs
+            if s["name"].startswith("h_TDC_ZP") and s["name"].endswith("_A")
+        ]
         p_results = root_write(build, tmp_path, p_specs)
         root_values[run.number] = {s["name"]: r for s, r in zip(specs, results, strict=True)}
         for s, r in zip(p_specs, p_results, strict=True):
             root_values[run.number][s["name"]]["peak1p"] = r["peak"]
         for spec in specs:
-            stored(store, run, "Rec", Path(spec["path"]), spec["name"], "ZDC", "TH1F",
-                   TASK_CLASS)  # fmt: skip
+            stored(store, run, "Rec", Path(spec["path"]), spec["name"], "ZDC", "TH1F", TASK_CLASS)
     config = load(str(reference_configs / "zdc.json"), OVERRIDES.format(store.root))
     Engine(config, EngineOptions(parallel=False)).run()
-    assert verdicts(store, "qc_async/ZDC/QO/RecCheck") == {runs[0].number: "Good",
-                                                            runs[1].number: "Bad"}  # fmt: skip
-    families = {"h_summary_ADC": "dataSourcesADC", "h_summary_TDC": "dataSourcesTDC",
-                "h_summary_TDCA": "dataSourcesTDCA", "h_summary_Peak1n": "dataSourcesPeak1n",
-                "h_summary_Peak1p": "dataSourcesPeak1p"}  # fmt: skip
+    assert verdicts(store, "qc_async/ZDC/QO/RecCheck") == {
+        runs[0].number: "Good",
+        runs[1].number: "Bad",
+    }
+    families = {
+        "h_summary_ADC": "dataSourcesADC",
+        "h_summary_TDC": "dataSourcesTDC",
+        "h_summary_TDCA": "dataSourcesTDCA",
+        "h_summary_Peak1n": "dataSourcesPeak1n",
+        "h_summary_Peak1p": "dataSourcesPeak1p",
+    }
     for run in runs:
         filters = {"RunNumber": str(run.number)}
         for summary, key in families.items():
-            got = decode_histogram(store.get(f"qc_async/ZDC/MO/RecPP/{summary}", run.sor,
-                                             filters).data)  # fmt: skip
+            got = decode_histogram(
+                store.get(f"qc_async/ZDC/MO/RecPP/{summary}", run.sor, filters).data
+            )
             names = [n.split(":", 1)[1] for source in task[key] for n in source["names"]]
             for index, name in enumerate(names, start=1):
                 ours = root_values[run.number][name]
@@ -222,6 +299,7 @@ def test_o2dpg_zdc_json_on_th1fs_filled_event_by_event(
                 else:
                     assert got.values[index] == pytest.approx(ours["mean"], rel=1e-6)
                     assert got.variances is not None
-                    assert np.sqrt(got.variances[index]) == pytest.approx(ours["mean_error"],
-                                                                          rel=1e-5)  # fmt: skip
+                    assert np.sqrt(got.variances[index]) == pytest.approx(
+                        ours["mean_error"], rel=1e-5
+                    )
     store.close()

@@ -57,8 +57,9 @@ def _common(activities: Sequence[Activity]) -> Activity:
 def strictest_activity(activities: Sequence[Activity]) -> Activity:
     """Shared fields, validity from the earliest start to the latest end."""
     common = _common(activities)
-    return common.with_validity(min(a.valid_from for a in activities),
-                                max(a.valid_until for a in activities))  # fmt: skip
+    return common.with_validity(
+        min(a.valid_from for a in activities), max(a.valid_until for a in activities)
+    )
 
 
 def overlapping_activity(activities: Sequence[Activity], name: str = "") -> Activity:
@@ -69,8 +70,11 @@ def overlapping_activity(activities: Sequence[Activity], name: str = "") -> Acti
     if start > end:
         end = max(a.valid_until for a in activities)
         start = end - 1
-        log.warning("the validities of the inputs of aggregator %r do not overlap; the last "
-                    "millisecond of the latest one is used, as in QC", name)  # fmt: skip
+        log.warning(
+            "the validities of the inputs of aggregator %r do not overlap; the last "
+            "millisecond of the latest one is used, as in QC",
+            name,
+        )
     return common.with_validity(start, end)
 
 

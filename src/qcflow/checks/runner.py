@@ -127,16 +127,20 @@ class CheckRunner:
             if source.type != "PostProcessing":
                 log.warning(
                     "%s.dataSource[%d]: %s objects are not produced by post-processing; they "
-                    "never reach this check", config.path, index, source.type,
-                )  # fmt: skip
+                    "never reach this check",
+                    config.path,
+                    index,
+                    source.type,
+                )
                 continue
             task = self._task_name(source.name)
             tasks.append(task)
             listed.extend(f"{task}/{mo}" for mo in source.objects)
             all_objects = all_objects or not source.objects
         instance.start_of_activity(self.activity)
-        return _Actor(config, instance, _policy(config, None if all_objects else listed),
-                      tuple(tasks))  # fmt: skip
+        return _Actor(
+            config, instance, _policy(config, None if all_objects else listed), tuple(tasks)
+        )
 
     def _aggregator(self, config: CheckConfig) -> _Actor:
         instance = self._instance(config)
@@ -175,8 +179,11 @@ class CheckRunner:
             self._aggregate(made)
 
     def _run_check(self, check: _Actor, visible: list[str]) -> list[QualityObject]:
-        names = sorted(visible if check.policy.names is None else
-                       [n for n in check.policy.names if n in self.objects])  # fmt: skip
+        names = sorted(
+            visible
+            if check.policy.names is None
+            else [n for n in check.policy.names if n in self.objects]
+        )
         if not names:
             return []
         groups = [[n] for n in names] if check.config.policy == "OnEachSeparately" else [names]
@@ -196,14 +203,21 @@ class CheckRunner:
             log.exception("check %r failed on %s; no quality object", config.name, names)
             return None
         if not isinstance(quality, Quality):
-            log.error("check %r returned %r, not a Quality; no quality object", config.name,
-                      quality)  # fmt: skip
+            log.error(
+                "check %r returned %r, not a Quality; no quality object", config.name, quality
+            )
             return None
         monitored = [self.objects[n] for n in names]
         cycle = max_cycle(m.metadata for m in monitored)
-        qo = QualityObject(with_cycle(quality, cycle), config.name, config.detector_name,
-                           config.policy, check.sources, tuple(names),
-                           strictest_activity([m.activity for m in monitored]))  # fmt: skip
+        qo = QualityObject(
+            with_cycle(quality, cycle),
+            config.name,
+            config.detector_name,
+            config.policy,
+            check.sources,
+            tuple(names),
+            strictest_activity([m.activity for m in monitored]),
+        )
         self._store(qo)
         if len(config.data_sources) <= 1:
             for monitor_object in monitored:
@@ -221,19 +235,33 @@ class CheckRunner:
         repository = self.repository()
         if isinstance(result, list | tuple) and all(isinstance(r, OVERLAYS) for r in result):
             if not hasattr(mo.obj, "annotated"):
-                repository.update(mo.path, mo.activity.valid_from, uuid=mo.id,
-                                  metadata={"qc_annotations": overlays_json(result)})  # fmt: skip
+                repository.update(
+                    mo.path,
+                    mo.activity.valid_from,
+                    uuid=mo.id,
+                    metadata={"qc_annotations": overlays_json(result)},
+                )
                 return
             result = mo.obj.annotated(result)
         payload = encode_object(result)
-        repository.store(mo.path, payload.data, valid_from=mo.activity.valid_from,
-                         valid_until=mo.activity.valid_until, metadata=dict(mo.metadata),
-                         content_type=payload.content_type)  # fmt: skip
+        repository.store(
+            mo.path,
+            payload.data,
+            valid_from=mo.activity.valid_from,
+            valid_until=mo.activity.valid_until,
+            metadata=dict(mo.metadata),
+            content_type=payload.content_type,
+        )
         for suffix, companion in payload.companions:  # a plot's PNG, where overlays are drawn
             metadata = {**mo.metadata, OBJECT_TYPE: companion.object_type}
-            repository.store(mo.path + suffix, companion.data, valid_from=mo.activity.valid_from,
-                             valid_until=mo.activity.valid_until, metadata=metadata,
-                             content_type=companion.content_type)  # fmt: skip
+            repository.store(
+                mo.path + suffix,
+                companion.data,
+                valid_from=mo.activity.valid_from,
+                valid_until=mo.activity.valid_until,
+                metadata=metadata,
+                content_type=companion.content_type,
+            )
         self.objects[mo.name] = replace(mo, obj=check_input(result))
 
     def _store(self, qo: QualityObject) -> None:
@@ -250,8 +278,11 @@ class CheckRunner:
             visible = [n for n in self.qualities if n.split("/", 1)[0] in aggregator.sources]
             if not aggregator.policy.is_ready(self.qo_clock, visible):
                 continue
-            names = visible if aggregator.policy.names is None else [
-                n for n in aggregator.policy.names if n in self.qualities]  # fmt: skip
+            names = (
+                visible
+                if aggregator.policy.names is None
+                else [n for n in aggregator.policy.names if n in self.qualities]
+            )
             outputs = self._combine(aggregator, {n: self.qualities[n] for n in sorted(names)})
             aggregator.policy.mark_run(self.qo_clock)
             if outputs:
@@ -271,9 +302,15 @@ class CheckRunner:
         cycle = max_cycle(q.quality.metadata for q in inputs.values())
         outputs = []
         for key, quality in results.items():
-            qo = QualityObject(with_cycle(quality, cycle), f"{config.name}/{key}",
-                               config.detector_name, config.policy, aggregator.sources, (),
-                               activity)  # fmt: skip
+            qo = QualityObject(
+                with_cycle(quality, cycle),
+                f"{config.name}/{key}",
+                config.detector_name,
+                config.policy,
+                aggregator.sources,
+                (),
+                activity,
+            )
             self._store(qo)
             outputs.append(qo)
         return outputs
@@ -285,8 +322,14 @@ class CheckRunner:
 
 
 def _monitor_object(published: Published, activity: Activity) -> MonitorObject:
-    return MonitorObject(published.name, published.path, check_input(published.obj), activity,
-                         dict(published.info.metadata), published.info.id)  # fmt: skip
+    return MonitorObject(
+        published.name,
+        published.path,
+        check_input(published.obj),
+        activity,
+        dict(published.info.metadata),
+        published.info.id,
+    )
 
 
 def _ordered(aggregators: Sequence[_Actor]) -> list[_Actor]:
@@ -295,8 +338,11 @@ def _ordered(aggregators: Sequence[_Actor]) -> list[_Actor]:
     done: list[_Actor] = []
     waiting = list(aggregators)
     while waiting:
-        ready = [a for a in waiting if all(s not in names or s in {d.config.name for d in done}
-                                           for s in a.sources)]  # fmt: skip
+        ready = [
+            a
+            for a in waiting
+            if all(s not in names or s in {d.config.name for d in done} for s in a.sources)
+        ]
         if not ready:
             cycle = ", ".join(a.config.path for a in waiting)
             msg = f"{cycle}: these aggregators read each other in a cycle"

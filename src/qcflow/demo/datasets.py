@@ -92,9 +92,16 @@ def _record(name: str, period: str, pass_name: str, runs: int, seed: int) -> Rec
     return recording
 
 
-def fill_all(store: str, period: str, passes: tuple[str, ...], *, runs: int = 50,
-             seed: int = 2024, workers: int = 2,
-             progress: Callable[[str], None] | None = None) -> list[str]:  # fmt: skip
+def fill_all(
+    store: str,
+    period: str,
+    passes: tuple[str, ...],
+    *,
+    runs: int = 50,
+    seed: int = 2024,
+    workers: int = 2,
+    progress: Callable[[str], None] | None = None,
+) -> list[str]:
     """Fill every available data set for every pass into the store at ``store``."""
     from qcflow.qcdb.local import LocalRepository
 
@@ -128,8 +135,9 @@ def issues(runs: int = 50, seed: int = 2024) -> list[Issue]:
             out.append(Issue("ZDC", schedule[index].number, text, verdict))
     for index, issue in MCH_ISSUES.items():
         if index < runs:
-            worst = next(v for v in ("Bad", "Medium", "Good")
-                         if v in (issue.digits, issue.preclusters))  # fmt: skip
+            worst = next(
+                v for v in ("Bad", "Medium", "Good") if v in (issue.digits, issue.preclusters)
+            )
             out.append(Issue("MCH", schedule[index].number, issue.description, worst))
     for index, (text, verdict) in emc_issues(runs).items():
         out.append(Issue("EMC", schedule[index].number, text, verdict))

@@ -70,15 +70,22 @@ class MchIssue:
 
 #: Run index in the period (a multiple of MCH_STRIDE) -> the issue of that run.
 MCH_ISSUES: Mapping[int, MchIssue] = {
-    6: MchIssue("HV trip: DE505 and DE605 (facing slats) without digits", "Bad", "Bad",
-                dead=(505, 605)),
-    12: MchIssue("noisy slats: DE502, DE615, DE706, DE820, DE911, DE1003", "Medium", "Good",
-                 noisy=(502, 615, 706, 820, 911, 1003)),
-    30: MchIssue("low efficiency: DE100 and DE200 (facing quadrants)", "Good", "Bad",
-                 inefficient=(100, 200)),
-    48: MchIssue("HV trip: DE810 and DE710 (facing slats) without digits", "Bad", "Bad",
-                 dead=(710, 810)),
-}  # fmt: skip
+    6: MchIssue(
+        "HV trip: DE505 and DE605 (facing slats) without digits", "Bad", "Bad", dead=(505, 605)
+    ),
+    12: MchIssue(
+        "noisy slats: DE502, DE615, DE706, DE820, DE911, DE1003",
+        "Medium",
+        "Good",
+        noisy=(502, 615, 706, 820, 911, 1003),
+    ),
+    30: MchIssue(
+        "low efficiency: DE100 and DE200 (facing quadrants)", "Good", "Bad", inefficient=(100, 200)
+    ),
+    48: MchIssue(
+        "HV trip: DE810 and DE710 (facing slats) without digits", "Bad", "Bad", dead=(710, 810)
+    ),
+}
 _SIGNAL_KHZ = (0.3, 0.15, 0.08, 0.05, 0.03)
 
 
@@ -108,8 +115,10 @@ def _de_mask(mapping: ElecMapping, des: tuple[int, ...]) -> npt.NDArray[np.bool_
 
 
 def _elec_axes(mapping: ElecMapping) -> tuple[Axis, Axis]:
-    return (Axis(np.arange(mapping.num_ds + 1.0), "DS index"),
-            Axis(np.arange(CHANNELS + 1.0), "channel"))  # fmt: skip
+    return (
+        Axis(np.arange(mapping.num_ds + 1.0), "DS index"),
+        Axis(np.arange(CHANNELS + 1.0), "channel"),
+    )
 
 
 @dataclass(frozen=True)
@@ -140,11 +149,13 @@ class _Template:
         return cls(mapping, spread, noise, clusters, efficiency, pseudoeff)
 
 
-def _pseudoeff(mapping: ElecMapping, rng: np.random.Generator, clusters: FloatArray,
-               efficiency: FloatArray) -> HistogramRatio:  # fmt: skip
+def _pseudoeff(
+    mapping: ElecMapping, rng: np.random.Generator, clusters: FloatArray, efficiency: FloatArray
+) -> HistogramRatio:
     num = rng.binomial(clusters.astype(np.int64), efficiency).astype(np.float64)
-    return HistogramRatio.from_counts("Pseudoeff_Elec", "Pseudo-efficiency",
-                                      _elec_axes(mapping), num, clusters)  # fmt: skip
+    return HistogramRatio.from_counts(
+        "Pseudoeff_Elec", "Pseudo-efficiency", _elec_axes(mapping), num, clusters
+    )
 
 
 #: The denominator (ms) of a 2-hour run.
@@ -161,8 +172,9 @@ def _rates(t: _Template, rng: np.random.Generator, issue: MchIssue | None) -> Fl
     return rates
 
 
-def _digits(t: _Template, rng: np.random.Generator, run: DemoRun,
-            issue: MchIssue | None) -> dict[str, Histogram | HistogramRatio]:  # fmt: skip
+def _digits(
+    t: _Template, rng: np.random.Generator, run: DemoRun, issue: MchIssue | None
+) -> dict[str, Histogram | HistogramRatio]:
     mapping = t.mapping
     orbits = (run.eor - run.sor) / 1000 * 11245 * ORBIT_SAMPLE
     den = orbits * ORBIT_MS
@@ -185,8 +197,9 @@ def _digits(t: _Template, rng: np.random.Generator, run: DemoRun,
     return out
 
 
-def _preclusters(t: _Template, rng: np.random.Generator,
-                 issue: MchIssue | None) -> dict[str, Histogram | HistogramRatio]:  # fmt: skip
+def _preclusters(
+    t: _Template, rng: np.random.Generator, issue: MchIssue | None
+) -> dict[str, Histogram | HistogramRatio]:
     mapping = t.mapping
     pseudoeff = t.pseudoeff
     if issue and (issue.inefficient or issue.dead):
@@ -198,17 +211,25 @@ def _preclusters(t: _Template, rng: np.random.Generator,
     de_axis = Axis(np.arange(NUM_DE + 1.0), "DE index")
     charge = rng.gamma(4.0, 180.0 * (1 + rng.normal(0, 0.05)), (NUM_DE, 400))
     counts = np.stack([np.histogram(c, bins=256, range=(0, 12800))[0] for c in charge])
-    out["ClusterChargeHist"] = _plain("ClusterChargeHist", "Cluster charge",
-                                      (de_axis, Axis(np.linspace(0, 12800, 257), "ADC")),
-                                      counts.astype(np.float64))  # fmt: skip
+    out["ClusterChargeHist"] = _plain(
+        "ClusterChargeHist",
+        "Cluster charge",
+        (de_axis, Axis(np.linspace(0, 12800, 257), "ADC")),
+        counts.astype(np.float64),
+    )
     bending = rng.poisson(3.0, (NUM_DE, 300)) + 1
     non_bending = rng.poisson(2.0, (NUM_DE, 300)) + 1
     sizes = np.stack((bending, non_bending, bending + non_bending), axis=1).reshape(3 * NUM_DE, -1)
     size_counts = np.stack([np.bincount(s, minlength=100)[:100] for s in sizes])
-    out["ClusterSizeHist"] = _plain("ClusterSizeHist", "Cluster size",
-                                    (Axis(np.arange(3 * NUM_DE + 1.0), "3 x DE index + cathode"),
-                                     Axis(np.arange(101.0), "pads")),
-                                    size_counts.astype(np.float64))  # fmt: skip
+    out["ClusterSizeHist"] = _plain(
+        "ClusterSizeHist",
+        "Cluster size",
+        (
+            Axis(np.arange(3 * NUM_DE + 1.0), "3 x DE index + cathode"),
+            Axis(np.arange(101.0), "pads"),
+        ),
+        size_counts.astype(np.float64),
+    )
     return out
 
 
@@ -220,9 +241,11 @@ Objects = dict[str, Histogram | HistogramRatio]
 
 
 def mch_objects(
-    rng: np.random.Generator, run: DemoRun, issue: MchIssue | None = None,
+    rng: np.random.Generator,
+    run: DemoRun,
+    issue: MchIssue | None = None,
     template: _Template | None = None,
-) -> dict[str, Objects]:  # fmt: skip
+) -> dict[str, Objects]:
     """One run's objects by QC task (``Digits``, ``Preclusters``); ``template``: what the runs
     of a pass share (drawn from ``rng`` when not given)."""
     t = template or _Template.draw(rng)
@@ -261,10 +284,20 @@ def fill_mch(
             for task, by_name in objects.items():
                 for name, obj in by_name.items():
                     data, object_type = shared if obj is template.pseudoeff else _payload(obj)
-                    store_object(repo, activity, (run.sor, run.eor), detector="MCH", task=task,
-                                 task_class=task_class.format(task), name=name, data=data,
-                                 object_type=object_type)  # fmt: skip
+                    store_object(
+                        repo,
+                        activity,
+                        (run.sor, run.eor),
+                        detector="MCH",
+                        task=task,
+                        task_class=task_class.format(task),
+                        name=name,
+                        data=data,
+                        object_type=object_type,
+                    )
         if progress:
-            progress(f"MCH {pass_name}: {len(mch_run_indices(runs))} of {len(schedule)} runs "
-                     f"of {period} stored")  # fmt: skip
+            progress(
+                f"MCH {pass_name}: {len(mch_run_indices(runs))} of {len(schedule)} runs "
+                f"of {period} stored"
+            )
     return schedule

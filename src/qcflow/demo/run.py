@@ -68,8 +68,9 @@ def run_demo(
         shutil.rmtree(old, ignore_errors=True)
     timings: dict[str, float] = {}
     start = time.monotonic()
-    filled = fill_all(str(store), period, PASSES, runs=runs, seed=seed,
-                      progress=lambda m: say(f"qcdb: {m}"))  # fmt: skip
+    filled = fill_all(
+        str(store), period, PASSES, runs=runs, seed=seed, progress=lambda m: say(f"qcdb: {m}")
+    )
     timings["fill"] = time.monotonic() - start
     workflow = _generate(base, period, pass_name, store)
     say(f"workflow: {workflow} (tasks: {', '.join(sorted(set(filled)))})")
@@ -90,8 +91,7 @@ def _generate(base: Path, period: str, pass_name: str, store: Path) -> Path:
     previous = Path.cwd()
     os.chdir(base)
     try:
-        path, _ = generate("workflow.json", period=period, pass_name=pass_name,
-                           qcdb_url=str(store))  # fmt: skip
+        path, _ = generate("workflow.json", period=period, pass_name=pass_name, qcdb_url=str(store))
     finally:
         os.chdir(previous)
     return base / path
@@ -119,8 +119,10 @@ def _report(store: Path, period: str, pass_name: str, out: Path) -> ReportResult
 
 def _tell(result: DemoResult, say: Callable[[str], None]) -> None:
     data = result.report.data
-    say(f"report: {len(data.runs)} runs x {len(data.detectors)} detectors "
-        f"({', '.join(data.detectors)})")  # fmt: skip
+    say(
+        f"report: {len(data.runs)} runs x {len(data.detectors)} detectors "
+        f"({', '.join(data.detectors)})"
+    )
     if not data.runs:
         return
     say("deliberately bad runs (the verdicts the report shows; EMC has no check, as in O2DPG):")

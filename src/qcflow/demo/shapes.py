@@ -91,16 +91,22 @@ def spectrum(rng: np.random.Generator, edges: FloatArray, total: int, shape: Sha
     return counts(rng, total, shape(centres))
 
 
-def th1_from_values(name: str, title: str, values: FloatArray, bins: int, low: float,
-                    high: float, x_title: str = "") -> Histogram:  # fmt: skip
+def th1_from_values(
+    name: str, title: str, values: FloatArray, bins: int, low: float, high: float, x_title: str = ""
+) -> Histogram:
     """A TH1F filled with ``values`` as ROOT fills it: flow bins, sums of the true values."""
     edges = np.linspace(low, high, bins + 1)
     inside = values[(values >= low) & (values < high)]
     counts, _ = np.histogram(inside, bins=edges)  # ROOT: x == high is overflow
     contents = np.concatenate(([np.sum(values < low)], counts, [np.sum(values >= high)]))
     contents = contents.astype(np.float64)
-    stats = {"fTsumw": float(inside.size), "fTsumw2": float(inside.size),
-             "fTsumwx": float(inside.sum()), "fTsumwx2": float((inside**2).sum())}  # fmt: skip
+    stats = {
+        "fTsumw": float(inside.size),
+        "fTsumw2": float(inside.size),
+        "fTsumwx": float(inside.sum()),
+        "fTsumwx2": float((inside**2).sum()),
+    }
     axis = Axis(edges, x_title)
-    return Histogram("TH1F", name, title, (axis,), contents, contents.copy(), float(values.size),
-                     stats)  # fmt: skip
+    return Histogram(
+        "TH1F", name, title, (axis,), contents, contents.copy(), float(values.size), stats
+    )

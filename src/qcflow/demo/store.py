@@ -28,8 +28,14 @@ def store_object(
     """Store ``data`` (a ROOT file holding an ``object_type``) at
     ``<prov>/<DET>/MO/<task>/<name>``, valid ``valid`` (the run's [SOR, EOR]), with QC's
     metadata (cycle 1)."""
-    meta = mo_metadata(activity, detector=detector, task_name=task, task_class=task_class,
-                       object_type=object_type, cycle=1)  # fmt: skip
+    meta = mo_metadata(
+        activity,
+        detector=detector,
+        task_name=task,
+        task_class=task_class,
+        object_type=object_type,
+        cycle=1,
+    )
     repo.store(
         mo_path(activity.provenance, detector, task, name),
         data,
@@ -53,7 +59,15 @@ def store_histograms(
 ) -> int:
     """Store each histogram (see :func:`store_object`); return how many were stored."""
     for name, histogram in objects.items():
-        store_object(repo, activity, valid, detector=detector, task=task, task_class=task_class,
-                     name=name, data=encode_histogram(histogram),
-                     object_type=histogram.class_name)  # fmt: skip
+        store_object(
+            repo,
+            activity,
+            valid,
+            detector=detector,
+            task=task,
+            task_class=task_class,
+            name=name,
+            data=encode_histogram(histogram),
+            object_type=histogram.class_name,
+        )
     return len(objects)

@@ -85,9 +85,15 @@ def _th2(name: str, x: np.ndarray, y: np.ndarray) -> Histogram:
     counts, _, _ = np.histogram2d(xi, yi, bins=(edges, edges))
     contents = np.zeros((102, 102))
     contents[1:-1, 1:-1] = counts
-    stats = {"fTsumw": float(xi.size), "fTsumw2": float(xi.size), "fTsumwx": float(xi.sum()),
-             "fTsumwx2": float((xi**2).sum()), "fTsumwy": float(yi.sum()),
-             "fTsumwy2": float((yi**2).sum()), "fTsumwxy": float((xi * yi).sum())}  # fmt: skip
+    stats = {
+        "fTsumw": float(xi.size),
+        "fTsumw2": float(xi.size),
+        "fTsumwx": float(xi.sum()),
+        "fTsumwx2": float((xi**2).sum()),
+        "fTsumwy": float(yi.sum()),
+        "fTsumwy2": float((yi**2).sum()),
+        "fTsumwxy": float((xi * yi).sum()),
+    }
     axes = (Axis(edges, "x [cm]"), Axis(edges.copy(), "y [cm]"))
     return Histogram("TH2F", name, name, axes, contents, contents.copy(), float(x.size), stats)
 
@@ -105,10 +111,18 @@ def _objects(run: DemoRun, resolution: float, rng: np.random.Generator) -> dict[
     }
 
 
-def _store(repo: Repository, run: DemoRun, activity: Activity,
-           objects: dict[str, Histogram]) -> int:  # fmt: skip
-    return store_histograms(repo, activity, (run.sor, run.eor), detector=DETECTOR, task=TASK,
-                            task_class=TASK_CLASS, objects=objects)  # fmt: skip
+def _store(
+    repo: Repository, run: DemoRun, activity: Activity, objects: dict[str, Histogram]
+) -> int:
+    return store_histograms(
+        repo,
+        activity,
+        (run.sor, run.eor),
+        detector=DETECTOR,
+        task=TASK,
+        task_class=TASK_CLASS,
+        objects=objects,
+    )
 
 
 def fill_vertexing(

@@ -73,8 +73,9 @@ def _tdca(rng: np.random.Generator, label: str, mean: float, peak: float | None)
 Events = tuple[np.ndarray, int, float, float, str]
 
 
-def zdc_events(rng: np.random.Generator, expected: Mapping[str, float],
-               issue: str = "") -> dict[str, Events]:  # fmt: skip
+def zdc_events(
+    rng: np.random.Generator, expected: Mapping[str, float], issue: str = ""
+) -> dict[str, Events]:
     """One run's ``ZDC/MO/Rec`` events, per histogram (what the reconstruction task fills)."""
     out: dict[str, Events] = {}
     for key, mean in expected.items():
@@ -98,12 +99,14 @@ def zdc_events(rng: np.random.Generator, expected: Mapping[str, float],
     return out
 
 
-def zdc_objects(rng: np.random.Generator, expected: Mapping[str, float],
-                issue: str = "") -> dict[str, Histogram]:  # fmt: skip
+def zdc_objects(
+    rng: np.random.Generator, expected: Mapping[str, float], issue: str = ""
+) -> dict[str, Histogram]:
     """One run's ``ZDC/MO/Rec`` histograms."""
-    return {name: th1_from_values(name, name, values, bins, low, high, title)
-            for name, (values, bins, low, high, title)
-            in zdc_events(rng, expected, issue).items()}  # fmt: skip
+    return {
+        name: th1_from_values(name, name, values, bins, low, high, title)
+        for name, (values, bins, low, high, title) in zdc_events(rng, expected, issue).items()
+    }
 
 
 def fill_zdc(

@@ -19,8 +19,9 @@ __all__ = ["bin_center", "bin_range", "restat_1d", "th1", "th2", "uniform_axis"]
 FloatArray = npt.NDArray[np.float64]
 
 
-def uniform_axis(bins: int, low: float, high: float, title: str = "",
-                 labels: Sequence[str] | None = None) -> Axis:  # fmt: skip
+def uniform_axis(
+    bins: int, low: float, high: float, title: str = "", labels: Sequence[str] | None = None
+) -> Axis:
     return Axis(np.linspace(low, high, bins + 1), title, list(labels) if labels else None)
 
 
@@ -46,8 +47,12 @@ def restat_1d(h: Histogram) -> None:
     """Recompute a TH1's statistics from its bin centres (ROOT does after SetBinContent)."""
     w = h.inner()
     x = h.axes[0].centers
-    h.stats = {"fTsumw": float(w.sum()), "fTsumw2": float((w * w).sum()),
-               "fTsumwx": float((w * x).sum()), "fTsumwx2": float((w * x * x).sum())}  # fmt: skip
+    h.stats = {
+        "fTsumw": float(w.sum()),
+        "fTsumw2": float((w * w).sum()),
+        "fTsumwx": float((w * x).sum()),
+        "fTsumwx2": float((w * x * x).sum()),
+    }
 
 
 def th2(name: str, title: str, x: Axis, y: Axis, values: FloatArray) -> Histogram:

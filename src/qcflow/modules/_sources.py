@@ -82,8 +82,13 @@ class SourceHelper:
         if cache is not None and key in cache:
             found = cache[key]
         else:
-            found = services.retrieve_mo(self.source.path, self.source.name, trigger.timestamp,
-                                         trigger.activity, trigger.metadata)  # fmt: skip
+            found = services.retrieve_mo(
+                self.source.path,
+                self.source.name,
+                trigger.timestamp,
+                trigger.activity,
+                trigger.metadata,
+            )
             if cache is not None:
                 cache[key] = found
         if found is None or found.info.created == self.created:

@@ -39,11 +39,13 @@ class Trend:
         graphs = []
         for index, key in enumerate(self.series):
             columns[key] = np.asarray(self.values.get(key, []), dtype=np.float64)
-            style = GraphStyle(marker_style=20, marker_size=0.8, marker_color=index + 1,
-                               line_color=index + 1)  # fmt: skip
+            style = GraphStyle(
+                marker_style=20, marker_size=0.8, marker_color=index + 1, line_color=index + 1
+            )
             graphs.append(GraphSpec(key, key, f"{key}:time", option="PL", style=style))
         legend = LegendSpec(0.12, 0.70, 0.88, 0.88, 5) if len(graphs) > 1 else LegendSpec()
-        plot = PlotSpec(self.name, f"{self.title};time;{self.y_label}", legend=legend,
-                        graphs=tuple(graphs))  # fmt: skip
+        plot = PlotSpec(
+            self.name, f"{self.title};time;{self.y_label}", legend=legend, graphs=tuple(graphs)
+        )
         image, _ = plot_image(plot, columns)
         return image

@@ -30,8 +30,16 @@ def test_bands_are_absolute_with_qcs_boundaries() -> None:
     limits = parse_limits("ADC_ZNAC", "40;10;20")
     assert limits == ChannelLimits("ADC_ZNAC", 40.0, 10.0, 20.0)
     assert [limits.classify(v) for v in (40, 30, 29.9, 20, 19.9, 50, 50.1, 60, 60.1)] == [
-        OK, OK, WARNING, WARNING, ERROR, OK, WARNING, OK, ERROR,  # 60 = expected + error: OK (QC)
-    ]  # fmt: skip
+        OK,
+        OK,
+        WARNING,
+        WARNING,
+        ERROR,
+        OK,
+        WARNING,
+        OK,
+        ERROR,  # 60 = expected + error: OK (QC)
+    ]
 
 
 @pytest.mark.parametrize("text", [None, "", "abc", "1;2"])
@@ -50,8 +58,13 @@ def summaries(**values: list[float]) -> dict[str, Histogram]:
 
 
 def check(parameters: dict[str, str]) -> RecDataCheck:
-    config = CheckConfig("RecCheck", "RecCheck", "zdc::ZDCRecDataCheck", "QcZDC",
-                         parameters=CustomParameters.flat(parameters))  # fmt: skip
+    config = CheckConfig(
+        "RecCheck",
+        "RecCheck",
+        "zdc::ZDCRecDataCheck",
+        "QcZDC",
+        parameters=CustomParameters.flat(parameters),
+    )
     c = RecDataCheck()
     c.configure(config)
     return c

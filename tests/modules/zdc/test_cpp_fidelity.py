@@ -28,8 +28,11 @@ def test_6a_peak_summaries_have_no_stored_errors(store: LocalRepository) -> None
     # SetBinError(bin, h->GetMeanError()).
     runs = fill_zdc(store, runs=1, passes=("apass1",))
     run_engine(shipped("zdc", store, "qc.postprocessing.ZDCQuality.active=false;"))
-    for name, stored in (("h_summary_Peak1n", False), ("h_summary_Peak1p", False),
-                         ("h_summary_ADC", True)):  # fmt: skip
+    for name, stored in (
+        ("h_summary_Peak1n", False),
+        ("h_summary_Peak1p", False),
+        ("h_summary_ADC", True),
+    ):
         h = decode_histogram(store.get(f"qc_async/ZDC/MO/RecPP/{name}", runs[0].sor).data)
         assert (h.variances is not None) == stored, name
 

@@ -132,9 +132,11 @@ class IncreasingEntries(Check):
             count = self.faults.get(name, 0) + 1 if self.must_increase == unchanged else 0
             if count >= self.limit:
                 self.faulty.add(name)
-                flag, comment = (("NoDetectorData", "Number of entries stopped increasing.")
-                                 if self.must_increase else
-                                 ("Unknown", "Number of entries has increased."))  # fmt: skip
+                flag, comment = (
+                    ("NoDetectorData", "Number of entries stopped increasing.")
+                    if self.must_increase
+                    else ("Unknown", "Number of entries has increased.")
+                )
                 result = result.as_level(Quality.BAD).with_flag(flag, comment)
             self.faults[name] = count
             self.last[name] = h.entries

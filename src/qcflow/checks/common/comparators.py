@@ -122,8 +122,12 @@ class ObjectComparatorChi2(ObjectComparator):
 
     def _compare(self, current: Histogram, reference: Histogram) -> Comparison:
         window = self._window(current)
-        p = chi2_test(current.values[window], _errors2(current)[window],
-                      reference.values[window], _errors2(reference)[window])  # fmt: skip
+        p = chi2_test(
+            current.values[window],
+            _errors2(current)[window],
+            reference.values[window],
+            _errors2(reference)[window],
+        )
         if p < self.threshold:
             return Quality.BAD, f"chi2 test failed: {p:.2f} < {self.threshold:.2f}"
         return Quality.GOOD, ""
@@ -151,8 +155,9 @@ class ObjectComparatorKolmogorov(ObjectComparator):
     def _compare(self, current: Histogram, reference: Histogram) -> Comparison:
         if current.ndim != 1:
             return Quality.NULL, "objects are not TH1"
-        distance, p = kolmogorov_test(current.values, _errors2(current), reference.values,
-                                      _errors2(reference))  # fmt: skip
+        distance, p = kolmogorov_test(
+            current.values, _errors2(current), reference.values, _errors2(reference)
+        )
         mode = (self.parameters.get("kolmogorovMode", self.activity) or "probability").strip()
         if mode == "distance":
             if distance > self.threshold:
@@ -213,8 +218,11 @@ class ObjectComparatorBinByBinDeviation(ObjectComparator):
         if allowed is None:
             msg = f'cannot convert maxAllowedBadBins for plot "{self.plot}": {text!r}'
             raise InvalidInput(msg)
-        count = int(np.count_nonzero(_deviations(current, reference, self._window(current))
-                                     > self.threshold))  # fmt: skip
+        count = int(
+            np.count_nonzero(
+                _deviations(current, reference, self._window(current)) > self.threshold
+            )
+        )
         if count > allowed:
             return Quality.BAD, f"bins above {self.threshold:.2f}: {count} > {allowed}"
         return Quality.GOOD, ""

@@ -95,8 +95,9 @@ class ReferenceComparatorCheck(Check):
             return comparator.compare(obj, reference)
         self.log.warning(
             "Compared Monitor Object '%s' is not a comparison plot or a histogram, the "
-            "detector QC responsible should review the configuration", name,
-        )  # fmt: skip
+            "detector QC responsible should review the configuration",
+            name,
+        )
         return None
 
     def _reference(self, name: str) -> Any:
@@ -113,5 +114,7 @@ class ReferenceComparatorCheck(Check):
         own, message = self.qualities.get(name, (Quality.NULL, ""))
         color = QUALITY_COLORS.get(own.name, QUALITY_COLORS["Null"])
         x, y = (0.02, 0.95) if isinstance(obj, ComparisonPlot) else (0.75, 0.72)
-        return [Label(own.name, color, x=x, y=y, size=12),
-                Label(message, 921, x=x, y=y - 0.04, size=9)]  # fmt: skip
+        return [
+            Label(own.name, color, x=x, y=y, size=12),
+            Label(message, 921, x=x, y=y - 0.04, size=9),
+        ]

@@ -70,13 +70,15 @@ class TrendCheck(Check):
     def start_of_activity(self, activity: Activity) -> None:
         mode = self.parameters.get("trendCheckMode", activity) or "ExpectedRange"
         if mode not in MODES:
-            self.log.warning('unrecognized threshold mode "%s", using default "ExpectedRange"',
-                             mode)  # fmt: skip
+            self.log.warning(
+                'unrecognized threshold mode "%s", using default "ExpectedRange"', mode
+            )
             mode = "ExpectedRange"
         self.mode = mode
         points = (self.parameters.get("nPointsForAverage", activity) or "0").strip()
-        self.n_points = 0 if points == "all" else self.parameters.get_int("nPointsForAverage", 0,
-                                                                           activity)  # fmt: skip
+        self.n_points = (
+            0 if points == "all" else self.parameters.get_int("nPointsForAverage", 0, activity)
+        )
         self.label_at = _pair(self.parameters.get("qualityLabelPosition", activity), (0.12, 0.8))
         self.label_size = _pair(self.parameters.get("qualityLabelSize", activity), (0.5, 0.07))
         self.history: dict[str, _History] = {}

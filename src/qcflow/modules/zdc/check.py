@@ -208,5 +208,7 @@ def _flag_text(result: FamilyResult, quality: Quality) -> str:
         return ""
     # QC: "Task quality is bad because in ADC ...", but "It is medium because in ADC ...".
     lead = "Task quality is" if result.family.prefix == "ADC" and what == "bad" else "It is"
-    return (f"{lead} {quality.name.lower()} because in {title} Summary {len(names)} channels: "
-            f"{' '.join(names)} have a value in the {what} range")  # fmt: skip
+    return (
+        f"{lead} {quality.name.lower()} because in {title} Summary {len(names)} channels: "
+        f"{' '.join(names)} have a value in the {what} range"
+    )

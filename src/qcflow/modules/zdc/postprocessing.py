@@ -125,8 +125,9 @@ class RecDataPostProcessing(Task[ZdcOptions]):
             # QC sets errors (GetMeanError) on the mean summaries only: the peak ones have no
             # sumw2, so ROOT shows sqrt(content) as their errors.
             errors = empty if family.statistic == "mean" else None
-            self.summaries[family.name] = th1(family.name, family.title, axis, empty, errors,
-                                              entries=0)  # fmt: skip
+            self.summaries[family.name] = th1(
+                family.name, family.title, axis, empty, errors, entries=0
+            )
             self.objects.start_publishing(
                 self.summaries[family.name], family.name, PublicationPolicy.THROUGH_STOP
             )
@@ -140,8 +141,13 @@ class RecDataPostProcessing(Task[ZdcOptions]):
         for family in FAMILIES:
             self._fill(family, trigger, services, fetched)
 
-    def _fill(self, family: Family, trigger: Trigger, services: Services,
-              fetched: dict[str, Retrieved | None]) -> None:  # fmt: skip
+    def _fill(
+        self,
+        family: Family,
+        trigger: Trigger,
+        services: Services,
+        fetched: dict[str, Retrieved | None],
+    ) -> None:
         summary = self.summaries[family.name]
         for index, helper in enumerate(self.helpers[family.name], start=1):
             found = helper.fetch_if_new(trigger, services, fetched)
