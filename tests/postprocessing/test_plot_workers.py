@@ -1,5 +1,5 @@
 """Plots drawn in the engine's worker processes: the same images, and the run's own process
-never imports matplotlib (a per-run ``qcflow qc`` draws while it reads and publishes)."""
+never imports matplotlib (MCH's per-run ``qcflow qc`` draws ~25 trend plots)."""
 
 from __future__ import annotations
 
@@ -43,21 +43,23 @@ def test_plots_drawn_in_workers_are_the_plots_drawn_here() -> None:
     assert there[0].redraw().get_axes()  # checks can still draw overlays into it
 
 
-def test_a_trending_run_draws_its_plots_in_the_workers(tmp_path: Path) -> None:
+def test_mchs_trends_are_drawn_in_the_workers(tmp_path: Path) -> None:
+    """MCH's Digits task draws ~25 trend plots per run: in parallel mode the workers draw them
+    and the run's own process never imports matplotlib."""
     code = f"""
 import sys
+from qcflow.demo.mch import fill_mch
+from qcflow.postprocessing.engine.engine import Engine, EngineOptions
 from qcflow.qcdb.local import LocalRepository
-from tests.postprocessing.test_trending import fill, run_task, three_sources
-repo = LocalRepository({str(tmp_path / "qcdb")!r}, fsync=False)
-fill(repo, range(1, 4))
-task = three_sources()
-task["plots"].append(dict(task["plots"][0], name="z_trend", varexp="vertex_Z.mean:meta.runNumber"))
-run_task(repo, task, parallel=True)
-png = repo.latest("qc_async/TST/MO/BeamSpotTrending/.*png")
-assert len(png) == 2 and all(i.content_type == "image/png" for i in png), png
+from tests.modules.conftest import shipped
+store = LocalRepository({str(tmp_path / "qcdb")!r}, fsync=False)
+fill_mch(store, runs=2, passes=("apass1",))
+Engine(shipped("mch", store), EngineOptions(parallel=True, extensions=False)).run()
+png = store.latest("qc_async/MCH/MO/.*/Trends/.*png")
+assert len(png) > 10 and all(i.content_type == "image/png" for i in png), png
 print("matplotlib" in sys.modules)
 """
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=False, cwd=ROOT, timeout=300)  # fmt: skip
+                          check=False, cwd=ROOT, timeout=600)  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1] == "False"

@@ -35,7 +35,7 @@ from qcflow.postprocessing.engine.object_manager import PublicationPolicy
 from qcflow.postprocessing.engine.prefetch import PREFETCH, Prefetcher
 from qcflow.postprocessing.engine.services import Services
 from qcflow.postprocessing.engine.task import Task, task_reads
-from qcflow.postprocessing.plotting.draw import plot_images
+from qcflow.postprocessing.plotting.draw import plot_image
 from qcflow.postprocessing.plotting.spec import plot_sources
 from qcflow.postprocessing.reduction.batch import ReduceRequest, ReduceResult
 from qcflow.postprocessing.trending.config import DataSource, TrendingConfig, parse_trending
@@ -134,7 +134,7 @@ class TrendingTask(Task):
         if self.options.produce_plots_on_update and (
             complete or not self.options.trend_if_all_inputs
         ):
-            self._plots(trigger.activity, services)
+            self._plots(trigger.activity)
 
     def finalize(self, trigger: Trigger, services: Services) -> None:
         if not self.options.produce_plots_on_update:
@@ -142,7 +142,7 @@ class TrendingTask(Task):
                 self.table, self.config.task_name,
                 metadata=self._sources(trigger.activity, self._trended()),
             )  # fmt: skip
-        self._plots(trigger.activity, services)
+        self._plots(trigger.activity)
         if self.missing:
             self.log.warning(
                 "%s: %d missing inputs were recorded as NaN", self.config.task_name, self.missing
@@ -221,16 +221,16 @@ class TrendingTask(Task):
         paths = {s.name: s.object_path() for s in self.options.data_sources}
         return sources_metadata(activity.provenance, (paths[name] for name in names))
 
-    def _plots(self, activity: Activity, services: Services) -> None:
-        """Draw every plot -- in the engine's worker processes unless ``--no-IPC``."""
+    def _plots(self, activity: Activity) -> None:
+        """Draw every plot, in this process: a trend has a few plots, for which starting worker
+        processes (each importing matplotlib) costs more than it saves."""
         if not len(self.table):
             self.log.info("%s: no entries in the trend so far, no plots", self.config.task_name)
             return
         columns = self.table.columns()
         trended = self._trended()
-        jobs = [(plot, columns) for plot in self.options.plots]
-        drawn = plot_images(jobs, services.reducer.map)
-        for plot, (image, warnings) in zip(self.options.plots, drawn, strict=True):
+        for plot in self.options.plots:
+            image, warnings = plot_image(plot, columns)
             for warning in set(warnings) - self._warned:
                 self._warned.add(warning)
                 self.log.warning("%s: %s", self.config.task_name, warning)
