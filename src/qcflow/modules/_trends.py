@@ -1,7 +1,6 @@
 """Small in-task trends (QC's MCH ``TrendGraph``/``TrendMultiGraph``): values against time,
 drawn with the engine's trend plotting (date axis, ROOT colours): published as the engine's
-trend plots are, a ROOT graph (TGraph, TMultiGraph) with its PNG companion. A task with many
-trends draws them with :func:`trend_images` in the engine's worker processes."""
+trend plots are, a ROOT graph (TGraph, TMultiGraph) with its PNG companion."""
 
 from __future__ import annotations
 
@@ -11,10 +10,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from qcflow.postprocessing.plotting.draw import Mapper, PlotImage, plot_images
+from qcflow.postprocessing.plotting.draw import PlotImage, plot_image
 from qcflow.postprocessing.plotting.spec import GraphSpec, GraphStyle, LegendSpec, PlotSpec
 
-__all__ = ["Trend", "trend_images"]
+__all__ = ["Trend"]
 
 
 @dataclass
@@ -37,10 +36,6 @@ class Trend:
         return len(self.times)
 
     def image(self) -> PlotImage:
-        return trend_images([self])[0]
-
-    def plot(self) -> tuple[PlotSpec, dict[str, npt.NDArray[np.float64]]]:
-        """The trend as the engine's plot spec and the columns it draws."""
         columns = {"time": np.asarray(self.times, dtype=np.float64)}
         graphs = []
         for index, key in enumerate(self.series):
@@ -51,12 +46,5 @@ class Trend:
         legend = LegendSpec(0.12, 0.70, 0.88, 0.88, 5) if len(graphs) > 1 else LegendSpec()
         plot = PlotSpec(self.name, f"{self.title};time;{self.y_label}", legend=legend,
                         graphs=tuple(graphs))  # fmt: skip
-        return plot, columns
-
-
-def trend_images(trends: Sequence[Trend], mapper: Mapper | None = None) -> list[PlotImage]:
-    """The trends' images; ``mapper`` (the engine's ``services.reducer.map``) draws them in
-    worker processes unless ``--no-IPC``."""
-    jobs = [trend.plot() for trend in trends]
-    drawn = plot_images(jobs, mapper) if mapper is not None else plot_images(jobs)
-    return [image for image, _ in drawn]
+        image, _ = plot_image(plot, columns)
+        return image

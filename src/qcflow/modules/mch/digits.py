@@ -45,7 +45,7 @@ import numpy as np
 from qcflow.errors import InvalidInput
 from qcflow.modules._histograms import th2, uniform_axis
 from qcflow.modules._sources import SourceHelper
-from qcflow.modules._trends import Trend, trend_images
+from qcflow.modules._trends import Trend
 from qcflow.modules.mch.elecmap import ElecMapSummary, elec_mapping, ratio_map, reduce_elec_map
 from qcflow.modules.mch.mapping import NUM_DE, ElecMapping, mapping_for
 from qcflow.modules.mch.plots import (
@@ -165,11 +165,11 @@ class DigitsPostProcessing(MchTask):
                 name = f"{prefix}/LastCycle/DigitOrbitInTFDE"
                 self._publish(orbit_map(name, last, mapping))
         if trigger.last:
-            self._draw_trends(services)
+            self._draw_trends()
 
     def finalize(self, trigger: Trigger, services: Services) -> None:
         if not self.drawn:
-            self._draw_trends(services)
+            self._draw_trends()
 
     # -- rates ---------------------------------------------------------------------------------
 
@@ -253,11 +253,9 @@ class DigitsPostProcessing(MchTask):
 
     # -- publishing ----------------------------------------------------------------------------
 
-    def _draw_trends(self, services: Services) -> None:
+    def _draw_trends(self) -> None:
         self.drawn = True
         chambers = [t for trends in self.chamber_trends.values() for t in trends]
-        drawn = [
-            t for t in (*self.trends.values(), *self.orbit_trends.values(), *chambers) if len(t)
-        ]
-        for trend, image in zip(drawn, trend_images(drawn, services.reducer.map), strict=True):
-            self.objects.start_publishing(image, trend.name, PublicationPolicy.ONCE)
+        for trend in (*self.trends.values(), *self.orbit_trends.values(), *chambers):
+            if len(trend):
+                self.objects.start_publishing(trend.image(), trend.name, PublicationPolicy.ONCE)

@@ -34,7 +34,7 @@ import numpy as np
 
 from qcflow.errors import InvalidInput
 from qcflow.modules._sources import SourceHelper
-from qcflow.modules._trends import Trend, trend_images
+from qcflow.modules._trends import Trend
 from qcflow.modules.mch.elecmap import elec_mapping, ratio_map, reduce_elec_map
 from qcflow.modules.mch.mapping import NUM_DE
 from qcflow.modules.mch.plots import (
@@ -117,11 +117,11 @@ class PreclustersPostProcessing(MchTask):
                 summary = reduce_elec_map(last, elec_mapping(last), -np.inf, np.inf)
                 self.trend.add(found.info.valid_from / 1000, summary.chamber_mean)
         if trigger.last:
-            self._draw_trend(services)
+            self._draw_trend()
 
     def finalize(self, trigger: Trigger, services: Services) -> None:
         if not self.drawn:
-            self._draw_trend(services)
+            self._draw_trend()
 
     # -- plots ---------------------------------------------------------------------------------
 
@@ -173,11 +173,11 @@ class PreclustersPostProcessing(MchTask):
                 continue
             self.references[key] = values
 
-    def _draw_trend(self, services: Services) -> None:
+    def _draw_trend(self) -> None:
         self.drawn = True
         if len(self.trend):
-            (image,) = trend_images([self.trend], services.reducer.map)
-            self.objects.start_publishing(image, self.trend.name, PublicationPolicy.ONCE)
+            self.objects.start_publishing(self.trend.image(), self.trend.name,
+                                          PublicationPolicy.ONCE)  # fmt: skip
 
 
 def _names(key: str, cycle: str) -> list[tuple[str, str, str, str]]:

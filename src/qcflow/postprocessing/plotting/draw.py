@@ -30,10 +30,9 @@ draw it again with a check's annotations (:meth:`PlotImage.annotated`). The help
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
-from functools import partial
 from typing import Any
 
 import numpy as np
@@ -62,13 +61,11 @@ __all__ = [
     "GraphData",
     "PlotImage",
     "date_axis",
-    "draw_plot",
     "draw_points",
     "new_figure",
     "palette_colors",
     "parse_limits",
     "plot_image",
-    "plot_images",
     "png",
     "render_plot",
     "run_axis",
@@ -85,38 +82,6 @@ def render_plot(plot: PlotSpec, columns: Mapping[str, Array]) -> tuple[bytes, li
 
 def plot_image(plot: PlotSpec, columns: Mapping[str, Array]) -> tuple[PlotImage, list[str]]:
     """``plot`` drawn from ``columns`` as a :class:`PlotImage`, and warnings about it."""
-    return plot_images([(plot, columns)])[0]
-
-
-#: What drawing one plot gives, picklable: the PNG, the graphs drawn, the histogram of a
-#: histogram plot, and warnings.
-Drawn = tuple[bytes, list[GraphData], Histogram | None, list[str]]
-#: ``map(function, items)`` as a list: in this process, or in the engine's worker processes.
-Mapper = Callable[[Callable[[Any], Any], Sequence[Any]], list[Any]]
-
-
-def _serially(function: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
-    return [function(item) for item in items]
-
-
-def plot_images(
-    jobs: Sequence[tuple[PlotSpec, Mapping[str, Array]]], mapper: Mapper = _serially
-) -> list[tuple[PlotImage, list[str]]]:
-    """Each ``(plot, columns)`` drawn as a :class:`PlotImage`, with warnings; ``mapper`` may
-    draw them in worker processes (``Reducer.map``): the images are the same."""
-    out = []
-    for (plot, columns), (data, graphs, histogram, warnings) in zip(
-        jobs, mapper(draw_plot, list(jobs)), strict=True
-    ):
-        image = PlotImage(plot.name, data, tuple(graphs), partial(_redraw, plot, columns),
-                          _frame(plot, graphs), histogram)  # fmt: skip
-        out.append((image, warnings))
-    return out
-
-
-def draw_plot(job: tuple[PlotSpec, Mapping[str, Array]]) -> Drawn:
-    """One plot drawn (:data:`Drawn`); picklable in and out."""
-    plot, columns = job
     warnings: list[str] = []
     graphs: list[GraphData] = []
     histograms: list[Histogram] = []
@@ -128,11 +93,10 @@ def draw_plot(job: tuple[PlotSpec, Mapping[str, Array]]) -> Drawn:
         title, x_title, _ = _titles(plot, (first.axes[0].title, ""))
         axis = replace(first.axes[0], title=x_title)
         histogram = replace(first, name=plot.name, title=title, axes=(axis,))
-    return png(figure), graphs, histogram, warnings
-
-
-def _redraw(plot: PlotSpec, columns: Mapping[str, Array]) -> Any:
-    return _figure(plot, columns, [], [], [])
+    image = PlotImage(plot.name, png(figure), tuple(graphs),
+                      lambda: _figure(plot, columns, [], [], []), _frame(plot, graphs),
+                      histogram)  # fmt: skip
+    return image, warnings
 
 
 def _frame(plot: PlotSpec, graphs: Sequence[GraphData]) -> Frame | None:

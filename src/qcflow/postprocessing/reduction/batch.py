@@ -173,9 +173,8 @@ class Reducer:
 
     def map(self, function: Callable[[Any], T], items: Sequence[Any]) -> list[T]:
         """``function`` applied to each item, in worker processes when running in parallel
-        (``function`` and the items must be picklable; drawing plots is the use). A single
-        item goes to the workers too: they import what drawing needs, this process need not."""
-        if not self.parallel or not items:
+        (``function`` and the items must be picklable; drawing plots is the use)."""
+        if not self.parallel or len(items) < 2:
             return [function(item) for item in items]
         return list(self._executor().map(function, items))
 

@@ -222,8 +222,6 @@ class TrendingTask(Task):
         return sources_metadata(activity.provenance, (paths[name] for name in names))
 
     def _plots(self, activity: Activity) -> None:
-        """Draw every plot, in this process: a trend has a few plots, for which starting worker
-        processes (each importing matplotlib) costs more than it saves."""
         if not len(self.table):
             self.log.info("%s: no entries in the trend so far, no plots", self.config.task_name)
             return
