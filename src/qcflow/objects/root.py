@@ -27,7 +27,7 @@ import numpy.typing as npt
 from qcflow.errors import InvalidInput, first_line
 
 if TYPE_CHECKING:
-    from qcflow.objects.rootread import RootFile
+    from qcflow.objects.rootread import Buffer, RootFile
 
 __all__ = [
     "CCDB_KEY",
@@ -347,10 +347,10 @@ def read_histogram(file: RootFile, key: str = CCDB_KEY) -> Histogram:
     h = _read_th1(buffer, name, ndim)
     if ndim == 2:
         h.stats |= dict(zip(_STATS_2D[4:], buffer.read("4d")[1:], strict=True))
-        buffer.seek(th2_end)
+        buffer.ends_at(th2_end)
     (count,) = buffer.read("i")
     cells = buffer.array(dtype, count, "f8")
-    buffer.seek(end)
+    buffer.ends_at(end)
     shape = tuple(len(axis.edges) + 1 for axis in h.axes)  # the bins and two flow bins
     sumw2 = h.variances
     if cells.size != int(np.prod(shape)) or (sumw2 is not None and sumw2.size != cells.size):
@@ -362,7 +362,7 @@ def read_histogram(file: RootFile, key: str = CCDB_KEY) -> Histogram:
     return h
 
 
-def _read_th1(buffer: Any, class_name: str, ndim: int) -> Histogram:
+def _read_th1(buffer: Buffer, class_name: str, ndim: int) -> Histogram:
     """TH1's members (version 8); the caller reads the derived class's."""
     end = buffer.expect(_TH1_VERSIONS)
     name, title = _read_tnamed(buffer)
@@ -381,21 +381,21 @@ def _read_th1(buffer: Any, class_name: str, ndim: int) -> Histogram:
     (buffered,) = buffer.read("i")
     buffer.skip(1 + 8 * buffered)  # fBuffer: a flag, then fBufferSize numbers
     buffer.read("ii")  # fBinStatErrOpt, fStatOverflows
-    buffer.seek(end)
+    buffer.ends_at(end)
     stats = dict(zip(_STATS_1D, sums[:4], strict=True))
     return Histogram(class_name, name, title, tuple(a for a in axes if a is not None), np.zeros(0),
                      sumw2 if sumw2.size else None, float(entries), stats)  # fmt: skip
 
 
-def _read_tnamed(buffer: Any) -> tuple[str, str]:
+def _read_tnamed(buffer: Buffer) -> tuple[str, str]:
     end = buffer.expect(_TNAMED_VERSIONS)
     buffer.tobject()
     name, title = buffer.tstring(), buffer.tstring()
-    buffer.seek(end)
+    buffer.ends_at(end)
     return name, title
 
 
-def _read_taxis(buffer: Any, *, used: bool) -> Axis | None:
+def _read_taxis(buffer: Buffer, *, used: bool) -> Axis | None:
     """A TAxis (version 10): edges, title and bin labels as uproot gives them (None: read
     past an axis the histogram does not have)."""
     end = buffer.expect(_TAXIS_VERSIONS)
@@ -407,7 +407,7 @@ def _read_taxis(buffer: Any, *, used: bool) -> Axis | None:
     buffer.tstring()  # fTimeFormat
     labels = _read_labels(buffer)
     buffer.skip_pointer()  # fModLabs
-    buffer.seek(end)
+    buffer.ends_at(end)
     if not used:
         return None
     edges = bins if len(bins) == nbins + 1 else np.linspace(low, high, nbins + 1)
@@ -415,7 +415,7 @@ def _read_taxis(buffer: Any, *, used: bool) -> Axis | None:
                 labels if labels and len(labels) == nbins else None)  # fmt: skip
 
 
-def _read_labels(buffer: Any) -> list[str] | None:
+def _read_labels(buffer: Buffer) -> list[str] | None:
     """An axis's ``fLabels``: a THashList of TObjString (None: no list)."""
     from qcflow.objects.rootread import Unsupported
 
@@ -436,10 +436,10 @@ def _read_labels(buffer: Any) -> list[str] | None:
         string_end = buffer.expect((1,))
         buffer.tobject()
         labels.append(buffer.tstring())
-        buffer.seek(string_end)
-        buffer.seek(item_end)
+        buffer.ends_at(string_end)
+        buffer.ends_at(item_end)
         buffer.tstring()  # the item's option
-    buffer.seek(end)
+    buffer.ends_at(end)
     return labels
 
 

@@ -228,8 +228,8 @@ class Buffer:
             raise Unsupported(msg)
         self.skip(end - self.pos)
 
-    def seek(self, end: int | None) -> None:
-        """Check that the data read ends exactly where its byte count said."""
+    def ends_at(self, end: int | None) -> None:
+        """Check that the data read ends exactly where its byte count said (None: no count)."""
         if end is not None and self.pos != end:
             msg = f"read {self.pos}, the byte count says {end}"
             raise Unsupported(msg)
