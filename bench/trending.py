@@ -8,7 +8,8 @@
 2. Runs a TrendingTask like O2DPG's example (3 sources, TH1Reductor, 3 plots drawn at the end)
    with ``foreachlatest`` over all runs: on the embedded store, then through ``qcflow qcdb serve``
    (2 workers) on a free local port; each also with ``--no-IPC`` (serial, one process).
-3. Prints seconds and objects/s next to two floors: one measured in the same run (reading the
+3. Prints the median seconds of --rounds runs (best and worst in brackets) and objects/s next
+   to two floors: one measured in the same run (reading the
    3 x RUNS objects' bytes from the same store, nothing decoded: what any trending must do) and
    that of QC's C++ runner design, one update per ``periodSeconds`` tick (0.1 s in O2DPG's
    configs), i.e. RUNS x 0.1 s; and the load average (the machine may be shared).
@@ -18,10 +19,12 @@ Goals (issue 17): <= 2.5 s embedded, <= 6 s through the server, for 1,000 runs.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -76,8 +79,8 @@ def fill(root: Path, runs: int) -> None:
     marker.touch()
 
 
-def trend(host: str, tmp: Path, *, parallel: bool, rounds: int) -> tuple[float, int]:
-    """The best time of ``rounds`` runs (other processes share the cores) and the updates."""
+def trend(host: str, tmp: Path, *, parallel: bool, rounds: int) -> tuple[list[float], int]:
+    """The times of ``rounds`` runs (other processes share the cores) and the updates."""
     path = tmp / "bench.json"
     path.write_text(json.dumps(config(host)))
     times = []
@@ -86,7 +89,7 @@ def trend(host: str, tmp: Path, *, parallel: bool, rounds: int) -> tuple[float, 
         start = time.perf_counter()
         summary = Engine(qc, EngineOptions(parallel=parallel, extensions=False)).run()
         times.append(time.perf_counter() - start)
-    return min(times), summary.tasks[0].updates
+    return times, summary.tasks[0].updates
 
 
 def read_floor(host: str, rounds: int) -> float:
@@ -128,15 +131,18 @@ def start_server(root: Path) -> tuple[subprocess.Popen[bytes], str]:
     sys.exit("the QCDB server did not start")
 
 
-def report(label: str, took: float, updates: int, target: float | None, read: float) -> None:
+def report(label: str, times: list[float], updates: int, target: float | None,
+           read: float) -> None:  # fmt: skip
+    """The median of the rounds (best and worst in brackets) against the goal and floors."""
+    took = statistics.median(times)
     objects = updates * 3
     floor = updates * PERIOD_SECONDS
     verdict = ""
     if target is not None:
         verdict = f" (goal <= {target:g} s: {'met' if took <= target else 'MISSED'})"
-    print(f"{label:<22} {took:6.2f} s {objects / took:7.0f} objects/s {took / read:5.1f}x the read "
-          f"floor ({read:.2f} s), {floor / took:5.1f}x faster than the C++ floor ({floor:.0f} s)"
-          f"{verdict}")  # fmt: skip
+    print(f"{label:<22} {took:6.2f} s [{min(times):.2f}-{max(times):.2f}] {objects / took:6.0f} "
+          f"objects/s {took / read:5.1f}x the read floor ({read:.2f} s), {floor / took:5.1f}x "
+          f"faster than the C++ floor ({floor:.0f} s){verdict}")  # fmt: skip
 
 
 def main() -> None:
@@ -144,16 +150,20 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1000)
     parser.add_argument("--store", type=Path, help="store directory to fill or reuse")
     parser.add_argument("--no-server", action="store_true", help="skip the server measurement")
-    parser.add_argument("--rounds", type=int, default=2, help="best of ROUNDS runs (default 2)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="median of ROUNDS runs (default 3)")  # fmt: skip
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="qcflow-bench-") as tmp_name:
         tmp = Path(tmp_name)
         root = args.store or tmp / "qcdb"
         fill(root, args.runs)
         print(f"trending 3 histograms over {args.runs} runs (foreachlatest, 3 plots at the end), "
-              f"best of {args.rounds}; {os.cpu_count()} cores, load average "
+              f"median of {args.rounds}; {os.cpu_count()} cores, load average "
               f"{os.getloadavg()[0]:.1f}")  # fmt: skip
         trend(str(root), tmp, parallel=True, rounds=1)  # warm up: imports, page cache
+        # Plots are drawn in worker processes: imported here, every round's workers inherit
+        # matplotlib as the --no-IPC rounds do (start-up costs are bench/qc_run.py's).
+        importlib.import_module("matplotlib.backends.backend_agg")
         full = args.runs == 1000
         read = read_floor(str(root), args.rounds)
         for label, parallel, target in (

@@ -119,3 +119,41 @@ def test_qcs_ratio_classes_written_by_root_are_read(tmp_path: Path, aclic: Path,
     assert np.allclose(r.ratio.inner(), expected.astype(dtype), rtol=1e-6)
     assert r.ratio.class_name == cls.split("<")[1].rstrip(">")
     assert r.ratio.name == "Occupancy_Elec" and r.num.name == "Occupancy_Elec_num"
+
+
+def _earlier_payload(r: HistogramRatio) -> bytes:
+    """qcflow's payload before it wrote QC's class: three plain histograms under three keys."""
+    import uproot
+
+    from qcflow.objects import ratio
+    from qcflow.objects.root import _MemorySink, histogram_to_uproot
+
+    sink = _MemorySink()
+    with uproot.recreate(sink) as file:
+        for key, h in ((ratio.CCDB_KEY, r.ratio), (ratio.NUM_KEY, r.num), (ratio.DEN_KEY, r.den)):
+            file[key] = histogram_to_uproot(h)
+    return sink.getvalue()
+
+
+def test_qcflows_payload_is_read_directly_with_uproots_values(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The three plain histograms of qcflow's payload are read without opening the file with
+    uproot, member by member equal to what uproot reads."""
+    from qcflow.objects import ratio
+    from qcflow.objects.root import histogram_from_file, read_root
+    from tests.objects.test_rootread import assert_same
+
+    num = np.random.default_rng(2).poisson(4.0, (3, 2)).astype(np.float64)
+    data = _earlier_payload(HistogramRatio.from_counts("rate", "Rate", AXES, num, 7.0))
+    file = read_root(data)
+    expected = [histogram_from_file(file, key) for key in (ratio.CCDB_KEY, ratio.NUM_KEY,
+                                                           ratio.DEN_KEY)]  # fmt: skip
+
+    def no_uproot(data: bytes) -> None:
+        raise AssertionError("opened with uproot")
+
+    monkeypatch.setattr(ratio, "read_root", no_uproot)
+    got = decode_ratio(data)
+    for mine, theirs in zip((got.ratio, got.num, got.den), expected, strict=True):
+        assert_same(mine, theirs)

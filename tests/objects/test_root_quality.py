@@ -144,3 +144,21 @@ def test_a_lone_surrogate_is_written_as_a_question_mark() -> None:
     qo = QualityObject(Quality.GOOD.with_metadata("k", "a\ud800b"), "C\ud800")
     back = QualityObject.decode(qo.encode())
     assert back.check_name == "C?" and back.quality.metadata == {"k": "a?b"}
+
+
+def test_a_known_streamer_list_is_read_without_opening_the_file_with_uproot(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """QOs written alike share their streamer list: once it is parsed, the next QO's bytes are
+    read directly (no uproot file per object)."""
+    from qcflow.objects import streamed
+
+    QualityObject.decode(QO.encode())
+    other = QualityObject(Quality.BAD, "OtherCheck", "TST", activity=Activity(number=7))
+
+    def no_uproot(data: bytes) -> None:
+        raise AssertionError("opened with uproot")
+
+    monkeypatch.setattr(streamed, "read_root", no_uproot)
+    back = QualityObject.decode(other.encode())
+    assert (back.quality, back.check_name, back.activity.number) == (Quality.BAD, "OtherCheck", 7)

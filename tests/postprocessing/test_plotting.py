@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -175,3 +176,40 @@ def test_graphs_carry_qcg_draw_options() -> None:
                                 GraphSpec("b", "b", "vertex_X.stddev:time")))  # fmt: skip
     payload = plot_image(two, COLUMNS)[0].encode()
     assert (payload.object_type, payload.draw_options) == ("TMultiGraph", "A")
+
+
+def test_zero_x_errors_are_not_built_but_the_pixels_are_the_same(monkeypatch) -> None:
+    """``graphErrors: "0:..."`` on a plot without legend: no zero-length x bars are built (a
+    third of a 1,000-point plot's time), and the PNG is what drawing them gave."""
+    from matplotlib.axes import Axes
+
+    plot = PlotSpec("p", "t;run;x", graphs=(
+        GraphSpec("p", "", "vertex_X.mean:meta.runNumber", option="*",
+                  errors="0:vertex_X.stddev/sqrt(vertex_X.entries)"),))  # fmt: skip
+    calls: list[bool] = []
+    errorbar = Axes.errorbar
+
+    def recorded(self: Axes, *args: object, **kwargs: object) -> object:
+        calls.append(kwargs.get("xerr") is not None)
+        return errorbar(self, *args, **kwargs)
+
+    monkeypatch.setattr(Axes, "errorbar", recorded)
+    data, _ = render_plot(plot, COLUMNS)
+    assert calls == [False]
+    drawn = plot_image(plot, COLUMNS)[0]
+    assert drawn.graphs[0].ex is not None and not drawn.graphs[0].ex.any()  # the TGraphErrors's
+    from qcflow.postprocessing.plotting import draw
+
+    as_before = draw.draw_points
+
+    def with_zero_bars(*args: object, legend: bool, **kwargs: object) -> None:
+        as_before(*args, legend=True, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(draw, "draw_points", with_zero_bars)
+    with_bars, _ = render_plot(plot, COLUMNS)
+    assert calls[-1] is True
+    np.testing.assert_array_equal(image(data), image(with_bars))
+    legend = PlotSpec("q", "t", graphs=(plot.graphs[0], replace(plot.graphs[0], name="b")))
+    calls.clear()
+    render_plot(legend, COLUMNS)
+    assert calls == [True, True]  # a legend entry shows the x bar: kept

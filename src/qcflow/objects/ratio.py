@@ -47,6 +47,7 @@ from qcflow.objects.root import (
     histogram_from_file,
     histogram_from_model,
     histogram_to_uproot,
+    read_histogram,
     read_root,
 )
 from qcflow.objects.rootwrite.ratio import ratio_class, write_ratio
@@ -152,6 +153,14 @@ def encode_ratio(r: HistogramRatio, compress: str = "zlib") -> bytes:
 def decode_ratio(data: bytes) -> HistogramRatio:
     """The ratio, numerator and denominator of QC's ratio class or of :func:`encode_ratio`'s
     payload (see the module docstring)."""
+    from qcflow.objects.rootread import RootFile, Unsupported
+
+    try:  # qcflow's payload: three plain histograms, read directly when their layout allows
+        direct = RootFile(data)
+        return HistogramRatio(read_histogram(direct, CCDB_KEY), read_histogram(direct, NUM_KEY),
+                              read_histogram(direct, DEN_KEY))  # fmt: skip
+    except Unsupported:
+        pass
     file = read_root(data)
     kind = next((c for k, c in file.classnames().items() if k.split(";")[0] == CCDB_KEY), "")
     if "<" in kind and is_ratio_class(kind):

@@ -6,7 +6,8 @@ interprets the layouts QC's classes use -- basic members, ``std::string``, objec
 ``vector``/``map`` of strings or objects, member-wise (``0x4000`` in the version: the value
 class's version or checksum, the count, then each member of all elements in turn) or not.
 :func:`read_key` gives a key's class, uncompressed bytes and the file's streamer infos; the
-parsed infos are kept per distinct streamer list (parsing is most of a small file's cost).
+parsed infos are kept per distinct streamer list (parsing is most of a small file's cost), and
+a file whose list is known is read without uproot.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from qcflow.objects.root import read_root
+from qcflow.objects.rootread import RootFile, Unsupported, streamer_record
 from qcflow.objects.rootwrite.stream import BYTECOUNT
 
 __all__ = ["BYTECOUNT", "MEMBERWISE", "Reader", "read_key"]
@@ -176,7 +178,18 @@ _STREAMERS_KEPT = 16
 
 
 def read_key(data: bytes, key_name: str) -> tuple[str, bytes, Any]:
-    """The class name, uncompressed bytes and the file's streamer infos of a key."""
+    """The class name, uncompressed bytes and the file's streamer infos of a key.
+
+    A file whose streamer list was parsed before is read without uproot (:mod:`.rootread`).
+    """
+    try:
+        direct = RootFile(data)
+        key_found = direct.keys.get(key_name)
+        known = _STREAMERS.get(direct.streamer_record())
+        if key_found is not None and known is not None:
+            return key_found.class_name, direct.object_bytes(key_found), known
+    except Unsupported:
+        pass
     file = read_root(data)
     key = file.key(key_name)
     chunk, cursor = key.get_uncompressed_chunk_cursor()
@@ -184,9 +197,7 @@ def read_key(data: bytes, key_name: str) -> tuple[str, bytes, Any]:
     # Parsing the streamer list is most of the cost (~6 of ~7 ms); QOs written by one program
     # share it byte for byte, so the parsed infos are kept per distinct list.
     # The key's header is skipped: it holds the time of writing.
-    start = int(file.file.fSeekInfo)
-    (key_length,) = struct.unpack_from(">h", data, start + 14)
-    record = data[start + key_length : start + int(file.file.fNbytesInfo)]
+    record = streamer_record(data, int(file.file.fSeekInfo), int(file.file.fNbytesInfo))
     infos = _STREAMERS.get(record)
     if infos is None:
         infos = file.file.streamers

@@ -1,10 +1,11 @@
 """Batch reduction: fetch many objects concurrently, decode and reduce them in worker processes.
 
-Decoding a ROOT histogram costs about 1.8 ms of CPU in uproot, so trending thousands of objects
-is CPU-bound: :class:`Reducer` fetches with threads (the store and the HTTP client are
-thread-safe; waiting on I/O releases the GIL) and decodes + reduces in a process pool, sending
-back only the few numbers each reductor returns. Small batches, and ``parallel=False`` (the
-engine's ``--no-IPC``), run in this process, serially.
+:class:`Reducer` fetches with threads (the store and the HTTP client are thread-safe; waiting on
+I/O releases the GIL) and decodes + reduces big objects in a process pool, sending back only the
+few numbers each reductor returns. A chunk of small objects (under :data:`WORKER_BYTES` in all:
+histograms of a few hundred bins, read directly in ~0.1 ms each) is reduced in this process:
+sending it to a worker and back would cost more than decoding it. Small batches, and
+``parallel=False`` (the engine's ``--no-IPC``), run in this process, serially.
 
 Workers are started by ``fork`` on Python < 3.12 (cheapest: they inherit the imported modules)
 and ``forkserver`` afterwards (forking a process with threads is deprecated there). Reductors
@@ -19,7 +20,7 @@ import os
 import pickle
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -43,6 +44,8 @@ PARALLEL_THRESHOLD = 48
 CHUNK = 64
 #: Concurrent requests to a remote QCDB.
 FETCH_THREADS = 8
+#: A chunk whose objects hold fewer bytes than this is reduced in this process.
+WORKER_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -99,9 +102,11 @@ def _context() -> Any:
 class Reducer:
     """Fetches and reduces batches of objects; owns the worker processes."""
 
-    def __init__(self, *, parallel: bool = True, workers: int | None = None) -> None:
+    def __init__(self, *, parallel: bool = True, workers: int | None = None,
+                 worker_bytes: int = WORKER_BYTES) -> None:  # fmt: skip
         self.parallel = parallel
         self.workers = workers or min(os.cpu_count() or 1, 8)
+        self.worker_bytes = worker_bytes
         self._pool: Executor | None = None
 
     def _executor(self) -> Executor:
@@ -122,12 +127,17 @@ class Reducer:
         if not parallel:
             fetched = self._fetch(requests, source, conditions)
             return _results(fetched, _reduce_chunk(_pairs(requests, fetched)))
-        pool = self._executor()
-        pending = []
+        pending: list[tuple[list[Fetched | None], Future[list[tuple[Any, str]]]]] = []
         for start in range(0, len(requests), CHUNK):
             part = requests[start : start + CHUNK]
             fetched = self._fetch(part, source, conditions)
-            pending.append((fetched, pool.submit(_reduce_chunk, _pairs(part, fetched))))
+            pairs = _pairs(part, fetched)
+            if sum(len(f.data) for f, _ in pairs) >= self.worker_bytes:
+                pending.append((fetched, self._executor().submit(_reduce_chunk, pairs)))
+                continue
+            here: Future[list[tuple[Any, str]]] = Future()
+            here.set_result(_reduce_chunk(pairs))
+            pending.append((fetched, here))
         return [
             result for fetched, future in pending for result in _results(fetched, future.result())
         ]
