@@ -30,6 +30,8 @@ from qcflow.qcdb.urls import (
 
 __all__ = ["ADJUSTABLE_EOV", "RepositoryBase", "checked_copy", "listed_valid_until"]
 
+#: The last ms an HTTP date can name (9999-12-31 23:59:59.999 UTC).
+LAST_HTTP_DATE = 253_402_300_799_999
 #: Metadata key asking that the previous version's end of validity be cut at a new one's start.
 ADJUSTABLE_EOV = "adjustableEOV"
 
@@ -294,7 +296,10 @@ def checked_copy(info: ObjectInfo) -> ObjectInfo:
     if info.valid_until <= info.valid_from:
         msg = f"{info.path} ({ident}): validity [{info.valid_from}, {info.valid_until}) is empty"
         raise InvalidInput(msg)
-    check_time(info.created, f"{info.path}: created")
+    for value, what in ((info.created, "creation time"), (info.last_modified, "last change")):
+        if not 0 <= value <= LAST_HTTP_DATE:  # also sent as an HTTP date (Last-Modified)
+            msg = f"{info.path} ({ident}): {what} {value} is not between 1970 and 9999"
+            raise InvalidInput(msg)
     check_time(info.initial_valid_until, f"{info.path}: initial validity")
     check_header_text(info.content_type or "", f"{info.path}: content type")
     check_header_text(info.file_name or "", f"{info.path}: file name")
