@@ -307,3 +307,21 @@ def test_restore_headers_round_trip_through_the_client(
     )
     with pytest.raises(InvalidInput, match="does not have the MD5"):
         LocalRepository(served.root).restore(info, b"other content")
+
+
+def test_openapi_describes_the_keep_headers(served: LocalRepository) -> None:
+    with TestClient(create_app(served)) as client:
+        post = client.get("/openapi.json").json()["paths"]["/{rest}"]["post"]
+    names = {p["name"] for p in post["parameters"]}
+    assert {"Qcflow-Id", "Qcflow-Created", "Qcflow-Initial-Validity"} <= names
+    assert "409" in post["responses"]
+
+
+def test_copy_into_a_server_over_postgresql_keeps_uuids(
+    laptop: LocalRepository, pg_store: Any, live_server: LiveServer
+) -> None:
+    with HttpRepository(live_server.serve(pg_store), retries=0) as client:
+        report = copy_versions(laptop, client, PATTERN)
+        assert (report.copied, report.new_ids) == (7, 0)
+        assert _selected(client) == _selected(laptop)
+    assert _described(pg_store) == _described(laptop)
