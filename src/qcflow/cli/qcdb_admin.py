@@ -53,9 +53,11 @@ def register(sub: Any) -> None:
         sub,
         "copy",
         help="copy every version under a pattern to another QCDB",
-        description="Copy versions (content, validity, metadata; UUID and "
-        "creation time into a store) from SRC to DST, oldest first. Run it again "
-        "after an interruption: versions DST has already are skipped.\n\n"
+        description="Copy versions (content, validity, metadata, UUID and "
+        "creation time) from SRC to DST, oldest first. A server other than "
+        "qcflow's (ALICE's CCDB) gives the copies new UUIDs and creation times: "
+        "said once on stderr. Run it again after an interruption: versions DST "
+        "has already are skipped.\n\n"
         "examples:\n  qcflow qcdb copy ./qcdb 'postgresql://qcdb@db/qcdb?objects="
         "/shared/qcdb'\n  qcflow qcdb copy http://ccdb-test.cern.ch:8080 ./mirror "
         "--pattern 'qc/TPC/MO/Clusters/.*'",
@@ -143,11 +145,17 @@ def _copy(args: argparse.Namespace) -> int:
         contextlib.closing(open_repository(args.source, create=False)) as source,
         contextlib.closing(open_repository(args.destination, create=True)) as destination,
     ):
-        report = copy_versions(source, destination, args.pattern, progress=progress)
-    if args.json:
-        print(
-            json.dumps({"copied": report.copied, "skipped": report.skipped, "bytes": report.bytes})
+        report = copy_versions(
+            source,
+            destination,
+            args.pattern,
+            progress=progress,
+            notice=lambda text: print(f"note: {text}", file=sys.stderr),
         )
+    if args.json:
+        result = {"copied": report.copied, "skipped": report.skipped, "bytes": report.bytes}
+        print(json.dumps({**result, "new_ids": report.new_ids}))
     else:
-        print(f"copied {report.copied} version(s), {report.skipped} already there")
+        renamed = f" ({report.new_ids} with new UUIDs)" if report.new_ids else ""
+        print(f"copied {report.copied} version(s){renamed}, {report.skipped} already there")
     return 0

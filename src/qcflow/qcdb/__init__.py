@@ -46,7 +46,7 @@ from qcflow.qcdb.local import LocalRepository
 from qcflow.qcdb.model import ObjectInfo
 from qcflow.qcdb.open import default_url, open_repository
 from qcflow.qcdb.query import Query, normalize_validity
-from qcflow.qcdb.repository import Fetched, Repository, fetch_many
+from qcflow.qcdb.repository import Fetched, Repository, Restoring, fetch_many
 
 if TYPE_CHECKING:
     from qcflow.qcdb.client import HttpRepository
@@ -62,6 +62,7 @@ __all__ = [
     "QcdbUnavailable",
     "Query",
     "Repository",
+    "Restoring",
     "default_url",
     "fetch_many",
     "normalize_validity",

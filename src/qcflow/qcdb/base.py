@@ -9,6 +9,7 @@ now, cutting the previous version's validity for ``adjustableEOV`` -- and hands 
 
 from __future__ import annotations
 
+import dataclasses
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 
@@ -27,8 +28,10 @@ from qcflow.qcdb.urls import (
     check_uuid,
 )
 
-__all__ = ["ADJUSTABLE_EOV", "RepositoryBase", "listed_valid_until"]
+__all__ = ["ADJUSTABLE_EOV", "RepositoryBase", "checked_copy", "listed_valid_until"]
 
+#: The last ms an HTTP date can name (9999-12-31 23:59:59.999 UTC).
+LAST_HTTP_DATE = 253_402_300_799_999
 #: Metadata key asking that the previous version's end of validity be cut at a new one's start.
 ADJUSTABLE_EOV = "adjustableEOV"
 
@@ -278,6 +281,29 @@ class RepositoryBase(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def checked_copy(info: ObjectInfo) -> ObjectInfo:
+    """``info`` -- a version to be copied as it is, UUID and validity included (``restore``) --
+    with its id canonical and its metadata checked; InvalidInput when a store could not hold it
+    (bad path, metadata, id, times, an empty validity, a content type or file name that cannot
+    be a header). QC's validity defaults are not applied: the copy keeps the source's."""
+    check_path(info.path)
+    meta = check_metadata(info.metadata, of=info.path)
+    ident = check_uuid(info.id, f"{info.path}: id") or ""
+    for value, what in ((info.valid_from, "valid_from"), (info.valid_until, "valid_until")):
+        check_time(value, f"{info.path}: {what}")
+    if info.valid_until <= info.valid_from:
+        msg = f"{info.path} ({ident}): validity [{info.valid_from}, {info.valid_until}) is empty"
+        raise InvalidInput(msg)
+    for value, what in ((info.created, "creation time"), (info.last_modified, "last change")):
+        if not 0 <= value <= LAST_HTTP_DATE:  # also sent as an HTTP date (Last-Modified)
+            msg = f"{info.path} ({ident}): {what} {value} is not between 1970 and 9999"
+            raise InvalidInput(msg)
+    check_time(info.initial_valid_until, f"{info.path}: initial validity")
+    check_header_text(info.content_type or "", f"{info.path}: content type")
+    check_header_text(info.file_name or "", f"{info.path}: file name")
+    return dataclasses.replace(info, id=ident, metadata=meta)
 
 
 def new_validity_end(info: ObjectInfo, valid_until: TimestampMs | None) -> TimestampMs | None:

@@ -29,9 +29,21 @@ import httpx
 from qcflow import __version__
 from qcflow._types import ObjectPath, TimestampMs
 from qcflow.errors import InvalidInput, QcflowError
-from qcflow.qcdb.base import RepositoryBase
-from qcflow.qcdb.errors import AccessDenied, ObjectNotFound, PayloadTooLarge, QcdbUnavailable
-from qcflow.qcdb.model import ObjectInfo, from_headers, from_listing_entry, order_key
+from qcflow.qcdb.base import RepositoryBase, checked_copy
+from qcflow.qcdb.errors import (
+    AccessDenied,
+    ObjectNotFound,
+    PayloadTooLarge,
+    QcdbUnavailable,
+    VersionExists,
+)
+from qcflow.qcdb.model import (
+    ObjectInfo,
+    from_headers,
+    from_listing_entry,
+    order_key,
+    restore_headers,
+)
 from qcflow.qcdb.query import Query
 from qcflow.qcdb.repository import Fetched
 from qcflow.qcdb.urls import build
@@ -182,6 +194,8 @@ class HttpRepository(RepositoryBase):
         msg = f"{where}: {reason}"
         if status == 413:
             raise PayloadTooLarge(msg)
+        if status == 409:
+            raise VersionExists(msg)
         if status in (401, 403):
             raise AccessDenied(msg, status=status)
         if 400 <= status < 500:
@@ -208,16 +222,39 @@ class HttpRepository(RepositoryBase):
         metadata: dict[str, str],
         content_type: str,
         file_name: str,
+        headers: dict[str, str] | None = None,
     ) -> ObjectInfo:
         target = build(path, validity, metadata)
         files = {"send": (file_name, data, content_type)}
-        response = self._request("POST", target, files=files)
+        response = self._request("POST", target, files=files, headers=headers)
         self._check(response, Query(path, validity[0], metadata), 200, 201)
         try:
             return dataclasses.replace(from_headers(path, _headers_of(response)), size=len(data))
         except InvalidInput:  # a server that sends only Location: ask for the object itself
             ident = response.headers.get("content-location", "").rsplit("/", 1)[-1]
             return self._get(Query(path, validity[0], uuid=ident or None), content=False).info
+
+    def restore(self, info: ObjectInfo, data: bytes) -> ObjectInfo | None:
+        """Upload ``data`` as the version ``info`` describes, asking the server to keep its UUID,
+        creation time and initial end of validity (qcflow's ``Qcflow-Id`` extension, see
+        :func:`.model.restore_headers`); None when the server has a version with this UUID
+        (409). A server without the extension (ALICE's CCDB) ignores the request headers and
+        stores a new version: the returned id and creation time then differ from ``info``'s."""
+        info = checked_copy(info)
+        validity = (info.valid_from, info.valid_until)
+        name = info.file_name or info.path.rsplit("/", 1)[-1]
+        try:
+            return self._store(
+                info.path,
+                data,
+                validity,
+                info.metadata,
+                info.content_type or "application/octet-stream",
+                name,
+                restore_headers(info),
+            )
+        except VersionExists:
+            return None
 
     def _get(self, query: Query, *, content: bool) -> Fetched:
         target = build(query.path, (query.timestamp,) if query.timestamp is not None else (),

@@ -38,6 +38,7 @@ __all__ = [
     "PayloadTooLarge",
     "QcdbUnavailable",
     "RangeNotSatisfiable",
+    "VersionExists",
     "WouldTakeLong",
     "http_status",
     "in_a_hurry",
@@ -83,6 +84,10 @@ class PayloadTooLarge(InvalidInput):
     """A request body is larger than the server accepts."""
 
 
+class VersionExists(InvalidInput):
+    """An upload asked to keep a UUID that a version in the store has already (409)."""
+
+
 class RangeNotSatisfiable(InvalidInput):
     """A ``Range`` header selects no byte of the object."""
 
@@ -103,6 +108,7 @@ class AccessDenied(QcflowError):
 _STATUS: tuple[tuple[type[QcflowError], int], ...] = (
     (PayloadTooLarge, 413),
     (RangeNotSatisfiable, 416),
+    (VersionExists, 409),
     (InvalidInput, 400),
     (NotFound, 404),
     (QcdbUnavailable, 503),

@@ -34,12 +34,17 @@ from typing import Any, Protocol
 from qcflow._types import ObjectPath, TimestampMs
 from qcflow.errors import InvalidInput, QcflowError
 from qcflow.qcdb._index import Index
-from qcflow.qcdb.base import RepositoryBase, apply_metadata, listed_valid_until, new_validity_end
+from qcflow.qcdb.base import (
+    RepositoryBase,
+    apply_metadata,
+    checked_copy,
+    listed_valid_until,
+    new_validity_end,
+)
 from qcflow.qcdb.errors import ObjectNotFound, WouldTakeLong, in_a_hurry, near_misses
 from qcflow.qcdb.model import ObjectInfo, ms_ticks, new_id, ticks_ms
 from qcflow.qcdb.query import Query, now_ms
 from qcflow.qcdb.repository import Fetched
-from qcflow.qcdb.urls import check_metadata, check_path, check_time, check_uuid
 
 __all__ = ["QUICK_CONTENT_BYTES", "CheckReport", "IndexBackend", "LocalRepository"]
 
@@ -223,51 +228,47 @@ class LocalRepository(RepositoryBase):
             raise
         return info
 
-    def restore(self, info: ObjectInfo, data: bytes) -> bool:
+    def restore(self, info: ObjectInfo, data: bytes) -> ObjectInfo | None:
         """Add a version exactly as described -- its UUID, validity, creation time, metadata --
-        as ``qcflow qcdb copy`` does; False (nothing written) when the UUID is here already.
+        as ``qcflow qcdb copy`` (and a server's ``POST`` with ``Qcflow-Id``) does; return what
+        was stored, or None (nothing written) when the UUID is here already.
 
-        The description must be valid for a store (path, metadata, validity) and ``data`` must
-        have its MD5, else InvalidInput and nothing is stored.
+        The description must be valid for a store (:func:`.base.checked_copy`) and ``data``
+        must have its MD5, else InvalidInput and nothing is stored.
         """
-        check_path(info.path)
-        meta = check_metadata(info.metadata, of=info.path)
-        ident = check_uuid(info.id, f"{info.path}: id") or ""
-        for value, what in ((info.valid_from, "valid_from"), (info.valid_until, "valid_until")):
-            check_time(value, f"{info.path}: {what}")
-        if info.valid_until <= info.valid_from:
-            msg = (
-                f"{info.path} ({ident}): validity [{info.valid_from}, {info.valid_until}) is empty"
-            )
-            raise InvalidInput(msg)
+        info = checked_copy(info)
+        ident = info.id
         if info.md5 and _md5(data) != info.md5:
             msg = f"{info.path} ({ident}): content does not have the MD5 {info.md5} described"
             raise InvalidInput(msg)
         with self.index.reading() as conn:
             if self.index.by_id(conn, ident) is not None:
-                return False
+                return None
         uid = uuid.UUID(ident)
         # Creation order is the UUID's clock; a UUID that has none sorts by its creation time.
         ticks = uid.time if uid.version == 1 else ms_ticks(info.created)
         kept = dataclasses.replace(
             info,
-            id=ident,
-            metadata=meta,
             md5=_md5(data),
             size=len(data),
             initial_valid_until=info.initial_valid_until or info.valid_until,
             last_modified=info.last_modified or info.created,
         )
-        self._write_content(ident, data)
+        written = False
         try:
             with self.index.write() as db:
-                if self.index.by_id(db, ident) is not None:  # restored meanwhile by another
-                    return False
+                # Checked again under the writers' lock, and the content written only then: a
+                # version restored meanwhile by another writer keeps its own content file.
+                if self.index.by_id(db, ident) is not None:
+                    return None
+                written = True
+                self._write_content(ident, data)  # durable before the row that names it
                 self.index.insert(db, kept, ticks)
         except BaseException:
-            self._unlink(ident)
+            if written:
+                self._unlink(ident)
             raise
-        return True
+        return kept
 
     def _resolve(self, conn: Any, query: Query) -> ObjectInfo:
         info = self.index.resolve(conn, query)

@@ -37,6 +37,7 @@ __all__ = [
     "ms_ticks",
     "new_id",
     "order_key",
+    "restore_headers",
     "ticks_ms",
     "to_headers",
     "to_listing_entry",
@@ -318,6 +319,27 @@ def from_listing_entry(entry: Mapping[str, Any]) -> ObjectInfo:
 #: ``{"path", "initialValidity", "metadata"}`` -- HTTP header names are case-insensitive
 #: (HTTP/2 and some proxies lower-case them) but metadata keys are not.
 EXTRA_HEADER = "Qcflow-Object"
+#: qcflow's extension of the upload (``POST``): request headers asking a qcflow server to keep a
+#: copied version's identity (``qcflow qcdb copy``). Another server (ALICE's CCDB, an older
+#: qcflow) ignores them and gives the version a new UUID and creation time: the uploader tells
+#: from the answer's ``ETag`` and ``Created`` whether they were kept.
+KEEP_ID_HEADER = "Qcflow-Id"
+KEEP_CREATED_HEADER = "Qcflow-Created"
+KEEP_INITIAL_HEADER = "Qcflow-Initial-Validity"
+KEEP_MODIFIED_HEADER = "Qcflow-Last-Modified"
+
+
+def restore_headers(info: ObjectInfo) -> dict[str, str]:
+    """The request headers (:data:`KEEP_ID_HEADER`...) asking to keep ``info``'s UUID, creation
+    time, initial end of validity and last modification time on upload."""
+    headers = {KEEP_ID_HEADER: info.id, KEEP_CREATED_HEADER: str(info.created)}
+    if info.initial_valid_until:
+        headers[KEEP_INITIAL_HEADER] = str(info.initial_valid_until)
+    if info.last_modified:
+        headers[KEEP_MODIFIED_HEADER] = str(info.last_modified)
+    return headers
+
+
 #: Response headers that are never metadata (lower case).
 STANDARD_HEADERS = frozenset(
     {

@@ -24,7 +24,7 @@ from qcflow.qcdb.errors import ObjectNotFound
 from qcflow.qcdb.model import ObjectInfo
 from qcflow.qcdb.query import Query
 
-__all__ = ["Fetched", "Repository", "fetch_many"]
+__all__ = ["Fetched", "Repository", "Restoring", "fetch_many"]
 
 
 class Fetched(NamedTuple):
@@ -161,6 +161,18 @@ class Repository(Protocol):
 
     def close(self) -> None:
         """Release connections and files."""
+        ...
+
+
+@runtime_checkable
+class Restoring(Protocol):
+    """A repository that can add a version keeping its identity (``qcflow qcdb copy``): the
+    stores (:meth:`.LocalRepository.restore`) and the HTTP client (which asks the server to)."""
+
+    def restore(self, info: ObjectInfo, data: bytes) -> ObjectInfo | None:
+        """Add ``data`` as the version ``info`` describes (UUID, creation time, validity,
+        metadata); return what was stored -- with another UUID and creation time where the
+        destination cannot keep them -- or None when a version with this UUID is there."""
         ...
 
 

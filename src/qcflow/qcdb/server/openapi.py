@@ -8,6 +8,12 @@ from __future__ import annotations
 
 from qcflow import __version__
 from qcflow._types import JSONObject
+from qcflow.qcdb.model import (
+    KEEP_CREATED_HEADER,
+    KEEP_ID_HEADER,
+    KEEP_INITIAL_HEADER,
+    KEEP_MODIFIED_HEADER,
+)
 
 __all__ = ["openapi"]
 
@@ -28,10 +34,37 @@ _TIME_HEADERS = [
 ]
 
 
-def _op(summary: str, responses: dict[str, str], **extra: object) -> JSONObject:
+#: qcflow's extension of POST (``qcflow qcdb copy``); other CCDB servers ignore these headers.
+_KEEP_HEADERS = [
+    {
+        "name": KEEP_ID_HEADER,
+        "in": "header",
+        "schema": {"type": "string", "format": "uuid"},
+        "description": "qcflow extension: store the version under this time-based (version 1) "
+        "UUID instead of a new one (409 if a version has it already; then nothing is stored). "
+        "Validity is taken as given in the URL (both times needed), not QC's defaults. "
+        "Check the answer's ETag: a CCDB ignores the header and assigns a new UUID",
+    },
+    *(
+        {"name": h, "in": "header", "schema": {"type": "integer"}, "description": d}
+        for h, d in (
+            (KEEP_CREATED_HEADER, "with Qcflow-Id: creation time (ms; default: the UUID's)"),
+            (KEEP_INITIAL_HEADER, "with Qcflow-Id: initial end of validity (ms)"),
+            (KEEP_MODIFIED_HEADER, "with Qcflow-Id: last change (ms; default: creation)"),
+        )
+    ),
+]
+
+
+def _op(
+    summary: str,
+    responses: dict[str, str],
+    headers: list[JSONObject] = _TIME_HEADERS,
+    **extra: object,
+) -> JSONObject:
     op: JSONObject = {
         "summary": summary,
-        "parameters": [_REST, *_TIME_HEADERS],
+        "parameters": [_REST, *headers],
         "responses": {code: {"description": text} for code, text in responses.items()},
     }
     op.update(extra)
@@ -75,7 +108,12 @@ def openapi() -> JSONObject:
         "head": _op("object headers only", {"200": "object headers", "404": "no match"}),
         "post": _op(
             "store a new version valid in [validFrom, validUntil)",
-            {"201": "stored; Location and Content-Location name it", **_WRITE},
+            {
+                "201": "stored; Location and Content-Location name it",
+                **_WRITE,
+                "409": "Qcflow-Id names a UUID a version has already",
+            },
+            headers=_KEEP_HEADERS,
             requestBody=upload,
         ),
         "put": _op(

@@ -31,13 +31,20 @@ from starlette.requests import Request
 from qcflow._types import TimestampMs
 from qcflow.errors import InvalidInput
 from qcflow.qcdb.base import RepositoryBase, listed_valid_until
-from qcflow.qcdb.errors import WouldTakeLong, quick_only
-from qcflow.qcdb.model import ObjectInfo
+from qcflow.qcdb.errors import VersionExists, WouldTakeLong, quick_only
+from qcflow.qcdb.model import (
+    KEEP_CREATED_HEADER,
+    KEEP_ID_HEADER,
+    KEEP_INITIAL_HEADER,
+    KEEP_MODIFIED_HEADER,
+    ObjectInfo,
+    uuid_time_ms,
+)
 from qcflow.qcdb.query import Query, now_ms
-from qcflow.qcdb.repository import Repository
+from qcflow.qcdb.repository import Repository, Restoring
 from qcflow.qcdb.server.http import Reply, int_header, object_headers, parse_range
 from qcflow.qcdb.server.listing import FORMATS, negotiate, render
-from qcflow.qcdb.urls import ParsedUrl, build, check_count, is_pattern, parse
+from qcflow.qcdb.urls import ParsedUrl, build, check_count, check_uuid, is_pattern, parse
 
 __all__ = ["ALLOW", "DEFAULT_MAX_BODY", "LISTING_SLOTS", "Context", "ServerOptions"]
 
@@ -171,26 +178,96 @@ async def _single_upload(request: Request) -> UploadFile:
     return files[0]
 
 
+@dataclass(frozen=True, slots=True)
+class _Kept:
+    """What a ``POST`` with qcflow's ``Qcflow-Id`` extension asks to keep of a copied version."""
+
+    id: str
+    created: TimestampMs
+    initial_valid_until: TimestampMs | None
+    last_modified: TimestampMs | None
+
+
+def _kept(request: Request) -> _Kept | None:
+    """The identity the upload asks to keep (:func:`.model.restore_headers`), None without the
+    extension's headers; InvalidInput when they are malformed or incomplete."""
+    headers = request.headers
+    named = [
+        h for h in (KEEP_CREATED_HEADER, KEEP_INITIAL_HEADER, KEEP_MODIFIED_HEADER) if h in headers
+    ]
+    given = headers.get(KEEP_ID_HEADER)
+    if given is None:
+        if named:
+            msg = f"header {named[0]} needs {KEEP_ID_HEADER} (the UUID of the version to keep)"
+            raise InvalidInput(msg)
+        return None
+    ident = check_uuid(given.strip(), f"header {KEEP_ID_HEADER}:") or ""
+    clock = uuid_time_ms(ident)
+    if clock is None:
+        msg = f"header {KEEP_ID_HEADER}: {given!r} is not a time-based (version 1) UUID"
+        raise InvalidInput(msg)
+    created = int_header(headers, KEEP_CREATED_HEADER)
+    return _Kept(
+        ident,
+        clock if created is None else created,
+        int_header(headers, KEEP_INITIAL_HEADER),
+        int_header(headers, KEEP_MODIFIED_HEADER),
+    )
+
+
+def _restore(repo: Restoring, info: ObjectInfo, data: bytes) -> ObjectInfo:
+    stored = repo.restore(info, data)
+    if stored is None:
+        msg = f"version {info.id} exists already in this QCDB: nothing stored"
+        raise VersionExists(msg)
+    return stored
+
+
 async def post_object(ctx: Context, request: Request, rest: str) -> Reply:
-    """``POST /<path>/<validFrom>/<validUntil>[/<k>=<v>...]``: store an uploaded file."""
+    """``POST /<path>/<validFrom>/<validUntil>[/<k>=<v>...]``: store an uploaded file.
+
+    With qcflow's ``Qcflow-Id`` (and ``Qcflow-Created``...) request headers the version keeps
+    that UUID and creation time, through the store's ``restore`` (409 if the UUID is taken);
+    a repository that cannot restore ignores them, as other CCDB servers do."""
     url = parse(rest, max_timestamps=2)
     if url.uuid:
         msg = f"POST URL {rest!r} must not name a UUID"
         raise InvalidInput(msg)
+    kept = _kept(request)
+    validity = (url.timestamp, url.valid_until)
+    if kept is not None and None in validity:
+        msg = f"POST URL {rest!r} with {KEEP_ID_HEADER} needs /<validFrom>/<validUntil>"
+        raise InvalidInput(msg)
     part = await _single_upload(request)
     data = await part.read()
     metadata = {**url.filters, **dict(request.query_params.multi_items())}
-    info = await ctx.write(
-        ctx.repo.store,
-        url.path,
-        data,
-        valid_from=url.timestamp,
-        valid_until=url.valid_until,
-        metadata=metadata,
-        content_type=part.content_type or "application/octet-stream",
-        file_name=part.filename,
-        adjust_eov=False,  # a CCDB server leaves adjustableEOV to its clients
-    )
+    content_type = part.content_type or "application/octet-stream"
+    if kept is not None and isinstance(ctx.repo, Restoring):
+        described = ObjectInfo(
+            path=url.path,
+            id=kept.id,
+            valid_from=url.timestamp or 0,  # both set: checked above
+            valid_until=url.valid_until or 0,
+            created=kept.created,
+            last_modified=kept.last_modified or kept.created,
+            content_type=content_type,
+            file_name=part.filename or url.path.rsplit("/", 1)[-1],
+            metadata=metadata,
+            initial_valid_until=kept.initial_valid_until,
+        )
+        info = await ctx.write(_restore, ctx.repo, described, data)
+    else:
+        info = await ctx.write(
+            ctx.repo.store,
+            url.path,
+            data,
+            valid_from=url.timestamp,
+            valid_until=url.valid_until,
+            metadata=metadata,
+            content_type=content_type,
+            file_name=part.filename,
+            adjust_eov=False,  # a CCDB server leaves adjustableEOV to its clients
+        )
     reply = _object_reply(info, status=201)
     reply.headers["Location"] = build(info.path, (info.valid_from,), ident=info.id)
     return reply
