@@ -54,10 +54,26 @@ def commands(store: Path, run: int, workdir: Path) -> dict[str, list[str]]:
     """The example, ZDC and MCH commands of the generated per-run workflow."""
     wf = workdir / "wf.json"
     subprocess.run(
-        [sys.executable, "-m", "qcflow", "generate", "qc-postproc", "--run", str(run),
-         "--periodName", PERIOD, "--passName", PASS, "--qcdbUrl", str(store), "-o", str(wf)],
-        check=True, capture_output=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "qcflow",
+            "generate",
+            "qc-postproc",
+            "--run",
+            str(run),
+            "--periodName",
+            PERIOD,
+            "--passName",
+            PASS,
+            "--qcdbUrl",
+            str(store),
+            "-o",
+            str(wf),
+        ],
+        check=True,
+        capture_output=True,
+    )
     stages = json.loads(wf.read_text())["stages"]
     found = {}
     for stage in stages:
@@ -87,8 +103,10 @@ def main() -> None:
             "imports only": [sys.executable, "-c", IMPORTS],
         }
         print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} (1 min)")
-        print(f"one run ({FIRST_RUN + 1}) of {PERIOD} {PASS}, embedded store; medians of"
-              f" {args.repeat}, every contender once per round")  # fmt: skip
+        print(
+            f"one run ({FIRST_RUN + 1}) of {PERIOD} {PASS}, embedded store; medians of"
+            f" {args.repeat}, every contender once per round"
+        )
         times: dict[str, list[tuple[float, float]]] = {k: [] for k in [*argvs, *floors]}
         for _ in range(args.repeat):
             for name, argv in [*argvs.items(), *floors.items()]:

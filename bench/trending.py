@@ -44,25 +44,52 @@ PERIOD_SECONDS = 0.1
 
 def config(host: str) -> dict[str, object]:
     sources = ["vertex_X", "vertex_Y", "vertex_Z"]
-    plots = [{"name": f"{s}_trend", "title": f"{s};run;[cm]", "varexp": f"{s}.mean:meta.runNumber",
-              "graphErrors": f"0:{s}.stddev/sqrt({s}.entries)", "option": "*"} for s in sources]  # fmt: skip
+    plots = [
+        {
+            "name": f"{s}_trend",
+            "title": f"{s};run;[cm]",
+            "varexp": f"{s}.mean:meta.runNumber",
+            "graphErrors": f"0:{s}.stddev/sqrt({s}.entries)",
+            "option": "*",
+        }
+        for s in sources
+    ]
     task = {
         "className": "o2::quality_control::postprocessing::TrendingTask",
-        "moduleName": "QualityControl", "detectorName": "TST", "producePlotsOnUpdate": "false",
-        "dataSources": [{"type": "repository", "path": "GLO/MO/Vertexing", "names": sources,
-                         "reductorName": "o2::quality_control_modules::common::TH1Reductor",
-                         "moduleName": "QcCommon"}],
+        "moduleName": "QualityControl",
+        "detectorName": "TST",
+        "producePlotsOnUpdate": "false",
+        "dataSources": [
+            {
+                "type": "repository",
+                "path": "GLO/MO/Vertexing",
+                "names": sources,
+                "reductorName": "o2::quality_control_modules::common::TH1Reductor",
+                "moduleName": "QcCommon",
+            }
+        ],
         "plots": plots,
         "initTrigger": ["userorcontrol"],
         "updateTrigger": ["foreachlatest:qcdb:GLO/MO/Vertexing/beamSpot"],
         "stopTrigger": ["userorcontrol"],
-    }  # fmt: skip
-    activity = {"number": "0", "type": "PHYSICS", "periodName": "LHC24ab", "passName": "apass1",
-                "provenance": "qc_async"}  # fmt: skip
-    return {"qc": {"config": {"database": {"implementation": "CCDB", "host": host},
-                              "Activity": activity,
-                              "postprocessing": {"periodSeconds": str(PERIOD_SECONDS)}},
-                   "postprocessing": {"BeamSpotTrending": task}}}  # fmt: skip
+    }
+    activity = {
+        "number": "0",
+        "type": "PHYSICS",
+        "periodName": "LHC24ab",
+        "passName": "apass1",
+        "provenance": "qc_async",
+    }
+    return {
+        "qc": {
+            "config": {
+                "database": {"implementation": "CCDB", "host": host},
+                "Activity": activity,
+                "postprocessing": {"periodSeconds": str(PERIOD_SECONDS)},
+            },
+            "postprocessing": {"BeamSpotTrending": task},
+        }
+    }
 
 
 def fill(root: Path, runs: int) -> None:
@@ -116,8 +143,19 @@ def free_port() -> int:
 
 def start_server(root: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    cmd = [sys.executable, "-m", "qcflow", "qcdb", "serve", "--root", str(root), "--port",
-           str(port), "--workers", "2"]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "qcflow",
+        "qcdb",
+        "serve",
+        "--root",
+        str(root),
+        "--port",
+        str(port),
+        "--workers",
+        "2",
+    ]
     proc = subprocess.Popen(cmd, stderr=subprocess.DEVNULL)
     url = f"127.0.0.1:{port}"
     deadline = time.monotonic() + 20
@@ -131,8 +169,7 @@ def start_server(root: Path) -> tuple[subprocess.Popen[bytes], str]:
     sys.exit("the QCDB server did not start")
 
 
-def report(label: str, times: list[float], updates: int, target: float | None,
-           read: float) -> None:  # fmt: skip
+def report(label: str, times: list[float], updates: int, target: float | None, read: float) -> None:
     """The median of the rounds (best and worst in brackets) against the goal and floors."""
     took = statistics.median(times)
     objects = updates * 3
@@ -140,9 +177,11 @@ def report(label: str, times: list[float], updates: int, target: float | None,
     verdict = ""
     if target is not None:
         verdict = f" (goal <= {target:g} s: {'met' if took <= target else 'MISSED'})"
-    print(f"{label:<22} {took:6.2f} s [{min(times):.2f}-{max(times):.2f}] {objects / took:6.0f} "
-          f"objects/s {took / read:5.1f}x the read floor ({read:.2f} s), {floor / took:5.1f}x "
-          f"faster than the C++ floor ({floor:.0f} s){verdict}")  # fmt: skip
+    print(
+        f"{label:<22} {took:6.2f} s [{min(times):.2f}-{max(times):.2f}] {objects / took:6.0f} "
+        f"objects/s {took / read:5.1f}x the read floor ({read:.2f} s), {floor / took:5.1f}x "
+        f"faster than the C++ floor ({floor:.0f} s){verdict}"
+    )
 
 
 def main() -> None:
@@ -150,16 +189,17 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1000)
     parser.add_argument("--store", type=Path, help="store directory to fill or reuse")
     parser.add_argument("--no-server", action="store_true", help="skip the server measurement")
-    parser.add_argument("--rounds", type=int, default=3,
-                        help="median of ROUNDS runs (default 3)")  # fmt: skip
+    parser.add_argument("--rounds", type=int, default=3, help="median of ROUNDS runs (default 3)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="qcflow-bench-") as tmp_name:
         tmp = Path(tmp_name)
         root = args.store or tmp / "qcdb"
         fill(root, args.runs)
-        print(f"trending 3 histograms over {args.runs} runs (foreachlatest, 3 plots at the end), "
-              f"median of {args.rounds}; {os.cpu_count()} cores, load average "
-              f"{os.getloadavg()[0]:.1f}")  # fmt: skip
+        print(
+            f"trending 3 histograms over {args.runs} runs (foreachlatest, 3 plots at the end), "
+            f"median of {args.rounds}; {os.cpu_count()} cores, load average "
+            f"{os.getloadavg()[0]:.1f}"
+        )
         trend(str(root), tmp, parallel=True, rounds=1)  # warm up: imports, page cache
         # Plots are drawn in worker processes: imported here, every round's workers inherit
         # matplotlib as the --no-IPC rounds do (start-up costs are bench/qc_run.py's).
@@ -176,8 +216,10 @@ def main() -> None:
             proc, url = start_server(root)
             try:
                 read = read_floor(url, args.rounds)
-                for label, parallel, target in (("server (2 workers)", True, 6.0),
-                                                ("server, --no-IPC", False, None)):  # fmt: skip
+                for label, parallel, target in (
+                    ("server (2 workers)", True, 6.0),
+                    ("server, --no-IPC", False, None),
+                ):
                     took, updates = trend(url, tmp, parallel=parallel, rounds=args.rounds)
                     report(label, took, updates, target if full else None, read)
             finally:

@@ -218,3 +218,14 @@ def test_the_public_face_exports_what_it_declares() -> None:
     import qcflow.postprocessing as face
 
     assert all(hasattr(face, name) for name in _public_api())
+
+
+def test_the_formatter_formats_everything() -> None:
+    """Code is laid out by ``ruff format`` alone: no ``# fmt: skip``/``# fmt: off`` in src/."""
+    marked = [
+        f"{path.relative_to(SRC)}:{number}"
+        for path in ALL_FILES
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if "# fmt: skip" in line or "# fmt: off" in line
+    ]
+    assert marked == []

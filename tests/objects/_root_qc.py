@@ -99,19 +99,33 @@ def read_dict(root: Any, path: str) -> dict[str, Any]:
     qo = file.Get("ccdb_object")
     q, a = qo.mQuality, qo.mActivity
     return {
-        "class": type(qo).__cpp_name__, "level": int(q.mLevel), "name": text(q.mName),
+        "class": type(qo).__cpp_name__,
+        "level": int(q.mLevel),
+        "name": text(q.mName),
         "metadata": {text(k): text(v) for k, v in q.mUserMetadata},
-        "flags": [[int(p.first.mId), text(p.first.mName), bool(p.first.mBad), text(p.second)]
-                  for p in q.mFlags],
-        "checkName": text(qo.mCheckName), "detectorName": text(qo.mDetectorName),
-        "policyName": text(qo.mPolicyName), "inputs": [text(x) for x in qo.mInputs],
+        "flags": [
+            [int(p.first.mId), text(p.first.mName), bool(p.first.mBad), text(p.second)]
+            for p in q.mFlags
+        ],
+        "checkName": text(qo.mCheckName),
+        "detectorName": text(qo.mDetectorName),
+        "policyName": text(qo.mPolicyName),
+        "inputs": [text(x) for x in qo.mInputs],
         "monitorObjectsNames": [text(x) for x in qo.mMonitorObjectsNames],
-        "activity": {"id": int(a.mId), "type": text(a.mType), "periodName": text(a.mPeriodName),
-                     "passName": text(a.mPassName), "provenance": text(a.mProvenance),
-                     "validFrom": int(a.mValidity.mMin), "validUntil": int(a.mValidity.mMax),
-                     "beamType": text(a.mBeamType), "partitionName": text(a.mPartitionName),
-                     "fillNumber": int(a.mFillNumber), "originalId": int(a.mOriginalId)},
-    }  # fmt: skip
+        "activity": {
+            "id": int(a.mId),
+            "type": text(a.mType),
+            "periodName": text(a.mPeriodName),
+            "passName": text(a.mPassName),
+            "provenance": text(a.mProvenance),
+            "validFrom": int(a.mValidity.mMin),
+            "validUntil": int(a.mValidity.mMax),
+            "beamType": text(a.mBeamType),
+            "partitionName": text(a.mPartitionName),
+            "fillNumber": int(a.mFillNumber),
+            "originalId": int(a.mOriginalId),
+        },
+    }
 
 
 def read_nodict(root: Any, path: str) -> dict[str, Any]:
@@ -121,19 +135,33 @@ def read_nodict(root: Any, path: str) -> dict[str, Any]:
     qo = walked["object"]
     q, a = qo["mQuality"], qo["mActivity"]
     return {
-        "class": CLASS, "level": q["mLevel"], "name": q["mName"],
+        "class": CLASS,
+        "level": q["mLevel"],
+        "name": q["mName"],
         "metadata": {p["first"]: p["second"] for p in q["mUserMetadata"]},
-        "flags": [[p["first"]["mId"], p["first"]["mName"], p["first"]["mBad"], p["second"]]
-                  for p in q["mFlags"]],
-        "checkName": qo["mCheckName"], "detectorName": qo["mDetectorName"],
-        "policyName": qo["mPolicyName"], "inputs": qo["mInputs"],
+        "flags": [
+            [p["first"]["mId"], p["first"]["mName"], p["first"]["mBad"], p["second"]]
+            for p in q["mFlags"]
+        ],
+        "checkName": qo["mCheckName"],
+        "detectorName": qo["mDetectorName"],
+        "policyName": qo["mPolicyName"],
+        "inputs": qo["mInputs"],
         "monitorObjectsNames": qo["mMonitorObjectsNames"],
-        "activity": {"id": a["mId"], "type": a["mType"], "periodName": a["mPeriodName"],
-                     "passName": a["mPassName"], "provenance": a["mProvenance"],
-                     "validFrom": a["mValidity"]["mMin"], "validUntil": a["mValidity"]["mMax"],
-                     "beamType": a["mBeamType"], "partitionName": a["mPartitionName"],
-                     "fillNumber": a["mFillNumber"], "originalId": a["mOriginalId"]},
-    }  # fmt: skip
+        "activity": {
+            "id": a["mId"],
+            "type": a["mType"],
+            "periodName": a["mPeriodName"],
+            "passName": a["mPassName"],
+            "provenance": a["mProvenance"],
+            "validFrom": a["mValidity"]["mMin"],
+            "validUntil": a["mValidity"]["mMax"],
+            "beamType": a["mBeamType"],
+            "partitionName": a["mPartitionName"],
+            "fillNumber": a["mFillNumber"],
+            "originalId": a["mOriginalId"],
+        },
+    }
 
 
 def main(build: str, command: str, *args: str) -> None:

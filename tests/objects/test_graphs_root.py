@@ -42,15 +42,24 @@ emit(out)
 
 def test_root_reads_and_draws_every_graph_type(tmp_path: Path) -> None:
     cases = {
-        "graph": ([Series("g", [1.7e9, 1.7e9 + 60], [1.0, 2.0])],
-                  Frame("Time trend", "time", "mean", time_axis=True)),
-        "errors": ([Series("g", [1, 2, 3], [1.0, 2.0, 3.0], ey=[0.1, 0.2, 0.3])],
-                   Frame("With errors", "run", "y", y_range=(0.0, 5.0))),
-        "multi": ([Series("a", [0, 1], [3.0, 4.0], ey=[0.5, 0.5], title="A",
-                         style=Style(line_color=2)),
-                   Series("b", [0, 1], [5.0, 6.0], title="B", option="PL")],
-                  Frame("Two", "run", "val", x_labels=("523897", "523898"))),
-    }  # fmt: skip
+        "graph": (
+            [Series("g", [1.7e9, 1.7e9 + 60], [1.0, 2.0])],
+            Frame("Time trend", "time", "mean", time_axis=True),
+        ),
+        "errors": (
+            [Series("g", [1, 2, 3], [1.0, 2.0, 3.0], ey=[0.1, 0.2, 0.3])],
+            Frame("With errors", "run", "y", y_range=(0.0, 5.0)),
+        ),
+        "multi": (
+            [
+                Series(
+                    "a", [0, 1], [3.0, 4.0], ey=[0.5, 0.5], title="A", style=Style(line_color=2)
+                ),
+                Series("b", [0, 1], [5.0, 6.0], title="B", option="PL"),
+            ],
+            Frame("Two", "run", "val", x_labels=("523897", "523898")),
+        ),
+    }
     files = {}
     for name, (graphs, frame) in cases.items():
         files[name] = tmp_path / f"{name}.root"
@@ -58,7 +67,11 @@ def test_root_reads_and_draws_every_graph_type(tmp_path: Path) -> None:
     seen = root_python(READ, *map(str, files.values()))
     graph, errors, multi = (seen[str(files[n])] for n in ("graph", "errors", "multi"))
     assert (graph["class"], graph["title"], graph["x_title"], graph["time"]) == (
-        "TGraph", "Time trend", "time", True)  # fmt: skip
+        "TGraph",
+        "Time trend",
+        "time",
+        True,
+    )
     assert graph["graphs"][0]["x"] == [1.7e9, 1.7e9 + 60]
     assert errors["class"] == "TGraphErrors"
     np.testing.assert_allclose(errors["graphs"][0]["ey"], [0.1, 0.2, 0.3])
@@ -66,8 +79,8 @@ def test_root_reads_and_draws_every_graph_type(tmp_path: Path) -> None:
     assert multi["labels"] == ["523897", "523898"]
     assert [(g["class"], g["title"], g["color"]) for g in multi["graphs"]] == [
         ("TGraphErrors", "A", 2),
-        ("TGraph", "B", 602),
-    ]  # fmt: skip  (602: ROOT's default)
+        ("TGraph", "B", 602),  # 602: ROOT's default colour
+    ]
     assert multi["graphs"][1]["y"] == [5.0, 6.0]
     for file in files.values():
         assert Path(f"{file}.png").stat().st_size > 1000

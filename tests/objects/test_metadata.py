@@ -11,9 +11,14 @@ from qcflow.objects.paths import mo_path, qo_path, split_mo_path
 
 
 def test_mo_metadata_has_qc_keys() -> None:
-    meta = md.mo_metadata(Activity(523897, pass_name="apass1"), detector="TPC",
-                          task_name="Clusters", task_class="o2::tpc::Clusters",
-                          object_type="TH1F", cycle=3)  # fmt: skip
+    meta = md.mo_metadata(
+        Activity(523897, pass_name="apass1"),
+        detector="TPC",
+        task_name="Clusters",
+        task_class="o2::tpc::Clusters",
+        object_type="TH1F",
+        cycle=3,
+    )
     assert meta["RunNumber"] == "523897"
     assert meta["PassName"] == "apass1"
     assert meta["PeriodName"] == ""

@@ -17,8 +17,11 @@ def _read(data: bytes) -> object:
 
 def test_one_graph_with_errors_and_a_time_axis() -> None:
     x, y = np.array([1.7e9, 1.7e9 + 3600]), np.array([0.5, 0.7])
-    data, kind = encode_graphs("p", [Series("g", x, y, ey=[0.1, 0.2], title="vertex")],
-                               Frame("Beam spot", "time", "x (cm)", time_axis=True))  # fmt: skip
+    data, kind = encode_graphs(
+        "p",
+        [Series("g", x, y, ey=[0.1, 0.2], title="vertex")],
+        Frame("Beam spot", "time", "x (cm)", time_axis=True),
+    )
     assert kind == "TGraphErrors"
     graph = _read(data)
     assert graph.classname == "TGraphErrors"  # type: ignore[attr-defined]
@@ -39,8 +42,10 @@ def test_missing_points_are_left_out() -> None:
 
 
 def test_several_graphs_make_a_multigraph() -> None:
-    graphs = [Series("a", [1, 2], [3, 4], title="A", style=Style(line_color=2), option="PL"),
-              Series("b", [1, 2], [5, 6], ex=[0.5, 0.5], title="B")]  # fmt: skip
+    graphs = [
+        Series("a", [1, 2], [3, 4], title="A", style=Style(line_color=2), option="PL"),
+        Series("b", [1, 2], [5, 6], ex=[0.5, 0.5], title="B"),
+    ]
     data, kind = encode_graphs("both", graphs, Frame("t", "run", "y", x_labels=("5", "6")))
     assert kind == "TMultiGraph"
     multigraph = _read(data)

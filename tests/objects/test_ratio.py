@@ -78,11 +78,17 @@ def aclic(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.skipif(ROOT_MISSING, reason="CERN ROOT is not installed (the `root` extra)")
 @pytest.mark.parametrize(
     ("cls", "uniform"),
-    [("TH2Ratio<TH2F>", True), ("TH2Ratio<TH2F>", False), ("TH2Ratio<TH2D>", True),
-     ("TH1Ratio<TH1F>", False), ("TH1Ratio<TH1D>", True)],
-)  # fmt: skip
-def test_qcs_ratio_classes_written_by_root_are_read(tmp_path: Path, aclic: Path, cls: str,
-                                                    uniform: bool) -> None:  # fmt: skip
+    [
+        ("TH2Ratio<TH2F>", True),
+        ("TH2Ratio<TH2F>", False),
+        ("TH2Ratio<TH2D>", True),
+        ("TH1Ratio<TH1F>", False),
+        ("TH1Ratio<TH1D>", True),
+    ],
+)
+def test_qcs_ratio_classes_written_by_root_are_read(
+    tmp_path: Path, aclic: Path, cls: str, uniform: bool
+) -> None:
     from tests.modules.test_root_detectors import root_write
 
     two_d = cls.startswith("TH2")
@@ -92,9 +98,15 @@ def test_qcs_ratio_classes_written_by_root_are_read(tmp_path: Path, aclic: Path,
     den_cells = rng.poisson(6.0, shape).astype(np.float64)
     np.save(tmp_path / "num.npy", num)
     np.save(tmp_path / "den.npy", den_cells)
-    spec = {"kind": "ratio", "class": cls, "name": "Occupancy_Elec", "x": [shape[0], 0, 7],
-            "num": str(tmp_path / "num.npy"), "path": str(tmp_path / "ratio.root"),
-            "den": 8.91 if uniform else str(tmp_path / "den.npy")}  # fmt: skip
+    spec = {
+        "kind": "ratio",
+        "class": cls,
+        "name": "Occupancy_Elec",
+        "x": [shape[0], 0, 7],
+        "num": str(tmp_path / "num.npy"),
+        "path": str(tmp_path / "ratio.root"),
+        "den": 8.91 if uniform else str(tmp_path / "den.npy"),
+    }
     if two_d:
         spec["y"] = [shape[1], -1, 4]
     root_write(aclic, tmp_path, [spec])
@@ -109,8 +121,9 @@ def test_qcs_ratio_classes_written_by_root_are_read(tmp_path: Path, aclic: Path,
     assert r.uniform is uniform and r.object_type == kind
     assert np.array_equal(r.num.inner(), num)
     if uniform:
-        assert r.den.inner().ravel().tolist() == [8.91 if cls.endswith("D>") else
-                                                  float(np.float32(8.91))]  # fmt: skip
+        assert r.den.inner().ravel().tolist() == [
+            8.91 if cls.endswith("D>") else float(np.float32(8.91))
+        ]
         expected = num / (8.91 if cls.endswith("D>") else float(np.float32(8.91)))
     else:
         assert np.array_equal(r.denominators(), den_cells)
@@ -147,8 +160,9 @@ def test_qcflows_payload_is_read_directly_with_uproots_values(
     num = np.random.default_rng(2).poisson(4.0, (3, 2)).astype(np.float64)
     data = _earlier_payload(HistogramRatio.from_counts("rate", "Rate", AXES, num, 7.0))
     file = read_root(data)
-    expected = [histogram_from_file(file, key) for key in (ratio.CCDB_KEY, ratio.NUM_KEY,
-                                                           ratio.DEN_KEY)]  # fmt: skip
+    expected = [
+        histogram_from_file(file, key) for key in (ratio.CCDB_KEY, ratio.NUM_KEY, ratio.DEN_KEY)
+    ]
 
     def no_uproot(data: bytes) -> None:
         raise AssertionError("opened with uproot")

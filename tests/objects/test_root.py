@@ -23,8 +23,11 @@ from qcflow.objects.root import (
 
 @pytest.fixture
 def h1() -> hist.Hist:
-    h = hist.Hist(hist.axis.Regular(20, -5, 5, label="x [cm]"), storage=hist.storage.Weight(),
-                  label="vertex x")  # fmt: skip
+    h = hist.Hist(
+        hist.axis.Regular(20, -5, 5, label="x [cm]"),
+        storage=hist.storage.Weight(),
+        label="vertex x",
+    )
     rng = np.random.default_rng(7)
     h.fill(rng.normal(0.5, 1.5, 5000), weight=rng.uniform(0.5, 1.5, 5000))
     return h
@@ -89,8 +92,9 @@ def test_integer_histograms_are_read(dtype: type, cls: str) -> None:
 
     counts = np.array([0, 1, 2, 0, 0, 0])  # underflow, 4 bins, overflow: x = 0.5, 1.5, 1.5
     axis = identify.to_TAxis("xaxis", "", 4, 0.0, 4.0)
-    th1 = identify.to_TH1x("h", "t", counts.astype(dtype), 3.0, 3.0, 3.0, 3.5, 5.75,
-                           counts.astype(float), axis)  # fmt: skip
+    th1 = identify.to_TH1x(
+        "h", "t", counts.astype(dtype), 3.0, 3.0, 3.0, 3.5, 5.75, counts.astype(float), axis
+    )
     decoded = decode_histogram(write_root({"ccdb_object": th1}))
     assert decoded.class_name == cls
     np.testing.assert_array_equal(decoded.to_hist().values(), [1, 2, 0, 0])

@@ -28,12 +28,18 @@ from qcflow.objects.root import (
 )
 from qcflow.objects.streamed import read_key
 
-ACTIVITY = Activity(550123, "PHYSICS", "LHC24ab", "apass1", "qc_async", 1_700_000_000_000,
-                    1_700_003_600_000, "PbPb")  # fmt: skip
+ACTIVITY = Activity(
+    550123, "PHYSICS", "LHC24ab", "apass1", "qc_async", 1_700_000_000_000, 1_700_003_600_000, "PbPb"
+)
 QO = QualityObject(
     Quality.BAD.with_flag("BadPID", "pions").with_flag("Unknown").with_metadata("CycleNumber", "3"),
-    "RecCheck", "ZDC", "OnAny", ("RecPP",), ("h_summary_ADC",), ACTIVITY,
-)  # fmt: skip
+    "RecCheck",
+    "ZDC",
+    "OnAny",
+    ("RecPP",),
+    ("h_summary_ADC",),
+    ACTIVITY,
+)
 
 #: TStreamerInfo checksums ROOT 6.40 wrote for QC's classes (declared as QC declares them).
 ROOT_CHECKSUMS = {
@@ -87,8 +93,9 @@ def test_values_qc_cannot_hold_are_refused() -> None:
 
 
 def test_a_root_file_with_another_class_is_named() -> None:
-    histogram = Histogram.from_counts("TH1F", "h", "h", (Axis(np.array([0.0, 1.0])),),
-                                      np.array([0.0, 1.0, 0.0]))  # fmt: skip
+    histogram = Histogram.from_counts(
+        "TH1F", "h", "h", (Axis(np.array([0.0, 1.0])),), np.array([0.0, 1.0, 0.0])
+    )
     with pytest.raises(InvalidInput, match="qc/X/QO/c: holds a TH1F, not a o2::quality_control"):
         QualityObject.decode(encode_histogram(histogram), "qc/X/QO/c")
 
@@ -115,8 +122,9 @@ activities = st.builds(
 
 
 @given(qualities, texts, texts, texts, st.lists(texts, max_size=4), activities)
-def test_round_trip(quality: Quality, check: str, det: str, policy: str, names: list[str],
-                    activity: Activity) -> None:  # fmt: skip
+def test_round_trip(
+    quality: Quality, check: str, det: str, policy: str, names: list[str], activity: Activity
+) -> None:
     qo = QualityObject(quality, check, det, policy, tuple(names), tuple(reversed(names)), activity)
     back = QualityObject.decode(qo.encode())
     assert back == qo

@@ -42,8 +42,13 @@ LONG = "x" * 300  # longer than 254 bytes: ROOT's long string form
 
 
 def root(build: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run([sys.executable, str(HERE / "_root_qc.py"), str(build), *args],
-                          capture_output=True, text=True, timeout=600, check=False)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, str(HERE / "_root_qc.py"), str(build), *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return done
 
@@ -66,21 +71,34 @@ def plain(qo: QualityObject, fill: int = 0, partition: str = "") -> dict[str, An
     a = qo.activity
     return {
         "class": "o2::quality_control::core::QualityObject",
-        "level": qo.quality.level, "name": qo.quality.name, "metadata": dict(qo.quality.metadata),
+        "level": qo.quality.level,
+        "name": qo.quality.name,
+        "metadata": dict(qo.quality.metadata),
         "flags": [[f.type.id, f.type.name, f.type.bad, f.comment] for f in qo.quality.flags],
-        "checkName": qo.check_name, "detectorName": qo.detector, "policyName": qo.policy,
-        "inputs": list(qo.inputs), "monitorObjectsNames": list(qo.mo_names),
-        "activity": {"id": a.number, "type": a.type, "periodName": a.period_name,
-                     "passName": a.pass_name, "provenance": a.provenance,
-                     "validFrom": a.valid_from,
-                     "validUntil": 2**64 - 1 if a.valid_until == VALIDITY_MAX else a.valid_until,
-                     "beamType": a.beam_type, "partitionName": partition, "fillNumber": fill,
-                     "originalId": 0},
-    }  # fmt: skip
+        "checkName": qo.check_name,
+        "detectorName": qo.detector,
+        "policyName": qo.policy,
+        "inputs": list(qo.inputs),
+        "monitorObjectsNames": list(qo.mo_names),
+        "activity": {
+            "id": a.number,
+            "type": a.type,
+            "periodName": a.period_name,
+            "passName": a.pass_name,
+            "provenance": a.provenance,
+            "validFrom": a.valid_from,
+            "validUntil": 2**64 - 1 if a.valid_until == VALIDITY_MAX else a.valid_until,
+            "beamType": a.beam_type,
+            "partitionName": partition,
+            "fillNumber": fill,
+            "originalId": 0,
+        },
+    }
 
 
-ACTIVITY = Activity(550123, "PHYSICS", "LHC24ab", "apass1", "qc_async", 1_700_000_000_000,
-                    1_700_003_600_000, "PbPb")  # fmt: skip
+ACTIVITY = Activity(
+    550123, "PHYSICS", "LHC24ab", "apass1", "qc_async", 1_700_000_000_000, 1_700_003_600_000, "PbPb"
+)
 SAMPLES = [
     QualityObject(
         Quality.BAD.with_flag("BadPID", "pions off")
@@ -106,8 +124,10 @@ SAMPLES = [
 
 
 def test_qcflow_reads_the_quality_objects_root_writes(build: Path, tmp_path: Path) -> None:
-    specs = [{"path": str(tmp_path / f"{i}.root"), "qo": plain(qo, fill=9000 + i, partition="p")}
-             for i, qo in enumerate(SAMPLES)]  # fmt: skip
+    specs = [
+        {"path": str(tmp_path / f"{i}.root"), "qo": plain(qo, fill=9000 + i, partition="p")}
+        for i, qo in enumerate(SAMPLES)
+    ]
     (tmp_path / "specs.json").write_text(json.dumps(specs))
     root(build, "write", str(tmp_path / "specs.json"))
     for spec, expected in zip(specs, SAMPLES, strict=True):
@@ -122,11 +142,16 @@ def streamer_records(data: bytes) -> dict[str, Any]:
     """Per class in the file's streamer list: checksum, version and each element's raw bytes."""
     streamers = read_root(data).file.streamers
     return {
-        name: [(info.member("fCheckSum"), version,
-                [(type(e).__name__, e._serialization) for e in info.elements])
-               for version, info in by_version.items()]
+        name: [
+            (
+                info.member("fCheckSum"),
+                version,
+                [(type(e).__name__, e._serialization) for e in info.elements],
+            )
+            for version, info in by_version.items()
+        ]
         for name, by_version in streamers.items()
-    }  # fmt: skip
+    }
 
 
 def test_qcflow_writes_the_bytes_root_writes(build: Path, tmp_path: Path) -> None:
@@ -170,8 +195,15 @@ def test_quality_task_and_report_on_quality_objects_cpp_wrote(
     """The QualityTask test's store, but every QO written by ROOT in QC's layout."""
     stored = []
     for number, quality in QUALITIES.items():
-        activity = Activity(number, "PHYSICS", "LHC24ab", "apass1", "qc_async",
-                            T0 + number * HOUR, T0 + number * HOUR + HOUR // 2)  # fmt: skip
+        activity = Activity(
+            number,
+            "PHYSICS",
+            "LHC24ab",
+            "apass1",
+            "qc_async",
+            T0 + number * HOUR,
+            T0 + number * HOUR + HOUR // 2,
+        )
         stored.append(QualityObject(quality, "Check", "TST", "OnAny", activity=activity))
         store_seed(repo, number, T0 + number * HOUR)
     stored.append(QualityObject(Quality.GOOD, "Agg/Agg", "TST", "", activity=stored[0].activity))
@@ -180,21 +212,39 @@ def test_quality_task_and_report_on_quality_objects_cpp_wrote(
     root(build, "write", str(tmp_path / "specs.json"))
     for spec, qo in zip(specs, stored, strict=True):
         a = qo.activity
-        repo.store(qo.path, Path(spec["path"]).read_bytes(), valid_from=a.valid_from,
-                   valid_until=a.valid_until, metadata=qo.metadata(),
-                   content_type="application/octet-stream")  # fmt: skip
+        repo.store(
+            qo.path,
+            Path(spec["path"]).read_bytes(),
+            valid_from=a.valid_from,
+            valid_until=a.valid_until,
+            metadata=qo.metadata(),
+            content_type="application/octet-stream",
+        )
 
     run(repo, task())
     texts = [line["text"] for line in summary(repo)["lines"]]
-    assert texts == ["GLOBAL", "The check : Medium", "Add a bookkeeping entry", "", "DETAILS",
-                     "Check : Medium", "#rightarrow Flag: No Detector Data: sector 3",
-                     "Aggregated : quality missing!", "Missing : quality missing!"]  # fmt: skip
+    assert texts == [
+        "GLOBAL",
+        "The check : Medium",
+        "Add a bookkeeping entry",
+        "",
+        "DETAILS",
+        "Check : Medium",
+        "#rightarrow Flag: No Detector Data: sector 3",
+        "Aggregated : quality missing!",
+        "Missing : quality missing!",
+    ]
 
     report = collect(repo, "LHC24ab", "apass1")
-    cells = {run_number: [(e.name, e.qo.quality.name) for e in report.cell(run_number, "TST")]
-             for run_number in report.runs}  # fmt: skip
-    assert cells == {1: [("Agg/Agg", "Good"), ("Check", "Good")], 2: [("Check", "Bad")],
-                     3: [("Check", "Medium")]}  # fmt: skip
+    cells = {
+        run_number: [(e.name, e.qo.quality.name) for e in report.cell(run_number, "TST")]
+        for run_number in report.runs
+    }
+    assert cells == {
+        1: [("Agg/Agg", "Good"), ("Check", "Good")],
+        2: [("Check", "Bad")],
+        3: [("Check", "Medium")],
+    }
     [bad] = report.cell(2, "TST")
     assert [f.type.name for f in bad.qo.quality.flags] == ["Bad PID", "Unknown"]
 
@@ -203,9 +253,14 @@ def test_another_layout_is_read_through_its_streamer_infos(build: Path, tmp_path
     """A smaller, older-style layout (``_root_qc_older.h``): renamed members are found, absent
     ones take QC's defaults, an integer run type is translated (1 = PHYSICS)."""
     qo = QualityObject(
-        Quality.MEDIUM.with_metadata("k", "v"), "Old", "TPC", "OnAll", ("In",), ("mo",),
+        Quality.MEDIUM.with_metadata("k", "v"),
+        "Old",
+        "TPC",
+        "OnAll",
+        ("In",),
+        ("mo",),
         Activity(42, "PHYSICS", "LHC22f", "apass4", "qc", 10, 20, "pp"),
-    )  # fmt: skip
+    )
     spec = plain(qo)
     spec["activity"]["type"] = 1
     specs = [{"path": str(tmp_path / "old.root"), "qo": spec}]

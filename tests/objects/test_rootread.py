@@ -51,8 +51,15 @@ def both_ways(data: bytes) -> tuple[Histogram, Histogram]:
     return read_histogram(RootFile(data)), histogram_from_file(read_root(data))
 
 
-def _histogram(cls: str, bins: list[int], values: np.ndarray, *, variable: bool = False,
-               labels: list[str] | None = None, sumw2: bool = True) -> Histogram:  # fmt: skip
+def _histogram(
+    cls: str,
+    bins: list[int],
+    values: np.ndarray,
+    *,
+    variable: bool = False,
+    labels: list[str] | None = None,
+    sumw2: bool = True,
+) -> Histogram:
     axes = []
     for i, n in enumerate(bins):
         edges = np.linspace(-2.0, 3.0, n + 1)
@@ -78,8 +85,9 @@ SHAPES = [
 
 
 @pytest.mark.parametrize(("cls", "bins", "options"), SHAPES)
-def test_what_qcflow_writes_reads_as_uproot_reads_it(cls: str, bins: list[int],
-                                                     options: dict[str, object]) -> None:  # fmt: skip
+def test_what_qcflow_writes_reads_as_uproot_reads_it(
+    cls: str, bins: list[int], options: dict[str, object]
+) -> None:
     values = np.random.default_rng(5).poisson(3.0, int(np.prod(bins))).astype(np.float64)
     fast, slow = both_ways(encode_histogram(_histogram(cls, bins, values, **options)))  # type: ignore[arg-type]
     assert_same(fast, slow)
@@ -100,8 +108,9 @@ def test_decoding_a_histogram_needs_no_uproot(tmp_path: Path) -> None:
         "assert isinstance(decode(data, info), Histogram)\n"
         "print(sorted(m for m in ('uproot', 'awkward') if m in sys.modules))"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True, timeout=120)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
     assert done.stdout.strip().splitlines()[-1] == "[]"
 
 
@@ -125,9 +134,9 @@ def test_other_compressions_and_classes_go_through_uproot() -> None:
     labelled=st.booleans(),
     seed=st.integers(0, 2**16),
 )
-def test_random_histograms_read_as_uproot_reads_them(cls: str, nx: int, ny: int, title: str,
-                                                     scale: float, labelled: bool,
-                                                     seed: int) -> None:  # fmt: skip
+def test_random_histograms_read_as_uproot_reads_them(
+    cls: str, nx: int, ny: int, title: str, scale: float, labelled: bool, seed: int
+) -> None:
     bins = [nx] if cls.startswith("TH1") else [nx, ny]
     values = np.random.default_rng(seed).normal(0, 1, int(np.prod(bins))) * scale
     labels = [f"bin {i} {title[:5]}" for i in range(nx)] if labelled else None
@@ -141,8 +150,11 @@ _CORRUPTED = encode_histogram(_histogram("TH2F", [6, 4], np.arange(24.0)))
 
 
 @settings(max_examples=300, deadline=None)
-@given(cut=st.integers(0, len(_CORRUPTED)), at=st.integers(0, len(_CORRUPTED) - 1),
-       byte=st.integers(0, 255))  # fmt: skip
+@given(
+    cut=st.integers(0, len(_CORRUPTED)),
+    at=st.integers(0, len(_CORRUPTED) - 1),
+    byte=st.integers(0, 255),
+)
 def test_broken_bytes_make_the_direct_reader_step_aside(cut: int, at: int, byte: int) -> None:
     """Truncated or altered files: the direct reader answers ``Unsupported`` (and uproot then
     decides) or reads what uproot reads -- never another exception."""

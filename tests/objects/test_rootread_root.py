@@ -75,18 +75,32 @@ def root_written() -> dict[str, bytes]:
     return {k: base64.b64decode(v) for k, v in root_python(_ROOT_SCRIPT).items()}
 
 
-@pytest.mark.parametrize("kind", ["TH1F zlib", "TH1F uncompressed", "TH1D labels",
-                                  "TH2D variable", "TH1I", "TH2S", "TH1C", "TH1F range",
-                                  "TH1F with a fit", "TH2F map"])  # fmt: skip
-def test_root_written_histograms_read_as_uproot_reads_them(root_written: dict[str, bytes],
-                                                           kind: str) -> None:  # fmt: skip
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "TH1F zlib",
+        "TH1F uncompressed",
+        "TH1D labels",
+        "TH2D variable",
+        "TH1I",
+        "TH2S",
+        "TH1C",
+        "TH1F range",
+        "TH1F with a fit",
+        "TH2F map",
+    ],
+)
+def test_root_written_histograms_read_as_uproot_reads_them(
+    root_written: dict[str, bytes], kind: str
+) -> None:
     fast, slow = both_ways(root_written[kind])
     assert_same(fast, slow)
 
 
 @pytest.mark.parametrize("kind", ["TH1F zstd", "TH1F lz4"])
-def test_root_written_zstd_and_lz4_are_read_by_uproot(root_written: dict[str, bytes],
-                                                      kind: str) -> None:  # fmt: skip
+def test_root_written_zstd_and_lz4_are_read_by_uproot(
+    root_written: dict[str, bytes], kind: str
+) -> None:
     data = root_written[kind]
     with pytest.raises(Unsupported):
         read_histogram(RootFile(data))

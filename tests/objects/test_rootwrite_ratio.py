@@ -51,8 +51,15 @@ def test_the_payload_is_qcs_class_with_roots_checksums() -> None:
             assert {v: i.member("fCheckSum") for v, i in streamers[kind].items()} == {
                 3 if kind == name else 0: ROOT_CHECKSUMS[kind]
             }
-        elements = [(type(e).__name__.removeprefix("Model_"), e.member("fName"), e.member("fType"),
-                     e.member("fTypeName")) for e in streamers[name][3].member("fElements")]  # fmt: skip
+        elements = [
+            (
+                type(e).__name__.removeprefix("Model_"),
+                e.member("fName"),
+                e.member("fType"),
+                e.member("fTypeName"),
+            )
+            for e in streamers[name][3].member("fElements")
+        ]
         assert elements == [
             ("TStreamerBase", cls, 0, "BASE"),
             ("TStreamerBase", "o2::mergers::MergeInterface", 0, "BASE"),
@@ -70,8 +77,9 @@ def test_the_histogram_base_checksum_is_the_one_its_record_states() -> None:
     import uproot
 
     assert recorded_checksum(uproot.models.TH.Model_TH2F_v4.class_rawstreamers[-1][1]) == (
-        "TH2F", 1755103893  # TClass::GetCheckSum of TH2F in ROOT 6.40
-    )  # fmt: skip
+        "TH2F",
+        1755103893,  # TClass::GetCheckSum of TH2F in ROOT 6.40
+    )
 
 
 def test_the_denominator_refers_to_the_numerators_class_tag() -> None:
@@ -94,13 +102,17 @@ def test_the_denominator_refers_to_the_numerators_class_tag() -> None:
     st.booleans(),
     st.booleans(),
 )
-def test_round_trip(cls: str, data: st.DataObject, uniform: bool, binomial: bool,
-                    sumw2: bool) -> None:  # fmt: skip
+def test_round_trip(
+    cls: str, data: st.DataObject, uniform: bool, binomial: bool, sumw2: bool
+) -> None:
     shape = tuple(data.draw(st.integers(1, 6)) for _ in range(int(cls[2])))
     counts = st.integers(0, 10**6).map(float)  # numbers of digits, clusters...
     num = data.draw(hnp.arrays(np.float64, shape, elements=counts))
-    den = data.draw(st.floats(0.5, 1e4)) if uniform else data.draw(
-        hnp.arrays(np.float64, shape, elements=counts))  # fmt: skip
+    den = (
+        data.draw(st.floats(0.5, 1e4))
+        if uniform
+        else data.draw(hnp.arrays(np.float64, shape, elements=counts))
+    )
     title = data.draw(st.text(max_size=300))
     axes = tuple(Axis(np.arange(n + 1.0) * 0.5, f"x{i}") for i, n in enumerate(shape))
     r = HistogramRatio.from_counts("Pseudoeff_Elec", title, axes, num, den, cls)
@@ -170,8 +182,13 @@ def aclic(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.root  # root_python skips it where ROOT cannot be imported
 def test_root_with_qcs_classes_reads_equal_contents(tmp_path: Path, aclic: Path) -> None:
-    cases = [("TH2F", (7, 5), True), ("TH2F", (4, 3), False), ("TH2D", (3, 6), True),
-             ("TH1F", (9,), False), ("TH1D", (5,), True)]  # fmt: skip
+    cases = [
+        ("TH2F", (7, 5), True),
+        ("TH2F", (4, 3), False),
+        ("TH2D", (3, 6), True),
+        ("TH1F", (9,), False),
+        ("TH1D", (5,), True),
+    ]
     written, paths = [], []
     for i, (cls, shape, uniform) in enumerate(cases):
         r = ratio(cls, shape, uniform, seed=i)

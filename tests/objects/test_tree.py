@@ -18,11 +18,13 @@ from qcflow.objects.tree import read_tree, tree_branches, write_tree
 def test_leaf_list_branches_as_qc_writes_them() -> None:
     runs = np.array([523897, 523898, 523899], dtype=np.int64)
     data = write_tree(
-        {"meta": {"runNumber": runs, "runNumberStr": np.array(["523897", "523898", "523899"])},
-         "time": np.array([1, 2, 3], dtype=np.uint32),
-         "vertex_X": {"mean": np.array([0.1, 0.2, 0.3]), "stddev": np.array([1.0, 1.1, 1.2])}},
+        {
+            "meta": {"runNumber": runs, "runNumberStr": np.array(["523897", "523898", "523899"])},
+            "time": np.array([1, 2, 3], dtype=np.uint32),
+            "vertex_X": {"mean": np.array([0.1, 0.2, 0.3]), "stddev": np.array([1.0, 1.1, 1.2])},
+        },
         name="BeamSpotTrending",
-    )  # fmt: skip
+    )
     tree = uproot.open(io.BytesIO(data))["ccdb_object"]
     assert tree.classname == "TTree"
     assert tree.name == "BeamSpotTrending"
@@ -30,8 +32,11 @@ def test_leaf_list_branches_as_qc_writes_them() -> None:
     assert tree["meta"].title == "runNumber/L:runNumberStr/C"
     assert tree["time"].title == "time/i"
     assert tree["vertex_X"].title == "mean/D:stddev"
-    assert tree_branches(data) == {"meta": ["runNumber", "runNumberStr"], "time": ["time"],
-                                   "vertex_X": ["mean", "stddev"]}  # fmt: skip
+    assert tree_branches(data) == {
+        "meta": ["runNumber", "runNumberStr"],
+        "time": ["time"],
+        "vertex_X": ["mean", "stddev"],
+    }
     # uproot reads the numeric leaf lists itself, as records
     np.testing.assert_allclose(tree["vertex_X"].array(library="np")["stddev"], [1.0, 1.1, 1.2])
     columns = read_tree(data)
@@ -43,8 +48,14 @@ def test_leaf_list_branches_as_qc_writes_them() -> None:
 
 def test_array_leaves_and_long_text() -> None:
     long = "x" * 300  # a /C value of 255 bytes or more has a 5-byte length
-    data = write_tree({"s": {"meanX": np.arange(6.0).reshape(3, 2),
-                             "label": np.array(["a", long, ""], dtype=object)}})  # fmt: skip
+    data = write_tree(
+        {
+            "s": {
+                "meanX": np.arange(6.0).reshape(3, 2),
+                "label": np.array(["a", long, ""], dtype=object),
+            }
+        }
+    )
     assert uproot.open(io.BytesIO(data))["ccdb_object"]["s"].title == "meanX[2]/D:label/C"
     columns = read_tree(data)
     np.testing.assert_array_equal(columns["s.meanX"], np.arange(6.0).reshape(3, 2))
@@ -53,11 +64,15 @@ def test_array_leaves_and_long_text() -> None:
 
 @given(
     st.lists(
-        st.tuples(st.integers(-(2**63), 2**63 - 1), st.text(max_size=300),
-                  st.floats(allow_nan=True), st.integers(0, 2**32 - 1)),
+        st.tuples(
+            st.integers(-(2**63), 2**63 - 1),
+            st.text(max_size=300),
+            st.floats(allow_nan=True),
+            st.integers(0, 2**32 - 1),
+        ),
         max_size=20,
     )
-)  # fmt: skip
+)
 def test_round_trip_any_values(rows: list[tuple[int, str, float, int]]) -> None:
     numbers = np.array([r[0] for r in rows], dtype=np.int64)
     texts = np.array([r[1] for r in rows], dtype=object)
@@ -77,11 +92,21 @@ def test_reads_trees_of_earlier_versions() -> None:
     """qcflow wrote one uproot branch per leaf, named ``vertex_X.mean``: still read alike."""
     sink = _MemorySink()
     with uproot.recreate(sink) as file:
-        file.mktree("ccdb_object", {"meta.runNumber": np.int64, "time": np.uint32,
-                                    "src.meanX": np.dtype((np.float64, (2,)))})  # fmt: skip
-        file["ccdb_object"].extend({"meta.runNumber": np.array([7, 8]),
-                                    "time": np.array([1, 2], dtype=np.uint32),
-                                    "src.meanX": np.ones((2, 2))})  # fmt: skip
+        file.mktree(
+            "ccdb_object",
+            {
+                "meta.runNumber": np.int64,
+                "time": np.uint32,
+                "src.meanX": np.dtype((np.float64, (2,))),
+            },
+        )
+        file["ccdb_object"].extend(
+            {
+                "meta.runNumber": np.array([7, 8]),
+                "time": np.array([1, 2], dtype=np.uint32),
+                "src.meanX": np.ones((2, 2)),
+            }
+        )
     columns = read_tree(sink.getvalue())
     assert set(columns) == {"meta.runNumber", "time", "src.meanX"}
     np.testing.assert_array_equal(columns["meta.runNumber"], [7, 8])
@@ -110,5 +135,9 @@ def test_the_leaf_list_writer_refuses_what_root_cannot_hold() -> None:
     )
     sink = _MemorySink()
     with uproot.recreate(sink) as file, pytest.raises(ValueError, match="different numbers"):
-        write_leaflist_tree(file, "t", [Branch("b", (Leaf("x", "D"), Leaf("y", "D")))],
-                            {"b": {"x": [1.0], "y": [1.0, 2.0]}})  # fmt: skip
+        write_leaflist_tree(
+            file,
+            "t",
+            [Branch("b", (Leaf("x", "D"), Leaf("y", "D")))],
+            {"b": {"x": [1.0], "y": [1.0, 2.0]}},
+        )

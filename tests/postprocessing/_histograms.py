@@ -26,8 +26,14 @@ def _root_file(obj: Any) -> bytes:
     return sink.getvalue()
 
 
-def th1(fills: np.ndarray, *, bins: int = 10, lo: float = 0.0, hi: float = 10.0,
-        set_bin_content: bool = False) -> bytes:  # fmt: skip
+def th1(
+    fills: np.ndarray,
+    *,
+    bins: int = 10,
+    lo: float = 0.0,
+    hi: float = 10.0,
+    set_bin_content: bool = False,
+) -> bytes:
     """A TH1D of ``fills`` (weight 1); ``set_bin_content`` leaves the sums at zero, as a
     histogram built with ``SetBinContent`` has them."""
     inside = fills[(fills >= lo) & (fills < hi)]
@@ -35,9 +41,11 @@ def th1(fills: np.ndarray, *, bins: int = 10, lo: float = 0.0, hi: float = 10.0,
     under = float(np.sum(fills < lo))
     over = float(np.sum(fills >= hi))
     data = np.concatenate([[under], counts.astype(np.float64), [over]])
-    sums = (0.0, 0.0, 0.0, 0.0) if set_bin_content else (
-        float(len(inside)), float(len(inside)), float(inside.sum()), float((inside**2).sum())
-    )  # fmt: skip
+    sums = (
+        (0.0, 0.0, 0.0, 0.0)
+        if set_bin_content
+        else (float(len(inside)), float(len(inside)), float(inside.sum()), float((inside**2).sum()))
+    )
     axis = identify.to_TAxis("xaxis", "", bins, lo, hi)
     hist = identify.to_TH1x("h", "h", data, float(len(fills)), *sums, data.copy(), axis)
     return _root_file(hist)
@@ -52,8 +60,15 @@ def th2(
     counts, _, _ = np.histogram2d(x, y, bins=bins, range=((lo, hi), (lo, hi)))
     data = np.zeros((bins + 2, bins + 2))
     data[1:-1, 1:-1] = counts
-    sums = [float(len(x)), float(len(x)), float(x.sum()), float((x * x).sum()),
-            float(y.sum()), float((y * y).sum()), float((x * y).sum())]  # fmt: skip
+    sums = [
+        float(len(x)),
+        float(len(x)),
+        float(x.sum()),
+        float((x * x).sum()),
+        float(y.sum()),
+        float((y * y).sum()),
+        float((x * y).sum()),
+    ]
     flat = data.ravel(order="F")
     xaxis = identify.to_TAxis("xaxis", "", bins, lo, hi)
     yaxis = identify.to_TAxis("yaxis", "", bins, lo, hi)

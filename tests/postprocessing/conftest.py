@@ -32,5 +32,11 @@ def put_th1(
 ) -> None:
     """A TH1D of ``fills`` at ``path``, valid [sor, eor), with QC's MO metadata."""
     meta = {**activity.metadata(), "ObjectType": "TH1D", "qc_version": "1.195.0", **metadata}
-    repo.store(path, th1(fills, bins=200, lo=-1.0, hi=1.0), valid_from=sor, valid_until=eor,
-               metadata=meta, content_type="application/root")  # fmt: skip
+    repo.store(
+        path,
+        th1(fills, bins=200, lo=-1.0, hi=1.0),
+        valid_from=sor,
+        valid_until=eor,
+        metadata=meta,
+        content_type="application/root",
+    )

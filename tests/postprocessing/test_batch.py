@@ -36,8 +36,7 @@ def _requests(repo: LocalRepository, reductor: Reductor) -> list[ReduceRequest]:
     for run in range(RUNS):
         activity = Activity(number=run + 1, period_name="LHC24ab", pass_name="apass1")
         start = T0 + run * HOUR
-        put_th1(repo, "qc_async/TST/h", rng.normal(0.1, 0.3, 500), activity, start,
-                start + HOUR)  # fmt: skip
+        put_th1(repo, "qc_async/TST/h", rng.normal(0.1, 0.3, 500), activity, start, start + HOUR)
         requests.append(ReduceRequest("repository", "qc_async/TST/h", start + 1, reductor))
     return requests
 

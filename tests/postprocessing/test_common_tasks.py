@@ -25,8 +25,14 @@ ACTIVITY = Activity(1, "PHYSICS", "LHC24ab", "apass1", "qc_async", T0, T0 + HOUR
 
 def store_qo(repo: LocalRepository, name: str, quality: Quality, end: int = T0 + HOUR) -> None:
     qo = QualityObject(quality, name, "TST", activity=ACTIVITY.with_validity(T0, end))
-    repo.store(qo.path, qo.encode(), valid_from=T0, valid_until=end, metadata=qo.metadata(),
-               content_type="application/json")  # fmt: skip
+    repo.store(
+        qo.path,
+        qo.encode(),
+        valid_from=T0,
+        valid_until=end,
+        metadata=qo.metadata(),
+        content_type="application/json",
+    )
 
 
 def instance(repo: LocalRepository, config: dict[str, Any]) -> tuple[Any, Services]:
@@ -45,26 +51,40 @@ def trigger(timestamp: int) -> Trigger:
 
 def big_screen(**parameters: str) -> dict[str, Any]:
     return {
-        "className": f"{COMMON}BigScreen", "moduleName": "QcCommon", "detectorName": "TST",
-        "taskParameters": {"nRows": "2", "nCols": "2", "labels": "A,B,,C",
-                           "maxObjectTimeShift": "600", **parameters},
+        "className": f"{COMMON}BigScreen",
+        "moduleName": "QcCommon",
+        "detectorName": "TST",
+        "taskParameters": {
+            "nRows": "2",
+            "nCols": "2",
+            "labels": "A,B,,C",
+            "maxObjectTimeShift": "600",
+            **parameters,
+        },
         "dataSources": [{"names": ["A:TST/QO/A", "B:TST/QO/B", "C:TST/QO/C", "nolabel"]}],
-        "initTrigger": ["userorcontrol"], "updateTrigger": ["foreachlatest:qcdb:TST/QO/A"],
+        "initTrigger": ["userorcontrol"],
+        "updateTrigger": ["foreachlatest:qcdb:TST/QO/A"],
         "stopTrigger": ["userorcontrol"],
-    }  # fmt: skip
+    }
 
 
 def test_big_screen_boxes(repo: LocalRepository) -> None:
     store_qo(repo, "A", Quality.GOOD)
     store_qo(repo, "B", Quality.BAD, end=T0 + 10)
     warnings = messages(parsed(with_tasks({"T": big_screen()})), "warning")
-    assert "qc.postprocessing.T.dataSources[0].names[3]: 'nolabel' is not 'LABEL:QO_PATH'" in (
-        warnings[0])  # fmt: skip
+    assert (
+        "qc.postprocessing.T.dataSources[0].names[3]: 'nolabel' is not 'LABEL:QO_PATH'"
+        in (warnings[0])
+    )
     task, services = instance(repo, big_screen())
     task.initialize(trigger(T0), services)
     task.update(trigger(T0 + 20 * 60_000), services)  # 20 min after: B ended 20 min ago
-    assert task.boxes == [("A", 418, " Good "), ("B", 400, " Old "), ("", 0, ""),
-                          ("C", 920, " NF ")]  # fmt: skip
+    assert task.boxes == [
+        ("A", 418, " Good "),
+        ("B", 400, " Old "),
+        ("", 0, ""),
+        ("C", 920, " NF "),
+    ]
     unlimited, services = instance(repo, big_screen(maxObjectTimeShift="-1"))
     unlimited.initialize(trigger(T0), services)
     unlimited.update(trigger(T0 + 20 * 60_000), services)
@@ -81,17 +101,25 @@ def test_big_screen_runs(repo: LocalRepository) -> None:
 
 def inspector(**parameters: str) -> dict[str, Any]:
     return {
-        "className": f"{COMMON}CcdbInspectorTask", "moduleName": "QcCommon", "detectorName": "TST",
+        "className": f"{COMMON}CcdbInspectorTask",
+        "moduleName": "QcCommon",
+        "detectorName": "TST",
         "taskParameters": {"databaseType": "ccdb", **parameters},
         "dataSources": [
             {"name": "GRP", "path": "GLO/Config/GRPECS", "updatePolicy": "atSOR"},
             {"name": "CTP", "path": "CTP/Config/Config", "updatePolicy": "atSOR"},
-            {"name": "Calib", "path": "TPC/Calib/Gain", "updatePolicy": "periodic",
-             "cycleDuration": "60"},
+            {
+                "name": "Calib",
+                "path": "TPC/Calib/Gain",
+                "updatePolicy": "periodic",
+                "cycleDuration": "60",
+            },
             {"name": "End", "path": "GLO/Config/End", "updatePolicy": "atEOR"},
         ],
-        "initTrigger": ["userorcontrol"], "updateTrigger": ["once"], "stopTrigger": ["userorcontrol"],
-    }  # fmt: skip
+        "initTrigger": ["userorcontrol"],
+        "updateTrigger": ["once"],
+        "stopTrigger": ["userorcontrol"],
+    }
 
 
 def status(task: Any) -> list[str]:

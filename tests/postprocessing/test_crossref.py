@@ -19,9 +19,15 @@ AGGREGATOR = {**CHECK, "className": "a"}
 def reader(
     *inputs: str, trigger: str = "foreachlatest:qcdb:TST/MO/Trend/Trend"
 ) -> dict[str, object]:
-    return {"className": "test::Reader", "moduleName": "m", "detectorName": "TST",
-            "inputs": list(inputs), "initTrigger": ["userorcontrol"],
-            "updateTrigger": [trigger], "stopTrigger": ["userorcontrol"]}  # fmt: skip
+    return {
+        "className": "test::Reader",
+        "moduleName": "m",
+        "detectorName": "TST",
+        "inputs": list(inputs),
+        "initTrigger": ["userorcontrol"],
+        "updateTrigger": [trigger],
+        "stopTrigger": ["userorcontrol"],
+    }
 
 
 def test_a_check_naming_a_missing_task() -> None:

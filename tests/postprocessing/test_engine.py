@@ -47,8 +47,15 @@ REGISTRY.add("task", "test::Echo", Echo)
 
 
 def echo(init: list[str], update: list[str], stop: list[str], **extra: Any) -> dict[str, Any]:
-    return {"className": "test::Echo", "moduleName": "m", "detectorName": "TST",
-            "initTrigger": init, "updateTrigger": update, "stopTrigger": stop, **extra}  # fmt: skip
+    return {
+        "className": "test::Echo",
+        "moduleName": "m",
+        "detectorName": "TST",
+        "initTrigger": init,
+        "updateTrigger": update,
+        "stopTrigger": stop,
+        **extra,
+    }
 
 
 def fill(repo: LocalRepository, runs: int = 3) -> None:
@@ -70,11 +77,23 @@ def run(repo: LocalRepository, definitions: dict[str, Any], **options: Any) -> E
 
 def test_foreachlatest_task_runs_to_completion(repo: LocalRepository) -> None:
     fill(repo)
-    engine = run(repo, {"T": echo(["userorcontrol"], ["foreachlatest:qcdb:GLO/MO/Vertexing/beamSpot"],
-                                  ["userorcontrol"])})  # fmt: skip
-    assert CALLS["T"] == ["initialize UserOrControl", "update ForEachLatest 1",
-                          "update ForEachLatest 2", "update ForEachLatest 3",
-                          "finalize UserOrControl"]  # fmt: skip
+    engine = run(
+        repo,
+        {
+            "T": echo(
+                ["userorcontrol"],
+                ["foreachlatest:qcdb:GLO/MO/Vertexing/beamSpot"],
+                ["userorcontrol"],
+            )
+        },
+    )
+    assert CALLS["T"] == [
+        "initialize UserOrControl",
+        "update ForEachLatest 1",
+        "update ForEachLatest 2",
+        "update ForEachLatest 3",
+        "finalize UserOrControl",
+    ]
     versions = repo.browse("qc_async/TST/MO/T/echo")
     assert sorted(v.metadata["qc_task_class"] for v in versions) == ["test::Echo"] * 4
     assert engine.summary.tasks[0].updates == 3
@@ -83,8 +102,12 @@ def test_foreachlatest_task_runs_to_completion(repo: LocalRepository) -> None:
 
 def test_periodic_tasks_run_until_max_duration(repo: LocalRepository) -> None:
     clock = ManualClock(T0)
-    engine = run(repo, {"T": echo(["userorcontrol"], ["1 sec"], ["userorcontrol"])},
-                 max_duration=5.5, clock=clock)  # fmt: skip
+    engine = run(
+        repo,
+        {"T": echo(["userorcontrol"], ["1 sec"], ["userorcontrol"])},
+        max_duration=5.5,
+        clock=clock,
+    )
     assert CALLS["T"][1:6] == ["update Periodic 0"] * 5
     assert CALLS["T"][-1] == "finalize UserOrControl"
     assert engine.summary.timed_out
@@ -130,8 +153,12 @@ def test_run_events_never_fire_and_the_run_stops(repo: LocalRepository) -> None:
 
 def test_listeners_see_every_publication(repo: LocalRepository) -> None:
     fill(repo, 2)
-    config = parsed(with_tasks({"T": echo(["once"], ["foreachlatest:qcdb:GLO/MO/Vertexing/beamSpot"], [])},
-                               host=str(repo.root)))  # fmt: skip
+    config = parsed(
+        with_tasks(
+            {"T": echo(["once"], ["foreachlatest:qcdb:GLO/MO/Vertexing/beamSpot"], [])},
+            host=str(repo.root),
+        )
+    )
     engine = Engine(config, EngineOptions(parallel=False, extensions=False))
     seen: list[Publication] = []
     engine.add_listener(seen.append)
@@ -171,8 +198,12 @@ def test_extensions_are_loaded_from_entry_points(
         engine_module, "entry_points", lambda group: [point] if group == point.group else []
     )
     fill(repo, 2)
-    config = parsed(with_tasks({"T": echo(["once"], ["foreachlatest:qcdb:GLO/MO/Vertexing/beamSpot"], [])},
-                               host=str(repo.root)))  # fmt: skip
+    config = parsed(
+        with_tasks(
+            {"T": echo(["once"], ["foreachlatest:qcdb:GLO/MO/Vertexing/beamSpot"], [])},
+            host=str(repo.root),
+        )
+    )
     engine = Engine(config, EngineOptions(parallel=False))
     engine.run()
     assert engine.counted == [1, 1, 1, "end"]  # type: ignore[attr-defined]

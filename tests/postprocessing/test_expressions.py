@@ -127,11 +127,16 @@ def test_functions_must_be_in_the_table() -> None:
 # -- property: random expression trees, evaluated independently ---------------------------------
 
 _OPS: dict[str, Callable[[Any, Any], Any]] = {
-    "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
-    "<": lambda a, b: float(a < b), ">=": lambda a, b: float(a >= b),
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "/": operator.truediv,
+    "<": lambda a, b: float(a < b),
+    ">=": lambda a, b: float(a >= b),
     "==": lambda a, b: float(a == b),
-    "&&": lambda a, b: float(bool(a) and bool(b)), "||": lambda a, b: float(bool(a) or bool(b)),
-}  # fmt: skip
+    "&&": lambda a, b: float(bool(a) and bool(b)),
+    "||": lambda a, b: float(bool(a) or bool(b)),
+}
 
 leaves = st.one_of(
     st.integers(0, 9).map(lambda v: (str(v), float(v))),
@@ -200,11 +205,13 @@ def test_qc_tpc_subscripts() -> None:
     assert draw("Temperature.tempMeanPerSide[1]-Temperature.tempMeanPerSide[0]") == [[1, 1, 1]]
     assert draw("N_Clusters.mean[]", "time") == [[1, 2, 3, 4, 5, 6], [10, 10, 10, 20, 30, 30]]
     assert draw("ClusterData.NClusters[0][ ]", "time") == [
-        [0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19], [10] * 4 + [20] * 4 + [30] * 4
-    ]  # fmt: skip
+        [0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19],
+        [10] * 4 + [20] * 4 + [30] * 4,
+    ]
     assert draw("TimeGain.meanGain[0][0]", "TimeGain.meanGain[1][1]") == [
-        [0.0, 0.4, 0.8], [0.3, 0.7, 1.1]
-    ]  # fmt: skip
+        [0.0, 0.4, 0.8],
+        [0.3, 0.7, 1.1],
+    ]
 
 
 def test_a_bare_array_name_means_every_element() -> None:
@@ -216,19 +223,26 @@ def test_empty_subscripts_run_in_step_over_the_shortest() -> None:
     # per entry min(3, 2), min(1, 2), min(2, 2) elements, across varexp and selection alike
     assert draw("N_Clusters.mean[]", "Other.values[]") == [[1, 2, 4, 5, 6], [10, 20, 30, 50, 60]]
     assert draw("N_Clusters.mean[]+Other.values[]", "Entry$", "Entries$") == [
-        [11, 22, 34, 55, 66], [0, 0, 1, 2, 2], [3] * 5
-    ]  # fmt: skip
+        [11, 22, 34, 55, 66],
+        [0, 0, 1, 2, 2],
+        [3] * 5,
+    ]
     y, x, cut = draw("N_Clusters.mean[]", "meta.runNumber", "N_Clusters.mean[] > 2.5")
     assert [(a, b) for a, b, c in zip(y, x, cut, strict=True) if c] == [
-        (3, 1), (4, 2), (5, 3), (6, 3)
-    ]  # fmt: skip
+        (3, 1),
+        (4, 2),
+        (5, 3),
+        (6, 3),
+    ]
 
 
 def test_the_kth_empty_subscript_of_every_name_shares_one_index() -> None:
     """ROOT's ``fMatrix[][] - fVector[]`` is ``fMatrix[i][j] - fVector[i]``, i and j each up
     to the smallest size of their dimension."""
-    columns = {"m": np.arange(12, dtype=np.float64).reshape(1, 3, 4),  # 3 x 4 per entry
-               "v": np.array([[100.0, 200.0]])}  # 2 per entry  # fmt: skip
+    columns = {
+        "m": np.arange(12, dtype=np.float64).reshape(1, 3, 4),  # 3 x 4 per entry
+        "v": np.array([[100.0, 200.0]]),
+    }  # 2 per entry
     values = evaluate_together([parse_expression("m[][] + v[]")], columns, 1)[0]
     assert list(values) == [100, 101, 102, 103, 204, 205, 206, 207]
     ((first,),) = [evaluate_together([parse_expression("m[][2]-v[]")], columns, 1)]
@@ -295,7 +309,8 @@ def test_fixed_arrays_against_numpy(rows: int, width: int, data: st.DataObject) 
     index = data.draw(st.integers(0, width - 1))
     (element,) = evaluate_together([parse_expression(f"a.v[{index}]")], columns, rows)
     np.testing.assert_array_equal(element, column[:, index])
-    every, entry = evaluate_together([parse_expression("a.v[]"), parse_expression("t")], columns,
-                                     rows)  # fmt: skip
+    every, entry = evaluate_together(
+        [parse_expression("a.v[]"), parse_expression("t")], columns, rows
+    )
     np.testing.assert_array_equal(every, column.ravel())
     np.testing.assert_array_equal(entry, np.repeat(np.arange(rows), width))

@@ -35,17 +35,27 @@ def test_paths_metadata_and_validity(repo: LocalRepository) -> None:
     assert info.path == "qc_async/TST/MO/MyTask/sub/folder/obj"
     assert (info.valid_from, info.valid_until) == (1000, 2000)
     assert {k: v for k, v in info.metadata.items() if k != "qcflow_version"} == {
-        "RunType": "PHYSICS", "RunNumber": "0", "PassName": "apass1", "PeriodName": "LHC24ab",
-        "ObjectType": "bytes", "qc_detector_name": "TST", "qc_task_name": "MyTask",
-        "qc_task_class": "mylab::MyTask", "qc_version": "1.195.0", "adjustableEOV": "1",
+        "RunType": "PHYSICS",
+        "RunNumber": "0",
+        "PassName": "apass1",
+        "PeriodName": "LHC24ab",
+        "ObjectType": "bytes",
+        "qc_detector_name": "TST",
+        "qc_task_name": "MyTask",
+        "qc_task_class": "mylab::MyTask",
+        "qc_version": "1.195.0",
+        "adjustableEOV": "1",
         "drawOptions": "colz",
-    }  # fmt: skip
+    }
 
 
 def test_policies(repo: LocalRepository) -> None:
     manager = ObjectManager(TASK, lambda: repo)
-    for name, policy in (("f", PublicationPolicy.FOREVER), ("o", PublicationPolicy.ONCE),
-                         ("t", PublicationPolicy.THROUGH_STOP)):  # fmt: skip
+    for name, policy in (
+        ("f", PublicationPolicy.FOREVER),
+        ("o", PublicationPolicy.ONCE),
+        ("t", PublicationPolicy.THROUGH_STOP),
+    ):
         manager.start_publishing(Payload(b"x", "bytes"), name, policy)
     manager.stop_publishing(PublicationPolicy.ONCE)
     assert manager.names == ["f", "t"]

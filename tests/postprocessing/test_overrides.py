@@ -67,18 +67,25 @@ def test_parsing_matches_o2s_tokenizer(text: str) -> None:
 
 def test_apply_creates_overwrites_and_reports_new_paths() -> None:
     tree = {"qc": {"config": {"Activity": {"number": "5"}}}}
-    created = apply_overrides(tree, [("qc.config.Activity.number", "0"),
-                                     ("qc.config.Activty.number", "1"),
-                                     ("qc.config.database.host", "h")])  # fmt: skip
+    created = apply_overrides(
+        tree,
+        [
+            ("qc.config.Activity.number", "0"),
+            ("qc.config.Activty.number", "1"),
+            ("qc.config.database.host", "h"),
+        ],
+    )
     assert tree["qc"]["config"] == {
         "Activity": {"number": "0"},
         "Activty": {"number": "1"},
         "database": {"host": "h"},
     }
     assert created == {
-        "qc.config.Activty", "qc.config.Activty.number",
-        "qc.config.database", "qc.config.database.host",
-    }  # fmt: skip
+        "qc.config.Activty",
+        "qc.config.Activty.number",
+        "qc.config.database",
+        "qc.config.database.host",
+    }
 
 
 @pytest.mark.parametrize(

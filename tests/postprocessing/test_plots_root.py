@@ -47,15 +47,34 @@ emit(out)
 
 def test_root_reads_and_draws_the_new_plot_objects(tmp_path: Path) -> None:
     columns = {"time": 1.7e9 + 3600 * np.arange(6), "x.mean": np.array([1, 2, 2, 3, 3, 3.0])}
-    histogram = plot_image(PlotSpec("h", "Means;mean x", graphs=(
-        GraphSpec("h", "h", "x.mean", selection="x.mean > 1"),)), columns)[0]  # fmt: skip
-    fields = {"meanX": np.array([[1.0, 2.0, 3.0, 4.0]]),
-              "sliceLabelX": np.array([[0.5, 0.5, 1.5, 1.5]]),
-              "sliceLabelY": np.array([[0.5, 1.5, 0.5, 1.5]])}  # fmt: skip
-    series = SliceSeries(np.array([1.7e9]), np.array([5.0]), fields, ("a", "b", "c", "d"),
-                         ((0.0, 1.0, 2.0), (0.0, 1.0, 2.0)))  # fmt: skip
-    spec = SlicePlot(name="m", varexp="h.meanX:slices2D", source="h", variable="meanX",
-                     mode="slices2D", title="Map", axis_label="Y:X", y_range="0:10")  # fmt: skip
+    histogram = plot_image(
+        PlotSpec(
+            "h", "Means;mean x", graphs=(GraphSpec("h", "h", "x.mean", selection="x.mean > 1"),)
+        ),
+        columns,
+    )[0]
+    fields = {
+        "meanX": np.array([[1.0, 2.0, 3.0, 4.0]]),
+        "sliceLabelX": np.array([[0.5, 0.5, 1.5, 1.5]]),
+        "sliceLabelY": np.array([[0.5, 1.5, 0.5, 1.5]]),
+    }
+    series = SliceSeries(
+        np.array([1.7e9]),
+        np.array([5.0]),
+        fields,
+        ("a", "b", "c", "d"),
+        ((0.0, 1.0, 2.0), (0.0, 1.0, 2.0)),
+    )
+    spec = SlicePlot(
+        name="m",
+        varexp="h.meanX:slices2D",
+        source="h",
+        variable="meanX",
+        mode="slices2D",
+        title="Map",
+        axis_label="Y:X",
+        y_range="0:10",
+    )
     trend = Trend("Trends/Rates", "Rates", "rate", ("A", "B"))
     trend.add(1.7e9, [1.0, 2.0])
     trend.add(1.7e9 + 60, [3.0, 4.0])
@@ -76,7 +95,11 @@ def test_root_reads_and_draws_the_new_plot_objects(tmp_path: Path) -> None:
     assert (hist["class"], hist["title"], hist["x_title"]) == ("TH1F", "Means", "mean x")
     assert hist["entries"] == 5 and sum(c[0] for c in hist["contents"]) == 5
     assert (hmap["class"], hmap["title"], hmap["x_title"], hmap["y_title"]) == (
-        "TH2F", "Map", "X", "Y")  # fmt: skip
+        "TH2F",
+        "Map",
+        "X",
+        "Y",
+    )
     assert hmap["contents"] == [[1.0, 2.0], [3.0, 4.0]]
     assert (hmap["range"], hmap["option"]) == ([0.0, 10.0], "colz")  # graphYRange: colour scale
     assert (mch["class"], mch["y"], mch["time"]) == ("TMultiGraph", [[1.0, 3.0], [2.0, 4.0]], True)

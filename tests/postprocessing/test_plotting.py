@@ -36,9 +36,19 @@ def image(data: bytes) -> np.ndarray:
 
 
 def test_the_o2dpg_plot() -> None:
-    plot = PlotSpec("Vertex_X_trend", "Vertex X trend [cm]", graphs=(
-        GraphSpec("Vertex_X_trend", "", "vertex_X.mean:meta.runNumber", option="*",
-                  errors="0:vertex_X.stddev/pow(vertex_X.entries,0.5)"),))  # fmt: skip
+    plot = PlotSpec(
+        "Vertex_X_trend",
+        "Vertex X trend [cm]",
+        graphs=(
+            GraphSpec(
+                "Vertex_X_trend",
+                "",
+                "vertex_X.mean:meta.runNumber",
+                option="*",
+                errors="0:vertex_X.stddev/pow(vertex_X.entries,0.5)",
+            ),
+        ),
+    )
     data, warnings = render_plot(plot, COLUMNS)
     assert warnings == []
     assert image(data).shape[:2] == (500, 700)  # ROOT's default canvas
@@ -46,21 +56,30 @@ def test_the_o2dpg_plot() -> None:
 
 def test_several_graphs_legend_styles_date_axis_and_range() -> None:
     plot = PlotSpec(
-        "two", "#sigma_{x};time;x [cm]", y_range="-0.05:0.05", color_palette=55,
+        "two",
+        "#sigma_{x};time;x [cm]",
+        y_range="-0.05:0.05",
+        color_palette=55,
         legend=LegendSpec(0.6, 0.7, 0.9, 0.9, 2),
         graphs=(
-            GraphSpec("mean", "mean", "vertex_X.mean:time", option="*L",
-                      style=GraphStyle(marker_color=632, marker_style=20, line_style=2)),
+            GraphSpec(
+                "mean",
+                "mean",
+                "vertex_X.mean:time",
+                option="*L",
+                style=GraphStyle(marker_color=632, marker_style=20, line_style=2),
+            ),
             GraphSpec("sd", "stddev", "vertex_X.stddev:time", option="PL"),
         ),
-    )  # fmt: skip
+    )
     _, warnings = render_plot(plot, COLUMNS)
     assert warnings == []
 
 
 def test_histograms_selections_and_text_axes() -> None:
-    plot = PlotSpec("h", graphs=(GraphSpec("h", "h", "vertex_X.mean", selection="Entry$ < 10",
-                                           errors="1:1"),))  # fmt: skip
+    plot = PlotSpec(
+        "h", graphs=(GraphSpec("h", "h", "vertex_X.mean", selection="Entry$ < 10", errors="1:1"),)
+    )
     _, warnings = render_plot(plot, COLUMNS)
     assert warnings == ["plot 'h': graphErrors given for a histogram, ignored"]
     labels = PlotSpec("l", graphs=(GraphSpec("l", "l", "vertex_X.mean:meta.runNumberStr"),))
@@ -68,8 +87,12 @@ def test_histograms_selections_and_text_axes() -> None:
 
 
 def test_bad_settings_are_warnings_not_failures() -> None:
-    plot = PlotSpec("p", axis_label="no colon", y_range="a:b", graphs=(
-        GraphSpec("p", "p", "vertex_X.mean:time:meta.runNumber"),))  # fmt: skip
+    plot = PlotSpec(
+        "p",
+        axis_label="no colon",
+        y_range="a:b",
+        graphs=(GraphSpec("p", "p", "vertex_X.mean:time:meta.runNumber"),),
+    )
     _, warnings = render_plot(plot, COLUMNS)
     assert warnings == [
         "plot 'p': 3-D varexp 'vertex_X.mean:time:meta.runNumber' is not drawn",
@@ -105,11 +128,20 @@ def test_array_branches_are_drawn_as_ttree_draw_does() -> None:
         ),
         "Temperature.tempMeanPerSide": np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]),
     }
-    plot = PlotSpec("clusters", "", graphs=(
-        GraphSpec("all", "", "N_Clusters.mean[]:time", selection="N_Clusters.mean[] != 4",
-                  errors="0:N_Clusters.stddev[]"),
-        GraphSpec("A", "", "Temperature.tempMeanPerSide[0]:time"),
-    ))  # fmt: skip
+    plot = PlotSpec(
+        "clusters",
+        "",
+        graphs=(
+            GraphSpec(
+                "all",
+                "",
+                "N_Clusters.mean[]:time",
+                selection="N_Clusters.mean[] != 4",
+                errors="0:N_Clusters.stddev[]",
+            ),
+            GraphSpec("A", "", "Temperature.tempMeanPerSide[0]:time"),
+        ),
+    )
     image_, warnings = plot_image(plot, columns)
     assert warnings == []
     every, side_a = image_.graphs
@@ -129,8 +161,11 @@ def test_a_trend_plot_has_fixed_margins_and_nothing_cut_at_its_edges(x, monkeypa
         raise AssertionError("tight_layout called")
 
     monkeypatch.setattr(Figure, "tight_layout", refuse)
-    plot = PlotSpec("t", f"title;{x};x [cm]", graphs=(
-        GraphSpec("mean", "mean", f"vertex_X.mean:{x}", option="*"),))  # fmt: skip
+    plot = PlotSpec(
+        "t",
+        f"title;{x};x [cm]",
+        graphs=(GraphSpec("mean", "mean", f"vertex_X.mean:{x}", option="*"),),
+    )
     data, warnings = render_plot(plot, COLUMNS)
     assert warnings == []
     pixels = image(data)[..., :3]
@@ -147,8 +182,11 @@ def test_a_histogram_plot_is_published_as_a_th1f_with_its_png() -> None:
     from qcflow.objects.paths import PNG_COMPANION
     from qcflow.objects.root import decode_histogram
 
-    plot = PlotSpec("h", "Mean X;x [cm]", graphs=(
-        GraphSpec("h", "h", "vertex_X.mean", selection="Entry$ < 10"),))  # fmt: skip
+    plot = PlotSpec(
+        "h",
+        "Mean X;x [cm]",
+        graphs=(GraphSpec("h", "h", "vertex_X.mean", selection="Entry$ < 10"),),
+    )
     image, _ = plot_image(plot, COLUMNS)
     payload = image.encode()
     assert (payload.object_type, payload.content_type) == ("TH1F", "application/root")
@@ -172,8 +210,13 @@ def test_graphs_carry_qcg_draw_options() -> None:
     assert plot_image(one, COLUMNS)[0].encode().draw_options == "AP"
     lines = PlotSpec("p", graphs=(GraphSpec("p", "p", "vertex_X.mean:time", option="L"),))
     assert plot_image(lines, COLUMNS)[0].encode().draw_options == "AL"
-    two = PlotSpec("p", graphs=(GraphSpec("a", "a", "vertex_X.mean:time", option="*"),
-                                GraphSpec("b", "b", "vertex_X.stddev:time")))  # fmt: skip
+    two = PlotSpec(
+        "p",
+        graphs=(
+            GraphSpec("a", "a", "vertex_X.mean:time", option="*"),
+            GraphSpec("b", "b", "vertex_X.stddev:time"),
+        ),
+    )
     payload = plot_image(two, COLUMNS)[0].encode()
     assert (payload.object_type, payload.draw_options) == ("TMultiGraph", "A")
 
@@ -183,9 +226,19 @@ def test_zero_x_errors_are_not_built_but_the_pixels_are_the_same(monkeypatch) ->
     third of a 1,000-point plot's time), and the PNG is what drawing them gave."""
     from matplotlib.axes import Axes
 
-    plot = PlotSpec("p", "t;run;x", graphs=(
-        GraphSpec("p", "", "vertex_X.mean:meta.runNumber", option="*",
-                  errors="0:vertex_X.stddev/sqrt(vertex_X.entries)"),))  # fmt: skip
+    plot = PlotSpec(
+        "p",
+        "t;run;x",
+        graphs=(
+            GraphSpec(
+                "p",
+                "",
+                "vertex_X.mean:meta.runNumber",
+                option="*",
+                errors="0:vertex_X.stddev/sqrt(vertex_X.entries)",
+            ),
+        ),
+    )
     calls: list[bool] = []
     errorbar = Axes.errorbar
 

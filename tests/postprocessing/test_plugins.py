@@ -37,10 +37,15 @@ def test_the_document_lists_the_plugin_api() -> None:
 
 def test_the_task(repo: LocalRepository) -> None:
     fills = fill(repo, range(1, 4))
-    task = {"className": "mylab::EntriesPerRun", "moduleName": "MyLab", "detectorName": "TST",
-            "taskParameters": {"name": "vertex_Y"}, "initTrigger": ["userorcontrol"],
-            "updateTrigger": ["foreachlatest:qcdb:GLO/MO/Vertexing/beamSpot"],
-            "stopTrigger": ["userorcontrol"]}  # fmt: skip
+    task = {
+        "className": "mylab::EntriesPerRun",
+        "moduleName": "MyLab",
+        "detectorName": "TST",
+        "taskParameters": {"name": "vertex_Y"},
+        "initTrigger": ["userorcontrol"],
+        "updateTrigger": ["foreachlatest:qcdb:GLO/MO/Vertexing/beamSpot"],
+        "stopTrigger": ["userorcontrol"],
+    }
     config = parsed(with_tasks({"Entries": task}, host=str(repo.root)))
     Engine(config, EngineOptions(parallel=False, extensions=False)).run()
     stored = repo.get("qc_async/TST/MO/Entries/entriesPerRun", T0 + 2 * HOUR)
@@ -59,5 +64,12 @@ def test_the_reductor(repo: LocalRepository) -> None:
     task["dataSources"][0]["reductorName"] = "mylab::PeakReductor"
     config = parsed(with_tasks({"BeamSpotTrending": task}, host=str(repo.root)))
     Engine(config, EngineOptions(parallel=False, extensions=False)).run()
-    assert set(trend(repo)) == {"meta.runNumber", "meta.runNumberStr", "time", "vertex_X.height", "vertex_X.position",
-                                "vertex_Y.height", "vertex_Y.position"}  # fmt: skip
+    assert set(trend(repo)) == {
+        "meta.runNumber",
+        "meta.runNumberStr",
+        "time",
+        "vertex_X.height",
+        "vertex_X.position",
+        "vertex_Y.height",
+        "vertex_Y.position",
+    }

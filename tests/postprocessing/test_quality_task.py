@@ -24,27 +24,48 @@ HOUR = 3_600_000
 T0 = 1_714_521_600_000
 FUTURE = 4_102_444_800_000  # 2100: a trigger far after the quality objects were created
 QUALITY_TASK = "o2::quality_control_modules::common::QualityTask"
-QUALITIES = {1: Quality.GOOD, 2: Quality.BAD.with_flag("BadPID", "pions").with_flag("Unknown"),
-             3: Quality.MEDIUM.with_flag("NoDetectorData", "sector 3")}  # fmt: skip
+QUALITIES = {
+    1: Quality.GOOD,
+    2: Quality.BAD.with_flag("BadPID", "pions").with_flag("Unknown"),
+    3: Quality.MEDIUM.with_flag("NoDetectorData", "sector 3"),
+}
 JSON = "qc_async/TST/MO/Quality/QualitySummaryJSON"
 
 
-def store_qo(repo: LocalRepository, name: str, run: int, quality: Quality,
-             payload: str = "root") -> None:  # fmt: skip
+def store_qo(
+    repo: LocalRepository, name: str, run: int, quality: Quality, payload: str = "root"
+) -> None:
     """A QO in QC's ROOT payload, or (``payload="json"``) in qcflow's earlier JSON one."""
-    activity = Activity(run, "PHYSICS", "LHC24ab", "apass1", "qc_async", T0 + run * HOUR,
-                        T0 + run * HOUR + HOUR // 2)  # fmt: skip
+    activity = Activity(
+        run,
+        "PHYSICS",
+        "LHC24ab",
+        "apass1",
+        "qc_async",
+        T0 + run * HOUR,
+        T0 + run * HOUR + HOUR // 2,
+    )
     qo = QualityObject(quality, name, "TST", "OnAny", activity=activity)
     data = qo.encode() if payload == "root" else qo.to_json_bytes()
-    repo.store(qo.path, data, valid_from=activity.valid_from,
-               valid_until=activity.valid_until, metadata=qo.metadata(),
-               content_type=f"application/{payload}")  # fmt: skip
+    repo.store(
+        qo.path,
+        data,
+        valid_from=activity.valid_from,
+        valid_until=activity.valid_until,
+        metadata=qo.metadata(),
+        content_type=f"application/{payload}",
+    )
 
 
 def store_seed(repo: LocalRepository, run: int, start: int) -> None:
     activity = Activity(run, "PHYSICS", "LHC24ab", "apass1", "qc_async")
-    repo.store("qc_async/TST/MO/Seed/seed", b"x", valid_from=start, valid_until=start + HOUR,
-               metadata={**activity.metadata(), "ObjectType": "TH1F"})  # fmt: skip
+    repo.store(
+        "qc_async/TST/MO/Seed/seed",
+        b"x",
+        valid_from=start,
+        valid_until=start + HOUR,
+        metadata={**activity.metadata(), "ObjectType": "TH1F"},
+    )
 
 
 @pytest.fixture
@@ -58,20 +79,40 @@ def filled(repo: LocalRepository) -> LocalRepository:
 
 def task(max_age: str = "0", **extra: Any) -> dict[str, Any]:
     config = {
-        "className": QUALITY_TASK, "moduleName": "QualityControl", "detectorName": "TST",
+        "className": QUALITY_TASK,
+        "moduleName": "QualityControl",
+        "detectorName": "TST",
         "taskParameters": {"maxObjectAgeSeconds": max_age},
         "qualityGroups": [
-            {"name": "global", "title": "GLOBAL", "path": "TST/QO",
-             "ignoreQualitiesDetails": ["Null", "Good", "Medium", "Bad"],
-             "inputObjects": [{"name": "Check", "title": "The check", "messageBad": "Call expert",
-                               "messageMedium": "Add a bookkeeping entry"}]},
-            {"name": "details", "title": "DETAILS", "path": "TST/QO",
-             "inputObjects": [{"name": "Check"}, {"name": "Agg/Agg", "title": "Aggregated"},
-                              {"name": "Missing"}]},
+            {
+                "name": "global",
+                "title": "GLOBAL",
+                "path": "TST/QO",
+                "ignoreQualitiesDetails": ["Null", "Good", "Medium", "Bad"],
+                "inputObjects": [
+                    {
+                        "name": "Check",
+                        "title": "The check",
+                        "messageBad": "Call expert",
+                        "messageMedium": "Add a bookkeeping entry",
+                    }
+                ],
+            },
+            {
+                "name": "details",
+                "title": "DETAILS",
+                "path": "TST/QO",
+                "inputObjects": [
+                    {"name": "Check"},
+                    {"name": "Agg/Agg", "title": "Aggregated"},
+                    {"name": "Missing"},
+                ],
+            },
         ],
-        "initTrigger": ["userorcontrol"], "updateTrigger": ["foreachlatest:qcdb:TST/MO/Seed/seed"],
+        "initTrigger": ["userorcontrol"],
+        "updateTrigger": ["foreachlatest:qcdb:TST/MO/Seed/seed"],
         "stopTrigger": ["userorcontrol"],
-    }  # fmt: skip
+    }
     config.update(extra)
     return config
 
@@ -116,9 +157,17 @@ def test_the_summary_json(filled: LocalRepository) -> None:
     ]
     assert [h["qualities"]["details/Agg/Agg"] for h in document["history"]] == ["Good", None, None]
     texts = [line["text"] for line in document["lines"]]
-    assert texts == ["GLOBAL", "The check : Medium", "Add a bookkeeping entry", "", "DETAILS",
-                     "Check : Medium", "#rightarrow Flag: No Detector Data: sector 3",
-                     "Aggregated : quality missing!", "Missing : quality missing!"]  # fmt: skip
+    assert texts == [
+        "GLOBAL",
+        "The check : Medium",
+        "Add a bookkeeping entry",
+        "",
+        "DETAILS",
+        "Check : Medium",
+        "#rightarrow Flag: No Detector Data: sector 3",
+        "Aggregated : quality missing!",
+        "Missing : quality missing!",
+    ]
 
 
 def test_json_quality_objects_of_earlier_stores_are_read(repo: LocalRepository) -> None:
@@ -205,15 +254,21 @@ def test_unknown_quality_names_are_null_with_a_warning() -> None:
     config = task()
     config["qualityGroups"][0]["ignoreQualitiesDetails"] = ["Bda"]
     warnings = messages(parsed(with_tasks({"Quality": config})), "warning")
-    assert warnings[0] == ("qc.postprocessing.Quality.qualityGroups[0].ignoreQualitiesDetails[0]: "
-                           "'Bda' is not a quality name; read as Null, as QC does")  # fmt: skip
+    assert warnings[0] == (
+        "qc.postprocessing.Quality.qualityGroups[0].ignoreQualitiesDetails[0]: "
+        "'Bda' is not a quality name; read as Null, as QC does"
+    )
 
 
 def test_reads_lists_the_quality_objects() -> None:
     config = parsed(with_tasks({"Quality": task()})).tasks["Quality"]
     assert [p for _, p in config.task_class.reads(config)] == [
-        "TST/MO/Seed/seed", "TST/QO/Check", "TST/QO/Check", "TST/QO/Agg/Agg", "TST/QO/Missing",
-    ]  # fmt: skip
+        "TST/MO/Seed/seed",
+        "TST/QO/Check",
+        "TST/QO/Check",
+        "TST/QO/Agg/Agg",
+        "TST/QO/Missing",
+    ]
 
 
 def test_summary_lines_without_title_or_objects() -> None:

@@ -59,8 +59,11 @@ def test_hist_objects_have_no_stored_sums() -> None:
     h.fill([1.2, 1.4, 7.7])
     values = TH1Reductor().reduce(h)
     centres = np.array([1.5, 1.5, 7.5])
-    assert values == {"mean": pytest.approx(centres.mean()), "stddev": pytest.approx(centres.std()),
-                      "entries": 3.0}  # fmt: skip
+    assert values == {
+        "mean": pytest.approx(centres.mean()),
+        "stddev": pytest.approx(centres.std()),
+        "entries": 3.0,
+    }
 
 
 def test_th2_sums_match_numpy() -> None:
@@ -69,8 +72,16 @@ def test_th2_sums_match_numpy() -> None:
     values = TH2Reductor().reduce(read(th2(xs, ys)))
     inside = (xs >= 0) & (xs < 10) & (ys >= 0) & (ys < 10)
     x, y = xs[inside], ys[inside]
-    expected = {"sumw": len(x), "sumw2": len(x), "sumwx": x.sum(), "sumwx2": (x * x).sum(),
-                "sumwy": y.sum(), "sumwy2": (y * y).sum(), "sumwxy": (x * y).sum(), "entries": 200}  # fmt: skip
+    expected = {
+        "sumw": len(x),
+        "sumw2": len(x),
+        "sumwx": x.sum(),
+        "sumwx2": (x * x).sum(),
+        "sumwy": y.sum(),
+        "sumwy2": (y * y).sum(),
+        "sumwxy": (x * y).sum(),
+        "entries": 200,
+    }
     assert values == pytest.approx(expected)
 
 

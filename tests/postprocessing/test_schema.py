@@ -59,12 +59,17 @@ def test_every_error_at_once_with_its_path() -> None:
         ],
     )
     del broken["moduleName"]
-    broken["dataSources"].append({"path": "a", "name": "q", "reductorName": "nope::Reductor",
-                                  "moduleName": "m"})  # fmt: skip
-    config = parsed(with_tasks({
-        "T": broken,
-        "U": trending_task(className="o2::quality_control::postprocessing::TrendngTask"),
-    }))  # fmt: skip
+    broken["dataSources"].append(
+        {"path": "a", "name": "q", "reductorName": "nope::Reductor", "moduleName": "m"}
+    )
+    config = parsed(
+        with_tasks(
+            {
+                "T": broken,
+                "U": trending_task(className="o2::quality_control::postprocessing::TrendngTask"),
+            }
+        )
+    )
     errors = messages(config)
     assert errors[0] == "qc.postprocessing.T.moduleName: is required"
     assert errors[1].startswith("qc.postprocessing.T.updateTrigger[1]: unknown trigger 'whenever'")
@@ -116,8 +121,20 @@ def test_override_typos_are_reported_as_such() -> None:
 
 
 def test_inactive_tasks_are_not_checked() -> None:
-    config = parsed(with_tasks({"T": {"active": "false", "className": "nope", "moduleName": "m",
-                                      "initTrigger": [], "updateTrigger": [], "stopTrigger": []}}))  # fmt: skip
+    config = parsed(
+        with_tasks(
+            {
+                "T": {
+                    "active": "false",
+                    "className": "nope",
+                    "moduleName": "m",
+                    "initTrigger": [],
+                    "updateTrigger": [],
+                    "stopTrigger": [],
+                }
+            }
+        )
+    )
     assert config.diagnostics.items == []
     assert config.active_tasks == []
 
@@ -126,8 +143,12 @@ def test_reductor_must_suit_the_source_type() -> None:
     task = trending_task()
     task["dataSources"][0]["type"] = "repository-quality"
     errors = messages(parsed(with_tasks({"T": task})))
-    assert errors == [(f"qc.postprocessing.T.dataSources[0].reductorName: {TH1} reduces object "
-                      "objects, not the 'repository-quality' type's")]  # fmt: skip
+    assert errors == [
+        (
+            f"qc.postprocessing.T.dataSources[0].reductorName: {TH1} reduces object "
+            "objects, not the 'repository-quality' type's"
+        )
+    ]
 
 
 def test_duplicate_source_names_and_missing_names() -> None:
@@ -143,12 +164,32 @@ def test_duplicate_source_names_and_missing_names() -> None:
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-5, 5) | st.text(max_size=6),
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=6), children, max_size=3),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=6), children, max_size=3)
+    ),
     max_leaves=10,
-)  # fmt: skip
-KEYS = ["className", "dataSources", "plots", "updateTrigger", "initTrigger", "names", "varexp",
-        "type", "reductorName", "trendingTimestamp", "sourceRepo", "graphs", "style", "legend",
-        "taskParameters", "extendedTaskParameters", "active", "path", "name"]  # fmt: skip
+)
+KEYS = [
+    "className",
+    "dataSources",
+    "plots",
+    "updateTrigger",
+    "initTrigger",
+    "names",
+    "varexp",
+    "type",
+    "reductorName",
+    "trendingTimestamp",
+    "sourceRepo",
+    "graphs",
+    "style",
+    "legend",
+    "taskParameters",
+    "extendedTaskParameters",
+    "active",
+    "path",
+    "name",
+]
 
 
 @settings(max_examples=150, deadline=None)

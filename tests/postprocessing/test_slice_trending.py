@@ -42,23 +42,42 @@ TREND = "qc_async/EMC/MO/Slices/Slices"
 
 def task(**extra: Any) -> dict[str, Any]:
     config = {
-        "className": SLICE, "moduleName": "QualityControl", "detectorName": "EMC",
+        "className": SLICE,
+        "moduleName": "QualityControl",
+        "detectorName": "EMC",
         "producePlotsOnUpdate": "false",
         "dataSources": [
-            {"type": "repository", "path": "EMC/MO/Test", "names": ["h1"], "reductorName": TH1S,
-             "moduleName": "QcCommon", "axisDivision": [["2.3", "5.7", "8"]]},
-            {"type": "repository", "path": "EMC/MO/Test", "names": ["h2"], "reductorName": TH2S,
-             "moduleName": "QcCommon", "axisDivision": [["0", "2", "4"], ["0.5", "2.5"]]},
+            {
+                "type": "repository",
+                "path": "EMC/MO/Test",
+                "names": ["h1"],
+                "reductorName": TH1S,
+                "moduleName": "QcCommon",
+                "axisDivision": [["2.3", "5.7", "8"]],
+            },
+            {
+                "type": "repository",
+                "path": "EMC/MO/Test",
+                "names": ["h2"],
+                "reductorName": TH2S,
+                "moduleName": "QcCommon",
+                "axisDivision": [["0", "2", "4"], ["0.5", "2.5"]],
+            },
         ],
         "plots": [
-            {"name": "p_run", "title": "h1 mean", "varexp": "h1.meanX:run",
-             "graphErrors": "errMeanX:0.5", "option": "*L"},
+            {
+                "name": "p_run",
+                "title": "h1 mean",
+                "varexp": "h1.meanX:run",
+                "graphErrors": "errMeanX:0.5",
+                "option": "*L",
+            },
             {"name": "p_slices", "varexp": "h2.entries:slices"},
         ],
         "initTrigger": ["userorcontrol"],
         "updateTrigger": ["foreachlatest:qcdb:EMC/MO/Test/h1"],
         "stopTrigger": ["userorcontrol"],
-    }  # fmt: skip
+    }
     config.update(extra)
     return config
 
@@ -82,8 +101,9 @@ def test_a_valid_config_has_no_problems() -> None:
     options = config.tasks["Slices"].options
     assert [s.count for s in options.data_sources] == [2, 2]
     assert config.tasks["Slices"].task_class.reads(config.tasks["Slices"])[-1] == (
-        "qc.postprocessing.Slices.dataSources[1]", "EMC/MO/Test/h2",
-    )  # fmt: skip
+        "qc.postprocessing.Slices.dataSources[1]",
+        "EMC/MO/Test/h2",
+    )
 
 
 @pytest.mark.parametrize(
@@ -105,8 +125,11 @@ def test_malformed_axis_division_is_an_error_naming_the_json_path(
 
 
 def test_stof_edges_and_no_slicing_forms() -> None:
-    config = parsed(with_tasks({"Slices": task(dataSources=source(axisDivision=[["0", "2."],
-                                                                               ["0.5", "2.5."]]))}))  # fmt: skip
+    config = parsed(
+        with_tasks(
+            {"Slices": task(dataSources=source(axisDivision=[["0", "2."], ["0.5", "2.5."]]))}
+        )
+    )
     assert messages(config) == []
     warnings = messages(config, "warning")
     assert warnings == [
@@ -149,8 +172,9 @@ def test_a_trending_task_refuses_slice_reductors() -> None:
 
     bad = trending_task()
     bad["dataSources"][0]["reductorName"] = TH1S
-    assert any("is not" in m or "reduces slices" in m for m in
-               messages(parsed(with_tasks({"T": bad}))))  # fmt: skip
+    assert any(
+        "is not" in m or "reduces slices" in m for m in messages(parsed(with_tasks({"T": bad})))
+    )
 
 
 # -- plots -------------------------------------------------------------------------------------------
@@ -161,13 +185,26 @@ def series(slices: int, rows: int = 6, division: tuple[tuple[float, ...], ...] =
     fields["sliceLabelX"] = np.tile(np.arange(slices, dtype=float) + 0.5, (rows, 1))
     fields["sliceLabelY"] = np.zeros((rows, slices))
     names = tuple(f"h - RangeX: [{i}.0, {i + 1}.0]" for i in range(slices))
-    return SliceSeries(1.7e9 + 3600 * np.arange(rows), 550000 + np.arange(rows, dtype=float),
-                       fields, names, division)  # fmt: skip
+    return SliceSeries(
+        1.7e9 + 3600 * np.arange(rows),
+        550000 + np.arange(rows, dtype=float),
+        fields,
+        names,
+        division,
+    )
 
 
 def plot(mode: str, **extra: Any) -> SlicePlot:
-    return SlicePlot(name="p", varexp=f"h.meanX:{mode}", source="h", variable="meanX", mode=mode,
-                     title="T", option="*L", **extra)  # fmt: skip
+    return SlicePlot(
+        name="p",
+        varexp=f"h.meanX:{mode}",
+        source="h",
+        variable="meanX",
+        mode=mode,
+        title="T",
+        option="*L",
+        **extra,
+    )
 
 
 def data_lines(axes: Any) -> list[Any]:
@@ -185,8 +222,9 @@ def test_time_and_run_draw_one_pad_per_slice(mode: str) -> None:
     assert figure.axes[2].get_title() == "h - RangeX: [2.0, 3.0]"
 
 
-@pytest.mark.parametrize("mode", ["time", "run", "multigraphtime", "multigraphrun", "slices",
-                                  "slices2D"])  # fmt: skip
+@pytest.mark.parametrize(
+    "mode", ["time", "run", "multigraphtime", "multigraphrun", "slices", "slices2D"]
+)
 def test_every_mode_renders_a_png(mode: str) -> None:
     image = slice_plot_image(
         plot(mode, errors=("errMeanY", "0.5")), series(3, division=((0, 1, 2, 3), ()))
@@ -209,8 +247,12 @@ def test_multigraphs_draw_every_slice_with_a_legend(mode: str) -> None:
     main, legend_pad = figure.axes
     assert len(data_lines(main)) == 4
     texts = [t.get_text() for t in legend_pad.get_legend().get_texts()]
-    assert texts == ["0 GeV <= E < 1 GeV", "1 GeV <= E < 2 GeV", "2 GeV <= E < 3 GeV",
-                     "3 GeV <= E < 4 GeV"]  # fmt: skip
+    assert texts == [
+        "0 GeV <= E < 1 GeV",
+        "1 GeV <= E < 2 GeV",
+        "2 GeV <= E < 3 GeV",
+        "3 GeV <= E < 4 GeV",
+    ]
     colors = {tuple(line.get_color()) for line in data_lines(main)}
     assert len(colors) == 4
 
@@ -226,8 +268,13 @@ def test_slices_2d_fills_a_map_over_the_division() -> None:
     data = series(4, division=((0.0, 1.0, 2.0), (0.0, 1.0, 2.0)))
     labels_y = np.tile([0.5, 1.5, 0.5, 1.5], (6, 1))
     labels_x = np.tile([0.5, 0.5, 1.5, 1.5], (6, 1))
-    data = SliceSeries(data.time, data.run, {**data.fields, "sliceLabelX": labels_x,
-                                             "sliceLabelY": labels_y}, data.names, data.division)  # fmt: skip
+    data = SliceSeries(
+        data.time,
+        data.run,
+        {**data.fields, "sliceLabelX": labels_x, "sliceLabelY": labels_y},
+        data.names,
+        data.division,
+    )
     figure, _ = draw_slice_plot(plot("slices2D", y_range="0:100"), data)
     [mesh] = figure.axes[0].collections
     np.testing.assert_array_equal(mesh.get_array().reshape(2, 2), [[21, 23], [22, 24]])
@@ -245,10 +292,16 @@ def test_slices_2d_fills_a_map_over_the_division() -> None:
 def test_legend_names_follow_qcs_rules() -> None:
     title = "h - RangeX: [0.0, 4500.0] and RangeY: [-0.5, 0.5]"
     assert legend_name(title, SliceLegend()) == "RangeX: [0.0, 4500.0] and RangeY: [-0.5, 0.5]"
-    assert legend_name(title, SliceLegend(observable_x="None", observable_y="Supermodule",
-                                          centmode_y=True)) == "Supermodule 0"  # fmt: skip
-    assert legend_name(title, SliceLegend(observable_x="pT", unit_x="GeV",
-                                          observable_y="None")) == "0 GeV <= pT < 4500 GeV"  # fmt: skip
+    assert (
+        legend_name(
+            title, SliceLegend(observable_x="None", observable_y="Supermodule", centmode_y=True)
+        )
+        == "Supermodule 0"
+    )
+    assert (
+        legend_name(title, SliceLegend(observable_x="pT", unit_x="GeV", observable_y="None"))
+        == "0 GeV <= pT < 4500 GeV"
+    )
     assert legend_name("a label", SliceLegend(observable_x="pT")) == "a label"
 
 
@@ -267,18 +320,27 @@ def h2(run: int) -> Histogram:
     values = np.zeros((6, 5))
     values[1:-1, 1:-1] = run
     axes = (Axis(np.arange(0.0, 5.0)), Axis(np.arange(0.0, 4.0)))
-    return Histogram("TH2D", "h2", "h2", axes, values, values.copy(), float(values.sum()),
-                     {"fTsumw": 1.0})  # fmt: skip
+    return Histogram(
+        "TH2D", "h2", "h2", axes, values, values.copy(), float(values.sum()), {"fTsumw": 1.0}
+    )
 
 
-def fill(repo: LocalRepository, runs: range, skip: tuple[str, int] | None = None,
-         trigger: str = "h1") -> None:  # fmt: skip
+def fill(
+    repo: LocalRepository, runs: range, skip: tuple[str, int] | None = None, trigger: str = "h1"
+) -> None:
     for run in runs:
         activity = Activity(run, "PHYSICS", "LHC24ab", "apass1", "qc_async")
         objects = {"h1": h1(run), "h2": h2(run), trigger: h1(run)}
         objects = {k: v for k, v in objects.items() if (k, run) != skip}
-        store_histograms(repo, activity, (T0 + run * HOUR, T0 + run * HOUR + HOUR // 2),
-                         detector="EMC", task="Test", task_class="t", objects=objects)  # fmt: skip
+        store_histograms(
+            repo,
+            activity,
+            (T0 + run * HOUR, T0 + run * HOUR + HOUR // 2),
+            detector="EMC",
+            task="Test",
+            task_class="t",
+            objects=objects,
+        )
 
 
 def run_slices(repo: LocalRepository, config: dict[str, Any], parallel: bool = False) -> None:
@@ -299,8 +361,10 @@ def test_slice_trends_name_their_sources_in_qcflow_sources_metadata(
     fill(repo, range(1, 3))
     run_slices(repo, task())
     base = "qc_async/EMC/MO/Slices"
-    sources = {name: repo.latest(f"{base}/{name}")[0].metadata.get(QCFLOW_SOURCES)
-               for name in ("Slices", "p_run", "p_slices")}  # fmt: skip
+    sources = {
+        name: repo.latest(f"{base}/{name}")[0].metadata.get(QCFLOW_SOURCES)
+        for name in ("Slices", "p_run", "p_slices")
+    }
     h = "qc_async/EMC/MO/Test/h"
     assert sources == {"Slices": f"{h}1,{h}2", "p_run": f"{h}1", "p_slices": f"{h}2"}
 
@@ -314,19 +378,27 @@ def test_the_trend_table_layout(repo: LocalRepository) -> None:
     }
     # one leaf-list branch per source, an array leaf per field: src.meanX[i] in TTree::Draw
     assert tree_branches(repo.get(TREND, repo.latest(TREND)[0].valid_from).data) == {
-        "meta": ["runNumber", "runNumberStr"], "time": ["time"],
-        "h1": list(FIELDS), "h2": list(FIELDS),
-    }  # fmt: skip
+        "meta": ["runNumber", "runNumberStr"],
+        "time": ["time"],
+        "h1": list(FIELDS),
+        "h2": list(FIELDS),
+    }
     np.testing.assert_array_equal(columns["meta.runNumber"], [1, 2, 3])
     # h1 slices [2.3, 5.7) -> bins 3..6 and [5.7, 8) -> bins 7..8; contents (bin) * run
     np.testing.assert_array_equal(columns["h1.entries"], [[18 * r, 15 * r] for r in (1, 2, 3)])
     np.testing.assert_array_equal(columns["h1.sliceLabelX"][0], [4.0, 6.85])
     # h2: x [0, 2) and [2, 4), y bins 1..2: 4 bins of content run each
     np.testing.assert_array_equal(columns["h2.entries"], [[4 * r, 4 * r] for r in (1, 2, 3)])
-    stored = {i.path.rsplit("/", 1)[1]: i.content_type for i in repo.latest("qc_async/EMC/MO/Slices/.*")}  # fmt: skip
-    assert stored == {"Slices": "application/root", "p_run": "application/root",
-                      "p_slices": "application/root", "p_run.png": "image/png",
-                      "p_slices.png": "image/png"}  # fmt: skip
+    stored = {
+        i.path.rsplit("/", 1)[1]: i.content_type for i in repo.latest("qc_async/EMC/MO/Slices/.*")
+    }
+    assert stored == {
+        "Slices": "application/root",
+        "p_run": "application/root",
+        "p_slices": "application/root",
+        "p_run.png": "image/png",
+        "p_slices.png": "image/png",
+    }
 
 
 def test_a_missing_source_skips_the_point_and_says_so(
@@ -401,8 +473,11 @@ def test_o2dpg_emc_runs_unchanged_on_synthetic_data(
     assert columns["ClusterEnergySupermodule.meanX"].shape == (4, 20)
     # the number of clusters per event, trended, equals the integral of the stored histogram
     run = int(columns["meta.runNumber"][0])
-    fetched = repo.get("qc_async/EMC/MO/Clusters/NclustPerEvt", info.valid_from,
-                       {"RunNumber": str(run), "PassName": "apass2"})  # fmt: skip
+    fetched = repo.get(
+        "qc_async/EMC/MO/Clusters/NclustPerEvt",
+        info.valid_from,
+        {"RunNumber": str(run), "PassName": "apass2"},
+    )
     histogram = decode(fetched.data, fetched.info)
     assert columns["NclustPerEvt.entries"][0] == histogram.values[1:-1].sum()
 
@@ -418,15 +493,33 @@ def test_qcflows_emc_runs_on_the_same_data(repo: LocalRepository) -> None:
     assert not np.isnan(columns["cellTimeSupermodule_PHYS.meanX"]).any()
 
 
-SLICE_KEYS = ["axisDivision", "sliceLabels", "names", "reductorName", "type", "varexp",
-              "graphErrors", "graphYRange", "legendNColums", "legendTextSize", "plots",
-              "dataSources", "legendCentmodeX", "name"]  # fmt: skip
+SLICE_KEYS = [
+    "axisDivision",
+    "sliceLabels",
+    "names",
+    "reductorName",
+    "type",
+    "varexp",
+    "graphErrors",
+    "graphYRange",
+    "legendNColums",
+    "legendTextSize",
+    "plots",
+    "dataSources",
+    "legendCentmodeX",
+    "name",
+]
 values = st.recursive(
-    st.none() | st.booleans() | st.integers(-5, 5) | st.text(max_size=6)
+    st.none()
+    | st.booleans()
+    | st.integers(-5, 5)
+    | st.text(max_size=6)
     | st.sampled_from(["h1.meanX:run", "0:1", "errMeanX:0.5", "1.5.", "-0.5"]),
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=4), children, max_size=2),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=4), children, max_size=2)
+    ),
     max_leaves=8,
-)  # fmt: skip
+)
 
 
 @settings(max_examples=150, deadline=None)
@@ -444,8 +537,9 @@ def test_a_mangled_config_gives_diagnostics_never_a_crash(
 
 def test_the_task_publishes_a_slices2d_map_as_its_th2f(repo: LocalRepository) -> None:
     fill(repo, range(1, 3))
-    plots = [{"name": "p_map", "title": "map", "varexp": "h2.entries:slices2D",
-              "graphAxisLabel": "y:x"}]  # fmt: skip
+    plots = [
+        {"name": "p_map", "title": "map", "varexp": "h2.entries:slices2D", "graphAxisLabel": "y:x"}
+    ]
     run_slices(repo, task(plots=plots))
     info = repo.latest("qc_async/EMC/MO/Slices/p_map")[0]
     assert (info.metadata["ObjectType"], info.metadata["drawOptions"]) == ("TH2F", "colz")

@@ -34,8 +34,15 @@ def th2() -> Histogram:
             values[i, j] = 10 * i + j
     axes = (Axis(np.arange(0.0, 5.0)), Axis(np.arange(0.0, 4.0)))
     h = Histogram("TH2D", "h2", "h2", axes, values, values.copy(), float(values.sum()))
-    h.stats = {"fTsumw": 1.0, "fTsumw2": 1.0, "fTsumwx": 2.0, "fTsumwx2": 5.0, "fTsumwy": 3.0,
-               "fTsumwy2": 10.0, "fTsumwxy": 0.0}  # fmt: skip
+    h.stats = {
+        "fTsumw": 1.0,
+        "fTsumw2": 1.0,
+        "fTsumwx": 2.0,
+        "fTsumwx2": 5.0,
+        "fTsumwy": 3.0,
+        "fTsumwy2": 10.0,
+        "fTsumwxy": 0.0,
+    }
     return h
 
 
@@ -44,8 +51,14 @@ EDGES = np.arange(0.0, 11.0)
 
 def test_find_bin_is_roots() -> None:
     assert [find_bin(EDGES, x) for x in (-0.1, 0.0, 0.99, 1.0, 9.99, 10.0, 50.0)] == [
-        0, 1, 1, 2, 10, 11, 11,
-    ]  # fmt: skip
+        0,
+        1,
+        1,
+        2,
+        10,
+        11,
+        11,
+    ]
 
 
 @pytest.mark.parametrize(
@@ -130,8 +143,11 @@ def test_th2_slices_x_outer_y_inner() -> None:
 def test_th2_order_and_default_ranges() -> None:
     slices = slice_th2(th2(), [0.0, 1.0, 2.0], [0.0, 1.0, 3.0])
     assert [(s.sliceLabelX, s.sliceLabelY) for s in slices] == [
-        (0.5, 0.5), (0.5, 2.0), (1.5, 0.5), (1.5, 2.0),
-    ]  # fmt: skip
+        (0.5, 0.5),
+        (0.5, 2.0),
+        (1.5, 0.5),
+        (1.5, 2.0),
+    ]
     assert [s.entries for s in slices] == [11, 12 + 13, 21, 22 + 23]
     [whole] = slice_th2(th2(), [], [])
     assert whole.title == "h2 - RangeX (default): [0.0, 4.0] and RangeY (default): [0.0, 3.0]"

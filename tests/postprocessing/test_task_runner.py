@@ -45,16 +45,27 @@ class Recorder(Task):
         self.calls.append(("finalize", trigger.type.value))
 
 
-def runner(repo: LocalRepository, init: list[str], update: list[str], stop: list[str],
-           task_class: type[Recorder] | None = None, activity: Activity = ACTIVITY,
-           **extra: Any) -> tuple[TaskRunner, list[Publication]]:  # fmt: skip
+def runner(
+    repo: LocalRepository,
+    init: list[str],
+    update: list[str],
+    stop: list[str],
+    task_class: type[Recorder] | None = None,
+    activity: Activity = ACTIVITY,
+    **extra: Any,
+) -> tuple[TaskRunner, list[Publication]]:
     config = TaskConfig(
-        id="T", task_name="T", class_name="test::Recorder", module_name="m", detector_name="TST",
+        id="T",
+        task_name="T",
+        class_name="test::Recorder",
+        module_name="m",
+        detector_name="TST",
         init_triggers=tuple(map(parse_trigger, init)),
         update_triggers=tuple(map(parse_trigger, update)),
         stop_triggers=tuple(map(parse_trigger, stop)),
-        common=CommonConfig(activity=activity), **extra,
-    )  # fmt: skip
+        common=CommonConfig(activity=activity),
+        **extra,
+    )
     published: list[Publication] = []
     services = Services(source=lambda: repo, destination=lambda: repo, conditions=lambda: repo)
     objects = ObjectManager(config, lambda: repo, [published.append])
@@ -71,8 +82,14 @@ def runner(repo: LocalRepository, init: list[str], update: list[str], stop: list
 def fill(repo: LocalRepository, runs: int = 3) -> None:
     for run in range(1, runs + 1):
         activity = replace(ACTIVITY, number=run)
-        put_th1(repo, "qc_async/GLO/MO/V/spot", np.zeros(1), activity, T0 + run * HOUR,
-                T0 + run * HOUR + HOUR // 2)  # fmt: skip
+        put_th1(
+            repo,
+            "qc_async/GLO/MO/V/spot",
+            np.zeros(1),
+            activity,
+            T0 + run * HOUR,
+            T0 + run * HOUR + HOUR // 2,
+        )
 
 
 def drive(task: TaskRunner, ticks: int = 20) -> list[str]:
@@ -93,8 +110,13 @@ def test_userorcontrol_init_foreach_updates_then_finalize(repo: LocalRepository)
     task.start(T0)
     assert task.state is TaskState.RUNNING
     assert drive(task) == ["ForEachLatest"] * 3 + ["UserOrControl"]
-    assert task.task.calls == [("initialize", "UserOrControl"), ("update", "1"), ("update", "2"),
-                               ("update", "3"), ("finalize", "UserOrControl")]  # fmt: skip
+    assert task.task.calls == [
+        ("initialize", "UserOrControl"),
+        ("update", "1"),
+        ("update", "2"),
+        ("update", "3"),
+        ("finalize", "UserOrControl"),
+    ]
     # Published after each update and at finalize; "once" only the first time.
     assert [sorted(p.name.split("/")[1] for p in pub.objects) for pub in published] == [
         ["counter", "once"],
@@ -153,8 +175,13 @@ def test_stop_finalizes_only_with_userorcontrol(repo: LocalRepository) -> None:
 
 def test_validity_from_last_trigger_only(repo: LocalRepository) -> None:
     fill(repo)
-    task, published = runner(repo, ["once"], ["foreachlatest:qcdb:GLO/MO/V/spot"], [],
-                             validity_from_last_trigger_only=True)  # fmt: skip
+    task, published = runner(
+        repo,
+        ["once"],
+        ["foreachlatest:qcdb:GLO/MO/V/spot"],
+        [],
+        validity_from_last_trigger_only=True,
+    )
     task.start(T0)
     drive(task)
     assert [(p.validity.start, p.validity.end) for p in published[:3]] == [
@@ -170,8 +197,9 @@ def test_a_run_scoped_task_of_a_run0_config_publishes_each_update_under_its_run(
     repo: LocalRepository,
 ) -> None:
     fill(repo)
-    task, published = runner(repo, ["userorcontrol"], ["foreachlatest:qcdb:GLO/MO/V/spot"],
-                             ["userorcontrol"], RunScoped)  # fmt: skip
+    task, published = runner(
+        repo, ["userorcontrol"], ["foreachlatest:qcdb:GLO/MO/V/spot"], ["userorcontrol"], RunScoped
+    )
     task.start(T0)
     drive(task)
     task.stop(T0 + 10 * HOUR)
@@ -188,8 +216,14 @@ def test_run_scoped_tasks_of_a_run_specific_config_keep_the_config_activity(
     repo: LocalRepository,
 ) -> None:
     fill(repo)
-    task, published = runner(repo, ["userorcontrol"], ["foreachlatest:qcdb:GLO/MO/V/spot"], [],
-                             RunScoped, replace(ACTIVITY, number=2))  # fmt: skip
+    task, published = runner(
+        repo,
+        ["userorcontrol"],
+        ["foreachlatest:qcdb:GLO/MO/V/spot"],
+        [],
+        RunScoped,
+        replace(ACTIVITY, number=2),
+    )
     task.start(T0)
     drive(task)
     assert {p.activity.number for p in published} == {2}

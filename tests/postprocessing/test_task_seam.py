@@ -63,14 +63,23 @@ REGISTRY.add("task", "test::NotATask", NotATask)
 
 
 def task(class_name: str, **extra: object) -> dict[str, object]:
-    return {"className": class_name, "moduleName": "m", "detectorName": "TST",
-            "initTrigger": ["userorcontrol"], "updateTrigger": ["once"],
-            "stopTrigger": ["userorcontrol"], **extra}  # fmt: skip
+    return {
+        "className": class_name,
+        "moduleName": "m",
+        "detectorName": "TST",
+        "initTrigger": ["userorcontrol"],
+        "updateTrigger": ["once"],
+        "stopTrigger": ["userorcontrol"],
+        **extra,
+    }
 
 
 def test_the_base_class_hands_a_typed_task_its_options(tmp_path: Path) -> None:
-    config = parsed(with_tasks({"L": task("test::Limited", limit="3", names=["GLO/MO/a"])},
-                               host=str(tmp_path / "qcdb")))  # fmt: skip
+    config = parsed(
+        with_tasks(
+            {"L": task("test::Limited", limit="3", names=["GLO/MO/a"])}, host=str(tmp_path / "qcdb")
+        )
+    )
     assert config.diagnostics.errors == []
     assert config.tasks["L"].options == Limits(3, ("GLO/MO/a",))
     assert config.tasks["L"].task_class is Limited
@@ -95,14 +104,19 @@ def test_a_class_of_kind_task_that_is_no_task_is_bad_input(tmp_path: Path) -> No
 
 
 def test_a_cli_run_of_such_a_class_says_so_in_one_line(tmp_path: Path) -> None:
-    tree = with_tasks({"N": task("python:tests.postprocessing.test_task_seam:NotATask")},
-                      host=str(tmp_path / "qcdb"))  # fmt: skip
+    tree = with_tasks(
+        {"N": task("python:tests.postprocessing.test_task_seam:NotATask")},
+        host=str(tmp_path / "qcdb"),
+    )
     path = tmp_path / "qc.json"
     path.write_text(json.dumps(tree))
     done = subprocess.run(
         [sys.executable, "-m", "qcflow", "qc", "--config", f"json://{path}", "--no-IPC"],
-        capture_output=True, text=True, cwd=Path(__file__).resolve().parents[2], check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+        check=False,
+    )
     assert done.returncode == 2, done.stderr
     assert "is not a qcflow.postprocessing.Task" in done.stderr
     assert "Traceback" not in done.stderr

@@ -94,9 +94,14 @@ def _configs() -> list[Any]:
     reference = REFERENCE_CONFIGS / "example.json"
     return [
         pytest.param(SHIPPED / "example.json", id="shipped"),
-        pytest.param(reference, id="o2dpg", marks=pytest.mark.skipif(
-            not reference.is_file(), reason=f"O2DPG reference configs not found at {reference}")),
-    ]  # fmt: skip
+        pytest.param(
+            reference,
+            id="o2dpg",
+            marks=pytest.mark.skipif(
+                not reference.is_file(), reason=f"O2DPG reference configs not found at {reference}"
+            ),
+        ),
+    ]
 
 
 @pytest.mark.parametrize("config", _configs())
@@ -108,10 +113,12 @@ def test_root_reads_the_trend_and_draws_qcflows_points(
     seen = root_python(READ_TREE, str(file))
     assert (seen["class"], seen["name"], seen["entries"]) == ("TTree", "BeamSpotTrending", 5)
     assert seen["branches"] == {
-        "meta": "runNumber/L:runNumberStr/C", "time": "time/i",
-        "vertex_X": "mean/D:stddev:entries", "vertex_Y": "mean/D:stddev:entries",
+        "meta": "runNumber/L:runNumberStr/C",
+        "time": "time/i",
+        "vertex_X": "mean/D:stddev:entries",
+        "vertex_Y": "mean/D:stddev:entries",
         "vertex_Z": "mean/D:stddev:entries",
-    }  # fmt: skip
+    }
     assert seen["leaves"]["meta.runNumberStr"] == ["1", "2", "3", "4", "5"]
     for name, values in columns.items():
         if name != "meta.runNumberStr":
@@ -235,9 +242,14 @@ def test_qcflow_continues_a_trend_cpp_qc_wrote(repo: LocalRepository, tmp_path: 
     qc_file = tmp_path / "qc.root"
     assert root_python(QC_WRITE, str(qc_file), "3")
     activity = Activity(0, "PHYSICS", "LHC24ab", "apass1", "qc_async")
-    repo.store(TREND, qc_file.read_bytes(), valid_from=T0, valid_until=T0 + HOUR,
-               metadata={**activity.metadata(), "ObjectType": "TTree"},
-               content_type="application/root")  # fmt: skip
+    repo.store(
+        TREND,
+        qc_file.read_bytes(),
+        valid_from=T0,
+        valid_until=T0 + HOUR,
+        metadata={**activity.metadata(), "ObjectType": "TTree"},
+        content_type="application/root",
+    )
     fill(repo, range(1, 3))
     run_task(repo, three_sources(resumeTrend="true"))
     file, columns = _stored_tree(repo, tmp_path)
@@ -293,8 +305,9 @@ emit(True)
 """
 
 
-def test_qcflow_continues_a_quality_trend_cpp_qc_wrote(repo: LocalRepository,
-                                                       tmp_path: Path) -> None:  # fmt: skip
+def test_qcflow_continues_a_quality_trend_cpp_qc_wrote(
+    repo: LocalRepository, tmp_path: Path
+) -> None:
     """QualityReductor's branch as QC declares it (``level/i:name/C``), both ways."""
     from qcflow.objects.quality import Quality, QualityObject
 
@@ -303,23 +316,41 @@ def test_qcflow_continues_a_quality_trend_cpp_qc_wrote(repo: LocalRepository,
     qc_file = tmp_path / "qc.root"
     assert root_python(QC_QUALITY, str(qc_file))
     activity = Activity(0, "PHYSICS", "LHC24ab", "apass1", "qc_async")
-    repo.store(TREND, qc_file.read_bytes(), valid_from=T0, valid_until=T0 + HOUR,
-               metadata={**activity.metadata(), "ObjectType": "TTree"},
-               content_type="application/root")  # fmt: skip
+    repo.store(
+        TREND,
+        qc_file.read_bytes(),
+        valid_from=T0,
+        valid_until=T0 + HOUR,
+        metadata={**activity.metadata(), "ObjectType": "TTree"},
+        content_type="application/root",
+    )
     for run, quality in {1: Quality.MEDIUM, 2: Quality.GOOD}.items():
-        qo_activity = Activity(run, "PHYSICS", "LHC24ab", "apass1", "qc_async",
-                               T0 + run * HOUR, T0 + run * HOUR + 10)  # fmt: skip
+        qo_activity = Activity(
+            run, "PHYSICS", "LHC24ab", "apass1", "qc_async", T0 + run * HOUR, T0 + run * HOUR + 10
+        )
         qo = QualityObject(quality, "Check", "TST", activity=qo_activity)
-        repo.store(qo.path, qo.encode(), valid_from=qo_activity.valid_from,
-                   valid_until=qo_activity.valid_until, metadata=qo.metadata(),
-                   content_type="application/json")  # fmt: skip
+        repo.store(
+            qo.path,
+            qo.encode(),
+            valid_from=qo_activity.valid_from,
+            valid_until=qo_activity.valid_until,
+            metadata=qo.metadata(),
+            content_type="application/json",
+        )
     task = trending_task(
-        dataSources=[{"type": "repository-quality", "path": "TST/QO", "names": ["Check"],
-                      "reductorName": "o2::quality_control_modules::common::QualityReductor",
-                      "moduleName": "QcCommon"}],
+        dataSources=[
+            {
+                "type": "repository-quality",
+                "path": "TST/QO",
+                "names": ["Check"],
+                "reductorName": "o2::quality_control_modules::common::QualityReductor",
+                "moduleName": "QcCommon",
+            }
+        ],
         plots=[{"name": "q", "varexp": "Check.level:meta.runNumberStr"}],
-        updateTrigger=["foreachlatest:qcdb:TST/QO/Check"], resumeTrend="true",
-    )  # fmt: skip
+        updateTrigger=["foreachlatest:qcdb:TST/QO/Check"],
+        resumeTrend="true",
+    )
     run_task(repo, task)
     file, columns = _stored_tree(repo, tmp_path)
     np.testing.assert_array_equal(columns["meta.runNumber"], [400, 401, 1, 2])

@@ -19,8 +19,16 @@ def table() -> TrendTable:
             ("QcCheck", {"level": "u4", "name": "str"}),
         ],
     )
-    t.append(500001, 1_700_000_000, {"vertex_X.mean": 0.01, "vertex_X.entries": 9.0,
-                                     "QcCheck.level": 1, "QcCheck.name": "Good"})  # fmt: skip
+    t.append(
+        500001,
+        1_700_000_000,
+        {
+            "vertex_X.mean": 0.01,
+            "vertex_X.entries": 9.0,
+            "QcCheck.level": 1,
+            "QcCheck.name": "Good",
+        },
+    )
     t.append(500002, 1_700_003_600, {"QcCheck.level": 3, "QcCheck.name": "Bad"})
     return t
 
@@ -42,9 +50,11 @@ def test_tree_in_qc_layout_round_trip() -> None:
     assert tree.name == tree.title == "BeamSpotTrending"
     assert sorted(tree.keys()) == ["QcCheck", "meta", "time", "vertex_X"]
     assert {b.name: b.title for b in tree.branches} == {
-        "meta": "runNumber/L:runNumberStr/C", "time": "time/i",
-        "vertex_X": "mean/D:entries", "QcCheck": "level/i:name/C",
-    }  # fmt: skip
+        "meta": "runNumber/L:runNumberStr/C",
+        "time": "time/i",
+        "vertex_X": "mean/D:entries",
+        "QcCheck": "level/i:name/C",
+    }
     columns = read_tree(data)
     assert list(columns["meta.runNumberStr"]) == ["500001", "500002"]
     assert list(columns["QcCheck.name"]) == ["Good", "Bad"]
@@ -76,8 +86,11 @@ def test_an_empty_table_makes_an_empty_tree() -> None:
     t = TrendTable.for_sources("T", [("a", {"mean": "f8"})])
     columns = read_tree(t.to_root())
     assert {k: len(v) for k, v in columns.items()} == {
-        "meta.runNumber": 0, "meta.runNumberStr": 0, "time": 0, "a.mean": 0
-    }  # fmt: skip
+        "meta.runNumber": 0,
+        "meta.runNumberStr": 0,
+        "time": 0,
+        "a.mean": 0,
+    }
 
 
 def test_a_missing_quality_is_level_zero_in_its_integer_leaf() -> None:
@@ -90,9 +103,13 @@ def test_a_missing_quality_is_level_zero_in_its_integer_leaf() -> None:
 
 def test_trees_of_earlier_versions_continue() -> None:
     """qcflow's flat trees (no runNumberStr, no quality name) are continued, text recomputed."""
-    old = {"meta.runNumber": np.array([7]), "time": np.array([1], dtype=np.uint32),
-           "vertex_X.mean": np.array([0.5]), "vertex_X.entries": np.array([2.0]),
-           "QcCheck.level": np.array([1.0])}  # fmt: skip
+    old = {
+        "meta.runNumber": np.array([7]),
+        "time": np.array([1], dtype=np.uint32),
+        "vertex_X.mean": np.array([0.5]),
+        "vertex_X.entries": np.array([2.0]),
+        "QcCheck.level": np.array([1.0]),
+    }
     again = table()
     assert again.same_layout(list(old))
     again.load(old)

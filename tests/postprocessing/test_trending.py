@@ -34,8 +34,13 @@ TREND = "qc_async/TST/MO/BeamSpotTrending/BeamSpotTrending"
 SOURCES = ("vertex_X", "vertex_Y", "vertex_Z")
 
 
-def fill(repo: LocalRepository, runs: range, pass_name: str = "apass1", skip: tuple[str, int] | None = None,
-         spot: str = "beamSpot") -> dict[tuple[str, int], np.ndarray]:  # fmt: skip
+def fill(
+    repo: LocalRepository,
+    runs: range,
+    pass_name: str = "apass1",
+    skip: tuple[str, int] | None = None,
+    spot: str = "beamSpot",
+) -> dict[tuple[str, int], np.ndarray]:
     """Vertex histograms of ``runs``; returns the fills per (source, run)."""
     rng = np.random.default_rng(len(runs) + runs[0])
     fills = {}
@@ -91,18 +96,35 @@ def test_o2dpg_example_runs_unchanged(reference_configs: Path, repo: LocalReposi
     stored = repo.latest("qc_async/TST/MO/BeamSpotTrending/.*")
     kinds = {info.path.rsplit("/", 1)[1]: info.content_type for info in stored}
     # each plot a ROOT graph at QC's path, its PNG as a companion at the path plus ".png"
-    assert kinds == {"BeamSpotTrending": "application/root",
-                     **{f"Vertex_{a}_trend": "application/root" for a in "XYZ"},
-                     **{f"Vertex_{a}_trend.png": "image/png" for a in "XYZ"}}  # fmt: skip
+    assert kinds == {
+        "BeamSpotTrending": "application/root",
+        **{f"Vertex_{a}_trend": "application/root" for a in "XYZ"},
+        **{f"Vertex_{a}_trend.png": "image/png" for a in "XYZ"},
+    }
     graph = next(i for i in stored if i.path.endswith("/Vertex_X_trend"))
     assert graph.metadata["ObjectType"] == "TGraphErrors"
     tree = next(i for i in stored if i.path == TREND)
     assert (tree.valid_from, tree.valid_until) == (T0 + HOUR, T0 + 5 * HOUR + HOUR // 2)
-    assert {k: tree.metadata[k] for k in ("RunNumber", "RunType", "PeriodName", "PassName",
-                                          "ObjectType", "qc_task_name", "qc_detector_name")} == {
-        "RunNumber": "0", "RunType": "PHYSICS", "PeriodName": "LHC24ab", "PassName": "apass1",
-        "ObjectType": "TTree", "qc_task_name": "BeamSpotTrending", "qc_detector_name": "TST",
-    }  # fmt: skip
+    assert {
+        k: tree.metadata[k]
+        for k in (
+            "RunNumber",
+            "RunType",
+            "PeriodName",
+            "PassName",
+            "ObjectType",
+            "qc_task_name",
+            "qc_detector_name",
+        )
+    } == {
+        "RunNumber": "0",
+        "RunType": "PHYSICS",
+        "PeriodName": "LHC24ab",
+        "PassName": "apass1",
+        "ObjectType": "TTree",
+        "qc_task_name": "BeamSpotTrending",
+        "qc_detector_name": "TST",
+    }
     png = repo.get("qc_async/TST/MO/BeamSpotTrending/Vertex_X_trend.png", T0 + 2 * HOUR)
     assert png.data.startswith(b"\x89PNG")
 
@@ -171,8 +193,9 @@ def test_resume_trend_continues_the_stored_tree(repo: LocalRepository) -> None:
     fill(repo, range(1, 4))
     run_task(repo, three_sources())
     fill(repo, range(4, 6), spot="beamSpotLate")
-    task = three_sources(resumeTrend="true",
-                         updateTrigger=["foreachlatest:qcdb:GLO/MO/Vertexing/beamSpotLate"])  # fmt: skip
+    task = three_sources(
+        resumeTrend="true", updateTrigger=["foreachlatest:qcdb:GLO/MO/Vertexing/beamSpotLate"]
+    )
     run_task(repo, task)
     np.testing.assert_array_equal(trend(repo)["meta.runNumber"], [1, 2, 3, 4, 5])
     changed = copy.deepcopy(task)
@@ -188,15 +211,27 @@ def test_quality_sources(repo: LocalRepository) -> None:
             run, "PHYSICS", "LHC24ab", "apass1", "qc_async", T0 + run * HOUR, T0 + run * HOUR + 10
         )
         qo = QualityObject(quality, "Check", "TST", activity=activity)
-        repo.store(qo.path, qo.encode(), valid_from=activity.valid_from, valid_until=activity.valid_until,
-                   metadata=qo.metadata(), content_type="application/json")  # fmt: skip
+        repo.store(
+            qo.path,
+            qo.encode(),
+            valid_from=activity.valid_from,
+            valid_until=activity.valid_until,
+            metadata=qo.metadata(),
+            content_type="application/json",
+        )
     task = trending_task(
-        dataSources=[{"type": "repository-quality", "path": "TST/QO", "names": ["Check"],
-                      "reductorName": "o2::quality_control_modules::common::QualityReductor",
-                      "moduleName": "QcCommon"}],
+        dataSources=[
+            {
+                "type": "repository-quality",
+                "path": "TST/QO",
+                "names": ["Check"],
+                "reductorName": "o2::quality_control_modules::common::QualityReductor",
+                "moduleName": "QcCommon",
+            }
+        ],
         plots=[{"name": "q", "varexp": "Check.level:meta.runNumberStr"}],
         updateTrigger=["foreachlatest:qcdb:TST/QO/Check"],
-    )  # fmt: skip
+    )
     run_task(repo, task)
     columns = trend(repo)
     np.testing.assert_array_equal(columns["Check.level"], [1.0, 3.0, 2.0])
@@ -207,17 +242,30 @@ def test_a_missing_quality_repeats_the_previous_one_as_qc(repo: LocalRepository)
     no NaN, so qcflow does the same (it used to store level 0 with an empty name)."""
     fill(repo, range(1, 4))
     for run, quality in {1: Quality.GOOD, 3: Quality.BAD}.items():
-        activity = Activity(run, "PHYSICS", "LHC24ab", "apass1", "qc_async", T0 + run * HOUR,
-                            T0 + run * HOUR + 10)  # fmt: skip
+        activity = Activity(
+            run, "PHYSICS", "LHC24ab", "apass1", "qc_async", T0 + run * HOUR, T0 + run * HOUR + 10
+        )
         qo = QualityObject(quality, "Check", "TST", activity=activity)
-        repo.store(qo.path, qo.encode(), valid_from=activity.valid_from, valid_until=activity.valid_until,
-                   metadata=qo.metadata(), content_type="application/json")  # fmt: skip
+        repo.store(
+            qo.path,
+            qo.encode(),
+            valid_from=activity.valid_from,
+            valid_until=activity.valid_until,
+            metadata=qo.metadata(),
+            content_type="application/json",
+        )
     task = trending_task(
-        dataSources=[{"type": "repository-quality", "path": "TST/QO", "names": ["Check"],
-                      "reductorName": "o2::quality_control_modules::common::QualityReductor",
-                      "moduleName": "QcCommon"}],
+        dataSources=[
+            {
+                "type": "repository-quality",
+                "path": "TST/QO",
+                "names": ["Check"],
+                "reductorName": "o2::quality_control_modules::common::QualityReductor",
+                "moduleName": "QcCommon",
+            }
+        ],
         plots=[{"name": "q", "varexp": "Check.level:meta.runNumberStr"}],
-    )  # fmt: skip
+    )
     run_task(repo, task)
     columns = trend(repo)
     np.testing.assert_array_equal(columns["meta.runNumber"], [1, 2, 3])
@@ -245,10 +293,17 @@ def test_condition_sources(repo: LocalRepository) -> None:
         "GLO/Calib/MeanVertex", b"0.7", valid_from=T0 + 2 * HOUR + 1, valid_until=T0 + 9 * HOUR
     )
     task = trending_task(
-        dataSources=[{"type": "condition", "path": "GLO/Calib", "name": "MeanVertex",
-                      "reductorName": "test::ScalarCondition", "moduleName": "m"}],
+        dataSources=[
+            {
+                "type": "condition",
+                "path": "GLO/Calib",
+                "name": "MeanVertex",
+                "reductorName": "test::ScalarCondition",
+                "moduleName": "m",
+            }
+        ],
         plots=[{"name": "c", "varexp": "MeanVertex.value:time"}],
-    )  # fmt: skip
+    )
     run_task(repo, task)
     np.testing.assert_array_equal(trend(repo)["MeanVertex.value"], [0.5, 0.5, 0.7])
 
@@ -262,8 +317,10 @@ def test_trends_name_their_sources_in_qcflow_sources_metadata(repo: LocalReposit
     ]
     run_task(repo, three_sources(plots=plots))
     base = "qc_async/TST/MO/BeamSpotTrending"
-    sources = {name: repo.latest(f"{base}/{name}")[0].metadata.get(QCFLOW_SOURCES)
-               for name in ("BeamSpotTrending", "x_trend", "x_trend.png", "zy", "run")}  # fmt: skip
+    sources = {
+        name: repo.latest(f"{base}/{name}")[0].metadata.get(QCFLOW_SOURCES)
+        for name in ("BeamSpotTrending", "x_trend", "x_trend.png", "zy", "run")
+    }
     vertex = "qc_async/GLO/MO/Vertexing/vertex_"
     assert sources == {
         "BeamSpotTrending": f"{vertex}X,{vertex}Y,{vertex}Z",  # the tree: every source

@@ -29,13 +29,20 @@ def context(
 
 def fill(repo: LocalRepository) -> None:
     """Runs 3, 1, 2 of period P pass a1 (run 2 twice), run 1 of pass a2, run 1 of period Q."""
-    cases = [(3, "P", "a1"), (1, "P", "a1"), (2, "P", "a1"), (2, "P", "a1"), (1, "P", "a2"),
-             (1, "Q", "a1")]  # fmt: skip
+    cases = [
+        (3, "P", "a1"),
+        (1, "P", "a1"),
+        (2, "P", "a1"),
+        (2, "P", "a1"),
+        (1, "P", "a2"),
+        (1, "Q", "a1"),
+    ]
     for index, (run, period, pass_name) in enumerate(cases):
         activity = Activity(run, "PHYSICS", period, pass_name, "qc_async")
         sor = T0 + run * 10 * HOUR
-        put_th1(repo, f"qc_async/{SPOT}", np.zeros(1), activity, sor, sor + HOUR,
-                CycleNumber=str(index))  # fmt: skip
+        put_th1(
+            repo, f"qc_async/{SPOT}", np.zeros(1), activity, sor, sor + HOUR, CycleNumber=str(index)
+        )
     put_th1(repo, f"qc/{SPOT}", np.zeros(1), Activity(9, "PHYSICS", "P", "a1"), T0, T0 + HOUR)
 
 
@@ -51,8 +58,10 @@ def fire_all(source: object) -> list[object]:
 
 def test_foreachlatest_newest_per_activity_in_period_pass_run_order(repo: LocalRepository) -> None:
     fill(repo)
-    source = create_trigger(parse_trigger(f"foreachlatest:qcdb:{SPOT}"),
-                            context(repo, Activity(type="PHYSICS", provenance="qc_async")))  # fmt: skip
+    source = create_trigger(
+        parse_trigger(f"foreachlatest:qcdb:{SPOT}"),
+        context(repo, Activity(type="PHYSICS", provenance="qc_async")),
+    )
     assert len(source.lookahead(100)) == 5
     fired = fire_all(source)
     keys = [(t.activity.period_name, t.activity.pass_name, t.activity.number) for t in fired]
@@ -112,8 +121,13 @@ def test_foreachobject_replays_same_validity_versions_in_upload_order(
     fill(repo)
     wanted = Activity(2, "PHYSICS", "P", "a1", "qc_async")
     same_ms = _SameMillisecond(repo)
-    ctx = TriggerContext(task_activity(wanted, False), lambda: same_ms, lambda: same_ms,  # type: ignore[arg-type,return-value]
-                         ManualClock(T0), 42)  # fmt: skip
+    ctx = TriggerContext(
+        task_activity(wanted, False),
+        lambda: same_ms,
+        lambda: same_ms,  # type: ignore[arg-type,return-value]
+        ManualClock(T0),
+        42,
+    )
     fired = fire_all(create_trigger(parse_trigger(f"foreachobject:qcdb:{SPOT}"), ctx))
     assert [t.metadata["CycleNumber"] for t in fired] == ["2", "3"]
 

@@ -30,9 +30,15 @@ def test_named_triggers(text: str, kind: TriggerType) -> None:
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [("10 seconds", 10.0), ("5min", 300.0), ("0.001 seconds", 0.001), ("2hours", 7200.0),
-     ("1e1 sec", 10.0), ("0 sec", 0.0)],
-)  # fmt: skip
+    [
+        ("10 seconds", 10.0),
+        ("5min", 300.0),
+        ("0.001 seconds", 0.001),
+        ("2hours", 7200.0),
+        ("1e1 sec", 10.0),
+        ("0 sec", 0.0),
+    ],
+)
 def test_periodic(text: str, seconds: float) -> None:
     spec = parse_trigger(text)
     assert (spec.type, spec.seconds, spec.note) == (TriggerType.PERIODIC, seconds, "")

@@ -86,8 +86,13 @@ def mo_metadata(
 ) -> dict[str, str]:
     """The metadata QC stores with a monitor object."""
     meta = activity.metadata()
-    meta |= {OBJECT_TYPE: object_type, QC_DETECTOR_NAME: detector, QC_TASK_NAME: task_name,
-             QC_TASK_CLASS: task_class, **_versions()}  # fmt: skip
+    meta |= {
+        OBJECT_TYPE: object_type,
+        QC_DETECTOR_NAME: detector,
+        QC_TASK_NAME: task_name,
+        QC_TASK_CLASS: task_class,
+        **_versions(),
+    }
     if cycle is not None:
         meta[CYCLE_NUMBER] = str(cycle)
     if draw_options:
@@ -109,8 +114,13 @@ def qo_metadata(
 ) -> dict[str, str]:
     """The metadata QC stores with a quality object (``qc_quality`` is the level number)."""
     meta = activity.metadata()
-    meta |= {OBJECT_TYPE: QUALITY_OBJECT_CLASS, QC_QUALITY: str(quality), QC_CHECK_NAME: check_name,
-             QC_DETECTOR_NAME: detector, **_versions()}  # fmt: skip
+    meta |= {
+        OBJECT_TYPE: QUALITY_OBJECT_CLASS,
+        QC_QUALITY: str(quality),
+        QC_CHECK_NAME: check_name,
+        QC_DETECTOR_NAME: detector,
+        **_versions(),
+    }
     if adjustable_eov:
         meta[ADJUSTABLE_EOV] = "1"
     return meta

@@ -36,15 +36,24 @@ def _clean(part: str, what: str) -> str:
 
 def mo_path(provenance: str, detector: str, task: str, name: str) -> ObjectPath:
     """``<provenance>/<DET>/MO/<task>/<name>``."""
-    parts = (_clean(provenance, "provenance"), _clean(detector, "detector"), "MO",
-             _clean(task, "task name"), _clean(name, "object name"))  # fmt: skip
+    parts = (
+        _clean(provenance, "provenance"),
+        _clean(detector, "detector"),
+        "MO",
+        _clean(task, "task name"),
+        _clean(name, "object name"),
+    )
     return check_path("/".join(parts))
 
 
 def qo_path(provenance: str, detector: str, check: str, mo_name: str | None = None) -> ObjectPath:
     """``<provenance>/<DET>/QO/<check>[/<mo>]``."""
-    parts = [_clean(provenance, "provenance"), _clean(detector, "detector"), "QO",
-             _clean(check, "check name")]  # fmt: skip
+    parts = [
+        _clean(provenance, "provenance"),
+        _clean(detector, "detector"),
+        "QO",
+        _clean(check, "check name"),
+    ]
     if mo_name:
         parts.append(_clean(mo_name, "object name"))
     return check_path("/".join(parts))

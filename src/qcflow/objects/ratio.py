@@ -145,8 +145,14 @@ def encode_ratio(r: HistogramRatio, compress: str = "zlib") -> bytes:
     models = [histogram_to_uproot(h) for h in (r.ratio, r.num, r.den)]
     sink = _MemorySink()
     with uproot.recreate(sink, compression=compression(compress)) as file:
-        write_ratio(file, CCDB_KEY, *models, uniform_scaling=r.uniform,
-                    binomial_errors=r.binomial_errors, sumw2=r.sumw2)  # fmt: skip
+        write_ratio(
+            file,
+            CCDB_KEY,
+            *models,
+            uniform_scaling=r.uniform,
+            binomial_errors=r.binomial_errors,
+            sumw2=r.sumw2,
+        )
     return sink.getvalue()
 
 
@@ -157,8 +163,11 @@ def decode_ratio(data: bytes) -> HistogramRatio:
 
     try:  # qcflow's payload: three plain histograms, read directly when their layout allows
         direct = RootFile(data)
-        return HistogramRatio(read_histogram(direct, CCDB_KEY), read_histogram(direct, NUM_KEY),
-                              read_histogram(direct, DEN_KEY))  # fmt: skip
+        return HistogramRatio(
+            read_histogram(direct, CCDB_KEY),
+            read_histogram(direct, NUM_KEY),
+            read_histogram(direct, DEN_KEY),
+        )
     except Unsupported:
         pass
     file = read_root(data)
@@ -167,9 +176,10 @@ def decode_ratio(data: bytes) -> HistogramRatio:
         return _from_qc_class(file, kind)
     try:
         return HistogramRatio(
-            histogram_from_file(file, CCDB_KEY), histogram_from_file(file, NUM_KEY),
+            histogram_from_file(file, CCDB_KEY),
+            histogram_from_file(file, NUM_KEY),
             histogram_from_file(file, DEN_KEY),
-        )  # fmt: skip
+        )
     except InvalidInput as err:
         msg = f"not a qcflow ratio histogram payload: {err}"
         raise InvalidInput(msg) from err
@@ -184,8 +194,7 @@ def _from_qc_class(file: Any, kind: str) -> HistogramRatio:
     except Exception as err:  # uproot raises many types for what it cannot read
         msg = f"{kind}: not readable through the file's streamer infos: {first_line(err)}"
         raise InvalidInput(msg) from err
-    flags = {m: obj.member(m) for m in ("mBinominalErrors", "mSumw2Enabled")
-             if obj.has_member(m)}  # fmt: skip
+    flags = {m: obj.member(m) for m in ("mBinominalErrors", "mSumw2Enabled") if obj.has_member(m)}
     if members["mHistoNum"] is None or members["mHistoDen"] is None:
         msg = f"{kind}: the numerator or the denominator is missing (a null pointer)"
         raise InvalidInput(msg)

@@ -200,8 +200,9 @@ class Histogram:
         return out
 
     @classmethod
-    def from_counts(cls, class_name: str, name: str, title: str, axes: tuple[Axis, ...],
-                    inner: FloatArray) -> Histogram:  # fmt: skip
+    def from_counts(
+        cls, class_name: str, name: str, title: str, axes: tuple[Axis, ...], inner: FloatArray
+    ) -> Histogram:
         """From in-range contents (no flow bins): one entry per non-empty bin, statistics
         from the bin centres (as ROOT leaves a histogram filled with ``SetBinContent``)."""
         inner = np.asarray(inner, dtype=np.float64)
@@ -237,8 +238,10 @@ class Histogram:
         if ndim not in (1, 2):
             msg = f"only 1D and 2D histograms can be stored, not {ndim}D"
             raise InvalidInput(msg)
-        axes = tuple(Axis(np.asarray(a.edges, dtype=np.float64), str(getattr(a, "label", "") or ""))
-                     for a in h.axes)  # fmt: skip
+        axes = tuple(
+            Axis(np.asarray(a.edges, dtype=np.float64), str(getattr(a, "label", "") or ""))
+            for a in h.axes
+        )
         values = _with_flow(h, np.asarray(h.values(flow=True), dtype=np.float64))
         raw_var = h.variances(flow=True)
         variances = None if raw_var is None else _with_flow(h, np.asarray(raw_var, np.float64))
@@ -276,8 +279,11 @@ def stats_from_bins(h: Histogram) -> dict[str, float]:
     w = h.inner()
     x = h.axes[0].centers
     if h.ndim == 1:
-        stats = {"fTsumw": float(w.sum()), "fTsumwx": float((w * x).sum()),
-                 "fTsumwx2": float((w * x * x).sum())}  # fmt: skip
+        stats = {
+            "fTsumw": float(w.sum()),
+            "fTsumwx": float((w * x).sum()),
+            "fTsumwx2": float((w * x * x).sum()),
+        }
     else:
         y = h.axes[1].centers
         # Sums over one axis first: a 16,820 x 64 map costs three passes, not five (x, y) grids;
@@ -285,10 +291,12 @@ def stats_from_bins(h: Histogram) -> dict[str, float]:
         per_x, per_y = w.sum(axis=1), w.sum(axis=0)
         stats = {
             "fTsumw": float(per_x.sum()),
-            "fTsumwx": float((per_x * x).sum()), "fTsumwx2": float((per_x * x * x).sum()),
-            "fTsumwy": float((per_y * y).sum()), "fTsumwy2": float((per_y * y * y).sum()),
+            "fTsumwx": float((per_x * x).sum()),
+            "fTsumwx2": float((per_x * x * x).sum()),
+            "fTsumwy": float((per_y * y).sum()),
+            "fTsumwy2": float((per_y * y * y).sum()),
             "fTsumwxy": float((x * np.einsum("ij,j->i", w, y)).sum()),
-        }  # fmt: skip
+        }
     w2 = stats["fTsumw"] if h.variances is None else float(h.inner(h.variances).sum())
     return {"fTsumw": stats["fTsumw"], "fTsumw2": w2} | stats
 
@@ -421,8 +429,16 @@ def _read_th1(buffer: Cursor, class_name: str, ndim: int) -> Histogram:
     buffer.read("ii")  # fBinStatErrOpt, fStatOverflows
     buffer.ends_at(end)
     stats = dict(zip(_STATS_1D, sums[:4], strict=True))
-    return Histogram(class_name, name, title, tuple(a for a in axes if a is not None), np.zeros(0),
-                     sumw2 if sumw2.size else None, float(entries), stats)  # fmt: skip
+    return Histogram(
+        class_name,
+        name,
+        title,
+        tuple(a for a in axes if a is not None),
+        np.zeros(0),
+        sumw2 if sumw2.size else None,
+        float(entries),
+        stats,
+    )
 
 
 def _read_tnamed(buffer: Cursor) -> tuple[str, str]:
@@ -449,8 +465,11 @@ def _read_taxis(buffer: Cursor, *, used: bool) -> Axis | None:
     if not used:
         return None
     edges = bins if len(bins) == nbins + 1 else np.linspace(low, high, nbins + 1)
-    return Axis(np.asarray(edges, dtype=np.float64), title,
-                labels if labels and len(labels) == nbins else None)  # fmt: skip
+    return Axis(
+        np.asarray(edges, dtype=np.float64),
+        title,
+        labels if labels and len(labels) == nbins else None,
+    )
 
 
 def _read_labels(buffer: Cursor) -> list[str] | None:
@@ -496,8 +515,15 @@ def _write_axis(axis: Axis, name: str) -> Any:
     n = len(axis.edges) - 1
     bins = None if axis.uniform else np.asarray(axis.edges, dtype=np.float64)
     labels = _write_labels(axis.labels) if axis.labels else None
-    return identify.to_TAxis(name, axis.title, n, float(axis.edges[0]), float(axis.edges[-1]),
-                             fXbins=bins, fLabels=labels)  # fmt: skip
+    return identify.to_TAxis(
+        name,
+        axis.title,
+        n,
+        float(axis.edges[0]),
+        float(axis.edges[-1]),
+        fXbins=bins,
+        fLabels=labels,
+    )
 
 
 def _write_labels(labels: list[str]) -> Any:
@@ -529,11 +555,20 @@ def histogram_to_uproot(h: Histogram) -> Any:
     x = _write_axis(h.axes[0], "xaxis")
     y = _write_axis(h.axes[1], "yaxis") if h.ndim == 2 else identify.to_TAxis("yaxis", "", 1, 0, 1)
     z = identify.to_TAxis("zaxis", "", 1, 0.0, 1.0)
-    common = (h.name, h.title, data, h.entries, s["fTsumw"], s["fTsumw2"], s["fTsumwx"],
-              s["fTsumwx2"])  # fmt: skip
+    common = (
+        h.name,
+        h.title,
+        data,
+        h.entries,
+        s["fTsumw"],
+        s["fTsumw2"],
+        s["fTsumwx"],
+        s["fTsumwx2"],
+    )
     low, high = h.limits if h.limits is not None else (-1111.0, -1111.0)  # ROOT's "unset"
     drawn = {"fMinimum": low, "fMaximum": high, "fOption": h.option}
     if h.ndim == 1:
         return identify.to_TH1x(*common, sumw2, x, y, z, **drawn)
-    return identify.to_TH2x(*common, s["fTsumwy"], s["fTsumwy2"], s["fTsumwxy"], sumw2, x, y, z,
-                            **drawn)  # fmt: skip
+    return identify.to_TH2x(
+        *common, s["fTsumwy"], s["fTsumwy2"], s["fTsumwxy"], sumw2, x, y, z, **drawn
+    )

@@ -26,8 +26,22 @@ __all__ = ["BYTECOUNT", "MEMBERWISE", "Reader", "read_key"]
 MEMBERWISE = 0x4000
 
 # ROOT's basic type codes -> struct formats (long is 8 bytes on disk).
-_BASIC = {1: "b", 2: "h", 3: "i", 4: "q", 5: "f", 6: "i", 8: "d", 11: "B", 12: "H", 13: "I",
-          14: "Q", 16: "q", 17: "Q", 18: "?"}  # fmt: skip
+_BASIC = {
+    1: "b",
+    2: "h",
+    3: "i",
+    4: "q",
+    5: "f",
+    6: "i",
+    8: "d",
+    11: "B",
+    12: "H",
+    13: "I",
+    14: "Q",
+    16: "q",
+    17: "Q",
+    18: "?",
+}
 _IS_REFERENCED = 0x10
 
 
@@ -44,9 +58,10 @@ class Reader:
         self.pos = 0
         self.infos = infos
         self.by_checksum = {
-            int(info.member("fCheckSum")): info for by_version in infos.values()
+            int(info.member("fCheckSum")): info
+            for by_version in infos.values()
             for info in by_version.values()
-        }  # fmt: skip
+        }
 
     def unpack(self, fmt: str) -> Any:
         values = struct.unpack_from(">" + fmt, self.data, self.pos)

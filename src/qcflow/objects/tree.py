@@ -33,8 +33,19 @@ __all__ = ["leaf_type", "read_tree", "tree_branches", "write_tree"]
 
 Columns = Mapping[str, "npt.ArrayLike | Mapping[str, npt.ArrayLike]"]
 
-_LETTERS = {"f8": "D", "f4": "F", "i8": "L", "u8": "l", "i4": "I", "u4": "i", "i2": "S",
-            "u2": "s", "i1": "B", "u1": "b", "b1": "O"}  # fmt: skip
+_LETTERS = {
+    "f8": "D",
+    "f4": "F",
+    "i8": "L",
+    "u8": "l",
+    "i4": "I",
+    "u4": "i",
+    "i2": "S",
+    "u2": "s",
+    "i1": "B",
+    "u1": "b",
+    "b1": "O",
+}
 
 
 def leaf_type(array: npt.NDArray[Any]) -> Leaf:

@@ -137,11 +137,12 @@ class HttpRepository(RepositoryBase):
             headers["Authorization"] = f"Bearer {token}"
         self._http = httpx.Client(
             timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
-            limits=httpx.Limits(max_connections=max_connections,
-                                max_keepalive_connections=max_connections),
+            limits=httpx.Limits(
+                max_connections=max_connections, max_keepalive_connections=max_connections
+            ),
             headers=headers,
             follow_redirects=False,
-        )  # fmt: skip
+        )
         self._preferred = 0
 
     def __repr__(self) -> str:
@@ -257,8 +258,12 @@ class HttpRepository(RepositoryBase):
             return None
 
     def _get(self, query: Query, *, content: bool) -> Fetched:
-        target = build(query.path, (query.timestamp,) if query.timestamp is not None else (),
-                       query.filters, query.uuid)  # fmt: skip
+        target = build(
+            query.path,
+            (query.timestamp,) if query.timestamp is not None else (),
+            query.filters,
+            query.uuid,
+        )
         method = "GET" if content else "HEAD"
         response = self._request(method, target, headers=self._bound_headers(query))
         self._check(response, query, 200, *_REDIRECTS)

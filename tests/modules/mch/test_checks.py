@@ -57,8 +57,9 @@ def test_nothing_checked_is_null_and_bad_sticks() -> None:
 
 def make(cls: type, **parameters: str) -> DigitsCheck | PreclustersCheck:
     check = cls()
-    check.configure(CheckConfig("C", "C", "mch", "QcMuonChambers",
-                                parameters=CustomParameters.flat(parameters)))  # fmt: skip
+    check.configure(
+        CheckConfig("C", "C", "mch", "QcMuonChambers", parameters=CustomParameters.flat(parameters))
+    )
     return check
 
 
@@ -74,13 +75,14 @@ def test_digits_check_reads_the_named_plots_and_skips_empty_ratios() -> None:
     check = make(DigitsCheck, MeanRateHistName="RatesSignal/MeanRate", MinRate="0.01")
     quality = check.check(objects, ACTIVITY)
     assert quality == Quality.BAD
-    assert [f.comment for f in quality.flags] == ["Bad DEs: 505 605",
-                                                  "DE505 and DE605 face each other"]  # fmt: skip
+    assert [f.comment for f in quality.flags] == [
+        "Bad DEs: 505 605",
+        "DE505 and DE605 face each other",
+    ]
     flags = check.beautify("Digits/QualityFlagPerDE", objects["Digits/QualityFlagPerDE"], quality)
     rows = flags.inner().argmax(axis=1)
     assert rows[de_index(505)] == 0 and rows[de_index(100)] == 2  # Bad row, Good row
-    lines = check.beautify("Digits/RatesSignal/MeanRate", objects["Digits/Rates/MeanRate"],
-                           quality)  # fmt: skip
+    lines = check.beautify("Digits/RatesSignal/MeanRate", objects["Digits/Rates/MeanRate"], quality)
     assert [line.y for line in lines] == [0.01, 10.0]  # MinRate, MaxRate
     assert (
         check.beautify("Digits/Rates/MeanRate", objects["Digits/Rates/MeanRate"], quality) is None

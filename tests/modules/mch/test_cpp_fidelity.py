@@ -49,8 +49,10 @@ class RecordingDigits(DigitsPostProcessing):
 
 
 def digits_only(store: LocalRepository, extra: str = "") -> str:
-    return (f"qc.postprocessing.Digits.className=python:{HERE}:RecordingDigits;"
-            f"qc.postprocessing.Preclusters.active=false;{extra}")  # fmt: skip
+    return (
+        f"qc.postprocessing.Digits.className=python:{HERE}:RecordingDigits;"
+        f"qc.postprocessing.Preclusters.active=false;{extra}"
+    )
 
 
 def test_1_the_mpv_of_an_empty_de_is_the_centre_of_bin_1() -> None:
@@ -58,8 +60,9 @@ def test_1_the_mpv_of_an_empty_de_is_the_centre_of_bin_1() -> None:
     # the first of equal maxima), GetBinCenter -- no special case for an empty DE.
     counts = np.zeros((NUM_DE, 256))
     counts[3, 10] = counts[3, 20] = 7.0
-    h = Histogram.from_counts("TH2F", "c", "", (Axis(np.arange(NUM_DE + 1.0)),
-                                                 Axis(np.linspace(0, 12800, 257))), counts)  # fmt: skip
+    h = Histogram.from_counts(
+        "TH2F", "c", "", (Axis(np.arange(NUM_DE + 1.0)), Axis(np.linspace(0, 12800, 257))), counts
+    )
     mpv = charge_mpv(h)
     assert mpv[0] == 25.0  # empty: centre of [0, 50)
     assert mpv[3] == 525.0  # first of the two highest bins: [500, 550)
@@ -71,8 +74,13 @@ def test_2_orbits_are_truncated_toward_zero() -> None:
     mapping = load_mapping()
     values = np.zeros((mapping.num_ds, 4))
     values[0] = (1.0, 2.0, 4.0, 8.0)  # orbit bins centred at -1.5, -0.5, 0.5, 1.5
-    source = Histogram.from_counts("TH2F", "o", "", (Axis(np.arange(mapping.num_ds + 1.0)),
-                                                      Axis(np.linspace(-2, 2, 5))), values)  # fmt: skip
+    source = Histogram.from_counts(
+        "TH2F",
+        "o",
+        "",
+        (Axis(np.arange(mapping.num_ds + 1.0)), Axis(np.linspace(-2, 2, 5))),
+        values,
+    )
     out = orbit_map("DigitOrbitInTFDE", source, mapping).inner()[mapping.ds_de_index[0]]
     assert out[383] == 1.0  # int(-1.5) = -1 -> [-1, 0)
     assert out[384] == 6.0  # int(-0.5) = 0 and int(0.5) = 0 -> [0, 1)
@@ -136,9 +144,13 @@ def test_4_charge_and_size_ratios_are_1_without_a_reference(tmp_path: Any) -> No
     runs = fill_mch(store, runs=1, passes=("apass1",))
     run_engine(shipped("mch", store, "qc.postprocessing.Digits.active=false;"))
     published = outputs(store, "Preclusters", runs[0])
-    for name in ("ClusterCharge/ClusterChargeMPVRefRatio", "ClusterSize/MeanClusterSizeRefRatioB",
-                 "ClusterSize/MeanClusterSizeRefRatioNB", "ClusterSize/MeanClusterSizeRefRatio",
-                 "ClusterCharge/LastCycle/ClusterChargeMPVRefRatio"):  # fmt: skip
+    for name in (
+        "ClusterCharge/ClusterChargeMPVRefRatio",
+        "ClusterSize/MeanClusterSizeRefRatioB",
+        "ClusterSize/MeanClusterSizeRefRatioNB",
+        "ClusterSize/MeanClusterSizeRefRatio",
+        "ClusterCharge/LastCycle/ClusterChargeMPVRefRatio",
+    ):
         ratio = published[name]
         assert isinstance(ratio, Histogram) and ratio.entries > 0, name
         assert np.array_equal(ratio.inner(), np.ones(NUM_DE)), name
@@ -172,12 +184,21 @@ def test_a_map_of_another_layout_is_an_error_in_the_log_and_the_flag(
     runs = fill_mch(store, runs=1, passes=("apass1",))
     run = runs[0]
     axes = (Axis(np.arange(101.0)), Axis(np.arange(CHANNELS + 1.0)))
-    wrong = HistogramRatio.from_counts("OccupancySignal_Elec", "", axes,
-                                       np.ones((100, CHANNELS)), 8.9)  # fmt: skip
+    wrong = HistogramRatio.from_counts(
+        "OccupancySignal_Elec", "", axes, np.ones((100, CHANNELS)), 8.9
+    )
     activity = Activity(run.number, "PHYSICS", "LHC24ab", "apass1", "qc_async")
-    store_object(store, activity, (run.sor, run.eor), detector="MCH", task="Digits",
-                 task_class="DigitsTask", name="OccupancySignal_Elec", data=encode_ratio(wrong),
-                 object_type=wrong.object_type)  # fmt: skip
+    store_object(
+        store,
+        activity,
+        (run.sor, run.eor),
+        detector="MCH",
+        task="Digits",
+        task_class="DigitsTask",
+        name="OccupancySignal_Elec",
+        data=encode_ratio(wrong),
+        object_type=wrong.object_type,
+    )
     with caplog.at_level(logging.ERROR):
         run_engine(shipped("mch", store, "qc.postprocessing.Preclusters.active=false;"))
     assert FIT in caplog.text
@@ -213,12 +234,25 @@ def test_an_object_that_is_no_ratio_map_is_an_error_in_the_log_and_the_flag(
     store = LocalRepository(tmp_path / "qcdb", fsync=False)
     run = fill_mch(store, runs=1, passes=("apass1",))[0]
     older = "o2::quality_control_modules::common::MergeableTH2Ratio"  # QC's class before 2022
-    plain = Histogram.from_counts("TH2F", "OccupancySignal_Elec", "", (Axis(np.arange(3.0)),
-                                  Axis(np.arange(3.0))), np.ones((2, 2)))  # fmt: skip
+    plain = Histogram.from_counts(
+        "TH2F",
+        "OccupancySignal_Elec",
+        "",
+        (Axis(np.arange(3.0)), Axis(np.arange(3.0))),
+        np.ones((2, 2)),
+    )
     activity = Activity(run.number, "PHYSICS", "LHC24ab", "apass1", "qc_async")
-    store_object(store, activity, (run.sor, run.eor), detector="MCH", task="Digits",
-                 task_class="DigitsTask", name="OccupancySignal_Elec",
-                 data=encode_histogram(plain), object_type=older)  # fmt: skip
+    store_object(
+        store,
+        activity,
+        (run.sor, run.eor),
+        detector="MCH",
+        task="Digits",
+        task_class="DigitsTask",
+        name="OccupancySignal_Elec",
+        data=encode_histogram(plain),
+        object_type=older,
+    )
     with caplog.at_level(logging.ERROR):
         run_engine(shipped("mch", store, "qc.postprocessing.Preclusters.active=false;"))
     why = f"MCH/MO/Digits/OccupancySignal_Elec: a {older}, not one of QC's ratio maps"

@@ -20,10 +20,12 @@ def test_the_de_index_order_of_qc() -> None:
     mapping = load_mapping()
     labels = mapping.labels()
     assert labels[:4] == ["DE101", "DE102", "DE100", "DE103"]
-    assert labels[16:34] == [f"DE{d}" for d in (*range(505, 514), 504, 503, 502, 501, 500,
-                                                 517, 516, 515, 514)]  # fmt: skip
-    assert labels[52:78] == [f"DE{d}" for d in (*range(707, 720), *range(706, 699, -1),
-                                                 *range(725, 719, -1))]  # fmt: skip
+    assert labels[16:34] == [
+        f"DE{d}" for d in (*range(505, 514), 504, 503, 502, 501, 500, 517, 516, 515, 514)
+    ]
+    assert labels[52:78] == [
+        f"DE{d}" for d in (*range(707, 720), *range(706, 699, -1), *range(725, 719, -1))
+    ]
     assert sorted(de_index(d.id) for d in mapping.des) == list(range(NUM_DE))
     assert CHAMBER_OFFSETS == (0, 4, 8, 12, 16, 34, 52, 78, 104, 130)
 

@@ -74,7 +74,9 @@ def test_the_checks_flag_the_bad_runs(processed: tuple) -> None:
     digits.configure(config.checks["DigitsCheck"])
     preclusters.configure(config.checks["PreclustersCheck"])
     assert {MCH_ISSUES[i].digits for i in mch_run_indices(len(runs)) if i in MCH_ISSUES} == {
-        "Medium", "Bad"}  # fmt: skip
+        "Medium",
+        "Bad",
+    }
     for index in mch_run_indices(len(runs)):
         run, issue = runs[index], MCH_ISSUES.get(index)
         for check, task, expected in (

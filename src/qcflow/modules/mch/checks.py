@@ -139,8 +139,10 @@ class _DeCheck(Check):
 
     def check(self, objects: Mapping[str, Any], activity: Activity) -> Quality:
         params = self.parameters
-        checker = QualityChecker(params.get_int("MaxBadDE_ST12", 2, activity),
-                                 params.get_int("MaxBadDE_ST345", 3, activity))  # fmt: skip
+        checker = QualityChecker(
+            params.get_int("MaxBadDE_ST12", 2, activity),
+            params.get_int("MaxBadDE_ST345", 3, activity),
+        )
         rules = self.rules(activity)
         unread: list[str] = []
         for key, obj in sorted(objects.items()):
@@ -202,15 +204,24 @@ class DigitsCheck(_DeCheck):
         low, high = p.get_float("MinRate", 0.001, activity), p.get_float("MaxRate", 10, activity)
         fraction = p.get_float("MinGoodFraction", 0.9, activity)
         return [
-            Rule(name("MeanRateHistName", "MeanRate"), lambda v: low <= v <= high, False,
-                 (low, high)),
-            _ratio_rule(name("MeanRateRatioHistName", "MeanRateRefRatio"),
-                        p.get_float("MaxRateDelta", 0.2, activity)),
-            Rule(name("GoodChanFracHistName", "GoodChannelsFraction"), lambda v: v >= fraction,
-                 False, (fraction,)),
-            _ratio_rule(name("GoodChanFracRatioHistName", "GoodChannelsFractionRefRatio"),
-                        p.get_float("MaxGoodFractionDelta", 0.2, activity)),
-        ]  # fmt: skip
+            Rule(
+                name("MeanRateHistName", "MeanRate"), lambda v: low <= v <= high, False, (low, high)
+            ),
+            _ratio_rule(
+                name("MeanRateRatioHistName", "MeanRateRefRatio"),
+                p.get_float("MaxRateDelta", 0.2, activity),
+            ),
+            Rule(
+                name("GoodChanFracHistName", "GoodChannelsFraction"),
+                lambda v: v >= fraction,
+                False,
+                (fraction,),
+            ),
+            _ratio_rule(
+                name("GoodChanFracRatioHistName", "GoodChannelsFractionRefRatio"),
+                p.get_float("MaxGoodFractionDelta", 0.2, activity),
+            ),
+        ]
 
 
 class PreclustersCheck(_DeCheck):
@@ -223,8 +234,11 @@ class PreclustersCheck(_DeCheck):
         out = []
         for c in ("B", "NB"):
             plot = p.get(f"MeanEffHistName{c}", activity, f"Efficiency/LastCycle/MeanEfficiency{c}")
-            ratio = p.get(f"MeanEffRatioHistName{c}", activity,
-                          f"Efficiency/LastCycle/MeanEfficiencyRefRatio{c}")  # fmt: skip
+            ratio = p.get(
+                f"MeanEffRatioHistName{c}",
+                activity,
+                f"Efficiency/LastCycle/MeanEfficiencyRefRatio{c}",
+            )
             out.append(Rule(plot or "", lambda v: v >= minimum, False, (minimum,)))
             out.append(_ratio_rule(ratio or "", delta))
         return out

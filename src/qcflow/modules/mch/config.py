@@ -49,8 +49,9 @@ class MchOptions:
     def flag(self, config: TaskConfig, key: str, default: bool) -> bool:
         """QC's MCH booleans: TRUE/YES/1 and FALSE/NO/0, any case."""
         text = (self.text(config, key) or "").strip().upper()
-        return {"TRUE": True, "YES": True, "1": True, "FALSE": False, "NO": False,
-                "0": False}.get(text, default)  # fmt: skip
+        return {"TRUE": True, "YES": True, "1": True, "FALSE": False, "NO": False, "0": False}.get(
+            text, default
+        )
 
 
 def _customization(node: Node) -> dict[str, str]:
@@ -71,8 +72,11 @@ def parse_mch(node: Node, config: TaskConfig, keys: Sequence[str]) -> MchOptions
     sources: dict[str, NamedSource] = {}
     for source in read_sources(node, "dataSources", required=True):
         if source.label not in keys:
-            node.warn("dataSources", f"{source.label}:{source.name}: key {source.label!r} is "
-                      f"not one of {', '.join(keys)}; ignored (as in QC)")  # fmt: skip
+            node.warn(
+                "dataSources",
+                f"{source.label}:{source.name}: key {source.label!r} is "
+                f"not one of {', '.join(keys)}; ignored (as in QC)",
+            )
             continue
         sources.setdefault(source.label, source)
     customization = _customization(node)

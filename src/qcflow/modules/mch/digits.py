@@ -121,23 +121,44 @@ class DigitsPostProcessing(MchTask):
         self.low = self.options.number(config, "ChannelRateMin", 0.0)
         self.high = self.options.number(config, "ChannelRateMax", 100.0)
         for key, value in sorted(self.options.customization.items()):
-            self.log.warning("%s: customization %s=%s is not read (QC reads taskParameters "
-                             "only); using %s", config.task_name, key, value,
-                             self.options.text(config, key) or "the default")  # fmt: skip
-        self.rates = [_RateInput(k, SourceHelper(s), OnCycle())
-                      for k, s in self.options.sources.items() if k in RATE_PREFIX]  # fmt: skip
-        self.orbits = [(k, SourceHelper(s), OnCycle())
-                       for k, s in self.options.sources.items() if k in ORBIT_PREFIX]  # fmt: skip
+            self.log.warning(
+                "%s: customization %s=%s is not read (QC reads taskParameters only); using %s",
+                config.task_name,
+                key,
+                value,
+                self.options.text(config, key) or "the default",
+            )
+        self.rates = [
+            _RateInput(k, SourceHelper(s), OnCycle())
+            for k, s in self.options.sources.items()
+            if k in RATE_PREFIX
+        ]
+        self.orbits = [
+            (k, SourceHelper(s), OnCycle())
+            for k, s in self.options.sources.items()
+            if k in ORBIT_PREFIX
+        ]
         chambers = [f"CH{c}" for c in range(1, 11)]
-        self.trends = {k: Trend(f"Trends/{p}/ChamberRates", "Chamber Rates", "rate (kHz)",
-                                chambers) for k, p in RATE_PREFIX.items()}  # fmt: skip
-        self.orbit_trends = {k: Trend(f"Trends/{p}/Orbits", "Orbits", "orbits", ["orbits"])
-                             for k, p in RATE_PREFIX.items()}  # fmt: skip
-        self.chamber_trends = {
-            k: [Trend(f"Trends/{p}/ST{(c + 1) // 2}/Rates_CH{c}", f"CH{c} Rates", "rate (kHz)",
-                      [f"CH{c}"]) for c in range(1, 11)]
+        self.trends = {
+            k: Trend(f"Trends/{p}/ChamberRates", "Chamber Rates", "rate (kHz)", chambers)
             for k, p in RATE_PREFIX.items()
-        }  # fmt: skip
+        }
+        self.orbit_trends = {
+            k: Trend(f"Trends/{p}/Orbits", "Orbits", "orbits", ["orbits"])
+            for k, p in RATE_PREFIX.items()
+        }
+        self.chamber_trends = {
+            k: [
+                Trend(
+                    f"Trends/{p}/ST{(c + 1) // 2}/Rates_CH{c}",
+                    f"CH{c} Rates",
+                    "rate (kHz)",
+                    [f"CH{c}"],
+                )
+                for c in range(1, 11)
+            ]
+            for k, p in RATE_PREFIX.items()
+        }
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -157,9 +178,13 @@ class DigitsPostProcessing(MchTask):
                 mapping = mapping_for(found.obj.inner().shape[0])
                 if mapping is None:
                     rows, columns = found.obj.inner().shape
-                    self.log.error("%s: %s: a %d x %d orbit map fits neither MCH mapping",
-                                   self.config.task_name, helper.source.object_path, rows,
-                                   columns)  # fmt: skip
+                    self.log.error(
+                        "%s: %s: a %d x %d orbit map fits neither MCH mapping",
+                        self.config.task_name,
+                        helper.source.object_path,
+                        rows,
+                        columns,
+                    )
                     continue
                 prefix = ORBIT_PREFIX[key]
                 self._publish(orbit_map(f"{prefix}/DigitOrbitInTFDE", found.obj, mapping))
@@ -212,17 +237,22 @@ class DigitsPostProcessing(MchTask):
     def _rate_plots(self, prefix: str, summary: ElecMapSummary, ref: ElecMapSummary | None) -> None:
         for name, title, values, ref_values in (
             ("MeanRate", "Mean Rate", summary.mean, ref.mean if ref else None),
-            ("GoodChannelsFraction", "Good channels fraction", summary.good_fraction(),
-             ref.good_fraction() if ref else None),
-        ):  # fmt: skip
+            (
+                "GoodChannelsFraction",
+                "Good channels fraction",
+                summary.good_fraction(),
+                ref.good_fraction() if ref else None,
+            ),
+        ):
             self._publish(de_histogram(f"{prefix}{name}", title, values))
             ratio_name = f"{prefix}{name}RefRatio"
             ratio_title = f"{title} - ratio wrt reference"
             if ref_values is None:
                 self._publish(empty_de_histogram(ratio_name, ratio_title))
                 continue
-            self._publish(de_histogram(f"{prefix}{name}Ref", f"{title}, reference", ref_values,
-                                       error=0.0))  # fmt: skip
+            self._publish(
+                de_histogram(f"{prefix}{name}Ref", f"{title}, reference", ref_values, error=0.0)
+            )
             ratio, errors = reference_ratio(values, ref_values)
             histogram = de_histogram(ratio_name, ratio_title, ratio)
             if histogram.variances is not None:
@@ -243,14 +273,16 @@ class DigitsPostProcessing(MchTask):
             source = rate.helper.source
             found = services.retrieve_mo(source.path, source.name, stamp, anywhere)
             if found is None or not isinstance(found.obj, HistogramRatio):
-                self.log.warning("%s: no reference %s at %d", self.config.task_name,
-                                 source.object_path, stamp)  # fmt: skip
+                self.log.warning(
+                    "%s: no reference %s at %d", self.config.task_name, source.object_path, stamp
+                )
                 continue
             try:
                 mapping = elec_mapping(found.obj)
             except InvalidInput as err:
-                self.log.error("%s: reference %s: %s", self.config.task_name,
-                               source.object_path, err)  # fmt: skip
+                self.log.error(
+                    "%s: reference %s: %s", self.config.task_name, source.object_path, err
+                )
                 continue
             rate.reference = reduce_elec_map(found.obj, mapping, self.low, self.high)
 

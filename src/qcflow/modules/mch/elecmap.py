@@ -126,9 +126,11 @@ def layout_error(ratio: HistogramRatio, mapping: ElecMapping) -> str | None:
     ):
         return None
     size = " x ".join(str(n) for n in shape)
-    return (f"a {size} map fits neither MCH mapping (O2's {O2_BOARDS} boards, qcflow's reduced "
-            f"{load_mapping().num_ds}; x {CHANNELS} channels, a denominator of one cell or of "
-            "the map's shape)")  # fmt: skip
+    return (
+        f"a {size} map fits neither MCH mapping (O2's {O2_BOARDS} boards, qcflow's reduced "
+        f"{load_mapping().num_ds}; x {CHANNELS} channels, a denominator of one cell or of "
+        "the map's shape)"
+    )
 
 
 def ratio_map(found: Retrieved) -> HistogramRatio:

@@ -144,8 +144,14 @@ def _de(entry: Any) -> DetectionElement:
     chamber = de // 100
     bending, non_bending = entry["channels"]
     pads = (int(entry["pads"][0]), int(entry["pads"][1]))
-    return DetectionElement(de, chamber, (chamber + 1) // 2, int(entry["segtype"]), pads,
-                            (tuple(bending), tuple(non_bending)))  # fmt: skip
+    return DetectionElement(
+        de,
+        chamber,
+        (chamber + 1) // 2,
+        int(entry["segtype"]),
+        pads,
+        (tuple(bending), tuple(non_bending)),
+    )
 
 
 @cache
@@ -178,14 +184,22 @@ def load_o2_mapping() -> ElecMapping:
             rows.append((de_index(de), cathode, int(ds)))
             masks.append(bits)
         chamber = de // 100
-        des.append(DetectionElement(de, chamber, (chamber + 1) // 2, int(entry["segtype"]),
-                                    (sum(counts[0]), sum(counts[1])),
-                                    (tuple(counts[0]), tuple(counts[1]))))  # fmt: skip
+        des.append(
+            DetectionElement(
+                de,
+                chamber,
+                (chamber + 1) // 2,
+                int(entry["segtype"]),
+                (sum(counts[0]), sum(counts[1])),
+                (tuple(counts[0]), tuple(counts[1])),
+            )
+        )
     table = np.array(rows, dtype=np.int64)
     as_bytes = np.array(masks, dtype=np.uint64).astype("<u8").view(np.uint8).reshape(-1, 8)
     connected = np.unpackbits(as_bytes, axis=1, bitorder="little").astype(bool)
-    return ElecMapping(tuple(sorted(des, key=lambda d: d.id)), 1, table[:, 0], table[:, 1],
-                       table[:, 2], connected)  # fmt: skip
+    return ElecMapping(
+        tuple(sorted(des, key=lambda d: d.id)), 1, table[:, 0], table[:, 1], table[:, 2], connected
+    )
 
 
 def mapping_for(boards: int) -> ElecMapping | None:

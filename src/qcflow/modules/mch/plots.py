@@ -99,6 +99,11 @@ class OnCycle:
         num = _subtract(current.num, previous.num)
         den = _subtract(current.den, previous.den)
         den_inner = den.inner() if not current.uniform else float(den.inner().ravel()[0])
-        return HistogramRatio.from_counts(current.ratio.name, current.ratio.title,
-                                          current.ratio.axes, num.inner(), den_inner,
-                                          current.ratio.class_name)  # fmt: skip
+        return HistogramRatio.from_counts(
+            current.ratio.name,
+            current.ratio.title,
+            current.ratio.axes,
+            num.inner(),
+            den_inner,
+            current.ratio.class_name,
+        )

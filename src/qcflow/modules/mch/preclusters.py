@@ -86,8 +86,12 @@ class PreclustersPostProcessing(MchTask):
         self.inputs = {k: (SourceHelper(s), OnCycle()) for k, s in self.options.sources.items()}
         self.references: dict[str, list[FloatArray]] = {}
         chambers = [f"CH{c}" for c in range(1, 11)]
-        self.trend = Trend("Trends/Efficiency/ChamberEfficiency", "Chamber pseudo-efficiency",
-                           "efficiency", chambers)  # fmt: skip
+        self.trend = Trend(
+            "Trends/Efficiency/ChamberEfficiency",
+            "Chamber pseudo-efficiency",
+            "efficiency",
+            chambers,
+        )
 
     def update(self, trigger: Trigger, services: Services) -> None:
         if self.runs.changed(trigger):
@@ -164,33 +168,50 @@ class PreclustersPostProcessing(MchTask):
             try:
                 values = None if found is None else self._values(key, found.obj)
             except InvalidInput as err:
-                self.log.error("%s: reference %s: %s", self.config.task_name,
-                               source.object_path, err)  # fmt: skip
+                self.log.error(
+                    "%s: reference %s: %s", self.config.task_name, source.object_path, err
+                )
                 continue
             if values is None:
-                self.log.warning("%s: no reference %s at %d", self.config.task_name,
-                                 source.object_path, stamp)  # fmt: skip
+                self.log.warning(
+                    "%s: no reference %s at %d", self.config.task_name, source.object_path, stamp
+                )
                 continue
             self.references[key] = values
 
     def _draw_trend(self) -> None:
         self.drawn = True
         if len(self.trend):
-            self.objects.start_publishing(self.trend.image(), self.trend.name,
-                                          PublicationPolicy.ONCE)  # fmt: skip
+            self.objects.start_publishing(
+                self.trend.image(), self.trend.name, PublicationPolicy.ONCE
+            )
 
 
 def _names(key: str, cycle: str) -> list[tuple[str, str, str, str]]:
     """(plot, reference, ratio, title) names of each output of a source."""
     if key == "eff":
         p = f"Efficiency/{cycle}"
-        return [(f"{p}MeanEfficiency{c}", f"{p}MeanEfficiencyRef{c}",
-                 f"{p}MeanEfficiencyRefRatio{c}", f"Mean Efficiency vs DE ({c})")
-                for c in ("B", "NB")]  # fmt: skip
+        return [
+            (
+                f"{p}MeanEfficiency{c}",
+                f"{p}MeanEfficiencyRef{c}",
+                f"{p}MeanEfficiencyRefRatio{c}",
+                f"Mean Efficiency vs DE ({c})",
+            )
+            for c in ("B", "NB")
+        ]
     if key == "clcharge":
         p = f"ClusterCharge/{cycle}"
-        return [(f"{p}ClusterChargeMPV", f"{p}ChargeRef", f"{p}ClusterChargeMPVRefRatio",
-                 "Charge vs DE")]  # fmt: skip
+        return [
+            (
+                f"{p}ClusterChargeMPV",
+                f"{p}ChargeRef",
+                f"{p}ClusterChargeMPVRefRatio",
+                "Charge vs DE",
+            )
+        ]
     p = f"ClusterSize/{cycle}"
-    return [(f"{p}MeanClusterSize{s}", f"{p}ClusterSizeRef{s}", f"{p}MeanClusterSizeRefRatio{s}",
-             t) for s, t in zip(SIZE_SUFFIX, SIZE_TITLE, strict=True)]  # fmt: skip
+    return [
+        (f"{p}MeanClusterSize{s}", f"{p}ClusterSizeRef{s}", f"{p}MeanClusterSizeRefRatio{s}", t)
+        for s, t in zip(SIZE_SUFFIX, SIZE_TITLE, strict=True)
+    ]

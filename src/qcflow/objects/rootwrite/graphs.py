@@ -159,18 +159,34 @@ def _frame_histogram(name: str, graphs: Sequence[Series], frame: Frame) -> Any:
         # a TAxis label is a TObjString whose fUniqueID is its bin number
         for number, label in enumerate(labels, start=1):
             label._bases[0]._members["@fUniqueID"] = number
-    x_axis = identify.to_TAxis("xaxis", frame.x_title, bins, low, high,
-                               fTimeDisplay=frame.time_axis,
-                               fTimeFormat=TIME_FORMAT if frame.time_axis else "",
-                               fLabels=labels,
-                               fNdivisions=505 if frame.time_axis else 510)  # fmt: skip
+    x_axis = identify.to_TAxis(
+        "xaxis",
+        frame.x_title,
+        bins,
+        low,
+        high,
+        fTimeDisplay=frame.time_axis,
+        fTimeFormat=TIME_FORMAT if frame.time_axis else "",
+        fLabels=labels,
+        fNdivisions=505 if frame.time_axis else 510,
+    )
     y_axis = identify.to_TAxis("yaxis", frame.y_title, 1, 0.0, 1.0)
     y_min, y_max = _y_span(graphs, frame)
     histogram = identify.to_TH1x(
-        name, frame.title, np.zeros(bins + 2, dtype=np.float32), 0.0, 0.0, 0.0, 0.0, 0.0,
-        np.zeros(0, dtype=np.float64), x_axis, y_axis,
-        fMinimum=y_min, fMaximum=y_max,
-    )  # fmt: skip
+        name,
+        frame.title,
+        np.zeros(bins + 2, dtype=np.float32),
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        np.zeros(0, dtype=np.float64),
+        x_axis,
+        y_axis,
+        fMinimum=y_min,
+        fMaximum=y_max,
+    )
     assert isinstance(histogram, uproot.models.TH.Model_TH1F_v3)
     return histogram
 
@@ -200,10 +216,23 @@ def _empty_list(out: Buffer) -> None:
 
 
 def _atts(out: Buffer, style: Style) -> None:
-    out.data += struct.pack(">IhhhhIhhhIhhhf",
-        0x40000008, 2, style.line_color, style.line_style, style.line_width,
-        0x40000006, 2, style.fill_color, style.fill_style,
-        0x4000000A, 2, style.marker_color, style.marker_style, style.marker_size)  # fmt: skip
+    out.data += struct.pack(
+        ">IhhhhIhhhIhhhf",
+        0x40000008,
+        2,
+        style.line_color,
+        style.line_style,
+        style.line_width,
+        0x40000006,
+        2,
+        style.fill_color,
+        style.fill_style,
+        0x4000000A,
+        2,
+        style.marker_color,
+        style.marker_style,
+        style.marker_size,
+    )
 
 
 def _stream_graph(out: Buffer, graph: Series, frame: Frame, title: str) -> str:

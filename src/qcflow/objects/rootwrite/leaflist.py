@@ -173,8 +173,9 @@ def _c_length(branch: Branch, data: Mapping[str, npt.ArrayLike], leaf: Leaf) -> 
     if leaf.type != "C":
         return leaf.length
     values = np.asarray(data[leaf.name], dtype=object).reshape(-1)
-    return 1 + max((len(str(v).encode("utf-8", errors="surrogateescape")) for v in values),
-                   default=0)  # fmt: skip
+    return 1 + max(
+        (len(str(v).encode("utf-8", errors="surrogateescape")) for v in values), default=0
+    )
 
 
 # -- streaming -----------------------------------------------------------------------------------
@@ -192,9 +193,12 @@ class _Written:
 
 
 def _write_basket(
-    directory: Any, tree_name: str, branch: Branch, payload: tuple[bytes, list[int] | None],
+    directory: Any,
+    tree_name: str,
+    branch: Branch,
+    payload: tuple[bytes, list[int] | None],
     size: int,
-) -> tuple[int, int, int]:  # fmt: skip
+) -> tuple[int, int, int]:
     """Write one TBasket record; returns (location, fNbytes, fKeylen + fObjlen)."""
     import uproot
 
@@ -238,8 +242,9 @@ def _stream_branch(
     entry_offset_len = 1000 if branch.variable else 0
     out.data += _TBRANCH_FIELDS1.pack(0, 32000, entry_offset_len, baskets, size)
     out.data += _IO_FEATURES
-    out.data += _TBRANCH_FIELDS2.pack(0, _MAX_BASKETS, 0, size, 0, written.tot_bytes,
-                                      written.zip_bytes)  # fmt: skip
+    out.data += _TBRANCH_FIELDS2.pack(
+        0, _MAX_BASKETS, 0, size, 0, written.tot_bytes, written.zip_bytes
+    )
     out.data += _EMPTY_OBJARRAY  # sub-branches
     leaves = out.objarray_header(len(branch.leaves))
     offset = 0
@@ -303,8 +308,9 @@ def write_leaflist_tree(
     for branch in branches:
         values = data.get(branch.name, {})
         payload = _entries(branch, values, size)
-        lengths = {leaf.name: _c_length(branch, values, leaf) for leaf in branch.leaves
-                   if leaf.type == "C"}  # fmt: skip
+        lengths = {
+            leaf.name: _c_length(branch, values, leaf) for leaf in branch.leaves if leaf.type == "C"
+        }
         if size:
             location, nbytes, tot = _write_basket(directory, tree_name, branch, payload, size)
             written.append(_Written([location], [nbytes], tot, nbytes, lengths))
@@ -320,9 +326,24 @@ def write_leaflist_tree(
     tot = sum(w.tot_bytes for w in written)
     zipped = sum(w.zip_bytes for w in written)
     out.data += _TTREE_FIELDS.pack(
-        size, tot, zipped, zipped, zipped, 1.0, 0, 25, 0, 1000, 0,
-        1000000000000, 1000000000000, 0, -300000000, -30000000, 1000000,
-    )  # fmt: skip
+        size,
+        tot,
+        zipped,
+        zipped,
+        zipped,
+        1.0,
+        0,
+        25,
+        0,
+        1000,
+        0,
+        1000000000000,
+        1000000000000,
+        0,
+        -300000000,
+        -30000000,
+        1000000,
+    )
     out.data += b"\x00\x00@\x00\x00\x07\x00\x00\x1a\xa1/\x10\x00"  # no cluster ranges; fIOFeatures
     leaf_refs: list[int] = []
     array = out.objarray_header(len(branches))
@@ -336,18 +357,39 @@ def write_leaflist_tree(
     out.end(tree)
     raw = bytes(out.data)
     models = uproot.models
-    put_object(directory, "TTree", key, title, raw, (
-        models.TLeaf.Model_TLeafB_v1, models.TLeaf.Model_TLeafS_v1, models.TLeaf.Model_TLeafI_v1,
-        models.TLeaf.Model_TLeafL_v1, models.TLeaf.Model_TLeafF_v1, models.TLeaf.Model_TLeafD_v1,
-        models.TLeaf.Model_TLeafC_v1, models.TLeaf.Model_TLeafO_v1,
-        models.TBranch.Model_TBranch_v13, models.TTree.Model_TTree_v20,
-    ))  # fmt: skip
+    put_object(
+        directory,
+        "TTree",
+        key,
+        title,
+        raw,
+        (
+            models.TLeaf.Model_TLeafB_v1,
+            models.TLeaf.Model_TLeafS_v1,
+            models.TLeaf.Model_TLeafI_v1,
+            models.TLeaf.Model_TLeafL_v1,
+            models.TLeaf.Model_TLeafF_v1,
+            models.TLeaf.Model_TLeafD_v1,
+            models.TLeaf.Model_TLeafC_v1,
+            models.TLeaf.Model_TLeafO_v1,
+            models.TBranch.Model_TBranch_v13,
+            models.TTree.Model_TTree_v20,
+        ),
+    )
 
 
 # -- reading -------------------------------------------------------------------------------------
 
-_LEAF_CLASSES = {"TLeafD": "D", "TLeafF": "F", "TLeafL": "L", "TLeafI": "I", "TLeafS": "S",
-                 "TLeafB": "B", "TLeafO": "O", "TLeafC": "C"}  # fmt: skip
+_LEAF_CLASSES = {
+    "TLeafD": "D",
+    "TLeafF": "F",
+    "TLeafL": "L",
+    "TLeafI": "I",
+    "TLeafS": "S",
+    "TLeafB": "B",
+    "TLeafO": "O",
+    "TLeafC": "C",
+}
 
 
 def branch_leaves(branch: Any) -> tuple[Leaf, ...]:
@@ -381,8 +423,9 @@ def read_leaflist_branch(branch: Any) -> dict[str, npt.NDArray[Any]]:
             np.frombuffer(_basket_bytes(branch, i), record) for i in range(branch.num_baskets)
         ]
         rows = np.concatenate(chunks) if chunks else np.empty(0, record)
-        return {leaf.name: rows[leaf.name].astype(leaf.dtype.base.newbyteorder("="))
-                  for leaf in leaves}  # fmt: skip
+        return {
+            leaf.name: rows[leaf.name].astype(leaf.dtype.base.newbyteorder("=")) for leaf in leaves
+        }
     texts: dict[str, list[Any]] = {leaf.name: [] for leaf in leaves}
     for index in range(branch.num_baskets):
         basket = branch.basket(index)
@@ -404,9 +447,13 @@ def read_leaflist_branch(branch: Any) -> dict[str, npt.NDArray[Any]]:
                     value = np.frombuffer(data, leaf.dtype.base, leaf.length, position)
                     texts[leaf.name].append(value if leaf.length > 1 else value[0])
                     position += value.nbytes
-    return {leaf.name: np.asarray(texts[leaf.name], dtype=object if leaf.type == "C" else
-                                  leaf.dtype.base.newbyteorder("="))
-            for leaf in leaves}  # fmt: skip
+    return {
+        leaf.name: np.asarray(
+            texts[leaf.name],
+            dtype=object if leaf.type == "C" else leaf.dtype.base.newbyteorder("="),
+        )
+        for leaf in leaves
+    }
 
 
 def _basket_bytes(branch: Any, index: int) -> bytes:

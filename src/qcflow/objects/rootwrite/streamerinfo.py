@@ -176,9 +176,9 @@ class Catalog:
     def _base_checksum(self, element: Element) -> int:
         return self.checksum(element.name) if element.kind == "TStreamerBase" else 0
 
-    def raw_streamers(self, names: Iterable[str] | None = None) -> tuple[
-        tuple[None, bytes, str, int], ...
-    ]:  # fmt: skip
+    def raw_streamers(
+        self, names: Iterable[str] | None = None
+    ) -> tuple[tuple[None, bytes, str, int], ...]:
         """The records of ``names`` (default: every class) as uproot's raw streamer tuples."""
         chosen = self.classes if names is None else names
         return tuple((None, self.record(n), n, self.classes[n].version) for n in chosen)

@@ -111,9 +111,14 @@ def _resolve(node: Node, registry: ClassRegistry, kind: Kind, name: str, active:
         return None
 
 
-def _parse(section: Node | None, cls: type[CheckConfig], parameters_key: str,
-           types: tuple[str, ...], objects_key: str,
-           registry: ClassRegistry) -> dict[str, CheckConfig]:  # fmt: skip
+def _parse(
+    section: Node | None,
+    cls: type[CheckConfig],
+    parameters_key: str,
+    types: tuple[str, ...],
+    objects_key: str,
+    registry: ClassRegistry,
+) -> dict[str, CheckConfig]:
     extended = "extended" + parameters_key[0].upper() + parameters_key[1:]
     kind: Kind = "aggregator" if cls is AggregatorConfig else "check"
     out: dict[str, CheckConfig] = {}

@@ -173,8 +173,11 @@ def parse_config(
 
 
 def _note_foreign_sections(qc: Node) -> None:
-    for key, what in (("tasks", "QC tasks"), ("externalTasks", "external tasks"),
-                      ("dataSamplingPolicies", "data sampling policies")):  # fmt: skip
+    for key, what in (
+        ("tasks", "QC tasks"),
+        ("externalTasks", "external tasks"),
+        ("dataSamplingPolicies", "data sampling policies"),
+    ):
         if qc.has(key):
             qc.warn(key, f"{what} process raw data online; qcflow qc runs post-processing only")
 
@@ -236,9 +239,12 @@ def _common(node: Node) -> CommonConfig:
         condition.finish()
     node.mark_read(*IGNORED_SECTIONS)
     config = CommonConfig(
-        _database(node.child("database")), _activity(node.child("Activity")),
-        period, match_any, condition_url,
-    )  # fmt: skip
+        _database(node.child("database")),
+        _activity(node.child("Activity")),
+        period,
+        match_any,
+        condition_url,
+    )
     node.finish()
     return config
 

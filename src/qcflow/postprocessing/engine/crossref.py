@@ -169,8 +169,11 @@ def task_stages(
 
 
 def _upstream_of(task: TaskConfig, made: list[Producer]) -> set[str]:
-    watched = {spec.path for spec in (*task.init_triggers, *task.update_triggers,
-               *task.stop_triggers) if spec.type is TriggerType.NEW_OBJECT}  # fmt: skip
+    watched = {
+        spec.path
+        for spec in (*task.init_triggers, *task.update_triggers, *task.stop_triggers)
+        if spec.type is TriggerType.NEW_OBJECT
+    }
     found: set[str] = set()
     for _, path in task_inputs(task):
         if path in watched:

@@ -243,8 +243,11 @@ class Engine:
         checks = [c for c in self.config.checks.values() if c.active]
         aggregators = [a for a in self.config.aggregators.values() if a.active]
         if checks or aggregators:
-            log.warning("%d checks and %d aggregators are not run: no check runner is installed",
-                        len(checks), len(aggregators))  # fmt: skip
+            log.warning(
+                "%d checks and %d aggregators are not run: no check runner is installed",
+                len(checks),
+                len(aggregators),
+            )
 
     def close(self) -> None:
         self.reducer.close()

@@ -159,14 +159,25 @@ class ObjectManager:
         meta.update(extra)
         return meta
 
-    def _store(self, repository: Repository, path: str, payload: Payload, validity: Validity,
-               activity: Activity, extra: dict[str, str]) -> ObjectInfo:  # fmt: skip
+    def _store(
+        self,
+        repository: Repository,
+        path: str,
+        payload: Payload,
+        validity: Validity,
+        activity: Activity,
+        extra: dict[str, str],
+    ) -> ObjectInfo:
         kind = payload.object_type.replace("::", "-").replace("/", "-")
         info = repository.store(
-            path, payload.data, valid_from=validity.start, valid_until=validity.end,
-            metadata=self._metadata(activity, payload, extra), content_type=payload.content_type,
+            path,
+            payload.data,
+            valid_from=validity.start,
+            valid_until=validity.end,
+            metadata=self._metadata(activity, payload, extra),
+            content_type=payload.content_type,
             file_name=f"{kind}_{validity.start}.{payload.extension}",
-        )  # fmt: skip
+        )
         log.debug("published %s [%s, %s]", path, info.valid_from, info.valid_until)
         return info
 
@@ -179,13 +190,16 @@ class ObjectManager:
             payload = encode_object(item.obj)
             path = self.path(activity, item.name)
             if 0 < limit < len(payload.data):
-                log.error("%s not stored: %d bytes exceed maxObjectSize (%d), as in QC",
-                          path, len(payload.data), limit)  # fmt: skip
+                log.error(
+                    "%s not stored: %d bytes exceed maxObjectSize (%d), as in QC",
+                    path,
+                    len(payload.data),
+                    limit,
+                )
                 continue
             info = self._store(repository, path, payload, validity, activity, item.metadata)
             for suffix, companion in payload.companions:
-                self._store(repository, path + suffix, companion, validity, activity,
-                            item.metadata)  # fmt: skip
+                self._store(repository, path + suffix, companion, validity, activity, item.metadata)
             stored.append(Published(f"{self.task.task_name}/{item.name}", path, info, item.obj))
         publication = Publication(self.task, trigger, activity, validity, tuple(stored))
         for listener in self.listeners:

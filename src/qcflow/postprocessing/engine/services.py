@@ -90,8 +90,9 @@ class Services:
         """The condition DB (``qc.config.conditionDB.url``)."""
         return self._conditions()
 
-    def _get(self, repo: Repository, path: str, timestamp: TimestampMs | None,
-             filters: Mapping[str, str]) -> Retrieved | None:  # fmt: skip
+    def _get(
+        self, repo: Repository, path: str, timestamp: TimestampMs | None, filters: Mapping[str, str]
+    ) -> Retrieved | None:
         try:
             fetched = repo.get(path, timestamp, filters)
         except NotFound:

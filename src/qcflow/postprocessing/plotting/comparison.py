@@ -43,15 +43,30 @@ class ComparisonPlot(PlotImage):
     reference_run: int = 0
 
 
-def comparison_plot(name: str, current: Histogram, reference: Histogram, ratio: Histogram,
-                    reference_run: int, style: ComparisonStyle) -> ComparisonPlot:  # fmt: skip
+def comparison_plot(
+    name: str,
+    current: Histogram,
+    reference: Histogram,
+    ratio: Histogram,
+    reference_run: int,
+    style: ComparisonStyle,
+) -> ComparisonPlot:
     redraw = partial(_draw, current, reference, ratio, reference_run, style)
-    return ComparisonPlot(name, png(redraw()), (), redraw, current=current, reference=reference,
-                          ratio=ratio, reference_run=reference_run)  # fmt: skip
+    return ComparisonPlot(
+        name,
+        png(redraw()),
+        (),
+        redraw,
+        current=current,
+        reference=reference,
+        ratio=ratio,
+        reference_run=reference_run,
+    )
 
 
-def _draw(current: Histogram, reference: Histogram, ratio: Histogram, run: int,
-          style: ComparisonStyle) -> Any:  # fmt: skip
+def _draw(
+    current: Histogram, reference: Histogram, ratio: Histogram, run: int, style: ComparisonStyle
+) -> Any:
     figure = new_figure(8.0, 6.0)
     title = root_style.mathtext(f"{reference.title} (ref. {run})")
     if style.ratio_only:
@@ -87,8 +102,15 @@ def _peak(h: Histogram) -> float:
     return float(inner.max()) if inner.size else 1.0
 
 
-def _draw_one(axes: Any, h: Histogram, color: str, z_range: tuple[float, float] | None,
-              label: str = "", *, log: bool = False) -> None:  # fmt: skip
+def _draw_one(
+    axes: Any,
+    h: Histogram,
+    color: str,
+    z_range: tuple[float, float] | None,
+    label: str = "",
+    *,
+    log: bool = False,
+) -> None:
     if h.ndim == 1:
         axes.stairs(h.inner(), h.axes[0].edges, color=color, label=label or None)
         axes.set_xlabel(root_style.mathtext(h.axes[0].title))

@@ -93,9 +93,14 @@ def plot_image(plot: PlotSpec, columns: Mapping[str, Array]) -> tuple[PlotImage,
         title, x_title, _ = _titles(plot, (first.axes[0].title, ""))
         axis = replace(first.axes[0], title=x_title)
         histogram = replace(first, name=plot.name, title=title, axes=(axis,))
-    image = PlotImage(plot.name, png(figure), tuple(graphs),
-                      lambda: _figure(plot, columns, [], [], []), _frame(plot, graphs),
-                      histogram)  # fmt: skip
+    image = PlotImage(
+        plot.name,
+        png(figure),
+        tuple(graphs),
+        lambda: _figure(plot, columns, [], [], []),
+        _frame(plot, graphs),
+        histogram,
+    )
     return image, warnings
 
 
@@ -108,8 +113,14 @@ def _frame(plot: PlotSpec, graphs: Sequence[GraphData]) -> Frame | None:
     labels = (parts[1].text, parts[0].text) if len(parts) == 2 else ("", "")
     title, x_title, y_title = _titles(plot, labels)
     varexp = plot.graphs[-1].varexp if plot.graphs else ""
-    return Frame(title, x_title, y_title, time_axis=":time" in varexp,
-                 x_labels=graphs[-1].x_labels, y_range=parse_limits(plot.y_range))  # fmt: skip
+    return Frame(
+        title,
+        x_title,
+        y_title,
+        time_axis=":time" in varexp,
+        x_labels=graphs[-1].x_labels,
+        y_range=parse_limits(plot.y_range),
+    )
 
 
 def _titles(plot: PlotSpec, labels: tuple[str, str]) -> tuple[str, str, str]:
@@ -123,8 +134,13 @@ def _titles(plot: PlotSpec, labels: tuple[str, str]) -> tuple[str, str, str]:
     return title, x_title, y_title
 
 
-def _figure(plot: PlotSpec, columns: Mapping[str, Array], warnings: list[str],
-            graphs: list[GraphData], histograms: list[Histogram]) -> Any:  # fmt: skip
+def _figure(
+    plot: PlotSpec,
+    columns: Mapping[str, Array],
+    warnings: list[str],
+    graphs: list[GraphData],
+    histograms: list[Histogram],
+) -> Any:
     figure = new_figure()
     axes = figure.add_subplot()
     size = len(next(iter(columns.values()))) if columns else 0
@@ -194,15 +210,29 @@ def _draw_graph(
     x = _x_positions(axes, x)
     errors = tuple(np.abs(v) for v in values[2:]) if error_parts else None
     draw_points(axes, graph, x, y, errors, auto, legend=len(spec.graphs) > 1)
-    graphs.append(GraphData(graph.name, x, y, None if errors is None else errors[1],
-                            ex=None if errors is None else errors[0], title=graph.title,
-                            style=root_graph_style(graph, len(graphs), len(spec.graphs)),
-                            option=graph.option, x_labels=x_labels))  # fmt: skip
+    graphs.append(
+        GraphData(
+            graph.name,
+            x,
+            y,
+            None if errors is None else errors[1],
+            ex=None if errors is None else errors[0],
+            title=graph.title,
+            style=root_graph_style(graph, len(graphs), len(spec.graphs)),
+            option=graph.option,
+            x_labels=x_labels,
+        )
+    )
     return exprs[1].text, exprs[0].text
 
 
-def _drawn(exprs: list[Expression], selection: str, errors: list[Expression],
-           columns: Mapping[str, Array], size: int) -> list[Array]:  # fmt: skip
+def _drawn(
+    exprs: list[Expression],
+    selection: str,
+    errors: list[Expression],
+    columns: Mapping[str, Array],
+    size: int,
+) -> list[Array]:
     """The varexp parts, then the errors, of the values passing ``selection``: drawn together,
     as one ``TTree::Draw`` (array branches' ``[]`` run in step across all of them)."""
     cut = [parse_expression(selection)] if selection.strip() else []
@@ -301,20 +331,34 @@ def draw_points(
         axes.plot(x, y, label=label, **kwargs)
         return
     ex = None if not legend and not np.any(errors[0]) else errors[0]
-    axes.errorbar(x, y, xerr=ex, yerr=errors[1], ecolor=kwargs["color"], label=label,
-                  elinewidth=0.8, capsize=0, **kwargs)  # fmt: skip
+    axes.errorbar(
+        x,
+        y,
+        xerr=ex,
+        yerr=errors[1],
+        ecolor=kwargs["color"],
+        label=label,
+        elinewidth=0.8,
+        capsize=0,
+        **kwargs,
+    )
 
 
-def _filled(graph: GraphSpec, x_title: str, values: Array, counts: Array, edges: Array
-            ) -> Histogram:  # fmt: skip
+def _filled(
+    graph: GraphSpec, x_title: str, values: Array, counts: Array, edges: Array
+) -> Histogram:
     """The TH1F ``TTree::Draw`` fills: one entry per finite value, statistics from the values
     themselves (as ``Fill`` keeps them), the histogram's bins as drawn."""
     h = Histogram.from_counts("TH1F", graph.name, graph.title, (Axis(edges, x_title),), counts)
     h.variances = h.values.copy()
     inside = values[np.isfinite(values)].astype(np.float64)
     h.entries = float(len(inside))
-    h.stats = {"fTsumw": h.entries, "fTsumw2": h.entries, "fTsumwx": float(inside.sum()),
-               "fTsumwx2": float((inside * inside).sum())}  # fmt: skip
+    h.stats = {
+        "fTsumw": h.entries,
+        "fTsumw2": h.entries,
+        "fTsumwx": float(inside.sum()),
+        "fTsumwx2": float((inside * inside).sum()),
+    }
     return h
 
 
@@ -409,7 +453,13 @@ def _legend(figure: Any, axes: Any, legend: LegendSpec) -> None:
     columns = max(legend.n_columns, 1)
     if legend.placed:
         box = (legend.x1, legend.y1, legend.x2 - legend.x1, legend.y2 - legend.y1)
-        axes.legend(loc="center", bbox_to_anchor=box, bbox_transform=figure.transFigure,
-                    ncols=columns, frameon=False, fontsize="small")  # fmt: skip
+        axes.legend(
+            loc="center",
+            bbox_to_anchor=box,
+            bbox_transform=figure.transFigure,
+            ncols=columns,
+            frameon=False,
+            fontsize="small",
+        )
     else:
         axes.legend(loc="best", ncols=columns, frameon=False, fontsize="small")

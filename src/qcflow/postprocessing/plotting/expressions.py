@@ -127,9 +127,22 @@ _COMPARE: Mapping[type[ast.cmpop], Callable[[Array, Array], Array]] = {
     ast.GtE: np.greater_equal,
 }
 _ALLOWED = (
-    ast.Expression, ast.BinOp, ast.UnaryOp, ast.BoolOp, ast.Compare, ast.Call, ast.Name,
-    ast.Load, ast.And, ast.Or, ast.USub, ast.UAdd, ast.Invert, *_BINARY, *_COMPARE,
-)  # fmt: skip
+    ast.Expression,
+    ast.BinOp,
+    ast.UnaryOp,
+    ast.BoolOp,
+    ast.Compare,
+    ast.Call,
+    ast.Name,
+    ast.Load,
+    ast.And,
+    ast.Or,
+    ast.USub,
+    ast.UAdd,
+    ast.Invert,
+    *_BINARY,
+    *_COMPARE,
+)
 _SPECIAL = ("Entry$", "Entries$")
 
 

@@ -71,8 +71,16 @@ class GraphData:
 
     def root(self) -> Series:
         """The graph as :mod:`qcflow.objects.plots` writes it."""
-        return Series(self.name, self.x, self.y, self.ex, self.ey, self.title or self.name,
-                     self.style, self.option)  # fmt: skip
+        return Series(
+            self.name,
+            self.x,
+            self.y,
+            self.ex,
+            self.ey,
+            self.title or self.name,
+            self.style,
+            self.option,
+        )
 
 
 @dataclass(frozen=True)
@@ -95,15 +103,23 @@ class PlotImage:
         companions = ((PNG_COMPANION, image),)
         if self.histogram is not None:
             h = self.histogram
-            return Payload(encode_histogram(h), h.class_name, "application/root", "root",
-                           companions, self.draw_options, self.display_hints)  # fmt: skip
+            return Payload(
+                encode_histogram(h),
+                h.class_name,
+                "application/root",
+                "root",
+                companions,
+                self.draw_options,
+                self.display_hints,
+            )
         if self.frame is None or not self.graphs:
             return image
         graphs = [g.root() for g in self.graphs]
         data, kind = encode_graphs(self.name, graphs, self.frame)
         options = self.draw_options or graph_draw_options(graphs)
-        return Payload(data, kind, "application/root", "root", companions, options,
-                       self.display_hints)  # fmt: skip
+        return Payload(
+            data, kind, "application/root", "root", companions, options, self.display_hints
+        )
 
     def annotated(self, drawn: Sequence[overlays.Overlay]) -> PlotImage:
         """The same plot drawn again with the overlays ``drawn`` (itself if it cannot be)."""
@@ -164,10 +180,16 @@ def x_axes(figure: Any) -> list[dict[str, Any]]:
             continue
         box = axes.get_position()
         low, high = axes.get_xlim()
-        out.append({
-            "kind": gid.removeprefix(_GID),
-            "box": [round(box.x0 * width, 1), round((1 - box.y1) * height, 1),
-                    round(box.x1 * width, 1), round((1 - box.y0) * height, 1)],
-            "xlim": [float(low), float(high)],
-        })  # fmt: skip
+        out.append(
+            {
+                "kind": gid.removeprefix(_GID),
+                "box": [
+                    round(box.x0 * width, 1),
+                    round((1 - box.y1) * height, 1),
+                    round(box.x1 * width, 1),
+                    round((1 - box.y0) * height, 1),
+                ],
+                "xlim": [float(low), float(high)],
+            }
+        )
     return out

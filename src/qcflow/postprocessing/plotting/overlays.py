@@ -72,11 +72,20 @@ def draw(figure: Any, overlays: Sequence[Overlay]) -> None:
             return
         axes = pads[min(item.pad, len(pads) - 1)]
         if isinstance(item, HLine):
-            axes.axhline(item.y, color=root_style.color(item.color), linewidth=item.width,
-                         linestyle=root_style.line_style(item.style))  # fmt: skip
+            axes.axhline(
+                item.y,
+                color=root_style.color(item.color),
+                linewidth=item.width,
+                linestyle=root_style.line_style(item.style),
+            )
         elif isinstance(item, Polyline):
-            axes.plot(item.x, item.y, color=root_style.color(item.color), linewidth=item.width,
-                      linestyle=root_style.line_style(item.style))  # fmt: skip
+            axes.plot(
+                item.x,
+                item.y,
+                color=root_style.color(item.color),
+                linewidth=item.width,
+                linestyle=root_style.line_style(item.style),
+            )
         else:
             _label(axes, item)
 
@@ -85,9 +94,16 @@ def _label(axes: Any, label: Label) -> None:
     box = None
     if label.fill is not None:
         box = {"facecolor": root_style.color(label.fill), "edgecolor": "none", "alpha": 0.85}
-    axes.text(label.x, label.y, root_style.mathtext(label.text), transform=axes.transAxes,
-              color=root_style.color(label.color), fontsize=label.size, bbox=box,
-              verticalalignment="center")  # fmt: skip
+    axes.text(
+        label.x,
+        label.y,
+        root_style.mathtext(label.text),
+        transform=axes.transAxes,
+        color=root_style.color(label.color),
+        fontsize=label.size,
+        bbox=box,
+        verticalalignment="center",
+    )
 
 
 def overlays_json(overlays: Sequence[Overlay]) -> str:

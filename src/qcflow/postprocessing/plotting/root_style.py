@@ -73,10 +73,31 @@ def _shade(rgb: RGB, offset: int, *, gray: bool) -> RGB:
 
 
 _MARKERS = {
-    1: ".", 2: "+", 3: "*", 4: "o", 5: "x", 6: ".", 7: "s", 8: "o",
-    20: "o", 21: "s", 22: "^", 23: "v", 24: "o", 25: "s", 26: "^", 27: "D",
-    28: "P", 29: "*", 30: "*", 32: "v", 33: "D", 34: "P", 43: "*", 47: "X",
-}  # fmt: skip
+    1: ".",
+    2: "+",
+    3: "*",
+    4: "o",
+    5: "x",
+    6: ".",
+    7: "s",
+    8: "o",
+    20: "o",
+    21: "s",
+    22: "^",
+    23: "v",
+    24: "o",
+    25: "s",
+    26: "^",
+    27: "D",
+    28: "P",
+    29: "*",
+    30: "*",
+    32: "v",
+    33: "D",
+    34: "P",
+    43: "*",
+    47: "X",
+}
 _OPEN_MARKERS = frozenset({4, 24, 25, 26, 27, 28, 30, 32})
 
 
@@ -102,10 +123,20 @@ def line_style(style: int) -> LineStyle:
 
 
 _PALETTES = {
-    51: "Blues_r", 52: "gray", 53: "inferno", 54: "cividis", 55: "rainbow", 56: "inferno_r",
-    57: "viridis", 87: "viridis", 104: "coolwarm", 109: "cool", 112: "viridis",
-    113: "cividis", 114: "terrain",
-}  # fmt: skip
+    51: "Blues_r",
+    52: "gray",
+    53: "inferno",
+    54: "cividis",
+    55: "rainbow",
+    56: "inferno_r",
+    57: "viridis",
+    87: "viridis",
+    104: "coolwarm",
+    109: "cool",
+    112: "viridis",
+    113: "cividis",
+    114: "terrain",
+}
 
 
 def palette(number: int) -> str:
@@ -157,13 +188,37 @@ _GREEK = [
 ]
 _SYMBOLS = {
     **{name: name for name in _GREEK},
-    "pm": "pm", "mp": "mp", "times": "times", "div": "div", "circ": "circ", "infty": "infty",
-    "approx": "approx", "leq": "leq", "geq": "geq", "neq": "neq", "rightarrow": "rightarrow",
-    "leftarrow": "leftarrow", "leftrightarrow": "leftrightarrow", "sim": "sim", "propto": "propto",
-    "cdot": "cdot", "partial": "partial", "nabla": "nabla", "perp": "perp", "parallel": "parallel",
-    "ell": "ell", "hbar": "hbar", "dagger": "dagger", "degree": "circ", "Box": "Box",
-    "bar": "bar", "hat": "hat", "tilde": "tilde", "vec": "vec", "dot": "dot",
-}  # fmt: skip
+    "pm": "pm",
+    "mp": "mp",
+    "times": "times",
+    "div": "div",
+    "circ": "circ",
+    "infty": "infty",
+    "approx": "approx",
+    "leq": "leq",
+    "geq": "geq",
+    "neq": "neq",
+    "rightarrow": "rightarrow",
+    "leftarrow": "leftarrow",
+    "leftrightarrow": "leftrightarrow",
+    "sim": "sim",
+    "propto": "propto",
+    "cdot": "cdot",
+    "partial": "partial",
+    "nabla": "nabla",
+    "perp": "perp",
+    "parallel": "parallel",
+    "ell": "ell",
+    "hbar": "hbar",
+    "dagger": "dagger",
+    "degree": "circ",
+    "Box": "Box",
+    "bar": "bar",
+    "hat": "hat",
+    "tilde": "tilde",
+    "vec": "vec",
+    "dot": "dot",
+}
 _COMMANDS = {"frac": 2, "sqrt": 1, "bf": 1, "it": 1, "bar": 1, "hat": 1, "tilde": 1, "vec": 1}
 _COMMAND_TEX = {"bf": "mathbf", "it": "mathit"}
 _WORD = re.compile(r"#([A-Za-z]+)")

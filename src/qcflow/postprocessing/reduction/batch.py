@@ -102,8 +102,9 @@ def _context() -> Any:
 class Reducer:
     """Fetches and reduces batches of objects; owns the worker processes."""
 
-    def __init__(self, *, parallel: bool = True, workers: int | None = None,
-                 worker_bytes: int = WORKER_BYTES) -> None:  # fmt: skip
+    def __init__(
+        self, *, parallel: bool = True, workers: int | None = None, worker_bytes: int = WORKER_BYTES
+    ) -> None:
         self.parallel = parallel
         self.workers = workers or min(os.cpu_count() or 1, 8)
         self.worker_bytes = worker_bytes
@@ -114,8 +115,12 @@ class Reducer:
             self._pool = ProcessPoolExecutor(self.workers, mp_context=_context())
         return self._pool
 
-    def run(self, requests: Sequence[ReduceRequest], source: Repository,
-            conditions: Callable[[], Repository]) -> list[ReduceResult]:  # fmt: skip
+    def run(
+        self,
+        requests: Sequence[ReduceRequest],
+        source: Repository,
+        conditions: Callable[[], Repository],
+    ) -> list[ReduceResult]:
         """One result per request, in order.
 
         In parallel mode the batch goes in chunks: while the workers reduce one chunk, the
@@ -142,8 +147,12 @@ class Reducer:
             result for fetched, future in pending for result in _results(fetched, future.result())
         ]
 
-    def _fetch(self, requests: Sequence[ReduceRequest], source: Repository,
-               conditions: Callable[[], Repository]) -> list[Fetched | None]:  # fmt: skip
+    def _fetch(
+        self,
+        requests: Sequence[ReduceRequest],
+        source: Repository,
+        conditions: Callable[[], Repository],
+    ) -> list[Fetched | None]:
         from qcflow.qcdb.query import Query
         from qcflow.qcdb.repository import fetch_many
 

@@ -129,9 +129,14 @@ def _bins(obj: Any, axes: int) -> tuple[FloatArray, FloatArray, list[FloatArray]
 
 
 _STORED = {
-    "sumw": "fTsumw", "sumw2": "fTsumw2", "sumwx": "fTsumwx", "sumwx2": "fTsumwx2",
-    "sumwy": "fTsumwy", "sumwy2": "fTsumwy2", "sumwxy": "fTsumwxy",
-}  # fmt: skip
+    "sumw": "fTsumw",
+    "sumw2": "fTsumw2",
+    "sumwx": "fTsumwx",
+    "sumwx2": "fTsumwx2",
+    "sumwy": "fTsumwy",
+    "sumwy2": "fTsumwy2",
+    "sumwxy": "fTsumwxy",
+}
 
 
 def _stored(obj: Any, axes: int) -> tuple[dict[str, float] | None, float | None]:

@@ -116,8 +116,9 @@ def _reductor(item: Node, name: str) -> type[SliceReductor] | None:
     if cls is None:
         return None
     if not issubclass(cls, SliceReductor):
-        item.error("reductorName", f"{name} is not a slice reductor (TH1SliceReductor, "
-                   "TH2SliceReductor)")  # fmt: skip
+        item.error(
+            "reductorName", f"{name} is not a slice reductor (TH1SliceReductor, TH2SliceReductor)"
+        )
         return None
     return cls
 
@@ -160,8 +161,9 @@ def _edge(axis: Node, index: int, text: str) -> float | None:
         axis.diagnostics.error(where, f"{text!r} is not a number")
         return None
     if not whole:
-        axis.diagnostics.warn(where, f"{text!r} read as {value:g}: the rest is ignored, as "
-                              "C++'s std::stof does")  # fmt: skip
+        axis.diagnostics.warn(
+            where, f"{text!r} read as {value:g}: the rest is ignored, as C++'s std::stof does"
+        )
     return value
 
 
@@ -173,8 +175,10 @@ def _labels(item: Node, division: Division, cls: type[SliceReductor] | None) -> 
     slices = max(len(division[0]) - 1, 1) if division else 1
     one_axis = getattr(cls, "axes", 1) == 1 and len(lists) == 1
     if not one_axis or len(lists[0]) != slices:
-        item.warn("sliceLabels", f"labels do not match the {slices} slices; the slice ranges "
-                  "name them, as in QC")  # fmt: skip
+        item.warn(
+            "sliceLabels",
+            f"labels do not match the {slices} slices; the slice ranges name them, as in QC",
+        )
         return ()
     return tuple(lists[0])
 

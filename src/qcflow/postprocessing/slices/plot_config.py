@@ -62,8 +62,11 @@ def parse_plots(node: Node, sources: tuple[SliceSource, ...]) -> tuple[SlicePlot
         if plot is None:
             continue
         if any(p.name == plot.name for p in plots):
-            item.warn("name", f"plot {plot.name!r} is defined twice: this definition replaces "
-                      "the first, as in QC")  # fmt: skip
+            item.warn(
+                "name",
+                f"plot {plot.name!r} is defined twice: this definition replaces "
+                "the first, as in QC",
+            )
             plots = [p for p in plots if p.name != plot.name]
         plots.append(plot)
     return tuple(plots)
@@ -77,11 +80,19 @@ def _plot(item: Node, sources: tuple[SliceSource, ...]) -> SlicePlot | None:
         item.warn("selection", "ignored by SliceTrendingTask, as in QC")
     errors = _errors(item, item.text("graphErrors", ""))
     plot = SlicePlot(
-        name=name, varexp=varexp, source=parsed[0], variable=parsed[1], mode=parsed[2],
-        title=item.text("title", ""), option=item.text("option", ""), errors=errors,
-        y_range=_range(item, "graphYRange"), x_range=_range(item, "graphXRange"),
-        axis_label=item.text("graphAxisLabel", ""), legend=_legend(item),
-    )  # fmt: skip
+        name=name,
+        varexp=varexp,
+        source=parsed[0],
+        variable=parsed[1],
+        mode=parsed[2],
+        title=item.text("title", ""),
+        option=item.text("option", ""),
+        errors=errors,
+        y_range=_range(item, "graphYRange"),
+        x_range=_range(item, "graphXRange"),
+        axis_label=item.text("graphAxisLabel", ""),
+        legend=_legend(item),
+    )
     if plot.mode == "slices2D" and parsed[0]:
         _check_2d(item, next(s for s in sources if s.name == parsed[0]))
     item.finish()
@@ -100,8 +111,10 @@ def _varexp(item: Node, varexp: str, sources: tuple[SliceSource, ...]) -> tuple[
         hint = did_you_mean(source, names) or f" (sources: {', '.join(names)})"
         problems.append(f"no data source {source!r}{hint}")
     if variable not in FIELDS:
-        problems.append(f"{variable!r} is not a slice field{did_you_mean(variable, FIELDS)} "
-                        f"({', '.join(FIELDS)})")  # fmt: skip
+        problems.append(
+            f"{variable!r} is not a slice field{did_you_mean(variable, FIELDS)} "
+            f"({', '.join(FIELDS)})"
+        )
     if mode not in MODES:
         problems.append(f"{mode!r} is not a mode{did_you_mean(mode, MODES)} ({', '.join(MODES)})")
     if problems:
@@ -135,8 +148,11 @@ def _range(item: Node, key: str) -> str:
 
 
 def _legend(item: Node) -> SliceLegend:
-    key = "legendNColums" if item.has("legendNColums") or not item.has("legendNColumns") else (
-        "legendNColumns")  # fmt: skip
+    key = (
+        "legendNColums"
+        if item.has("legendNColums") or not item.has("legendNColumns")
+        else ("legendNColumns")
+    )
     item.mark_read("legendNColums", "legendNColumns")
     return SliceLegend(
         n_columns=item.integer(key, 2),
@@ -154,5 +170,8 @@ def _check_2d(item: Node, source: SliceSource) -> None:
     if getattr(source.reductor_class, "axes", 1) != 2 or any(
         len(source.edges(a)) < 2 for a in (0, 1)
     ):
-        item.warn("varexp", f"slices2D draws a map of the slices of both axes; {source.name!r} "
-                  "is not sliced on two axes, so an unsliced axis gets a single bin")  # fmt: skip
+        item.warn(
+            "varexp",
+            f"slices2D draws a map of the slices of both axes; {source.name!r} "
+            "is not sliced on two axes, so an unsliced axis gets a single bin",
+        )

@@ -89,13 +89,25 @@ def slice_plot_image(plot: SlicePlot, series: SliceSeries) -> PlotImage:
     return publishable(plot, series, data, graphs, lambda: draw_slice_plot(plot, series)[0])
 
 
-def publishable(plot: SlicePlot, series: SliceSeries, data: bytes, graphs: Sequence[GraphData],
-                redraw: Callable[[], Any]) -> PlotImage:  # fmt: skip
+def publishable(
+    plot: SlicePlot,
+    series: SliceSeries,
+    data: bytes,
+    graphs: Sequence[GraphData],
+    redraw: Callable[[], Any],
+) -> PlotImage:
     """The drawn plot (PNG ``data``, its ``graphs``) with its ROOT object: the graphs in a
     TMultiGraph (:func:`slice_frame`), or a ``slices2D`` map's TH2F."""
     histogram = _map_histogram(plot, series) if plot.mode == "slices2D" else None
-    return PlotImage(plot.name, data, tuple(graphs), redraw, slice_frame(plot), histogram,
-                     draw_options="colz" if histogram is not None else "")  # fmt: skip
+    return PlotImage(
+        plot.name,
+        data,
+        tuple(graphs),
+        redraw,
+        slice_frame(plot),
+        histogram,
+        draw_options="colz" if histogram is not None else "",
+    )
 
 
 def slice_frame(plot: SlicePlot) -> Frame | None:
@@ -105,16 +117,32 @@ def slice_frame(plot: SlicePlot) -> Frame | None:
         return None
     y_title, _, x_title = plot.axis_label.partition(":") if ":" in plot.axis_label else ("", "", "")
     limits = parse_limits(plot.y_range) if plot.y_range else None
-    return Frame(plot.title, x_title, y_title, time_axis=plot.mode.endswith("time"),
-                 y_range=limits)  # fmt: skip
+    return Frame(plot.title, x_title, y_title, time_axis=plot.mode.endswith("time"), y_range=limits)
 
 
-def _root_graph(name: str, x: Array, y: Array, errors: tuple[Array, Array], index: int,
-                count: int, option: str, pad: int = 0) -> GraphData:  # fmt: skip
+def _root_graph(
+    name: str,
+    x: Array,
+    y: Array,
+    errors: tuple[Array, Array],
+    index: int,
+    count: int,
+    option: str,
+    pad: int = 0,
+) -> GraphData:
     """The points of one slice, with what its ROOT graph needs (errors, colour, option)."""
     spec = GraphSpec(name=name, title=name, varexp="", option=option)
-    return GraphData(name, x, y, errors[1], pad, ex=errors[0], title=name,
-                     style=root_graph_style(spec, index, count), option=option)  # fmt: skip
+    return GraphData(
+        name,
+        x,
+        y,
+        errors[1],
+        pad,
+        ex=errors[0],
+        title=name,
+        style=root_graph_style(spec, index, count),
+        option=option,
+    )
 
 
 def render_slice_plot(job: tuple[SlicePlot, SliceSeries]) -> tuple[bytes, list[GraphData]]:
@@ -126,8 +154,14 @@ def render_slice_plot(job: tuple[SlicePlot, SliceSeries]) -> tuple[bytes, list[G
 
 def draw_slice_plot(plot: SlicePlot, series: SliceSeries) -> tuple[Any, list[GraphData]]:
     """The figure of ``plot`` and the graphs drawn in it."""
-    draw = {"time": _pads, "run": _pads, "multigraphtime": _multigraph,
-            "multigraphrun": _multigraph, "slices": _slices, "slices2D": _slices_2d}  # fmt: skip
+    draw = {
+        "time": _pads,
+        "run": _pads,
+        "multigraphtime": _multigraph,
+        "multigraphrun": _multigraph,
+        "slices": _slices,
+        "slices2D": _slices_2d,
+    }
     return draw[plot.mode](plot, series)
 
 
@@ -166,22 +200,29 @@ def _pads(plot: SlicePlot, series: SliceSeries) -> tuple[Any, list[GraphData]]:
     columns, rows = _grid(series.slices)
     figure = new_figure(*((7.0, 5.0) if series.slices == 1 else (3.2 * columns, 2.5 * rows)))
     x = _x(series, plot.mode)
-    y, ey, ex = (series.fields[plot.variable], _errors(series, plot.errors[0]),
-                 _errors(series, plot.errors[1]))  # fmt: skip
+    y, ey, ex = (
+        series.fields[plot.variable],
+        _errors(series, plot.errors[0]),
+        _errors(series, plot.errors[1]),
+    )
     graphs = []
     for pad in range(series.slices):
         axes = figure.add_subplot(rows, columns, pad + 1)
         name = series.names[pad]
         draw_points(axes, _graph(plot, name), x, y[:, pad], (ex[:, pad], ey[:, pad]), BLACK)
-        graphs.append(_root_graph(name, x, y[:, pad], (ex[:, pad], ey[:, pad]), pad,
-                                  series.slices, plot.option, pad))  # fmt: skip
+        graphs.append(
+            _root_graph(
+                name, x, y[:, pad], (ex[:, pad], ey[:, pad]), pad, series.slices, plot.option, pad
+            )
+        )
         _axes(axes, plot, small=series.slices > 1)
-        axes.set_title(root_style.mathtext(plot.title if series.slices == 1 else name),
-                       fontsize="medium" if series.slices == 1 else "small")  # fmt: skip
+        axes.set_title(
+            root_style.mathtext(plot.title if series.slices == 1 else name),
+            fontsize="medium" if series.slices == 1 else "small",
+        )
     if series.slices > 1:
         figure.suptitle(root_style.mathtext(plot.title))
-        figure.subplots_adjust(left=0.07, right=0.98, bottom=0.08, top=0.9, wspace=0.35,
-                               hspace=0.6)  # fmt: skip
+        figure.subplots_adjust(left=0.07, right=0.98, bottom=0.08, top=0.9, wspace=0.35, hspace=0.6)
     else:
         one_pad_margins(figure)
     return figure, graphs
@@ -192,26 +233,46 @@ def _multigraph(plot: SlicePlot, series: SliceSeries) -> tuple[Any, list[GraphDa
     grid = figure.add_gridspec(1, 2, width_ratios=(2.3, 1))
     axes, legend_pad = figure.add_subplot(grid[0]), figure.add_subplot(grid[1])
     x = _x(series, plot.mode)
-    y, ey, ex = (series.fields[plot.variable], _errors(series, plot.errors[0]),
-                 _errors(series, plot.errors[1]))  # fmt: skip
+    y, ey, ex = (
+        series.fields[plot.variable],
+        _errors(series, plot.errors[0]),
+        _errors(series, plot.errors[1]),
+    )
     colors = palette_colors(series.slices)
     graphs = []
     for index, title in enumerate(series.names):
         name = legend_name(title, plot.legend)
         graph = _graph(plot, name) if plot.option else _graph_default(plot, name)
         draw_points(axes, graph, x, y[:, index], (ex[:, index], ey[:, index]), colors[index])
-        graphs.append(_root_graph(name, x, y[:, index], (ex[:, index], ey[:, index]), index,
-                                  series.slices, graph.option))  # fmt: skip
+        graphs.append(
+            _root_graph(
+                name,
+                x,
+                y[:, index],
+                (ex[:, index], ey[:, index]),
+                index,
+                series.slices,
+                graph.option,
+            )
+        )
     _axes(axes, plot)
     axes.set_title(root_style.mathtext(plot.title))
     legend_pad.axis("off")
     handles, labels = axes.get_legend_handles_labels()
     # The data line of an error-bar container: drawing the bars in the legend doubles the cost.
     handles = [h[0] if isinstance(h, tuple) else h for h in handles]
-    legend_pad.legend(handles, labels, loc="center left", bbox_to_anchor=(0.0, 0.5),
-                      frameon=False, ncols=max(plot.legend.n_columns, 1), handlelength=1.5,
-                      columnspacing=0.8, borderaxespad=0.0,
-                      fontsize=text_size(plot.legend, labels))  # fmt: skip
+    legend_pad.legend(
+        handles,
+        labels,
+        loc="center left",
+        bbox_to_anchor=(0.0, 0.5),
+        frameon=False,
+        ncols=max(plot.legend.n_columns, 1),
+        handlelength=1.5,
+        columnspacing=0.8,
+        borderaxespad=0.0,
+        fontsize=text_size(plot.legend, labels),
+    )
     figure.subplots_adjust(left=0.09, right=0.99, bottom=0.12, top=0.9, wspace=0.05)
     return figure, graphs
 
@@ -228,8 +289,9 @@ def _slices(plot: SlicePlot, series: SliceSeries) -> tuple[Any, list[GraphData]]
         x = series.fields["sliceLabelX"][-1]
         y = series.fields[plot.variable][-1]
         ey = _errors(series, plot.errors[0])[-1]
-        draw_points(axes, _graph(plot, plot.name), x, y, (_errors(series, plot.errors[1])[-1], ey),
-                    BLACK)  # fmt: skip
+        draw_points(
+            axes, _graph(plot, plot.name), x, y, (_errors(series, plot.errors[1])[-1], ey), BLACK
+        )
         ex = _errors(series, plot.errors[1])[-1]
         graphs = [_root_graph(plot.name, x, y, (ex, ey), 0, 1, plot.option)]
     else:
@@ -280,9 +342,14 @@ def _slices_2d(plot: SlicePlot, series: SliceSeries) -> tuple[Any, list[GraphDat
         values = series.fields[plot.variable][-1]
         x_edges, y_edges, counts = _map(series, plot.variable)
         limits = parse_limits(plot.y_range) if plot.y_range else None
-        mesh = axes.pcolormesh(x_edges, y_edges, counts.T, cmap=root_style.palette(57),
-                               vmin=limits[0] if limits else None,
-                               vmax=limits[1] if limits else None)  # fmt: skip
+        mesh = axes.pcolormesh(
+            x_edges,
+            y_edges,
+            counts.T,
+            cmap=root_style.palette(57),
+            vmin=limits[0] if limits else None,
+            vmax=limits[1] if limits else None,
+        )
         figure.colorbar(mesh, ax=axes)
         graphs.append(GraphData(plot.name, lx, values, pad=0))
     _labels(axes, plot)

@@ -57,8 +57,17 @@ __all__ = [
 
 FloatArray = npt.NDArray[np.float64]
 #: The numeric fields of a slice record, in QC's order.
-FIELDS = ("entries", "meanX", "stddevX", "errMeanX", "meanY", "stddevY", "errMeanY",
-          "sliceLabelX", "sliceLabelY")  # fmt: skip
+FIELDS = (
+    "entries",
+    "meanX",
+    "stddevX",
+    "errMeanX",
+    "meanY",
+    "stddevY",
+    "errMeanY",
+    "sliceLabelX",
+    "sliceLabelY",
+)
 
 
 @dataclass(frozen=True)
@@ -192,11 +201,20 @@ def slice_th1(h: Histogram, division: Sequence[float]) -> list[SliceInfo]:
         else:
             mean_x, std_x = _stored_moments(h, 0)
         mean_y, std_y, err_y = _contents_stats(contents, errors2[r.first : r.last + 1])
-        out.append(SliceInfo(
-            entries=entries, meanX=mean_x, stddevX=std_x, errMeanX=_err_mean(std_x, entries),
-            meanY=mean_y, stddevY=std_y, errMeanY=err_y, sliceLabelX=r.label, sliceLabelY=0.0,
-            title=f"{h.title} - {r.text}",
-        ))  # fmt: skip
+        out.append(
+            SliceInfo(
+                entries=entries,
+                meanX=mean_x,
+                stddevX=std_x,
+                errMeanX=_err_mean(std_x, entries),
+                meanY=mean_y,
+                stddevY=std_y,
+                errMeanY=err_y,
+                sliceLabelX=r.label,
+                sliceLabelY=0.0,
+                title=f"{h.title} - {r.text}",
+            )
+        )
     return out
 
 
@@ -217,9 +235,18 @@ def slice_th2(
             else:
                 (mean_x, std_x), (mean_y, std_y) = _stored_moments(h, 0), _stored_moments(h, 1)
             title = f"{h.title} - {rx.text} and {ry.text}"
-            out.append(SliceInfo(
-                entries=entries, meanX=mean_x, stddevX=std_x, errMeanX=_err_mean(std_x, entries),
-                meanY=mean_y, stddevY=std_y, errMeanY=_err_mean(std_y, entries),
-                sliceLabelX=rx.label, sliceLabelY=ry.label, title=title,
-            ))  # fmt: skip
+            out.append(
+                SliceInfo(
+                    entries=entries,
+                    meanX=mean_x,
+                    stddevX=std_x,
+                    errMeanX=_err_mean(std_x, entries),
+                    meanY=mean_y,
+                    stddevY=std_y,
+                    errMeanY=_err_mean(std_y, entries),
+                    sliceLabelX=rx.label,
+                    sliceLabelY=ry.label,
+                    title=title,
+                )
+            )
     return out

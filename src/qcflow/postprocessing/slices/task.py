@@ -110,18 +110,26 @@ class SliceTrendingTask(Task[SliceTrendingConfig]):
             and (stored := stored_trend(self, self.table, services)) is not None
         ):
             self.table.load(stored)
-            self.log.info("%s: continuing the stored trend (%d entries)",
-                          self.config.task_name, len(self.table))  # fmt: skip
+            self.log.info(
+                "%s: continuing the stored trend (%d entries)",
+                self.config.task_name,
+                len(self.table),
+            )
         if self.options.produce_plots_on_update:
             self.objects.start_publishing(
-                self.table, self.config.task_name, PublicationPolicy.THROUGH_STOP,
+                self.table,
+                self.config.task_name,
+                PublicationPolicy.THROUGH_STOP,
                 metadata=self._sources(trigger, self.options.data_sources),
-            )  # fmt: skip
+            )
 
     def update(self, trigger: Trigger, services: Services) -> None:
         results = self._prefetcher.results(trigger, services)
-        missing = [(s, r) for s, r in zip(self.options.data_sources, results, strict=True)
-                   if r.values is None]  # fmt: skip
+        missing = [
+            (s, r)
+            for s, r in zip(self.options.data_sources, results, strict=True)
+            if r.values is None
+        ]
         if missing:
             self._skip(trigger, missing)
             return
@@ -129,8 +137,12 @@ class SliceTrendingTask(Task[SliceTrendingConfig]):
         for source, result in zip(self.options.data_sources, results, strict=True):
             assert result.values is not None
             one = source.count == 1  # a number per row, not an array of one
-            values.update({f"{source.name}.{f}": result.values[f][0] if one else result.values[f]
-                           for f in FIELDS})  # fmt: skip
+            values.update(
+                {
+                    f"{source.name}.{f}": result.values[f][0] if one else result.values[f]
+                    for f in FIELDS
+                }
+            )
             self.titles[source.name] = split_titles(str(result.values[TITLES]))
         time = trend_time(trigger, self.options.trending_timestamp)
         self.table.append(trigger.activity.number, time, values)
@@ -140,13 +152,17 @@ class SliceTrendingTask(Task[SliceTrendingConfig]):
     def finalize(self, trigger: Trigger, services: Services) -> None:
         if not self.options.produce_plots_on_update:
             self.objects.start_publishing(
-                self.table, self.config.task_name,
+                self.table,
+                self.config.task_name,
                 metadata=self._sources(trigger, self.options.data_sources),
-            )  # fmt: skip
+            )
         self._plots(trigger, services)
         if self.skipped:
-            self.log.warning("%s: %d points skipped because a source was missing",
-                             self.config.task_name, self.skipped)  # fmt: skip
+            self.log.warning(
+                "%s: %d points skipped because a source was missing",
+                self.config.task_name,
+                self.skipped,
+            )
 
     # -- trending ------------------------------------------------------------------------------
 
@@ -165,9 +181,13 @@ class SliceTrendingTask(Task[SliceTrendingConfig]):
         requests = self._requests(trigger)
         for source, result in missing:
             request = requests[self.options.data_sources.index(source)]
-            self.log.warning("%s: source %r: %s: %s; the point is skipped, as in QC",
-                             self.config.task_name, source.name, request.describe(),
-                             result.problem)  # fmt: skip
+            self.log.warning(
+                "%s: source %r: %s: %s; the point is skipped, as in QC",
+                self.config.task_name,
+                source.name,
+                request.describe(),
+                result.problem,
+            )
 
     # -- plots ---------------------------------------------------------------------------------
 
@@ -183,8 +203,13 @@ class SliceTrendingTask(Task[SliceTrendingConfig]):
     def _series(self, source: SliceSource, columns: dict[str, Any]) -> SliceSeries:
         rows = len(self.table)
         fields = {f: columns[f"{source.name}.{f}"].reshape(rows, source.count) for f in FIELDS}
-        return SliceSeries(columns[TIME].astype(float), columns[META_RUN].astype(float), fields,
-                           self._names(source), source.division)  # fmt: skip
+        return SliceSeries(
+            columns[TIME].astype(float),
+            columns[META_RUN].astype(float),
+            fields,
+            self._names(source),
+            source.division,
+        )
 
     def _sources(self, trigger: Trigger, sources: Iterable[SliceSource]) -> dict[str, str]:
         provenance = trigger.activity.provenance
@@ -204,8 +229,9 @@ class SliceTrendingTask(Task[SliceTrendingConfig]):
         ):
             image = publishable(plot, series, data, graphs, partial(_redraw, plot, series))
             sources = self._sources(trigger, [self.options.source(plot.source)])
-            self.objects.start_publishing(image, plot.name, PublicationPolicy.ONCE,
-                                          metadata=sources)  # fmt: skip
+            self.objects.start_publishing(
+                image, plot.name, PublicationPolicy.ONCE, metadata=sources
+            )
 
 
 def _redraw(plot: SlicePlot, series: SliceSeries) -> Any:

@@ -67,8 +67,10 @@ def _group(node: Node) -> QualityGroup:
     ignored = set()
     for index, name in enumerate(node.strings("ignoreQualitiesDetails")):
         if name not in QUALITY_NAMES:
-            node.warn(f"ignoreQualitiesDetails[{index}]", f"{name!r} is not a quality name; "
-                      "read as Null, as QC does")  # fmt: skip
+            node.warn(
+                f"ignoreQualitiesDetails[{index}]",
+                f"{name!r} is not a quality name; read as Null, as QC does",
+            )
         ignored.add(Quality.from_name(name).name)
     group = QualityGroup(
         name=node.required_text("name"),
@@ -83,7 +85,8 @@ def _group(node: Node) -> QualityGroup:
 
 def _input(node: Node) -> QualityInput:
     messages = {name: node.text(f"message{name}", "") for name in QUALITY_NAMES}
-    item = QualityInput(node.required_text("name"), node.text("title", ""),
-                        {k: v for k, v in messages.items() if v})  # fmt: skip
+    item = QualityInput(
+        node.required_text("name"), node.text("title", ""), {k: v for k, v in messages.items() if v}
+    )
     node.finish()
     return item

@@ -68,20 +68,30 @@ class Finding:
     def to_json(self) -> dict[str, Any]:
         quality = self.quality
         out: dict[str, Any] = {
-            "name": self.item.name, "title": self.item.display, "path": self.path,
-            "found": quality is not None, "reason": self.reason,
+            "name": self.item.name,
+            "title": self.item.display,
+            "path": self.path,
+            "found": quality is not None,
+            "reason": self.reason,
             "quality": quality.name if quality else None,
             "level": quality.level if quality else None,
             "message": self.item.messages.get(quality.name, "") if quality else "",
             "flagsShown": self.shows_flags,
-            "flags": [{"type": f.type.name, "id": f.type.id, "comment": f.comment}
-                      for f in quality.flags] if quality else [],
-        }  # fmt: skip
+            "flags": [
+                {"type": f.type.name, "id": f.type.id, "comment": f.comment} for f in quality.flags
+            ]
+            if quality
+            else [],
+        }
         if self.activity is not None:
             a = self.activity
-            out["activity"] = {"runNumber": a.number, "periodName": a.period_name,
-                               "passName": a.pass_name, "validFrom": a.valid_from,
-                               "validUntil": a.valid_until}  # fmt: skip
+            out["activity"] = {
+                "runNumber": a.number,
+                "periodName": a.period_name,
+                "passName": a.pass_name,
+                "validFrom": a.valid_from,
+                "validUntil": a.valid_until,
+            }
         return out
 
 
@@ -104,8 +114,9 @@ def _object_lines(finding: Finding) -> list[Line]:
         lines.append(Line(message, color, "message"))
     if finding.shows_flags:
         for flag in quality.flags:
-            text = f"#rightarrow Flag: {flag.type.name}" + (f": {flag.comment}" if flag.comment
-                                                             else "")  # fmt: skip
+            text = f"#rightarrow Flag: {flag.type.name}" + (
+                f": {flag.comment}" if flag.comment else ""
+            )
             lines.append(Line(text, FLAG_COLOR, "flag"))
     return lines
 
@@ -137,24 +148,37 @@ class SummaryJSON:
     def record(self, activity: Activity, timestamp: int, findings: Sequence[Finding]) -> None:
         a = activity
         trigger = {
-            "runNumber": a.number, "runType": a.type, "periodName": a.period_name,
-            "passName": a.pass_name, "provenance": a.provenance, "timestamp": timestamp,
-        }  # fmt: skip
+            "runNumber": a.number,
+            "runType": a.type,
+            "periodName": a.period_name,
+            "passName": a.pass_name,
+            "provenance": a.provenance,
+            "timestamp": timestamp,
+        }
         groups = []
         for group in dict.fromkeys(f.group for f in findings):
             objects = [f.to_json() for f in findings if f.group == group]
-            groups.append({"name": group.name, "title": group.title, "path": group.path,
-                           "objects": objects})  # fmt: skip
-        lines = [{"text": line.text, "color": line.color, "kind": line.kind}
-                 for line in summary_lines(findings)]  # fmt: skip
+            groups.append(
+                {"name": group.name, "title": group.title, "path": group.path, "objects": objects}
+            )
+        lines = [
+            {"text": line.text, "color": line.color, "kind": line.kind}
+            for line in summary_lines(findings)
+        ]
         self.current = {"trigger": trigger, "groups": groups, "lines": lines}
         qualities = {f.key: f.quality.name if f.quality else None for f in findings}
         self.history.append({**trigger, "qualities": qualities})
 
     def encode(self) -> Payload:
-        document = {"_typename": SUMMARY_TYPE, "version": 1, "task": self.task,
-                    "detector": self.detector, "maxObjectAgeSeconds": self.max_age_seconds,
-                    **self.current, "history": self.history}  # fmt: skip
+        document = {
+            "_typename": SUMMARY_TYPE,
+            "version": 1,
+            "task": self.task,
+            "detector": self.detector,
+            "maxObjectAgeSeconds": self.max_age_seconds,
+            **self.current,
+            "history": self.history,
+        }
         data = json.dumps(document, indent=1, sort_keys=True).encode()
         return Payload(data, SUMMARY_TYPE, "application/json", "json")
 
@@ -172,11 +196,15 @@ def summary_image(lines: Sequence[Line]) -> PlotImage:
             continue
         centre = line.kind == "title"
         axes.text(
-            0.5 if centre else 0.02, y, root_style.mathtext(line.text),
-            color=root_style.color(line.color), fontsize=12 if centre else 11,
-            horizontalalignment="center" if centre else "left", verticalalignment="center",
+            0.5 if centre else 0.02,
+            y,
+            root_style.mathtext(line.text),
+            color=root_style.color(line.color),
+            fontsize=12 if centre else 11,
+            horizontalalignment="center" if centre else "left",
+            verticalalignment="center",
             fontweight="bold" if centre else "normal",
-        )  # fmt: skip
+        )
     return PlotImage("QualitySummary", png(figure))
 
 
@@ -198,13 +226,18 @@ def trend_image(name: str, title: str, points: Sequence[tuple[float, str]]) -> P
         figure.subplots_adjust(left=0.12, right=0.96, bottom=0.18, top=0.9)
         return figure
 
-    graph = GraphData(title, np.asarray([p[0] for p in points]),
-                      np.asarray([TREND_Y.get(p[1], TREND_Y["Null"]) for p in points]),
-                      title=title, style=Style(line_color=1, marker_style=20),
-                      option="PL")  # fmt: skip
+    graph = GraphData(
+        title,
+        np.asarray([p[0] for p in points]),
+        np.asarray([TREND_Y.get(p[1], TREND_Y["Null"]) for p in points]),
+        title=title,
+        style=Style(line_color=1, marker_style=20),
+        option="PL",
+    )
     # the ROOT graph holds QC's own values (QualityTrendGraph: y = 0.5 Null, 1.5 Bad, 2.5 Medium,
     # 3.5 Good on [0, 4], drawn "APL"), and QC's display hint "gridy"
     axis = "quality (0.5 Null, 1.5 Bad, 2.5 Medium, 3.5 Good)"
     frame = Frame(title, "time", axis, time_axis=True, y_range=(0.0, 4.0))
-    return PlotImage(name, png(draw()), (graph,), draw, frame, draw_options="APL",
-                     display_hints="gridy")  # fmt: skip
+    return PlotImage(
+        name, png(draw()), (graph,), draw, frame, draw_options="APL", display_hints="gridy"
+    )

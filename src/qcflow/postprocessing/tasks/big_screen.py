@@ -69,17 +69,25 @@ class BigScreen(Task[dict[str, str]]):
         self.rows, self.columns = p.get_int("nRows", 1, a), p.get_int("nCols", 1, a)
         self.labels = (p.get("labels", a) or "").split(",")
         if len(self.labels) > self.rows * self.columns:
-            self.log.warning("Number of labels larger than nRows*nCols, some labels will not "
-                             "be displayed correctly")  # fmt: skip
+            self.log.warning(
+                "Number of labels larger than nRows*nCols, some labels will not "
+                "be displayed correctly"
+            )
         self.max_shift = p.get_int("maxObjectTimeShift", 600, a)
         self.ignore_activity = p.get_bool("ignoreActivity", False, a)
-        self.colors = (p.get_int("foregroundColor", 1, a), p.get_int("backgroundColor", 0, a),
-                       p.get_int("borderWidth", 5, a))  # fmt: skip
+        self.colors = (
+            p.get_int("foregroundColor", 1, a),
+            p.get_int("backgroundColor", 0, a),
+            p.get_int("borderWidth", 5, a),
+        )
         self.boxes: list[Box] = []
 
     def update(self, trigger: Trigger, services: Services) -> None:
-        activity = Activity(provenance=trigger.activity.provenance) if self.ignore_activity else (
-            trigger.activity)  # fmt: skip
+        activity = (
+            Activity(provenance=trigger.activity.provenance)
+            if self.ignore_activity
+            else (trigger.activity)
+        )
         self.boxes = [self._box(label, activity, trigger, services) for label in self.labels]
         image = PlotImage("BigScreen", png(self._draw()), redraw=self._draw)
         self.objects.start_publishing(image, "BigScreen", PublicationPolicy.THROUGH_STOP)
@@ -105,13 +113,28 @@ class BigScreen(Task[dict[str, str]]):
             if not label:
                 continue
             row, column = divmod(index, self.columns)
-            axes = figure.add_axes((column / self.columns, 1 - (row + 1) / self.rows,
-                                    1 / self.columns, 1 / self.rows))  # fmt: skip
+            axes = figure.add_axes(
+                (column / self.columns, 1 - (row + 1) / self.rows, 1 / self.columns, 1 / self.rows)
+            )
             axes.axis("off")
-            axes.text(0.2, 0.8, label, color=root_style.color(foreground), fontsize=_size(self),
-                      verticalalignment="bottom")  # fmt: skip
-            axes.add_patch(Rectangle((0.2, 0.2), 0.6, 0.55, facecolor=root_style.color(color),
-                                     edgecolor="black", linewidth=border))  # fmt: skip
+            axes.text(
+                0.2,
+                0.8,
+                label,
+                color=root_style.color(foreground),
+                fontsize=_size(self),
+                verticalalignment="bottom",
+            )
+            axes.add_patch(
+                Rectangle(
+                    (0.2, 0.2),
+                    0.6,
+                    0.55,
+                    facecolor=root_style.color(color),
+                    edgecolor="black",
+                    linewidth=border,
+                )
+            )
             axes.text(0.5, 0.475, text.strip(), ha="center", va="center", fontsize=_size(self))
         return figure
 

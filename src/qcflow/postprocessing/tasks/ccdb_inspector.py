@@ -53,11 +53,14 @@ def _sources(node: Node) -> tuple[InspectedSource, ...]:
     out = []
     for item in node.items("dataSources", required=True):
         item.mark_read("validatorName", "moduleName")
-        out.append(InspectedSource(
-            item.required_text("name"), item.required_text("path"),
-            item.choice("updatePolicy", "periodic", ("periodic", "atSOR", "atEOR")),
-            item.integer("cycleDuration", 0),
-        ))  # fmt: skip
+        out.append(
+            InspectedSource(
+                item.required_text("name"),
+                item.required_text("path"),
+                item.choice("updatePolicy", "periodic", ("periodic", "atSOR", "atEOR")),
+                item.integer("cycleDuration", 0),
+            )
+        )
         item.finish()
     return tuple(out)
 
@@ -79,12 +82,15 @@ class CcdbInspectorTask(Task[tuple[InspectedSource, ...]]):
         params = self.config.parameters
         self.qcdb = (params.get("databaseType") or "ccdb") == "qcdb"
         self.tolerance_ms = params.get_int("timeStampTolerance", 60) * 1000
-        self.last = {s.name: trigger.timestamp if s.policy == "periodic" else 0
-                     for s in self.options}  # fmt: skip
+        self.last = {
+            s.name: trigger.timestamp if s.policy == "periodic" else 0 for s in self.options
+        }
         self.found: set[str] = set()
         names = [s.name for s in self.options]
-        axes = (Axis(np.arange(len(names) + 1.0), "", names),
-                Axis(np.arange(-4.0, 1.0), "", list(STATUSES)))  # fmt: skip
+        axes = (
+            Axis(np.arange(len(names) + 1.0), "", names),
+            Axis(np.arange(-4.0, 1.0), "", list(STATUSES)),
+        )
         values = np.zeros((len(names) + 2, 6))
         self.status = Histogram("TH2F", "ObjectsStatus", "Objects Status", axes, values, None)
         self.objects.start_publishing(self.status, "ObjectsStatus", PublicationPolicy.THROUGH_STOP)
@@ -97,8 +103,15 @@ class CcdbInspectorTask(Task[tuple[InspectedSource, ...]]):
         for column, source in enumerate(self.options, start=1):
             self._inspect(column, source, trigger, services, at_end=True)
 
-    def _inspect(self, column: int, source: InspectedSource, trigger: Trigger,
-                 services: Services, *, at_end: bool) -> None:  # fmt: skip
+    def _inspect(
+        self,
+        column: int,
+        source: InspectedSource,
+        trigger: Trigger,
+        services: Services,
+        *,
+        at_end: bool,
+    ) -> None:
         if at_end != (source.policy == "atEOR"):
             return
         if source.policy != "periodic" and source.name in self.found:
@@ -115,8 +128,11 @@ class CcdbInspectorTask(Task[tuple[InspectedSource, ...]]):
     def _status(self, source: InspectedSource, trigger: Trigger, services: Services) -> int:
         activity = trigger.activity
         if self.qcdb:
-            repository, path, filters = services.source, f"{activity.provenance}/{source.path}", (
-                activity.filters())  # fmt: skip
+            repository, path, filters = (
+                services.source,
+                f"{activity.provenance}/{source.path}",
+                (activity.filters()),
+            )
         else:
             repository, path = services.conditions, source.path
             filters = {"runNumber": str(activity.number)} if activity.number else {}

@@ -97,8 +97,9 @@ class QualityTask(Task[QualityTaskConfig]):
             name = f"{group.name}/{item.name}"
             self.distributions[name] = _distribution(item)
             self.points[name] = []
-            self.objects.start_publishing(self.distributions[name], f"Distributions/{name}",
-                                          THROUGH_STOP)  # fmt: skip
+            self.objects.start_publishing(
+                self.distributions[name], f"Distributions/{name}", THROUGH_STOP
+            )
             self._publish_trend(group, item)
         self._publish_summary([])
 
@@ -123,14 +124,20 @@ class QualityTask(Task[QualityTaskConfig]):
         found = services.retrieve_latest(path, trigger.activity)
         key = f"{group.name}/{item.name}"
         if found is None or not hasattr(found.obj, "quality"):
-            self.log.warning("%s: no quality object %s for %s", self.config.task_name, full,
-                             trigger.activity)  # fmt: skip
+            self.log.warning(
+                "%s: no quality object %s for %s", self.config.task_name, full, trigger.activity
+            )
             return Finding(group, item, full, reason="missing")
         age = trigger.timestamp - found.info.created
         if self.max_age_ms > 0 and age > self.max_age_ms:
-            self.log.warning("%s: quality object %s for %s is too old: %d > %d ms",
-                             self.config.task_name, full, trigger.activity, age,
-                             self.max_age_ms)  # fmt: skip
+            self.log.warning(
+                "%s: quality object %s for %s is too old: %d > %d ms",
+                self.config.task_name,
+                full,
+                trigger.activity,
+                age,
+                self.max_age_ms,
+            )
             return Finding(group, item, full, reason="too old")
         self._note_created(key, found)
         return Finding(group, item, full, found.obj.quality, activity=found.activity)
@@ -168,8 +175,9 @@ class QualityTask(Task[QualityTaskConfig]):
         self.objects.start_publishing(image, image.name, THROUGH_STOP)
 
     def _publish_summary(self, findings: list[Finding]) -> None:
-        self.objects.start_publishing(summary_image(summary_lines(findings)), "QualitySummary",
-                                      THROUGH_STOP)  # fmt: skip
+        self.objects.start_publishing(
+            summary_image(summary_lines(findings)), "QualitySummary", THROUGH_STOP
+        )
         self.objects.start_publishing(self.summary.encode(), "QualitySummaryJSON", THROUGH_STOP)
 
 

@@ -97,8 +97,12 @@ class ReferenceComparatorTask(Task[tuple[DataGroup, ...]]):
         out = task_reads(config)
         for g, group in enumerate(config.options):
             for o, name in enumerate(group.objects):
-                out.append((f"{config.path}.dataGroups[{g}].inputObjects[{o}]",
-                            f"{group.input_path}/{name}"))  # fmt: skip
+                out.append(
+                    (
+                        f"{config.path}.dataGroups[{g}].inputObjects[{o}]",
+                        f"{group.input_path}/{name}",
+                    )
+                )
         return out
 
     def initialize(self, trigger: Trigger, services: Services) -> None:
@@ -132,22 +136,34 @@ class ReferenceComparatorTask(Task[tuple[DataGroup, ...]]):
                 if group.normalize and reference.inner().sum() and current.inner().sum():
                     factor = current.inner().sum() / reference.inner().sum()
                     reference = replace(reference, values=reference.values * factor)
-                plot = comparison_plot(f"{group.output_path}/{name}", current, reference,
-                                       ratio_of(current, reference), self.reference_run,
-                                       group.style)  # fmt: skip
+                plot = comparison_plot(
+                    f"{group.output_path}/{name}",
+                    current,
+                    reference,
+                    ratio_of(current, reference),
+                    self.reference_run,
+                    group.style,
+                )
                 self.objects.start_publishing(plot, plot.name, PublicationPolicy.ONCE)
 
-    def _current(self, group: DataGroup, name: str, trigger: Trigger,
-                 services: Services) -> Histogram | None:  # fmt: skip
+    def _current(
+        self, group: DataGroup, name: str, trigger: Trigger, services: Services
+    ) -> Histogram | None:
         path = f"{group.input_path}/{name}"
         found = services.retrieve_latest(path, trigger.activity)
         if found is None:
-            self.log.warning("Could not find the object '%s' for activity %s", path,
-                             trigger.activity)  # fmt: skip
+            self.log.warning(
+                "Could not find the object '%s' for activity %s", path, trigger.activity
+            )
             return None
         elapsed = trigger.timestamp - (found.info.valid_until - 1)
         if self.not_older_than >= 0 and elapsed > self.not_older_than * 1000:
-            self.log.warning("Object '%s' for activity %s is too old: %d > %d", path,
-                             trigger.activity, elapsed, self.not_older_than * 1000)  # fmt: skip
+            self.log.warning(
+                "Object '%s' for activity %s is too old: %d > %d",
+                path,
+                trigger.activity,
+                elapsed,
+                self.not_older_than * 1000,
+            )
             return None
         return found.obj if isinstance(found.obj, Histogram) else None

@@ -93,8 +93,10 @@ def read_timestamp(node: Node) -> str:
     """``trendingTimestamp``: ``trigger``, ``validFrom`` or ``validUntil`` (default, fallback)."""
     timestamp = node.text("trendingTimestamp", "validUntil")
     if timestamp not in TIMESTAMPS:
-        node.warn("trendingTimestamp", f"{timestamp!r} is not one of {', '.join(TIMESTAMPS)}; "
-                  "validUntil is used, as in QC")  # fmt: skip
+        node.warn(
+            "trendingTimestamp",
+            f"{timestamp!r} is not one of {', '.join(TIMESTAMPS)}; validUntil is used, as in QC",
+        )
         timestamp = "validUntil"
     return timestamp
 

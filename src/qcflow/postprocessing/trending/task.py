@@ -77,8 +77,9 @@ def stored_trend(task: Task[Any], table: TrendTable, services: Services) -> dict
         task.log.warning("%s: could not retrieve an existing trend to continue", name)
         return None
     if not table.same_layout(list(found.obj)):
-        task.log.warning("%s: the stored trend has other branches than this config; "
-                         "a new trend is started", name)  # fmt: skip
+        task.log.warning(
+            "%s: the stored trend has other branches than this config; a new trend is started", name
+        )
         return None
     return dict(found.obj)
 
@@ -121,9 +122,11 @@ class TrendingTask(Task[TrendingConfig]):
             self._resume(services)
         if self.options.produce_plots_on_update:
             self.objects.start_publishing(
-                self.table, self.config.task_name, PublicationPolicy.THROUGH_STOP,
+                self.table,
+                self.config.task_name,
+                PublicationPolicy.THROUGH_STOP,
                 metadata=self._sources(trigger.activity, self._trended()),
-            )  # fmt: skip
+            )
 
     def update(self, trigger: Trigger, services: Services) -> None:
         complete = self._trend(trigger, services)
@@ -135,9 +138,10 @@ class TrendingTask(Task[TrendingConfig]):
     def finalize(self, trigger: Trigger, services: Services) -> None:
         if not self.options.produce_plots_on_update:
             self.objects.start_publishing(
-                self.table, self.config.task_name,
+                self.table,
+                self.config.task_name,
                 metadata=self._sources(trigger.activity, self._trended()),
-            )  # fmt: skip
+            )
         self._plots(trigger.activity)
         if self.missing:
             self.log.warning(
@@ -182,10 +186,14 @@ class TrendingTask(Task[TrendingConfig]):
         self.missing += 1
         request = self._requests(trigger)[self.options.data_sources.index(source)]
         kept = self.reductors[source.name].repeats_when_missing and len(self.table)
-        self.log.warning("%s: source %r: %s: %s; %s", self.config.task_name, source.name,
-                         request.describe(), result.problem,
-                         "the previous values are repeated (as QC)" if kept
-                         else "recorded as NaN")  # fmt: skip
+        self.log.warning(
+            "%s: source %r: %s: %s; %s",
+            self.config.task_name,
+            source.name,
+            request.describe(),
+            result.problem,
+            "the previous values are repeated (as QC)" if kept else "recorded as NaN",
+        )
 
     # -- resume and plots ----------------------------------------------------------------------
 
@@ -229,5 +237,6 @@ class TrendingTask(Task[TrendingConfig]):
                 self._warned.add(warning)
                 self.log.warning("%s: %s", self.config.task_name, warning)
             sources = self._sources(activity, plot_sources(plot, trended))
-            self.objects.start_publishing(image, plot.name, PublicationPolicy.ONCE,
-                                          metadata=sources)  # fmt: skip
+            self.objects.start_publishing(
+                image, plot.name, PublicationPolicy.ONCE, metadata=sources
+            )
