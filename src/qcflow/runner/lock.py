@@ -91,12 +91,13 @@ class RunLock:
         self._journal = (self.dir / "pgroups.jsonl").open("w", encoding="utf-8", buffering=1)
 
     def started(self, pgid: int, task: str, start: float) -> None:
+        # Formatted by hand (only the name needs JSON's quoting): two lines per task.
         if self._journal is not None:
-            self._journal.write(json.dumps({"pgid": pgid, "task": task, "t": start}) + "\n")
+            self._journal.write(f'{{"pgid": {pgid}, "task": {json.dumps(task)}, "t": {start!r}}}\n')
 
     def ended(self, pgid: int) -> None:
         if self._journal is not None:
-            self._journal.write(json.dumps({"end": pgid}) + "\n")
+            self._journal.write(f'{{"end": {pgid}}}\n')
 
     def release(self) -> None:
         if self._journal is not None:

@@ -39,7 +39,8 @@ class WakePipe:
     def drain(self) -> None:
         """Read everything written so far."""
         with contextlib.suppress(BlockingIOError):
-            while os.read(self.fd, 4096):
+            # A short read took all there was: no second read just to hear "empty".
+            while len(os.read(self.fd, 4096)) == 4096:
                 pass
 
     def close(self) -> None:
