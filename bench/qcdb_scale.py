@@ -47,7 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import qcdb as small_bench  # bench/qcdb.py: nginx, wrk, load
 from qcflow.qcdb import LocalRepository
 from qcflow.qcdb._index import _create as _create_schema
-from qcflow.qcdb.model import ObjectInfo, ms_ticks, ticks_ms
+from qcflow.qcdb.model import INDEX_COLUMNS, ObjectInfo, index_row, ms_ticks, ticks_ms
 from qcflow.qcdb.postgres import PostgresRepository, make_url
 from qcflow.qcdb.urls import build
 
@@ -159,30 +159,12 @@ def _bulk_load(root: Path, total: int) -> None:
     repo = LocalRepository(root, fsync=False)  # the schema, the directories
     index_file = repo.index.file
     repo.close()
-    columns = (
-        "id, ticks, path, valid_from, valid_until, initial_valid_until, created, "
-        "last_modified, md5, size, content_type, file_name, metadata"
-    )
     meta_json: dict[int, str] = {}
 
     def rows() -> Iterator[tuple[Any, ...]]:
         for _, v, info, ticks in versions(total):
             text = meta_json.get(v) or meta_json.setdefault(v, json.dumps(info.metadata))
-            yield (
-                info.id,
-                ticks,
-                info.path,
-                info.valid_from,
-                info.valid_until,
-                info.initial_valid_until,
-                info.created,
-                info.last_modified,
-                info.md5,
-                info.size,
-                info.content_type,
-                info.file_name,
-                text,
-            )
+            yield index_row(info, ticks, text)
 
     db = sqlite3.connect(index_file, isolation_level=None)
     try:
@@ -191,7 +173,9 @@ def _bulk_load(root: Path, total: int) -> None:
         db.execute("PRAGMA cache_size = -1000000")  # 1 GB for the index sort
         db.execute("DROP INDEX objects_order")
         db.execute("BEGIN")
-        db.executemany(f"INSERT INTO objects ({columns}) VALUES ({', '.join('?' * 13)})", rows())
+        db.executemany(
+            f"INSERT INTO objects ({INDEX_COLUMNS}) VALUES ({', '.join('?' * 13)})", rows()
+        )
         db.executemany("INSERT OR IGNORE INTO meta_keys VALUES (?)", [(k,) for k in metadata(0)])
         db.execute("UPDATE version SET n = n + 1 WHERE id = 0")
         db.execute("COMMIT")
@@ -204,30 +188,10 @@ def _bulk_load(root: Path, total: int) -> None:
 def fill_postgres(repo: PostgresRepository, total: int, wanted: set[tuple[int, int]]) -> None:
     from psycopg.types.json import Jsonb
 
-    columns = (
-        "id, ticks, path, valid_from, valid_until, initial_valid_until, created, "
-        "last_modified, md5, size, content_type, file_name, metadata"
-    )
     with repo.index.write() as db:
-        with db.cursor().copy(f"COPY qcdb_objects ({columns}) FROM STDIN") as copy:
+        with db.cursor().copy(f"COPY qcdb_objects ({INDEX_COLUMNS}) FROM STDIN") as copy:
             for i, v, info, ticks in versions(total):
-                copy.write_row(
-                    (
-                        info.id,
-                        ticks,
-                        info.path,
-                        info.valid_from,
-                        info.valid_until,
-                        info.initial_valid_until,
-                        info.created,
-                        info.last_modified,
-                        info.md5,
-                        info.size,
-                        info.content_type,
-                        info.file_name,
-                        Jsonb(info.metadata),
-                    )
-                )
+                copy.write_row(index_row(info, ticks, Jsonb(info.metadata)))
                 if (i, v) in wanted:
                     repo._write_content(info.id, PAYLOAD)
         db.execute("INSERT INTO qcdb_paths SELECT path, count(*) FROM qcdb_objects GROUP BY path")

@@ -32,7 +32,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from qcflow.qcdb.model import ObjectInfo
+from qcflow.qcdb.model import INDEX_COLUMNS, ObjectInfo, index_row
 from qcflow.qcdb.query import PathMatcher, Query
 
 __all__ = [
@@ -295,24 +295,7 @@ class Index:
 
     def insert(self, db: sqlite3.Connection, info: ObjectInfo, ticks: int) -> None:
         """A new row for ``info`` (``ticks``: its UUID's 100 ns clock)."""
-        db.execute(
-            _INSERT,
-            (
-                info.id,
-                ticks,
-                info.path,
-                info.valid_from,
-                info.valid_until,
-                info.initial_valid_until,
-                info.created,
-                info.last_modified,
-                info.md5,
-                info.size,
-                info.content_type,
-                info.file_name,
-                json.dumps(info.metadata),
-            ),
-        )
+        db.execute(_INSERT, index_row(info, ticks, json.dumps(info.metadata)))
         _remember_keys(db, info.metadata)
 
     def set_metadata(
@@ -338,11 +321,7 @@ class Index:
         db.executemany("DELETE FROM objects WHERE id = ?", [(i.id,) for i in infos])
 
 
-_INSERT = (
-    "INSERT INTO objects (id, ticks, path, valid_from, valid_until, initial_valid_until, "
-    "created, last_modified, md5, size, content_type, file_name, metadata) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
+_INSERT = f"INSERT INTO objects ({INDEX_COLUMNS}) VALUES ({', '.join('?' * 13)})"  # noqa: S608
 
 
 def _remember_keys(db: sqlite3.Connection, metadata: dict[str, str]) -> None:

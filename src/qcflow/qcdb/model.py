@@ -29,10 +29,12 @@ from qcflow._types import JSONObject, ObjectPath, TimestampMs
 from qcflow.errors import InvalidInput
 
 __all__ = [
+    "INDEX_COLUMNS",
     "ObjectInfo",
     "from_headers",
     "from_listing_entry",
     "http_date",
+    "index_row",
     "iso_time",
     "ms_ticks",
     "new_id",
@@ -462,4 +464,31 @@ def from_headers(path: ObjectPath, headers: Iterable[tuple[str, str]]) -> Object
         metadata={str(k): str(v) for k, v in metadata.items()},
         initial_valid_until=int(initial) if isinstance(initial, int) else None,
         replicas=tuple(v for n, v in pairs if n.lower() == "content-location"),
+    )
+
+
+#: The columns of a version's index row (SQLite and PostgreSQL alike), in :func:`index_row`'s order.
+INDEX_COLUMNS = (
+    "id, ticks, path, valid_from, valid_until, initial_valid_until, created, last_modified, md5, "
+    "size, content_type, file_name, metadata"
+)
+
+
+def index_row(info: ObjectInfo, ticks: int, metadata: object) -> tuple[object, ...]:
+    """The values of ``info``'s index row in :data:`INDEX_COLUMNS` order (``ticks``: its UUID's
+    100 ns clock; ``metadata``: the metadata as the index stores it, JSON text or JSONB)."""
+    return (
+        info.id,
+        ticks,
+        info.path,
+        info.valid_from,
+        info.valid_until,
+        info.initial_valid_until,
+        info.created,
+        info.last_modified,
+        info.md5,
+        info.size,
+        info.content_type,
+        info.file_name,
+        metadata,
     )

@@ -50,7 +50,7 @@ from qcflow.qcdb._index import (
 )
 from qcflow.qcdb.errors import QcdbUnavailable, WouldTakeLong, in_a_hurry
 from qcflow.qcdb.local import LocalRepository, make_object_directory
-from qcflow.qcdb.model import ObjectInfo
+from qcflow.qcdb.model import INDEX_COLUMNS, ObjectInfo, index_row
 from qcflow.qcdb.query import Query
 
 __all__ = [
@@ -106,11 +106,7 @@ _COLUMNS = (
 )
 _ORDER = "ticks DESC, id DESC"
 _VERSION = "SELECT n FROM qcdb_version WHERE id = 0"
-_INSERT = (
-    "INSERT INTO qcdb_objects (id, ticks, path, valid_from, valid_until, initial_valid_until, "
-    "created, last_modified, md5, size, content_type, file_name, metadata) "
-    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-)
+_INSERT = f"INSERT INTO qcdb_objects ({INDEX_COLUMNS}) VALUES ({', '.join(['%s'] * 13)})"  # noqa: S608
 
 
 def is_postgres_url(url: str) -> bool:
@@ -386,24 +382,7 @@ class PgIndex:
     def insert(self, db: Any, info: ObjectInfo, ticks: int) -> None:
         from psycopg.types.json import Jsonb
 
-        db.execute(
-            _INSERT,
-            (
-                info.id,
-                ticks,
-                info.path,
-                info.valid_from,
-                info.valid_until,
-                info.initial_valid_until,
-                info.created,
-                info.last_modified,
-                info.md5,
-                info.size,
-                info.content_type,
-                info.file_name,
-                Jsonb(info.metadata),
-            ),
-        )
+        db.execute(_INSERT, index_row(info, ticks, Jsonb(info.metadata)))
         _count_path(db, info.path, 1)
         _remember_keys(db, info.metadata)
 
