@@ -42,6 +42,7 @@ __all__ = [
     "Index",
     "contest_start",
     "prefix_range",
+    "query_conditions",
     "row_to_info",
 ]
 
@@ -334,7 +335,9 @@ def _create(db: sqlite3.Connection) -> None:
             db.execute(statement)
 
 
-def _conditions(query: Query, filters: Mapping[str, str]) -> tuple[list[str], list[Any]]:
+def query_conditions(query: Query) -> tuple[list[str], list[Any]]:
+    """The time, creation-time and id conditions of ``query`` (``?`` placeholders), shared by
+    every index; metadata filters are each index's own (JSON functions differ)."""
     where: list[str] = []
     args: list[Any] = []
     if query.timestamp is not None:
@@ -349,6 +352,11 @@ def _conditions(query: Query, filters: Mapping[str, str]) -> tuple[list[str], li
     if query.uuid is not None:
         where.append("id = ?")
         args.append(query.uuid)
+    return where, args
+
+
+def _conditions(query: Query, filters: Mapping[str, str]) -> tuple[list[str], list[Any]]:
+    where, args = query_conditions(query)
     for key, value in filters.items():
         # Keys never contain '"' (urls.check_metadata), so the JSON path is well formed.
         where.append("json_extract(metadata, ?) = ?")

@@ -46,6 +46,7 @@ from qcflow.qcdb._index import (
     _matcher,
     contest_start,
     prefix_range,
+    query_conditions,
     row_to_info,
 )
 from qcflow.qcdb.errors import QcdbUnavailable, WouldTakeLong, in_a_hurry
@@ -428,20 +429,7 @@ def _pg(condition: tuple[list[str], list[Any]]) -> tuple[list[str], list[Any]]:
 def _conditions(query: Query, filters: Mapping[str, str]) -> tuple[list[str], list[Any]]:
     from psycopg.types.json import Jsonb
 
-    where: list[str] = []
-    args: list[Any] = []
-    if query.timestamp is not None:
-        where += ["valid_from <= %s", "valid_until > %s"]
-        args += [query.timestamp, query.timestamp]
-    if query.not_before is not None:
-        where.append("created >= %s")
-        args.append(query.not_before)
-    if query.not_after is not None:
-        where.append("created <= %s")
-        args.append(query.not_after)
-    if query.uuid is not None:
-        where.append("id = %s")
-        args.append(query.uuid)
+    where, args = _pg(query_conditions(query))
     if filters:  # string values: containment is equality of every key
         where.append("metadata @> %s")
         args.append(Jsonb(dict(filters)))
