@@ -140,16 +140,20 @@ def wait_for(url: str, timeout: float = 20) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
-def start_qcdb(root: Path, workers: int) -> tuple[subprocess.Popen[bytes], str]:
+def start_qcdb(
+    store: Path | str, workers: int, timeout: float = 20
+) -> tuple[subprocess.Popen[bytes], str]:
+    """``qcflow qcdb serve`` on a free port over ``store`` (a directory, or a QCDB URL such as
+    ``postgresql://...``), once it answers; its process and ``http://`` URL."""
     port = free_port()
+    where = ["--qcdb", store] if isinstance(store, str) else ["--root", str(store)]
     cmd = [
         sys.executable,
         "-m",
         "qcflow",
         "qcdb",
         "serve",
-        "--root",
-        str(root),
+        *where,
         "--port",
         str(port),
         "--workers",
@@ -158,7 +162,11 @@ def start_qcdb(root: Path, workers: int) -> tuple[subprocess.Popen[bytes], str]:
     ]
     proc = subprocess.Popen(cmd, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    wait_for(url + "/")
+    try:
+        wait_for(url + "/", timeout)
+    except RuntimeError:
+        proc.kill()
+        raise
     return proc, url
 
 

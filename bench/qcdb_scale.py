@@ -32,7 +32,6 @@ import random
 import shutil
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -269,26 +268,8 @@ def serve_throughput(
         nginx, nginx_url = small_bench.start_nginx(tmp, 2)
         try:
             for n in workers:
-                port = small_bench.free_port()
-                proc = subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-m",
-                        "qcflow",
-                        "qcdb",
-                        "serve",
-                        "--qcdb",
-                        url,
-                        "--port",
-                        str(port),
-                        "--workers",
-                        str(n),
-                    ],
-                    stderr=subprocess.DEVNULL,
-                )
-                base = f"http://127.0.0.1:{port}"
+                proc, base = small_bench.start_qcdb(url, n, timeout=60)
                 try:
-                    small_bench.wait_for(base + "/", timeout=60)
                     # Each worker has its own replay cache: warm every one (2 s each)
                     small_bench.load(base, urls, 2 * n, tmp, use_wrk)
                     ours = small_bench.load(base, urls, duration, tmp, use_wrk)

@@ -23,16 +23,15 @@ import importlib
 import json
 import os
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import httpx
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from qcdb import start_qcdb  # bench/qcdb.py: one way to start a server for every bench
 from qcflow.demo.vertexing import fill_vertexing
 from qcflow.postprocessing.engine.api import load
 from qcflow.postprocessing.engine.engine import Engine, EngineOptions
@@ -119,8 +118,9 @@ def trend(host: str, tmp: Path, *, parallel: bool, rounds: int) -> tuple[list[fl
     return times, summary.tasks[0].updates
 
 
-def read_floor(host: str, rounds: int) -> float:
-    """Best time to read the bytes of every vertex_X/Y/Z version from ``host``, undecoded."""
+def read_floor(host: str, rounds: int, runs: int) -> float:
+    """Best time to read the bytes of every vertex_X/Y/Z version (``runs`` of each) from ``host``,
+    undecoded."""
     times = []
     for _ in range(rounds):
         repo = open_repository(host)
@@ -130,43 +130,9 @@ def read_floor(host: str, rounds: int) -> float:
         got = fetch_many(repo, [Query(i.path, i.valid_from, uuid=i.id) for i in infos])
         times.append(time.perf_counter() - start)
         repo.close()
-        if len(got) < 3000 or not all(got):
+        if len(got) < 3 * runs or not all(got):
             sys.exit("the vertexing objects could not be read")
     return min(times)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_server(root: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    cmd = [
-        sys.executable,
-        "-m",
-        "qcflow",
-        "qcdb",
-        "serve",
-        "--root",
-        str(root),
-        "--port",
-        str(port),
-        "--workers",
-        "2",
-    ]
-    proc = subprocess.Popen(cmd, stderr=subprocess.DEVNULL)
-    url = f"127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"http://{url}/latest/none", timeout=1)
-            return proc, url
-        except httpx.TransportError:
-            time.sleep(0.1)
-    proc.kill()
-    sys.exit("the QCDB server did not start")
 
 
 def report(label: str, times: list[float], updates: int, target: float | None, read: float) -> None:
@@ -205,7 +171,7 @@ def main() -> None:
         # matplotlib as the --no-IPC rounds do (start-up costs are bench/qc_run.py's).
         importlib.import_module("matplotlib.backends.backend_agg")
         full = args.runs == 1000
-        read = read_floor(str(root), args.rounds)
+        read = read_floor(str(root), args.rounds, args.runs)
         for label, parallel, target in (
             ("embedded", True, 2.5),
             ("embedded, --no-IPC", False, None),
@@ -213,9 +179,9 @@ def main() -> None:
             took, updates = trend(str(root), tmp, parallel=parallel, rounds=args.rounds)
             report(label, took, updates, target if full else None, read)
         if not args.no_server:
-            proc, url = start_server(root)
+            proc, url = start_qcdb(root, 2)
             try:
-                read = read_floor(url, args.rounds)
+                read = read_floor(url, args.rounds, args.runs)
                 for label, parallel, target in (
                     ("server (2 workers)", True, 6.0),
                     ("server, --no-IPC", False, None),
