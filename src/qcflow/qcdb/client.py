@@ -8,9 +8,13 @@ may already have reached a server (a ``POST`` that timed out while reading) are 
 
 Object ``GET`` answered with ``303 See Other`` (the CCDB's redirect to ``/download/<uuid>`` or a
 replica) is followed by hand to the first HTTP replica (``Location``, then ``Content-Location``;
-``alien://`` ones are skipped), keeping the object headers of the 303. One pooled ``httpx.Client``
-serves all threads, so :func:`~qcflow.qcdb.repository.fetch_many` fetches concurrently. Writes
-send ``Authorization: Bearer <token>`` when a token is given or ``$QCFLOW_QCDB_TOKEN`` is set.
+``alien://`` ones are skipped), keeping the object headers of the 303. Object reads
+(``GET``/``HEAD`` of one object, the hot path: a trend reads thousands) go over pooled
+keep-alive ``http.client`` connections on plain ``http://`` servers without a proxy
+(:mod:`~qcflow.qcdb.plainget`: a third of httpx's CPU per request); everything else goes
+through one pooled ``httpx.Client``. Both are shared by all threads, so
+:func:`~qcflow.qcdb.repository.fetch_many` fetches concurrently. Writes send
+``Authorization: Bearer <token>`` when a token is given or ``$QCFLOW_QCDB_TOKEN`` is set.
 """
 
 from __future__ import annotations
@@ -20,8 +24,8 @@ import json
 import os
 import re
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -44,11 +48,14 @@ from qcflow.qcdb.model import (
     order_key,
     restore_headers,
 )
+from qcflow.qcdb.plainget import TRANSPORT_ERRORS, ConnectError, PlainAnswer, PlainGet, usable
 from qcflow.qcdb.query import Query
 from qcflow.qcdb.repository import Fetched
 from qcflow.qcdb.urls import build
 
 __all__ = ["HttpRepository", "server_urls"]
+
+R = TypeVar("R")
 
 #: A host name, IPv4 or (bracket-less, as urlsplit gives it) IPv6 address.
 _HOST = re.compile(r"[A-Za-z0-9_.-]+|[0-9A-Fa-f:.]+")
@@ -58,7 +65,7 @@ _MAX_BACKOFF = 5.0
 #: Environment variable holding the token for writes (``Authorization: Bearer``).
 TOKEN_ENV = "QCFLOW_QCDB_TOKEN"  # noqa: S105 -- the variable's name, not a secret
 #: Transport errors after which the request surely did not reach the server.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout)
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, ConnectError)
 
 
 def _server_url(item: str) -> str:
@@ -98,16 +105,21 @@ def _headers_of(response: httpx.Response) -> list[tuple[str, str]]:
 
 
 def _reason(response: httpx.Response) -> str:
-    text = response.text.strip().splitlines()
-    return text[0] if text else f"HTTP {response.status_code}"
+    return _first_line(response.text, response.status_code)
 
 
-def _replica(response: httpx.Response, info: ObjectInfo) -> str:
+def _first_line(text: str, status: int) -> str:
+    lines = text.strip().splitlines()
+    return lines[0] if lines else f"HTTP {status}"
+
+
+def _replica(headers: list[tuple[str, str]], info: ObjectInfo) -> str:
     """Where a redirect's content can be fetched over HTTP: ``Location``, then each
     ``Content-Location`` (the CCDB lists ``alien://`` and ``file://`` replicas there too)."""
-    candidates = response.headers.get_list("location") + response.headers.get_list(
-        "content-location", split_commas=True
-    )
+    named = [(k.lower(), v) for k, v in headers]
+    candidates = [v for k, v in named if k == "location"] + [
+        part for k, v in named if k == "content-location" for part in v.split(",")
+    ]
     for url in (c.strip() for c in candidates):
         if url.startswith(("/", "http://", "https://")):
             return url
@@ -144,33 +156,63 @@ class HttpRepository(RepositoryBase):
             follow_redirects=False,
         )
         self._preferred = 0
+        # Object reads: http.client over keep-alive connections where httpx is not needed.
+        self._plain = {
+            server: PlainGet(
+                server, timeout=timeout, connect_timeout=min(timeout, 5.0), headers=headers
+            )
+            for server in self.servers
+            if usable(server)
+        }
 
     def __repr__(self) -> str:
         return f"HttpRepository({self.url!r})"
 
     def close(self) -> None:
         self._http.close()
+        for plain in self._plain.values():
+            plain.close()
 
     # --- transport ------------------------------------------------------------------------
 
     def _request(self, method: str, target: str, **kwargs: Any) -> httpx.Response:
-        """Send to the first server that answers; retry rounds with backoff; fail clearly."""
+        """Send with httpx to the first server that answers (see :meth:`_failover`)."""
+
+        def send(server: str) -> httpx.Response:
+            url = target if "://" in target else server + target
+            return self._http.request(method, url, **kwargs)
+
+        return self._failover(method, send, lambda response: response.status_code)
+
+    def _read(self, method: str, target: str, headers: dict[str, str]) -> PlainAnswer:
+        """``GET``/``HEAD`` of one object: over :mod:`.plainget` where the server allows it."""
+
+        def send(server: str) -> PlainAnswer:
+            plain = self._plain.get(server)
+            if plain is not None:
+                return plain.request(method, target, headers)
+            response = self._http.request(method, server + target, headers=headers)
+            return PlainAnswer(response.status_code, _headers_of(response), response.content)
+
+        return self._failover(method, send, lambda answer: answer.status)
+
+    def _failover(self, method: str, send: Callable[[str], R], status: Callable[[R], int]) -> R:
+        """``send`` to the first server that answers; retry rounds with backoff; fail clearly."""
         failures: list[str] = []
         order = self.servers[self._preferred :] + self.servers[: self._preferred]
         for attempt in range(self.retries + 1):
             if attempt:
                 time.sleep(min(self.backoff * 2 ** (attempt - 1), _MAX_BACKOFF))
             for server in order:
-                url = target if "://" in target else server + target
                 try:
-                    response = self._http.request(method, url, **kwargs)
-                except httpx.TransportError as err:
+                    response = send(server)
+                except (httpx.TransportError, *TRANSPORT_ERRORS) as err:
                     failures.append(f"{server}: {type(err).__name__}: {err}")
                     if method == "POST" and not isinstance(err, _NOT_SENT):
                         raise self._unavailable(failures, attempt + 1) from err
                     continue
-                if response.status_code in _UNAVAILABLE:
-                    failures.append(f"{server}: HTTP {response.status_code}")
+                if status(response) in _UNAVAILABLE:
+                    failures.append(f"{server}: HTTP {status(response)}")
                     continue
                 self._preferred = self.servers.index(server)
                 return response
@@ -184,10 +226,14 @@ class HttpRepository(RepositoryBase):
     def _check(self, response: httpx.Response, query: Query, *ok: int) -> httpx.Response:
         """Return ``response`` if its status is in ``ok``; raise the matching error otherwise."""
         status = response.status_code
-        if status in ok:
-            return response
-        reason = _reason(response) if response.request.method != "HEAD" else f"HTTP {status}"
-        where = f"{response.request.method} {response.request.url}"
+        if status not in ok:
+            method = response.request.method
+            reason = _reason(response) if method != "HEAD" else f"HTTP {status}"
+            self._refuse(status, f"{method} {response.request.url}", reason, query)
+        return response
+
+    def _refuse(self, status: int, where: str, reason: str, query: Query) -> None:
+        """Raise the error an unexpected ``status`` means (``reason``: the answer's first line)."""
         if status == 404:
             if reason.startswith("no object matches"):  # qcflow's server: already complete
                 raise ObjectNotFound(query, message=f"{reason} (at {self.url})")
@@ -265,15 +311,21 @@ class HttpRepository(RepositoryBase):
             query.uuid,
         )
         method = "GET" if content else "HEAD"
-        response = self._request(method, target, headers=self._bound_headers(query))
-        self._check(response, query, 200, *_REDIRECTS)
-        info = from_headers(query.path, _headers_of(response))
-        if response.status_code in _REDIRECTS:
-            return self._follow(response, info, content=content)
-        return Fetched(info, response.content if content else b"")
+        answer = self._read(method, target, self._bound_headers(query))
+        status = answer.status
+        if status != 200 and status not in _REDIRECTS:
+            text = answer.content.decode("utf-8", "replace") if content else ""
+            where = f"{method} {self.servers[self._preferred]}{target}"
+            self._refuse(status, where, _first_line(text, status), query)
+        info = from_headers(query.path, answer.headers)
+        if status in _REDIRECTS:
+            return self._follow(answer.headers, info, content=content)
+        return Fetched(info, answer.content if content else b"")
 
-    def _follow(self, response: httpx.Response, info: ObjectInfo, *, content: bool) -> Fetched:
-        reply = self._request("GET" if content else "HEAD", _replica(response, info))
+    def _follow(
+        self, headers: list[tuple[str, str]], info: ObjectInfo, *, content: bool
+    ) -> Fetched:
+        reply = self._request("GET" if content else "HEAD", _replica(headers, info))
         self._check(reply, Query(info.path, uuid=info.id), 200)
         size = len(reply.content) if content else int(reply.headers.get("content-length", 0))
         info = dataclasses.replace(info, size=size)

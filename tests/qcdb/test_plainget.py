@@ -1,0 +1,153 @@
+"""The client's object reads over keep-alive ``http.client`` (:mod:`qcflow.qcdb.plainget`).
+
+Against real servers on 127.0.0.1: qcflow's app (wrapped to count the connections it sees) and,
+for a connection the server drops while idle, a raw socket server that closes after each answer
+without saying so.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+
+from qcflow.qcdb import Query, fetch_many
+from qcflow.qcdb.client import HttpRepository
+from qcflow.qcdb.local import LocalRepository
+from qcflow.qcdb.model import ObjectInfo
+from qcflow.qcdb.plainget import PlainGet, usable
+from qcflow.qcdb.server import create_app
+from tests.qcdb.conftest import running_server_app
+
+P = "qc/TST/MO/Task/h"
+
+
+class Counting:
+    """An ASGI app noting the client port (one per connection) of every request."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.ports: list[int] = []
+        self.in_flight = 0
+        self.most_in_flight = 0
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            self.ports.append(scope["client"][1])
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            if scope["type"] == "http":
+                self.in_flight -= 1
+
+
+def _fill(store: LocalRepository, runs: int) -> None:
+    for run in range(runs):
+        store.store(
+            P,
+            f"content of run {run}".encode(),
+            valid_from=1000 + 10 * run,
+            valid_until=1010 + 10 * run,
+            metadata={"RunNumber": str(run), "Detector": "ZDC é→ü"},
+        )
+
+
+def _key(info: ObjectInfo) -> tuple[object, ...]:
+    return (info.id, info.path, info.valid_from, info.valid_until, info.size, info.metadata)
+
+
+def test_reads_reuse_one_connection_and_keep_names_and_utf8(store: LocalRepository) -> None:
+    _fill(store, 3)
+    counting = Counting(create_app(store))
+    with running_server_app(counting) as url:
+        client = HttpRepository(url)
+        got = [client.get(P, 1000 + 10 * run, {"RunNumber": str(run)}) for run in range(3)]
+        head = client.info(P, 1015)
+        client.close()
+    assert [f.data for f in got] == [f"content of run {run}".encode() for run in range(3)]
+    assert [_key(f.info) for f in got] == [_key(store.info(P, 1000 + 10 * r)) for r in range(3)]
+    assert got[2].info.metadata["Detector"] == "ZDC é→ü"  # UTF-8 header values, unmangled
+    assert _key(head) == _key(store.info(P, 1015))
+    assert len(set(counting.ports)) == 1  # keep-alive: four reads, one connection
+
+
+def test_fetch_many_bounded_in_flight_equals_serial(store: LocalRepository) -> None:
+    _fill(store, 40)
+    queries = [Query(P, 1000 + 10 * run, {"RunNumber": str(run)}) for run in range(40)]
+    queries.append(Query(P, 5, {}))  # matches nothing: None, in its place
+    counting = Counting(create_app(store))
+    with running_server_app(counting) as url:
+        client = HttpRepository(url)
+        serial = fetch_many(client, queries, max_workers=1)
+        concurrent = fetch_many(client, queries, max_workers=4)
+        client.close()
+    assert serial == concurrent
+    assert serial[-1] is None
+    assert [f.data for f in serial[:-1] if f] == [f"content of run {r}".encode() for r in range(40)]
+    assert counting.most_in_flight <= 4
+    assert len(set(counting.ports)) <= 4 + 1  # pooled: one connection per thread at most
+
+
+@contextmanager
+def closing_after_each_answer() -> Iterator[tuple[str, list[int]]]:
+    """A raw HTTP server that answers one request per connection and then closes it without
+    ``Connection: close`` (as a server does whose keep-alive timeout passed); yields its URL
+    and the number of connections accepted so far (a one-element list)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    accepted = [0]
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            accepted[0] += 1
+            with conn:
+                request = b""
+                while b"\r\n\r\n" not in request:
+                    chunk = conn.recv(4096)
+                    if not chunk:
+                        break
+                    request += chunk
+                body = b"answer %d" % accepted[0]
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}", accepted
+    finally:
+        stop.set()
+        listener.close()
+        thread.join(timeout=10)
+
+
+def test_a_connection_closed_while_idle_is_replaced() -> None:
+    with closing_after_each_answer() as (url, accepted):
+        plain = PlainGet(url, timeout=10, connect_timeout=5, headers={})
+        answers = [plain.request("GET", "/x") for _ in range(3)]
+        plain.close()
+    assert [a.status for a in answers] == [200, 200, 200]
+    assert [a.content for a in answers] == [b"answer 1", b"answer 2", b"answer 3"]
+    assert accepted[0] == 3
+
+
+def test_usable_only_for_plain_http_without_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    assert usable("http://127.0.0.1:8080")
+    assert not usable("https://ccdb.example:8443")
+    monkeypatch.setenv("http_proxy", "http://proxy.example:3128")
+    assert not usable("http://ccdb.example:8080")  # httpx would go through the proxy
+    monkeypatch.setenv("no_proxy", "ccdb.example")
+    assert usable("http://ccdb.example:8080")
