@@ -15,8 +15,10 @@ from typing import Any
 
 import pytest
 
+from qcflow.errors import InvalidInput
 from qcflow.qcdb import Query, fetch_many
 from qcflow.qcdb.client import HttpRepository
+from qcflow.qcdb.errors import QcdbUnavailable
 from qcflow.qcdb.local import LocalRepository
 from qcflow.qcdb.model import ObjectInfo
 from qcflow.qcdb.plainget import PlainGet, usable
@@ -151,3 +153,36 @@ def test_usable_only_for_plain_http_without_proxy(monkeypatch: pytest.MonkeyPatc
     assert not usable("http://ccdb.example:8080")  # httpx would go through the proxy
     monkeypatch.setenv("no_proxy", "ccdb.example")
     assert usable("http://ccdb.example:8080")
+
+
+def test_a_malformed_answer_is_a_transport_error_named_in_one_line() -> None:
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            with conn:
+                conn.recv(4096)
+                conn.sendall(b"HTTP/1.1 2x0 Nonsense\r\n\r\n")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        client = HttpRepository(f"http://127.0.0.1:{listener.getsockname()[1]}", retries=0)
+        with pytest.raises(QcdbUnavailable, match="malformed HTTP answer") as err:
+            client.get(P, 1000)
+        client.close()
+    finally:
+        listener.close()
+        thread.join(timeout=10)
+    assert "\n" not in str(err.value)
+
+
+def test_a_token_with_a_line_break_is_refused() -> None:
+    with pytest.raises(InvalidInput, match="line break"):
+        HttpRepository("http://127.0.0.1:9", token="abc\r\nX-Evil: 1")
