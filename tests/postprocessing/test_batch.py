@@ -4,15 +4,19 @@ with the same values either way."""
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import numpy as np
 
 from qcflow.objects.activity import Activity
-from qcflow.postprocessing.reduction.batch import Reducer, ReduceRequest
+from qcflow.postprocessing.reduction.batch import CHUNK, FETCH_THREADS, Reducer, ReduceRequest
 from qcflow.postprocessing.reduction.reductors import Reductor, TH1Reductor
+from qcflow.qcdb.client import HttpRepository
 from qcflow.qcdb.local import LocalRepository
+from tests._wait import DEADLINE
+from tests.qcdb.conftest import running_server
 
 from .conftest import put_th1
 
@@ -64,3 +68,87 @@ def test_big_chunks_go_to_the_workers_with_the_same_values(repo: LocalRepository
     here = _run(repo, reduced)
     assert in_workers == here
     assert all(v is not None and v["entries"] == 500 for v in here)
+
+
+#: Set once a fetch of the second chunk has begun.
+_SECOND_CHUNK = threading.Event()
+#: Set by the first reduction.
+_WAITED = threading.Event()
+
+
+class WaitingReductor(TH1Reductor):
+    """TH1Reductor whose first reduction waits until the second chunk is being fetched (it
+    never is with fetches done chunk by chunk: then it gives up after DEADLINE)."""
+
+    def reduce(self, obj: Any) -> Mapping[str, Any] | None:
+        if _WAITED.is_set():  # only the first waits (reductions here run one at a time)
+            overlapped = _SECOND_CHUNK.is_set()
+        else:
+            _WAITED.set()
+            overlapped = _SECOND_CHUNK.wait(DEADLINE)
+        values = super().reduce(obj)
+        return None if values is None else {**values, "overlapped": overlapped}
+
+
+class Recording:
+    """A repository that notes which threads fetch and how many fetches run at once."""
+
+    def __init__(self, inner: HttpRepository) -> None:
+        self.inner = inner
+        self.url = inner.url
+        self.threads: set[str] = set()
+        self.started = 0
+        self.in_flight = 0
+        self.most_in_flight = 0
+        self._lock = threading.Lock()
+
+    def get(self, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            self.threads.add(threading.current_thread().name)
+            self.started += 1
+            if self.started > CHUNK:
+                _SECOND_CHUNK.set()
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            return self.inner.get(*args, **kwargs)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+
+
+def test_remote_fetches_use_one_bounded_thread_pool_with_the_serial_values(
+    repo: LocalRepository,
+) -> None:
+    """Through a server, a batch of several chunks is fetched by FETCH_THREADS threads kept for
+    the whole batch, never more at once, the next chunk while this one is reduced, with
+    --no-IPC's values."""
+    plain = [
+        ReduceRequest(r.source_type, r.path, r.timestamp, TH1Reductor())
+        for r in _requests(repo, ProcessReductor())
+    ]
+    plain *= 3  # 180 requests: two chunks of CHUNK and a part
+    plain.append(ReduceRequest("repository", "qc_async/TST/h", T0 - HOUR, TH1Reductor()))
+    waiting = WaitingReductor()
+    requests = [ReduceRequest(r.source_type, r.path, r.timestamp, waiting) for r in plain]
+    assert len(requests) > 2 * CHUNK
+    _SECOND_CHUNK.clear()
+    _WAITED.clear()
+    with running_server(repo) as url:
+        client = HttpRepository(url)
+        recording = Recording(client)
+        reducer = Reducer(parallel=True, workers=2)
+        try:
+            results = reducer.run(requests, cast("Any", recording), lambda: repo)
+        finally:
+            reducer.close()
+        serial = Reducer(parallel=False).run(plain, client, lambda: repo)
+        client.close()
+    assert results[0].values is not None and results[0].values["overlapped"]
+    values = [{k: v for k, v in (r.values or {}).items() if k != "overlapped"} for r in results]
+    assert values == [r.values or {} for r in serial]
+    assert results[-1].values is None and results[-1].problem == "no such object"
+    assert all(r.values is not None and r.values["entries"] == 500 for r in results[:-1])
+    assert threading.current_thread().name not in recording.threads
+    assert len(recording.threads) <= FETCH_THREADS  # one pool for the batch, not one per chunk
+    assert recording.most_in_flight <= FETCH_THREADS

@@ -10,11 +10,13 @@ Selection rules (see :mod:`~qcflow.qcdb.query`): ``get`` returns, among the vers
 valid at the timestamp (default: now) whose metadata equal every filter, the most recently
 created; ``browse`` lists every matching version newest first; ``latest`` the newest per path.
 
-:func:`fetch_many` gets many objects concurrently (threads; both backends are thread-safe).
+:func:`fetch_many` gets many objects concurrently (threads; both backends are thread-safe);
+:func:`fetch_one` is its one query, for callers that run their own threads.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple, Protocol, runtime_checkable
@@ -24,7 +26,7 @@ from qcflow.qcdb.errors import ObjectNotFound
 from qcflow.qcdb.model import ObjectInfo
 from qcflow.qcdb.query import Query
 
-__all__ = ["Fetched", "Repository", "Restoring", "fetch_many"]
+__all__ = ["Fetched", "Repository", "Restoring", "fetch_many", "fetch_one"]
 
 
 class Fetched(NamedTuple):
@@ -176,25 +178,26 @@ class Restoring(Protocol):
         ...
 
 
+def fetch_one(repo: Repository, query: Query) -> Fetched | None:
+    """The object ``query`` selects (a CCDB ``GET``), None where nothing matches."""
+    try:
+        return repo.get(
+            query.path,
+            query.timestamp,
+            query.filters,
+            not_before=query.not_before,
+            not_after=query.not_after,
+            uuid=query.uuid,
+        )
+    except ObjectNotFound:
+        return None
+
+
 def fetch_many(
     repo: Repository, queries: Sequence[Query], *, max_workers: int = 8
 ) -> list[Fetched | None]:
     """Get many objects concurrently, in the order of ``queries``; None where nothing matches."""
-
-    def one(query: Query) -> Fetched | None:
-        try:
-            return repo.get(
-                query.path,
-                query.timestamp,
-                query.filters,
-                not_before=query.not_before,
-                not_after=query.not_after,
-                uuid=query.uuid,
-            )
-        except ObjectNotFound:
-            return None
-
     if len(queries) <= 1 or max_workers <= 1:
-        return [one(q) for q in queries]
+        return [fetch_one(repo, q) for q in queries]
     with ThreadPoolExecutor(max_workers=min(max_workers, len(queries))) as pool:
-        return list(pool.map(one, queries))
+        return list(pool.map(functools.partial(fetch_one, repo), queries))

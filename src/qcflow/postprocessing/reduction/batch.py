@@ -1,7 +1,10 @@
 """Batch reduction: fetch many objects concurrently, decode and reduce them in worker processes.
 
-:class:`Reducer` fetches with threads (the store and the HTTP client are thread-safe; waiting on
-I/O releases the GIL) and decodes + reduces big objects in a process pool, sending back only the
+:class:`Reducer` fetches from a remote QCDB with a pool of :data:`FETCH_THREADS` threads kept
+for the whole run (the HTTP client is thread-safe; waiting on the network releases the GIL),
+:data:`AHEAD` chunks ahead of the one being reduced, so the server answers the next requests
+while this process decodes (on two cores: server and client overlap instead of taking turns),
+and decodes + reduces big objects in a process pool, sending back only the
 few numbers each reductor returns. A chunk of small objects (under :data:`WORKER_BYTES` in all:
 histograms of a few hundred bins, read directly in ~0.1 ms each) is reduced in this process:
 sending it to a worker and back would cost more than decoding it. Small batches, and
@@ -19,8 +22,9 @@ import multiprocessing
 import os
 import pickle
 import sys
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -42,8 +46,10 @@ T = TypeVar("T")
 PARALLEL_THRESHOLD = 48
 #: Objects fetched, then sent to a worker, at a time.
 CHUNK = 64
-#: Concurrent requests to a remote QCDB.
-FETCH_THREADS = 8
+#: Concurrent requests to a remote QCDB (more only add GIL contention on a 2-core machine).
+FETCH_THREADS = 4
+#: Chunks whose fetching is under way while the current one is reduced.
+AHEAD = 2
 #: A chunk whose objects hold fewer bytes than this is reduced in this process.
 WORKER_BYTES = 1 << 20
 
@@ -109,6 +115,7 @@ class Reducer:
         self.workers = workers or min(os.cpu_count() or 1, 8)
         self.worker_bytes = worker_bytes
         self._pool: Executor | None = None
+        self._fetchers: ThreadPoolExecutor | None = None
 
     def _executor(self) -> Executor:
         if self._pool is None:
@@ -123,8 +130,9 @@ class Reducer:
     ) -> list[ReduceResult]:
         """One result per request, in order.
 
-        In parallel mode the batch goes in chunks: while the workers reduce one chunk, the
-        next is fetched, so waiting on the QCDB overlaps with decoding.
+        In parallel mode the batch goes in chunks: while one chunk is reduced (here or in the
+        workers), the next :data:`AHEAD` are being fetched, so waiting on the QCDB overlaps
+        with decoding.
         """
         parallel = self.parallel and len(requests) >= PARALLEL_THRESHOLD
         if parallel and not _picklable([r.reductor for r in requests]):
@@ -133,19 +141,60 @@ class Reducer:
             fetched = self._fetch(requests, source, conditions)
             return _results(fetched, _reduce_chunk(_pairs(requests, fetched)))
         pending: list[tuple[list[Fetched | None], Future[list[tuple[Any, str]]]]] = []
-        for start in range(0, len(requests), CHUNK):
-            part = requests[start : start + CHUNK]
-            fetched = self._fetch(part, source, conditions)
-            pairs = _pairs(part, fetched)
-            if sum(len(f.data) for f, _ in pairs) >= self.worker_bytes:
-                pending.append((fetched, self._executor().submit(_reduce_chunk, pairs)))
-                continue
-            here: Future[list[tuple[Any, str]]] = Future()
-            here.set_result(_reduce_chunk(pairs))
-            pending.append((fetched, here))
+        parts = [requests[start : start + CHUNK] for start in range(0, len(requests), CHUNK)]
+        ahead = deque(self._start_fetch(part, source, conditions) for part in parts[:AHEAD])
+        try:
+            for index, part in enumerate(parts):
+                fetched = [future.result() for future in ahead.popleft()]
+                if index + AHEAD < len(parts):
+                    ahead.append(self._start_fetch(parts[index + AHEAD], source, conditions))
+                pending.append(self._reduce_part(part, fetched))
+        finally:
+            for futures in ahead:  # an error: the fetches still queued are not needed
+                for future in futures:
+                    future.cancel()
         return [
             result for fetched, future in pending for result in _results(fetched, future.result())
         ]
+
+    def _reduce_part(
+        self, part: Sequence[ReduceRequest], fetched: list[Fetched | None]
+    ) -> tuple[list[Fetched | None], Future[list[tuple[Any, str]]]]:
+        """Reduce one fetched chunk: in a worker process when it is big, else here, now."""
+        pairs = _pairs(part, fetched)
+        if sum(len(f.data) for f, _ in pairs) >= self.worker_bytes:
+            return fetched, self._executor().submit(_reduce_chunk, pairs)
+        here: Future[list[tuple[Any, str]]] = Future()
+        here.set_result(_reduce_chunk(pairs))
+        return fetched, here
+
+    def _start_fetch(
+        self,
+        part: Sequence[ReduceRequest],
+        source: Repository,
+        conditions: Callable[[], Repository],
+    ) -> list[Future[Fetched | None]]:
+        """The fetches of ``part``: queued on the fetch threads for a remote QCDB, done here
+        at once for the embedded store (faster from one thread: SQLite and the GIL)."""
+        from qcflow.qcdb.query import Query
+        from qcflow.qcdb.repository import fetch_one
+
+        futures: list[Future[Fetched | None]] = []
+        condition_db: Repository | None = None
+        for request in part:
+            repo = source
+            if request.source_type == "condition":
+                condition_db = repo = condition_db or conditions()
+            query = Query(request.path, request.timestamp, dict(request.filters))
+            if self._fetch_workers(repo) > 1:
+                if self._fetchers is None:
+                    self._fetchers = ThreadPoolExecutor(FETCH_THREADS, "qcflow-fetch")
+                futures.append(self._fetchers.submit(fetch_one, repo, query))
+                continue
+            done: Future[Fetched | None] = Future()
+            done.set_result(fetch_one(repo, query))
+            futures.append(done)
+        return futures
 
     def _fetch(
         self,
@@ -188,6 +237,9 @@ class Reducer:
         return list(self._executor().map(function, items))
 
     def close(self) -> None:
+        if self._fetchers is not None:
+            self._fetchers.shutdown(wait=True, cancel_futures=True)
+            self._fetchers = None
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
