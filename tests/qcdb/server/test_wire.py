@@ -9,13 +9,14 @@ use (httptools, kept case-exact by :mod:`qcflow.qcdb.server.protocol`, and h11).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -404,3 +405,61 @@ def test_cache_valid_until_ends_where_a_newer_version_takes_over(
     assert raw.get(b"Cache-Valid-Until") == b"9000"
     raw = conn.request("HEAD", f"/{PATH}/6000/")
     assert raw.get(b"Cache-Valid-Until") == b"9000"
+
+
+class _Writes:
+    """A transport that records what is written to it."""
+
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+        self.closed = False
+
+    def write(self, data: bytes) -> None:
+        self.writes.append(bytes(data))
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def _answer_as_uvicorn_writes_it(method: str, status: int, body: bytes) -> list[bytes]:
+    """The writes a response makes through the case-keeping transport when the server writes
+    it as uvicorn's httptools protocol does: the header block (names lower-cased), then the
+    body in a write of its own unless the request is a HEAD."""
+    from qcflow.qcdb.server import protocol
+
+    pending = protocol._Pending()
+    sink = _Writes()
+    pending.transport = cast("Any", sink)
+    shim = protocol._CaseKeepingTransport(cast("Any", sink), pending)
+
+    async def uvicorn_send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            lines = [b"HTTP/1.1 %d X\r\n" % message["status"]]
+            lines += [name.lower() + b": " + value + b"\r\n" for name, value in message["headers"]]
+            shim.write(b"".join([*lines, b"\r\n"]))
+        elif method != "HEAD":
+            shim.write(message.get("body", b""))
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        headers = [(b"Content-Length", str(len(body)).encode()), (b"ETag", b'"x"')]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body if method != "HEAD" else b""})
+
+    wrapped = protocol._recording(app, pending, list)
+    asyncio.run(wrapped({"type": "http", "method": method}, None, uvicorn_send))
+    return sink.writes
+
+
+def test_headers_and_body_leave_in_one_write() -> None:
+    """One send per small answer (not headers, then body): the client wakes once per object."""
+    writes = _answer_as_uvicorn_writes_it("GET", 200, b"payload")
+    assert len(writes) == 1
+    assert writes[0].startswith(b'HTTP/1.1 200 X\r\nContent-Length: 7\r\nETag: "x"\r\n\r\n')
+    assert writes[0].endswith(b"\r\n\r\npayload")
+
+
+def test_an_answer_without_body_still_sends_its_headers() -> None:
+    for method, status in (("HEAD", 200), ("GET", 304)):
+        writes = _answer_as_uvicorn_writes_it(method, status, b"")
+        assert b"".join(writes).startswith(b"HTTP/1.1 %d X\r\nContent-Length: 0\r\n" % status)
+        assert b"".join(writes).endswith(b"\r\n\r\n")

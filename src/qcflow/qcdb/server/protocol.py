@@ -14,6 +14,12 @@ block, at the start of the line uvicorn made of each of the app's headers (where
 look as expected, it stays as uvicorn wrote it: a uvicorn that writes headers differently
 degrades to lower case, never to wrong headers; ``test_wire.py`` would fail).
 
+The same transport also sends each response's header block together with the first piece of
+its body (uvicorn writes them separately): one ``send`` and one TCP segment per small answer
+instead of two, so the client wakes once per object it reads (a trend reads thousands). The
+block is held only until the body's first write, the end of the response (a ``HEAD``, a
+``304``: no body to write) or the connection's close, whichever comes first.
+
 :func:`http_protocol` is what ``qcflow qcdb serve`` and the tests hand to uvicorn: this class when
 httptools is installed (fast), else ``"h11"`` (correct as it is).
 """
@@ -76,12 +82,21 @@ def restore(block: bytes, names: list[bytes]) -> bytes:
 
 
 class _Pending:
-    """The header names of the response a connection is about to start (one at a time)."""
+    """The header names of the response a connection is about to start (one at a time), and
+    its header block while it waits for the body."""
 
-    __slots__ = ("names",)
+    __slots__ = ("held", "names", "transport")
 
     def __init__(self) -> None:
         self.names: list[bytes] | None = None
+        self.held = b""
+        self.transport: asyncio.Transport | None = None
+
+    def flush(self) -> None:
+        """Write the held header block now (the response has no body to carry it)."""
+        if self.held and self.transport is not None:
+            held, self.held = self.held, b""
+            self.transport.write(held)
 
 
 class _CaseKeepingTransport:
@@ -92,12 +107,20 @@ class _CaseKeepingTransport:
         self._pending = pending
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
-        names = self._pending.names
+        pending = self._pending
+        names = pending.names
         if names is not None and bytes(data[:5]) == b"HTTP/":
-            self._pending.names = None
+            pending.names = None
             head, sep, rest = bytes(data).partition(b"\r\n\r\n")
-            data = restore(head, names) + sep + rest
+            pending.held = restore(head, names) + sep + rest  # sent with the body
+            return
+        if pending.held:
+            data, pending.held = pending.held + bytes(data), b""
         self._transport.write(data)
+
+    def close(self) -> None:
+        self._pending.flush()
+        self._transport.close()
 
     def __getattr__(self, name: str) -> Any:  # everything else is the real transport's
         return getattr(self._transport, name)
@@ -116,7 +139,11 @@ def _recording(
 
         async def send_recording(message: Message) -> None:
             if message["type"] != "http.response.start":
-                await send(message)
+                try:
+                    await send(message)
+                finally:
+                    if not message.get("more_body", False):
+                        pending.flush()  # no body written (HEAD, 304...): the headers alone
                 return
             given = [name for name, _ in message.get("headers", ())]
             pending.names = [name for name, _ in defaults()] + given
@@ -146,6 +173,7 @@ def _build() -> type[asyncio.Protocol] | None:
             self.app = _recording(self.app, self._pending, lambda: state.default_headers)
 
         def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            self._pending.transport = cast("asyncio.Transport", transport)
             shim = _CaseKeepingTransport(cast("asyncio.Transport", transport), self._pending)
             super().connection_made(cast("asyncio.Transport", shim))
 
