@@ -12,13 +12,17 @@
    to two floors: one measured in the same run (reading the
    3 x RUNS objects' bytes from the same store, nothing decoded: what any trending must do) and
    that of QC's C++ runner design, one update per ``periodSeconds`` tick (0.1 s in O2DPG's
-   configs), i.e. RUNS x 0.1 s; and the load average (the machine may be shared).
+   configs), i.e. RUNS x 0.1 s; and the load average (the machine may be shared). Through the
+   server it also prints the CPU seconds per round of this process (the client: fetching,
+   decoding, plots; not the reduction workers) and of the server's processes, which says which
+   side the wall time waits on.
 Goals (issue 17): <= 2.5 s embedded, <= 6 s through the server, for 1,000 runs.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import json
 import os
@@ -28,6 +32,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -105,17 +111,43 @@ def fill(root: Path, runs: int) -> None:
     marker.touch()
 
 
-def trend(host: str, tmp: Path, *, parallel: bool, rounds: int) -> tuple[list[float], int]:
-    """The times of ``rounds`` runs (other processes share the cores) and the updates."""
+def server_cpu(pid: int) -> float:
+    """CPU seconds used so far by the server process ``pid`` and its worker processes."""
+    procs = [psutil.Process(pid)]
+    procs += procs[0].children(recursive=True)
+    total = 0.0
+    for proc in procs:
+        with contextlib.suppress(psutil.Error):
+            times = proc.cpu_times()
+            total += times.user + times.system
+    return total
+
+
+def trend(
+    host: str, tmp: Path, *, parallel: bool, rounds: int, server: int | None = None
+) -> tuple[list[float], int, str]:
+    """The times of ``rounds`` runs (other processes share the cores), the updates and, with
+    the ``server`` process id, a line with the median CPU seconds of client and server."""
     path = tmp / "bench.json"
     path.write_text(json.dumps(config(host)))
-    times = []
+    times, client_cpu, served_cpu = [], [], []
     for _ in range(rounds):
         qc = load(str(path))
+        served = server_cpu(server) if server is not None else 0.0
+        cpu = time.process_time()
         start = time.perf_counter()
         summary = Engine(qc, EngineOptions(parallel=parallel, extensions=False)).run()
         times.append(time.perf_counter() - start)
-    return times, summary.tasks[0].updates
+        client_cpu.append(time.process_time() - cpu)
+        if server is not None:
+            served_cpu.append(server_cpu(server) - served)
+    note = ""
+    if server is not None:
+        note = (
+            f"{'':<22} CPU per round: client {statistics.median(client_cpu):.2f} s, "
+            f"server {statistics.median(served_cpu):.2f} s (medians)"
+        )
+    return times, summary.tasks[0].updates, note
 
 
 def read_floor(host: str, rounds: int, runs: int) -> float:
@@ -176,7 +208,7 @@ def main() -> None:
             ("embedded", True, 2.5),
             ("embedded, --no-IPC", False, None),
         ):
-            took, updates = trend(str(root), tmp, parallel=parallel, rounds=args.rounds)
+            took, updates, _ = trend(str(root), tmp, parallel=parallel, rounds=args.rounds)
             report(label, took, updates, target if full else None, read)
         if not args.no_server:
             proc, url = start_qcdb(root, 2)
@@ -186,8 +218,11 @@ def main() -> None:
                     ("server (2 workers)", True, 6.0),
                     ("server, --no-IPC", False, None),
                 ):
-                    took, updates = trend(url, tmp, parallel=parallel, rounds=args.rounds)
+                    took, updates, cpu = trend(
+                        url, tmp, parallel=parallel, rounds=args.rounds, server=proc.pid
+                    )
                     report(label, took, updates, target if full else None, read)
+                    print(cpu)
             finally:
                 proc.terminate()
                 proc.wait(10)
