@@ -152,3 +152,19 @@ def test_remote_fetches_use_one_bounded_thread_pool_with_the_serial_values(
     assert threading.current_thread().name not in recording.threads
     assert len(recording.threads) <= FETCH_THREADS  # one pool for the batch, not one per chunk
     assert recording.most_in_flight <= FETCH_THREADS
+
+
+def test_no_ipc_fetches_from_a_server_serially_in_this_thread(repo: LocalRepository) -> None:
+    """--no-IPC (parallel=False): no fetch threads, even through a server."""
+    requests = [
+        ReduceRequest(r.source_type, r.path, r.timestamp, TH1Reductor())
+        for r in _requests(repo, ProcessReductor())
+    ]
+    with running_server(repo) as url:
+        client = HttpRepository(url)
+        recording = Recording(client)
+        results = Reducer(parallel=False).run(requests, cast("Any", recording), lambda: repo)
+        client.close()
+    assert recording.threads == {threading.current_thread().name}
+    assert recording.most_in_flight == 1
+    assert all(r.values is not None and r.values["entries"] == 500 for r in results)

@@ -1,4 +1,4 @@
-"""Keep-alive ``GET``/``HEAD`` over plain ``http://`` with the standard library (the hot path).
+"""Keep-alive ``GET``/``HEAD`` over plain ``http://`` without httpx: the client's object reads.
 
 :class:`~qcflow.qcdb.client.HttpRepository` reads objects one request each (a trend of 1,000 runs
 is 3,000 ``GET``). httpx spends ~0.45 ms of CPU on each (URL parsing and validation, a
