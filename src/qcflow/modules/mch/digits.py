@@ -27,7 +27,8 @@ difference with the previous input of the run):
   768, digits per DE index and orbit (QC's ``int(bin centre)``: truncated toward zero);
 - for P in ``Trends/Rates/``, ``Trends/RatesSignal/``: ``P+ChamberRates`` (mean rate per
   chamber), ``P+ST{s}/Rates_CH{c}`` (one chamber each) and ``P+Orbits`` (the mean denominator,
-  orbits x 0.0891, as QC plots it) against time: PNG plots, drawn at the last update;
+  orbits x 0.0891, as QC plots it) against time: ROOT graphs (TGraph, TMultiGraph; no PNG
+  companion, :mod:`qcflow.modules._trends`) published at the last update;
 - ``QualityFlagPerDE``: TH2F 156 x 3 (Bad, Medium, Good) that the check fills.
 
 Where QC publishes ``MeanRate`` as a canvas holding ``MeanRateHist`` and ``MeanRateRef``, qcflow
