@@ -106,3 +106,19 @@ def test_a_histogram_is_not_a_graph() -> None:
     h = Histogram.from_counts("TH1F", "h", "h", (Axis(np.arange(3.0), "x"),), np.ones(2))
     with pytest.raises(InvalidInput, match="TH1F is not a graph"):
         decode_graphs(encode_histogram(h))
+
+
+def test_a_graph_written_without_a_frame_is_read_with_its_title() -> None:
+    """uproot (and ROOT, for a graph never drawn) writes a TGraph without ``fHistogram``."""
+    import uproot
+
+    from qcflow.objects.root import CCDB_KEY, _MemorySink
+
+    sink = _MemorySink()
+    with uproot.recreate(sink) as file:
+        points = {"x": np.array([1.0, 2.0, 3.0]), "y": np.array([4.0, 5.0, 6.0])}
+        file[CCDB_KEY] = uproot.as_TGraph(points, title="bare")
+    (graph,), frame = decode_graphs(sink.getvalue(), "AP")
+    assert frame == Frame("bare", y_range=(3.8, 6.2)) and graph.option == "P"  # uproot's range
+    assert np.array_equal(graph.y, [4.0, 5.0, 6.0])
+    assert graph_object_png(sink.getvalue(), "AP").startswith(b"\x89PNG")

@@ -123,15 +123,19 @@ def _series(graph: Any, option: str, title: str) -> Series:
 
 
 def _frame(obj: Any) -> Frame:
+    low, high = float(obj.member("fMinimum")), float(obj.member("fMaximum"))
+    y_range = None if NO_LIMIT in (low, high) else (low, high)
     frame = obj.member("fHistogram")
+    if frame is None:  # a graph never drawn before it was written (uproot's, ROOT's): no axes
+        title, x_title, y_title = [*str(obj.member("fTitle")).split(";"), "", ""][:3]
+        return Frame(title, x_title, y_title, y_range=y_range)  # ROOT's "title;x;y"
     x_axis, y_axis = frame.member("fXaxis"), frame.member("fYaxis")
     labels = x_axis.member("fLabels")
-    low, high = float(obj.member("fMinimum")), float(obj.member("fMaximum"))
     return Frame(
         str(frame.member("fTitle")),
         str(x_axis.member("fTitle")),
         str(y_axis.member("fTitle")),
         time_axis=bool(x_axis.member("fTimeDisplay")),
         x_labels=tuple(str(label) for label in labels) if labels is not None else (),
-        y_range=None if NO_LIMIT in (low, high) else (low, high),
+        y_range=y_range,
     )
