@@ -9,5 +9,5 @@ a config uses it. What they compute and where they differ from QC: docs/modules.
   ``PreclustersCheck``, and qcflow's reduced electronics mapping.
 - :mod:`._sources` -- ``"label:object"`` data sources, "fetch only if new", per-run reset.
 - :mod:`._histograms` -- summary histograms as ROOT's ``SetBinContent`` leaves them.
-- :mod:`._trends` -- small trends against time, drawn as PNG objects.
+- :mod:`._trends` -- small trends against time, published as ROOT graphs (no PNG companion).
 """

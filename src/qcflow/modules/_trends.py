@@ -1,6 +1,11 @@
 """Small in-task trends (QC's MCH ``TrendGraph``/``TrendMultiGraph``): values against time,
-drawn with the engine's trend plotting (date axis, ROOT colours): published as the engine's
-trend plots are, a ROOT graph (TGraph, TMultiGraph) with its PNG companion."""
+published as QC publishes them: a ROOT graph (TGraph, TMultiGraph) with a time axis.
+
+No PNG companion is drawn: each per-run ``qcflow qc`` would draw ~25 of them (most of MCH's
+run time, ~55 ms of matplotlib each) for the report alone, and the next run's supersede them.
+The report draws the newest from the ROOT object
+(:func:`qcflow.postprocessing.plotting.graphs.graph_object_png`), with the same function
+:attr:`PlotImage.redraw` uses, so a check's overlays land on the same pixels."""
 
 from __future__ import annotations
 
@@ -10,14 +15,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from qcflow.postprocessing import GraphSpec, GraphStyle, LegendSpec, PlotImage, PlotSpec, plot_image
+from qcflow.objects.plots import Frame, Style
+from qcflow.postprocessing import GraphData, PlotImage, graphs_image
 
 __all__ = ["Trend"]
 
 
 @dataclass
 class Trend:
-    """Points of one or more named series against time (s); one PNG per trend."""
+    """Points of one or more named series against time (s); one ROOT graph per trend."""
 
     name: str
     title: str
@@ -35,17 +41,22 @@ class Trend:
         return len(self.times)
 
     def image(self) -> PlotImage:
-        columns = {"time": np.asarray(self.times, dtype=np.float64)}
-        graphs = []
-        for index, key in enumerate(self.series):
-            columns[key] = np.asarray(self.values.get(key, []), dtype=np.float64)
-            style = GraphStyle(
-                marker_style=20, marker_size=0.8, marker_color=index + 1, line_color=index + 1
+        """The trend as a ROOT graph without a PNG companion (see the module docstring)."""
+        times = np.asarray(self.times, dtype=np.float64)
+        graphs = [
+            GraphData(
+                key,
+                times,
+                np.asarray(self.values.get(key, []), dtype=np.float64),
+                title=key,
+                # ROOT colours 1, 2, 3...: full circles joined by lines ("PL")
+                style=Style(
+                    line_color=index + 1, marker_color=index + 1, marker_style=20, marker_size=0.8
+                ),
+                option="PL",
             )
-            graphs.append(GraphSpec(key, key, f"{key}:time", option="PL", style=style))
-        legend = LegendSpec(0.12, 0.70, 0.88, 0.88, 5) if len(graphs) > 1 else LegendSpec()
-        plot = PlotSpec(
-            self.name, f"{self.title};time;{self.y_label}", legend=legend, graphs=tuple(graphs)
+            for index, key in enumerate(self.series)
+        ]
+        return graphs_image(
+            self.name, graphs, Frame(self.title, "time", self.y_label, time_axis=True)
         )
-        image, _ = plot_image(plot, columns)
-        return image

@@ -33,6 +33,7 @@ the post-processing (``tests/test_architecture.py``); docs/plugins.md lists them
 - reductors: :class:`Reductor`, :class:`TH1Reductor`; :func:`find_bin` (ROOT's ``FindBin``);
 - plots: :class:`PlotSpec`, :class:`GraphSpec`, :class:`GraphStyle`, :class:`LegendSpec`,
   :func:`plot_image` -> :class:`PlotImage` (its points: :class:`GraphData`),
+  :func:`graphs_image` (graphs published as a ROOT object without a PNG companion),
   :class:`ComparisonPlot`, :class:`TrendTable`; overlays a check draws: :class:`HLine`,
   :class:`Polyline`, :class:`Label` (an :data:`Overlay`), :data:`QUALITY_COLORS`,
   :func:`overlays_json`;
@@ -61,6 +62,7 @@ from qcflow.postprocessing.engine.services import Retrieved, Services
 from qcflow.postprocessing.engine.task import Task, task_reads
 from qcflow.postprocessing.plotting.comparison import ComparisonPlot
 from qcflow.postprocessing.plotting.draw import plot_image
+from qcflow.postprocessing.plotting.graphs import graphs_image
 from qcflow.postprocessing.plotting.images import GraphData, PlotImage
 from qcflow.postprocessing.plotting.overlays import (
     QUALITY_COLORS,
@@ -112,6 +114,7 @@ __all__ = [
     "Trigger",
     "TriggerType",
     "find_bin",
+    "graphs_image",
     "overlays_json",
     "parse_float",
     "parse_int",

@@ -5,7 +5,8 @@ Layout (everything relative, so the folder opens from disk and can be moved or z
     <out>/index.html
     <out>/assets/report.css
     <out>/objects/<QCDB path>/<run>.json      one per quality object shown
-    <out>/objects/<QCDB path>.png             one per plot
+    <out>/objects/<QCDB path>.png             one per plot (a ROOT graph published without its
+                                              PNG companion: drawn from the graph)
     <out>/objects/<QCDB path>.marked.png      the plot with the detector's Bad/Medium runs
                                               marked (:mod:`.marks`), shown instead of it
 
@@ -17,6 +18,7 @@ previous report stays whole. Only an earlier report or an empty folder is replac
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import shutil
 from collections.abc import Iterator
@@ -26,6 +28,7 @@ from pathlib import Path
 
 from qcflow._io import atomic_write_bytes, atomic_write_text, writable_dir
 from qcflow.errors import InvalidInput
+from qcflow.objects.metadata import DRAW_OPTIONS
 from qcflow.objects.paths import PNG_COMPANION
 from qcflow.qcdb.open import is_remote
 from qcflow.qcdb.repository import Repository
@@ -42,6 +45,8 @@ from qcflow.report.marks import MARKED, RunMark, mark_runs
 from qcflow.report.style import CSS
 
 __all__ = ["ReportResult", "build_report", "run_marks"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -171,6 +176,22 @@ def _writing(folder: Path) -> Iterator[None]:
         raise InvalidInput(msg) from None
 
 
+def _plot_png(repo: Repository, plot: PlotEntry) -> bytes | None:
+    """The plot's PNG: its object, or drawn from its ROOT graph (as the task that published it
+    would have drawn it, :mod:`qcflow.postprocessing.plotting.graphs`); None, with a warning,
+    for a graph qcflow cannot read (another writer's)."""
+    data = repo.download(plot.info.id).data
+    if not plot.from_graph:
+        return data
+    from qcflow.postprocessing.plotting.graphs import graph_object_png
+
+    try:
+        return graph_object_png(data, plot.info.metadata.get(DRAW_OPTIONS, ""))
+    except Exception as err:  # any reader error of a foreign object: the report goes on
+        log.warning("plot %s not shown: cannot draw its graph: %s", plot.info.path, err)
+        return None
+
+
 def _write_folder(repo: Repository, data: ReportData, staging: Path) -> None:
     with _writing(staging):
         _write(staging / "assets" / "report.css", CSS)
@@ -180,8 +201,12 @@ def _write_folder(repo: Repository, data: ReportData, staging: Path) -> None:
             with _writing(staging):
                 _write(staging / _json_name(entry), encoded)
     shown: dict[str, tuple[str, str]] = {}
+    drawn = []
     for plot in data.plots:
-        image = repo.download(plot.info.id).data
+        image = _plot_png(repo, plot)
+        if image is None:
+            continue
+        drawn.append(plot)
         marks = run_marks(data, plot.detector)
         marked = mark_runs(image, marks) if marks else None
         with _writing(staging):
@@ -190,6 +215,7 @@ def _write_folder(repo: Repository, data: ReportData, staging: Path) -> None:
                 name = _png_name(plot).removesuffix(".png") + ".marked.png"
                 _write(staging / name, marked)
                 shown[plot.info.path] = (name, _caption(marks))
+    data.plots = drawn
     server = _remote(repo)
 
     def remote(entry: QualityEntry | PlotEntry) -> str:

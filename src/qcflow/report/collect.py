@@ -8,9 +8,12 @@ For one provenance, period and pass (the listings' ``PeriodName``/``PassName`` f
 - **runs**: the runs of those qualities and of the monitor objects of every detector (so a
   detector without checks still shows its runs, as "no check");
 - **plots**: the newest PNG object of each path under ``<prov>/<DET>/MO/...`` (trend plots of
-  TrendingTask, SliceTrendingTask, QualityTask, MCH...). A plot published as a ROOT graph has
+  TrendingTask, SliceTrendingTask, QualityTask...). A plot published as a ROOT graph has
   its PNG at the graph's path plus ``.png`` (:data:`qcflow.objects.paths.PNG_COMPANION`): the
-  entry is named after the graph.
+  entry is named after the graph. A ROOT graph (TGraph, TGraphErrors, TMultiGraph) whose
+  newest version has no companion at least as new -- MCH's in-task trends are published
+  without one -- is an entry of its own (:attr:`PlotEntry.from_graph`): the report draws its
+  PNG from the graph.
 
 A detector is shown when it has quality objects or plots (``GLO``, which only holds the
 vertexing inputs of the beam-spot trending, is not; ``TST``, its output, is).
@@ -35,8 +38,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from qcflow.objects.metadata import PASS_NAME, PERIOD_NAME, RUN_NUMBER
+from qcflow.objects.metadata import OBJECT_TYPE, PASS_NAME, PERIOD_NAME, RUN_NUMBER
 from qcflow.objects.paths import PNG_COMPANION
+from qcflow.objects.plots import GRAPH_CLASSES
 from qcflow.objects.quality import Quality, QualityObject, listed_quality
 from qcflow.qcdb.model import ObjectInfo
 from qcflow.qcdb.repository import Repository
@@ -69,9 +73,13 @@ class QualityEntry:
 
 @dataclass(frozen=True)
 class PlotEntry:
+    """One plot: its detector, name (the path after ``MO/``, without ``.png``) and object:
+    a PNG, or (``from_graph``) a ROOT graph whose PNG is drawn from it."""
+
     detector: str
-    name: str  # the path after MO/
+    name: str
     info: ObjectInfo
+    from_graph: bool = False
 
 
 @dataclass
@@ -175,16 +183,26 @@ def _monitor_objects(
     prefix = f"{data.provenance}/{detector}/MO/"
     listing = repo.browse(prefix + ".*", filters)
     newest_plot: dict[str, ObjectInfo] = {}
+    newest_graph: dict[str, ObjectInfo] = {}
     for info in listing:
         run = _run(info)
         if run:
             data.runs.setdefault(run, (info.valid_from, info.valid_until))
         if info.content_type == PNG:
             newest_plot.setdefault(info.path, info)
-    for path, info in sorted(newest_plot.items()):
-        name = path.removeprefix(prefix).removesuffix(PNG_COMPANION)
-        data.plots.append(PlotEntry(detector, name, info))
-    return bool(newest_plot)
+        elif info.metadata.get(OBJECT_TYPE) in GRAPH_CLASSES:
+            newest_graph.setdefault(info.path, info)
+    entries = {
+        path: PlotEntry(detector, path.removeprefix(prefix).removesuffix(PNG_COMPANION), info)
+        for path, info in newest_plot.items()
+    }
+    for path, info in newest_graph.items():
+        companion = newest_plot.get(path + PNG_COMPANION)
+        if companion is None or companion.created < info.created:
+            entries.pop(path + PNG_COMPANION, None)  # an older rendering: drawn anew instead
+            entries[path] = PlotEntry(detector, path.removeprefix(prefix), info, from_graph=True)
+    data.plots.extend(entries[path] for path in sorted(entries))
+    return bool(entries)
 
 
 def nothing_found(repo: Repository, data: ReportData) -> str:

@@ -20,8 +20,9 @@ Outputs, for P in ``Efficiency/`` and ``Efficiency/LastCycle/``:
   ``…ClusterSizeRef{B,NB,}`` and ``…MeanClusterSizeRefRatio{B,NB,}``; without a reference the
   charge and size ratios are 1 everywhere (QC divides by an all-zero reference and sets 1
   where it is 0), the efficiency ratios stay empty;
-- ``Trends/Efficiency/ChamberEfficiency``: mean pseudo-efficiency per chamber against time (PNG,
-  drawn at the last update; qcflow's, QC 2024 trended per DE only with ``FullHistos``);
+- ``Trends/Efficiency/ChamberEfficiency``: mean pseudo-efficiency per chamber against time (a
+  TMultiGraph, published at the last update; qcflow's, QC 2024 trended per DE only with
+  ``FullHistos``);
 - ``QualityFlagPerDE``, filled by the check.
 
 As for digits, QC's canvases (``MeanEfficiencyB`` holding ``MeanEfficiencyBHist`` and its

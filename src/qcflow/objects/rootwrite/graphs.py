@@ -29,10 +29,10 @@ import numpy.typing as npt
 from qcflow.objects.rootwrite._tmultigraph import RAW as TMULTIGRAPH_STREAMER
 from qcflow.objects.rootwrite.stream import Buffer, put_object
 
-__all__ = ["Frame", "Series", "Style", "write_graphs"]
+__all__ = ["NO_LIMIT", "Frame", "Series", "Style", "write_graphs"]
 
 TIME_FORMAT = "%Y-%m-%d %H:%M%F1970-01-01 00:00:00"
-_NO_LIMIT = -1111.0  # ROOT's "not set" for fMinimum/fMaximum
+NO_LIMIT = -1111.0  # ROOT's "not set" for fMinimum/fMaximum
 _TOBJECT_BITS = 0x03000000  # kNotDeleted | kIsOnHeap, as ROOT writes them
 _NO_STATS = 1 << 9  # TH1::kNoStats
 
@@ -248,7 +248,7 @@ def _stream_graph(out: Buffer, graph: Series, frame: Frame, title: str) -> str:
     out.data += b"\x01" + x.astype(">f8").tobytes() + b"\x01" + y.astype(">f8").tobytes()
     _empty_list(out)  # fFunctions
     _put_frame(out, _frame_histogram(f"{graph.name}_frame", [graph], frame), f"{graph.name}_frame")
-    y_min, y_max = frame.y_range if frame.y_range is not None else (_NO_LIMIT, _NO_LIMIT)
+    y_min, y_max = frame.y_range if frame.y_range is not None else (NO_LIMIT, NO_LIMIT)
     out.data += struct.pack(">dd", y_min, y_max)
     out.end(record)
     if outer is None:
@@ -298,7 +298,7 @@ def write_graphs(
     out.end(start)
     out.data += b"\x00\x00\x00\x00"  # fFunctions: none
     _put_frame(out, _frame_histogram(f"{name}_frame", graphs, frame), f"{name}_frame")
-    y_min, y_max = frame.y_range if frame.y_range is not None else (_NO_LIMIT, _NO_LIMIT)
+    y_min, y_max = frame.y_range if frame.y_range is not None else (NO_LIMIT, NO_LIMIT)
     out.data += struct.pack(">dd", y_max, y_min)  # fMaximum, then fMinimum
     out.end(record)
     streamer = (None, TMULTIGRAPH_STREAMER, "TMultiGraph", 2)

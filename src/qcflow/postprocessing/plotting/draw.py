@@ -61,6 +61,7 @@ __all__ = [
     "GraphData",
     "PlotImage",
     "date_axis",
+    "draw_legend",
     "draw_points",
     "new_figure",
     "palette_colors",
@@ -390,7 +391,7 @@ def _decorate(
     _format_x(axes, plot.graphs[-1].varexp if plot.graphs else "")
     _y_range(axes, plot, warnings)
     if len(plot.graphs) > 1:
-        _legend(figure, axes, plot.legend)
+        draw_legend(figure, axes, plot.legend)
     one_pad_margins(figure)
 
 
@@ -449,7 +450,9 @@ def _y_range(axes: Any, plot: PlotSpec, warnings: list[str]) -> None:
     axes.set_ylim(*limits)
 
 
-def _legend(figure: Any, axes: Any, legend: LegendSpec) -> None:
+def draw_legend(figure: Any, axes: Any, legend: LegendSpec) -> None:
+    """The legend of the axes' graphs: in ``legend``'s NDC box when it is placed, else at the
+    best place."""
     columns = max(legend.n_columns, 1)
     if legend.placed:
         box = (legend.x1, legend.y1, legend.x2 - legend.x1, legend.y2 - legend.y1)

@@ -6,7 +6,9 @@ axis labels, time axis, y range) is stored as a ROOT object at its QC path -- a 
 TGraphErrors, a TMultiGraph for several graphs (:func:`qcflow.objects.plots.encode_graphs`);
 one drawn as a histogram (a one-expression ``varexp``, a map) as its TH1F/TH2F --
 that ROOT, JSROOT and QCG draw, with its PNG as a companion object at the path plus ``.png``
-(:data:`qcflow.objects.paths.PNG_COMPANION`) for qcflow's report; any other (text summaries,
+(:data:`qcflow.objects.paths.PNG_COMPANION`) for qcflow's report -- unless it is made with
+``companion=False`` and no PNG (MCH's in-task trends: the report draws the PNG from the ROOT
+object, :mod:`.graphs`); any other (text summaries,
 histogram comparisons) is stored as a PNG object (``image/png``). It is handed to checks with
 the points of each graph
 (:class:`GraphData`: what TrendCheck and EverIncreasingGraph judge) and, when the task gave one,
@@ -85,7 +87,9 @@ class GraphData:
 
 @dataclass(frozen=True)
 class PlotImage:
-    """A rendered plot (see the module docstring)."""
+    """A rendered plot (see the module docstring). ``data`` is the PNG, or empty for a ROOT
+    graph published without its PNG companion (``companion=False``); ``redraw`` then draws it
+    (:meth:`annotated`)."""
 
     name: str
     data: bytes
@@ -97,10 +101,16 @@ class PlotImage:
     #: QCG's ``drawOptions`` and ``displayHints`` (metadata; default: what the object needs)
     draw_options: str = ""
     display_hints: str = ""
+    #: publish the PNG next to the ROOT object (False: only the ROOT object, which needs
+    #: graphs and a frame; whoever needs a PNG draws it from the object)
+    companion: bool = True
 
     def encode(self) -> Payload:
         image = Payload(self.data, "image/png", "image/png", "png")
-        companions = ((PNG_COMPANION, image),)
+        companions = ((PNG_COMPANION, image),) if self.companion else ()
+        if not self.companion and self.histogram is None and (not self.graphs or not self.frame):
+            msg = f"plot {self.name!r} has neither a PNG nor graphs and a frame to publish"
+            raise ValueError(msg)
         if self.histogram is not None:
             h = self.histogram
             return Payload(
@@ -127,7 +137,7 @@ class PlotImage:
             return self
         figure = self.redraw()
         overlays.draw(figure, drawn)
-        return replace(self, data=png(figure))
+        return replace(self, data=png(figure), companion=True)  # the overlays exist nowhere else
 
 
 def new_figure(width: float = WIDTH, height: float = HEIGHT) -> Any:
