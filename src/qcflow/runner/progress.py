@@ -66,7 +66,8 @@ class PlainProgress:
         return None
 
     def line(self, text: str, style: str = "") -> None:
-        print(text, flush=True)
+        sys.stdout.write(text + "\n")  # one write: print() writes the text and its newline apart
+        sys.stdout.flush()
 
     def close(self) -> None:
         return None
