@@ -240,16 +240,18 @@ class LocalExecutor:
         """
         self._chld_scanned = self._chld_seen
         found = self._adopt.scan(self._leaders)
-        live = {*self._procs, None}  # None: unmarked, ended at close
-        stray = [p for who, procs in found.items() if who not in live for p in procs]
-        if stray:
-            signalled = self._adopt.end(stray, signal.SIGTERM)
-            if signalled:
-                self._later(self.grace, lambda: send_all(signalled, signal.SIGKILL))
+        if found:  # (mostly nothing is adopted: no set of the running tasks to build)
+            live = {*self._procs, None}  # None: unmarked, ended at close
+            stray = [p for who, procs in found.items() if who not in live for p in procs]
+            if stray:
+                signalled = self._adopt.end(stray, signal.SIGTERM)
+                if signalled:
+                    self._later(self.grace, lambda: send_all(signalled, signal.SIGKILL))
         if key is None or pid is None:
             return []
         below = _descendants(pid) if running else []
-        return below + self._adopt.claim(found.get(key, []))
+        adopted = found.get(key)
+        return below + self._adopt.claim(adopted) if adopted else below
 
     def _end_adopted(self) -> None:
         """At close: end every adopted process, whatever its marker, and reap it."""

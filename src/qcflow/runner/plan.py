@@ -217,7 +217,7 @@ class _TaskBuilder:
         declared = {**self.global_env, **(task.env or {})}
         plain = {k: v for k, v in declared.items() if not _uses_shell(v)}
         exports = "".join(f"export {k}={v}\n" for k, v in declared.items() if _uses_shell(v))
-        command, wrapped_as_is = self._command(task, {**self.environ, **plain})
+        command, wrapped_as_is = self._command(task, plain)
         cwd = self._cwds.get(task.cwd) or self._cwds.setdefault(task.cwd, self.base / task.cwd)
         log_name = f"{task.name}.wrapper.log" if wrapped_as_is else task.log_name
         if task.alternative_alienv_package:
@@ -239,10 +239,12 @@ class _TaskBuilder:
             fingerprint=fingerprint(task.cmd, declared, task.cwd),
         )
 
-    def _command(self, task: WorkflowTask, env: Mapping[str, str]) -> tuple[str, bool]:
+    def _command(self, task: WorkflowTask, plain: Mapping[str, str]) -> tuple[str, bool]:
+        """The command to run and whether it is the taskwrapper's as is; ``plain``: the task's
+        declared plain values, over the base environment (merged only when it matters)."""
         if not is_wrapped(task.cmd):
             return task.cmd, False
-        if env.get("O2_ROOT"):
+        if (plain if "O2_ROOT" in plain else self.environ).get("O2_ROOT"):
             return task.cmd, True
         inner = unwrap_taskwrapper(task.cmd)
         if inner is None:
