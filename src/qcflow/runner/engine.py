@@ -250,7 +250,7 @@ class RunEngine:
             name=planned.name,
             command=planned.shell_text,
             cwd=planned.cwd,
-            env=self.plan.process_env(planned, **{notes.NOTES_ENV: str(planned.notes)}),
+            env=self.plan.process_env(planned, **{notes.NOTES_ENV: planned.notes}),
             log=planned.log,
             nice=19 if action.lane == "backfill" else 0,
             timeout=self.options.task_timeout,
@@ -277,7 +277,8 @@ class RunEngine:
             if names is None:
                 return True
             self._listed[planned.cwd] = names
-        return planned.marker.name in names or planned.notes.name in names
+        notes_name = os.path.basename(planned.notes)  # noqa: PTH119 (a string)
+        return planned.marker.name in names or notes_name in names
 
     # -- a task ended ------------------------------------------------------------------------
 

@@ -24,13 +24,13 @@ MAX_BYTES = 4096
 MAX_CHARS = 200
 
 
-def clear(path: Path) -> None:
+def clear(path: str | Path) -> None:
     """Remove a previous attempt's notes (so stale ones are never shown)."""
     with contextlib.suppress(FileNotFoundError, NotADirectoryError, IsADirectoryError):
-        path.unlink()
+        os.unlink(path)  # noqa: PTH108 (a string or a path)
 
 
-def read(path: Path) -> list[str]:
+def read(path: str | Path) -> list[str]:
     """The notes a task wrote, bounded (see the module docstring); ``[]`` when none."""
     try:  # plain os calls: read at every task's end, mostly to learn there are none
         fd = os.open(path, os.O_RDONLY)

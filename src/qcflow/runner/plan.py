@@ -31,7 +31,6 @@ import os
 import sysconfig
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 
 from qcflow.errors import InvalidInput
@@ -63,15 +62,13 @@ class PlannedTask:
     demand: Demand
     max_attempts: int
     fingerprint: str
+    #: Where the task may leave notes (:mod:`~qcflow.runner.notes`), next to its log; a string
+    #: (it goes into the task's environment as such; a path object per task cost more).
+    notes: str
 
     @property
     def name(self) -> str:
         return self.task.name
-
-    @cached_property
-    def notes(self) -> Path:
-        """Where the task may leave notes (:mod:`~qcflow.runner.notes`), next to its log."""
-        return self.cwd / f"{self.task.name}{NOTES_SUFFIX}"
 
     @property
     def shell_text(self) -> str:
@@ -237,6 +234,7 @@ class _TaskBuilder:
             demand=self._demand(task, estimate),
             max_attempts=1 + max(self.options.retry_on_failure, task.retry_count or 0),
             fingerprint=fingerprint(task.cmd, declared, task.cwd),
+            notes=os.path.join(cwd, f"{task.name}{NOTES_SUFFIX}"),  # noqa: PTH118 (a string)
         )
 
     def _command(self, task: WorkflowTask, plain: Mapping[str, str]) -> tuple[str, bool]:
