@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import json
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -22,7 +23,9 @@ import pytest
 
 from qcflow.runner import RunOptions, run_workflow
 from qcflow.runner import contain as contain_module
-from qcflow.runner.progress import PlainProgress
+from qcflow.runner.logs import JsonLinesLog
+from qcflow.runner.monitor import Monitor
+from qcflow.runner.progress import PlainProgress, RichProgress
 from tests._wait import DEADLINE, wait_for_text, wait_until, wait_until_dead
 from tests.runner.conftest import task, write_workflow
 
@@ -152,3 +155,38 @@ def test_an_escaped_process_ends_with_its_task_when_the_runner_runs_in_a_thread(
     assert results, "the run did not end"
     assert results[0].ok, [r.reason for r in results[0].records]
     wait_until_dead([int((tmp_path / "bg.pid").read_text())])
+
+
+def blocks_sigchld(thread: threading.Thread) -> bool:
+    """Whether ``thread``'s signal mask blocks SIGCHLD (``SigBlk`` of its ``/proc`` status)."""
+    status = Path(f"/proc/self/task/{thread.native_id}/status").read_text()
+    mask = int(
+        next(line.split()[1] for line in status.splitlines() if line.startswith("SigBlk")), 16
+    )
+    return bool(mask & (1 << (signal.SIGCHLD - 1)))
+
+
+def started_threads(before: set[threading.Thread]) -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t not in before and t.native_id is not None]
+
+
+@linux
+def test_helper_threads_leave_every_sigchld_to_the_main_thread():
+    """A task's end is a SIGCHLD; delivered to the monitor's or the live display's thread it
+    woke that thread for nothing (about 40 µs of its CPU per task, measured). Both block it."""
+    before = set(threading.enumerate())
+    monitor = Monitor(JsonLinesLog(None), 30.0)
+    try:
+        (thread,) = started_threads(before)
+        assert blocks_sigchld(thread)
+    finally:
+        monitor.close()
+    before = set(threading.enumerate())
+    progress = RichProgress()
+    try:
+        threads = started_threads(before)
+        assert threads
+        assert all(blocks_sigchld(t) for t in threads)
+    finally:
+        progress.close()
+    assert not blocks_sigchld(threading.current_thread())  # only meanwhile, in this one

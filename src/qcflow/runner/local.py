@@ -49,7 +49,7 @@ from qcflow.runner.process import (
     spawn,
     start_failure,
 )
-from qcflow.runner.wakeup import WakePipe
+from qcflow.runner.wakeup import WakePipe, sigchld_blocked
 
 __all__ = ["LocalExecutor"]
 
@@ -279,7 +279,8 @@ class LocalExecutor:
                 self._readable.add(proc.pidfd, key)
                 return
         waiter = threading.Thread(target=self._wait_thread, args=(proc,), daemon=True)
-        waiter.start()
+        with sigchld_blocked():  # see qcflow.runner.wakeup
+            waiter.start()
 
     def _wait_thread(self, proc: _Proc) -> None:
         proc.group.wait_exit()
