@@ -9,9 +9,11 @@ local executor does:
   shell opens the log and writes the marker (:func:`~qcflow.runner.executor.shell_text`), so
   creating those files costs the runner nothing.
 - **Event-driven waiting**: a ``pidfd`` per process (Linux >= 5.3) and a wake-up pipe in one
-  selector; where ``pidfd_open`` is missing a thread per process waits (leaving the process a
-  zombie) and writes to the pipe. Nothing polls: ``wait`` sleeps in ``select`` until a process
-  ends, a timer (a timeout, a SIGKILL after the grace period) is due or ``wake``.
+  epoll (a selector where there is none); where ``pidfd_open`` is missing a thread per process
+  waits (leaving the process a zombie) and writes to the pipe. Nothing polls: ``wait`` sleeps
+  until a process ends, a timer (a timeout, a SIGKILL after the grace period) is due or
+  ``wake``. A task's end also brings a SIGCHLD: its scan for adopted processes is the one made
+  when the task is reaped in the same wake-up, not a second one.
 - **Ending a tree**: a task's processes outside its group are its psutil descendants (a child
   that called ``setsid``) and, on Linux, the processes this executor adopted as a child
   subreaper (:mod:`~qcflow.runner.contain`): what a task started in a session of its own is
