@@ -4,6 +4,8 @@ tests/runner/test_executor_contract.py."""
 from __future__ import annotations
 
 import os
+import select
+import selectors
 
 import pytest
 
@@ -48,3 +50,17 @@ def test_a_lost_exit_status_is_a_failure_not_a_success(executor, tmp_path):
     os.waitpid(leader, 0)  # the embedding program reaps it first
     (outcome,) = wait_outcomes(executor, 1)
     assert (outcome.rc, outcome.reason) == (None, "exit status lost (reaped by someone else)")
+
+
+def test_without_epoll_the_executor_waits_through_a_selector(monkeypatch, tmp_path):
+    """``select.epoll`` is used directly where there is one; elsewhere a selector does it."""
+    monkeypatch.delattr(select, "epoll")
+    monkeypatch.setattr(selectors, "DefaultSelector", selectors.PollSelector)
+    ex = LocalExecutor(grace=0.5)
+    try:
+        ex.start(job(tmp_path, "echo $$ > t.pid; exit 3"))
+        (outcome,) = wait_outcomes(ex, 1)
+        assert outcome.rc == 3
+        assert outcome.pid == int((tmp_path / "t.pid").read_text())
+    finally:
+        ex.close()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
+
 from qcflow.runner.markers import (
     Marker,
     fingerprint,
+    marker_text,
     read_marker,
     remove_marker,
     valid_stamps,
@@ -80,3 +83,14 @@ def test_markers_cut_short_are_never_trusted(tmp_path):
     write_marker(path, "t", "fp", {}, {})
     path.write_text(path.read_text()[:40])
     assert read_marker(path) is None
+
+
+def test_a_stamp_is_a_fresh_version_4_uuid():
+    """The stamp is built from random bytes directly (no UUID object): still a uuid4's hex."""
+    stamps = {marker_text("a", "f" * 64, {}, {})[0] for _ in range(200)}
+    assert len(stamps) == 200
+    for stamp in stamps:
+        parsed = uuid.UUID(hex=stamp)
+        assert parsed.hex == stamp
+        assert parsed.version == 4
+        assert parsed.variant == uuid.RFC_4122

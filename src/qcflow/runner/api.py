@@ -227,7 +227,9 @@ def _open_logs(options: RunOptions) -> tuple[JsonLinesLog, JsonLinesLog]:
         for kind, given in (("action", options.action_logfile), ("metric", options.metric_logfile)):
             path = options.log_path(given, kind)
             with _writing(f"the {kind} log", path):
-                opened.append(JsonLinesLog(path))
+                # The engine flushes the action log before it waits; the monitor's thread
+                # writes the metric log, line by line.
+                opened.append(JsonLinesLog(path, line_buffered=kind == "metric"))
     except InvalidInput:
         for log in opened:
             log.close()

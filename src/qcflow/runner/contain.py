@@ -18,13 +18,16 @@ descendants to the runner instead, whatever session it made. :class:`Adoptions` 
 - **reaps** every adopted process that has ended (on ``SIGCHLD`` when the runner runs in the main
   thread, else at the next task end and at close), so no zombie accumulates.
 
-What counts as adopted: a child of this process that is not a task's main process, did not exist
+What counts as adopted: a child of this process's main thread (the kernel gives orphans to a
+subreaper's first living thread) that is not a task's main process, did not exist
 when the executor started, and is not in this process's own session (a task's descendants never
 are: each task starts a new session, and no process can join another session; a ``subprocess``
 child of the program embedding the runner normally is). Only those are ever signalled or reaped.
 
 Limits (documented in ``docs/runner.md``): Linux only (elsewhere, or when ``prctl`` fails, the
-process-group behaviour stays); a process that empties its environment (``env -i``) is ended at
+process-group behaviour stays); a program that ends its initial thread while the runner runs
+(possible only when embedding Python in C) has its orphans adopted by a thread not scanned;
+a process that empties its environment (``env -i``) is ended at
 close, not when its task ends; a runner killed with SIGKILL cannot end anything (the next
 runner ends the process groups it journaled, not processes that left them); the resource monitor
 measures the task's main process and its descendants, not processes already adopted.
@@ -90,28 +93,23 @@ def _release() -> None:
                 _prctl(_PR_SET_CHILD_SUBREAPER, 0)
 
 
-def _children() -> list[int]:
-    """Pids of this process's children, from ``/proc/self/task/*/children`` (fast), or psutil.
+def _children(me: int) -> list[int]:
+    """Pids of the processes this process (``me``, its pid) adopted, and of its main thread's
+    own children.
 
-    Plain ``os`` calls: this runs at every task end, and pathlib would double its cost.
+    The kernel gives an orphan to the subreaper's first living thread: its main (initial)
+    thread, whose children are ``/proc/self/task/<me>/children``. One file, read with plain
+    ``os`` calls: this runs at every task end, and listing every thread's file (or pathlib)
+    cost several times as much. Without that file (an old kernel): psutil, every thread's.
     """
-    pids: list[int] = []
     try:
-        threads = os.listdir("/proc/self/task")  # noqa: PTH208 (speed, see above)
+        fd = os.open(f"/proc/self/task/{me}/children", os.O_RDONLY)
     except OSError:
         return [p.pid for p in psutil.Process().children()]
-    for tid in threads:
-        try:
-            fd = os.open(f"/proc/self/task/{tid}/children", os.O_RDONLY)
-        except OSError:  # the thread ended, or no such file (an old kernel)
-            if not os.path.exists(f"/proc/self/task/{tid}"):  # noqa: PTH110
-                continue
-            return [p.pid for p in psutil.Process().children()]
-        try:
-            pids += [int(p) for p in os.read(fd, 1 << 16).split()]
-        finally:
-            os.close(fd)
-    return pids
+    try:
+        return [int(p) for p in os.read(fd, 1 << 16).split()]
+    finally:
+        os.close(fd)
 
 
 def _stat(pid: int) -> tuple[str, int, int] | None:
@@ -177,7 +175,7 @@ class Adoptions:
         #: Processes already sent SIGTERM: pid -> process (SIGKILL follows from a timer).
         self.ending: dict[int, psutil.Process] = {}
         if self.enabled:
-            for pid in _children():
+            for pid in _children(self._me):
                 stat = _stat(pid)
                 if stat is not None:
                     self._foreign.add((pid, stat[2]))
@@ -204,7 +202,7 @@ class Adoptions:
         found: dict[int | None, list[psutil.Process]] = {}
         if not self.enabled:
             return found
-        for pid in _children():
+        for pid in _children(self._me):
             if pid in leaders:
                 continue
             stat = _stat(pid)

@@ -116,6 +116,7 @@ class RunEngine:
                 self._loop(state)
             finally:  # the executor exists already: closed also when the start fails
                 self.s.executor.close()
+                self._flush()
                 if self._stimuli is not None:
                     self._stimuli.close()
         return self._conclude(state)
@@ -154,6 +155,7 @@ class RunEngine:
             if sch.is_finished(state):
                 return
             events: list[sch.Event] = []
+            self._flush()
             try:
                 outcomes = self.s.executor.wait(self._next_timer())
             except ExecutorLost as err:
@@ -167,6 +169,13 @@ class RunEngine:
             if self._signals_in:
                 events += self._interrupted(state)
             actions = self._handle(state, events)
+
+    def _flush(self) -> None:
+        """Put the action log's and the journal's lines in their files: before each wait, not
+        at each line (a task's four lines cost one ``write`` per batch of tasks)."""
+        self.s.actions.flush()
+        if self.s.lock is not None:
+            self.s.lock.flush()
 
     def _executor_lost(
         self, state: sch.State, reason: str
@@ -241,7 +250,7 @@ class RunEngine:
             name=planned.name,
             command=planned.shell_text,
             cwd=planned.cwd,
-            env=self.plan.process_env(planned, **{notes.NOTES_ENV: str(planned.notes)}),
+            env=self.plan.process_env(planned, **{notes.NOTES_ENV: planned.notes}),
             log=planned.log,
             nice=19 if action.lane == "backfill" else 0,
             timeout=self.options.task_timeout,
@@ -268,7 +277,8 @@ class RunEngine:
             if names is None:
                 return True
             self._listed[planned.cwd] = names
-        return planned.marker.name in names or planned.notes.name in names
+        notes_name = os.path.basename(planned.notes)  # noqa: PTH119 (a string)
+        return planned.marker.name in names or notes_name in names
 
     # -- a task ended ------------------------------------------------------------------------
 
@@ -337,6 +347,8 @@ class RunEngine:
     def _enforce_memory(self, state: sch.State) -> None:
         with self._over_lock:
             over, self._over = self._over, []
+        if not over:
+            return
         factor = self.options.enforce_memory or 0.0
         pids = self.s.executor.pids()
         for key, pid, pss in over:

@@ -9,9 +9,11 @@ local executor does:
   shell opens the log and writes the marker (:func:`~qcflow.runner.executor.shell_text`), so
   creating those files costs the runner nothing.
 - **Event-driven waiting**: a ``pidfd`` per process (Linux >= 5.3) and a wake-up pipe in one
-  selector; where ``pidfd_open`` is missing a thread per process waits (leaving the process a
-  zombie) and writes to the pipe. Nothing polls: ``wait`` sleeps in ``select`` until a process
-  ends, a timer (a timeout, a SIGKILL after the grace period) is due or ``wake``.
+  epoll (a selector where there is none); where ``pidfd_open`` is missing a thread per process
+  waits (leaving the process a zombie) and writes to the pipe. Nothing polls: ``wait`` sleeps
+  until a process ends, a timer (a timeout, a SIGKILL after the grace period) is due or
+  ``wake``. A task's end also brings a SIGCHLD: its scan for adopted processes is the one made
+  when the task is reaped in the same wake-up, not a second one.
 - **Ending a tree**: a task's processes outside its group are its psutil descendants (a child
   that called ``setsid``) and, on Linux, the processes this executor adopted as a child
   subreaper (:mod:`~qcflow.runner.contain`): what a task started in a session of its own is
@@ -25,7 +27,9 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import math
 import os
+import select
 import selectors
 import signal
 import threading
@@ -47,7 +51,7 @@ from qcflow.runner.process import (
     spawn,
     start_failure,
 )
-from qcflow.runner.wakeup import WakePipe
+from qcflow.runner.wakeup import WakePipe, sigchld_blocked
 
 __all__ = ["LocalExecutor"]
 
@@ -72,23 +76,67 @@ class _Timer:
         self.action = None
 
 
+class _Readable:
+    """The descriptors ``wait`` sleeps on, each with its data (a task key, or a pipe's mark).
+
+    ``select.epoll`` itself where there is one: the ``selectors`` module's bookkeeping (a key
+    object per registration, lookups per event) cost more per task than the system calls.
+    """
+
+    def __init__(self) -> None:
+        self._data: dict[int, int | None] = {}
+        self._epoll = select.epoll() if hasattr(select, "epoll") else None
+        self._selector = selectors.DefaultSelector() if self._epoll is None else None
+
+    def add(self, fd: int, data: int | None) -> None:
+        if self._epoll is not None:
+            self._epoll.register(fd, select.EPOLLIN)
+        elif self._selector is not None:
+            self._selector.register(fd, selectors.EVENT_READ)
+        self._data[fd] = data
+
+    def remove(self, fd: int) -> None:
+        del self._data[fd]
+        if self._epoll is not None:
+            self._epoll.unregister(fd)
+        elif self._selector is not None:
+            self._selector.unregister(fd)
+
+    def ready(self, timeout: float | None) -> list[int | None]:
+        """The data of the descriptors readable within ``timeout`` seconds (``None``: no limit)."""
+        if self._epoll is None:
+            assert self._selector is not None
+            return [self._data[key.fd] for key, _ in self._selector.select(timeout)]
+        # epoll counts milliseconds: rounded up, or a wait shorter than one would not sleep.
+        wait = -1.0 if timeout is None else math.ceil(timeout * 1e3) * 1e-3
+        return [self._data[fd] for fd, _ in self._epoll.poll(wait) if fd in self._data]
+
+    def close(self) -> None:
+        if self._epoll is not None:
+            self._epoll.close()
+        elif self._selector is not None:
+            self._selector.close()
+
+
 class LocalExecutor:
     """Runs jobs as local process groups; see the module docstring."""
 
     def __init__(self, grace: float = 3.0) -> None:
         self.grace = grace
         self._procs: dict[int, _Proc] = {}
+        #: The pids of the running tasks' main processes (kept as tasks start and end).
+        self._leaders: set[int] = set()
         self._ended: list[Outcome] = []
         self._timers: list[_Timer] = []
         self._seq = itertools.count()
-        self._selector = selectors.DefaultSelector()
+        self._readable = _Readable()
         self._wake = WakePipe()
-        self._selector.register(self._wake.fd, selectors.EVENT_READ, None)
+        self._readable.add(self._wake.fd, None)
         self._use_pidfd = hasattr(os, "pidfd_open")
         self._made: set[Path] = set()
         self._adopt = Adoptions()
         self._chld = WakePipe()
-        self._selector.register(self._chld.fd, selectors.EVENT_READ, -1)
+        self._readable.add(self._chld.fd, -1)
         self._old_chld: object = None
         #: SIGCHLDs received, and how many had been when the last scan started: a SIGCHLD
         #: that a scan (at a task's end) already followed needs no scan of its own.
@@ -111,6 +159,7 @@ class LocalExecutor:
         group = ProcessGroup(pid, self.grace, self._later, partial(self._escaped, job.key, pid))
         proc = _Proc(job, group, now)
         self._procs[job.key] = proc
+        self._leaders.add(pid)
         self._watch(proc)
         if job.timeout is not None:
             group.time_out(job.timeout)
@@ -127,17 +176,19 @@ class LocalExecutor:
             if self._ended:
                 ended, self._ended = self._ended, []
                 return ended
-            woke = False
-            for key, _ in self._selector.select(self._pause(deadline)):
-                if key.data is None:
+            woke = chld = False
+            for data in self._readable.ready(self._pause(deadline)):
+                if data is None:
                     self._wake.drain()
                     woke = True
-                elif key.data == -1:
+                elif data == -1:
                     self._chld.drain()
-                    if self._chld_scanned != self._chld_seen:
-                        self._escaped(None, None, False)
+                    chld = True
                 else:
-                    self._reap(key.data)
+                    self._reap(data)
+            # After the reaps: a task's end is a SIGCHLD too, and its reap's scan follows it.
+            if chld and self._chld_scanned != self._chld_seen:
+                self._escaped(None, None, False)
             if not self._use_pidfd:
                 self._reap_exited()
             if self._ended:
@@ -171,14 +222,11 @@ class LocalExecutor:
         if self._old_chld is not None:
             signal.signal(signal.SIGCHLD, self._old_chld)  # type: ignore[arg-type]
         self._adopt.close()
-        self._selector.close()
+        self._readable.close()
         self._wake.close()
         self._chld.close()
 
     # -- processes outside the groups (see qcflow.runner.contain) ----------------------------
-
-    def _leaders(self) -> set[int]:
-        return {proc.group.pid for proc in self._procs.values()}
 
     def _on_sigchld(self, signum: int, frame: object) -> None:
         self._chld_seen += 1
@@ -193,17 +241,19 @@ class LocalExecutor:
         at close.
         """
         self._chld_scanned = self._chld_seen
-        found = self._adopt.scan(self._leaders())
-        live = {*self._procs, None}  # None: unmarked, ended at close
-        stray = [p for who, procs in found.items() if who not in live for p in procs]
-        if stray:
-            signalled = self._adopt.end(stray, signal.SIGTERM)
-            if signalled:
-                self._later(self.grace, lambda: send_all(signalled, signal.SIGKILL))
+        found = self._adopt.scan(self._leaders)
+        if found:  # (mostly nothing is adopted: no set of the running tasks to build)
+            live = {*self._procs, None}  # None: unmarked, ended at close
+            stray = [p for who, procs in found.items() if who not in live for p in procs]
+            if stray:
+                signalled = self._adopt.end(stray, signal.SIGTERM)
+                if signalled:
+                    self._later(self.grace, lambda: send_all(signalled, signal.SIGKILL))
         if key is None or pid is None:
             return []
         below = _descendants(pid) if running else []
-        return below + self._adopt.claim(found.get(key, []))
+        adopted = found.get(key)
+        return below + self._adopt.claim(adopted) if adopted else below
 
     def _end_adopted(self) -> None:
         """At close: end every adopted process, whatever its marker, and reap it."""
@@ -228,10 +278,11 @@ class LocalExecutor:
             except OSError:
                 self._use_pidfd = False
             else:
-                self._selector.register(proc.pidfd, selectors.EVENT_READ, key)
+                self._readable.add(proc.pidfd, key)
                 return
         waiter = threading.Thread(target=self._wait_thread, args=(proc,), daemon=True)
-        waiter.start()
+        with sigchld_blocked():  # see qcflow.runner.wakeup
+            waiter.start()
 
     def _wait_thread(self, proc: _Proc) -> None:
         proc.group.wait_exit()
@@ -255,8 +306,9 @@ class LocalExecutor:
 
     def _forget(self, proc: _Proc) -> None:
         self._procs.pop(proc.job.key, None)
+        self._leaders.discard(proc.group.pid)
         if proc.pidfd is not None:
-            self._selector.unregister(proc.pidfd)
+            self._readable.remove(proc.pidfd)
             os.close(proc.pidfd)
             proc.pidfd = None
 

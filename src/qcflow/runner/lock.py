@@ -6,10 +6,13 @@ drops the lock when its holder dies, even by SIGKILL, so a stale lock never bloc
 
 A runner killed with SIGKILL cannot end its tasks: they run on in their own process groups. So
 every task start and end is appended to ``<base>/.qcflow-run/pgroups.jsonl`` (process group id,
-task, start time of its leader). A new runner that takes the lock first ends the groups the
-journal shows as still running (SIGTERM, then SIGKILL after the grace period), checking that each
-process still belongs to the group and is not younger than the recorded start, so a reused id is
-never hit. Their tasks have no valid marker (the dead runner never wrote it) and simply run again.
+task, start time of its leader). A start line is flushed at once (it is what finds the group if
+the runner is killed); end lines are flushed with the next start or by the engine before it
+waits (:meth:`RunLock.flush`, within the same turn of its loop): one ``write`` per task, not two.
+A new runner that takes the lock first ends the groups the journal shows as still running
+(SIGTERM, then SIGKILL after the grace period), checking that each process still belongs to the
+group and is not younger than the recorded start, so a reused id is never hit. Their tasks have
+no valid marker (the dead runner never wrote it) and simply run again.
 """
 
 from __future__ import annotations
@@ -88,16 +91,23 @@ class RunLock:
         return sorted({groups[pgid][0] for _, pgid in found})
 
     def open_journal(self) -> None:
-        self._journal = (self.dir / "pgroups.jsonl").open("w", encoding="utf-8", buffering=1)
+        self._journal = (self.dir / "pgroups.jsonl").open("w", encoding="utf-8")
 
     def started(self, pgid: int, task: str, start: float) -> None:
         # Formatted by hand (only the name needs JSON's quoting): two lines per task.
         if self._journal is not None:
             self._journal.write(f'{{"pgid": {pgid}, "task": {json.dumps(task)}, "t": {start!r}}}\n')
+            self._journal.flush()
 
     def ended(self, pgid: int) -> None:
+        # Flushed with the next start line or before the engine waits (see the docstring).
         if self._journal is not None:
             self._journal.write(f'{{"end": {pgid}}}\n')
+
+    def flush(self) -> None:
+        """Put the journal's lines in the file (the engine calls it before it waits)."""
+        if self._journal is not None:
+            self._journal.flush()
 
     def release(self) -> None:
         if self._journal is not None:

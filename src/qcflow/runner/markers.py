@@ -34,7 +34,6 @@ import contextlib
 import hashlib
 import json
 import os
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -118,12 +117,20 @@ def marker_text(
     task: str, fp: str, needs: Mapping[str, str], info: Mapping[str, Any]
 ) -> tuple[str, str]:
     """A fresh stamp and the marker record holding it, as one line of JSON."""
-    stamp = uuid.uuid4().hex
+    stamp = _uuid4_hex()
     record: dict[str, Any] = {"qcflow": _FORMAT, "task": task, "fingerprint": fp}
     record["stamp"] = stamp
     record["needs"] = dict(needs)
     record.update(info)
     return stamp, json.dumps(record)
+
+
+def _uuid4_hex() -> str:
+    """``uuid.uuid4().hex`` without building a UUID object (a fifth of the cost per task)."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
+    raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
+    return raw.hex()
 
 
 def put_marker(path: Path, text: str) -> None:

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 import psutil
 
 from qcflow.runner.logs import JsonLinesLog
+from qcflow.runner.wakeup import sigchld_blocked
 
 __all__ = ["Monitor", "Usage"]
 
@@ -88,7 +89,8 @@ class Monitor:
         self._thread: threading.Thread | None = None
         if interval > 0:
             self._thread = threading.Thread(target=self._loop, name="qcflow-monitor", daemon=True)
-            self._thread.start()
+            with sigchld_blocked():  # each task's SIGCHLD is the main thread's (see wakeup)
+                self._thread.start()
 
     def add(self, key: int, name: str, pid: int, limit_mb: float | None = None) -> None:
         with self._lock:

@@ -31,7 +31,6 @@ import os
 import sysconfig
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 
 from qcflow.errors import InvalidInput
@@ -63,15 +62,13 @@ class PlannedTask:
     demand: Demand
     max_attempts: int
     fingerprint: str
+    #: Where the task may leave notes (:mod:`~qcflow.runner.notes`), next to its log; a string
+    #: (it goes into the task's environment as such; a path object per task cost more).
+    notes: str
 
     @property
     def name(self) -> str:
         return self.task.name
-
-    @cached_property
-    def notes(self) -> Path:
-        """Where the task may leave notes (:mod:`~qcflow.runner.notes`), next to its log."""
-        return self.cwd / f"{self.task.name}{NOTES_SUFFIX}"
 
     @property
     def shell_text(self) -> str:
@@ -217,7 +214,7 @@ class _TaskBuilder:
         declared = {**self.global_env, **(task.env or {})}
         plain = {k: v for k, v in declared.items() if not _uses_shell(v)}
         exports = "".join(f"export {k}={v}\n" for k, v in declared.items() if _uses_shell(v))
-        command, wrapped_as_is = self._command(task, {**self.environ, **plain})
+        command, wrapped_as_is = self._command(task, plain)
         cwd = self._cwds.get(task.cwd) or self._cwds.setdefault(task.cwd, self.base / task.cwd)
         log_name = f"{task.name}.wrapper.log" if wrapped_as_is else task.log_name
         if task.alternative_alienv_package:
@@ -237,12 +234,15 @@ class _TaskBuilder:
             demand=self._demand(task, estimate),
             max_attempts=1 + max(self.options.retry_on_failure, task.retry_count or 0),
             fingerprint=fingerprint(task.cmd, declared, task.cwd),
+            notes=os.path.join(cwd, f"{task.name}{NOTES_SUFFIX}"),  # noqa: PTH118 (a string)
         )
 
-    def _command(self, task: WorkflowTask, env: Mapping[str, str]) -> tuple[str, bool]:
+    def _command(self, task: WorkflowTask, plain: Mapping[str, str]) -> tuple[str, bool]:
+        """The command to run and whether it is the taskwrapper's as is; ``plain``: the task's
+        declared plain values, over the base environment (merged only when it matters)."""
         if not is_wrapped(task.cmd):
             return task.cmd, False
-        if env.get("O2_ROOT"):
+        if (plain if "O2_ROOT" in plain else self.environ).get("O2_ROOT"):
             return task.cmd, True
         inner = unwrap_taskwrapper(task.cmd)
         if inner is None:

@@ -22,6 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from qcflow.runner.options import ProgressMode
+from qcflow.runner.wakeup import sigchld_blocked
 
 __all__ = ["Progress", "Snapshot", "make_progress"]
 
@@ -66,7 +67,8 @@ class PlainProgress:
         return None
 
     def line(self, text: str, style: str = "") -> None:
-        print(text, flush=True)
+        sys.stdout.write(text + "\n")  # one write: print() writes the text and its newline apart
+        sys.stdout.flush()
 
     def close(self) -> None:
         return None
@@ -83,7 +85,8 @@ class RichProgress:
         self._live = Live(
             get_renderable=self._render, console=self.console, refresh_per_second=2, transient=False
         )
-        self._live.start()
+        with sigchld_blocked():  # its refresh thread: each task's SIGCHLD is the main thread's
+            self._live.start()
 
     def update(self, snapshot: Snapshot) -> None:
         with self._lock:
