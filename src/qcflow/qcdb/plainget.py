@@ -23,6 +23,7 @@ client's fail-over and retries. Header values are returned as the UTF-8 text the
 from __future__ import annotations
 
 import http.client
+import select
 import socket
 import threading
 import urllib.request
@@ -57,29 +58,66 @@ class ReadTimeout(TimeoutError):
 
 
 class _Parsed:
-    """httptools callbacks collecting one answer."""
+    """httptools callbacks collecting one answer: interim ``1xx`` answers are skipped, and
+    anything after the final answer (which the parser would begin to read as the next one) is
+    only noted, so that connection is not reused."""
 
-    __slots__ = ("body", "done", "headers", "keep_alive", "parser")
+    __slots__ = ("body", "done", "framed", "head", "headers", "keep_alive", "overflow", "parser")
 
     def __init__(self) -> None:
         self.headers: list[tuple[str, str]] = []
         self.body: list[bytes] = []
         self.done = False
+        self.head = False  # the final answer's headers are complete
+        self.framed = False  # its body has a length or chunks (else it ends when the socket does)
+        self.overflow = False
         self.keep_alive = False
         self.parser = httptools.HttpResponseParser(self)
 
+    def on_message_begin(self) -> None:
+        self.overflow = self.done
+
     def on_headers_complete(self) -> None:
+        if self.done:
+            return
         # Asked here: once the message is complete the parser has forgotten it.
         self.keep_alive = self.parser.should_keep_alive()
+        self.head = not _interim(self.parser.get_status_code())
+        names = {name.lower(): value.lower() for name, value in self.headers}
+        self.framed = "content-length" in names or "chunked" in names.get("transfer-encoding", "")
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self.headers.append((name.decode("latin-1"), value.decode("utf-8", "replace")))
+        if not self.done:
+            self.headers.append((name.decode("latin-1"), value.decode("utf-8", "replace")))
 
     def on_body(self, body: bytes) -> None:
-        self.body.append(body)
+        if not self.done:
+            self.body.append(body)
 
     def on_message_complete(self) -> None:
+        if self.done:
+            return
+        if _interim(self.parser.get_status_code()):  # 100 Continue, 103 Early Hints: not it
+            self.headers.clear()
+            self.body.clear()
+            return
         self.done = True
+
+    def ended_by_close(self) -> bool:
+        """The socket ended the answer: its headers are in and its body had no length (an
+        HTTP/1.0 server's, or one sent with ``Connection: close``), so the end is its end."""
+        if self.head and not self.framed:
+            self.done = True
+        return self.done
+
+
+def _interim(status: int) -> bool:
+    return 100 <= status < 200
+
+
+def _readable(sock: socket.socket) -> bool:
+    ready, _, _ = select.select([sock], [], [], 0)
+    return bool(ready)
 
 
 class PlainAnswer(NamedTuple):
@@ -92,14 +130,12 @@ class PlainAnswer(NamedTuple):
 
 def usable(url: str) -> bool:
     """Whether ``url`` (a server URL) can be read with :class:`PlainGet`: ``http://`` and no
-    proxy that httpx would use for it (``http_proxy``/``all_proxy`` unless ``no_proxy``)."""
-    parts = urlsplit(url)
-    if parts.scheme != "http":
+    HTTP proxy configured at all (``http_proxy``/``all_proxy``). With one, httpx decides what
+    goes through it (its ``no_proxy`` rules are its own), so every request stays with httpx."""
+    if urlsplit(url).scheme != "http":
         return False
     proxies = urllib.request.getproxies()
-    if not (proxies.get("http") or proxies.get("all")):
-        return True
-    return bool(urllib.request.proxy_bypass(parts.hostname or ""))
+    return not (proxies.get("http") or proxies.get("all"))
 
 
 class _Connection(http.client.HTTPConnection):
@@ -142,12 +178,14 @@ class PlainGet:
                 msg = f"HTTP header {name} holds a line break or NUL: not sent"
                 raise InvalidInput(msg)
         default_port = self.port is None or self.port == http.client.HTTP_PORT
-        where = self.host if default_port else f"{self.host}:{self.port}"
+        named = f"[{self.host}]" if ":" in self.host else self.host  # an IPv6 literal
+        where = named if default_port else f"{named}:{self.port}"
         lines = [f"Host: {where}", *(f"{k}: {v}" for k, v in self.headers.items())]
         self._fixed = "".join(line + "\r\n" for line in lines)
         self.max_idle = max_idle
         self._idle: list[_Connection] = []
         self._lock = threading.Lock()
+        self._closed = False
 
     def request(
         self, method: str, target: str, headers: Mapping[str, str] | None = None
@@ -191,6 +229,10 @@ class PlainGet:
         ]
         if response.will_close:
             conn.close()
+        if _interim(response.status):  # http.client skips only 100: the final answer is unread
+            conn.close()
+            msg = f"an interim answer ({response.status}) to HEAD {url}"
+            raise http.client.HTTPException(msg)
         return PlainAnswer(response.status, pairs, body)
 
     def _get(self, conn: _Connection, url: str, headers: Mapping[str, str]) -> PlainAnswer:
@@ -208,6 +250,8 @@ class PlainGet:
             while not parsed.done:
                 data = sock.recv(1 << 18)
                 if not data:
+                    if parsed.ended_by_close():
+                        break
                     msg = "the server closed the connection before answering in full"
                     raise http.client.RemoteDisconnected(msg)
                 parser.feed_data(data)
@@ -216,30 +260,40 @@ class PlainGet:
         except httptools.HttpParserError as err:
             msg = f"malformed HTTP answer: {err}"
             raise http.client.HTTPException(msg) from err
-        if not parsed.keep_alive:
+        if not parsed.keep_alive or parsed.overflow or not parsed.framed:
             conn.close()
         return PlainAnswer(parser.get_status_code(), parsed.headers, b"".join(parsed.body))
 
     def _new(self) -> _Connection:
-        return _Connection(self.host, self.port, self.connect_timeout, self.timeout)
+        # the port always given: http.client would read "::1" as host ":" and port 1
+        port = self.port or http.client.HTTP_PORT
+        return _Connection(self.host, port, self.connect_timeout, self.timeout)
 
     def _take(self) -> _Connection:
-        with self._lock:
-            if self._idle:
-                return self._idle.pop()
-        return self._new()
+        while True:
+            with self._lock:
+                if not self._idle:
+                    return self._new()
+                conn = self._idle.pop()
+            if conn.sock is not None and not _readable(conn.sock):
+                return conn
+            # An idle connection with something to read has either been closed by the server
+            # or holds bytes no request asked for (a stray answer): either way not reusable.
+            conn.close()
 
     def _give_back(self, conn: _Connection) -> None:
         if conn.sock is None:
             return
         with self._lock:
-            if len(self._idle) < self.max_idle:
+            if not self._closed and len(self._idle) < self.max_idle:
                 self._idle.append(conn)
                 return
         conn.close()
 
     def close(self) -> None:
+        """Close the idle connections; one still in use is closed when its request ends."""
         with self._lock:
+            self._closed = True
             idle, self._idle = self._idle, []
         for conn in idle:
             conn.close()
