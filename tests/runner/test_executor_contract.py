@@ -15,6 +15,7 @@ shared deadline (tests/_wait.py).
 from __future__ import annotations
 
 import os
+import signal
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -115,6 +116,18 @@ def test_the_job_runs_in_its_directory_made_for_it_with_its_variables(executor, 
     value, cwd = (where / "out.txt").read_text().splitlines()
     assert value == "yes"
     assert Path(cwd) == where
+
+
+def test_the_job_starts_with_no_signal_ignored_or_blocked_by_python(executor, tmp_path):
+    # Python ignores SIGPIPE and SIGXFSZ for itself; a shell that inherited that would make
+    # `yes | head -1` fail on a broken pipe instead of ending quietly (subprocess restores them)
+    executor.start(job(tmp_path, "grep -E '^Sig(Ign|Blk):' /proc/self/status > sig.txt"))
+    assert wait_outcomes(executor, 1)[0].ok
+    masks = dict(line.split(":") for line in (tmp_path / "sig.txt").read_text().splitlines())
+    ignored, blocked = int(masks["SigIgn"], 16), int(masks["SigBlk"], 16)
+    for number in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGCHLD):
+        assert not ignored & (1 << (number - 1)), signal.Signals(number).name
+    assert blocked == 0
 
 
 def test_the_done_marker_is_written_only_on_exit_code_0(executor, tmp_path):

@@ -63,6 +63,12 @@ __all__ = [
 ]
 
 _BASH = "/bin/bash"
+#: Signals Python ignores for itself (a write to a closed pipe raises instead of killing it)
+#: and a task must not inherit ignored: with SIGPIPE ignored, ``yes | head -1`` makes ``yes``
+#: fail on a broken pipe instead of ending quietly. ``subprocess`` restores the same ones.
+_RESTORED = tuple(
+    getattr(signal, name) for name in ("SIGPIPE", "SIGXFZ", "SIGXFSZ") if hasattr(signal, name)
+)
 _NICE = shutil.which("nice")
 #: What :func:`spawn` raises when a job cannot start (ValueError: a NUL byte).
 SPAWN_ERRORS = (OSError, ValueError)
@@ -97,7 +103,13 @@ def spawn(
     actions = [(os.POSIX_SPAWN_DUP2, devnull_r, 0), (os.POSIX_SPAWN_DUP2, devnull_w, 1)]
     actions += [(os.POSIX_SPAWN_DUP2, fd, 3 + i) for i, fd in enumerate(fds)]
     return os.posix_spawn(
-        argv[0], argv, {**env, TASK_ID_ENV: tag}, file_actions=actions, setsid=True
+        argv[0],
+        argv,
+        {**env, TASK_ID_ENV: tag},
+        file_actions=actions,
+        setsid=True,
+        setsigdef=_RESTORED,
+        setsigmask=(),  # nothing blocked, whatever the spawning thread blocks
     )
 
 
