@@ -8,9 +8,11 @@ adopted by it, traced to their task by ``QCFLOW_TASK_ID``, ended with the task a
 from __future__ import annotations
 
 import ctypes
+import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -19,7 +21,7 @@ import pytest
 
 from qcflow.errors import InvalidInput
 from qcflow.runner import run_workflow
-from tests._wait import alive, wait_for_text, wait_until_dead
+from tests._wait import alive, wait_for_file, wait_for_text, wait_until_dead
 from tests.runner.conftest import task, write_workflow
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")
@@ -126,6 +128,33 @@ def test_the_embedding_programs_own_children_are_left_alone(tmp_path, options):
     finally:
         sibling.kill()
         sibling.wait()
+
+
+def test_a_child_of_a_thread_that_ends_during_the_run_is_left_alone(tmp_path, options):
+    """The kernel moves a thread's children to the main thread when the thread ends: one that
+    the embedding program started from a thread, in a session of its own, is still its own."""
+    started: list[subprocess.Popen[bytes]] = []
+    tid: list[int] = []
+    ready = threading.Event()
+
+    def start_then_end() -> None:
+        tid.append(threading.get_native_id())
+        started.append(subprocess.Popen(["sleep", "300"], start_new_session=True))
+        ready.set()
+        wait_for_file(tmp_path / "go")  # the task runs: the runner has looked at its children
+
+    thread = threading.Thread(target=start_then_end)
+    thread.start()
+    ready.wait(60)
+    try:
+        gone = f"while [ -e /proc/{os.getpid()}/task/{tid[0]} ]; do sleep 0.05; done"
+        wf = write_workflow(tmp_path / "wf.json", [task("a", f"echo go > {tmp_path}/go; {gone}")])
+        assert run_workflow(wf, options).ok
+        thread.join(60)
+        assert started[0].poll() is None, "the runner ended the embedding program's process"
+    finally:
+        started[0].kill()
+        started[0].wait()
 
 
 def subreaper_flag() -> int:

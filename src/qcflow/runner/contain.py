@@ -175,7 +175,10 @@ class Adoptions:
         #: Processes already sent SIGTERM: pid -> process (SIGKILL follows from a timer).
         self.ending: dict[int, psutil.Process] = {}
         if self.enabled:
-            for pid in _children(self._me):
+            # Every thread's children, once: a child another thread of an embedding program
+            # started moves to the main thread's file when that thread ends, and must still
+            # be told from a task's orphan then.
+            for pid in (p.pid for p in psutil.Process().children()):
                 stat = _stat(pid)
                 if stat is not None:
                     self._foreign.add((pid, stat[2]))
