@@ -168,3 +168,55 @@ def test_no_ipc_fetches_from_a_server_serially_in_this_thread(repo: LocalReposit
     assert recording.threads == {threading.current_thread().name}
     assert recording.most_in_flight == 1
     assert all(r.values is not None and r.values["entries"] == 500 for r in results)
+
+
+_AT_FORK: list[int] = []
+_WATCHED: list[Recording] = []
+
+
+def _before_fork() -> None:
+    if _WATCHED:
+        _AT_FORK.append(_WATCHED[0].in_flight)
+
+
+os.register_at_fork(before=_before_fork)
+
+
+class SlowRecording(Recording):
+    """Each read takes a while: fetches are surely in flight whenever any are queued."""
+
+    def get(self, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            self.in_flight += 1
+        try:
+            threading.Event().wait(0.02)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+        return super().get(*args, **kwargs)
+
+
+def test_worker_processes_are_never_forked_while_a_fetch_is_in_flight(
+    repo: LocalRepository,
+) -> None:
+    """A forked worker inherits the parent's threads' locks and sockets as they are: the pool
+    starts its processes only when no fetch thread is inside a request."""
+    requests = [
+        ReduceRequest(r.source_type, r.path, r.timestamp, TH1Reductor())
+        for r in _requests(repo, ProcessReductor())
+    ] * 3
+    with running_server(repo) as url:
+        client = HttpRepository(url)
+        recording = SlowRecording(client)
+        reducer = Reducer(parallel=True, workers=2, worker_bytes=0)
+        _AT_FORK.clear()
+        _WATCHED.append(recording)
+        try:
+            results = reducer.run(requests, cast("Any", recording), lambda: repo)
+        finally:
+            _WATCHED.clear()
+            reducer.close()
+            client.close()
+    assert all(r.values is not None and r.values["entries"] == 500 for r in results)
+    assert _AT_FORK, "the batch used no worker process"
+    assert _AT_FORK == [0] * len(_AT_FORK)

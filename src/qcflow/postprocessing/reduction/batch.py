@@ -24,7 +24,7 @@ import pickle
 import sys
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -143,14 +143,22 @@ class Reducer:
         pending: list[tuple[list[Fetched | None], Future[list[tuple[Any, str]]]]] = []
         parts = [requests[start : start + CHUNK] for start in range(0, len(requests), CHUNK)]
         ahead = deque(self._start_fetch(part, source, conditions) for part in parts[:AHEAD])
+        current: list[Future[Fetched | None]] = []
+
+        def quiet() -> None:
+            # The worker processes are forked when first needed: not while a fetch thread is
+            # inside a request (a child would inherit its locks and sockets mid-use).
+            wait([future for futures in ahead for future in futures])
+
         try:
             for index, part in enumerate(parts):
-                fetched = [future.result() for future in ahead.popleft()]
+                current = ahead.popleft()
+                fetched = [future.result() for future in current]
                 if index + AHEAD < len(parts):
                     ahead.append(self._start_fetch(parts[index + AHEAD], source, conditions))
-                pending.append(self._reduce_part(part, fetched))
+                pending.append(self._reduce_part(part, fetched, quiet))
         finally:
-            for futures in ahead:  # an error: the fetches still queued are not needed
+            for futures in (current, *ahead):  # an error: the fetches left are not needed
                 for future in futures:
                     future.cancel()
         return [
@@ -158,11 +166,17 @@ class Reducer:
         ]
 
     def _reduce_part(
-        self, part: Sequence[ReduceRequest], fetched: list[Fetched | None]
+        self,
+        part: Sequence[ReduceRequest],
+        fetched: list[Fetched | None],
+        before_fork: Callable[[], None],
     ) -> tuple[list[Fetched | None], Future[list[tuple[Any, str]]]]:
-        """Reduce one fetched chunk: in a worker process when it is big, else here, now."""
+        """Reduce one fetched chunk: in a worker process when it is big, else here, now
+        (``before_fork`` runs first when the worker processes do not exist yet)."""
         pairs = _pairs(part, fetched)
         if sum(len(f.data) for f, _ in pairs) >= self.worker_bytes:
+            if self._pool is None:
+                before_fork()
             return fetched, self._executor().submit(_reduce_chunk, pairs)
         here: Future[list[tuple[Any, str]]] = Future()
         here.set_result(_reduce_chunk(pairs))
