@@ -112,6 +112,19 @@ def _children(me: int) -> list[int]:
         os.close(fd)
 
 
+def _all_children(me: int) -> list[int]:
+    """Pids of the children of every thread of this process (``me``): read once, at the start."""
+    try:
+        threads = list(Path("/proc/self/task").iterdir())
+    except OSError:
+        return _children(me)
+    pids: list[int] = []
+    for thread in threads:
+        with contextlib.suppress(OSError):  # a thread that ended meanwhile
+            pids += (int(p) for p in (thread / "children").read_bytes().split())
+    return pids
+
+
 def _stat(pid: int) -> tuple[str, int, int] | None:
     """State letter, session id and start time (clock ticks) of a process, or ``None``."""
     try:
@@ -178,7 +191,7 @@ class Adoptions:
             # Every thread's children, once: a child another thread of an embedding program
             # started moves to the main thread's file when that thread ends, and must still
             # be told from a task's orphan then.
-            for pid in (p.pid for p in psutil.Process().children()):
+            for pid in _all_children(self._me):
                 stat = _stat(pid)
                 if stat is not None:
                     self._foreign.add((pid, stat[2]))
