@@ -122,3 +122,16 @@ def test_a_graph_written_without_a_frame_is_read_with_its_title() -> None:
     assert frame == Frame("bare", y_range=(3.8, 6.2)) and graph.option == "P"  # uproot's range
     assert np.array_equal(graph.y, [4.0, 5.0, 6.0])
     assert graph_object_png(sink.getvalue(), "AP").startswith(b"\x89PNG")
+
+
+def test_an_unchanged_graph_is_drawn_once_per_process_and_a_new_version_again() -> None:
+    """A process that builds reports again (the UI, a loop over passes) draws a graph it has
+    drawn already only when its bytes changed."""
+    first = _trend(["CH1", "CH2"])
+    later = _trend(["CH1", "CH2"])
+    later.add(1.8e9, [1.0, 2.0])
+    old, new = (t.image().encode() for t in (first, later))
+    graph_object_png.cache_clear()
+    drawn = [graph_object_png(p.data, p.draw_options) for p in (old, old, new, old)]
+    assert graph_object_png.cache_info().misses == 2  # the old version once, the new one once
+    assert drawn[0] == drawn[1] == drawn[3] != drawn[2]

@@ -16,6 +16,7 @@ object leaves them out.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -95,9 +96,14 @@ def graphs_png(graphs: Sequence[Series], frame: Frame) -> bytes:
     return png(graphs_figure(graphs, frame))
 
 
+@functools.lru_cache(maxsize=128)
 def graph_object_png(data: bytes, draw_options: str = "") -> bytes:
     """The PNG of a published ROOT graph object (TGraph, TGraphErrors, TMultiGraph; its
-    ``drawOptions`` metadata gives a single graph's option)."""
+    ``drawOptions`` metadata gives a single graph's option).
+
+    Remembered for the last 128 objects (~60 kB each): a process that builds reports again
+    (the UI, a loop over passes, the tests) draws an unchanged graph once; the key is the
+    object's bytes, so a new version is always drawn."""
     graphs, frame = decode_graphs(data, draw_options)
     return graphs_png(graphs, frame)
 
