@@ -98,58 +98,6 @@ def test_fetch_many_bounded_in_flight_equals_serial(store: LocalRepository) -> N
     assert len(set(counting.ports)) <= 4 + 1  # pooled: one connection per thread at most
 
 
-@contextmanager
-def closing_after_each_answer() -> Iterator[tuple[str, list[int]]]:
-    """A raw HTTP server that answers one request per connection and then closes it without
-    ``Connection: close`` (as a server does whose keep-alive timeout passed); yields its URL
-    and the number of connections accepted so far (a one-element list)."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(8)
-    accepted = [0]
-    stop = threading.Event()
-
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                return
-            accepted[0] += 1
-            with conn:
-                request = b""
-                while b"\r\n\r\n" not in request:
-                    chunk = conn.recv(4096)
-                    if not chunk:
-                        break
-                    request += chunk
-                body = b"answer %d" % accepted[0]
-                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    address = listener.getsockname()
-    try:
-        yield f"http://127.0.0.1:{address[1]}", accepted
-    finally:
-        stop.set()
-        with contextlib.suppress(OSError):  # wakes the accept (closing the socket does not)
-            socket.create_connection(address, timeout=5).close()
-        listener.close()
-        thread.join(timeout=10)
-
-
-def test_a_connection_closed_while_idle_is_replaced() -> None:
-    with closing_after_each_answer() as (url, accepted):
-        plain = PlainGet(url, timeout=10, connect_timeout=5, headers={})
-        answers = [plain.request("GET", "/x") for _ in range(3)]
-        plain.close()
-        connections = accepted[0]
-    assert [a.status for a in answers] == [200, 200, 200]
-    assert [a.content for a in answers] == [b"answer 1", b"answer 2", b"answer 3"]
-    assert connections == 3
-
-
 def test_usable_only_for_plain_http_without_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY"):
         monkeypatch.delenv(name, raising=False)
@@ -208,6 +156,20 @@ def scripted(
             socket.create_connection(address[:2], timeout=5).close()
         listener.close()
         thread.join(timeout=10)
+
+
+def test_a_connection_closed_while_idle_is_replaced() -> None:
+    # each answer has a length and no "Connection: close", then the server closes the
+    # connection (as one whose keep-alive timeout passed): the next read opens a new one
+    answers = [[b"HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\nanswer %d" % n] for n in (1, 2, 3)]
+    with scripted(answers) as (url, seen):
+        plain = PlainGet(url, timeout=10, connect_timeout=5, headers={})
+        got = [plain.request("GET", "/x") for _ in range(3)]
+        plain.close()
+        connections = len(seen)
+    assert [a.status for a in got] == [200, 200, 200]
+    assert [a.content for a in got] == [b"answer 1", b"answer 2", b"answer 3"]
+    assert connections == 3
 
 
 def test_a_body_that_ends_with_the_connection_is_read_whole() -> None:
