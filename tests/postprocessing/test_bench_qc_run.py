@@ -5,22 +5,17 @@ period's second run, where MCH has nothing, and timed an MCH run that published 
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from types import ModuleType
 
 from qcflow.qcdb.local import LocalRepository
+from tests._bench import load_bench
 
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "qc_run.py"
 FIRST = 550_000
 
 
 def _bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("qc_run", BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("qc_run")
 
 
 def _put(repo: LocalRepository, path: str, run: int) -> None:

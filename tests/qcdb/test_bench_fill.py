@@ -6,23 +6,17 @@ the result is an ordinary store: same schema, WAL mode, same answers as the rule
 
 from __future__ import annotations
 
-import importlib.util
 import sqlite3
 from pathlib import Path
 from types import ModuleType
 
 from qcflow.qcdb import query as q
 from qcflow.qcdb.local import LocalRepository
-
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "qcdb_scale.py"
+from tests._bench import load_bench
 
 
 def _bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("qcdb_scale", BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("qcdb_scale")
 
 
 def _schema(file: Path) -> list[tuple[str, str]]:
