@@ -4,7 +4,9 @@ shows the companion, as before."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,6 +16,7 @@ from qcflow.objects.metadata import DRAW_OPTIONS, OBJECT_TYPE
 from qcflow.objects.paths import PNG_COMPANION
 from qcflow.postprocessing.plotting.graphs import graph_object_png
 from qcflow.qcdb.local import LocalRepository
+from qcflow.qcdb.model import ObjectInfo
 from qcflow.report import build_report
 from qcflow.report.collect import collect
 
@@ -74,6 +77,26 @@ def test_graphs_without_a_newer_companion_are_drawn(repo: LocalRepository) -> No
         "Digits/Trends/Rates/Orbits",
         "Preclusters/Trends/Efficiency/ChamberEfficiency",
     }
+
+
+class _SameMillisecond(LocalRepository):
+    """A store whose versions were all created in one millisecond, as on a fast machine."""
+
+    def browse(self, *args: Any, **kwargs: Any) -> list[ObjectInfo]:
+        return [dataclasses.replace(i, created=T0) for i in super().browse(*args, **kwargs)]
+
+
+def test_a_tie_in_creation_time_is_settled_by_validity(tmp_path: Path) -> None:
+    """Orbits' old PNG (run 1) and its graph (run 2) created in the same millisecond: the
+    graph is drawn; ChamberEfficiency's companion (same run as its graph) is still shown."""
+    store = _SameMillisecond(tmp_path / "qcdb", fsync=False)
+    png = Payload(b"\x89PNG old", "image/png", "image/png", "png")
+    _store(store, ORBITS + PNG_COMPANION, png, 1)
+    _store(store, ORBITS, _payload("Orbits", ["orbits"], 2), 2)
+    _store(store, EFFICIENCY, _payload("Eff", ["CH1", "CH2"], 2), 2)
+    _store(store, EFFICIENCY + PNG_COMPANION, png, 2)
+    plots = {p.info.path: p.from_graph for p in collect(store, PERIOD, PASS).plots}
+    assert plots == {ORBITS: True, EFFICIENCY + PNG_COMPANION: False}
 
 
 def test_the_report_draws_the_newest_graph(repo: LocalRepository, tmp_path: Path) -> None:

@@ -198,7 +198,12 @@ def _monitor_objects(
     }
     for path, info in newest_graph.items():
         companion = newest_plot.get(path + PNG_COMPANION)
-        if companion is None or companion.created < info.created:
+        # Creation times have millisecond resolution: a tie is settled by validity, so a PNG
+        # of an earlier run stored in the same millisecond as the graph counts as older.
+        if companion is None or (companion.created, companion.valid_from) < (
+            info.created,
+            info.valid_from,
+        ):
             entries.pop(path + PNG_COMPANION, None)  # an older rendering: drawn anew instead
             entries[path] = PlotEntry(detector, path.removeprefix(prefix), info, from_graph=True)
     data.plots.extend(entries[path] for path in sorted(entries))
