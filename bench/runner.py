@@ -8,11 +8,15 @@ everything shares the same load (the machine's load average is printed before an
   its own CPU seconds (the tasks are children and not counted) and load + validate + plan time;
 - `qcflow run -f wf.json` from the command line (start-up included), as a user waits for it;
 - the floors: `seq N | xargs -P2 -I{} bash -c true`, and the same with each shell creating the
-  two files a task has (its log and marker: on a slow disk that is most of the cost);
+  two files a task has (its log and marker: on a disk that is writing back, they cost more
+  than the shell);
 - with --peer PATH, O2DPG's new runner on the same file (PATH: an O2DPG checkout, or its
   MC/workflow_runner/o2dpg_workflow_runner.py); it is never part of this repository.
 
-Figures are medians; ratios are against the floors of the same run. Then the 10,000-task figures
+Figures are medians; ratios are against the floors of the same run. Every contender runs in a
+directory of its own, and all of them are removed only when the benchmark ends: on a disk
+mounted with `discard` (as here), removing a run's 2,000 files sets the disk busy for the next
+second or two, and each contender would pay for the one before it. Then the 10,000-task figures
 against the 1,000-task ones (per-task CPU: no super-linear step), and the runner's CPU while two
 `sleep` tasks run with the default monitoring. Goals (issue 17): command line <= 1.25x the
 floor+files and <= 2x the bare floor, <= 0.5 ms runner CPU per task, <= 0.5x O2DPG's new runner;
@@ -26,15 +30,20 @@ idle < 1 % of a core; 10,000 tasks: plan < 0.5 s, per-task CPU <= 1.3x the 1,000
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import qcflow
 from qcflow.runner import RunOptions, prepare, run_plan
 
 QUOTED = """\
@@ -64,6 +73,25 @@ def make_tasks(shape: str, n: int) -> list[dict[str, object]]:
             }
         )
     return tasks
+
+
+_SCRATCH: list[Path] = []
+
+
+def scratch(place: Path, prefix: str = "qcflow-bench-") -> Path:
+    """A new directory under ``place``, removed by :func:`removing_scratch` at the end."""
+    path = Path(tempfile.mkdtemp(prefix=prefix, dir=place))
+    _SCRATCH.append(path)
+    return path
+
+
+@contextmanager
+def removing_scratch() -> Iterator[None]:
+    try:
+        yield
+    finally:
+        for path in _SCRATCH:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def floor(n: int, where: Path, files: bool = False) -> float:
@@ -163,16 +191,12 @@ def measure(shape: str, n: int, repeat: int, place: Path, peer: Path | None) -> 
     runs, commands, peers, floors, floors_files = [], [], [], [], []
     tasks = make_tasks(shape, n)
     for _ in range(repeat):
-        with tempfile.TemporaryDirectory(prefix="qcflow-bench-", dir=place) as tmp:
-            runs.append(run_once(Path(tmp), tasks))
-        with tempfile.TemporaryDirectory(prefix="qcflow-bench-", dir=place) as tmp:
-            commands.append(run_command(cli_argv(), Path(tmp), tasks))
+        runs.append(run_once(scratch(place), tasks))
+        commands.append(run_command(cli_argv(), scratch(place), tasks))
         if peer is not None:
-            with tempfile.TemporaryDirectory(prefix="o2dpg-bench-", dir=place) as tmp:
-                peers.append(run_command(peer_argv(peer), Path(tmp), tasks))
-        floors.append(floor(n, place))
-        with tempfile.TemporaryDirectory(prefix="qcflow-floor-", dir=place) as tmp:
-            floors_files.append(floor(n, Path(tmp), files=True))
+            peers.append(run_command(peer_argv(peer), scratch(place, "o2dpg-bench-"), tasks))
+        floors.append(floor(n, scratch(place, "qcflow-floor-")))
+        floors_files.append(floor(n, scratch(place, "qcflow-floor-"), files=True))
     keys = ("wall", "cpu", "plan", "plan_cpu")
     row = {key: statistics.median(r[key] for r in runs) for key in keys}
     row["command"] = statistics.median(commands)
@@ -201,8 +225,7 @@ def bench_idle(seconds: float) -> None:
     for t in tasks:
         t["cmd"] = f"sleep {seconds}"
     default = RunOptions().monitor_interval
-    with tempfile.TemporaryDirectory(prefix="qcflow-bench-") as tmp:
-        got = run_once(Path(tmp), tasks)
+    got = run_once(scratch(Path(tempfile.gettempdir())), tasks)
     share = 100 * got["cpu"] / got["wall"]
     print(
         f"two `sleep {seconds:g}` tasks: runner CPU {got['cpu']:.3f} s over {got['wall']:.2f} s"
@@ -237,9 +260,13 @@ def main() -> None:
     print("floor: `seq N | xargs -P2 -I{} bash -c true`; floor+files: the same, each shell also")
     print("creating the two files a runner task has (its log and its completion marker);")
     print("command: `qcflow run -f wf.json` as a process, start-up included; x: command / other")
-    rows = bench_shapes(args.sizes, args.repeat, args.where, args.peer)
-    scaling(rows)
-    bench_idle(args.idle_seconds)
+    # As installed: with PYTHONDONTWRITEBYTECODE set (as in some shells), an editable install
+    # would otherwise compile qcflow's modules anew in every `qcflow run` (~50 ms here).
+    compileall.compile_dir(Path(qcflow.__file__).parent, quiet=1)
+    with removing_scratch():
+        rows = bench_shapes(args.sizes, args.repeat, args.where, args.peer)
+        scaling(rows)
+        bench_idle(args.idle_seconds)
     print(load())
     if args.peer is None:
         print()
