@@ -16,7 +16,8 @@ everything shares the same load (the machine's load average is printed before an
 Figures are medians; ratios are against the floors of the same run. Every contender runs in a
 directory of its own, and all of them are removed only when the benchmark ends: on a disk
 mounted with `discard` (as here), removing a run's 2,000 files sets the disk busy for the next
-second or two, and each contender would pay for the one before it. Then the 10,000-task figures
+second or two, and each contender would pay for the one before it; for the same reason each
+contender starts after a `sync` (the files of the ones before it written back). Then the 10,000-task figures
 against the 1,000-task ones (per-task CPU: no super-linear step), and the runner's CPU while two
 `sleep` tasks run with the default monitoring. Goals (issue 17): command line <= 1.25x the
 floor+files and <= 2x the bare floor, <= 0.5 ms runner CPU per task, <= 0.5x O2DPG's new runner;
@@ -83,6 +84,13 @@ def scratch(place: Path, prefix: str = "qcflow-bench-") -> Path:
     path = Path(tempfile.mkdtemp(prefix=prefix, dir=place))
     _SCRATCH.append(path)
     return path
+
+
+def settled(place: Path, prefix: str = "qcflow-bench-") -> Path:
+    """A scratch directory, after the files of the contenders before are written to disk
+    (``sync``): each starts on an idle disk instead of paying for the writeback of the last."""
+    os.sync()
+    return scratch(place, prefix)
 
 
 @contextmanager
@@ -191,12 +199,12 @@ def measure(shape: str, n: int, repeat: int, place: Path, peer: Path | None) -> 
     runs, commands, peers, floors, floors_files = [], [], [], [], []
     tasks = make_tasks(shape, n)
     for _ in range(repeat):
-        runs.append(run_once(scratch(place), tasks))
-        commands.append(run_command(cli_argv(), scratch(place), tasks))
+        runs.append(run_once(settled(place), tasks))
+        commands.append(run_command(cli_argv(), settled(place), tasks))
         if peer is not None:
-            peers.append(run_command(peer_argv(peer), scratch(place, "o2dpg-bench-"), tasks))
-        floors.append(floor(n, scratch(place, "qcflow-floor-")))
-        floors_files.append(floor(n, scratch(place, "qcflow-floor-"), files=True))
+            peers.append(run_command(peer_argv(peer), settled(place, "o2dpg-bench-"), tasks))
+        floors.append(floor(n, settled(place, "qcflow-floor-")))
+        floors_files.append(floor(n, settled(place, "qcflow-floor-"), files=True))
     keys = ("wall", "cpu", "plan", "plan_cpu")
     row = {key: statistics.median(r[key] for r in runs) for key in keys}
     row["command"] = statistics.median(commands)

@@ -28,6 +28,7 @@ from qcflow.postprocessing.engine.engine import Engine, EngineOptions
 from qcflow.postprocessing.plotting.images import GraphData, PlotImage
 from qcflow.postprocessing.plotting.overlays import HLine, Label, Polyline
 from qcflow.qcdb.local import LocalRepository
+from qcflow.qcdb.model import order_key
 from tests.postprocessing._configs import messages, parsed, with_tasks
 
 from ._publisher import fill_runs, histogram, publisher
@@ -234,7 +235,7 @@ def test_beautify_redraws_plots(repo: LocalRepository) -> None:
     assert {i.content_type for i in repo.browse("qc_async/TST/MO/Trend/entries")} == {
         "application/root"
     }
-    versions = sorted(repo.browse("qc_async/TST/MO/Trend/entries.png"), key=lambda i: i.created)
+    versions = sorted(repo.browse("qc_async/TST/MO/Trend/entries.png"), key=order_key)
     # Pub's objects all carry run 0 (the task's activity): the trend updates once, then
     # finalizes; each publication of the plot is followed by its beautified copy
     assert len(versions) == 2 * 2

@@ -8,6 +8,7 @@ from pathlib import Path
 from qcflow.objects.quality import QualityObject
 from qcflow.postprocessing.engine.engine import Engine, EngineOptions
 from qcflow.qcdb.local import LocalRepository
+from qcflow.qcdb.model import order_key
 from tests.postprocessing._configs import messages, parsed, with_tasks
 
 from . import plugin_check
@@ -40,7 +41,7 @@ def test_the_check(tmp_path: Path) -> None:
     )
     assert messages(config) == []
     Engine(config, EngineOptions(parallel=False)).run()
-    versions = sorted(repo.browse("qc_async/TST/QO/Peaks"), key=lambda i: i.created)
+    versions = sorted(repo.browse("qc_async/TST/QO/Peaks"), key=order_key)
     qualities = [QualityObject.decode(repo.download(v.id).data).quality for v in versions]
     assert [q.name for q in qualities] == ["Good", "Good", "Bad"]  # the runs' numbers: 1, 2, 3
     assert qualities[-1].flags[0].comment == "above 2.5: Pub/a"

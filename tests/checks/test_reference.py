@@ -20,6 +20,7 @@ from qcflow.postprocessing.engine.engine import Engine, EngineOptions
 from qcflow.postprocessing.engine.services import Services
 from qcflow.postprocessing.plotting.comparison import ComparisonPlot
 from qcflow.qcdb.local import LocalRepository
+from qcflow.qcdb.model import order_key
 from tests.postprocessing._configs import messages, parsed, with_tasks
 
 COMMON = "o2::quality_control_modules::common::"
@@ -101,7 +102,7 @@ def test_task_and_check_in_one_run(repo: LocalRepository) -> None:
     plots = [p for p in published if isinstance(p, ComparisonPlot)]
     assert len(plots) == 3 and plots[0].reference_run == 1
     np.testing.assert_allclose(plots[0].ratio.inner(), np.ones(5))  # the reference run itself
-    versions = sorted(repo.browse("qc_async/TST/QO/RefCheck"), key=lambda i: i.created)
+    versions = sorted(repo.browse("qc_async/TST/QO/RefCheck"), key=order_key)
     qualities = [QualityObject.decode(repo.download(v.id).data).quality for v in versions]
     assert [q.name for q in qualities] == ["Good", "Good", "Bad"]
     assert qualities[-1].flags[0].comment.startswith("h chi2 test failed: 0.00 < 0.05")

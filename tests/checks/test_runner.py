@@ -14,6 +14,7 @@ from qcflow.objects.root import object_class
 from qcflow.postprocessing.config.schema import QcConfig
 from qcflow.postprocessing.engine.engine import Engine, EngineOptions, RunSummary
 from qcflow.qcdb.local import LocalRepository
+from qcflow.qcdb.model import order_key
 from tests.postprocessing._configs import messages, parsed, with_tasks
 
 from ._publisher import HOUR, T0, Recorder, check, fill_runs, publisher
@@ -47,7 +48,7 @@ def run(
 def versions(repo: LocalRepository, path: str) -> list[QualityObject]:
     return [
         QualityObject.decode(repo.download(i.id).data)
-        for i in sorted(repo.browse(path), key=lambda i: i.created)
+        for i in sorted(repo.browse(path), key=order_key)
     ]
 
 

@@ -25,6 +25,7 @@ from qcflow.qcdb.local import LocalRepository
 from qcflow.qcdb.model import ObjectInfo
 from qcflow.qcdb.plainget import PlainGet, usable
 from qcflow.qcdb.server import create_app
+from tests._wait import DEADLINE
 from tests.qcdb.conftest import running_server_app
 
 P = "qc/TST/MO/Task/h"
@@ -112,11 +113,14 @@ def test_usable_only_for_plain_http_without_proxy(monkeypatch: pytest.MonkeyPatc
 
 @contextmanager
 def scripted(
-    answers: list[list[bytes]], family: int = socket.AF_INET
+    answers: list[list[bytes]],
+    family: int = socket.AF_INET,
+    sent: threading.Semaphore | None = None,
 ) -> Iterator[tuple[str, list[bytes]]]:
     """A raw HTTP server on loopback: for its n-th connection it reads a request, sends the
     segments of ``answers[n]`` one by one (a short pause between them, so each is a segment of
-    its own) and closes the connection; yields its URL and the requests it read."""
+    its own) and closes the connection, then releases ``sent``; yields its URL and the requests
+    it read."""
     listener = socket.socket(family)
     listener.bind(("::1" if family == socket.AF_INET6 else "127.0.0.1", 0))
     listener.listen(8)
@@ -144,6 +148,8 @@ def scripted(
                 for segment in segments:
                     conn.sendall(segment)
                     time.sleep(0.05)
+            if sent is not None:
+                sent.release()
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
@@ -198,10 +204,11 @@ def test_an_interim_answer_is_skipped_and_never_shifts_the_next_read() -> None:
         b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nobjXXX",
     ]
     second = [b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nobjBBB"]
-    with scripted([first, second]) as (url, _):
+    sent = threading.Semaphore(0)
+    with scripted([first, second], sent=sent) as (url, _):
         plain = PlainGet(url, timeout=10, connect_timeout=5, headers={})
         a = plain.request("GET", "/a")
-        time.sleep(0.2)  # the stray answer has arrived in the socket
+        assert sent.acquire(timeout=DEADLINE)  # the stray answer is in the socket, then its end
         b = plain.request("GET", "/b")
         plain.close()
     assert (a.status, a.content, dict(a.headers).get("Link")) == (200, b"objAAA", None)

@@ -86,7 +86,7 @@ class _SameMillisecond(LocalRepository):
         return [dataclasses.replace(i, created=T0) for i in super().browse(*args, **kwargs)]
 
 
-def test_a_tie_in_creation_time_is_settled_by_validity(tmp_path: Path) -> None:
+def test_a_tie_in_creation_time_is_settled_by_the_stores_order(tmp_path: Path) -> None:
     """Orbits' old PNG (run 1) and its graph (run 2) created in the same millisecond: the
     graph is drawn; ChamberEfficiency's companion (same run as its graph) is still shown."""
     store = _SameMillisecond(tmp_path / "qcdb", fsync=False)

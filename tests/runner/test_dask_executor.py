@@ -157,8 +157,12 @@ def test_a_worker_killed_mid_task_is_retried_elsewhere(tmp_path, dask_options):
     assert log.rstrip().endswith("finished")
 
 
+#: Fails once "long" has written its pid (a fixed sleep could end first on a busy worker).
+FAIL_WHEN_LONG_RUNS = "while [ ! -s long.pid ]; do sleep 0.02; done; exit 1"
+
+
 def test_a_failure_stops_the_run_and_kills_tasks_on_the_workers(tmp_path, dask_options):
-    tasks = [task("long", "echo $$ > long.pid; sleep 300"), task("fail", "sleep 0.5; exit 1")]
+    tasks = [task("long", "echo $$ > long.pid; sleep 300"), task("fail", FAIL_WHEN_LONG_RUNS)]
     wf = write_workflow(tmp_path / "wf.json", tasks)
     result = run_workflow(wf, dask_options)
     assert result.exit_code == 1
@@ -243,8 +247,9 @@ def test_only_the_runners_host_variables_stay_behind():
 
 
 def test_the_workers_measure_their_tasks_for_the_summary(tmp_path, dask_options):
-    """The resource monitor cannot see remote processes: each worker samples its tasks."""
-    hog = f"{sys.executable} -c 'import time; x = bytearray(60_000_000); time.sleep(0.8)'"
+    """The resource monitor cannot see remote processes: each worker samples its tasks (the
+    peak is held for 3 s, 30 sampling periods, so a busy worker still sees it)."""
+    hog = f"{sys.executable} -c 'import time; x = bytearray(60_000_000); time.sleep(3)'"
     wf = write_workflow(tmp_path / "wf.json", [task("hog", hog)])
     result = run_workflow(wf, dataclasses.replace(dask_options, monitor_interval=0.1))
     assert result.ok

@@ -219,9 +219,10 @@ def test_the_first_sigterm_reaches_what_left_the_group_at_once(make, tmp_path):
 
 
 def test_a_timeout_ends_the_job_and_its_tree(executor, tmp_path):
-    executor.start(job(tmp_path, "sleep 300 & echo $! > bg.pid; wait", timeout=0.5))
+    # 2.5 s: time for bash to start and write bg.pid even on a busy (Dask) worker
+    executor.start(job(tmp_path, "sleep 300 & echo $! > bg.pid; wait", timeout=2.5))
     (outcome,) = wait_outcomes(executor, 1)
-    assert (outcome.rc, outcome.reason) == (None, "timeout after 0.5 s")
+    assert (outcome.rc, outcome.reason) == (None, "timeout after 2.5 s")
     wait_while_running(executor, lambda: not alive(pids(tmp_path, "bg.pid")[0]))
 
 

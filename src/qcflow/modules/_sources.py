@@ -7,9 +7,11 @@ Data sources (QC's ``PostProcessingConfigZDC`` / ``PostProcessingConfigMCH``): a
 ZDC uses the label as a bin label, MCH as the source key (``rate``, ``eff``...).
 
 Retrieval (QC's ``MOHelper`` / ``CcdbObjectHelper``): the object valid at the trigger's
-timestamp for the trigger's activity, skipped when its ``Created`` time equals the one seen last
-time (the object did not change). QC's extra "live" filter (objects created before the task
-started are stale when the trigger is in the future) never applies to replays and is not kept.
+timestamp for the trigger's activity, skipped when it is the version seen last time (the object
+did not change). QC compares the versions' ``Created`` times, so it also skips a different
+version created in the same millisecond; qcflow compares the versions' ids. QC's extra "live"
+filter (objects created before the task started are stale when the trigger is in the future)
+never applies to replays and is not kept.
 """
 
 from __future__ import annotations
@@ -71,7 +73,8 @@ class SourceHelper:
     """Fetches one source's object, but only when it changed since the last fetch."""
 
     source: NamedSource
-    created: int | None = None
+    #: The id of the version fetched last.
+    seen: str | None = None
 
     def fetch_if_new(
         self, trigger: Trigger, services: Services, cache: Cache | None = None
@@ -91,13 +94,13 @@ class SourceHelper:
             )
             if cache is not None:
                 cache[key] = found
-        if found is None or found.info.created == self.created:
+        if found is None or found.info.id == self.seen:
             return None
-        self.created = found.info.created
+        self.seen = found.info.id
         return found
 
     def reset(self) -> None:
-        self.created = None
+        self.seen = None
 
 
 @dataclass

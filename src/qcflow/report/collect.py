@@ -42,7 +42,7 @@ from qcflow.objects.metadata import OBJECT_TYPE, PASS_NAME, PERIOD_NAME, RUN_NUM
 from qcflow.objects.paths import PNG_COMPANION
 from qcflow.objects.plots import GRAPH_CLASSES
 from qcflow.objects.quality import Quality, QualityObject, listed_quality
-from qcflow.qcdb.model import ObjectInfo
+from qcflow.qcdb.model import ObjectInfo, order_key
 from qcflow.qcdb.repository import Repository
 
 __all__ = ["PlotEntry", "QualityEntry", "ReportData", "collect", "nothing_found", "worst"]
@@ -198,12 +198,9 @@ def _monitor_objects(
     }
     for path, info in newest_graph.items():
         companion = newest_plot.get(path + PNG_COMPANION)
-        # Creation times have millisecond resolution: a tie is settled by validity, so a PNG
-        # of an earlier run stored in the same millisecond as the graph counts as older.
-        if companion is None or (companion.created, companion.valid_from) < (
-            info.created,
-            info.valid_from,
-        ):
+        # The store's own order (creation time, then the version's UUID ticks): creation times
+        # alone tie when both were stored in the same millisecond.
+        if companion is None or order_key(companion) < order_key(info):
             entries.pop(path + PNG_COMPANION, None)  # an older rendering: drawn anew instead
             entries[path] = PlotEntry(detector, path.removeprefix(prefix), info, from_graph=True)
     data.plots.extend(entries[path] for path in sorted(entries))
