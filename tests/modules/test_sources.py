@@ -31,7 +31,9 @@ def test_a_new_version_created_in_the_same_millisecond_is_fetched(tmp_path: Path
     repo = _SameMillisecond(tmp_path / "qcdb", fsync=False)
     services = Services(source=lambda: repo, destination=lambda: repo, conditions=lambda: repo)
     helper = SourceHelper(NamedSource("ADC", "ZDC/MO/Rec", "h_ADC_ZNAC"))
-    trigger = Trigger(TriggerType.ALWAYS, activity=Activity(provenance="qc_async"), timestamp=T0 + 10)
+    trigger = Trigger(
+        TriggerType.ALWAYS, activity=Activity(provenance="qc_async"), timestamp=T0 + 10
+    )
 
     def store(payload: bytes) -> None:
         repo.store(PATH, payload, valid_from=T0, valid_until=T0 + 1000)
