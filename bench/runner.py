@@ -17,8 +17,8 @@ Figures are medians; ratios are against the floors of the same run. Every conten
 directory of its own, and all of them are removed only when the benchmark ends: on a disk
 mounted with `discard` (as here), removing a run's 2,000 files sets the disk busy for the next
 second or two, and each contender would pay for the one before it; for the same reason each
-contender starts after a `sync` (the files of the ones before it written back). Then the 10,000-task figures
-against the 1,000-task ones (per-task CPU: no super-linear step), and the runner's CPU while two
+contender starts after a `sync` (the files of the ones before it written back). Then the
+10,000-task figures against the 1,000-task ones (per-task CPU: no super-linear step), and the runner's CPU while two
 `sleep` tasks run with the default monitoring. Goals (issue 17): command line <= 1.25x the
 floor+files and <= 2x the bare floor, <= 0.5 ms runner CPU per task, <= 0.5x O2DPG's new runner;
 idle < 1 % of a core; 10,000 tasks: plan < 0.5 s, per-task CPU <= 1.3x the 1,000-task one.
