@@ -188,8 +188,8 @@ class Reducer:
         source: Repository,
         conditions: Callable[[], Repository],
     ) -> list[Future[Fetched | None]]:
-        """The fetches of ``part``: queued on the fetch threads for a remote QCDB, done here
-        at once for the embedded store (faster from one thread: SQLite and the GIL)."""
+        """The fetches of ``part``: queued on the fetch threads for a remote QCDB in parallel
+        mode, done here at once otherwise (see :meth:`_fetch_workers`)."""
         from qcflow.qcdb.query import Query
         from qcflow.qcdb.repository import fetch_one
 
@@ -216,25 +216,13 @@ class Reducer:
         source: Repository,
         conditions: Callable[[], Repository],
     ) -> list[Fetched | None]:
-        from qcflow.qcdb.query import Query
-        from qcflow.qcdb.repository import fetch_many
-
-        out: list[Fetched | None] = [None] * len(requests)
-        for is_condition in (False, True):
-            indexes = [
-                i for i, r in enumerate(requests) if (r.source_type == "condition") == is_condition
-            ]
-            if not indexes:
-                continue
-            repo = conditions() if is_condition else source
-            queries = [
-                Query(requests[i].path, requests[i].timestamp, dict(requests[i].filters))
-                for i in indexes
-            ]
-            found = fetch_many(repo, queries, max_workers=self._fetch_workers(repo))
-            for i, result in zip(indexes, found, strict=True):
-                out[i] = result
-        return out
+        """The objects of ``requests``, in order (None where nothing matches)."""
+        futures = self._start_fetch(requests, source, conditions)
+        try:
+            return [future.result() for future in futures]
+        finally:
+            for future in futures:  # an error: the fetches left are not needed
+                future.cancel()
 
     def _fetch_workers(self, repo: Repository) -> int:
         """Threads help a remote store (waiting on the network); the embedded store is faster
