@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from qcflow.errors import InvalidInput
-from qcflow.objects.root import CCDB_KEY, _MemorySink
+from qcflow.objects.root import CCDB_KEY, _MemorySink, read_root
 from qcflow.objects.rootwrite.graphs import NO_LIMIT, Frame, Series, Style, write_graphs
 
 __all__ = [
@@ -76,8 +76,6 @@ def decode_graphs(data: bytes, draw_options: str = "") -> tuple[list[Series], Fr
     """The graphs and frame of a ROOT file :func:`encode_graphs` wrote; ``draw_options``: the
     object's ``drawOptions`` metadata (a single graph's option). :class:`InvalidInput` when the
     object under ``ccdb_object`` is not a TGraph, TGraphErrors or TMultiGraph."""
-    from qcflow.objects.root import CCDB_KEY, read_root
-
     obj = read_root(data)[CCDB_KEY]
     kind = getattr(obj, "classname", type(obj).__name__)
     if kind not in GRAPH_CLASSES:

@@ -66,9 +66,7 @@ _BASH = "/bin/bash"
 #: Signals Python ignores for itself (a write to a closed pipe raises instead of killing it)
 #: and a task must not inherit ignored: with SIGPIPE ignored, ``yes | head -1`` makes ``yes``
 #: fail on a broken pipe instead of ending quietly. ``subprocess`` restores the same ones.
-_RESTORED = tuple(
-    getattr(signal, name) for name in ("SIGPIPE", "SIGXFZ", "SIGXFSZ") if hasattr(signal, name)
-)
+_RESTORED = tuple(getattr(signal, name) for name in ("SIGPIPE", "SIGXFSZ") if hasattr(signal, name))
 _NICE = shutil.which("nice")
 #: What :func:`spawn` raises when a job cannot start (ValueError: a NUL byte).
 SPAWN_ERRORS = (OSError, ValueError)
