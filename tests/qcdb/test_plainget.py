@@ -238,3 +238,23 @@ def test_a_malformed_answer_is_a_transport_error_named_in_one_line() -> None:
 def test_a_token_with_a_line_break_is_refused() -> None:
     with pytest.raises(InvalidInput, match="line break"):
         HttpRepository("http://127.0.0.1:9", token="abc\r\nX-Evil: 1")
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_a_request_header_replaces_the_default_of_the_same_name(method: str) -> None:
+    answer = [b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"]
+    with scripted([answer]) as (url, seen):
+        plain = PlainGet(url, timeout=10, connect_timeout=5, headers={"User-Agent": "default"})
+        plain.request(method, "/x", {"User-Agent": "mine", "If-Not-Before": "5"})
+        plain.close()
+    lines = seen[0].decode().split("\r\n")
+    assert [line for line in lines if line.lower().startswith("user-agent:")] == [
+        "User-Agent: mine"
+    ]
+    assert "If-Not-Before: 5" in lines
+
+
+def test_a_request_header_with_a_line_break_is_refused() -> None:
+    plain = PlainGet("http://127.0.0.1:9", timeout=10, connect_timeout=5, headers={})
+    with pytest.raises(InvalidInput, match="line break"):
+        plain.request("GET", "/x", {"If-Not-Before": "5\r\nX-Evil: 1"})

@@ -111,6 +111,16 @@ class _Parsed:
         return self.done
 
 
+def _header_lines(headers: Mapping[str, str]) -> str:
+    """``headers`` as request lines; :class:`InvalidInput` for one that would break the
+    request (a line break or NUL in its name or value)."""
+    for name, value in headers.items():
+        if any(c in name + value for c in "\r\n\0"):
+            msg = f"HTTP header {name} holds a line break or NUL: not sent"
+            raise InvalidInput(msg)
+    return "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+
+
 def _interim(status: int) -> bool:
     return 100 <= status < 200
 
@@ -173,15 +183,12 @@ class PlainGet:
         self.timeout = timeout
         self.connect_timeout = connect_timeout
         self.headers = dict(headers)
-        for name, value in self.headers.items():
-            if any(c in name + value for c in "\r\n\0"):
-                msg = f"HTTP header {name} holds a line break or NUL: not sent"
-                raise InvalidInput(msg)
         default_port = self.port is None or self.port == http.client.HTTP_PORT
         named = f"[{self.host}]" if ":" in self.host else self.host  # an IPv6 literal
         where = named if default_port else f"{named}:{self.port}"
-        lines = [f"Host: {where}", *(f"{k}: {v}" for k, v in self.headers.items())]
-        self._fixed = "".join(line + "\r\n" for line in lines)
+        self._host = f"Host: {where}\r\n"
+        #: The header lines of a request without headers of its own.
+        self._fixed = self._host + _header_lines(self.headers)
         self.max_idle = max_idle
         self._idle: list[_Connection] = []
         self._lock = threading.Lock()
@@ -190,19 +197,21 @@ class PlainGet:
     def request(
         self, method: str, target: str, headers: Mapping[str, str] | None = None
     ) -> PlainAnswer:
-        """Send ``method target`` (a path on the server, starting with ``/``); the full answer."""
+        """Send ``method target`` (a path on the server, starting with ``/``) with ``headers``
+        over the defaults (one of the same name replaces its default); the full answer."""
         sent = {**self.headers, **headers} if headers else self.headers
+        lines = self._host + _header_lines(sent) if headers else self._fixed
         conn = self._take()
         fresh = conn.sock is None
         try:
-            answer = self._exchange(conn, method, self.prefix + target, sent)
+            answer = self._exchange(conn, method, self.prefix + target, sent, lines)
         except _STALE:
             conn.close()
             if fresh:
                 raise
             conn = self._new()  # the server closed the idle connection: once more, anew
             try:
-                answer = self._exchange(conn, method, self.prefix + target, sent)
+                answer = self._exchange(conn, method, self.prefix + target, sent, lines)
             except BaseException:
                 conn.close()
                 raise
@@ -213,10 +222,11 @@ class PlainGet:
         return answer
 
     def _exchange(
-        self, conn: _Connection, method: str, url: str, headers: Mapping[str, str]
+        self, conn: _Connection, method: str, url: str, headers: Mapping[str, str], lines: str
     ) -> PlainAnswer:
+        """One request on ``conn``: ``headers``, and the same as ``lines`` (with ``Host``)."""
         if method == "GET":
-            return self._get(conn, url, headers)
+            return self._get(conn, url, lines)
         conn.request(method, url, headers=headers)
         try:
             response = conn.getresponse()
@@ -235,14 +245,13 @@ class PlainGet:
             raise http.client.HTTPException(msg)
         return PlainAnswer(response.status, pairs, body)
 
-    def _get(self, conn: _Connection, url: str, headers: Mapping[str, str]) -> PlainAnswer:
-        """One ``GET`` on ``conn``'s socket: the request in one write, the answer through
-        httptools until it is complete."""
+    def _get(self, conn: _Connection, url: str, lines: str) -> PlainAnswer:
+        """One ``GET`` on ``conn``'s socket (``lines``: its header lines): the request in one
+        write, the answer through httptools until it is complete."""
         if conn.sock is None:
             conn.connect()
         sock = conn.sock
-        extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items() if k not in self.headers)
-        block = f"GET {url} HTTP/1.1\r\n{self._fixed}{extra}\r\n"
+        block = f"GET {url} HTTP/1.1\r\n{lines}\r\n"
         parsed = _Parsed()
         parser = parsed.parser
         try:
