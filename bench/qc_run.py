@@ -38,6 +38,7 @@ from typing import Any
 
 from qcflow.demo.datasets import fill_all
 from qcflow.objects.metadata import PASS_NAME, PERIOD_NAME, RUN_NUMBER
+from qcflow.postprocessing.config.overrides import parse_overrides
 from qcflow.postprocessing.triggers.trigger import parse_trigger
 from qcflow.qcdb.open import open_repository
 from qcflow.qcdb.repository import Repository
@@ -146,12 +147,8 @@ def pick_runs(repo: Repository, store: Path, workdir: Path) -> dict[str, tuple[i
 def activity_run(argv: list[str]) -> int:
     """The run a ``qcflow qc`` command's ``--override-values`` set (0: every run, as the
     example's trend of the period)."""
-    overrides = argv[argv.index("--override-values") + 1]
-    for item in overrides.split(";"):
-        key, _, value = item.partition("=")
-        if key.strip() == "qc.config.Activity.number":
-            return int(value)
-    return 0
+    overrides = dict(parse_overrides(argv[argv.index("--override-values") + 1]))
+    return int(overrides.get("qc.config.Activity.number") or 0)
 
 
 def published(repo: Repository, run: int, since_ms: int) -> int:
