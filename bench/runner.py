@@ -6,7 +6,10 @@ everything shares the same load (the machine's load average is printed before an
 
 - the runner in this process (run_workflow: markers, logs and summary included): its wall time,
   its own CPU seconds (the tasks are children and not counted) and load + validate + plan time;
-- `qcflow run -f wf.json` from the command line (start-up included), as a user waits for it;
+- `qcflow run -f wf.json` from the command line (start-up included), as a user waits for it:
+  a plain command such as `true` runs without a shell (docs/runner.md, "Plain commands");
+- the same with `--always-bash`: every task is a `/bin/bash -c` as in the floors, so the ratio
+  shows the runner's own cost against the floor with files;
 - the floors: `seq N | xargs -P2 -I{} bash -c true`, and the same with each shell creating the
   two files a task has (its log and marker: on a disk that is writing back, they cost more
   than the shell);
@@ -124,11 +127,16 @@ def run_once(workdir: Path, tasks: list[dict[str, object]], **extra: object) -> 
     options = RunOptions(workdir=workdir, cpu_limit=2, mem_limit=8000, progress="none")
     for key, value in extra.items():
         setattr(options, key, value)
-    cpu0, t0 = time.process_time(), time.perf_counter()
-    plan = prepare(wf, options)
-    t_plan, cpu_plan = time.perf_counter() - t0, time.process_time() - cpu0
-    result = run_plan(plan, options)
-    wall = time.perf_counter() - t0
+    here = Path.cwd()
+    os.chdir(workdir)  # as `qcflow run` is started, so plain commands run directly
+    try:
+        cpu0, t0 = time.process_time(), time.perf_counter()
+        plan = prepare(wf, options)
+        t_plan, cpu_plan = time.perf_counter() - t0, time.process_time() - cpu0
+        result = run_plan(plan, options)
+        wall = time.perf_counter() - t0
+    finally:
+        os.chdir(here)
     if not result.ok:  # say which tasks and why: a lost start must not pass as noise
         failed = [f"{r.name}: {r.reason}" for r in result.records if r.status != "done"]
         sys.exit(f"run in {workdir} failed ({len(failed)} tasks): " + "; ".join(failed[:5]))
@@ -151,8 +159,8 @@ def run_command(argv: list[str], workdir: Path, tasks: list[dict[str, object]]) 
 LIMITS = ["-f", "wf.json", "--cpu-limit", "2", "--mem-limit", "8000"]
 
 
-def cli_argv() -> list[str]:
-    return [sys.executable, "-m", "qcflow", "run", *LIMITS]
+def cli_argv(*extra: str) -> list[str]:
+    return [sys.executable, "-m", "qcflow", "run", *LIMITS, *extra]
 
 
 def peer_argv(path: Path) -> list[str]:
@@ -174,6 +182,7 @@ def bench_shapes(
 ) -> dict[tuple[str, int, str], dict[str, float]]:
     head = f"{'workload':<22}{'where':<7}{'runner s':>9}{'CPU/task ms':>12}{'plan s':>8}"
     head += f"{'command s':>10}{'floor s':>8}{'x floor':>8}{'floor+files s':>14}{'x f+f':>6}"
+    head += f"{'bash s':>8}{'x f+f':>6}"
     print(head + (f"{'O2DPG new s':>12}{'x O2DPG':>8}" if peer else ""))
     rows = {}
     for n in sizes:
@@ -187,6 +196,7 @@ def bench_shapes(
                     f"{1000 * row['cpu'] / n:>12.2f}{row['plan']:>8.3f}{row['command']:>10.2f}"
                     f"{row['floor']:>8.2f}{row['command'] / row['floor']:>8.2f}"
                     f"{row['floor_files']:>14.2f}{row['command'] / row['floor_files']:>6.2f}"
+                    f"{row['bash']:>8.2f}{row['bash'] / row['floor_files']:>6.2f}"
                 )
                 if peer:
                     line += f"{row['peer']:>12.2f}{row['command'] / row['peer']:>8.2f}"
@@ -196,11 +206,12 @@ def bench_shapes(
 
 def measure(shape: str, n: int, repeat: int, place: Path, peer: Path | None) -> dict[str, float]:
     """Medians of ``repeat`` rounds; in each, every contender runs once, so they share the load."""
-    runs, commands, peers, floors, floors_files = [], [], [], [], []
+    runs, commands, bashes, peers, floors, floors_files = [], [], [], [], [], []
     tasks = make_tasks(shape, n)
     for _ in range(repeat):
         runs.append(run_once(settled(place), tasks))
         commands.append(run_command(cli_argv(), settled(place), tasks))
+        bashes.append(run_command(cli_argv("--always-bash"), settled(place), tasks))
         if peer is not None:
             peers.append(run_command(peer_argv(peer), settled(place, "o2dpg-bench-"), tasks))
         floors.append(floor(n, settled(place, "qcflow-floor-")))
@@ -208,6 +219,7 @@ def measure(shape: str, n: int, repeat: int, place: Path, peer: Path | None) -> 
     keys = ("wall", "cpu", "plan", "plan_cpu")
     row = {key: statistics.median(r[key] for r in runs) for key in keys}
     row["command"] = statistics.median(commands)
+    row["bash"] = statistics.median(bashes)
     row["floor"] = statistics.median(floors)
     row["floor_files"] = statistics.median(floors_files)
     if peers:
@@ -268,6 +280,7 @@ def main() -> None:
     print("floor: `seq N | xargs -P2 -I{} bash -c true`; floor+files: the same, each shell also")
     print("creating the two files a runner task has (its log and its completion marker);")
     print("command: `qcflow run -f wf.json` as a process, start-up included; x: command / other")
+    print("bash: the command with --always-bash (every task a bash -c, as in the floors)")
     # As installed: with PYTHONDONTWRITEBYTECODE set (as in some shells), an editable install
     # would otherwise compile qcflow's modules anew in every `qcflow run` (~50 ms here).
     compileall.compile_dir(Path(qcflow.__file__).parent, quiet=1)

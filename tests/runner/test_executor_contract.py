@@ -40,15 +40,18 @@ def dask_client(dask_cluster):
         yield client
 
 
-@pytest.fixture(params=["local", "dask"])
+@pytest.fixture(params=["local", "local-here", "dask"])
 def make(request: pytest.FixtureRequest) -> Iterator[Make]:
     """Makes executors of one kind (``make(grace=...)``) and closes them after, unless
-    ``closed_by_the_test``."""
+    ``closed_by_the_test``. ``local-here``: run from the jobs' directory, where the local
+    executor starts plain commands without bash (qcflow.runner.direct)."""
     made: list[Executor] = []
+    if request.param == "local-here":
+        request.getfixturevalue("monkeypatch").chdir(request.getfixturevalue("tmp_path"))
 
     def build(grace: float = GRACE, closed_by_the_test: bool = False) -> Executor:
         executor: Executor
-        if request.param == "local":
+        if request.param.startswith("local"):
             executor = LocalExecutor(grace=grace)
         else:
             from qcflow.runner.dask.executor import DaskExecutor
@@ -144,6 +147,11 @@ def test_the_done_marker_is_written_only_on_exit_code_0(executor, tmp_path):
     assert (tmp_path / "t0.done").read_text() == "stamp\n"
     assert not (tmp_path / "t1.done").exists()
     assert not (tmp_path / "t2.done").exists()
+
+
+def test_a_log_that_cannot_be_opened_fails_the_job(executor, tmp_path):
+    executor.start(job(tmp_path, "true", log=tmp_path / "no-such-directory" / "t0.log"))
+    assert wait_outcomes(executor, 1)[0].rc == 1
 
 
 def test_attempt_2_appends_to_the_log(executor, tmp_path):

@@ -83,7 +83,9 @@ def test_the_runner_makes_fewer_system_calls_per_task(tmp_path):
         return (large.get(name, 0) - small.get(name, 0)) / 100
 
     assert per_task("getdents64") < 0.5
-    assert per_task("openat") < 4.0  # its notes, the children file, its marker (planning)
+    # its notes, the children file, its marker (planning), and the marker a plain command does
+    # not write itself (qcflow.runner.direct: `true` runs without bash)
+    assert per_task("openat") < 5.0
     assert per_task("write") < 5.0
 
 

@@ -142,6 +142,12 @@ def _qcflow_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--kill-grace", type=SECONDS, default=3.0, metavar="S", help="SIGTERM->SIGKILL delay (3)"
     )
+    p.add_argument(
+        "--always-bash",
+        action="store_true",
+        help="run plain commands (`true`, `o2-qc --config x.json`) with /bin/bash -c too; "
+        "by default they are started without a shell, as GNU make does (docs/runner.md)",
+    )
     p.add_argument("--summary-file", metavar="FILE", help="default: summary.json")
     p.add_argument(
         "--allow-dangling",
@@ -233,6 +239,7 @@ def _options(args: argparse.Namespace) -> Any:
         retry_backoff=args.retry_backoff,
         task_timeout=args.task_timeout,
         kill_grace=args.kill_grace,
+        always_bash=args.always_bash,
         action_logfile=path(args.action_logfile),
         metric_logfile=path(args.metric_logfile),
         summary_file=path(args.summary_file),

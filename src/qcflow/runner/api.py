@@ -194,7 +194,7 @@ def _real_run(
             progress.line(f"Marking task {name} as to be done again")
         # Made only now: a local executor makes this process a subreaper until it is closed,
         # which the engine does; an input error above must not leave it so.
-        executor = executor or LocalExecutor(options.kill_grace)
+        executor = executor or LocalExecutor(options.kill_grace, not options.always_bash)
         services = RunServices(executor, progress, actions, None, lock)
         return _execute(plan, options, services, metrics, summary)
     finally:

@@ -24,10 +24,11 @@ the executor's processes.
 runs nothing and reports success at once (``--dry-run``).
 :class:`~qcflow.runner.dask.executor.DaskExecutor` submits one future per job to a Dask cluster
 (logs and markers on a shared file system, a lost worker reported as a failed outcome so the
-scheduler retries). Every executor runs :func:`shell_text` of each job with ``/bin/bash -c``, so
-logs and markers come out the same everywhere, in a process group whose life (spawn, TERM,
-grace, KILL, reap) is :mod:`~qcflow.runner.process`'s on both; tests/runner/
-test_executor_contract.py checks this contract on each executor.
+scheduler retries). Every executor runs :func:`shell_text` of each job with ``/bin/bash -c``
+(the local executor starts a plain command without it, :mod:`~qcflow.runner.direct`, and writes
+the same log and marker), so logs and markers come out the same everywhere, in a process group
+whose life (spawn, TERM, grace, KILL, reap) is :mod:`~qcflow.runner.process`'s on both;
+tests/runner/test_executor_contract.py checks this contract on each executor.
 """
 
 from __future__ import annotations
@@ -141,15 +142,16 @@ def shell_text(job: Job) -> str:
     ``exec``) leaves the marker to the engine (it checks after an exit code 0). The blank line
     keeps a trailing backslash in the command from joining the marker line. ``cd`` sets ``PWD``
     as a shell started there would have it. If the ``cd`` or the log fails, bash says so on the
-    runner's stderr and the task fails.
+    runner's stderr and the task fails (``|| exit 1``: bash goes on after an ``exec`` whose
+    redirection failed, and the command would run with its output lost).
     """
     cwd, log = shlex.quote(str(job.cwd)), shlex.quote(str(job.log))
     lines = [f"cd {cwd} || exit 1"]
     if job.attempt <= 1:
-        lines.append(f"exec >{log} 2>&1")
+        lines.append(f"exec >{log} 2>&1 || exit 1")
     else:
         header = shlex.quote(f"--- qcflow: attempt {job.attempt} ---")
-        lines.append(f"exec >>{log} 2>&1; echo; echo {header}")
+        lines.append(f"exec >>{log} 2>&1 || exit 1; echo; echo {header}")
     lines.append(job.command)
     if job.marker is not None:
         text, marker = shlex.quote(job.marker_text), shlex.quote(str(job.marker))

@@ -1,4 +1,4 @@
-"""The local executor: each task a ``/bin/bash -c`` process group on this machine.
+"""The local executor: each task a process group on this machine, ``/bin/bash -c`` or its program.
 
 The life of each task's group (spawn a session leader, TERM, grace, KILL, reap, the reason) is
 :mod:`~qcflow.runner.process`'s, shared with the Dask workers; this module adds what only a
@@ -8,6 +8,10 @@ local executor does:
   first attempt, appended to on retries after a ``--- qcflow: attempt N ---`` line. The task's
   shell opens the log and writes the marker (:func:`~qcflow.runner.executor.shell_text`), so
   creating those files costs the runner nothing.
+- **Plain commands** (``true``, ``o2-qc --config x.json``: :mod:`~qcflow.runner.direct`) run
+  without bash, which would cost each task more CPU than the runner's own work for it: the
+  new process opens the log, and the executor writes the marker after exit code 0. What cannot
+  start that way runs through bash, which then says what is wrong.
 - **Event-driven waiting**: a ``pidfd`` per process (Linux >= 5.3) and a wake-up pipe in one
   epoll (a selector where there is none); where ``pidfd_open`` is missing a thread per process
   waits (leaving the process a zombie) and writes to the pipe. Nothing polls: ``wait`` sleeps
@@ -25,6 +29,7 @@ local executor does:
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import itertools
 import math
@@ -41,14 +46,18 @@ from pathlib import Path
 
 import psutil
 
+from qcflow.errors import QcflowError
 from qcflow.runner.contain import Adoptions
+from qcflow.runner.direct import PlainCommands
 from qcflow.runner.executor import Job, Outcome, shell_text
+from qcflow.runner.markers import put_marker
 from qcflow.runner.process import (
     SPAWN_ERRORS,
     Ended,
     ProcessGroup,
     send_all,
     spawn,
+    spawn_plain,
     start_failure,
 )
 from qcflow.runner.wakeup import WakePipe, sigchld_blocked
@@ -61,6 +70,8 @@ class _Proc:
     job: Job
     group: ProcessGroup
     start: float
+    #: Run without bash (:mod:`~qcflow.runner.direct`): the executor writes the marker.
+    direct: bool = False
     pidfd: int | None = None
     #: Set by a waiter thread (no pidfd) once the leader has ended, unreaped.
     exited: bool = False
@@ -121,8 +132,11 @@ class _Readable:
 class LocalExecutor:
     """Runs jobs as local process groups; see the module docstring."""
 
-    def __init__(self, grace: float = 3.0) -> None:
+    def __init__(self, grace: float = 3.0, direct: bool = True) -> None:
         self.grace = grace
+        #: Whether plain commands run without bash (:mod:`~qcflow.runner.direct`).
+        self.direct = direct
+        self._plain = PlainCommands()
         self._procs: dict[int, _Proc] = {}
         #: The pids of the running tasks' main processes (kept as tasks start and end).
         self._leaders: set[int] = set()
@@ -150,19 +164,38 @@ class LocalExecutor:
 
     def start(self, job: Job) -> None:
         now = time.time()
-        try:
-            text, tag = shell_text(job), self._adopt.tag(job.key)
-            pid = spawn(text, job.cwd, job.env, tag, nice=job.nice, made=self._made)
-        except SPAWN_ERRORS as err:
-            self._ended.append(Outcome(job.key, None, now, time.time(), start_failure(err)))
-            return
+        tag = self._adopt.tag(job.key)
+        pid = self._start_plain(job, tag)
+        direct = pid is not None
+        if pid is None:
+            try:
+                text = shell_text(job)
+                pid = spawn(text, job.cwd, job.env, tag, nice=job.nice, made=self._made)
+            except SPAWN_ERRORS as err:
+                self._ended.append(Outcome(job.key, None, now, time.time(), start_failure(err)))
+                return
         group = ProcessGroup(pid, self.grace, self._later, partial(self._escaped, job.key, pid))
-        proc = _Proc(job, group, now)
+        proc = _Proc(job, group, now, direct)
         self._procs[job.key] = proc
         self._leaders.add(pid)
         self._watch(proc)
         if job.timeout is not None:
             group.time_out(job.timeout)
+
+    def _start_plain(self, job: Job, tag: str) -> int | None:
+        """Run a plain command without bash (:mod:`~qcflow.runner.direct`); ``None``: use bash.
+
+        Any failure to start it directly leaves it to bash, which then says what is wrong.
+        """
+        if job.attempt > 1 or not self.direct:
+            return None
+        argv = self._plain.argv(job.command, job.env, job.cwd)
+        if argv is None:
+            return None
+        try:
+            return spawn_plain(argv, job.cwd, job.log, job.env, tag, nice=job.nice)
+        except SPAWN_ERRORS:
+            return None
 
     def kill(self, key: int, reason: str = "killed") -> None:
         proc = self._procs.get(key)
@@ -300,6 +333,12 @@ class LocalExecutor:
             return
         ended: Ended = proc.group.reap()
         self._forget(proc)
+        job = proc.job
+        if proc.direct and ended.rc == 0 and job.marker is not None:
+            # As the shell's marker line: a write that fails is left to the engine, which
+            # writes the marker itself when it finds none, and says so if it cannot.
+            with contextlib.suppress(QcflowError):
+                put_marker(job.marker, job.marker_text)
         pid = proc.group.pid
         outcome = Outcome(key, ended.rc, proc.start, time.time(), ended.reason, pid)
         self._ended.append(outcome)

@@ -70,6 +70,9 @@ class RunOptions:
     retry_backoff: float = 1.0
     task_timeout: float | None = None
     kill_grace: float = 3.0
+    #: Run every command with ``/bin/bash -c``, also the plain ones the local executor runs
+    #: directly (:mod:`~qcflow.runner.direct`).
+    always_bash: bool = False
     action_logfile: Path | None = None
     metric_logfile: Path | None = None
     summary_file: Path | None = None

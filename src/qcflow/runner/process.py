@@ -12,6 +12,8 @@ asks for a kill (the engine, a Dask future) differ.
   output are ``/dev/null`` (the shell sends its output to the log itself); standard error is the
   executor's, where bash says why a ``cd`` or the log failed. The environment carries
   ``QCFLOW_TASK_ID`` (:mod:`~qcflow.runner.contain`), inherited by everything the task starts.
+  :func:`spawn_plain` starts a plain command (:mod:`~qcflow.runner.direct`) the same way
+  without the shell, its log opened in the child.
 - **A failed start** (a directory that cannot be made, a NUL byte in the command or the
   environment, no ``/bin/bash``) raises one of :data:`SPAWN_ERRORS`; :func:`start_failure` says
   why in the ``cannot start: ...`` reason of the job's outcome: it is an outcome, never raised.
@@ -58,6 +60,7 @@ __all__ = [
     "send_all",
     "signal_group",
     "spawn",
+    "spawn_plain",
     "start_failure",
     "thread_later",
 ]
@@ -94,17 +97,43 @@ def spawn(
         cwd.mkdir(parents=True, exist_ok=True)
         if made is not None:
             made.add(cwd)
-    argv = [_BASH, "-c", text]
-    if nice and _NICE:
-        argv = [_NICE, "-n", str(nice), *argv]
-    devnull_r, devnull_w = devnull()
-    actions = [(os.POSIX_SPAWN_DUP2, devnull_r, 0), (os.POSIX_SPAWN_DUP2, devnull_w, 1)]
+    devnull_w = devnull()[1]
+    actions = [(os.POSIX_SPAWN_DUP2, devnull_w, 1)]
     actions += [(os.POSIX_SPAWN_DUP2, fd, 3 + i) for i, fd in enumerate(fds)]
+    return _spawn(_BASH, [_BASH, "-c", text], {**env, TASK_ID_ENV: tag}, actions, nice)
+
+
+def spawn_plain(
+    argv: Sequence[str], cwd: Path, log: Path, env: Mapping[str, str], tag: str, *, nice: int = 0
+) -> int:
+    """Start ``argv[1:]`` (the program ``argv[0]``) as a session leader, its output to ``log``.
+
+    What :func:`spawn` does for a command :func:`~qcflow.runner.direct.plain_argv` accepted,
+    without the shell: ``cwd`` must be this process's directory (it becomes ``PWD``), and the
+    log is opened (truncated) in the child, as the shell's redirection would.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+    actions = [(os.POSIX_SPAWN_OPEN, 1, str(log), flags, 0o666), (os.POSIX_SPAWN_DUP2, 1, 2)]
+    full_env = {**env, TASK_ID_ENV: tag, "PWD": str(cwd)}
+    return _spawn(argv[0], list(argv[1:]), full_env, actions, nice)
+
+
+def _spawn(
+    program: str,
+    argv: list[str],
+    env: dict[str, str],
+    actions: Sequence[tuple[int | str, ...]],
+    nice: int,
+) -> int:
+    """``posix_spawn`` a session leader, ``nice -n N`` in front when asked, input /dev/null."""
+    if nice and _NICE:
+        # nice finds argv[0] on the same PATH: the program keeps the argv[0] it was given.
+        program, argv = _NICE, [_NICE, "-n", str(nice), *argv]
     return os.posix_spawn(
-        argv[0],
+        program,
         argv,
-        {**env, TASK_ID_ENV: tag},
-        file_actions=actions,
+        env,
+        file_actions=[(os.POSIX_SPAWN_DUP2, devnull()[0], 0), *actions],
         setsid=True,
         setsigdef=_RESTORED,
         setsigmask=(),  # nothing blocked, whatever the spawning thread blocks

@@ -1,0 +1,270 @@
+"""Plain commands run without bash (qcflow.runner.direct), and everything else as before.
+
+The decision is checked against bash itself (the words it would pass), the runs on real
+processes: which program is the task's main process, what it sees, what its log and marker hold,
+and that whatever cannot start directly still runs, through bash, with bash's messages.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import string
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from qcflow.runner.direct import PlainCommands
+from qcflow.runner.executor import Job
+from qcflow.runner.local import LocalExecutor
+from tests._wait import wait_until
+
+from .conftest import task, wait_outcomes, write_workflow
+
+SAFE = string.ascii_letters + string.digits + "_@%+=:,./-"
+TRUE = shutil.which("true")
+
+
+@pytest.fixture
+def here(tmp_path, monkeypatch) -> Path:
+    """Run from ``tmp_path``: the tasks' directory is the runner's own."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def decide(command: str, cwd: Path, env: dict[str, str] | None = None) -> list[str] | None:
+    return PlainCommands().argv(command, os.environ if env is None else env, cwd)
+
+
+def test_a_plain_command_runs_the_program_bash_would_find(here):
+    assert decide("true", here) == [TRUE, "true"]
+    assert decide("  ls  -l\t--color=never ./x  ", here) == [
+        shutil.which("ls"),
+        "ls",
+        "-l",
+        "--color=never",
+        "./x",
+    ]
+    assert decide("./tool a", here) == ["./tool", "./tool", "a"]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "echo hi",  # a builtin that is not exactly its program
+        "cd x",
+        "exit 0",
+        "export A=1",
+        "A=1 true",  # an assignment
+        "true; true",
+        "true && false",
+        "true | cat",
+        "true > out",
+        "ls *.json",
+        "ls ~",
+        "ls {a,b}",
+        "echo $HOME",
+        "ls 'a b'",
+        'ls "a"',
+        "ls a\\ b",
+        "true # comment",
+        "true\ntrue",
+        "(true)",
+        "! true",
+        "if",
+        "",
+        "   ",
+        "no-such-program-qcflow-test",
+    ],
+)
+def test_anything_with_shell_syntax_or_a_builtin_goes_to_bash(here, command):
+    assert decide(command, here) is None
+
+
+def test_the_environment_can_send_a_command_to_bash(here):
+    base = dict(os.environ)
+    assert decide("true", here, {**base, "BASH_ENV": "/dev/null"}) is None
+    assert decide("true", here, {**base, "BASH_FUNC_true%%": "() { false; }"}) is None
+    assert decide("true", here, {k: v for k, v in base.items() if k != "PATH"}) is None
+    assert decide("true", here, {**base, "NOT_BASH_ENV": "x"}) == [TRUE, "true"]
+
+
+def test_another_directory_than_the_runners_goes_to_bash(here):
+    assert decide("true", here / "sub") is None
+
+
+def test_a_program_found_is_remembered_for_the_run_and_a_missing_one_is_not(here):
+    bindir = here / "bin"
+    bindir.mkdir()
+    env = {**os.environ, "PATH": f"{bindir}:{os.environ['PATH']}"}
+    plain = PlainCommands()
+    assert plain.argv("qcflow-test-tool", env, here) is None
+    tool = bindir / "qcflow-test-tool"
+    tool.write_text("#!/bin/sh\nexit 0\n")
+    tool.chmod(0o755)
+    assert plain.argv("qcflow-test-tool", env, here) is None  # as bash's hash: looked up once
+    assert PlainCommands().argv("qcflow-test-tool", env, here) == [str(tool), "qcflow-test-tool"]
+
+
+words = st.lists(st.text(SAFE, min_size=1, max_size=8), min_size=1, max_size=5)
+blanks = st.lists(st.sampled_from([" ", "\t", "  "]), min_size=5, max_size=5)
+
+
+@settings(max_examples=40, deadline=None)
+@given(rest=words, gaps=blanks)
+def test_the_words_are_the_ones_bash_passes(rest, gaps):
+    text = "ls" + "".join(gap + word for gap, word in zip(gaps, rest, strict=False))
+    argv = PlainCommands().argv(text, os.environ, Path.cwd())
+    assert argv is not None
+    assert argv[:2] == [shutil.which("ls"), "ls"]
+    script = "set --" + text[2:] + '; printf "%s\\0" "$@"'
+    said = subprocess.run(["/bin/bash", "-c", script], capture_output=True, check=True).stdout
+    assert argv[2:] == said.decode().split("\0")[:-1]
+
+
+@settings(max_examples=200)
+@given(rest=words, bad=st.characters(blacklist_characters=SAFE + " \t"), at=st.integers(0, 60))
+def test_a_character_outside_the_plain_ones_goes_to_bash(rest, bad, at):
+    text = "ls " + " ".join(rest)
+    at %= len(text) + 1
+    assert PlainCommands().argv(text[:at] + bad + text[at:], os.environ, Path.cwd()) is None
+
+
+# -- running them ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def executor():
+    made = LocalExecutor(grace=0.5)
+    yield made
+    made.close()
+
+
+def job(where: Path, command: str, key: int = 0, **kw) -> Job:
+    return Job(
+        key=key,
+        name=f"t{key}",
+        command=command,
+        cwd=kw.pop("cwd", where),
+        env=kw.pop("env", dict(os.environ)),
+        log=kw.pop("log", where / f"t{key}.log"),
+        **kw,
+    )
+
+
+def comm(pid: int | str) -> str:
+    return Path(f"/proc/{pid}/comm").read_text().strip()
+
+
+def started(executor: LocalExecutor, job: Job) -> str:
+    """Start ``job``; the name of the program its main process runs.
+
+    ``posix_spawn`` returns once the child has its new memory, a moment before the kernel names
+    it after its program; a zombie keeps that name until it is reaped.
+    """
+    executor.start(job)
+    pid, ours = executor.pids()[job.key], comm("self")
+    wait_until(lambda: comm(pid) != ours, f"{job.command!r} named after its program")
+    return comm(pid)
+
+
+def script(path: Path, text: str) -> Path:
+    path.write_text(text)
+    path.chmod(0o755)
+    return path
+
+
+def test_a_plain_command_is_the_tasks_main_process_and_the_rest_a_shell(here, executor):
+    assert started(executor, job(here, "true", 0)) == "true"
+    assert started(executor, job(here, "true; true", 1)) == "bash"
+    assert started(executor, job(here, "true", 2, cwd=here / "sub")) == "bash"
+    assert started(executor, job(here, "true", 3, attempt=2)) == "bash"  # the log's header
+    assert {o.key: o.rc for o in wait_outcomes(executor, 4)} == {0: 0, 1: 0, 2: 0, 3: 0}
+    always = LocalExecutor(grace=0.5, direct=False)
+    try:
+        assert started(always, job(here, "true", 4)) == "bash"
+        assert wait_outcomes(always, 1)[0].rc == 0
+    finally:
+        always.close()
+
+
+def test_its_log_has_both_streams_its_marker_only_success_its_environment_the_task(here, executor):
+    (here / "present").write_text("")
+    marked = {"marker_text": "stamp"}
+    assert (
+        started(executor, job(here, "ls present absent", 0, marker=here / "t0.done", **marked))
+        == "ls"
+    )
+    command = "printenv PWD QCFLOW_TASK_ID"
+    assert started(executor, job(here, command, 1, marker=here / "t1.done", **marked)) == "printenv"
+    outcomes = {o.key: o for o in wait_outcomes(executor, 2)}
+    assert (outcomes[0].rc, outcomes[0].reason) == (2, "exit code 2")
+    log = (here / "t0.log").read_text()
+    assert "present" in log
+    assert "absent" in log  # ls's complaint, from its standard error
+    assert not (here / "t0.done").exists()
+    assert outcomes[1].rc == 0
+    pwd, tag = (here / "t1.log").read_text().splitlines()
+    assert pwd == str(here)
+    assert tag.endswith(":1")
+    assert (here / "t1.done").read_text() == "stamp\n"
+
+
+def test_a_command_killed_by_its_own_signal_says_which(here, executor):
+    boom = script(here / "boom", "#!/bin/sh\nkill -SEGV $$\n")
+    assert started(executor, job(here, "./boom", 0, marker=here / "t0.done")) == "boom"
+    [direct] = wait_outcomes(executor, 1)
+    assert (direct.rc, direct.reason) == (None, "killed by signal SIGSEGV")
+    # bash, which has the marker line to run after the command, reports 128 + the signal
+    always = LocalExecutor(grace=0.5, direct=False)
+    try:
+        always.start(job(here, f"{boom}", 1, marker=here / "t1.done"))
+        [through_bash] = wait_outcomes(always, 1)
+    finally:
+        always.close()
+    assert (through_bash.rc, through_bash.reason) == (139, "exit code 139")
+
+
+def test_what_cannot_start_directly_runs_through_bash_with_its_messages(here, executor):
+    script(here / "no-hash-bang", "echo from-bash\n")  # bash runs it as a script
+    assert started(executor, job(here, "./no-hash-bang", 0, marker=here / "t0.done")) == "bash"
+    assert started(executor, job(here, "no-such-program-qcflow-test", 1)) == "bash"
+    assert started(executor, job(here, "true", 2, log=here / "missing" / "t2.log")) == "bash"
+    outcomes = {o.key: o for o in wait_outcomes(executor, 3)}
+    assert outcomes[0].rc == 0
+    assert (here / "t0.log").read_text() == "from-bash\n"
+    assert (here / "t0.done").exists()
+    assert outcomes[1].rc == 127
+    assert "command not found" in (here / "t1.log").read_text()
+    assert (outcomes[2].rc, outcomes[2].reason) == (1, "exit code 1")  # bash's `exec >log`
+
+
+def test_a_backfill_task_runs_niced_from_its_first_instruction(here, executor):
+    executor.start(job(here, "sleep 300", nice=19))
+    pid = executor.pids()[0]
+    # nice sets the priority, then becomes sleep: same process
+    wait_until(lambda: comm(pid) == "sleep", "sleep")
+    assert os.getpriority(os.PRIO_PROCESS, pid) == min(19, os.nice(0) + 19)
+    executor.kill(0)
+    assert wait_outcomes(executor, 1)[0].reason == "killed"
+
+
+def test_a_run_from_the_tasks_directory_resumes_and_always_bash_is_a_flag(here):
+    # bash adds 1 to SHLVL for the command it runs; run directly, the command sees the value
+    write_workflow(here / "wf.json", [task("a", "printenv SHLVL")], global_env={"SHLVL": "5"})
+    qcflow = [sys.executable, "-m", "qcflow", "run", "-f", "wf.json", "--progress", "none"]
+    first = subprocess.run(qcflow, cwd=here, capture_output=True, text=True, check=False)
+    assert first.returncode == 0, first.stderr
+    assert (here / "a.log").read_text() == "5\n"
+    again = subprocess.run(qcflow, cwd=here, capture_output=True, text=True, check=False)
+    assert again.returncode == 0
+    assert json.loads((here / "summary.json").read_text())["counts"] == {"cached": 1}
+    forced = [*qcflow, "--always-bash", "--rerun-from", "a"]
+    bash = subprocess.run(forced, cwd=here, capture_output=True, text=True, check=False)
+    assert bash.returncode == 0, bash.stderr
+    assert (here / "a.log").read_text() == "6\n"
