@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from qcflow.runner.direct import PlainCommands
 from qcflow.runner.executor import Job
 from qcflow.runner.local import LocalExecutor
-from tests._wait import wait_until
+from tests._wait import wait_for_file, wait_until
 
 from .conftest import task, wait_outcomes, write_workflow
 
@@ -61,6 +61,7 @@ def test_a_plain_command_runs_the_program_bash_would_find(here):
         "exit 0",
         "export A=1",
         "A=1 true",  # an assignment
+        "%1",  # fg %1
         "true; true",
         "true && false",
         "true | cat",
@@ -86,12 +87,38 @@ def test_anything_with_shell_syntax_or_a_builtin_goes_to_bash(here, command):
     assert decide(command, here) is None
 
 
-def test_the_environment_can_send_a_command_to_bash(here):
-    base = dict(os.environ)
-    assert decide("true", here, {**base, "BASH_ENV": "/dev/null"}) is None
-    assert decide("true", here, {**base, "BASH_FUNC_true%%": "() { false; }"}) is None
-    assert decide("true", here, {k: v for k, v in base.items() if k != "PATH"}) is None
-    assert decide("true", here, {**base, "NOT_BASH_ENV": "x"}) == [TRUE, "true"]
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("BASH_ENV", "/dev/null"),  # read by bash first
+        ("BASH_FUNC_ls%%", "() { echo no; }"),  # a function bash would call instead
+        ("SHELLOPTS", "xtrace"),
+        ("BASHOPTS", "extglob"),
+        ("IFS", "x"),  # reset by bash for what it runs
+        ("PS4", "zz"),
+    ],
+)
+def test_the_environment_can_send_a_command_to_bash(here, name, value):
+    base = {k: v for k, v in os.environ.items() if k not in {name, "BASH_ENV", "IFS", "PS4"}}
+    assert decide("ls", here, base) is not None
+    assert decide("ls", here, {**base, name: value}) is None
+    assert decide("true", here, {**base, name: value}) is None
+
+
+@pytest.mark.parametrize("path", ["", "/usr/bin::/bin", "~/bin:/usr/bin:/bin"])
+def test_a_path_bash_reads_otherwise_than_which_sends_a_command_to_bash(here, path):
+    # bash reads "" as the current directory and expands ~; shutil.which does neither
+    assert decide("ls", here, {**os.environ, "PATH": path}) is None
+
+
+def test_true_and_false_are_bash_builtins_whatever_path_holds(here):
+    bindir = here / "bin"
+    bindir.mkdir()
+    script(bindir / "true", "#!/bin/sh\necho custom-true\n")
+    env = {**os.environ, "PATH": f"{bindir}:{os.environ['PATH']}"}
+    assert decide("true", here, env) == [TRUE, "true"]  # the system's, as the builtin
+    assert decide("false", here, {k: v for k, v in env.items() if k != "PATH"}) is not None
+    assert decide("true --version", here, env) is None  # the builtin ignores arguments
 
 
 def test_another_directory_than_the_runners_goes_to_bash(here):
@@ -244,14 +271,36 @@ def test_what_cannot_start_directly_runs_through_bash_with_its_messages(here, ex
     assert (outcomes[2].rc, outcomes[2].reason) == (1, "exit code 1")  # bash's `exec >log`
 
 
-def test_a_backfill_task_runs_niced_from_its_first_instruction(here, executor):
-    executor.start(job(here, "sleep 300", nice=19))
+def test_a_backfill_task_runs_through_bash_niced(here, executor):
+    # `nice prog` would look prog up itself: bash does, with its own rules and messages
+    executor.start(job(here, "sleep 300", nice=19, marker=here / "t0.done"))
     pid = executor.pids()[0]
-    # nice sets the priority, then becomes sleep: same process
-    wait_until(lambda: comm(pid) == "sleep", "sleep")
+    wait_until(lambda: comm(pid) == "bash", "bash, after nice")  # (its marker line: it stays)
     assert os.getpriority(os.PRIO_PROCESS, pid) == min(19, os.nice(0) + 19)
     executor.kill(0)
     assert wait_outcomes(executor, 1)[0].reason == "killed"
+
+
+def test_a_task_the_runner_ends_has_no_exit_code_even_if_its_program_exits_0(here, executor):
+    script(here / "term-ok", "#!/bin/sh\ntrap 'exit 0' TERM\necho > ready\nsleep 300 & wait\n")
+    marker = here / "t0.done"
+    assert started(executor, job(here, "./term-ok", marker=marker, marker_text="x")) == "term-ok"
+    wait_for_file(here / "ready")
+    executor.kill(0)
+    [outcome] = wait_outcomes(executor, 1)
+    assert (outcome.rc, outcome.reason, outcome.ok) == (None, "killed", False)
+    assert not marker.exists()
+
+
+def test_a_log_that_would_block_leaves_the_wait_to_the_task(here, executor):
+    # A FIFO nobody reads: bash's task waits for a reader, the runner does not
+    os.mkfifo(here / "t0.log")
+    assert started(executor, job(here, "true")) == "bash"
+    reader = os.open(here / "t0.log", os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        assert wait_outcomes(executor, 1)[0].rc == 0
+    finally:
+        os.close(reader)
 
 
 def test_a_run_from_the_tasks_directory_resumes_and_always_bash_is_a_flag(here):

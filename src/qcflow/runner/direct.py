@@ -11,20 +11,37 @@ A command runs directly only when bash could do nothing but that with it:
 
 - every word is made of ``A-Z a-z 0-9 _ @ % + = : , . / -`` (no quoting, expansion, glob,
   redirection, operator, comment or line break), words separated by spaces or tabs;
-- the first word has no ``=`` (an assignment) and is no bash keyword or builtin other than
-  ``true`` and ``false`` (their programs do what the builtins do; ``echo``, ``pwd``, ``kill``
-  and the others differ in details and stay with bash);
-- the environment defines no bash function (``BASH_FUNC_*``) and no ``BASH_ENV`` (a file bash
-  reads first), and has a ``PATH`` on which the program is found, as bash would find it;
-- the task's directory is the runner's own (``posix_spawn`` cannot change directory) and this
-  is its first attempt (a retry's log gets a header line first).
+- the first word has no ``=`` (an assignment), does not start with ``%`` (a job: ``fg %1``)
+  and is no bash keyword or builtin, except ``true`` and ``false`` without arguments: bash
+  runs its builtins whatever ``PATH`` holds, and these two do exactly what the system's
+  ``/usr/bin/true`` and ``false`` do, which then run (``echo``, ``pwd``, ``kill`` and the other
+  builtins differ from their programs in details and stay with bash);
+- the environment has none of what changes how bash starts or what it passes on: a bash
+  function (``BASH_FUNC_*``), ``BASH_ENV`` (a file bash reads first), ``SHELLOPTS`` and
+  ``BASHOPTS`` (``xtrace``, ``noclobber``, ...), ``IFS`` and ``PS4`` (bash resets them); and it has
+  a ``PATH`` whose directories bash and :func:`shutil.which` read alike (none empty or starting
+  with ``~``), on which the program is found;
+- the task's directory is the runner's own (``posix_spawn`` cannot change directory), it is
+  the task's first attempt (a retry's log gets a header line first) and it runs at normal
+  priority (in the backfill lane ``nice`` would look the program up, not bash).
 
 Anything else, and any command the direct start fails for (its program gone meanwhile, a
-script without ``#!``, a log that cannot be opened), runs through bash as before, so the
-result and the messages stay bash's. What differs from bash for a command run directly: a
-command killed by a signal it did not get from the runner is reported as ``killed by signal
-SIGSEGV`` (rc null) rather than bash's ``exit code 139``; the command's environment has ``PWD``
-set to its directory but not the ``SHLVL``, ``OLDPWD`` and ``_`` bash adds.
+script without ``#!``, a log that cannot be opened at once, such as a FIFO nobody reads), runs
+through bash as before, so the result and the messages stay bash's. A task the runner ends
+(a kill, a timeout, ``--enforce-memory``) has no exit code even if its program exited 0 on
+SIGTERM, and gets no marker, as through bash, which dies of the signal.
+
+What differs from bash for a command run directly:
+
+- a command killed by a signal it did not get from the runner is reported as ``killed by
+  signal SIGSEGV`` (rc null) rather than bash's ``exit code 139``;
+- the program is the leader of the task's session and process group (bash is, otherwise): a
+  program that calls ``setsid()`` itself without forking first fails to (``EPERM``);
+- its environment has ``PWD`` set to its directory but not the ``SHLVL``, ``OLDPWD`` and ``_``
+  bash adds.
+
+``--always-bash`` (:attr:`~qcflow.runner.options.RunOptions.always_bash`) runs everything
+through bash.
 """
 
 from __future__ import annotations
@@ -48,6 +65,14 @@ _BASH_WORDS_TEXT = (
     "coproc"
 )
 _BASH_WORDS = frozenset(_BASH_WORDS_TEXT.split())
+#: Builtins whose programs do exactly the same when given no argument.
+_BUILTIN_PROGRAMS = {
+    name: found
+    for name in ("true", "false")
+    if (found := shutil.which(name, path="/usr/bin:/bin")) is not None
+}
+#: Variables that change how bash starts, or that it resets before running a command.
+_BASH_READS = ("BASH_ENV", "SHELLOPTS", "BASHOPTS", "IFS", "PS4")
 
 
 class PlainCommands:
@@ -69,19 +94,12 @@ class PlainCommands:
         unless the first word has a ``/``); the words are its ``argv``, ``argv[0]`` the first
         word as written.
         """
-        text = command.strip(" \t")
-        # os.getcwd: a string to compare, not a Path made per task
-        if not _PLAIN.fullmatch(text) or str(cwd) != os.getcwd():  # noqa: PTH109
+        words = _plain_words(command, cwd)
+        if words is None or _needs_bash(words, env):
             return None
-        words = text.split()
         first = words[0]
-        if "=" in first or first in _BASH_WORDS:
-            return None
-        # One search through all the names first: this runs for every task.
-        if "BASH_" in "\0".join(env) and (
-            "BASH_ENV" in env or any(name.startswith("BASH_FUNC_") for name in env)
-        ):
-            return None
+        if first in _BUILTIN_PROGRAMS:
+            return [_BUILTIN_PROGRAMS[first], first]
         if "/" in first:
             return [first, *words]
         path = env.get("PATH")
@@ -89,6 +107,35 @@ class PlainCommands:
             return None
         key = (first, path)
         if key not in self._found:
-            self._found[key] = shutil.which(first, path=path)
+            self._found[key] = _which(first, path)
         program = self._found[key]
         return None if program is None else [program, *words]
+
+
+def _plain_words(command: str, cwd: Path) -> list[str] | None:
+    """The words of a command without shell syntax, to run in the runner's own directory."""
+    text = command.strip(" \t")
+    # os.getcwd: a string to compare, not a Path made per task
+    if not _PLAIN.fullmatch(text) or str(cwd) != os.getcwd():  # noqa: PTH109
+        return None
+    return text.split()
+
+
+def _needs_bash(words: list[str], env: Mapping[str, str]) -> bool:
+    """Whether bash would do more than run the first word's program (see the module docstring)."""
+    if any(name in env for name in _BASH_READS):
+        return True
+    # One search through all the names first: this runs for every task.
+    if "BASH_FUNC_" in "\0".join(env) and any(n.startswith("BASH_FUNC_") for n in env):
+        return True
+    first = words[0]
+    if first in _BUILTIN_PROGRAMS:
+        return len(words) > 1  # bash's builtin ignores arguments; the program may not
+    return "=" in first or first in _BASH_WORDS or first.startswith("%")  # %1: fg %1
+
+
+def _which(name: str, path: str) -> str | None:
+    """Where bash finds ``name`` on ``path``; ``None`` also when bash reads ``path`` otherwise."""
+    if any(not entry or entry.startswith("~") for entry in path.split(os.pathsep)):
+        return None  # bash: "" is ".", and "~/bin" is expanded; shutil.which does neither
+    return shutil.which(name, path=path)

@@ -187,13 +187,13 @@ class LocalExecutor:
 
         Any failure to start it directly leaves it to bash, which then says what is wrong.
         """
-        if job.attempt > 1 or not self.direct:
+        if job.attempt > 1 or job.nice or not self.direct:
             return None
         argv = self._plain.argv(job.command, job.env, job.cwd)
         if argv is None:
             return None
         try:
-            return spawn_plain(argv, job.cwd, job.log, job.env, tag, nice=job.nice)
+            return spawn_plain(argv, job.cwd, job.log, job.env, tag)
         except SPAWN_ERRORS:
             return None
 
@@ -334,6 +334,10 @@ class LocalExecutor:
         ended: Ended = proc.group.reap()
         self._forget(proc)
         job = proc.job
+        if proc.direct and proc.group.reason and ended.rc is not None:
+            # Ended by the runner: bash, the leader otherwise, dies of the signal (no exit code,
+            # no marker) even when the program exits 0 on SIGTERM.
+            ended = Ended(None, ended.reason, ended.cpu_seconds)
         if proc.direct and ended.rc == 0 and job.marker is not None:
             # As the shell's marker line: a write that fails is left to the engine, which
             # writes the marker itself when it finds none, and says so if it cannot.
