@@ -20,9 +20,12 @@ import psutil
 import pytest
 
 from qcflow.errors import InvalidInput
+from qcflow.runner import contain as contain_module
 from qcflow.runner import run_workflow
-from tests._wait import alive, wait_for_file, wait_for_text, wait_until_dead
-from tests.runner.conftest import task, write_workflow
+from qcflow.runner.executor import Job
+from qcflow.runner.local import LocalExecutor
+from tests._wait import alive, wait_for_file, wait_for_text, wait_until, wait_until_dead
+from tests.runner.conftest import task, wait_outcomes, write_workflow
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")
 
@@ -173,3 +176,31 @@ def test_the_subreaper_flag_is_restored_after_the_run(tmp_path, options):
     with pytest.raises(InvalidInput):
         run_workflow(wf, options)
     assert subreaper_flag() == 0
+
+
+def test_a_process_caught_in_the_middle_of_an_exec_is_looked_at_again(tmp_path, monkeypatch):
+    """While a process execs, its environment reads empty for a moment (the kernel has not
+    laid out the new program's stack yet): the scan that finds it then cannot tell its task.
+    Simulated here for the first read of each process: the executor looks again and ends it
+    with its task, not only when the run closes."""
+    real = contain_module._owner_tag
+    read: set[int] = set()
+
+    def empty_at_first(pid: int) -> str | None:
+        if pid not in read:
+            read.add(pid)
+            return None
+        return real(pid)
+
+    monkeypatch.setattr(contain_module, "_owner_tag", empty_at_first)
+    cmd = "setsid sh -c 'echo $$ > bg.pid; exec sleep 300' & while [ ! -s bg.pid ]; do sleep 0.05; done"
+    job = Job(0, "a", cmd, tmp_path, dict(os.environ), tmp_path / "a.log")
+    executor = LocalExecutor(grace=0.5)
+    try:
+        executor.start(job)
+        assert wait_outcomes(executor, 1)[0].rc == 0
+        bg = pid_in(tmp_path / "bg.pid")
+        assert bg in read
+        wait_until(lambda: not executor.wait(0.05) and not alive(bg), "the adopted process ended")
+    finally:
+        executor.close()

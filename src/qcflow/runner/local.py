@@ -64,6 +64,9 @@ from qcflow.runner.wakeup import WakePipe, sigchld_blocked
 
 __all__ = ["LocalExecutor"]
 
+#: Seconds before an adopted process that named no task is looked at again.
+_LOOK_AGAIN = 0.05
+
 
 @dataclass
 class _Proc:
@@ -156,6 +159,8 @@ class LocalExecutor:
         #: that a scan (at a task's end) already followed needs no scan of its own.
         self._chld_seen = 0
         self._chld_scanned = 0
+        #: Adopted processes that named no task when a scan found them (see _escaped).
+        self._unnamed: set[int] = set()
         if self._adopt.enabled and threading.current_thread() is threading.main_thread():
             # An adopted process that ends must be reaped: SIGCHLD wakes the loop to do it.
             self._old_chld = signal.signal(signal.SIGCHLD, self._on_sigchld)
@@ -282,6 +287,13 @@ class LocalExecutor:
                 signalled = self._adopt.end(stray, signal.SIGTERM)
                 if signalled:
                     self._later(self.grace, lambda: send_all(signalled, signal.SIGKILL))
+            # A process caught in the middle of an exec shows an empty environment for a
+            # moment, so no task's mark: look again shortly, once per such process (one that
+            # emptied its environment is ended at close).
+            unnamed = {p.pid for p in found.get(None, ())} - self._unnamed
+            if unnamed:
+                self._unnamed |= unnamed
+                self._later(_LOOK_AGAIN, lambda: self._escaped(None, None, False))
         if key is None or pid is None:
             return []
         below = _descendants(pid) if running else []
