@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -11,6 +13,8 @@ from rich.console import Console
 
 from qcflow.runner.resources import ResourceLimits
 from qcflow.runner.summary import TaskRecord, build_summary, dumps_by_line, print_table
+
+from .conftest import task, write_workflow
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=5),
@@ -40,3 +44,21 @@ def test_summary_lists_tasks_that_never_ran_with_reasons():
     text = out.getvalue()
     assert "task a failed" in text
     assert "3 tasks: 1 cached, 1 cancelled, 1 done" in text
+
+
+def test_a_large_run_that_went_well_ends_with_one_plain_line_without_rich(tmp_path):
+    # Not a terminal and no row to show: the count line alone, and rich never imported
+    # (its import is a sizeable share of the start-up of every small workflow's run).
+    tasks = [task(f"t{i}") for i in range(31)]
+    write_workflow(tmp_path / "wf.json", tasks)
+    code = (
+        "import sys; from qcflow.cli import main; rc = main(sys.argv[1:]); "
+        "print('rich imported:', any(m.split('.')[0] == 'rich' for m in sys.modules)); "
+        "sys.exit(rc)"
+    )
+    argv = [sys.executable, "-c", code, "run", "-f", "wf.json", "--progress", "none"]
+    done = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    *_, last, said = done.stdout.splitlines()
+    assert last.startswith("31 tasks: 31 done; ")
+    assert said == "rich imported: False"

@@ -13,16 +13,13 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
-
-from rich.console import Console
-from rich.live import Live
-from rich.progress_bar import ProgressBar
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING, Protocol
 
 from qcflow.runner.options import ProgressMode
 from qcflow.runner.wakeup import sigchld_blocked
+
+if TYPE_CHECKING:  # rich is imported by the live panel only: plain lines need none of it
+    from rich.table import Table
 
 __all__ = ["Progress", "Snapshot", "make_progress"]
 
@@ -78,6 +75,9 @@ class RichProgress:
     """A live panel on stderr; event lines scroll above it."""
 
     def __init__(self) -> None:
+        from rich.console import Console
+        from rich.live import Live
+
         self._snapshot = Snapshot()
         self._lock = threading.Lock()
         self._started = time.monotonic()
@@ -93,6 +93,8 @@ class RichProgress:
             self._snapshot = snapshot
 
     def line(self, text: str, style: str = "") -> None:
+        from rich.text import Text
+
         self.console.print(Text(text, style=style))
 
     def close(self) -> None:
@@ -100,6 +102,10 @@ class RichProgress:
         self._live.stop()
 
     def _render(self) -> Table:
+        from rich.progress_bar import ProgressBar
+        from rich.table import Table
+        from rich.text import Text
+
         with self._lock:
             snap = self._snapshot
         counts = snap.counts

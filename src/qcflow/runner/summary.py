@@ -21,20 +21,21 @@ scheduler's (:mod:`~qcflow.runner.scheduler`) plus ``excluded``.
 from __future__ import annotations
 
 import json
+import sys
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING, Any
 
 from qcflow import __version__
 from qcflow._io import atomic_write_text
 from qcflow._types import JSONObject
 from qcflow.runner.logs import iso_time
 from qcflow.runner.resources import ResourceLimits
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 __all__ = ["TaskRecord", "build_summary", "dumps_by_line", "print_table", "write_summary"]
 
@@ -170,10 +171,20 @@ def _worth_a_row(row: Any) -> bool:
 def print_table(summary: JSONObject, console: Console | None = None) -> None:
     """The end-of-run table: every task of a small run, else those that did not succeed or left
     notes or a warning; a "notes" column when a task left some."""
-    console = console or Console()
     rows: list[Any] = summary["tasks"]
     if len(rows) > _TABLE_ALL_UP_TO:
         rows = [r for r in rows if r["status"] not in {"done", "cached"} or _worth_a_row(r)]
+    counts = ", ".join(f"{n} {status}" for status, n in summary["counts"].items())
+    last = f"{len(summary['tasks'])} tasks: {counts}; {summary['duration']:.2f} s"
+    if not rows and console is None and not sys.stdout.isatty():
+        # Nothing to draw or colour: rich is not even imported (~10 ms of every start-up,
+        # for scripts and batch jobs that run many small workflows).
+        print(last)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = console or Console()
     shown = rows[:_TABLE_MAX_ROWS]
     with_notes = any(row.get("notes") for row in shown)
     table = Table(title=f"qcflow run: {summary['workflow']}", title_justify="left")
@@ -196,5 +207,4 @@ def print_table(summary: JSONObject, console: Console | None = None) -> None:
         console.print(table)
     if len(rows) > _TABLE_MAX_ROWS:
         console.print(f"… and {len(rows) - _TABLE_MAX_ROWS} more (see the summary file)")
-    counts = ", ".join(f"{n} {status}" for status, n in summary["counts"].items())
-    console.print(f"{len(summary['tasks'])} tasks: {counts}; {summary['duration']:.2f} s")
+    console.print(last)
