@@ -38,7 +38,9 @@ What differs from bash for a command run directly:
 - the program is the leader of the task's session and process group (bash is, otherwise): a
   program that calls ``setsid()`` itself without forking first fails to (``EPERM``);
 - its environment has ``PWD`` set to its directory but not the ``SHLVL``, ``OLDPWD`` and ``_``
-  bash adds.
+  bash adds;
+- its standard output and error are the log opened with ``O_NONBLOCK`` (so that a FIFO nobody
+  reads fails the start instead of holding the runner), which changes nothing for a file.
 
 ``--always-bash`` (:attr:`~qcflow.runner.options.RunOptions.always_bash`) runs everything
 through bash.
