@@ -5,13 +5,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import os
 import time
 from pathlib import Path
 
 import pytest
 
 from qcflow.runner import RunOptions
-from qcflow.runner.executor import Executor, Outcome
+from qcflow.runner.executor import Executor, Job, Outcome
 from tests._wait import DEADLINE
 
 
@@ -37,6 +38,19 @@ def write_workflow(path: Path, tasks, global_env=None) -> Path:
         stages.insert(0, init)
     path.write_text(json.dumps({"stages": stages, "meta": {}}, indent=2))
     return path
+
+
+def job(where: Path, command: str, key: int = 0, **kw) -> Job:
+    """Job ``key`` (``t<key>``) running ``command`` in ``where``, logging to ``t<key>.log``."""
+    return Job(
+        key=key,
+        name=f"t{key}",
+        command=command,
+        cwd=kw.pop("cwd", where),
+        env=kw.pop("env", dict(os.environ)),
+        log=kw.pop("log", where / f"t{key}.log"),
+        **kw,
+    )
 
 
 def wait_outcomes(executor: Executor, n: int, limit: float = DEADLINE) -> list[Outcome]:

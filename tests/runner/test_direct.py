@@ -24,7 +24,7 @@ from qcflow.runner.executor import Job
 from qcflow.runner.local import LocalExecutor
 from tests._wait import wait_for_file, wait_until
 
-from .conftest import task, wait_outcomes, write_workflow
+from .conftest import job, task, wait_outcomes, write_workflow
 
 SAFE = string.ascii_letters + string.digits + "_@%+=:,./-"
 TRUE = shutil.which("true")
@@ -170,18 +170,6 @@ def executor():
     made = LocalExecutor(grace=0.5)
     yield made
     made.close()
-
-
-def job(where: Path, command: str, key: int = 0, **kw) -> Job:
-    return Job(
-        key=key,
-        name=f"t{key}",
-        command=command,
-        cwd=kw.pop("cwd", where),
-        env=kw.pop("env", dict(os.environ)),
-        log=kw.pop("log", where / f"t{key}.log"),
-        **kw,
-    )
 
 
 def comm(pid: int | str) -> str:

@@ -26,7 +26,7 @@ from qcflow.runner.executor import Executor, Job, Outcome
 from qcflow.runner.local import LocalExecutor
 from tests._wait import DEADLINE, alive, wait_for_file, wait_until, wait_until_dead
 
-from .conftest import wait_outcomes
+from .conftest import job, wait_outcomes
 
 #: Seconds between SIGTERM and SIGKILL, unless a test needs a grace it can never wait out.
 GRACE = 0.5
@@ -70,18 +70,6 @@ def make(request: pytest.FixtureRequest) -> Iterator[Make]:
 @pytest.fixture
 def executor(make: Make) -> Executor:
     return make()
-
-
-def job(tmp_path: Path, command: str, key: int = 0, **kw) -> Job:
-    return Job(
-        key=key,
-        name=f"t{key}",
-        command=command,
-        cwd=kw.pop("cwd", tmp_path),
-        env=kw.pop("env", dict(os.environ)),
-        log=kw.pop("log", tmp_path / f"t{key}.log"),
-        **kw,
-    )
 
 
 def pids(tmp_path: Path, *names: str) -> list[int]:
