@@ -101,6 +101,9 @@ def test_sigkill_while_b_runs_then_resume(tmp_path):
     hold_b(tmp_path)
     first = start_runner(tmp_path)
     wait_for(tmp_path / "b-child.pid")
+    # b runs, and its runner has journaled its group (on a loaded machine the runner may not
+    # have run again since it spawned b: a SIGKILL then leaves a group nobody knows of)
+    wait_for_text(tmp_path / ".qcflow-run" / "pgroups.jsonl", '"task": "b"')
     first.send_signal(signal.SIGKILL)
     first.wait()
     old = [int((tmp_path / f).read_text()) for f in ("b.pid", "b-child.pid")]

@@ -221,16 +221,17 @@ class RunEngine:
         self.order.append(planned.name)
         self.s.executor.start(job)
         pid = self.s.executor.pids().get(action.task)
+        if pid is not None and self.s.lock is not None:
+            # First: until this line is in the journal, a runner killed with SIGKILL leaves
+            # a group the next runner does not know of.
+            self.s.lock.started(pid, planned.name, now)
         self.s.actions.write(
             "start", task=planned.name, attempt=action.attempt, lane=action.lane, pid=pid
         )
-        if pid is not None:
-            if self.s.monitor is not None:
-                factor = self.options.enforce_memory
-                limit = None if factor is None else factor * booked_mb
-                self.s.monitor.add(action.task, planned.name, pid, limit)
-            if self.s.lock is not None:
-                self.s.lock.started(pid, planned.name, now)
+        if pid is not None and self.s.monitor is not None:
+            factor = self.options.enforce_memory
+            limit = None if factor is None else factor * booked_mb
+            self.s.monitor.add(action.task, planned.name, pid, limit)
 
     def _marker(self, action: sch.Start, start: float) -> str:
         """The marker the task writes if it succeeds; its stamp is kept until then."""
