@@ -204,7 +204,10 @@ def test_qualities_created_within_one_millisecond_each_count(
     repo: LocalRepository, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The clock stands still while the checks store: one creation ms, three updates."""
-    frozen = time.time_ns()
+    # At the start of the next millisecond: UUID v1s made within one clock reading still step
+    # by 100 ns each (and start after the last one made), which from a reading near the end of
+    # a millisecond crossed into the next one.
+    frozen = (time.time_ns() // 1_000_000 + 1) * 1_000_000
     with monkeypatch.context() as patch:
         patch.setattr(time, "time_ns", lambda: frozen)
         for run_number, quality in QUALITIES.items():
