@@ -112,11 +112,14 @@ def test_sigkill_while_b_runs_then_resume(tmp_path):
     assert "a" in done_before
     assert "b" not in done_before
     second = start_runner(tmp_path)
-    # The old b is held: it cannot end on its own, only the second runner can end it. (Released
-    # instead, it could finish before the second runner starts, which is a success: its marker
-    # is then valid and b is not run again; on a busy machine that happened.)
-    wait_until_dead(old)
-    release_b(tmp_path)
+    try:
+        # The old b is held: it cannot end on its own, only the second runner can end it.
+        # (Released instead, it could finish before the second runner starts, which is a
+        # success: its marker is then valid and b is not run again; on a busy machine that
+        # happened.)
+        wait_until_dead(old)
+    finally:
+        release_b(tmp_path)  # whatever happened, nothing waits for b.hold any more
     finish_and_check(tmp_path, done_before, second)
     assert runs(tmp_path, "b") == 2
 
