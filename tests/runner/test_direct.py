@@ -7,8 +7,10 @@ and that whatever cannot start directly still runs, through bash, with bash's me
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import select
 import shutil
 import string
 import subprocess
@@ -305,3 +307,26 @@ def test_a_run_from_the_tasks_directory_resumes_and_always_bash_is_a_flag(here):
     bash = subprocess.run(forced, cwd=here, capture_output=True, text=True, check=False)
     assert bash.returncode == 0, bash.stderr
     assert (here / "a.log").read_text() == "6\n"
+
+
+def test_a_fifo_log_with_a_slow_reader_gets_all_the_output(here, executor):
+    # Opened by the new process for a direct start, the log was O_NONBLOCK: the program's
+    # writes failed once the pipe was full (EAGAIN). A FIFO goes through bash, which blocks.
+    os.mkfifo(here / "t0.log")
+    reader = os.open(here / "t0.log", os.O_RDONLY | os.O_NONBLOCK)
+    expected = "".join(f"{i}\n" for i in range(1, 300001)).encode()
+    data = bytearray()
+
+    def read_all() -> bool:
+        select.select([reader], [], [], 0.05)  # (no writer yet: nothing to read, no EOF)
+        with contextlib.suppress(BlockingIOError):
+            data.extend(os.read(reader, 1 << 16))
+        return len(data) >= len(expected)
+
+    try:
+        assert started(executor, job(here, "seq 1 300000")) == "bash"
+        wait_until(read_all, "all of seq's output")
+    finally:
+        os.close(reader)
+    assert wait_outcomes(executor, 1)[0].rc == 0
+    assert bytes(data) == expected

@@ -25,8 +25,9 @@ A command runs directly only when bash could do nothing but that with it:
   the task's first attempt (a retry's log gets a header line first) and it runs at normal
   priority (in the backfill lane ``nice`` would look the program up, not bash).
 
-Anything else, and any command the direct start fails for (its program gone meanwhile, a
-script without ``#!``, a log that cannot be opened at once, such as a FIFO nobody reads), runs
+Anything else, a log that is not a regular file (a FIFO, a terminal: :func:`plain_log`), and
+any command the direct start fails for (its program gone meanwhile, a script without ``#!``, a
+log that cannot be opened), runs
 through bash as before, so the result and the messages stay bash's. A task the runner ends
 (a kill, a timeout, ``--enforce-memory``) has no exit code even if its program exited 0 on
 SIGTERM, and gets no marker, as through bash, which dies of the signal.
@@ -38,9 +39,7 @@ What differs from bash for a command run directly:
 - the program is the leader of the task's session and process group (bash is, otherwise): a
   program that calls ``setsid()`` itself without forking first fails to (``EPERM``);
 - its environment has ``PWD`` set to its directory but not the ``SHLVL``, ``OLDPWD`` and ``_``
-  bash adds;
-- its standard output and error are the log opened with ``O_NONBLOCK`` (so that a FIFO nobody
-  reads fails the start instead of holding the runner), which changes nothing for a file.
+  bash adds.
 
 ``--always-bash`` (:attr:`~qcflow.runner.options.RunOptions.always_bash`) runs everything
 through bash.
@@ -51,10 +50,11 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 
-__all__ = ["PlainCommands"]
+__all__ = ["PlainCommands", "plain_log"]
 
 _PLAIN = re.compile(r"[\w@%+=:,./-]+(?:[ \t]+[\w@%+=:,./-]+)*", re.ASCII)
 #: ``compgen -b`` and ``compgen -k`` of bash 5.2, without ``true`` and ``false``.
@@ -112,6 +112,20 @@ class PlainCommands:
             self._found[key] = _which(first, path)
         program = self._found[key]
         return None if program is None else [program, *words]
+
+
+def plain_log(path: Path) -> bool:
+    """Whether ``path`` is a log the new process may open itself: a regular file, or none yet.
+
+    A FIFO or a terminal goes to bash: opening a FIFO nobody reads would block, and the runner
+    waits in ``posix_spawn`` until the new program runs.
+    """
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False  # bash says what is wrong with it
 
 
 def _plain_words(command: str, cwd: Path) -> list[str] | None:

@@ -48,7 +48,7 @@ import psutil
 
 from qcflow.errors import QcflowError
 from qcflow.runner.contain import Adoptions
-from qcflow.runner.direct import PlainCommands
+from qcflow.runner.direct import PlainCommands, plain_log
 from qcflow.runner.executor import Job, Outcome, shell_text
 from qcflow.runner.markers import put_marker
 from qcflow.runner.process import (
@@ -195,7 +195,7 @@ class LocalExecutor:
         if job.attempt > 1 or job.nice or not self.direct:
             return None
         argv = self._plain.argv(job.command, job.env, job.cwd)
-        if argv is None:
+        if argv is None or not plain_log(job.log):
             return None
         try:
             return spawn_plain(argv, job.cwd, job.log, job.env, tag)
@@ -287,13 +287,13 @@ class LocalExecutor:
                 signalled = self._adopt.end(stray, signal.SIGTERM)
                 if signalled:
                     self._later(self.grace, lambda: send_all(signalled, signal.SIGKILL))
-            # A process caught in the middle of an exec shows an empty environment for a
-            # moment, so no task's mark: look again shortly, once per such process (one that
-            # emptied its environment is ended at close).
-            unnamed = {p.pid for p in found.get(None, ())} - self._unnamed
-            if unnamed:
-                self._unnamed |= unnamed
-                self._later(_LOOK_AGAIN, lambda: self._escaped(None, None, False))
+        # A process caught in the middle of an exec shows an empty environment for a moment,
+        # so no task's mark: look again shortly, once while it stays so (one that emptied its
+        # environment is ended at close). Only the current ones are kept: pids are reused.
+        unnamed = {p.pid for p in found.get(None, ())}
+        if unnamed - self._unnamed:
+            self._later(_LOOK_AGAIN, lambda: self._escaped(None, None, False))
+        self._unnamed = unnamed
         if key is None or pid is None:
             return []
         below = _descendants(pid) if running else []

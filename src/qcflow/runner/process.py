@@ -110,11 +110,11 @@ def spawn_plain(argv: Sequence[str], cwd: Path, log: Path, env: Mapping[str, str
     shell: ``cwd`` must be this process's directory (it becomes ``PWD``), and the new process
     opens the log, truncated, as the shell's redirection would (creating a file cost 30 to 400
     µs of kernel time on an ext4 disk in issue 17's measurements: the task's, not the
-    runner's). ``O_NONBLOCK``: a
-    log that would block (a FIFO nobody reads) fails the start instead of holding the runner,
-    which ``posix_spawn`` suspends until the new program runs; on a file it changes nothing.
+    runner's). ``log`` must be a regular file or not exist yet (see
+    :func:`~qcflow.runner.direct.plain_log`): ``posix_spawn`` suspends the runner until the new
+    program runs, and opening a FIFO nobody reads would hold it.
     """
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NONBLOCK
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
     actions = [(os.POSIX_SPAWN_OPEN, 1, str(log), flags, 0o666), (os.POSIX_SPAWN_DUP2, 1, 2)]
     full_env = {**env, TASK_ID_ENV: tag, "PWD": str(cwd)}
     return _spawn(argv[0], list(argv[1:]), full_env, actions, 0)
