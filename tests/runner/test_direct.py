@@ -324,7 +324,8 @@ def test_a_fifo_log_with_a_slow_reader_gets_all_the_output(here, executor):
         return len(data) >= len(expected)
 
     try:
-        assert started(executor, job(here, "seq 1 300000")) == "bash"
+        # (a marker line after the command: bash stays, rather than becoming seq)
+        assert started(executor, job(here, "seq 1 300000", marker=here / "t0.done")) == "bash"
         wait_until(read_all, "all of seq's output")
     finally:
         os.close(reader)
