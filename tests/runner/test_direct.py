@@ -39,6 +39,12 @@ def here(tmp_path, monkeypatch) -> Path:
     return tmp_path
 
 
+def script(path: Path, text: str) -> Path:
+    path.write_text(text)
+    path.chmod(0o755)
+    return path
+
+
 def decide(command: str, cwd: Path, env: dict[str, str] | None = None) -> list[str] | None:
     return PlainCommands().argv(command, os.environ if env is None else env, cwd)
 
@@ -133,9 +139,7 @@ def test_a_program_found_is_remembered_for_the_run_and_a_missing_one_is_not(here
     env = {**os.environ, "PATH": f"{bindir}:{os.environ['PATH']}"}
     plain = PlainCommands()
     assert plain.argv("qcflow-test-tool", env, here) is None
-    tool = bindir / "qcflow-test-tool"
-    tool.write_text("#!/bin/sh\nexit 0\n")
-    tool.chmod(0o755)
+    tool = script(bindir / "qcflow-test-tool", "#!/bin/sh\nexit 0\n")
     assert plain.argv("qcflow-test-tool", env, here) is None  # as bash's hash: looked up once
     assert PlainCommands().argv("qcflow-test-tool", env, here) == [str(tool), "qcflow-test-tool"]
 
@@ -188,12 +192,6 @@ def started(executor: LocalExecutor, job: Job) -> str:
     pid, ours = executor.pids()[job.key], comm("self")
     wait_until(lambda: comm(pid) != ours, f"{job.command!r} named after its program")
     return comm(pid)
-
-
-def script(path: Path, text: str) -> Path:
-    path.write_text(text)
-    path.chmod(0o755)
-    return path
 
 
 def test_a_plain_command_is_the_tasks_main_process_and_the_rest_a_shell(here, executor):

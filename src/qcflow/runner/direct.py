@@ -27,10 +27,10 @@ A command runs directly only when bash could do nothing but that with it:
 
 Anything else, a log that is not a regular file (a FIFO, a terminal: :func:`plain_log`), and
 any command the direct start fails for (its program gone meanwhile, a script without ``#!``, a
-log that cannot be opened), runs
-through bash as before, so the result and the messages stay bash's. A task the runner ends
-(a kill, a timeout, ``--enforce-memory``) has no exit code even if its program exited 0 on
-SIGTERM, and gets no marker, as through bash, which dies of the signal.
+log that cannot be opened), runs through bash as before, so the result and the messages stay
+bash's. A task the runner ends (a kill, a timeout, ``--enforce-memory``) has no exit code even
+if its program exited 0 on SIGTERM, and gets no marker, as through bash, which dies of the
+signal.
 
 What differs from bash for a command run directly:
 
