@@ -40,6 +40,7 @@ def here(tmp_path, monkeypatch) -> Path:
 
 
 def script(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
     path.chmod(0o755)
     return path
@@ -259,9 +260,34 @@ def test_what_cannot_start_directly_runs_through_bash_with_its_messages(here, ex
     assert (outcomes[2].rc, outcomes[2].reason) == (1, "exit code 1")  # bash's `exec >log`
 
 
-def test_a_backfill_task_runs_through_bash_niced(here, executor):
-    # `nice prog` would look prog up itself: bash does, with its own rules and messages
-    executor.start(job(here, "sleep 300", nice=19, marker=here / "t0.done"))
+def test_a_backfill_task_runs_directly_after_nice_as_its_own_path(here, executor):
+    # `nice` runs the program bash would have found: by its path, whatever `nice` finds first
+    decoy = script(here / "bin" / "prog", "#!/bin/sh\necho decoy\n")
+    script(here / "real" / "prog", '#!/bin/sh\necho "$0 $1 $(nice)" > out\nexec sleep 300\n')
+    env = {"PATH": f"{here / 'real'}:{decoy.parent}:/usr/bin:/bin"}
+    executor.start(job(here, "prog arg", nice=7, env=env, marker=here / "t0.done"))
+    pid = executor.pids()[0]
+    wait_until(lambda: comm(pid) not in {"nice", comm("self")}, "the program, after nice")
+    assert comm(pid) in {"prog", "sleep"}  # not bash
+    wait_until(lambda: (here / "out").exists() and (here / "out").read_text(), "its output")
+    wanted = min(19, os.nice(0) + 7)
+    assert (here / "out").read_text().split() == [str(here / "real" / "prog"), "arg", str(wanted)]
+    executor.kill(0)
+    assert wait_outcomes(executor, 1)[0].reason == "killed"
+    assert not (here / "t0.done").exists()
+
+
+def test_a_backfill_script_without_hash_bang_runs_through_bash(here, executor):
+    # `nice` would have /bin/sh run it; bash runs it itself, as for any other task
+    script(here / "no-hash-bang", "echo $BASH_VERSION > out\n")
+    executor.start(job(here, "./no-hash-bang", nice=5, marker=here / "t0.done"))
+    assert wait_outcomes(executor, 1)[0].rc == 0
+    assert (here / "out").read_text().strip()  # bash's version: bash ran it
+    assert (here / "t0.done").exists()
+
+
+def test_a_backfill_retry_runs_through_bash_niced(here, executor):
+    executor.start(job(here, "sleep 300", nice=19, attempt=2, marker=here / "t0.done"))
     pid = executor.pids()[0]
     wait_until(lambda: comm(pid) == "bash", "bash, after nice")  # (its marker line: it stays)
     assert os.getpriority(os.PRIO_PROCESS, pid) == min(19, os.nice(0) + 19)

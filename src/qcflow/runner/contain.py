@@ -42,8 +42,10 @@ import signal
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import psutil
+if TYPE_CHECKING:  # imported where used: ~25 ms of every start-up, and most runs never need it
+    import psutil
 
 __all__ = ["TASK_ID_ENV", "Adoptions", "tagged"]
 
@@ -105,6 +107,8 @@ def _children(me: int) -> list[int]:
     try:
         fd = os.open(f"/proc/self/task/{me}/children", os.O_RDONLY)
     except OSError:
+        import psutil
+
         return [p.pid for p in psutil.Process().children()]
     try:
         return [int(p) for p in os.read(fd, 1 << 16).split()]
@@ -160,6 +164,8 @@ def tagged(tag: str) -> list[psutil.Process]:
     A scan of ``/proc`` (a few ms for a few hundred processes): for executors that cannot be a
     subreaper (a Dask worker), it finds what a task left anywhere, init's adoptees included.
     """
+    import psutil
+
     want = f"{TASK_ID_ENV}={tag}".encode()
     found: list[psutil.Process] = []
     try:
@@ -232,6 +238,8 @@ class Adoptions:
                     os.waitpid(pid, os.WNOHANG)
                 self.ending.pop(pid, None)
                 continue
+            import psutil  # (once something was adopted: rare)
+
             with contextlib.suppress(psutil.Error):
                 found.setdefault(self.owner(_owner_tag(pid)), []).append(psutil.Process(pid))
         return found
@@ -249,6 +257,8 @@ class Adoptions:
 
         SIGTERM goes once per process (:attr:`ending` remembers); SIGKILL always.
         """
+        import psutil
+
         targets = self.claim(procs) if sig == signal.SIGTERM else list(_tree(procs).values())
         signalled = []
         for proc in targets:
@@ -265,6 +275,8 @@ class Adoptions:
 
 def _tree(procs: list[psutil.Process]) -> dict[int, psutil.Process]:
     """Each process and its descendants, by pid."""
+    import psutil
+
     tree: dict[int, psutil.Process] = {}
     for proc in procs:
         with contextlib.suppress(psutil.Error):

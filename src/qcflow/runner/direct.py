@@ -21,9 +21,11 @@ A command runs directly only when bash could do nothing but that with it:
   ``BASHOPTS`` (``xtrace``, ``noclobber``, ...), ``IFS`` and ``PS4`` (bash resets them); and it has
   a ``PATH`` whose directories bash and :func:`shutil.which` read alike (none empty or starting
   with ``~``), on which the program is found;
-- the task's directory is the runner's own (``posix_spawn`` cannot change directory), it is
-  the task's first attempt (a retry's log gets a header line first) and it runs at normal
-  priority (in the backfill lane ``nice`` would look the program up, not bash).
+- the task's directory is the runner's own (``posix_spawn`` cannot change directory) and it
+  is the task's first attempt (a retry's log gets a header line first). In the backfill lane
+  ``nice -n 19`` runs the program by its path (:func:`~qcflow.runner.process.spawn_plain`), so
+  only a program the kernel runs itself (ELF, or ``#!``): ``nice`` would have ``/bin/sh`` run a
+  script without ``#!``, bash runs it itself.
 
 Anything else, a log that is not a regular file (a FIFO, a terminal: :func:`plain_log`), and
 any command the direct start fails for (its program gone meanwhile, a script without ``#!``, a
@@ -39,7 +41,9 @@ What differs from bash for a command run directly:
 - the program is the leader of the task's session and process group (bash is, otherwise): a
   program that calls ``setsid()`` itself without forking first fails to (``EPERM``);
 - its environment has ``PWD`` set to its directory but not the ``SHLVL``, ``OLDPWD`` and ``_``
-  bash adds.
+  bash adds;
+- in the backfill lane its ``argv[0]`` is its path, as ``nice`` passes it, not the word as
+  written.
 
 ``--always-bash`` (:attr:`~qcflow.runner.options.RunOptions.always_bash`) runs everything
 through bash.
@@ -88,14 +92,27 @@ class PlainCommands:
 
     def __init__(self) -> None:
         self._found: dict[tuple[str, str], str | None] = {}
+        self._runs_itself: dict[str, bool] = {}
 
-    def argv(self, command: str, env: Mapping[str, str], cwd: Path) -> list[str] | None:
+    def argv(
+        self, command: str, env: Mapping[str, str], cwd: Path, nice: int = 0
+    ) -> list[str] | None:
         """``[program, *words]`` to run ``command`` directly in ``cwd``, ``None`` for bash.
 
         ``program`` is the path of the executable bash would run (found on ``env``'s ``PATH``
         unless the first word has a ``/``); the words are its ``argv``, ``argv[0]`` the first
-        word as written.
+        word as written. With ``nice`` (run by ``nice``), only a program the kernel runs
+        itself: ``nice`` has ``/bin/sh`` run a script without ``#!``, bash runs it itself.
         """
+        found = self._argv(command, env, cwd)
+        if found is None or not nice:
+            return found
+        program = found[0]
+        if program not in self._runs_itself:
+            self._runs_itself[program] = _runs_itself(program)
+        return found if self._runs_itself[program] else None
+
+    def _argv(self, command: str, env: Mapping[str, str], cwd: Path) -> list[str] | None:
         words = _plain_words(command, cwd)
         if words is None or _needs_bash(words, env):
             return None
@@ -148,6 +165,16 @@ def _needs_bash(words: list[str], env: Mapping[str, str]) -> bool:
     if first in _BUILTIN_PROGRAMS:
         return len(words) > 1  # bash's builtin ignores arguments; the program may not
     return "=" in first or first in _BASH_WORDS or first.startswith("%")  # %1: fg %1
+
+
+def _runs_itself(program: str) -> bool:
+    """Whether the kernel runs ``program`` (an ELF binary, or a script with ``#!``)."""
+    try:
+        with open(program, "rb") as file:  # noqa: PTH123 (once per program and run)
+            head = file.read(4)
+    except OSError:
+        return False
+    return head.startswith((b"#!", b"\x7fELF"))
 
 
 def _which(name: str, path: str) -> str | None:

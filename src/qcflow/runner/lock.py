@@ -23,9 +23,10 @@ import json
 import os
 import signal
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
-import psutil
+if TYPE_CHECKING:  # imported where used: ~25 ms of every start-up, and most runs never need it
+    import psutil
 
 from qcflow.errors import QcflowError
 
@@ -79,6 +80,8 @@ class RunLock:
         found = _members(groups)
         if not found:
             return []
+        import psutil
+
         victims = [proc for proc, _ in found]
         for proc in victims:
             with contextlib.suppress(psutil.Error):
@@ -132,6 +135,8 @@ def _members(groups: dict[int, tuple[str, float]]) -> list[tuple[psutil.Process,
     """Live processes in the recorded groups, started no earlier than the group's leader."""
     if not groups:
         return []
+    import psutil
+
     found = []
     me = os.getpid()
     for proc in psutil.process_iter(["create_time"]):

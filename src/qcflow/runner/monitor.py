@@ -26,8 +26,10 @@ import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import psutil
+if TYPE_CHECKING:  # imported at the first sample (this thread's): not on every start-up
+    import psutil
 
 from qcflow.runner.logs import JsonLinesLog
 from qcflow.runner.wakeup import sigchld_blocked
@@ -117,6 +119,8 @@ class Monitor:
                     watched.due = self._round + watched.every
 
     def _sample(self, watched: _Watched) -> None:
+        import psutil
+
         tree = self._tree(watched)
         if not tree:
             return
@@ -154,6 +158,8 @@ class Monitor:
     @staticmethod
     def _tree(watched: _Watched) -> list[psutil.Process]:
         """The task's processes, reusing psutil objects so CPU % is measured between samples."""
+        import psutil
+
         known = watched.procs
         pids = tree_pids(watched.pid)
         if pids is None:  # no /proc/<pid>/task/*/children: ask psutil

@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-import psutil
-
 from qcflow.errors import InvalidInput
 from qcflow.runner.policy import Policy
 
@@ -45,7 +43,8 @@ def default_cpu_limit() -> float:
 
 def default_mem_limit() -> float:
     """0.9 x the machine's memory, in MB (O2DPG's default)."""
-    return 0.9 * psutil.virtual_memory().total / 1024 / 1024
+    # What psutil.virtual_memory().total reads (MemTotal), without importing psutil (~25 ms).
+    return 0.9 * os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024 / 1024
 
 
 @dataclass
