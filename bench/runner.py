@@ -13,6 +13,9 @@ everything shares the same load (the machine's load average is printed before an
 - the floors: `seq N | xargs -P2 -I{} bash -c true`, and the same with each shell creating the
   two files a task has (its log and marker: on a disk that is writing back, they cost more
   than the shell);
+- the cost of creating one file in the same place, in the same rounds: on a disk whose file
+  creation is slow for the moment (see create_cost), every contender that creates the two
+  files per task pays it, the bare floor does not;
 - with --peer PATH, O2DPG's new runner on the same file (PATH: an O2DPG checkout, or its
   MC/workflow_runner/o2dpg_workflow_runner.py); it is never part of this repository.
 
@@ -121,6 +124,22 @@ def floor(n: int, where: Path, files: bool = False) -> float:
     return time.perf_counter() - start
 
 
+def create_cost(where: Path, n: int = 200) -> float:
+    """Median microseconds to create an empty file in a new directory of ``where``.
+
+    On this machine's ext4 (mounted with ``discard``) it swings between ~20 and ~500 us for
+    minutes at a time, and every contender that creates a task's two files pays it; printed
+    with each row so that the disk's state of the moment can be read off the figures.
+    """
+    directory = settled(where, "qcflow-create-")
+    costs = []
+    for i in range(n):
+        start = time.perf_counter()
+        os.close(os.open(directory / f"f{i}", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666))
+        costs.append(time.perf_counter() - start)
+    return 1e6 * statistics.median(costs)
+
+
 def run_once(workdir: Path, tasks: list[dict[str, object]], **extra: object) -> dict[str, float]:
     wf = workdir / "wf.json"
     wf.write_text(json.dumps({"stages": tasks, "meta": {}}))
@@ -182,7 +201,7 @@ def bench_shapes(
 ) -> dict[tuple[str, int, str], dict[str, float]]:
     head = f"{'workload':<22}{'where':<7}{'runner s':>9}{'CPU/task ms':>12}{'plan s':>8}"
     head += f"{'command s':>10}{'floor s':>8}{'x floor':>8}{'floor+files s':>14}{'x f+f':>6}"
-    head += f"{'bash s':>8}{'x f+f':>6}"
+    head += f"{'bash s':>8}{'x f+f':>6}{'create us':>10}"
     print(head + (f"{'O2DPG new s':>12}{'x O2DPG':>8}" if peer else ""))
     rows = {}
     for n in sizes:
@@ -197,6 +216,7 @@ def bench_shapes(
                     f"{row['floor']:>8.2f}{row['command'] / row['floor']:>8.2f}"
                     f"{row['floor_files']:>14.2f}{row['command'] / row['floor_files']:>6.2f}"
                     f"{row['bash']:>8.2f}{row['bash'] / row['floor_files']:>6.2f}"
+                    f"{row['create']:>10.0f}"
                 )
                 if peer:
                     line += f"{row['peer']:>12.2f}{row['command'] / row['peer']:>8.2f}"
@@ -206,7 +226,7 @@ def bench_shapes(
 
 def measure(shape: str, n: int, repeat: int, place: Path, peer: Path | None) -> dict[str, float]:
     """Medians of ``repeat`` rounds; in each, every contender runs once, so they share the load."""
-    runs, commands, bashes, peers, floors, floors_files = [], [], [], [], [], []
+    runs, commands, bashes, peers, floors, floors_files, creates = [], [], [], [], [], [], []
     tasks = make_tasks(shape, n)
     for _ in range(repeat):
         runs.append(run_once(settled(place), tasks))
@@ -216,12 +236,14 @@ def measure(shape: str, n: int, repeat: int, place: Path, peer: Path | None) -> 
             peers.append(run_command(peer_argv(peer), settled(place, "o2dpg-bench-"), tasks))
         floors.append(floor(n, settled(place, "qcflow-floor-")))
         floors_files.append(floor(n, settled(place, "qcflow-floor-"), files=True))
+        creates.append(create_cost(place))
     keys = ("wall", "cpu", "plan", "plan_cpu")
     row = {key: statistics.median(r[key] for r in runs) for key in keys}
     row["command"] = statistics.median(commands)
     row["bash"] = statistics.median(bashes)
     row["floor"] = statistics.median(floors)
     row["floor_files"] = statistics.median(floors_files)
+    row["create"] = statistics.median(creates)
     if peers:
         row["peer"] = statistics.median(peers)
     return row
@@ -281,6 +303,7 @@ def main() -> None:
     print("creating the two files a runner task has (its log and its completion marker);")
     print("command: `qcflow run -f wf.json` as a process, start-up included; x: command / other")
     print("bash: the command with --always-bash (every task a bash -c, as in the floors)")
+    print("create us: median cost of creating a file there, same rounds (the disk's state)")
     # As installed: with PYTHONDONTWRITEBYTECODE set (as in some shells), an editable install
     # would otherwise compile qcflow's modules anew in every `qcflow run` (~50 ms here).
     compileall.compile_dir(Path(qcflow.__file__).parent, quiet=1)
