@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import tarfile
 import threading
 import time
 from datetime import UTC, datetime
@@ -81,6 +80,8 @@ def archive_log(archive: Path, log: Path, name: str) -> None:
     """Append ``log`` to the tar ``archive`` as ``name`` and remove it (``--production-mode``)."""
     if not log.is_file():
         return
+    import tarfile  # (only with --production-mode: not on every start-up)
+
     with tarfile.open(archive, "a") as tar:
         tar.add(log, arcname=name)
     with contextlib.suppress(OSError):
