@@ -127,9 +127,10 @@ def floor(n: int, where: Path, files: bool = False) -> float:
 def create_cost(where: Path, n: int = 200) -> float:
     """Median microseconds to create an empty file in a new directory of ``where``.
 
-    On this machine's ext4 (mounted with ``discard``) it swings between ~20 and ~500 us for
-    minutes at a time, and every contender that creates a task's two files pays it; printed
-    with each row so that the disk's state of the moment can be read off the figures.
+    On this machine's ext4 (mounted with ``discard``) it swings between ~15 and ~500 us (low
+    after a writeback, climbing within seconds as files come and go), and every contender that
+    creates a task's two files pays it; printed with each row so that the disk's state of the
+    moment can be read off the figures.
     """
     directory = settled(where, "qcflow-create-")
     costs = []
