@@ -277,6 +277,13 @@ def test_a_backfill_task_runs_directly_after_nice_as_its_own_path(here, executor
     assert not (here / "t0.done").exists()
 
 
+def test_a_backfill_program_that_cannot_run_goes_to_bash_for_its_message(here, executor):
+    (here / "not-executable").write_text("#!/bin/sh\ntrue\n")
+    executor.start(job(here, "./not-executable", nice=5))
+    assert wait_outcomes(executor, 1)[0].rc == 126
+    assert "bash" in (here / "t0.log").read_text()  # bash's message, not nice's
+
+
 def test_a_backfill_script_without_hash_bang_runs_through_bash(here, executor):
     # `nice` would have /bin/sh run it; bash runs it itself, as for any other task
     script(here / "no-hash-bang", "echo $BASH_VERSION > out\n")

@@ -168,7 +168,10 @@ def _needs_bash(words: list[str], env: Mapping[str, str]) -> bool:
 
 
 def _runs_itself(program: str) -> bool:
-    """Whether the kernel runs ``program`` (an ELF binary, or a script with ``#!``)."""
+    """Whether the kernel runs ``program``: executable, an ELF binary or a script with ``#!``
+    (what ``nice`` cannot start, bash must, to say why in its own words)."""
+    if not os.access(program, os.X_OK):
+        return False
     try:
         with open(program, "rb") as file:  # noqa: PTH123 (once per program and run)
             head = file.read(4)
