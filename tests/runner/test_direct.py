@@ -21,7 +21,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qcflow.runner.direct import PlainCommands
+from qcflow.runner.direct import PlainCommands, kernel_runs
 from qcflow.runner.executor import Job
 from qcflow.runner.local import LocalExecutor
 from tests._wait import wait_for_file, wait_until
@@ -282,6 +282,60 @@ def test_a_backfill_program_that_cannot_run_goes_to_bash_for_its_message(here, e
     executor.start(job(here, "./not-executable", nice=5))
     assert wait_outcomes(executor, 1)[0].rc == 126
     assert "bash" in (here / "t0.log").read_text()  # bash's message, not nice's
+
+
+def elf_for_another_machine(path: Path) -> Path:
+    data = bytearray(Path(TRUE).read_bytes())
+    data[18:20] = b"\xb7\x00" if data[18:20] != b"\xb7\x00" else b"\x3e\x00"  # aarch64/x86-64
+    path.write_bytes(bytes(data))
+    path.chmod(0o755)
+    return path
+
+
+def test_nice_is_given_only_what_the_kernel_runs_as_it_is(here):
+    # nice would word the failure itself, or have /bin/sh run what the kernel refuses
+    assert kernel_runs(TRUE)
+    assert kernel_runs(str(script(here / "ok", "#!/bin/sh\ntrue\n")))
+    assert kernel_runs(str(script(here / "ok-arg", "#! /usr/bin/env  -S true\n")))
+    refused = {
+        "no-hash-bang": script(here / "no-hash-bang", "true\n"),
+        "missing interpreter": script(here / "gone", "#!/nonexistent/sh\ntrue\n"),
+        "CRLF": script(here / "crlf", "#!/bin/sh\r\ntrue\r\n"),
+        "empty #!": script(here / "empty", "#!\ntrue\n"),
+        "interpreter a script": script(here / "nested", f"#!{here / 'ok'}\ntrue\n"),
+        "relative interpreter": script(here / "relative", "#!bin/sh\ntrue\n"),
+        "no line end": script(here / "long", "#!/bin/sh " + "x" * 300),
+        "another machine": elf_for_another_machine(here / "foreign"),
+    }
+    (here / "not-exec").write_text("#!/bin/sh\ntrue\n")
+    refused["not executable"] = here / "not-exec"
+    os.mkfifo(here / "fifo")
+    (here / "fifo").chmod(0o755)
+    refused["FIFO"] = here / "fifo"  # (and no hang opening it)
+    refused["missing"] = here / "missing"
+    assert [why for why, path in refused.items() if kernel_runs(str(path))] == []
+
+
+def test_a_backfill_program_removed_during_the_run_goes_to_bash_which_finds_another(
+    here, executor
+):
+    # The PATH lookup is remembered; the check before nice is not.
+    first = script(here / "a" / "prog", "#!/bin/sh\necho a\n")
+    script(here / "b" / "prog", "#!/bin/sh\necho b\n")
+    env = {"PATH": f"{here / 'a'}:{here / 'b'}:/usr/bin:/bin"}
+    executor.start(job(here, "prog", 0, nice=5, env=env))
+    assert wait_outcomes(executor, 1)[0].rc == 0
+    first.unlink()
+    executor.start(job(here, "prog", 1, nice=5, env=env))
+    assert wait_outcomes(executor, 1)[0].rc == 0
+    assert [(here / f"t{k}.log").read_text() for k in (0, 1)] == ["a\n", "b\n"]
+
+
+def test_a_backfill_binary_for_another_machine_goes_to_bash(here, executor):
+    elf_for_another_machine(here / "foreign")
+    executor.start(job(here, "./foreign", nice=5))
+    assert wait_outcomes(executor, 1)[0].rc == 126
+    assert "bash" in (here / "t0.log").read_text()  # "cannot execute binary file"
 
 
 def test_a_backfill_script_without_hash_bang_runs_through_bash(here, executor):

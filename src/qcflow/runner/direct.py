@@ -24,8 +24,8 @@ A command runs directly only when bash could do nothing but that with it:
 - the task's directory is the runner's own (``posix_spawn`` cannot change directory) and it
   is the task's first attempt (a retry's log gets a header line first). In the backfill lane
   ``nice -n 19`` runs the program by its path (:func:`~qcflow.runner.process.spawn_plain`), so
-  only a program the kernel runs itself (ELF, or ``#!``): ``nice`` would have ``/bin/sh`` run a
-  script without ``#!``, bash runs it itself.
+  only a program the kernel runs as it is (:func:`kernel_runs`): what fails to start then
+  fails in ``nice``, and ``nice`` has ``/bin/sh`` run what the kernel refuses.
 
 Anything else, a log that is not a regular file (a FIFO, a terminal: :func:`plain_log`), and
 any command the direct start fails for (its program gone meanwhile, a script without ``#!``, a
@@ -55,10 +55,12 @@ import os
 import re
 import shutil
 import stat
+import sys
 from collections.abc import Mapping
+from functools import cache
 from pathlib import Path
 
-__all__ = ["PlainCommands", "plain_log"]
+__all__ = ["PlainCommands", "kernel_runs", "plain_log"]
 
 _PLAIN = re.compile(r"[\w@%+=:,./-]+(?:[ \t]+[\w@%+=:,./-]+)*", re.ASCII)
 #: ``compgen -b`` and ``compgen -k`` of bash 5.2, without ``true`` and ``false``.
@@ -92,7 +94,6 @@ class PlainCommands:
 
     def __init__(self) -> None:
         self._found: dict[tuple[str, str], str | None] = {}
-        self._runs_itself: dict[str, bool] = {}
 
     def argv(
         self, command: str, env: Mapping[str, str], cwd: Path, nice: int = 0
@@ -101,16 +102,13 @@ class PlainCommands:
 
         ``program`` is the path of the executable bash would run (found on ``env``'s ``PATH``
         unless the first word has a ``/``); the words are its ``argv``, ``argv[0]`` the first
-        word as written. With ``nice`` (run by ``nice``), only a program the kernel runs
-        itself: ``nice`` has ``/bin/sh`` run a script without ``#!``, bash runs it itself.
+        word as written. With ``nice`` (run by ``nice``), only a program the kernel runs as it
+        is at this moment (:func:`kernel_runs`, checked at every start, never remembered).
         """
         found = self._argv(command, env, cwd)
         if found is None or not nice:
             return found
-        program = found[0]
-        if program not in self._runs_itself:
-            self._runs_itself[program] = _runs_itself(program)
-        return found if self._runs_itself[program] else None
+        return found if kernel_runs(found[0]) else None
 
     def _argv(self, command: str, env: Mapping[str, str], cwd: Path) -> list[str] | None:
         words = _plain_words(command, cwd)
@@ -167,17 +165,64 @@ def _needs_bash(words: list[str], env: Mapping[str, str]) -> bool:
     return "=" in first or first in _BASH_WORDS or first.startswith("%")  # %1: fg %1
 
 
-def _runs_itself(program: str) -> bool:
-    """Whether the kernel runs ``program``: executable, an ELF binary or a script with ``#!``
-    (what ``nice`` cannot start, bash must, to say why in its own words)."""
-    if not os.access(program, os.X_OK):
+def kernel_runs(program: str, depth: int = 0) -> bool:
+    """Whether ``execve`` runs ``program`` as it is now: an executable regular file that is an
+    ELF binary for this machine, or a script whose ``#!`` line names such a binary.
+
+    For a command started by ``nice``: once ``nice`` runs, a program that fails to start fails
+    in ``nice``, in its words, and a file the kernel refuses is run by ``/bin/sh``. So anything
+    else goes to bash (a script without ``#!``, a missing or CRLF-ended interpreter line,
+    another machine's binary, a FIFO), which runs it or says why. Not checked: an ELF binary
+    whose dynamic loader is missing (``nice`` then reports it).
+    """
+    head = _head(program)
+    if head is None:
         return False
+    if head.startswith(b"\x7fELF"):
+        own = _own_elf()
+        return own is not None and _elf_kind(head) == own
+    if depth or not head.startswith(b"#!"):
+        return False  # (the kernel runs nested scripts; bash is left those)
+    line, newline, _ = head[2:].partition(b"\n")
+    words = line.split()
+    if not newline or b"\r" in line or not words or not words[0].startswith(b"/"):
+        return False
+    return kernel_runs(os.fsdecode(words[0]), depth + 1)
+
+
+#: What the kernel reads of a file to decide how to run it (``BINPRM_BUF_SIZE``).
+_HEAD = 256
+
+
+def _head(path: str) -> bytes | None:
+    """The first bytes of ``path`` if it is an executable regular file, else ``None``."""
     try:
-        with open(program, "rb") as file:  # noqa: PTH123 (once per program and run)
-            head = file.read(4)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO must not block the runner
     except OSError:
-        return False
-    return head.startswith((b"#!", b"\x7fELF"))
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode) or not os.access(path, os.X_OK):
+            return None
+        return os.read(fd, _HEAD)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def _elf_kind(head: bytes) -> bytes:
+    """An ELF header's class, byte order and machine: what must match this machine's."""
+    return head[4:6] + head[18:20] if len(head) >= 20 else b""
+
+
+@cache
+def _own_elf() -> bytes | None:
+    """:func:`_elf_kind` of the running interpreter, ``None`` when it cannot be read."""
+    for path in ("/proc/self/exe", sys.executable):
+        head = _head(path)
+        if head is not None and head.startswith(b"\x7fELF"):
+            return _elf_kind(head)
+    return None
 
 
 def _which(name: str, path: str) -> str | None:
