@@ -316,9 +316,7 @@ def test_nice_is_given_only_what_the_kernel_runs_as_it_is(here):
     assert [why for why, path in refused.items() if kernel_runs(str(path))] == []
 
 
-def test_a_backfill_program_removed_during_the_run_goes_to_bash_which_finds_another(
-    here, executor
-):
+def test_a_backfill_program_removed_during_the_run_goes_to_bash_which_finds_another(here, executor):
     # The PATH lookup is remembered; the check before nice is not.
     first = script(here / "a" / "prog", "#!/bin/sh\necho a\n")
     script(here / "b" / "prog", "#!/bin/sh\necho b\n")
