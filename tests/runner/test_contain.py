@@ -22,10 +22,9 @@ import pytest
 from qcflow.errors import InvalidInput
 from qcflow.runner import contain as contain_module
 from qcflow.runner import run_workflow
-from qcflow.runner.executor import Job
 from qcflow.runner.local import LocalExecutor
 from tests._wait import alive, wait_for_file, wait_for_text, wait_until, wait_until_dead
-from tests.runner.conftest import task, wait_outcomes, write_workflow
+from tests.runner.conftest import job, task, wait_outcomes, write_workflow
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")
 
@@ -194,10 +193,9 @@ def test_a_process_caught_in_the_middle_of_an_exec_is_looked_at_again(tmp_path, 
 
     monkeypatch.setattr(contain_module, "_owner_tag", empty_at_first)
     cmd = "setsid sh -c 'echo $$ > bg.pid; exec sleep 300' & while [ ! -s bg.pid ]; do sleep 0.05; done"
-    job = Job(0, "a", cmd, tmp_path, dict(os.environ), tmp_path / "a.log")
     executor = LocalExecutor(grace=0.5)
     try:
-        executor.start(job)
+        executor.start(job(tmp_path, cmd))
         assert wait_outcomes(executor, 1)[0].rc == 0
         bg = pid_in(tmp_path / "bg.pid")
         assert bg in read

@@ -200,7 +200,7 @@ class LocalExecutor:
         if argv is None or not plain_log(job.log):
             return None
         try:
-            return spawn_plain(argv, job.cwd, job.log, job.env, tag, job.nice)
+            return spawn_plain(argv, job.cwd, job.log, job.env, tag, nice=job.nice)
         except SPAWN_ERRORS:
             return None
 

@@ -106,7 +106,7 @@ def spawn(
 
 
 def spawn_plain(
-    argv: Sequence[str], cwd: Path, log: Path, env: Mapping[str, str], tag: str, nice: int = 0
+    argv: Sequence[str], cwd: Path, log: Path, env: Mapping[str, str], tag: str, *, nice: int = 0
 ) -> int:
     """Start ``argv[1:]`` (the program ``argv[0]``) as a session leader, its output to ``log``.
 
@@ -116,16 +116,13 @@ def spawn_plain(
     µs of kernel time on an ext4 disk in issue 17's measurements: the task's, not the
     runner's). ``log`` must be a regular file or not exist yet (see
     :func:`~qcflow.runner.direct.plain_log`): ``posix_spawn`` suspends the runner until the new
-    program runs, and opening a FIFO nobody reads would hold it. With ``nice``, ``nice -n N``
-    runs the program, named by its path (``argv[0]``): the same program, whatever ``nice``
-    would find on ``PATH``, and its priority holds from its first instruction.
+    program runs, and opening a FIFO nobody reads would hold it. With ``nice``, see
+    :func:`_spawn`: the program's ``argv[0]`` is then its path.
     """
     flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
     actions = [(os.POSIX_SPAWN_OPEN, 1, str(log), flags, 0o666), (os.POSIX_SPAWN_DUP2, 1, 2)]
     full_env = {**env, TASK_ID_ENV: tag, "PWD": str(cwd)}
-    if nice and _NICE:
-        return _spawn(argv[0], ["--", argv[0], *argv[2:]], full_env, actions, nice)
-    return _spawn(argv[0], list(argv[1:]), full_env, actions, 0)
+    return _spawn(argv[0], list(argv[1:]), full_env, actions, nice)
 
 
 def _spawn(
@@ -135,9 +132,13 @@ def _spawn(
     actions: Sequence[tuple[int | str, ...]],
     nice: int,
 ) -> int:
-    """``posix_spawn`` a session leader, ``nice -n N`` in front when asked, input /dev/null."""
+    """``posix_spawn`` a session leader, ``nice -n N`` in front when asked, input /dev/null.
+
+    ``nice`` is given ``program``, the path, in place of ``argv[0]``: it runs the same program,
+    whatever it would find on ``PATH``, and its priority holds from its first instruction.
+    """
     if nice and _NICE:
-        program, argv = _NICE, [_NICE, "-n", str(nice), *argv]
+        program, argv = _NICE, [_NICE, "-n", str(nice), "--", program, *argv[1:]]
     return os.posix_spawn(
         program,
         argv,
